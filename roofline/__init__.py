@@ -16,6 +16,7 @@ __version__ = "0.1.0"
 from .devices import get_device, library, list_devices
 from .errors import CapacityError, InputError, RooflineError, SpecError, UnknownNameError
 from .specs import Device, Figure, Link, MemoryLevel, load_spec_file
+from . import report  # noqa: E402  (plain dicts for notebooks and the CLI)
 
 __all__ = [
     "__version__",

@@ -6,7 +6,7 @@ and is substituted with a device's numbers (:meth:`roofline.specs.Device.subs`):
 ==============================  ==================  ===========================================
 figure path                     symbol              meaning
 ==============================  ==================  ===========================================
-``compute.bf16.dense``          ``P_bf16``          dense peak [FLOP/s]
+``compute.bf16.dense``          ``P_{bf16}``        dense peak [FLOP/s]
 ``compute.bf16.sparse``         ``Psparse_bf16``    2:4-sparse peak [FLOP/s]
 ``memory.hbm.bandwidth``        ``BW_hbm``          level bandwidth [B/s]
 ``memory.hbm.capacity``         ``C_hbm``           level capacity [B]
@@ -27,19 +27,28 @@ __all__ = ["figure_symbol", "symbol_name", "shape_symbol"]
 
 
 def symbol_name(path: str) -> str:
+    """The symbol name for a figure path: ``compute.bf16.dense`` → ``P_{bf16}``.
+
+    Subscripts are braced so that SymPy prints them verbatim in LaTeX (``BW_hbm`` would otherwise be read
+    as a bold ``h``); underscores inside a subscript become hyphens.
+    """
     parts = path.split(".")
     head = parts[0]
+
+    def sub(prefix, *rest):
+        return prefix + "_{" + "-".join(x.replace("_", "-") for x in rest) + "}"
+
     if head == "compute" and len(parts) == 3:
-        return ("P_" if parts[2] == "dense" else "Psparse_") + parts[1]
+        return sub("P", parts[1]) if parts[2] == "dense" else sub("Psparse", parts[1])
     if head == "memory" and len(parts) == 3:
-        return {"bandwidth": "BW_", "capacity": "C_", "latency": "taumem_"}[parts[2]] + parts[1]
+        return sub({"bandwidth": "BW", "capacity": "C", "latency": "taumem"}[parts[2]], parts[1])
     if head == "interconnect" and len(parts) == 3:
-        return {"bandwidth": "BWlink_", "latency": "tau_", "domain_size": "D_"}[parts[2]] + parts[1]
+        return sub({"bandwidth": "BWlink", "latency": "tau", "domain_size": "D"}[parts[2]], parts[1])
     if head == "overheads":
-        return "tau_" + "_".join(parts[1:])
+        return sub("tau", *parts[1:])
     if head == "power":
-        return "W_" + "_".join(parts[1:])
-    return "_".join(parts)
+        return sub("W", *parts[1:])
+    return sub(head, *parts[1:])
 
 
 @lru_cache(maxsize=None)

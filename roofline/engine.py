@@ -1,0 +1,498 @@
+"""The roofline engine: time terms, bounds, binding terms, ridge points, break-even points, sensitivities.
+
+For one op on one device the time terms are
+
+.. math::
+    t_\\text{compute} = \\frac{F}{P_\\text{dtype}}, \\qquad
+    t_{\\text{memory}:\\ell} = \\frac{Q}{BW_\\ell} \\;(\\ell \\le h), \\qquad
+    t_{\\text{interconnect}:k} = \\frac{Q_k}{BW_k^{\\rightarrow}} + n_k\\,\\tau_k, \\qquad
+    t_\\text{latency} = \\sum \\tau_\\text{overheads}
+
+where :math:`h` is the *home* level: the fastest memory level that holds the working set (data there
+passes through every faster level on its way to the cores, so each of those sees the same traffic), and
+:math:`BW_k^{\\rightarrow}` the bandwidth of link :math:`k` in one direction. The op's time is
+``max`` of the terms under full overlap (the roofline) or their sum without overlap (an upper bound). A
+workload's time is the sum of its ops' times (per-operator, not one roofline over the whole workload).
+``ideal=True`` drops the latency term and link latencies: the pure roofline.
+
+Symbolic expressions come from :func:`time_expr` and friends; numbers for whole grids come from
+:func:`compile_workload`, which lambdifies the same expressions into NumPy functions.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Mapping, Sequence
+
+import numpy as np
+
+from .errors import CapacityError, InputError
+from .specs import Device
+
+__all__ = [
+    "OVERLAP_MODELS",
+    "attainable_performance",
+    "ridge_point",
+    "roofline_table",
+    "home_level",
+    "term_labels",
+    "op_terms",
+    "time_expr",
+    "compile_workload",
+    "CompiledWorkload",
+    "evaluate",
+    "break_even",
+    "crossover",
+    "sensitivity",
+]
+
+#: Overlap models: ``max`` (full overlap of compute, memory and links: the roofline, a lower bound on
+#: time) and ``sum`` (no overlap: an upper bound).
+OVERLAP_MODELS = {"max": "max", "roofline": "max", "overlap": "max", "sum": "sum", "serial": "sum",
+                  "no-overlap": "sum", "none": "sum"}
+
+
+def _overlap(name: str) -> str:
+    try:
+        return OVERLAP_MODELS[name]
+    except KeyError:
+        raise InputError(f"unknown overlap model {name!r}; expected 'max' (full overlap) or 'sum' (none)") from None
+
+
+# ----------------------------------------------------------------------------------------------------
+# the classic roofline
+# ----------------------------------------------------------------------------------------------------
+def attainable_performance(intensity, peak_flops_per_s, bandwidth_bytes_per_s):
+    """Attainable performance [FLOP/s] of a kernel of arithmetic intensity ``intensity`` [FLOP/B].
+
+    .. math:: P_\\text{att} = \\min(P, \\; BW \\cdot I)
+
+    Works on scalars and broadcasting arrays alike.
+
+    References
+    ----------
+    S. Williams, A. Waterman, D. Patterson, "Roofline: an insightful visual performance model for
+    multicore architectures", CACM 52(4), 2009.
+
+    Examples
+    --------
+    >>> float(attainable_performance(1.0, 989.4e12, 3.35e12))  # a GEMV on an H100: memory-bound
+    3350000000000.0
+    """
+    return np.minimum(peak_flops_per_s, np.multiply(bandwidth_bytes_per_s, intensity))
+
+
+def ridge_point(peak_flops_per_s, bandwidth_bytes_per_s):
+    """Ridge point [FLOP/B]: the intensity above which a kernel is compute-bound, :math:`P / BW`.
+
+    >>> round(ridge_point(989.4e12, 3.35e12), 1)  # H100 SXM, BF16 dense, against HBM
+    295.3
+    """
+    return np.divide(peak_flops_per_s, bandwidth_bytes_per_s)
+
+
+def roofline_table(device: Device, sparse: bool = False, which: str = "nominal") -> list[dict]:
+    """One row per (data type, memory level): peak, bandwidth, ridge point (machine balance) and its inverse.
+
+    Dense peaks unless ``sparse`` (data types without a published sparse peak are then left out).
+    """
+    rows = []
+    for dt, kinds in device.compute.items():
+        if sparse and "sparse" not in kinds:
+            continue
+        peak = kinds["sparse" if sparse else "dense"].at(which)
+        for lvl in device.memory:
+            bw = lvl.bandwidth.at(which)
+            rows.append({
+                "device": device.key, "dtype": dt, "sparse": sparse, "level": lvl.name,
+                "peak_flops_per_s": peak, "bandwidth_bytes_per_s": bw,
+                "ridge_flops_per_byte": peak / bw, "bytes_per_flop": bw / peak,
+            })
+    return rows
+
+
+# ----------------------------------------------------------------------------------------------------
+# placement of the working set
+# ----------------------------------------------------------------------------------------------------
+def home_level(device: Device, working_set_bytes, devices: int = 1, level: str | None = None,
+               which: str = "nominal"):
+    """Index of the fastest memory level that holds ``working_set_bytes`` spread over ``devices`` devices.
+
+    Returns an integer array (or scalar) of level indices, ``len(device.memory)`` where nothing holds it.
+    ``level`` forces a level by name (no capacity check: see :func:`check_fits`).
+    """
+    if level is not None:
+        names = [m.name for m in device.memory]
+        if level not in names:
+            from .errors import UnknownNameError
+
+            raise UnknownNameError(f"memory level of {device.key}", level, names)
+        return np.full(np.shape(working_set_bytes), names.index(level), dtype=np.int64)[()]
+    ws = np.asarray(working_set_bytes, dtype=float) / devices
+    home = np.full(ws.shape, len(device.memory), dtype=np.int64)
+    for i in reversed(range(len(device.memory))):
+        home = np.where(ws <= device.memory[i].capacity.at(which), i, home)
+    return home[()]
+
+
+def check_fits(device: Device, working_set_bytes: float, devices: int = 1, what: str = "working set",
+               level: str | None = None) -> int:
+    """The home level index, or :class:`CapacityError` saying how much is needed against what there is."""
+    h = int(home_level(device, working_set_bytes, devices, level))
+    lvl = device.memory[min(h, len(device.memory) - 1)]
+    need = float(working_set_bytes) / devices
+    if h >= len(device.memory) or (level is not None and need > lvl.capacity_bytes):
+        have = device.memory[-1] if level is None else lvl
+        per = f" per device over {devices} devices" if devices > 1 else ""
+        raise CapacityError(
+            f"{what} needs {_fmt_bytes(need)}{per} but {device.key}'s largest level "
+            f"({have.name}) holds {_fmt_bytes(have.capacity_bytes)}"
+            if level is None else
+            f"{what} needs {_fmt_bytes(need)}{per} but {device.key}'s {lvl.name} holds {_fmt_bytes(lvl.capacity_bytes)}")
+    return h
+
+
+def _fmt_bytes(b: float) -> str:
+    for unit, f in (("TB", 1e12), ("GB", 1e9), ("MB", 1e6), ("kB", 1e3)):
+        if b >= f:
+            return f"{b / f:.3g} {unit}"
+    return f"{b:.3g} B"
+
+
+# ----------------------------------------------------------------------------------------------------
+# symbolic terms
+# ----------------------------------------------------------------------------------------------------
+def term_labels(device: Device, links: Sequence[str] = (), ideal: bool = False) -> tuple[str, ...]:
+    """The time terms, in order: ``compute``, ``memory:<level>``..., ``interconnect:<link>``..., ``latency``."""
+    return (("compute",) + tuple(f"memory:{m.name}" for m in device.memory)
+            + tuple(f"interconnect:{lk}" for lk in links) + ("latency",))
+
+
+def _overhead_paths(device: Device) -> list[str]:
+    return [p for p in device.figures if p.startswith("overheads.")]
+
+
+def op_terms(op, device: Device, links: Mapping[str, str] | None = None, ideal: bool = False,
+             sparse: bool = False) -> dict[str, object]:
+    """SymPy expressions of every time term of ``op`` on ``device`` [s], unmasked by placement.
+
+    ``links`` maps the op's link roles (``tp``, ``pp``, ``ep``) to the device's link names; by default every
+    role uses the device's first link.
+    """
+    import sympy as sp
+
+    device.peak_figure(op.dtype, sparse)  # clear error for a missing peak
+    peak = device.symbol(f"compute.{op.dtype}.{'sparse' if sparse else 'dense'}")
+    terms: dict[str, object] = {"compute": op.flops / peak}
+    for m in device.memory:
+        terms[f"memory:{m.name}"] = op.bytes / device.symbol(f"memory.{m.name}.bandwidth")
+    roles = set(op.link_bytes) | set(op.link_steps)
+    for role in sorted(roles):
+        lname = (links or {}).get(role) or (device.interconnect[0].name if device.interconnect else None)
+        if lname is None:
+            raise InputError(f"{device.key} has no interconnect for {role} traffic")
+        lk = device.link(lname)
+        t = sp.sympify(op.link_bytes.get(role, 0)) / (device.symbol(f"interconnect.{lname}.bandwidth")
+                                                       * sp.nsimplify(lk.direction_factor))
+        if not ideal and lk.latency is not None:
+            t = t + sp.sympify(op.link_steps.get(role, 0)) * device.symbol(f"interconnect.{lname}.latency")
+        key = f"interconnect:{lname}"
+        terms[key] = terms.get(key, 0) + t
+    lat = sp.Integer(0)
+    if not ideal:
+        lat = sp.Add(*[device.symbol(p) for p in _overhead_paths(device)])
+    terms["latency"] = lat
+    return terms
+
+
+def _mask(terms: dict, device: Device, home: int) -> dict:
+    return {k: v for k, v in terms.items()
+            if not k.startswith("memory:") or [m.name for m in device.memory].index(k[7:]) <= home}
+
+
+def default_home(device: Device) -> int:
+    """The main memory: the last level that is not external (HBM on a GPU, SRAM on a wafer)."""
+    idx = [i for i, m in enumerate(device.memory) if m.kind != "external"]
+    return idx[-1] if idx else len(device.memory) - 1
+
+
+def time_expr(workload, device: Device, overlap: str = "max", ideal: bool = False, home: int | str | None = None,
+              links: Mapping[str, str] | None = None, sparse: bool = False):
+    """The workload's time on ``device`` as a SymPy expression of shape and device symbols [s].
+
+    ``home`` fixes where the data lives (a level index or name; default: the main memory, see
+    :func:`default_home`). Under ``overlap="max"`` each op contributes ``Max(terms)``, under ``"sum"``
+    their sum; ops add up, each times its ``count``.
+    """
+    import sympy as sp
+
+    mode = _overlap(overlap)
+    h = _home_index(device, home)
+    total = sp.Integer(0)
+    for op in workload.ops:
+        terms = [v for v in _mask(op_terms(op, device, links, ideal, sparse), device, h).values() if v != 0]
+        t = sp.Max(*terms) if mode == "max" else sp.Add(*terms)
+        total += op.count * t
+    return total
+
+
+def _home_index(device: Device, home) -> int:
+    if home is None:
+        return default_home(device)
+    if isinstance(home, str):
+        return [m.name for m in device.memory].index(device.level(home).name)
+    return int(home)
+
+
+# ----------------------------------------------------------------------------------------------------
+# numeric: lambdified terms over grids
+# ----------------------------------------------------------------------------------------------------
+@dataclass
+class CompiledWorkload:
+    """A workload's term expressions on one device *structure*, lambdified once, evaluated on grids.
+
+    ``shape_names`` are the workload's free symbols (arguments, by name); ``device_paths`` the figures
+    the expressions use. Call :meth:`evaluate` with shape arrays and a device's values.
+    """
+
+    workload: object
+    labels: tuple[str, ...]
+    shape_names: tuple[str, ...]
+    device_paths: tuple[str, ...]
+    op_funcs: list  # per op: f(*shapes, *device) -> tuple of terms in `labels` order
+    op_counts: list
+    flops_func: object
+    bytes_func: object
+    ws_func: object
+    n_levels: int
+    overlap: str
+    sources: list[str]
+
+    def evaluate(self, shapes: Mapping[str, object], device_values: Mapping[str, object],
+                 capacities: Sequence[object], devices=1, home=None, with_bound: bool = True) -> dict:
+        """Evaluate over broadcasting arrays: returns a dict of arrays (see :func:`evaluate`)."""
+        args = [np.asarray(shapes[n], dtype=float) for n in self.shape_names]
+        args += [np.asarray(device_values[p], dtype=float) for p in self.device_paths]
+        flops = np.asarray(self.flops_func(*args), dtype=float)
+        nbytes = np.asarray(self.bytes_func(*args), dtype=float)
+        ws = np.asarray(self.ws_func(*args), dtype=float) / np.asarray(devices, dtype=float)
+        if home is None:
+            h = np.full(np.broadcast(ws, *[np.asarray(c) for c in capacities]).shape, self.n_levels, dtype=np.int64)
+            for i in reversed(range(self.n_levels)):
+                h = np.where(ws <= np.asarray(capacities[i]), i, h)
+        else:
+            h = np.asarray(home, dtype=np.int64)
+        fits = h < self.n_levels
+        hc = np.minimum(h, self.n_levels - 1)
+        mem0 = 1  # index of the first memory term in labels
+        total = None
+        acc = None
+        sums = [0.0] * len(self.labels)
+        for f, count in zip(self.op_funcs, self.op_counts):
+            terms = list(f(*args))
+            for i in range(self.n_levels):
+                if i > 0:
+                    terms[mem0 + i] = np.where(hc >= i, terms[mem0 + i], 0.0)
+            cnt = count(*args) if callable(count) else count
+            if self.overlap == "max":
+                t = terms[0]
+                for x in terms[1:]:
+                    t = np.maximum(t, x)
+            else:
+                t = terms[0]
+                for x in terms[1:]:
+                    t = t + x
+            t = t * cnt
+            total = t if total is None else total + t
+            for j, x in enumerate(terms):
+                sums[j] = sums[j] + x * cnt
+            if with_bound:
+                if acc is None:
+                    acc = [0.0] * len(self.labels)
+                idx = _argmax(terms)
+                for j in range(len(self.labels)):
+                    acc[j] = acc[j] + np.where(idx == j, t, 0.0)
+        total = np.where(fits, total, np.nan)
+        out = {
+            "time_s": total,
+            "flops": flops * np.ones_like(total),
+            "bytes": nbytes * np.ones_like(total),
+            "home": hc * np.ones_like(total, dtype=np.int64),
+            "fits": fits * np.ones_like(total, dtype=bool),
+        }
+        with np.errstate(divide="ignore", invalid="ignore"):
+            out["arithmetic_intensity"] = out["flops"] / out["bytes"]
+            out["attainable_flops_per_s"] = out["flops"] / total
+        out["term_totals"] = np.stack(np.broadcast_arrays(*[np.asarray(x, dtype=float) for x in sums]))
+        if with_bound:
+            stacked = np.stack(np.broadcast_arrays(*acc))
+            out["bound_index"] = np.argmax(stacked, axis=0)
+            out["term_times"] = stacked
+        return out
+
+
+def _argmax(terms):
+    arrs = np.broadcast_arrays(*[np.asarray(t, dtype=float) for t in terms])
+    return np.argmax(np.stack(arrs), axis=0)
+
+
+def compile_workload(workload, device: Device, overlap: str = "max", ideal: bool = False,
+                     links: Mapping[str, str] | None = None, sparse: bool = False) -> CompiledWorkload:
+    """Lambdify ``workload``'s term expressions on ``device`` into NumPy functions (once; reuse the result)."""
+    import sympy as sp
+
+    mode = _overlap(overlap)
+    used_links = []
+    for op in workload.ops:
+        for role in set(op.link_bytes) | set(op.link_steps):
+            ln = (links or {}).get(role) or device.interconnect[0].name
+            if ln not in used_links:
+                used_links.append(ln)
+    labels = term_labels(device, used_links, ideal)
+    shape_syms = workload.symbols
+    per_op = [op_terms(op, device, links, ideal, sparse) for op in workload.ops]
+    dev_syms: set = set()
+    for terms in per_op:
+        for e in terms.values():
+            dev_syms |= sp.sympify(e).free_symbols
+    dev_syms -= set(shape_syms)
+    from .symbols import symbol_name
+
+    path_of = {symbol_name(p): p for p in device.figures}
+    device_paths = tuple(sorted(path_of[s.name] for s in dev_syms))
+    dev_args = [device.symbol(p) for p in device_paths]
+    args = list(shape_syms) + dev_args
+    funcs, counts = [], []
+    for op, terms in zip(workload.ops, per_op):
+        exprs = [sp.sympify(terms.get(lbl, 0)) for lbl in labels]
+        funcs.append(_lambdify(args, exprs))
+        counts.append(_lambdify(args, op.count) if op.count.free_symbols else float(op.count))
+    return CompiledWorkload(
+        workload=workload, labels=labels, shape_names=tuple(s.name for s in shape_syms),
+        device_paths=device_paths, op_funcs=funcs, op_counts=counts,
+        flops_func=_lambdify(args, workload.flops), bytes_func=_lambdify(args, workload.bytes),
+        ws_func=_lambdify(args, workload.working_set), n_levels=len(device.memory), overlap=mode,
+        sources=[],
+    )
+
+
+def _lambdify(args, expr):
+    import sympy as sp
+
+    return sp.lambdify(args, expr, modules="numpy", cse=True)
+
+
+def evaluate(workload, device: Device, shapes: Mapping[str, object] | None = None, overlap: str = "max",
+             ideal: bool = False, which: str = "nominal", devices=1, level: str | None = None,
+             device_values: Mapping[str, object] | None = None, links=None, sparse: bool = False,
+             compiled: CompiledWorkload | None = None) -> dict:
+    """Evaluate ``workload`` on ``device`` over broadcasting shape arrays.
+
+    Returns a dict of arrays: ``time_s`` (NaN where the working set fits no level), ``flops``, ``bytes``,
+    ``arithmetic_intensity``, ``attainable_flops_per_s``, ``home`` (level index), ``fits``, ``bound``
+    (the binding term's label) and ``labels``.
+    """
+    cw = compiled or compile_workload(workload, device, overlap, ideal, links, sparse)
+    vals = device.values(which)
+    if device_values:
+        vals.update(device_values)
+    missing = [n for n in cw.shape_names if shapes is None or n not in shapes]
+    if missing:
+        raise InputError(f"{workload.name}: missing shape value(s) for {', '.join(missing)}")
+    caps = [vals[f"memory.{m.name}.capacity"] for m in device.memory]
+    home = None
+    if level is not None:
+        home = [m.name for m in device.memory].index(device.level(level).name)
+    out = cw.evaluate(shapes or {}, vals, caps, devices=devices, home=home)
+    out["labels"] = cw.labels
+    out["bound"] = np.asarray(cw.labels, dtype=object)[out["bound_index"]]
+    return out
+
+
+# ----------------------------------------------------------------------------------------------------
+# helpers built on the expressions
+# ----------------------------------------------------------------------------------------------------
+def break_even(workload, device: Device, symbol, home: int | str | None = None, which: str = "nominal",
+               shapes: Mapping[str, float] | None = None, sparse: bool = False):
+    """The value of ``symbol`` at which the workload turns from memory- to compute-bound.
+
+    Solves :math:`\\sum_i F_i / P = \\sum_i Q_i / BW_h` (total compute time = total traffic time at the
+    home level) for ``symbol``. Returns ``(closed_form, value)``: the SymPy solution in shape and device
+    symbols, and its number for ``device`` (other shapes from ``shapes``). ``value`` is None when the
+    workload never turns (no positive solution).
+    """
+    import sympy as sp
+
+    if isinstance(symbol, str):
+        symbol = next((s for s in workload.symbols if s.name == symbol), None) or sp.Symbol(symbol, positive=True)
+    h = _home_index(device, home)
+    lvl = device.memory[h]
+    t_c = sp.Add(*[op.count * op.flops / device.symbol(f"compute.{op.dtype}.{'sparse' if sparse else 'dense'}")
+                   for op in workload.ops])
+    t_m = sp.Add(*[op.count * op.bytes for op in workload.ops]) / device.symbol(f"memory.{lvl.name}.bandwidth")
+    sols = sp.solve(sp.Eq(t_c, t_m), symbol)
+    sols = [s for s in sols if s.is_real is not False]
+    if not sols:
+        return None, None
+    closed = sols[0]
+    subs = device.subs(which)
+    for k, v in (shapes or {}).items():
+        subs[sp.Symbol(k, positive=True)] = v
+    for s in workload.symbols:
+        if shapes and s.name in shapes:
+            subs[s] = shapes[s.name]
+    value = complex(closed.subs(subs).evalf())
+    if abs(value.imag) > 1e-9 * max(1.0, abs(value.real)) or value.real <= 0:
+        return closed, None
+    return closed, value.real
+
+
+def crossover(time_a, time_b, grid):
+    """Points of ``grid`` where two vectorised time functions cross, refined by bisection.
+
+    ``time_a`` and ``time_b`` map an array of the swept variable to times; returns the crossing values.
+    """
+    x = np.asarray(grid, dtype=float)
+    d = np.asarray(time_a(x), dtype=float) - np.asarray(time_b(x), dtype=float)
+    idx = np.nonzero(np.sign(d[:-1]) * np.sign(d[1:]) < 0)[0]
+    out = []
+    for i in idx:
+        lo, hi = x[i], x[i + 1]
+        dlo = d[i]
+        for _ in range(60):
+            mid = 0.5 * (lo + hi)
+            dm = float(time_a(np.asarray([mid]))[0] - time_b(np.asarray([mid]))[0])
+            if np.sign(dm) == np.sign(dlo):
+                lo, dlo = mid, dm
+            else:
+                hi = mid
+        out.append(0.5 * (lo + hi))
+    return out
+
+
+def sensitivity(workload, device: Device, shapes: Mapping[str, float], overlap: str = "max", ideal: bool = False,
+                which: str = "nominal", home: int | str | None = None, devices=1) -> dict[str, float]:
+    """Elasticity of the time to each device figure it depends on, :math:`\\partial \\ln T / \\partial \\ln x`.
+
+    -1 means a 1 % better figure buys 1 % less time (the figure binds everywhere); 0 means improving it
+    buys nothing. Computed by differentiating the time expression symbolically.
+    """
+    import sympy as sp
+
+    if home is None:
+        ws = float(sp.sympify(workload.working_set).subs(
+            {s: shapes[s.name] for s in workload.symbols if s.name in shapes}))
+        home = check_fits(device, ws, devices)
+    T = time_expr(workload, device, overlap, ideal, home)
+    subs = {s: shapes[s.name] for s in workload.symbols if s.name in shapes}
+    subs.update(device.subs(which))
+    t0 = float(T.subs(subs))
+    out = {}
+    from .symbols import symbol_name
+
+    path_of = {symbol_name(p): p for p in device.figures}
+    for sym in sorted(T.free_symbols - set(workload.symbols), key=lambda s: s.name):
+        d = sp.diff(T, sym)
+        val = float(sp.sympify(d).subs(subs).evalf()) if d != 0 else 0.0
+        out[path_of.get(sym.name, sym.name)] = val * float(subs[sym]) / t0
+    return out

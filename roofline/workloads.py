@@ -1,0 +1,267 @@
+"""Workloads: operators with FLOPs, bytes per tensor and bytes over links, as SymPy expressions of shapes.
+
+No device figures live here. An :class:`Op` is one kernel; a :class:`Workload` is a list of ops, each
+repeated ``count`` times (layers), whose times are summed per operator, never one roofline over the whole.
+
+Kernels (:func:`gemm`, :func:`batched_gemm`, :func:`gemv`, :func:`elementwise`, :func:`reduction`,
+:func:`attention_prefill`, :func:`attention_decode`) count compulsory traffic: each operand read once and
+each result written once, which is the least any schedule can move and so keeps the roofline a bound.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Mapping
+
+import sympy as sp
+
+from .errors import InputError, UnknownNameError
+from .symbols import shape_symbol
+
+__all__ = [
+    "BYTES_PER_ELEMENT",
+    "Tensor",
+    "Op",
+    "Workload",
+    "bytes_per_element",
+    "compute_dtype",
+    "gemm",
+    "batched_gemm",
+    "gemv",
+    "elementwise",
+    "reduction",
+    "attention_prefill",
+    "attention_decode",
+]
+
+#: Storage size of one element [B]. Sub-byte types pack (fp4/int4: two per byte; fp6: four per three bytes).
+BYTES_PER_ELEMENT: dict[str, float] = {
+    "fp64": 8, "fp64_tensor": 8, "fp32": 4, "tf32": 4, "bf16": 2, "fp16": 2,
+    "fp8": 1, "cfp8": 1, "int8": 1, "fp6": 0.75, "fp4": 0.5, "int4": 0.5,
+}
+_WIDTH_ORDER = ["fp4", "int4", "fp6", "fp8", "cfp8", "int8", "fp16", "bf16", "tf32", "fp32", "fp64"]
+
+
+def bytes_per_element(dtype: str) -> float:
+    """Bytes per element of ``dtype``; raises :class:`UnknownNameError` with suggestions."""
+    try:
+        return BYTES_PER_ELEMENT[dtype]
+    except KeyError:
+        raise UnknownNameError("data type", dtype, BYTES_PER_ELEMENT) from None
+
+
+def compute_dtype(*dtypes: str) -> str:
+    """The data type a kernel over operands of ``dtypes`` computes in: the widest of them.
+
+    Weight-only quantisation (int4 or fp8 weights, bf16 activations) computes in bf16 after dequantising.
+    """
+    for d in dtypes:
+        bytes_per_element(d)
+    widest = max(dtypes, key=lambda d: _WIDTH_ORDER.index(d) if d in _WIDTH_ORDER else 0)
+    return widest
+
+
+@dataclass(frozen=True)
+class Tensor:
+    """A tensor an op reads or writes: ``elements`` of ``dtype``, with a ``role``.
+
+    Roles: ``weight``, ``kv`` (KV cache), ``activation``, ``input``, ``output``.
+    """
+
+    name: str
+    elements: sp.Expr
+    dtype: str
+    role: str = "activation"
+
+    @property
+    def bytes(self) -> sp.Expr:
+        return self.elements * sp.nsimplify(bytes_per_element(self.dtype))
+
+
+@dataclass(frozen=True)
+class Op:
+    """One kernel: FLOPs in one compute data type, tensors moved through memory, bytes over links.
+
+    Parameters
+    ----------
+    name : str
+    flops : sympy expression [FLOP]
+        Arithmetic work (a multiply-add is 2 FLOP).
+    dtype : str
+        The data type whose peak applies.
+    tensors : tuple of Tensor
+        What the op reads and writes (compulsory traffic).
+    link_bytes : mapping of link role to expression [B]
+        Bytes one device sends over each link role (``tp``, ``pp``, ``ep``) for this op.
+    link_steps : mapping of link role to expression [1]
+        Latency-bearing message steps per link role (an all-reduce over n devices: 2(n-1) steps).
+    count : expression [1]
+        How many times the op runs (layers).
+    """
+
+    name: str
+    flops: sp.Expr
+    dtype: str
+    tensors: tuple[Tensor, ...]
+    link_bytes: Mapping[str, sp.Expr] = field(default_factory=dict)
+    link_steps: Mapping[str, sp.Expr] = field(default_factory=dict)
+    count: sp.Expr = sp.Integer(1)
+    kind: str = ""
+
+    @property
+    def bytes(self) -> sp.Expr:
+        """Total bytes moved through memory [B]."""
+        return sp.Add(*[t.bytes for t in self.tensors])
+
+    def bytes_by_role(self, role: str) -> sp.Expr:
+        return sp.Add(*[t.bytes for t in self.tensors if t.role == role])
+
+    @property
+    def intensity(self) -> sp.Expr:
+        """Arithmetic intensity [FLOP/B]."""
+        return self.flops / self.bytes
+
+    def free_symbols(self) -> set:
+        s = set(self.flops.free_symbols) | set(self.count.free_symbols)
+        for t in self.tensors:
+            s |= t.elements.free_symbols
+        for e in list(self.link_bytes.values()) + list(self.link_steps.values()):
+            s |= sp.sympify(e).free_symbols
+        return s
+
+
+@dataclass(frozen=True)
+class Workload:
+    """A named list of ops; its shape symbols are the free symbols of its ops.
+
+    ``resident`` is the expression of bytes that must stay in memory between ops (weights and KV cache
+    of a model); for a single kernel it is the op's own working set.
+    """
+
+    name: str
+    ops: tuple[Op, ...]
+    resident: sp.Expr | None = None
+    meta: Mapping[str, object] = field(default_factory=dict)
+
+    @property
+    def symbols(self) -> tuple[sp.Symbol, ...]:
+        s: set = set()
+        for op in self.ops:
+            s |= op.free_symbols()
+        if self.resident is not None:
+            s |= self.resident.free_symbols
+        return tuple(sorted(s, key=lambda x: x.name))
+
+    @property
+    def flops(self) -> sp.Expr:
+        return sp.Add(*[op.count * op.flops for op in self.ops])
+
+    @property
+    def bytes(self) -> sp.Expr:
+        return sp.Add(*[op.count * op.bytes for op in self.ops])
+
+    @property
+    def working_set(self) -> sp.Expr:
+        """Bytes that must be held in one memory level (decides where the data lives)."""
+        if self.resident is not None:
+            return self.resident
+        return sp.Max(*[op.bytes for op in self.ops]) if len(self.ops) > 1 else self.ops[0].bytes
+
+    @property
+    def dtypes(self) -> tuple[str, ...]:
+        return tuple(dict.fromkeys(op.dtype for op in self.ops))
+
+
+def _sym(x, name: str):
+    """A shape given as a number stays a number; None or a string becomes a symbol."""
+    if x is None:
+        return shape_symbol(name)
+    if isinstance(x, str):
+        return shape_symbol(x)
+    if isinstance(x, sp.Basic):
+        return x
+    if isinstance(x, bool) or not isinstance(x, (int, float)) or x <= 0 or float(x) != int(x):
+        raise InputError(f"{name} must be a positive integer, got {x!r}")
+    return sp.Integer(int(x))
+
+
+def gemm(m=None, n=None, k=None, dtype: str = "bf16", dtype_a: str | None = None, dtype_b: str | None = None,
+         dtype_c: str | None = None, name: str = "gemm", b_role: str = "input") -> Workload:
+    """C[M,N] = A[M,K] · B[K,N].
+
+    .. math:: F = 2MNK, \\qquad Q = MK\\,s_A + KN\\,s_B + MN\\,s_C
+
+    with :math:`s_X` the bytes per element of each operand's data type. Shapes default to symbols.
+    """
+    M, N, K = _sym(m, "M"), _sym(n, "N"), _sym(k, "K")
+    da, db, dc = dtype_a or dtype, dtype_b or dtype, dtype_c or dtype
+    op = Op(name, 2 * M * N * K, compute_dtype(da, db),
+            (Tensor("A", M * K, da, "input"), Tensor("B", K * N, db, b_role), Tensor("C", M * N, dc, "output")),
+            kind="gemm")
+    return Workload(name, (op,))
+
+
+def batched_gemm(batch=None, m=None, n=None, k=None, dtype: str = "bf16", name: str = "batched_gemm") -> Workload:
+    """``batch`` independent GEMMs: :math:`F = 2\\,b\\,MNK`, :math:`Q = b\\,(MK + KN + MN)\\,s`."""
+    B = _sym(batch, "batch")
+    M, N, K = _sym(m, "M"), _sym(n, "N"), _sym(k, "K")
+    op = Op(name, 2 * B * M * N * K, compute_dtype(dtype),
+            (Tensor("A", B * M * K, dtype, "input"), Tensor("B", B * K * N, dtype, "input"),
+             Tensor("C", B * M * N, dtype, "output")), kind="gemm")
+    return Workload(name, (op,))
+
+
+def gemv(n=None, k=None, dtype: str = "bf16", name: str = "gemv") -> Workload:
+    """y[N] = W[N,K] · x[K]: a GEMM with M = 1, :math:`F = 2NK`, intensity about 1 FLOP per weight byte."""
+    return gemm(1, n, k, dtype=dtype, name=name)
+
+
+def elementwise(n=None, dtype: str = "bf16", inputs: int = 2, flops_per_element: int = 1,
+                name: str = "elementwise") -> Workload:
+    """y = f(x_1, ..., x_i) over ``n`` elements: :math:`F = f n`, :math:`Q = (i + 1)\\,n\\,s`."""
+    Nn = _sym(n, "n")
+    ts = tuple(Tensor(f"x{i}", Nn, dtype, "input") for i in range(inputs)) + (Tensor("y", Nn, dtype, "output"),)
+    op = Op(name, flops_per_element * Nn, compute_dtype(dtype), ts, kind="elementwise")
+    return Workload(name, (op,))
+
+
+def reduction(n=None, dtype: str = "bf16", name: str = "reduction") -> Workload:
+    """A sum over ``n`` elements: :math:`F = n`, :math:`Q = n\\,s` (the scalar result is negligible)."""
+    Nn = _sym(n, "n")
+    op = Op(name, Nn, compute_dtype(dtype), (Tensor("x", Nn, dtype, "input"),), kind="reduction")
+    return Workload(name, (op,))
+
+
+def attention_prefill(batch=None, seq=None, heads=None, kv_heads=None, head_dim=None, dtype: str = "bf16",
+                      kv_dtype: str | None = None, causal: bool = True, name: str = "attention_prefill") -> Workload:
+    """FlashAttention-style prefill over ``seq`` tokens: no score matrix is written to memory.
+
+    .. math::
+        F = 4\\,b\\,h\\,S^2 d\\;(\\times \\tfrac12 \\text{ if causal}), \\qquad
+        Q = b\\,S\\,d\\,(2 h\\,s_a + 2 h_{kv}\\,s_{kv})
+
+    (QK^T and PV are 2·S²·d each per head; Q in and O out in the activation type, K and V in the KV type.)
+    """
+    B, S = _sym(batch, "b"), _sym(seq, "S")
+    H, Hkv, D = _sym(heads, "h"), _sym(kv_heads if kv_heads is not None else heads, "h_kv"), _sym(head_dim, "d")
+    kvd = kv_dtype or dtype
+    flops = 4 * B * H * S * S * D * (sp.Rational(1, 2) if causal else 1)
+    ts = (Tensor("Q", B * S * H * D, dtype, "activation"), Tensor("K", B * S * Hkv * D, kvd, "kv"),
+          Tensor("V", B * S * Hkv * D, kvd, "kv"), Tensor("O", B * S * H * D, dtype, "activation"))
+    return Workload(name, (Op(name, flops, compute_dtype(dtype), ts, kind="attention"),))
+
+
+def attention_decode(batch=None, context=None, heads=None, kv_heads=None, head_dim=None, dtype: str = "bf16",
+                     kv_dtype: str | None = None, name: str = "attention_decode") -> Workload:
+    """One new token per sequence attending to a KV cache of ``context`` tokens.
+
+    .. math:: F = 4\\,b\\,h\\,S\\,d, \\qquad Q = 2\\,b\\,S\\,h_{kv}\\,d\\,s_{kv} + 2\\,b\\,h\\,d\\,s_a
+
+    The KV cache read dominates: it scales with the *KV* heads (grouped-query attention), not the query heads.
+    """
+    B, S = _sym(batch, "b"), _sym(context, "s")
+    H, Hkv, D = _sym(heads, "h"), _sym(kv_heads if kv_heads is not None else heads, "h_kv"), _sym(head_dim, "d")
+    kvd = kv_dtype or dtype
+    ts = (Tensor("q", B * H * D, dtype, "activation"), Tensor("K", B * S * Hkv * D, kvd, "kv"),
+          Tensor("V", B * S * Hkv * D, kvd, "kv"), Tensor("o", B * H * D, dtype, "activation"))
+    return Workload(name, (Op(name, 4 * B * H * S * D, compute_dtype(dtype), ts, kind="attention"),))
