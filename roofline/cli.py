@@ -74,7 +74,37 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--ideal", action="store_true", help="drop latency terms: the pure roofline")
     p.add_argument("--sparse", action="store_true", help="use the 2:4-sparse peak (dense by default)")
     _common(p)
+
+    p = sub.add_parser("llm", help="LLM inference: prefill (time to first token) and decode (time per token)")
+    p.add_argument("--model", required=True, help="model key, alias, or a path to a TOML / config.json file")
+    p.add_argument("--device", required=True)
+    _llm_options(p)
+    p.add_argument("--generate", type=_positive_int, help="also report a whole request of --context prompt "
+                   "tokens and G generated tokens")
+    p.add_argument("--prompt", type=_positive_int, help="prompt tokens for prefill (default: --context)")
+    _common(p)
+
+    p = sub.add_parser("models", help="list the known LLM configurations")
+    p.add_argument("--model-path", action="append", default=[], metavar="PATH", help="extra model file or folder")
+    _common(p)
     return parser
+
+
+def _llm_options(p: argparse.ArgumentParser, multi: bool = False) -> None:
+    p.add_argument("--dtype", default="bf16", help="weights, activations and KV cache (default bf16; fp4/int4 "
+                   "are weight-only)")
+    p.add_argument("--weight-dtype", help="data type of the weights (overrides --dtype)")
+    p.add_argument("--kv-dtype", help="data type of the KV cache (overrides --dtype)")
+    p.add_argument("--act-dtype", help="data type of the activations (overrides --dtype)")
+    if not multi:
+        p.add_argument("--batch", type=_positive_int, default=1, help="sequences decoded together (default 1)")
+        p.add_argument("--context", type=_positive_int, default=2048, help="tokens in context (default 2048)")
+        p.add_argument("--devices", type=_positive_int, help="number of devices (default: the fewest that hold it)")
+        p.add_argument("--tp", type=_positive_int, help="tensor-parallel degree")
+        p.add_argument("--pp", type=_positive_int, help="pipeline-parallel stages")
+    p.add_argument("--ideal", action="store_true", help="drop latency terms: the pure roofline")
+    p.add_argument("--overlap", default="max", choices=["max", "sum"],
+                   help="max: full overlap of compute, memory and links per op; sum: none")
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -188,4 +218,78 @@ def _kernel_rows(rec: dict) -> list[dict]:
     return rows
 
 
-_COMMANDS = {"list": _cmd_list, "show": _cmd_show, "gemm": _cmd_gemm}
+def _precision(args):
+    from .llm import Precision
+
+    return Precision.of(args.dtype, weights=args.weight_dtype, activations=args.act_dtype, kv=args.kv_dtype)
+
+
+def _cmd_llm(args) -> str:
+    from .llm import estimate
+
+    rec = estimate(args.model, _device(args), batch=args.batch, context=args.context, generate=args.generate,
+                   prec=_precision(args), devices=args.devices, tp=args.tp, pp=args.pp, ideal=args.ideal,
+                   overlap=args.overlap, prompt=args.prompt)
+    if args.format == "json":
+        return render(None, "json", json_obj=rec)
+    return render(_llm_rows(rec), args.format, title=(
+        f"{rec['model']} on {rec['devices_used']} x {rec['device']} (tp={rec['tp']}, pp={rec['pp']}), "
+        f"{rec['weight_dtype']} weights, batch {rec['batch']}, context {rec['context']}"
+        + (" (ideal)" if rec["ideal"] else "")))
+
+
+def _device(args):
+    from .devices import get_device
+
+    return get_device(args.device, args.spec)
+
+
+def _llm_rows(rec: dict) -> list[dict]:
+    def rng(key, unit):
+        r = rec.get(key + "_range")
+        return f"{human(r[0], unit)} – {human(r[1], unit)}" if r else ""
+
+    rows = [
+        ("devices used", f"{rec['devices_used']} (tp={rec['tp']}, pp={rec['pp']}, {rec['placement']})", ""),
+        ("weights live in", rec["weights_level"], ""),
+        ("weights", human(rec["weights_bytes"], "B"), ""),
+        ("KV cache", human(rec["kv_cache_bytes"], "B"), ""),
+        ("per device", f"{human(rec['resident_bytes_per_device'], 'B')} of {human(rec['capacity_bytes_per_device'], 'B')}", ""),
+        ("time to first token", human(rec["ttft_s"], "s"), rng("ttft_s", "s")),
+        ("prefill bound", rec["prefill_bound"], ""),
+        ("time per output token", human(rec["tpot_s"], "s"), rng("tpot_s", "s")),
+        ("decode bound", rec["bound"], ""),
+        ("tokens/s per user", f"{rec['tokens_per_s_per_user']:,.1f}", _rate_rng(rec, "tokens_per_s_per_user")),
+        ("tokens/s (batch)", f"{rec['tokens_per_s']:,.1f}", _rate_rng(rec, "tokens_per_s")),
+        ("energy per token", human(rec["energy_per_token_j"], "J"), rng("energy_per_token_j", "J")),
+    ]
+    if "request_latency_s" in rec:
+        rows += [("request latency", human(rec["request_latency_s"], "s"), rng("request_latency_s", "s")),
+                 ("request tokens/s per user", f"{rec['request_tokens_per_s_per_user']:,.1f}", "")]
+    for lbl, t in rec["decode_terms_s"].items():
+        if t > 0:
+            rows.append((f"  decode time bound by {lbl}", human(t, "s"), ""))
+    return [{"quantity": a, "value": b, "range": c} for a, b, c in rows]
+
+
+def _rate_rng(rec, key):
+    r = rec.get(key + "_range")
+    return f"{r[0]:,.1f} – {r[1]:,.1f}" if r else ""
+
+
+def _cmd_models(args) -> str:
+    from .models import list_models
+
+    rows = [{"key": m.key, "name": m.name, "layers": m.n_layers, "d_model": m.d_model, "heads": m.n_heads,
+             "kv_heads": m.n_kv_heads, "params": m.total_params(), "active_params": m.active_params(),
+             "moe": m.is_moe, "source": m.source.get("url", "")} for m in list_models(args.model_path)]
+    if args.format in ("json", "csv"):
+        return render(rows, args.format)
+    for r in rows:
+        r["params"] = f"{r['params'] / 1e9:.2f} B"
+        r["active_params"] = f"{r['active_params'] / 1e9:.2f} B"
+        r.pop("source")
+    return render(rows, args.format)
+
+
+_COMMANDS = {"list": _cmd_list, "show": _cmd_show, "gemm": _cmd_gemm, "llm": _cmd_llm, "models": _cmd_models}

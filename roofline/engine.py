@@ -172,22 +172,52 @@ def _overhead_paths(device: Device) -> list[str]:
     return [p for p in device.figures if p.startswith("overheads.")]
 
 
-def op_terms(op, device: Device, links: Mapping[str, str] | None = None, ideal: bool = False,
-             sparse: bool = False) -> dict[str, object]:
-    """SymPy expressions of every time term of ``op`` on ``device`` [s], unmasked by placement.
+#: Tensor roles that stay resident between ops (weights, KV cache, a kernel's own operands); the rest
+#: ("activation") are transient and live in the fastest level that holds them.
+RESIDENT_ROLES = ("weight", "kv", "input", "output")
 
-    ``links`` maps the op's link roles (``tp``, ``pp``, ``ep``) to the device's link names; by default every
-    role uses the device's first link.
+
+def split_bytes(op):
+    """``(resident, transient)`` bytes of ``op`` [B]: resident tensors live at the home level, transient
+    activations in the fastest level that holds them (never slower than the home)."""
+    import sympy as sp
+
+    res = sp.Add(*[t.bytes for t in op.tensors if t.role in RESIDENT_ROLES])
+    act = sp.Add(*[t.bytes for t in op.tensors if t.role not in RESIDENT_ROLES])
+    return sp.sympify(res), sp.sympify(act)
+
+
+def op_terms(op, device: Device, links: Mapping[str, str] | None = None, ideal: bool = False,
+             sparse: bool = False, home: int | None = None, act_home: int | None = None) -> dict[str, object]:
+    """SymPy expressions of every time term of ``op`` on ``device`` [s].
+
+    ``memory:<level>`` charges the resident bytes at every level up to ``home`` and the transient bytes
+    at every level up to ``act_home`` (default: all levels, unmasked). ``links`` maps the op's link roles
+    (``tp``, ``pp``, ``ep``) to the device's link names; by default every role uses the first link.
     """
     import sympy as sp
 
     device.peak_figure(op.dtype, sparse)  # clear error for a missing peak
     peak = device.symbol(f"compute.{op.dtype}.{'sparse' if sparse else 'dense'}")
     terms: dict[str, object] = {"compute": op.flops / peak}
-    for m in device.memory:
-        terms[f"memory:{m.name}"] = op.bytes / device.symbol(f"memory.{m.name}.bandwidth")
-    roles = set(op.link_bytes) | set(op.link_steps)
-    for role in sorted(roles):
+    res, act = split_bytes(op)
+    nlev = len(device.memory)
+    h = nlev - 1 if home is None else home
+    ha = h if act_home is None else min(act_home, h)
+    for i, m in enumerate(device.memory):
+        q = (res if i <= h else 0) + (act if i <= ha else 0)
+        terms[f"memory:{m.name}"] = sp.sympify(q) / device.symbol(f"memory.{m.name}.bandwidth")
+    for key, t in _link_terms(op, device, links, ideal).items():
+        terms[key] = t
+    terms["latency"] = _latency_term(device, ideal)
+    return terms
+
+
+def _link_terms(op, device: Device, links, ideal: bool) -> dict:
+    import sympy as sp
+
+    out: dict = {}
+    for role in sorted(set(op.link_bytes) | set(op.link_steps)):
         lname = (links or {}).get(role) or (device.interconnect[0].name if device.interconnect else None)
         if lname is None:
             raise InputError(f"{device.key} has no interconnect for {role} traffic")
@@ -197,17 +227,16 @@ def op_terms(op, device: Device, links: Mapping[str, str] | None = None, ideal: 
         if not ideal and lk.latency is not None:
             t = t + sp.sympify(op.link_steps.get(role, 0)) * device.symbol(f"interconnect.{lname}.latency")
         key = f"interconnect:{lname}"
-        terms[key] = terms.get(key, 0) + t
-    lat = sp.Integer(0)
-    if not ideal:
-        lat = sp.Add(*[device.symbol(p) for p in _overhead_paths(device)])
-    terms["latency"] = lat
-    return terms
+        out[key] = out.get(key, 0) + t
+    return out
 
 
-def _mask(terms: dict, device: Device, home: int) -> dict:
-    return {k: v for k, v in terms.items()
-            if not k.startswith("memory:") or [m.name for m in device.memory].index(k[7:]) <= home}
+def _latency_term(device: Device, ideal: bool):
+    import sympy as sp
+
+    if ideal:
+        return sp.Integer(0)
+    return sp.Add(*[device.symbol(p) for p in _overhead_paths(device)])
 
 
 def default_home(device: Device) -> int:
@@ -217,20 +246,22 @@ def default_home(device: Device) -> int:
 
 
 def time_expr(workload, device: Device, overlap: str = "max", ideal: bool = False, home: int | str | None = None,
-              links: Mapping[str, str] | None = None, sparse: bool = False):
+              links: Mapping[str, str] | None = None, sparse: bool = False, act_home: int | str | None = 0):
     """The workload's time on ``device`` as a SymPy expression of shape and device symbols [s].
 
-    ``home`` fixes where the data lives (a level index or name; default: the main memory, see
-    :func:`default_home`). Under ``overlap="max"`` each op contributes ``Max(terms)``, under ``"sum"``
-    their sum; ops add up, each times its ``count``.
+    ``home`` fixes where resident data (weights, KV cache, a kernel's operands) lives, as a level index or
+    name (default: the main memory, see :func:`default_home`); ``act_home`` where transient activations
+    live (default: the fastest level). Under ``overlap="max"`` each op contributes ``Max(terms)``, under
+    ``"sum"`` their sum; ops add up, each times its ``count``.
     """
     import sympy as sp
 
     mode = _overlap(overlap)
     h = _home_index(device, home)
+    ha = _home_index(device, act_home) if act_home is not None else h
     total = sp.Integer(0)
     for op in workload.ops:
-        terms = [v for v in _mask(op_terms(op, device, links, ideal, sparse), device, h).values() if v != 0]
+        terms = [v for v in op_terms(op, device, links, ideal, sparse, h, ha).values() if v != 0]
         t = sp.Max(*terms) if mode == "max" else sp.Add(*terms)
         total += op.count * t
     return total
@@ -284,15 +315,27 @@ class CompiledWorkload:
             h = np.asarray(home, dtype=np.int64)
         fits = h < self.n_levels
         hc = np.minimum(h, self.n_levels - 1)
-        mem0 = 1  # index of the first memory term in labels
+        nl = self.n_levels
+        caps = [np.asarray(c, dtype=float) for c in capacities]
         total = None
         acc = None
         sums = [0.0] * len(self.labels)
         for f, count in zip(self.op_funcs, self.op_counts):
-            terms = list(f(*args))
-            for i in range(self.n_levels):
-                if i > 0:
-                    terms[mem0 + i] = np.where(hc >= i, terms[mem0 + i], 0.0)
+            raw = list(f(*args))
+            res, act, rest = raw[1:1 + nl], raw[1 + nl:1 + 2 * nl], raw[1 + 2 * nl:-1]
+            abytes = np.asarray(raw[-1], dtype=float)
+            if np.any(abytes):
+                # transient activations: the fastest level that holds this op's activations, never slower
+                # than the home
+                ha = np.full(abytes.shape, nl - 1, dtype=np.int64)
+                for i in reversed(range(nl)):
+                    ha = np.where(abytes <= caps[i], i, ha)
+                ha = np.minimum(ha, hc)
+                mem = [(res[i] if i == 0 else np.where(hc >= i, res[i], 0.0))
+                       + (act[i] if i == 0 else np.where(ha >= i, act[i], 0.0)) for i in range(nl)]
+            else:
+                mem = [res[i] if i == 0 else np.where(hc >= i, res[i], 0.0) for i in range(nl)]
+            terms = [raw[0]] + mem + rest
             cnt = count(*args) if callable(count) else count
             if self.overlap == "max":
                 t = terms[0]
@@ -350,7 +393,20 @@ def compile_workload(workload, device: Device, overlap: str = "max", ideal: bool
                 used_links.append(ln)
     labels = term_labels(device, used_links, ideal)
     shape_syms = workload.symbols
-    per_op = [op_terms(op, device, links, ideal, sparse) for op in workload.ops]
+    per_op = []
+    for op in workload.ops:
+        device.peak_figure(op.dtype, sparse)  # clear error for a missing peak
+        res, act = split_bytes(op)
+        bws = [device.symbol(f"memory.{m.name}.bandwidth") for m in device.memory]
+        terms = {"compute": op.flops / device.symbol(f"compute.{op.dtype}.{'sparse' if sparse else 'dense'}")}
+        for m, bw in zip(device.memory, bws):
+            terms[f"res:{m.name}"] = res / bw
+        for m, bw in zip(device.memory, bws):
+            terms[f"act:{m.name}"] = act / bw
+        terms.update(_link_terms(op, device, links, ideal))
+        terms["latency"] = _latency_term(device, ideal)
+        terms["act_bytes"] = act
+        per_op.append(terms)
     dev_syms: set = set()
     for terms in per_op:
         for e in terms.values():
@@ -363,8 +419,10 @@ def compile_workload(workload, device: Device, overlap: str = "max", ideal: bool
     dev_args = [device.symbol(p) for p in device_paths]
     args = list(shape_syms) + dev_args
     funcs, counts = [], []
+    order = (["compute"] + [f"res:{m.name}" for m in device.memory] + [f"act:{m.name}" for m in device.memory]
+             + [lbl for lbl in labels if lbl.startswith("interconnect:")] + ["latency", "act_bytes"])
     for op, terms in zip(workload.ops, per_op):
-        exprs = [sp.sympify(terms.get(lbl, 0)) for lbl in labels]
+        exprs = [sp.sympify(terms.get(lbl, 0)) for lbl in order]
         funcs.append(_lambdify(args, exprs))
         counts.append(_lambdify(args, op.count) if op.count.free_symbols else float(op.count))
     return CompiledWorkload(
@@ -417,7 +475,10 @@ def break_even(workload, device: Device, symbol, home: int | str | None = None, 
     """The value of ``symbol`` at which the workload turns from memory- to compute-bound.
 
     Solves :math:`\\sum_i F_i / P = \\sum_i Q_i / BW_h` (total compute time = total traffic time at the
-    home level) for ``symbol``. Returns ``(closed_form, value)``: the SymPy solution in shape and device
+    home level) for ``symbol``, where :math:`Q_i` is the op's resident traffic (weights, KV cache, a kernel's
+    operands); transient activations are taken to live in a faster level.
+
+    Returns ``(closed_form, value)``: the SymPy solution in shape and device
     symbols, and its number for ``device`` (other shapes from ``shapes``). ``value`` is None when the
     workload never turns (no positive solution).
     """
@@ -429,7 +490,7 @@ def break_even(workload, device: Device, symbol, home: int | str | None = None, 
     lvl = device.memory[h]
     t_c = sp.Add(*[op.count * op.flops / device.symbol(f"compute.{op.dtype}.{'sparse' if sparse else 'dense'}")
                    for op in workload.ops])
-    t_m = sp.Add(*[op.count * op.bytes for op in workload.ops]) / device.symbol(f"memory.{lvl.name}.bandwidth")
+    t_m = sp.Add(*[op.count * split_bytes(op)[0] for op in workload.ops]) / device.symbol(f"memory.{lvl.name}.bandwidth")
     sols = sp.solve(sp.Eq(t_c, t_m), symbol)
     sols = [s for s in sols if s.is_real is not False]
     if not sols:
