@@ -290,87 +290,127 @@ class CompiledWorkload:
     labels: tuple[str, ...]
     shape_names: tuple[str, ...]
     device_paths: tuple[str, ...]
-    op_funcs: list  # per op: f(*shapes, *device) -> tuple of terms in `labels` order
-    op_counts: list
-    flops_func: object
-    bytes_func: object
-    ws_func: object
+    func: object  # f(*shapes, *device) -> [flops, bytes, working set, per op: terms..., count]
+    n_ops: int
+    n_terms: int
     n_levels: int
     overlap: str
-    sources: list[str]
 
     def evaluate(self, shapes: Mapping[str, object], device_values: Mapping[str, object],
-                 capacities: Sequence[object], devices=1, home=None, with_bound: bool = True) -> dict:
-        """Evaluate over broadcasting arrays: returns a dict of arrays (see :func:`evaluate`)."""
+                 capacities: Sequence[object], devices=1, home=None, with_bound: bool = True,
+                 detail: bool = False, chunk: int = 1 << 15) -> dict:
+        """Evaluate over broadcasting arrays: returns a dict of arrays (see :func:`evaluate`).
+
+        Large grids are evaluated in blocks of ``chunk`` points (a loop over blocks, not points) so that
+        temporaries stay in cache and memory stays bounded. ``detail`` adds ``term_times`` (the time each
+        term binds, summed over ops) and ``term_totals`` (each term's total, binding or not).
+        """
         args = [np.asarray(shapes[n], dtype=float) for n in self.shape_names]
         args += [np.asarray(device_values[p], dtype=float) for p in self.device_paths]
-        flops = np.asarray(self.flops_func(*args), dtype=float)
-        nbytes = np.asarray(self.bytes_func(*args), dtype=float)
-        ws = np.asarray(self.ws_func(*args), dtype=float) / np.asarray(devices, dtype=float)
-        if home is None:
-            h = np.full(np.broadcast(ws, *[np.asarray(c) for c in capacities]).shape, self.n_levels, dtype=np.int64)
-            for i in reversed(range(self.n_levels)):
-                h = np.where(ws <= np.asarray(capacities[i]), i, h)
-        else:
-            h = np.asarray(home, dtype=np.int64)
-        fits = h < self.n_levels
-        hc = np.minimum(h, self.n_levels - 1)
-        nl = self.n_levels
         caps = [np.asarray(c, dtype=float) for c in capacities]
-        total = None
-        acc = None
-        sums = [0.0] * len(self.labels)
-        for f, count in zip(self.op_funcs, self.op_counts):
-            raw = list(f(*args))
+        devs = np.asarray(devices, dtype=float)
+        hm = None if home is None else np.asarray(home, dtype=np.int64)
+        extra = [devs] + caps + ([hm] if hm is not None else [])
+        shape = np.broadcast_shapes(*(a.shape for a in args + extra))
+        n = int(np.prod(shape)) if shape else 1
+        if n <= chunk:
+            return self._block(args, caps, devs, hm, with_bound, detail)
+        flat = lambda a: np.broadcast_to(a, shape).reshape(-1) if a.ndim else a  # noqa: E731
+        fargs = [flat(a) for a in args]
+        fcaps = [flat(c) for c in caps]
+        fdevs = flat(devs)
+        fhm = None if hm is None else flat(hm)
+        out: dict = {}
+        for lo in range(0, n, chunk):
+            sl = slice(lo, min(lo + chunk, n))
+            part = self._block([a[sl] if a.ndim else a for a in fargs], [c[sl] if c.ndim else c for c in fcaps],
+                               fdevs[sl] if fdevs.ndim else fdevs,
+                               None if fhm is None else (fhm[sl] if fhm.ndim else fhm), with_bound, detail)
+            for k, v in part.items():
+                if k not in out:
+                    lead = v.shape[:-1] if k.startswith("term_") else ()
+                    out[k] = np.empty(lead + (n,), dtype=v.dtype)
+                out[k][..., sl] = v
+        return {k: v.reshape(v.shape[:-1] + shape) if k.startswith("term_") else v.reshape(shape)
+                for k, v in out.items()}
+
+    def _block(self, args, caps, devs, hm, with_bound, detail) -> dict:
+        nl = self.n_levels
+        shape = np.broadcast_shapes(*(np.shape(a) for a in list(args) + list(caps) + [devs]
+                                      + ([hm] if hm is not None else [])))
+        values = self.func(*args)
+        flops = np.broadcast_to(np.asarray(values[0], dtype=float), shape)
+        nbytes = np.broadcast_to(np.asarray(values[1], dtype=float), shape)
+        if hm is None:
+            ws = np.asarray(values[2], dtype=float) / devs
+            h = np.full(shape, nl, dtype=np.int64)
+            for i in reversed(range(nl)):
+                h = np.where(ws <= caps[i], i, h)
+        else:
+            h = np.broadcast_to(hm, shape)
+        fits = h < nl
+        hc = np.minimum(h, nl - 1)
+        masks = [None] + [hc >= i for i in range(1, nl)]
+        nlab = len(self.labels)
+        total = np.zeros(shape)
+        single = self.n_ops == 1
+        acc = np.zeros((nlab,) + shape) if (with_bound and not single) or detail else None
+        sums = np.zeros((nlab,) + shape) if detail else None
+        flat_idx = np.arange(int(np.prod(shape)) if shape else 1)
+        bound_index = None
+        k = self.n_terms + 1
+        for o in range(self.n_ops):
+            raw = values[3 + o * k: 3 + (o + 1) * k]
+            cnt = raw[-1]
+            raw = raw[:-1]
             res, act, rest = raw[1:1 + nl], raw[1 + nl:1 + 2 * nl], raw[1 + 2 * nl:-1]
             abytes = np.asarray(raw[-1], dtype=float)
+            mem = [res[i] if i == 0 else np.where(masks[i], res[i], 0.0) for i in range(nl)]
             if np.any(abytes):
                 # transient activations: the fastest level that holds this op's activations, never slower
                 # than the home
-                ha = np.full(abytes.shape, nl - 1, dtype=np.int64)
+                ha = np.full(np.shape(abytes), nl - 1, dtype=np.int64)
                 for i in reversed(range(nl)):
                     ha = np.where(abytes <= caps[i], i, ha)
                 ha = np.minimum(ha, hc)
-                mem = [(res[i] if i == 0 else np.where(hc >= i, res[i], 0.0))
-                       + (act[i] if i == 0 else np.where(ha >= i, act[i], 0.0)) for i in range(nl)]
-            else:
-                mem = [res[i] if i == 0 else np.where(hc >= i, res[i], 0.0) for i in range(nl)]
-            terms = [raw[0]] + mem + rest
-            cnt = count(*args) if callable(count) else count
+                mem = [mem[i] + (act[i] if i == 0 else np.where(ha >= i, act[i], 0.0)) for i in range(nl)]
+            terms = [raw[0]] + mem + list(rest)
             if self.overlap == "max":
-                t = terms[0]
-                for x in terms[1:]:
-                    t = np.maximum(t, x)
+                best = np.asarray(terms[0], dtype=float)
+                idx = np.zeros(np.shape(best), dtype=np.int64) if with_bound else None
+                for j, x in enumerate(terms[1:], start=1):
+                    if with_bound:
+                        idx = np.where(x > best, j, idx)
+                    best = np.maximum(best, x)
+                t = best * cnt
             else:
                 t = terms[0]
                 for x in terms[1:]:
                     t = t + x
-            t = t * cnt
-            total = t if total is None else total + t
-            for j, x in enumerate(terms):
-                sums[j] = sums[j] + x * cnt
+                t = t * cnt
+                if with_bound:
+                    idx = _argmax(terms)
+            t = np.broadcast_to(t, shape)
+            total = total + t
             if with_bound:
-                if acc is None:
-                    acc = [0.0] * len(self.labels)
-                idx = _argmax(terms)
-                for j in range(len(self.labels)):
-                    acc[j] = acc[j] + np.where(idx == j, t, 0.0)
-        total = np.where(fits, total, np.nan)
-        out = {
-            "time_s": total,
-            "flops": flops * np.ones_like(total),
-            "bytes": nbytes * np.ones_like(total),
-            "home": hc * np.ones_like(total, dtype=np.int64),
-            "fits": fits * np.ones_like(total, dtype=bool),
-        }
+                idx = np.broadcast_to(idx, shape)
+                if single and not detail:
+                    bound_index = idx
+                else:
+                    acc.reshape(nlab, -1)[idx.reshape(-1), flat_idx] += t.reshape(-1)
+            if detail:
+                for j, x in enumerate(terms):
+                    sums[j] += np.broadcast_to(np.asarray(x, dtype=float) * cnt, shape)
+        out = {"time_s": np.where(fits, total, np.nan), "flops": np.array(flops), "bytes": np.array(nbytes),
+               "home": np.array(hc), "fits": np.array(fits)}
         with np.errstate(divide="ignore", invalid="ignore"):
             out["arithmetic_intensity"] = out["flops"] / out["bytes"]
-            out["attainable_flops_per_s"] = out["flops"] / total
-        out["term_totals"] = np.stack(np.broadcast_arrays(*[np.asarray(x, dtype=float) for x in sums]))
+            out["attainable_flops_per_s"] = out["flops"] / out["time_s"]
         if with_bound:
-            stacked = np.stack(np.broadcast_arrays(*acc))
-            out["bound_index"] = np.argmax(stacked, axis=0)
-            out["term_times"] = stacked
+            out["bound_index"] = np.array(bound_index) if bound_index is not None else np.argmax(acc, axis=0)
+        if detail:
+            out["term_times"] = acc
+            out["term_totals"] = sums
         return out
 
 
@@ -418,19 +458,16 @@ def compile_workload(workload, device: Device, overlap: str = "max", ideal: bool
     device_paths = tuple(sorted(path_of[s.name] for s in dev_syms))
     dev_args = [device.symbol(p) for p in device_paths]
     args = list(shape_syms) + dev_args
-    funcs, counts = [], []
     order = (["compute"] + [f"res:{m.name}" for m in device.memory] + [f"act:{m.name}" for m in device.memory]
              + [lbl for lbl in labels if lbl.startswith("interconnect:")] + ["latency", "act_bytes"])
+    # one function for everything, so common subexpressions are computed once per block of points
+    exprs = [sp.sympify(workload.flops), sp.sympify(workload.bytes), sp.sympify(workload.working_set)]
     for op, terms in zip(workload.ops, per_op):
-        exprs = [sp.sympify(terms.get(lbl, 0)) for lbl in order]
-        funcs.append(_lambdify(args, exprs))
-        counts.append(_lambdify(args, op.count) if op.count.free_symbols else float(op.count))
+        exprs += [sp.sympify(terms.get(lbl, 0)) for lbl in order] + [sp.sympify(op.count)]
     return CompiledWorkload(
         workload=workload, labels=labels, shape_names=tuple(s.name for s in shape_syms),
-        device_paths=device_paths, op_funcs=funcs, op_counts=counts,
-        flops_func=_lambdify(args, workload.flops), bytes_func=_lambdify(args, workload.bytes),
-        ws_func=_lambdify(args, workload.working_set), n_levels=len(device.memory), overlap=mode,
-        sources=[],
+        device_paths=device_paths, func=_lambdify(args, exprs), n_ops=len(workload.ops), n_terms=len(order),
+        n_levels=len(device.memory), overlap=mode,
     )
 
 
@@ -443,7 +480,7 @@ def _lambdify(args, expr):
 def evaluate(workload, device: Device, shapes: Mapping[str, object] | None = None, overlap: str = "max",
              ideal: bool = False, which: str = "nominal", devices=1, level: str | None = None,
              device_values: Mapping[str, object] | None = None, links=None, sparse: bool = False,
-             compiled: CompiledWorkload | None = None) -> dict:
+             compiled: CompiledWorkload | None = None, detail: bool = True) -> dict:
     """Evaluate ``workload`` on ``device`` over broadcasting shape arrays.
 
     Returns a dict of arrays: ``time_s`` (NaN where the working set fits no level), ``flops``, ``bytes``,
@@ -461,7 +498,7 @@ def evaluate(workload, device: Device, shapes: Mapping[str, object] | None = Non
     home = None
     if level is not None:
         home = [m.name for m in device.memory].index(device.level(level).name)
-    out = cw.evaluate(shapes or {}, vals, caps, devices=devices, home=home)
+    out = cw.evaluate(shapes or {}, vals, caps, devices=devices, home=home, detail=detail)
     out["labels"] = cw.labels
     out["bound"] = np.asarray(cw.labels, dtype=object)[out["bound_index"]]
     return out

@@ -464,13 +464,13 @@ def _compiled(model, device: Device, phase, prec, placement: Placement, ideal, o
     return cw
 
 
-def _run(model, device, phase, prec, placement, shapes, ideal, overlap, which, device_values=None):
+def _run(model, device, phase, prec, placement, shapes, ideal, overlap, which, device_values=None, detail=False):
     cw = _compiled(model, device, phase, prec, placement, ideal, overlap)
     vals = device.values(which)
     if device_values:
         vals.update(device_values)
     caps = [vals[f"memory.{lvl.name}.capacity"] for lvl in device.memory]
-    out = cw.evaluate(shapes, vals, caps, devices=1, home=placement.home)
+    out = cw.evaluate(shapes, vals, caps, devices=1, home=placement.home, detail=detail)
     out["labels"] = cw.labels
     out["bound"] = np.asarray(cw.labels, dtype=object)[out["bound_index"]]
     return out
@@ -505,8 +505,8 @@ def estimate(model: str | ModelConfig, device: str | Device, batch: int = 1, con
     whiches = ("nominal", "best", "worst") if dev.is_estimate else ("nominal",)
     res: dict = {}
     for w in whiches:
-        pre = _run(m, dev, "prefill", prec, pl, {"b": batch, "p": P}, ideal, overlap, w)
-        dec = _run(m, dev, "decode", prec, pl, {"b": batch, "s": context}, ideal, overlap, w)
+        pre = _run(m, dev, "prefill", prec, pl, {"b": batch, "p": P}, ideal, overlap, w, detail=True)
+        dec = _run(m, dev, "decode", prec, pl, {"b": batch, "s": context}, ideal, overlap, w, detail=True)
         r = {"ttft_s": float(pre["time_s"]), "tpot_s": float(dec["time_s"]), "bound": str(dec["bound"]),
              "prefill_bound": str(pre["bound"]), "decode": dec, "prefill": pre}
         if G:
