@@ -39,6 +39,39 @@ def _positive_int(text: str) -> int:
     return int(v)
 
 
+def _int_grid(text: str) -> list[int]:
+    """``1:1024`` powers of two, ``1:1024:20`` log-spaced, ``1:64:+8`` a step, ``1,8,64`` a list."""
+    import numpy as np
+
+    try:
+        if ":" in text:
+            parts = text.split(":")
+            lo, hi = int(parts[0]), int(parts[1])
+            if lo <= 0 or hi < lo:
+                raise ValueError
+            if len(parts) == 2:
+                vals = sorted({lo, hi} | {2**k for k in range(64) if lo <= 2**k <= hi})
+            elif parts[2].startswith("+"):
+                vals = list(range(lo, hi + 1, int(parts[2][1:])))
+            else:
+                vals = sorted(set(int(round(v)) for v in np.geomspace(lo, hi, int(parts[2]))))
+        else:
+            vals = [int(float(v)) if float(v) == int(float(v)) else -1 for v in text.split(",")]
+        if not vals or any(v <= 0 for v in vals):
+            raise ValueError
+        return vals
+    except (ValueError, ZeroDivisionError):
+        raise argparse.ArgumentTypeError(
+            f"expected positive integers as 1:1024, 1:1024:20, 1:64:+8 or 1,8,64; got {text!r}") from None
+
+
+def _str_list(text: str) -> list[str]:
+    vals = [v.strip() for v in text.split(",") if v.strip()]
+    if not vals:
+        raise argparse.ArgumentTypeError(f"expected a comma-separated list, got {text!r}")
+    return vals
+
+
 def _common(p: argparse.ArgumentParser, fmt: bool = True) -> None:
     p.add_argument("--spec", action="append", default=[], metavar="PATH",
                    help="extra spec file or folder (repeatable; also ROOFLINE_SPEC_PATH)")
@@ -83,6 +116,70 @@ def build_parser() -> argparse.ArgumentParser:
                    "tokens and G generated tokens")
     p.add_argument("--prompt", type=_positive_int, help="prompt tokens for prefill (default: --context)")
     _common(p)
+
+    p = sub.add_parser("compare", help="devices side by side: figures, and workloads timed on each")
+    p.add_argument("devices", nargs="+", metavar="DEVICE")
+    p.add_argument("--model", action="append", help="LLM(s) to time instead of the defaults (repeatable)")
+    p.add_argument("--batch", type=_positive_int, default=1, help="LLM batch (default 1)")
+    p.add_argument("--context", type=_positive_int, default=2048, help="LLM context and prompt length (default 2048)")
+    p.add_argument("--dtype", default="bf16", help="data type of the workloads (default bf16)")
+    p.add_argument("--ideal", action="store_true", help="drop latency terms: the pure roofline")
+    p.add_argument("--no-bounds", action="store_true", help="leave the binding terms out of the table")
+    p.add_argument("--plot", metavar="FILE", help="also write the comparison chart (.png, .svg or .pdf)")
+    _common(p)
+
+    p = sub.add_parser("sweep", help="LLM decode or prefill over a grid of batch, context, data type and devices")
+    p.add_argument("--model", action="append", required=True, help="model(s) (repeatable)")
+    p.add_argument("--device", nargs="+", required=True, help="device(s)")
+    p.add_argument("--batch", type=_int_grid, default=[1], help="batch values: 1:1024 (powers of two), "
+                   "1:1024:20 (20 log-spaced), 1:64:+8 (step 8) or 1,8,64 (default 1)")
+    p.add_argument("--context", type=_int_grid, default=[2048], help="context values, same syntax (default 2048)")
+    p.add_argument("--dtype", type=_str_list, default=["bf16"], help="data type(s): bf16 or bf16,fp8")
+    p.add_argument("--devices", type=_int_grid, help="device counts to sweep (default: the fewest that hold it)")
+    p.add_argument("--phase", choices=["decode", "prefill"], default="decode",
+                   help="decode: --context is the KV length; prefill: it is the prompt length")
+    p.add_argument("--ideal", action="store_true", help="drop latency terms: the pure roofline")
+    p.add_argument("--out", metavar="FILE", help="write the grid to FILE (.csv or .parquet)")
+    p.add_argument("--plot", metavar="FILE", help="also write a chart of --y against --x (.png, .svg, .pdf)")
+    p.add_argument("--x", default="batch", help="chart x column (default batch)")
+    p.add_argument("--y", default="tokens_per_s_per_user", help="chart y column (default tokens_per_s_per_user)")
+    _common(p)
+
+    p = sub.add_parser("plot", help="charts for reports: roofline, compare, sweep, frontier, memory-wall")
+    psub = p.add_subparsers(dest="kind", parser_class=_Parser, required=True)
+    q = psub.add_parser("roofline", help="ceilings per memory level and data type, with workloads as points")
+    q.add_argument("devices", nargs="+", metavar="DEVICE")
+    q.add_argument("--dtype", type=_str_list, default=["bf16"], help="data type(s) of the ceilings")
+    q.add_argument("--model", action="append", default=[], help="add this model's decode and prefill as points")
+    q.add_argument("--batch", type=_positive_int, default=1)
+    q.add_argument("--context", type=_positive_int, default=2048)
+    q.add_argument("--sparse", action="store_true", help="sparse ceilings where published")
+    q = psub.add_parser("compare", help="a device comparison normalised to the first device")
+    q.add_argument("devices", nargs="+", metavar="DEVICE")
+    q.add_argument("--model", action="append")
+    q.add_argument("--batch", type=_positive_int, default=1)
+    q.add_argument("--context", type=_positive_int, default=2048)
+    q.add_argument("--dtype", default="bf16")
+    q = psub.add_parser("sweep", help="a metric against batch or context")
+    q.add_argument("--model", required=True)
+    q.add_argument("--device", nargs="+", required=True)
+    q.add_argument("--batch", type=_int_grid, default=[1, 2, 4, 8, 16, 32, 64, 128, 256, 512])
+    q.add_argument("--context", type=_int_grid, default=[2048])
+    q.add_argument("--devices", type=_int_grid)
+    q.add_argument("--dtype", default="bf16")
+    q.add_argument("--x", default="batch")
+    q.add_argument("--y", default="tokens_per_s_per_user")
+    q = psub.add_parser("frontier", help="tokens/s per user against tokens/s per device (or per kW)")
+    q.add_argument("devices", nargs="+", metavar="DEVICE", help="device, or COUNTxDEVICE such as 8xh100")
+    q.add_argument("--model", required=True)
+    q.add_argument("--context", type=_positive_int, default=2048)
+    q.add_argument("--dtype", default="bf16")
+    q.add_argument("--per", choices=["device", "kw"], default="device")
+    psub.add_parser("memory-wall", help="compute, DRAM and interconnect bandwidth over the years")
+    for q in psub.choices.values():
+        q.add_argument("--out", required=True, metavar="FILE", help="chart file: .png, .svg or .pdf")
+        q.add_argument("--ideal", action="store_true", help="drop latency terms")
+        q.add_argument("--spec", action="append", default=[], metavar="PATH", help="extra spec file or folder")
 
     p = sub.add_parser("models", help="list the known LLM configurations")
     p.add_argument("--model-path", action="append", default=[], metavar="PATH", help="extra model file or folder")
@@ -292,4 +389,149 @@ def _cmd_models(args) -> str:
     return render(rows, args.format)
 
 
-_COMMANDS = {"list": _cmd_list, "show": _cmd_show, "gemm": _cmd_gemm, "llm": _cmd_llm, "models": _cmd_models}
+def _cmd_compare(args) -> str:
+    from .compare import compare, comparison_rows
+
+    if args.plot:
+        _check_plot_path(args.plot)
+    res = compare(args.devices, models=args.model, batch=args.batch, context=args.context, dtype=args.dtype,
+                  ideal=args.ideal, spec_paths=args.spec)
+    if args.plot:
+        from .plot import compare_chart, save
+
+        save(compare_chart(res), args.plot)
+    if args.format == "json":
+        return render(None, "json", json_obj=res)
+    specs, loads = comparison_rows(res, bounds=not args.no_bounds)
+    names = ", ".join(f"{d['key']} = {d['name']}" + (" (unreleased: ranges)" if d["estimate"] else "")
+                      for d in res["devices"])
+    if args.format == "csv":
+        return render(specs, "csv") + "\n\n" + render(loads, "csv")
+    note = ("(a–b): range from estimated figures. ×N: devices the model needs.\n"
+            "[x]: the binding term (compute, latency, a memory level or a link).\n"
+            "ratio: how far the first device is ahead of the second (above 1: faster, larger or more efficient)."
+            + (" Ideal: no latency terms." if args.ideal else ""))
+    title = (f"Workloads ({res['dtype']}; LLMs at batch {res['batch']}, context {res['context']}, "
+             f"prefill of {res['context']} tokens)")
+    return "\n\n".join([render(specs, args.format, title=f"Devices: {names}"),
+                         render(loads, args.format, title=title), note])
+
+
+def _cmd_sweep(args) -> str:
+    import os
+
+    import pandas as pd
+
+    from .errors import InputError
+    from .llm import decode_sweep
+
+    if args.out and os.path.splitext(args.out)[1].lower() not in (".csv", ".parquet"):
+        raise InputError(f"cannot write {args.out!r}: use a .csv or .parquet file name")
+    if args.plot:
+        _check_plot_path(args.plot)
+    from .devices import get_device
+
+    devs = [get_device(d, args.spec) for d in args.device]
+    frames = []
+    for model in args.model:
+        for dt in args.dtype:
+            from .llm import Precision
+
+            df = decode_sweep(model, devs, args.batch, args.context, device_counts=args.devices,
+                              prec=Precision.of(dt), ideal=args.ideal, phase=args.phase)
+            df.insert(1, "dtype", dt)
+            frames.append(df)
+    df = pd.concat(frames, ignore_index=True)
+    df.insert(2, "phase", args.phase)
+    if args.plot:
+        from .plot import save, sweep_chart
+
+        save(sweep_chart(df, x=args.x, y=args.y, hue="device", style="model" if len(args.model) > 1 else None),
+             args.plot)
+    if args.out:
+        _write_frame(df, args.out)
+        return f"wrote {len(df):,} rows to {args.out}"
+    if args.format == "json":
+        return df.to_json(orient="records", indent=2)
+    return render(df.to_dict("records"), args.format)
+
+
+def _write_frame(df, path: str) -> None:
+    from .errors import InputError
+
+    if path.lower().endswith(".parquet"):
+        try:
+            df.to_parquet(path, index=False)
+        except ImportError:
+            raise InputError("writing Parquet needs pyarrow: pip install 'roofline[parquet]'") from None
+    else:
+        df.to_csv(path, index=False)
+
+
+def _cmd_plot(args) -> str:
+    _check_plot_path(args.out)
+    from . import plot
+
+    if args.kind == "roofline":
+        from . import workloads
+        from .devices import get_device
+        from .llm import estimate
+        from .report import kernel_report
+
+        devs = [get_device(d, args.spec) for d in args.devices]
+        pts = []
+        for dev in devs:
+            for name, wl in (("GEMM 8192³", workloads.gemm(8192, 8192, 8192, dtype=args.dtype[0])),
+                             ("GEMV 8192²", workloads.gemv(8192, 8192, dtype=args.dtype[0]))):
+                if args.dtype[0] in dev.compute:
+                    r = kernel_report(wl, dev, ideal=True)
+                    pts.append({"intensity": r["arithmetic_intensity"], "flops_per_s": r["attainable_flops_per_s"],
+                                "label": f"{name} on {dev.key}", "device": dev.key, "bound": r["bound"]})
+            for model in args.model:
+                r = estimate(model, dev, batch=args.batch, context=args.context, dtype=args.dtype[0], ideal=True)
+                dec, pre = r["decode_flops"], r["decode_bytes"]
+                pts.append({"intensity": dec / pre, "flops_per_s": dec / r["tpot_s"], "device": dev.key,
+                            "label": f"{model} decode on {dev.key}", "bound": r["bound"]})
+        fig = plot.roofline_chart(devs, dtypes=args.dtype, points=pts, sparse=args.sparse)
+    elif args.kind == "compare":
+        from .compare import compare
+
+        fig = plot.compare_chart(compare(args.devices, models=args.model, batch=args.batch, context=args.context,
+                                         dtype=args.dtype, ideal=args.ideal, spec_paths=args.spec))
+    elif args.kind == "sweep":
+        from .devices import get_device
+        from .llm import decode_sweep
+
+        df = decode_sweep(args.model, [get_device(d, args.spec) for d in args.device], args.batch, args.context,
+                          device_counts=args.devices, dtype=args.dtype, ideal=args.ideal)
+        fig = plot.sweep_chart(df, x=args.x, y=args.y)
+    elif args.kind == "frontier":
+        from .devices import get_device
+        from .llm import frontier
+
+        frames = []
+        for spec in args.devices:
+            n, _, key = spec.rpartition("x") if "x" in spec and spec.split("x", 1)[0].isdigit() else ("", "", spec)
+            frames.append(frontier(args.model, get_device(key, args.spec), devices=int(n) if n else None,
+                                   context=args.context, dtype=args.dtype, ideal=args.ideal))
+        fig = plot.frontier_chart(frames, per=args.per)
+    else:
+        fig = plot.memory_wall_chart()
+    plot.save(fig, args.out)
+    return f"wrote {args.out}"
+
+
+def _check_plot_path(path: str) -> None:
+    import os
+
+    from .errors import InputError
+
+    ext = os.path.splitext(path)[1].lower()
+    if ext not in (".png", ".svg", ".pdf"):
+        raise InputError(f"cannot write a chart to {path!r}: use a .png, .svg or .pdf file name")
+    folder = os.path.dirname(os.path.abspath(path))
+    if not os.path.isdir(folder):
+        raise InputError(f"cannot write {path!r}: no folder {folder!r}")
+
+
+_COMMANDS = {"compare": _cmd_compare, "sweep": _cmd_sweep, "plot": _cmd_plot, "list": _cmd_list, "show": _cmd_show, "gemm": _cmd_gemm, "llm": _cmd_llm, "models": _cmd_models}

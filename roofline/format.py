@@ -8,7 +8,7 @@ import json
 import math
 from typing import Iterable, Sequence
 
-__all__ = ["FORMATS", "human", "render", "to_jsonable"]
+__all__ = ["FORMATS", "human", "human_range", "render", "to_jsonable"]
 
 FORMATS = ("table", "markdown", "csv", "json")
 
@@ -35,12 +35,37 @@ def human(value: float | None, unit: str = "", digits: int = 4) -> str:
                 if abs(v) >= 1e3 and f == 1.0:
                     return f"{v:,.0f} {unit}"
                 return f"{v / f:.{digits}g} {p}{unit}"
-    if unit in ("FLOP/B",):
+    if unit in ("FLOP/B", "B/FLOP"):
         return f"{v:.{digits}g} {unit}"
     for f, p in _PREFIXES:
         if abs(v) >= f:
             return f"{v / f:.{digits}g} {p}{unit}"
     return f"{v:.{digits}g} {unit}"
+
+
+def _scale(value: float, unit: str) -> tuple[float, str]:
+    """The factor and prefix :func:`human` uses for ``value``."""
+    v = abs(float(value))
+    if unit in ("", "1", "FLOP/B", "B/FLOP"):
+        return 1.0, ""
+    table = _SMALL if (unit == "s" or unit.endswith("/FLOP")) else _PREFIXES
+    for f, p in table:
+        if v >= f:
+            return f, p
+    return table[-1]
+
+
+def human_range(value: float, low: float, high: float, unit: str = "", digits: int = 3,
+                min_width: float = 0.01) -> str:
+    """``"15.8 PFLOP/s (14.4–17.3)"``: the range in the nominal value's prefix; omitted when narrower than
+    ``min_width`` (relative)."""
+    text = human(value, unit, digits)
+    if low is None or high is None or value in (None, 0):
+        return text
+    if abs(high - low) <= min_width * abs(value):
+        return text
+    f, _ = _scale(value, unit)
+    return f"{text} ({low / f:.{digits}g}–{high / f:.{digits}g})"
 
 
 def to_jsonable(x):
