@@ -181,6 +181,11 @@ def build_parser() -> argparse.ArgumentParser:
         q.add_argument("--ideal", action="store_true", help="drop latency terms")
         q.add_argument("--spec", action="append", default=[], metavar="PATH", help="extra spec file or folder")
 
+    p = sub.add_parser("validate", help="published measurements against their bounds (ideal and with latency)")
+    p.add_argument("--data", metavar="CSV", help="measurement file (default: the shipped data set)")
+    p.add_argument("--category", action="append", help="only these categories (repeatable)")
+    _common(p)
+
     p = sub.add_parser("models", help="list the known LLM configurations")
     p.add_argument("--model-path", action="append", default=[], metavar="PATH", help="extra model file or folder")
     _common(p)
@@ -521,6 +526,40 @@ def _cmd_plot(args) -> str:
     return f"wrote {args.out}"
 
 
+def _cmd_validate(args) -> str:
+    from .validate import validate
+
+    rows = validate(args.data)
+    if args.category:
+        rows = [r for r in rows if r["category"] in args.category]
+    if args.format == "json":
+        return render(None, "json", json_obj=rows)
+    table = []
+    for r in rows:
+        eff = r.get("efficiency_ideal")
+        table.append({
+            "id": r["id"][:44], "metric": r["metric"].replace("_per_", "/").replace("tokens", "tok")[:18],
+            "measured": _num(r["value"], r["metric"]),
+            "bound (ideal)": _num(r.get("bound_ideal"), r["metric"]),
+            "eff. ideal": f"{eff:.2f}" if eff is not None else "error",
+            "eff. latency": f"{r['efficiency']:.2f}" if r.get("efficiency") is not None else "",
+            "flag": ("VIOLATION" if r.get("violation") else "") + ("speculative" if r.get("speculative") else ""),
+        })
+    n_bad = sum(1 for r in rows if r.get("violation"))
+    summary = (f"{len(rows)} measurements; {n_bad} beat their ideal bound"
+               + ("" if n_bad else " (none: every measurement is within the roofline)")
+               + ". eff. = measured / bound for rates, bound / measured for times.")
+    return render(table, args.format) + ("\n\n" + summary if args.format != "csv" else "")
+
+
+def _num(v, metric: str) -> str:
+    if v is None:
+        return ""
+    unit = {"bandwidth_bytes_per_s": "B/s", "flops_per_s": "FLOP/s", "time_per_output_token_s": "s",
+            "time_to_first_token_s": "s"}.get(metric, "")
+    return human(v, unit, 3) if unit else f"{v:,.1f}"
+
+
 def _check_plot_path(path: str) -> None:
     import os
 
@@ -534,4 +573,4 @@ def _check_plot_path(path: str) -> None:
         raise InputError(f"cannot write {path!r}: no folder {folder!r}")
 
 
-_COMMANDS = {"compare": _cmd_compare, "sweep": _cmd_sweep, "plot": _cmd_plot, "list": _cmd_list, "show": _cmd_show, "gemm": _cmd_gemm, "llm": _cmd_llm, "models": _cmd_models}
+_COMMANDS = {"validate": _cmd_validate, "compare": _cmd_compare, "sweep": _cmd_sweep, "plot": _cmd_plot, "list": _cmd_list, "show": _cmd_show, "gemm": _cmd_gemm, "llm": _cmd_llm, "models": _cmd_models}
