@@ -291,6 +291,7 @@ class CompiledWorkload:
     shape_names: tuple[str, ...]
     device_paths: tuple[str, ...]
     func: object  # f(*shapes, *device) -> [flops, bytes, working set, per op: terms..., count]
+    zero_outputs: list  # per op: which of its outputs are identically zero (skipped when evaluating)
     n_ops: int
     n_terms: int
     n_levels: int
@@ -335,6 +336,9 @@ class CompiledWorkload:
                 for k, v in out.items()}
 
     def _block(self, args, caps, devs, hm, with_bound, detail) -> dict:
+        """One block of points. Written for speed: terms that are identically zero are skipped, masks that
+        are the same for every point become Python branches, and the running maximum, the binding-term
+        index and the totals are updated in place."""
         nl = self.n_levels
         shape = np.broadcast_shapes(*(np.shape(a) for a in list(args) + list(caps) + [devs]
                                       + ([hm] if hm is not None else [])))
@@ -350,66 +354,112 @@ class CompiledWorkload:
             h = np.broadcast_to(hm, shape)
         fits = h < nl
         hc = np.minimum(h, nl - 1)
-        masks = [None] + [hc >= i for i in range(1, nl)]
+        uniform = hm is not None and np.ndim(hm) == 0
+        hmin = int(hc.flat[0]) if uniform else None
+        masks = [True] + [(i <= hmin) if uniform else (hc >= i) for i in range(1, nl)]
+        caps0_scalar = all(np.ndim(c) == 0 for c in caps)
         nlab = len(self.labels)
+        npts = int(np.prod(shape)) if shape else 1
         total = np.zeros(shape)
         single = self.n_ops == 1
-        acc = np.zeros((nlab,) + shape) if (with_bound and not single) or detail else None
+        attribute = with_bound and (not single or detail)
+        # attribution of each op's time to its binding term: keys (term * npts + point) and times are kept
+        # per op and summed by one bincount at the end
+        keys = np.empty((self.n_ops, npts), dtype=np.int64) if attribute else None
+        times = np.empty((self.n_ops, npts)) if attribute else None
         sums = np.zeros((nlab,) + shape) if detail else None
-        flat_idx = np.arange(int(np.prod(shape)) if shape else 1)
+        base_key = np.arange(npts) if attribute else None
         bound_index = None
+        best = np.empty(shape)
+        idx = np.empty(shape, dtype=np.int64) if with_bound else None
+        gt = np.empty(shape, dtype=bool) if with_bound else None
         k = self.n_terms + 1
+        zero = self.zero_outputs
         for o in range(self.n_ops):
             raw = values[3 + o * k: 3 + (o + 1) * k]
+            z = zero[o]
             cnt = raw[-1]
-            raw = raw[:-1]
-            res, act, rest = raw[1:1 + nl], raw[1 + nl:1 + 2 * nl], raw[1 + 2 * nl:-1]
-            abytes = np.asarray(raw[-1], dtype=float)
-            mem = [res[i] if i == 0 else np.where(masks[i], res[i], 0.0) for i in range(nl)]
-            if np.any(abytes):
-                # transient activations: the fastest level that holds this op's activations, never slower
-                # than the home
-                ha = np.full(np.shape(abytes), nl - 1, dtype=np.int64)
-                for i in reversed(range(nl)):
-                    ha = np.where(abytes <= caps[i], i, ha)
-                ha = np.minimum(ha, hc)
-                mem = [mem[i] + (act[i] if i == 0 else np.where(ha >= i, act[i], 0.0)) for i in range(nl)]
-            terms = [raw[0]] + mem + list(rest)
-            if self.overlap == "max":
-                best = np.asarray(terms[0], dtype=float)
-                idx = np.zeros(np.shape(best), dtype=np.int64) if with_bound else None
-                for j, x in enumerate(terms[1:], start=1):
-                    if with_bound:
-                        idx = np.where(x > best, j, idx)
-                    best = np.maximum(best, x)
-                t = best * cnt
-            else:
-                t = terms[0]
-                for x in terms[1:]:
-                    t = t + x
-                t = t * cnt
-                if with_bound:
-                    idx = _argmax(terms)
-            t = np.broadcast_to(t, shape)
-            total = total + t
-            if with_bound:
-                idx = np.broadcast_to(idx, shape)
-                if single and not detail:
-                    bound_index = idx
+            res, act, rest = raw[1:1 + nl], raw[1 + nl:1 + 2 * nl], raw[1 + 2 * nl:-2]
+            zres, zact, zrest = z[1:1 + nl], z[1 + nl:1 + 2 * nl], z[1 + 2 * nl:-2]
+            terms: list = [None if z[0] else raw[0]]
+            for i in range(nl):
+                m = masks[i]
+                terms.append(None if (zres[i] or m is False) else (res[i] if m is True else np.where(m, res[i], 0.0)))
+            if not all(zact):
+                abytes = np.asarray(raw[-2], dtype=float)
+                if uniform and caps0_scalar and abytes.max() <= caps[0]:
+                    ha = 0  # every point's activations fit the fastest level
                 else:
-                    acc.reshape(nlab, -1)[idx.reshape(-1), flat_idx] += t.reshape(-1)
+                    ha = np.full(np.shape(abytes), nl - 1, dtype=np.int64)
+                    for i in reversed(range(nl)):
+                        ha = np.where(abytes <= caps[i], i, ha)
+                    ha = np.minimum(ha, hc)
+                for i in range(nl):
+                    if zact[i]:
+                        continue
+                    if np.ndim(ha) == 0:
+                        if i > ha:
+                            continue
+                        a = act[i]
+                    else:
+                        a = act[i] if i == 0 else np.where(ha >= i, act[i], 0.0)
+                    terms[1 + i] = a if terms[1 + i] is None else terms[1 + i] + a
+            terms += [None if zr else x for zr, x in zip(zrest, rest)]
+            live = [(j, x) for j, x in enumerate(terms) if x is not None]
+            if not live:
+                live = [(0, 0.0)]
+            if self.overlap == "max":
+                j0, x0 = live[0]
+                best[...] = x0
+                if with_bound:
+                    idx[...] = j0
+                for j, x in live[1:]:
+                    if with_bound:
+                        np.greater(x, best, out=gt)
+                        np.copyto(idx, j, where=gt)
+                    np.maximum(best, x, out=best)
+                t = best * cnt if not (np.ndim(cnt) == 0 and cnt == 1) else best.copy()
+            else:
+                t = np.zeros(shape)
+                for _, x in live:
+                    t += x
+                t *= cnt
+                if with_bound:
+                    full = [np.zeros(shape) if x is None else x for x in terms]
+                    idx[...] = _argmax(full)
+            total += t
+            if with_bound:
+                if single and not detail:
+                    bound_index = idx.copy()
+                else:
+                    np.multiply(idx.reshape(-1), npts, out=keys[o])
+                    keys[o] += base_key
+                    times[o] = np.broadcast_to(t, shape).reshape(-1)
             if detail:
                 for j, x in enumerate(terms):
-                    sums[j] += np.broadcast_to(np.asarray(x, dtype=float) * cnt, shape)
+                    if x is not None:
+                        sums[j] += np.broadcast_to(np.asarray(x, dtype=float) * cnt, shape)
         out = {"time_s": np.where(fits, total, np.nan), "flops": np.array(flops), "bytes": np.array(nbytes),
                "home": np.array(hc), "fits": np.array(fits)}
         with np.errstate(divide="ignore", invalid="ignore"):
             out["arithmetic_intensity"] = out["flops"] / out["bytes"]
             out["attainable_flops_per_s"] = out["flops"] / out["time_s"]
         if with_bound:
-            out["bound_index"] = np.array(bound_index) if bound_index is not None else np.argmax(acc, axis=0)
+            if bound_index is not None:
+                out["bound_index"] = bound_index
+            else:
+                acc = np.bincount(keys.reshape(-1), weights=times.reshape(-1), minlength=nlab * npts).reshape(nlab, npts)
+                bi = np.zeros(npts, dtype=np.int64)
+                bv = acc[0].copy()
+                g = np.empty(npts, dtype=bool)
+                for j in range(1, nlab):
+                    np.greater(acc[j], bv, out=g)
+                    np.copyto(bi, j, where=g)
+                    np.maximum(bv, acc[j], out=bv)
+                out["bound_index"] = bi.reshape(shape)
+                if detail:
+                    out["term_times"] = acc.reshape((nlab,) + shape)
         if detail:
-            out["term_times"] = acc
             out["term_totals"] = sums
         return out
 
@@ -462,11 +512,15 @@ def compile_workload(workload, device: Device, overlap: str = "max", ideal: bool
              + [lbl for lbl in labels if lbl.startswith("interconnect:")] + ["latency", "act_bytes"])
     # one function for everything, so common subexpressions are computed once per block of points
     exprs = [sp.sympify(workload.flops), sp.sympify(workload.bytes), sp.sympify(workload.working_set)]
+    zero_outputs = []
     for op, terms in zip(workload.ops, per_op):
-        exprs += [sp.sympify(terms.get(lbl, 0)) for lbl in order] + [sp.sympify(op.count)]
+        op_exprs = [sp.sympify(terms.get(lbl, 0)) for lbl in order] + [sp.sympify(op.count)]
+        zero_outputs.append([e == 0 for e in op_exprs])
+        exprs += op_exprs
     return CompiledWorkload(
         workload=workload, labels=labels, shape_names=tuple(s.name for s in shape_syms),
-        device_paths=device_paths, func=_lambdify(args, exprs), n_ops=len(workload.ops), n_terms=len(order),
+        device_paths=device_paths, func=_lambdify(args, exprs), zero_outputs=zero_outputs,
+        n_ops=len(workload.ops), n_terms=len(order),
         n_levels=len(device.memory), overlap=mode,
     )
 
