@@ -276,19 +276,16 @@ def _cmd_show(args) -> str:
 
 
 def _cmd_gemm(args) -> str:
-    from . import workloads
     from .devices import get_device
+    from .recipes import Recipe
     from .report import kernel_report
 
     dev = get_device(args.device, args.spec)
-    for d in (args.dtype, args.dtype_a, args.dtype_b, args.dtype_c):
-        if d is not None:
-            workloads.bytes_per_element(d)
     if args.batch > 1:
-        wl = workloads.batched_gemm(args.batch, args.m, args.n, args.k, dtype=args.dtype)
+        wl = Recipe("batched_gemm", batch=args.batch, m=args.m, n=args.n, k=args.k, dtype=args.dtype)
     else:
-        wl = workloads.gemm(args.m, args.n, args.k, dtype=args.dtype, dtype_a=args.dtype_a,
-                            dtype_b=args.dtype_b, dtype_c=args.dtype_c)
+        wl = Recipe("gemm", m=args.m, n=args.n, k=args.k, dtype=args.dtype, dtype_a=args.dtype_a,
+                    dtype_b=args.dtype_b, dtype_c=args.dtype_c)
     rec = kernel_report(wl, dev, overlap=args.overlap, ideal=args.ideal, level=args.level, sparse=args.sparse)
     rec.update({"m": args.m, "n": args.n, "k": args.k, "batch": args.batch})
     if args.format == "json":

@@ -119,13 +119,13 @@ def _spec_rows(devs: list[Device], dtype: str) -> list[dict]:
 
 def _workload_rows(devs: list[Device], models: Sequence[str], batch: int, context: int, dtype: str,
                    ideal: bool, gemm_size: int = 8192) -> list[dict]:
-    from . import workloads
     from .llm import Precision, estimate
+    from .recipes import Recipe
     from .report import kernel_report
 
     rows = []
-    for name, wl in ((f"GEMM {gemm_size}³", workloads.gemm(gemm_size, gemm_size, gemm_size, dtype=dtype)),
-                     (f"GEMV {gemm_size}²", workloads.gemv(gemm_size, gemm_size, dtype=dtype))):
+    for name, wl in ((f"GEMM {gemm_size}³", Recipe("gemm", m=gemm_size, n=gemm_size, k=gemm_size, dtype=dtype)),
+                     (f"GEMV {gemm_size}²", Recipe("gemv", n=gemm_size, k=gemm_size, dtype=dtype))):
         vals = {}
         for dev in devs:
             try:
@@ -189,7 +189,7 @@ def compare(devices: Sequence[str | Device], models: Sequence[str] | None = None
     devs = [get_device(d, spec_paths) for d in devices]
     if len({d.key for d in devs}) != len(devs):
         raise InputError("compare needs different devices")
-    from .workloads import bytes_per_element
+    from .dtypes import bytes_per_element
 
     bytes_per_element(dtype)
     missing = [d.key for d in devs if dtype not in d.compute]

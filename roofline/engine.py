@@ -296,6 +296,14 @@ class CompiledWorkload:
     n_terms: int
     n_levels: int
     overlap: str
+    name: str = ""
+    dtypes: tuple = ()
+
+    def working_set(self, shapes: Mapping[str, object], device_values: Mapping[str, object]):
+        """The working set [B] at ``shapes`` (decides the home level)."""
+        args = [np.asarray(shapes[n], dtype=float) for n in self.shape_names]
+        args += [np.asarray(device_values[p], dtype=float) for p in self.device_paths]
+        return np.asarray(self.func(*args)[2], dtype=float)
 
     def evaluate(self, shapes: Mapping[str, object], device_values: Mapping[str, object],
                  capacities: Sequence[object], devices=1, home=None, with_bound: bool = True,
@@ -520,9 +528,19 @@ def compile_workload(workload, device: Device, overlap: str = "max", ideal: bool
     return CompiledWorkload(
         workload=workload, labels=labels, shape_names=tuple(s.name for s in shape_syms),
         device_paths=device_paths, func=_lambdify(args, exprs), zero_outputs=zero_outputs,
-        n_ops=len(workload.ops), n_terms=len(order),
+        n_ops=len(workload.ops), n_terms=len(order), name=workload.name, dtypes=tuple(workload.dtypes),
         n_levels=len(device.memory), overlap=mode,
     )
+
+
+def compile_recipe(recipe, device: Device, overlap: str = "max", ideal: bool = False, sparse: bool = False):
+    """:func:`compile_workload` for a :class:`~roofline.recipes.Recipe`, through the disk cache."""
+    from .cache import cached_compile, device_signature
+
+    mode = _overlap(overlap)
+    device.peak_figure(recipe.compute_dtype, sparse)
+    key = f"{recipe.key}|{device_signature(device)}|{mode}|{ideal}|{sparse}"
+    return cached_compile(key, lambda: compile_workload(recipe.build(), device, mode, ideal, sparse=sparse))
 
 
 def _lambdify(args, expr):
@@ -547,7 +565,7 @@ def evaluate(workload, device: Device, shapes: Mapping[str, object] | None = Non
         vals.update(device_values)
     missing = [n for n in cw.shape_names if shapes is None or n not in shapes]
     if missing:
-        raise InputError(f"{workload.name}: missing shape value(s) for {', '.join(missing)}")
+        raise InputError(f"{cw.name}: missing shape value(s) for {', '.join(missing)}")
     caps = [vals[f"memory.{m.name}.capacity"] for m in device.memory]
     home = None
     if level is not None:

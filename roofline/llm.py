@@ -55,7 +55,7 @@ class Precision:
     kv: str = "bf16"
 
     def __post_init__(self):
-        from .workloads import bytes_per_element
+        from .dtypes import bytes_per_element
 
         for d in (self.weights, self.activations, self.kv):
             bytes_per_element(d)
@@ -106,7 +106,7 @@ class Placement:
 # ------------------------------------------------------------------------------------------------------
 def weights_bytes(model: ModelConfig, prec: Precision) -> float:
     """Bytes of every weight, the embedding table included (it must be stored even if decode reads one row)."""
-    from .workloads import bytes_per_element
+    from .dtypes import bytes_per_element
 
     return model.total_params() * bytes_per_element(prec.weights)
 
@@ -134,7 +134,7 @@ def kv_cache_bytes(model: ModelConfig, prec: Precision, batch, context):
     >>> kv_cache_bytes(get_model("llama-3.1-70b"), Precision(), 1, 1)   # 2·8·128·80 values × 2 B
     327680
     """
-    from .workloads import bytes_per_element
+    from .dtypes import bytes_per_element
 
     b = bytes_per_element(prec.kv)
     b = int(b) if float(b).is_integer() else b
@@ -333,7 +333,7 @@ def _build(m: ModelConfig, phase: str, prec: Precision, par: Parallelism, links:
 def _bpe(dtype: str):
     import sympy as sp
 
-    from .workloads import bytes_per_element
+    from .dtypes import bytes_per_element
 
     return sp.nsimplify(bytes_per_element(dtype))
 
@@ -448,20 +448,19 @@ def _gb(x: float) -> str:
 # ------------------------------------------------------------------------------------------------------
 # evaluation
 # ------------------------------------------------------------------------------------------------------
-_COMPILED: dict = {}
-
-
 def _compiled(model, device: Device, phase, prec, placement: Placement, ideal, overlap):
+    """The lambdified decode or prefill workload for this placement, from memory, the disk cache, or built."""
+    from .cache import cached_compile, device_signature
     from .engine import compile_workload
 
-    key = (model.key, hash(model), device.key, device.file, phase, prec, placement.parallel,
-           tuple(sorted(placement.links.items())), ideal, overlap)
-    cw = _COMPILED.get(key)
-    if cw is None:
+    key = (f"llm|{model!r}|{phase}|{prec!r}|{placement.parallel!r}|{sorted(placement.links.items())!r}|"
+           f"{device_signature(device)}|{ideal}|{overlap}")
+
+    def build():
         wl = llm_workload(model, phase, prec, placement.parallel, placement.links)
-        cw = compile_workload(wl, device, overlap, ideal, placement.links)
-        _COMPILED[key] = cw
-    return cw
+        return compile_workload(wl, device, overlap, ideal, placement.links)
+
+    return cached_compile(key, build)
 
 
 def _run(model, device, phase, prec, placement, shapes, ideal, overlap, which, device_values=None, detail=False):
@@ -638,7 +637,8 @@ def decode_break_even_batch(model: str | ModelConfig, device: str | Device, cont
     """The batch at which a decode step turns from memory- to compute-bound, closed form and number.
 
     Solves total compute time = total traffic time at the weights' level for ``b``
-    (:func:`roofline.engine.break_even` on the decode workload).
+    (:func:`roofline.engine.break_even` on the decode workload). Returns ``(closed_form, value)``; for a
+    mixture-of-experts model there is no closed form (``None``) and the value is found numerically.
     """
     from .engine import break_even
 
@@ -647,5 +647,33 @@ def decode_break_even_batch(model: str | ModelConfig, device: str | Device, cont
     prec = prec or Precision.of(dtype)
     pl = place(m, dev, prec, 1, context, devices)
     wl = llm_workload(m, "decode", prec, pl.parallel, pl.links)
-    # the expected-distinct-experts power term has no closed form in b; solve numerically for MoE
-    return break_even(wl, dev, "b", home=pl.home, shapes={"s": context})
+    try:
+        return break_even(wl, dev, "b", home=pl.home, shapes={"s": context})
+    except NotImplementedError:
+        # mixture of experts: the expected number of touched experts, E (1 - (1 - k/E)^b), leaves no closed
+        # form in b; solve the same equation numerically (bisection on its sign change)
+        return None, _break_even_numeric(wl, dev, pl.home, context)
+
+
+def _break_even_numeric(wl, dev: Device, home: int, context: int) -> float | None:
+    import sympy as sp
+
+    from .engine import split_bytes
+
+    b = next(x for x in wl.symbols if x.name == "b")
+    lvl = dev.memory[home]
+    t_c = sp.Add(*[op.count * op.flops / dev.symbol(f"compute.{op.dtype}.dense") for op in wl.ops])
+    t_m = sp.Add(*[op.count * split_bytes(op)[0] for op in wl.ops]) / dev.symbol(f"memory.{lvl.name}.bandwidth")
+    subs = dev.subs()
+    subs.update({x: context for x in wl.symbols if x.name == "s"})
+    f = sp.lambdify(b, (t_c - t_m).subs(subs), "numpy")
+    grid = np.geomspace(1, 1e7, 400)
+    d = np.asarray(f(grid), dtype=float)
+    hits = np.nonzero((d[:-1] < 0) & (d[1:] >= 0))[0]
+    if hits.size == 0:
+        return None
+    lo, hi = grid[hits[0]], grid[hits[0] + 1]
+    for _ in range(100):
+        mid = 0.5 * (lo + hi)
+        lo, hi = (mid, hi) if f(mid) < 0 else (lo, mid)
+    return float(0.5 * (lo + hi))

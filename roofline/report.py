@@ -97,31 +97,34 @@ def kernel_report(workload, device: Device, shapes: Mapping[str, float] | None =
                   devices: int = 1) -> dict:
     """A single kernel on a device: time, work, traffic, intensity, attainable rate and the binding term.
 
-    Raises :class:`~roofline.errors.CapacityError` if the working set fits no memory level.
+    ``workload`` is a :class:`~roofline.workloads.Workload` or a :class:`~roofline.recipes.Recipe` (whose
+    compiled function comes from the disk cache, so no SymPy is needed on a warm run). Raises
+    :class:`~roofline.errors.CapacityError` if the working set fits no memory level.
     """
     import numpy as np
-    import sympy as sp
 
     from . import engine
+    from .recipes import Recipe
 
     shapes = dict(shapes or {})
-    subs = {s: shapes[s.name] for s in workload.symbols if s.name in shapes}
-    ws = float(sp.sympify(workload.working_set).subs(subs))
-    home = engine.check_fits(device, ws, devices, what=f"{workload.name} working set", level=level)
-    rec = {"device": device.key, "workload": workload.name, "dtype": ",".join(workload.dtypes),
+    if isinstance(workload, Recipe):
+        cw = engine.compile_recipe(workload, device, overlap, ideal, sparse)
+    else:
+        cw = engine.compile_workload(workload, device, overlap, ideal, sparse=sparse)
+    ws = float(cw.working_set(shapes, device.values()))
+    home = engine.check_fits(device, ws, devices, what=f"{cw.name} working set", level=level)
+    rec = {"device": device.key, "workload": cw.name, "dtype": ",".join(cw.dtypes),
            "overlap": engine._overlap(overlap), "ideal": ideal}
-    cw = engine.compile_workload(workload, device, overlap, ideal, sparse=sparse)
     results = {}
     for which in (("nominal", "best", "worst") if device.is_estimate else ("nominal",)):
-        results[which] = engine.evaluate(workload, device, shapes, overlap, ideal, which, devices, level,
-                                         compiled=cw)
+        results[which] = engine.evaluate(None, device, shapes, overlap, ideal, which, devices, level, compiled=cw)
     r = results["nominal"]
     rec.update({
         "time_s": float(r["time_s"]),
         "flops": float(r["flops"]), "bytes": float(r["bytes"]),
         "arithmetic_intensity": float(r["arithmetic_intensity"]),
         "attainable_flops_per_s": float(r["attainable_flops_per_s"]),
-        "peak_flops_per_s": device.peak(workload.ops[0].dtype, sparse),
+        "peak_flops_per_s": device.peak(cw.dtypes[0], sparse),
         "bound": str(r["bound"]), "home_level": device.memory[home].name,
         "working_set_bytes": ws,
     })

@@ -176,6 +176,7 @@ class Device:
         return self.peak_figure(dtype, sparse).at(which)
 
     def peak_figure(self, dtype: str, sparse: bool = False) -> Figure:
+        """The :class:`Figure` of the peak for ``dtype``; a clear error if the device publishes none."""
         from .errors import InputError, UnknownNameError
 
         if dtype not in self.compute:
@@ -190,6 +191,7 @@ class Device:
         return kinds["dense"]
 
     def level(self, name: str) -> MemoryLevel:
+        """The memory level called ``name`` (``"hbm"``, ``"sram"``...); suggests names on a typo."""
         for lvl in self.memory:
             if lvl.name == name:
                 return lvl
@@ -198,6 +200,7 @@ class Device:
         raise UnknownNameError(f"memory level of {self.key}", name, [m.name for m in self.memory])
 
     def link(self, name: str) -> Link:
+        """The interconnect link called ``name`` (``"nvlink"``, ``"system_io"``...)."""
         for lk in self.interconnect:
             if lk.name == name:
                 return lk
@@ -206,6 +209,7 @@ class Device:
         raise UnknownNameError(f"link of {self.key}", name, [lk.name for lk in self.interconnect])
 
     def figure(self, path: str) -> Figure:
+        """The figure at ``path`` (``"memory.hbm.bandwidth"``), with its source, basis and range."""
         try:
             return self.figures[path]
         except KeyError:
@@ -214,6 +218,7 @@ class Device:
             raise UnknownNameError(f"figure of {self.key}", path, self.figures) from None
 
     def get(self, path: str, default=None):
+        """The nominal SI value of the figure at ``path``, or ``default`` if the device has none."""
         f = self.figures.get(path)
         return default if f is None else f.value
 
@@ -304,6 +309,7 @@ def load_specs(extra: Iterable[str | os.PathLike] = ()) -> dict[str, Device]:
             names[lname] = f
         raw[key] = (f, doc)
     devices: dict[str, Device] = {}
+    hashes: dict[str, str] = {}
 
     def build(key: str, stack: tuple[str, ...] = ()) -> Device:
         if key in devices:
@@ -322,12 +328,103 @@ def load_specs(extra: Iterable[str | os.PathLike] = ()) -> dict[str, Device]:
             if pkey in stack:
                 raise SpecError(f, "composition.part", f"circular composition {' -> '.join(stack + (pkey,))}")
             part = build(pkey, stack + (key,))
-        devices[key] = _build_device(f, doc, part)
-        return devices[key]
+        digest = _file_digest(f, hashes.get(part.key, "") if part is not None else "")
+        hashes[key] = digest
+        dev = _cached_device(digest)
+        if dev is None:
+            dev = _build_device(f, doc, part)
+            _store_device(digest, dev)
+        devices[key] = dev
+        return dev
 
     for key in raw:
         build(key)
     return devices
+
+
+# ----------------------------------------------------------------------------------------------------
+# a cache of validated devices, so that a warm run parses no units (pint is slow to import)
+# ----------------------------------------------------------------------------------------------------
+def _file_digest(f: Path, part_digest: str) -> str:
+    import hashlib
+
+    here = Path(__file__).resolve().parent
+    h = hashlib.sha256()
+    for p in (here / "specs.py", here / "units.py", here / "units_defs.txt"):
+        h.update(p.read_bytes())
+    h.update(str(f.resolve()).encode())
+    h.update(f.read_bytes())
+    h.update(part_digest.encode())
+    return h.hexdigest()[:32]
+
+
+def _fig_json(fig: Figure) -> dict:
+    return dict(fig.__dict__, sources=list(fig.sources))
+
+
+def _fig_from(d: dict) -> Figure:
+    return Figure(**{**d, "sources": tuple(d["sources"])})
+
+
+def _store_device(digest: str, dev: Device) -> None:
+    import json
+    import tempfile
+
+    from .cache import cache_dir
+
+    folder = cache_dir()
+    if folder is None:
+        return
+    doc = {
+        "key": dev.key, "name": dev.name, "vendor": dev.vendor, "kind": dev.kind, "file": dev.file,
+        "aliases": list(dev.aliases), "year": dev.year, "process": dev.process, "status": dev.status,
+        "summary": dev.summary, "sources": {k: dict(v) for k, v in dev.sources.items()},
+        "figures": {p: _fig_json(f) for p, f in dev.figures.items()},
+        "compute": {dt: list(k) for dt, k in dev.compute.items()},
+        "memory": [[m.name, m.label, m.kind] for m in dev.memory],
+        "interconnect": [[lk.name, lk.label, lk.duplex] for lk in dev.interconnect],
+        "composition": list(dev.composition) if dev.composition else None,
+    }
+    try:
+        folder = folder / "specs"
+        folder.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=folder, suffix=".tmp")
+        with os.fdopen(fd, "w") as fh:
+            json.dump(doc, fh)
+        os.replace(tmp, folder / f"{digest}.json")
+    except OSError:
+        pass
+
+
+def _cached_device(digest: str) -> Device | None:
+    import json
+
+    from .cache import cache_dir
+
+    folder = cache_dir()
+    if folder is None:
+        return None
+    p = folder / "specs" / f"{digest}.json"
+    if not p.exists():
+        return None
+    try:
+        with open(p) as fh:
+            d = json.load(fh)
+        figs = {k: _fig_from(v) for k, v in d["figures"].items()}
+        memory = tuple(MemoryLevel(n, lbl, k, figs[f"memory.{n}.capacity"], figs[f"memory.{n}.bandwidth"],
+                                   figs.get(f"memory.{n}.latency")) for n, lbl, k in d["memory"])
+        links = tuple(Link(n, lbl, dx, figs[f"interconnect.{n}.bandwidth"], figs.get(f"interconnect.{n}.latency"),
+                           figs.get(f"interconnect.{n}.domain_size")) for n, lbl, dx in d["interconnect"])
+        compute = {dt: MappingProxyType({k: figs[f"compute.{dt}.{k}"] for k in kinds}) for dt, kinds in d["compute"].items()}
+        return Device(
+            key=d["key"], name=d["name"], vendor=d["vendor"], kind=d["kind"], file=d["file"],
+            aliases=tuple(d["aliases"]), year=d["year"], process=d["process"], status=d["status"], summary=d["summary"],
+            sources=MappingProxyType({k: MappingProxyType(v) for k, v in d["sources"].items()}),
+            compute=MappingProxyType(compute), memory=memory, interconnect=links, figures=MappingProxyType(figs),
+            composition=tuple(d["composition"]) if d["composition"] else None,
+        )
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
 
 
 def load_spec_file(path: str | os.PathLike, part: Device | None = None) -> Device:

@@ -43,8 +43,14 @@ def sweep(workload, devices: Sequence[str | Device] | str | Device, shapes: Mapp
         Every free symbol of the workload needs values (``M``, ``N``, ``K`` for a GEMM).
     figures : mapping of figure path to values, optional
         What-if values for device figures [SI units], e.g. ``{"memory.hbm.bandwidth": [3.35e12, 6e12]}``.
-    overlap, ideal, level, sparse
-        As in :func:`roofline.engine.evaluate`.
+    overlap : str
+        ``"max"`` (full overlap, the roofline) or ``"sum"`` (no overlap).
+    ideal : bool
+        Drop latency terms.
+    level : str, optional
+        Force the memory level the working set lives in.
+    sparse : bool
+        Use 2:4-sparse peaks.
     ranges : bool
         For a device with estimated figures, add ``time_s_best`` and ``time_s_worst``.
 

@@ -3,18 +3,18 @@
 Device symbols are named after the figure's role, not the device, so one expression serves every device
 and is substituted with a device's numbers (:meth:`roofline.specs.Device.subs`):
 
-==============================  ==================  ===========================================
-figure path                     symbol              meaning
-==============================  ==================  ===========================================
-``compute.bf16.dense``          ``P_{bf16}``        dense peak [FLOP/s]
-``compute.bf16.sparse``         ``Psparse_bf16``    2:4-sparse peak [FLOP/s]
-``memory.hbm.bandwidth``        ``BW_hbm``          level bandwidth [B/s]
-``memory.hbm.capacity``         ``C_hbm``           level capacity [B]
-``interconnect.nvlink.bandwidth`` ``BWlink_nvlink`` link bandwidth as published [B/s]
-``interconnect.nvlink.latency`` ``tau_nvlink``      link latency [s]
-``overheads.kernel_launch``     ``tau_kernel_launch`` fixed cost per kernel [s]
-``power.tdp``                   ``W_tdp``           power [W]
-==============================  ==================  ===========================================
+=================================  ========================  =========================================
+figure path                        symbol                    meaning
+=================================  ========================  =========================================
+``compute.bf16.dense``             ``P_{bf16}``              dense peak [FLOP/s]
+``compute.bf16.sparse``            ``Psparse_{bf16}``        2:4-sparse peak [FLOP/s]
+``memory.hbm.bandwidth``           ``BW_{hbm}``              level bandwidth [B/s]
+``memory.hbm.capacity``            ``C_{hbm}``               level capacity [B]
+``interconnect.nvlink.bandwidth``  ``BWlink_{nvlink}``       link bandwidth as published [B/s]
+``interconnect.nvlink.latency``    ``tau_{nvlink}``          link latency [s]
+``overheads.kernel_launch``        ``tau_{kernel-launch}``   fixed cost per kernel [s]
+``power.tdp``                      ``W_{tdp}``               power [W]
+=================================  ========================  =========================================
 """
 
 from __future__ import annotations

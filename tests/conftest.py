@@ -1,8 +1,11 @@
 import os
+import tempfile
 
 import pytest
 
 os.environ.setdefault("MPLBACKEND", "Agg")
+# each test session gets its own compiled-expression and spec cache (never the user's)
+os.environ["ROOFLINE_CACHE_DIR"] = tempfile.mkdtemp(prefix="roofline-test-cache-")
 
 MINIMAL_SPEC = '''
 schema = 1

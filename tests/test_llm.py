@@ -367,3 +367,19 @@ def test_cli_models(capsys):
     assert main(["models", "--format", "json"]) == 0
     keys = {m["key"] for m in json.loads(capsys.readouterr().out)}
     assert {"llama-2-7b", "llama-3.1-405b", "gpt-3-175b", "mixtral-8x7b", "deepseek-v3", "gpt-oss-120b"} <= keys
+
+
+def test_moe_break_even_is_solved_numerically():
+    # the expected number of touched experts, E (1 - (1 - k/E)^b), has no closed form in b
+    closed, value = llm.decode_break_even_batch("mixtral-8x7b", "h100", context=128)
+    assert closed is None and value > 1
+    from roofline import engine
+    m = get_model("mixtral-8x7b")
+    pl = llm.place(m, roofline.get_device("h100"), context=128)
+    wl = llm.llm_workload(m, "decode", Precision(), pl.parallel, pl.links)
+    # at the solution, total compute time equals total resident traffic time at HBM
+    P, BW = 989.4e12, 3.35e12
+    subs = {sp.Symbol("b", positive=True): value, sp.Symbol("s", positive=True): 128}
+    t_c = sum(float((op.count * op.flops).subs(subs)) for op in wl.ops) / P
+    t_m = sum(float((op.count * engine.split_bytes(op)[0]).subs(subs)) for op in wl.ops) / BW
+    assert t_c == pytest.approx(t_m, rel=1e-6)
