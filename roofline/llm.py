@@ -531,6 +531,7 @@ def estimate(model: str | ModelConfig, device: str | Device, batch: int = 1, con
         "decode_terms_s": {lbl: float(x) for lbl, x in zip(nom["decode"]["labels"], nom["decode"]["term_times"])},
         "prefill_terms_s": {lbl: float(x) for lbl, x in zip(nom["prefill"]["labels"], nom["prefill"]["term_times"])},
         "decode_flops": float(nom["decode"]["flops"]), "decode_bytes": float(nom["decode"]["bytes"]),
+        "prefill_flops": float(nom["prefill"]["flops"]), "prefill_bytes": float(nom["prefill"]["bytes"]),
     }
     if G:
         out["generate"] = G

@@ -26,7 +26,7 @@ from .errors import InputError  # noqa: E402
 from .specs import Device  # noqa: E402
 
 __all__ = ["device_color", "roofline_chart", "compare_chart", "sweep_chart", "frontier_chart",
-           "memory_wall_chart", "save"]
+           "memory_wall_chart", "validation_chart", "load_trends", "growth_per_two_years", "save"]
 
 # colour-blind-safe palette (Okabe–Ito), fixed per device so every chart agrees
 _PALETTE = {
@@ -294,4 +294,63 @@ def memory_wall_chart(path: str | None = None, title: str | None = None):
         fig.text(0.01, 0.005, "Points: vendor datasheets in hardware_specs/trends/memory-wall.toml. Reference: "
                  "Gholami et al., 'AI and Memory Wall', IEEE Micro 2024.", fontsize=6)
         fig.tight_layout(rect=(0, 0.03, 1, 1))
+    return fig
+
+
+_CATEGORY_COLORS = {"membw": "#0072B2", "gemm": "#009E73", "llm-decode": "#D55E00", "llm-prefill": "#CC79A7",
+                    "llm-throughput": "#E69F00", "wafer-inference": "#882255"}
+
+
+def validation_chart(rows: Sequence[Mapping] | None = None, title: str | None = None):
+    """Published measurements against their bounds (from :func:`roofline.validate.validate`).
+
+    Left: measured rate against the ideal bound, log-log, every metric in its own unit (times as 1/time),
+    with the line measured = bound; nothing may lie above it. Right: the efficiency of each measurement
+    in ideal mode and with latency terms, per category.
+    """
+    if rows is None:
+        from .validate import validate
+
+        rows = validate()
+    ok = [r for r in rows if r.get("bound_ideal")]
+    with plt.rc_context(_style()):
+        fig, (ax, bx) = plt.subplots(1, 2, figsize=(_WIDTH_IN, 3.4), gridspec_kw={"width_ratios": [1.1, 1]})
+        seen = set()
+        for r in ok:
+            inv = r["sense"] == "time"
+            x = 1 / r["bound_ideal"] if inv else r["bound_ideal"]
+            y = 1 / r["value"] if inv else r["value"]
+            c = _CATEGORY_COLORS.get(r["category"], "black")
+            lbl = r["category"] if r["category"] not in seen else None
+            seen.add(r["category"])
+            ax.loglog([x], [y], ls="none", marker="^" if r.get("speculative") else "o", ms=3.5, color=c,
+                      mfc="none" if r.get("speculative") else c, label=lbl)
+        lo = min(min(1 / r["bound_ideal"] if r["sense"] == "time" else r["bound_ideal"] for r in ok),
+                 min(1 / r["value"] if r["sense"] == "time" else r["value"] for r in ok)) / 2
+        hi = max(max(1 / r["bound_ideal"] if r["sense"] == "time" else r["bound_ideal"] for r in ok),
+                 max(1 / r["value"] if r["sense"] == "time" else r["value"] for r in ok)) * 2
+        ax.loglog([lo, hi], [lo, hi], color="black", lw=0.8, label="measured = bound")
+        ax.loglog([lo, hi], [lo / 10, hi / 10], color="black", lw=0.5, ls=":", label="10 % of bound")
+        ax.set_xlabel("ideal bound (rate, in the metric's unit)")
+        ax.set_ylabel("published measurement")
+        ax.legend(frameon=False, fontsize=6)
+        ax.grid(True, which="major", alpha=0.3)
+        cats = [c for c in _CATEGORY_COLORS if any(r["category"] == c for r in ok)]
+        for i, cat in enumerate(cats):
+            rs = [r for r in ok if r["category"] == cat]
+            e0 = [r["efficiency_ideal"] for r in rs]
+            e1 = [r["efficiency"] for r in rs]
+            jitter = np.linspace(-0.15, 0.15, len(rs)) if len(rs) > 1 else np.zeros(1)
+            bx.semilogy(i - 0.1 + jitter * 0.5, e0, ls="none", marker="o", ms=3, color=_CATEGORY_COLORS[cat],
+                        label="ideal" if i == 0 else None)
+            bx.semilogy(i + 0.1 + jitter * 0.5, e1, ls="none", marker="x", ms=3.5, color=_CATEGORY_COLORS[cat],
+                        label="with latency terms" if i == 0 else None)
+        bx.axhline(1.0, color="black", lw=0.8)
+        bx.set_xticks(range(len(cats)))
+        bx.set_xticklabels(cats, rotation=35, ha="right")
+        bx.set_ylabel("efficiency (measured / bound)")
+        bx.legend(frameon=False, fontsize=6)
+        bx.grid(True, axis="y", which="major", alpha=0.3)
+        fig.suptitle(title or "Published measurements against roofline bounds", fontsize=10)
+        fig.tight_layout()
     return fig

@@ -1,0 +1,69 @@
+"""MkDocs hook: the validation table and chart, generated at build time from validation/measurements.csv.
+
+``docs/validation.md`` holds the prose and the marker ``<!-- validation-table -->``; the hook replaces the
+marker with a table of every measurement against its bound (from :func:`roofline.validate.validate`) and
+adds the chart ``validation/chart.svg`` (from :func:`roofline.plot.validation_chart`) to the build in
+memory. Nothing generated is written into ``docs/``.
+"""
+
+from __future__ import annotations
+
+import io
+
+from mkdocs.exceptions import PluginError
+from mkdocs.structure.files import File
+
+MARKER = "<!-- validation-table -->"
+CHART = "validation/chart.svg"
+_rows = None
+
+
+def _results():
+    global _rows
+    if _rows is None:
+        from roofline.validate import validate
+
+        _rows = validate()
+    return _rows
+
+
+def on_files(files, config):
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from roofline import plot
+
+    fig = plot.validation_chart(_results())
+    buf = io.StringIO()
+    fig.savefig(buf, format="svg", bbox_inches="tight")
+    plot.plt.close(fig)
+    files.append(File.generated(config, CHART, content=buf.getvalue()))
+    return files
+
+
+def _fmt(v, metric):
+    from roofline.format import human
+
+    unit = {"bandwidth_bytes_per_s": "B/s", "flops_per_s": "FLOP/s", "time_per_output_token_s": "s",
+            "time_to_first_token_s": "s"}.get(metric, "")
+    return human(v, unit, 3) if unit else f"{v:,.1f} tok/s"
+
+
+def on_page_markdown(markdown, page, config, files):
+    if page.file.src_uri != "validation.md":
+        return markdown
+    if MARKER not in markdown:
+        raise PluginError(f"gen_validation hook: validation.md lacks {MARKER}")
+    rows = _results()
+    n_bad = sum(1 for r in rows if r.get("violation"))
+    lines = [f"{len(rows)} measurements; **{n_bad}** beat their ideal bound.", "",
+             "| measurement | device × n | metric | measured | ideal bound | eff. ideal | eff. with latency | binds | source |",
+             "|---|---|---|---|---|---|---|---|---|"]
+    for r in rows:
+        n = r.get("devices_used") or r.get("device_count") or 1
+        flag = " (speculative)" if r.get("speculative") else ""
+        lines.append(
+            f"| `{r['id']}`{flag} | {r['device']} × {n} | {r['metric']} | {_fmt(r['value'], r['metric'])} | "
+            f"{_fmt(r['bound_ideal'], r['metric'])} | {r['efficiency_ideal']:.3f} | {r['efficiency']:.3f} | "
+            f"{r.get('bound_term') or r.get('level', '')} | [{r['source_title'][:50]}]({r['source_url']}) |")
+    return markdown.replace(MARKER, "\n".join(lines))
