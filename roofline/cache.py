@@ -25,7 +25,7 @@ from typing import Callable
 __all__ = ["cache_dir", "cached_compile", "device_signature", "clear_memory"]
 
 _MEM: dict[str, object] = {}
-_MODULES = ("engine.py", "llm.py", "workloads.py", "symbols.py", "dtypes.py", "cache.py", "recipes.py")
+_MODULES = ("engine.py", "llm.py", "workloads.py", "symbols.py", "dtypes.py", "cache.py", "recipes.py", "fused.py")
 
 
 def cache_dir() -> Path | None:
@@ -90,7 +90,7 @@ def _save(path: Path, cw) -> None:
         "source": src, "names": used, "labels": list(cw.labels), "shape_names": list(cw.shape_names),
         "device_paths": list(cw.device_paths), "zero_outputs": [[bool(z) for z in zs] for zs in cw.zero_outputs],
         "n_ops": cw.n_ops, "n_terms": cw.n_terms, "n_levels": cw.n_levels, "overlap": cw.overlap,
-        "name": cw.name, "dtypes": list(cw.dtypes),
+        "name": cw.name, "dtypes": list(cw.dtypes), "fused_source": cw.fused_source,
     }
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".tmp")
@@ -113,7 +113,7 @@ def _load(path: Path):
         workload=None, labels=tuple(doc["labels"]), shape_names=tuple(doc["shape_names"]),
         device_paths=tuple(doc["device_paths"]), func=ns["_lambdifygenerated"], zero_outputs=doc["zero_outputs"],
         n_ops=doc["n_ops"], n_terms=doc["n_terms"], n_levels=doc["n_levels"], overlap=doc["overlap"],
-        name=doc.get("name", ""), dtypes=tuple(doc.get("dtypes", ())),
+        name=doc.get("name", ""), dtypes=tuple(doc.get("dtypes", ())), fused_source=doc.get("fused_source", ""),
     )
 
 

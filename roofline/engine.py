@@ -298,6 +298,7 @@ class CompiledWorkload:
     overlap: str
     name: str = ""
     dtypes: tuple = ()
+    fused_source: str = ""  # a numba kernel of the same expressions (roofline.fused), when numba is installed
 
     def working_set(self, shapes: Mapping[str, object], device_values: Mapping[str, object]):
         """The working set [B] at ``shapes`` (decides the home level)."""
@@ -322,6 +323,13 @@ class CompiledWorkload:
         extra = [devs] + caps + ([hm] if hm is not None else [])
         shape = np.broadcast_shapes(*(a.shape for a in args + extra))
         n = int(np.prod(shape)) if shape else 1
+        if self.fused_source and not detail and n >= _fused_min_points():
+            ndev = len(self.device_paths)
+            if all(a.ndim == 0 for a in args[len(args) - ndev:]) and all(c.ndim == 0 for c in caps):
+                from . import fused
+
+                if fused.available():
+                    return fused.run(self, args, caps, devs, hm, n, shape)
         if n <= chunk:
             return self._block(args, caps, devs, hm, with_bound, detail)
         flat = lambda a: np.broadcast_to(a, shape).reshape(-1) if a.ndim else a  # noqa: E731
@@ -472,6 +480,12 @@ class CompiledWorkload:
         return out
 
 
+def _fused_min_points() -> int:
+    from .fused import MIN_POINTS
+
+    return MIN_POINTS
+
+
 def _argmax(terms):
     arrs = np.broadcast_arrays(*[np.asarray(t, dtype=float) for t in terms])
     return np.argmax(np.stack(arrs), axis=0)
@@ -525,8 +539,14 @@ def compile_workload(workload, device: Device, overlap: str = "max", ideal: bool
         op_exprs = [sp.sympify(terms.get(lbl, 0)) for lbl in order] + [sp.sympify(op.count)]
         zero_outputs.append([e == 0 for e in op_exprs])
         exprs += op_exprs
+    from . import fused
+
+    fused_src = ""
+    if fused.available():
+        fused_src = fused.generate(exprs, list(shape_syms), dev_args, zero_outputs, len(workload.ops), len(order),
+                                   len(device.memory), mode)
     return CompiledWorkload(
-        workload=workload, labels=labels, shape_names=tuple(s.name for s in shape_syms),
+        workload=workload, labels=labels, shape_names=tuple(s.name for s in shape_syms), fused_source=fused_src,
         device_paths=device_paths, func=_lambdify(args, exprs), zero_outputs=zero_outputs,
         n_ops=len(workload.ops), n_terms=len(order), name=workload.name, dtypes=tuple(workload.dtypes),
         n_levels=len(device.memory), overlap=mode,
