@@ -123,22 +123,16 @@ def generate(exprs, shape_syms, dev_syms, zero_outputs, n_ops: int, n_terms: int
         for j, e in live_terms:
             w(f"        t{j} = {e}")
         j0 = live_terms[0][0]
+        w(f"        best = t{j0}")
+        w(f"        jb = {j0}")
+        for j, _ in live_terms[1:]:  # the binding term: the largest (first on ties), as in the NumPy path
+            w(f"        if t{j} > best:")
+            w(f"            best = t{j}")
+            w(f"            jb = {j}")
         if overlap == "max":
-            w(f"        best = t{j0}")
-            w(f"        jb = {j0}")
-            for j, _ in live_terms[1:]:
-                w(f"        if t{j} > best:")
-                w(f"            best = t{j}")
-                w(f"            jb = {j}")
             w(f"        tt = best * ({cnt})")
         else:
             w("        tt = (" + " + ".join(f"t{j}" for j, _ in live_terms) + f") * ({cnt})")
-            w(f"        best = t{j0}")
-            w(f"        jb = {j0}")
-            for j, _ in live_terms[1:]:
-                w(f"        if t{j} > best:")
-                w(f"            best = t{j}")
-                w(f"            jb = {j}")
         w("        total += tt")
         w("        acc[jb] += tt")
     w("        bi = 0")

@@ -73,36 +73,30 @@ def roofline_chart(devices: Sequence[str | Device], dtypes: Sequence[str] = ("bf
     from .engine import attainable_performance
 
     devs = [get_device(d) for d in devices]
-    with plt.rc_context(_style()):
-        fig, ax = plt.subplots(figsize=(_WIDTH_IN, 4.2))
-        ridges = []
+
+    def ceilings():  # (device, dtype index, dtype, level index, level, peak)
         for dev in devs:
-            for dt in dtypes:
-                if dt not in dev.compute:
-                    continue
-                peak = dev.peak(dt, sparse and "sparse" in dev.compute[dt])
-                for i, lvl in enumerate(dev.memory):
-                    if levels and lvl.name not in levels:
-                        continue
-                    ridges.append(peak / lvl.bandwidth_bytes_per_s)
-        lo, hi = intensity_range or (min([0.05] + [r / 30 for r in ridges]), max([1e4] + [r * 30 for r in ridges]))
-        x = np.geomspace(lo, hi, 400)
-        for dev in devs:
-            c = device_color(dev.key)
             for j, dt in enumerate(dtypes):
                 if dt not in dev.compute:
                     continue
                 peak = dev.peak(dt, sparse and "sparse" in dev.compute[dt])
                 for i, lvl in enumerate(dev.memory):
-                    if levels and lvl.name not in levels:
-                        continue
-                    bw = lvl.bandwidth_bytes_per_s
-                    y = attainable_performance(x, peak, bw)
-                    ax.loglog(x, y, color=c, ls=_LEVEL_STYLE[i % len(_LEVEL_STYLE)], lw=1.4 - 0.2 * j,
-                              alpha=1.0 - 0.25 * j, label=f"{dev.key} {dt} · {lvl.name}")
-                    r = peak / bw
-                    if lo <= r <= hi:
-                        ax.plot([r], [peak], marker="o", ms=3.5, color=c)
+                    if not levels or lvl.name in levels:
+                        yield dev, j, dt, i, lvl, peak
+
+    with plt.rc_context(_style()):
+        fig, ax = plt.subplots(figsize=(_WIDTH_IN, 4.2))
+        ridges = [peak / lvl.bandwidth_bytes_per_s for _, _, _, _, lvl, peak in ceilings()]
+        lo, hi = intensity_range or (min([0.05] + [r / 30 for r in ridges]), max([1e4] + [r * 30 for r in ridges]))
+        x = np.geomspace(lo, hi, 400)
+        for dev, j, dt, i, lvl, peak in ceilings():
+            c = device_color(dev.key)
+            bw = lvl.bandwidth_bytes_per_s
+            ax.loglog(x, attainable_performance(x, peak, bw), color=c, ls=_LEVEL_STYLE[i % len(_LEVEL_STYLE)],
+                      lw=1.4 - 0.2 * j, alpha=1.0 - 0.25 * j, label=f"{dev.key} {dt} · {lvl.name}")
+            r = peak / bw
+            if lo <= r <= hi:
+                ax.plot([r], [peak], marker="o", ms=3.5, color=c)
         # labels of points that sit close together are stacked instead of drawn on top of each other
         slots: dict = {}
         for p in sorted(points or [], key=lambda q: (-q["flops_per_s"], q["intensity"])):

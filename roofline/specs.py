@@ -411,18 +411,9 @@ def _cached_device(digest: str) -> Device | None:
         with open(p) as fh:
             d = json.load(fh)
         figs = {k: _fig_from(v) for k, v in d["figures"].items()}
-        memory = tuple(MemoryLevel(n, lbl, k, figs[f"memory.{n}.capacity"], figs[f"memory.{n}.bandwidth"],
-                                   figs.get(f"memory.{n}.latency")) for n, lbl, k in d["memory"])
-        links = tuple(Link(n, lbl, dx, figs[f"interconnect.{n}.bandwidth"], figs.get(f"interconnect.{n}.latency"),
-                           figs.get(f"interconnect.{n}.domain_size")) for n, lbl, dx in d["interconnect"])
-        compute = {dt: MappingProxyType({k: figs[f"compute.{dt}.{k}"] for k in kinds}) for dt, kinds in d["compute"].items()}
-        return Device(
-            key=d["key"], name=d["name"], vendor=d["vendor"], kind=d["kind"], file=d["file"],
-            aliases=tuple(d["aliases"]), year=d["year"], process=d["process"], status=d["status"], summary=d["summary"],
-            sources=MappingProxyType({k: MappingProxyType(v) for k, v in d["sources"].items()}),
-            compute=MappingProxyType(compute), memory=memory, interconnect=links, figures=MappingProxyType(figs),
-            composition=tuple(d["composition"]) if d["composition"] else None,
-        )
+        identity = {k: d[k] for k in ("key", "name", "vendor", "kind", "file", "year", "process", "status", "summary")}
+        identity["aliases"] = tuple(d["aliases"])
+        return _assemble(identity, d["sources"], d["compute"], d["memory"], d["interconnect"], figs, d["composition"])
     except (OSError, ValueError, KeyError, TypeError):
         return None
 
@@ -631,30 +622,27 @@ def _build_device(f: Path, doc: dict, part: Device | None) -> Device:
 
     figures = _evaluate(f, raws, sources, part)
 
-    compute = {
-        dt: MappingProxyType({k: figures[f"compute.{dt}.{k}"] for k in kinds})
-        for dt, kinds in compute_doc.items()
-    }
-    memory = tuple(
-        MemoryLevel(n, lbl, mk, figures[f"memory.{n}.capacity"], figures[f"memory.{n}.bandwidth"],
-                    figures.get(f"memory.{n}.latency"))
-        for n, lbl, mk in mem_meta
-    )
-    links = tuple(
-        Link(n, lbl, dx, figures[f"interconnect.{n}.bandwidth"], figures.get(f"interconnect.{n}.latency"),
-             figures.get(f"interconnect.{n}.domain_size"))
-        for n, lbl, dx in link_meta
-    )
     if comp:
         composition = (comp["part"], int(figures["composition.count"].value))
-    return Device(
-        key=key, name=name, vendor=vendor, kind=kind, file=str(f),
-        aliases=tuple(_str_list(dev, "aliases", f, "device.aliases")), year=year,
-        process=dev.get("process", ""), status=status, summary=dev.get("summary", ""),
-        sources=MappingProxyType({k: MappingProxyType(dict(v)) for k, v in sources.items()}),
-        compute=MappingProxyType(compute), memory=memory, interconnect=links,
-        figures=MappingProxyType(figures), composition=composition,
-    )
+    identity = dict(key=key, name=name, vendor=vendor, kind=kind, file=str(f),
+                    aliases=tuple(_str_list(dev, "aliases", f, "device.aliases")), year=year,
+                    process=dev.get("process", ""), status=status, summary=dev.get("summary", ""))
+    return _assemble(identity, sources, {dt: list(kinds) for dt, kinds in compute_doc.items()}, mem_meta, link_meta,
+                     figures, composition)
+
+
+def _assemble(identity: dict, sources: Mapping, compute_kinds: Mapping, mem_meta, link_meta,
+              figures: dict, composition) -> Device:
+    """Build the immutable Device from its identity, layout (levels, links, data types) and figures."""
+    compute = {dt: MappingProxyType({k: figures[f"compute.{dt}.{k}"] for k in kinds})
+               for dt, kinds in compute_kinds.items()}
+    memory = tuple(MemoryLevel(n, lbl, mk, figures[f"memory.{n}.capacity"], figures[f"memory.{n}.bandwidth"],
+                               figures.get(f"memory.{n}.latency")) for n, lbl, mk in mem_meta)
+    links = tuple(Link(n, lbl, dx, figures[f"interconnect.{n}.bandwidth"], figures.get(f"interconnect.{n}.latency"),
+                       figures.get(f"interconnect.{n}.domain_size")) for n, lbl, dx in link_meta)
+    return Device(**identity, sources=MappingProxyType({k: MappingProxyType(dict(v)) for k, v in sources.items()}),
+                  compute=MappingProxyType(compute), memory=memory, interconnect=links,
+                  figures=MappingProxyType(figures), composition=tuple(composition) if composition else None)
 
 
 # ----------------------------------------------------------------------------------------------------
