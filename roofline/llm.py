@@ -607,7 +607,8 @@ def frontier(model: str | ModelConfig, device: str | Device, devices: int | None
 
     Returns a DataFrame with ``batch``, ``tokens_per_s_per_user`` (= 1 / time per output token),
     ``tokens_per_s_per_device``, ``tokens_per_s_per_kw`` and ``bound``, up to the largest batch whose KV
-    cache still fits beside the weights in the placement's memory level.
+    cache still fits beside the weights in the placement's memory level. For an estimate-based device,
+    ``*_best`` and ``*_worst`` columns give the band.
     """
     import pandas as pd
 
@@ -621,16 +622,23 @@ def frontier(model: str | ModelConfig, device: str | Device, devices: int | None
     B = B[need <= dev.memory[pl.home].capacity_bytes]
     if B.size == 0:
         raise CapacityError(f"{m.key} at context {context} does not fit {pl.devices} x {dev.key} even at batch 1")
-    r = _run(m, dev, "decode", prec, pl, {"b": B, "s": np.full_like(B, context)}, ideal, overlap, "nominal")
+    shapes = {"b": B, "s": np.full_like(B, context)}
+    r = _run(m, dev, "decode", prec, pl, shapes, ideal, overlap, "nominal")
     t = r["time_s"]
     power = dev.power_w
-    return pd.DataFrame({
+    df = pd.DataFrame({
         "model": m.key, "device": dev.key, "devices": pl.devices, "context": context, "batch": B.astype(np.int64),
         "tpot_s": t, "tokens_per_s_per_user": 1.0 / t, "tokens_per_s": B / t,
         "tokens_per_s_per_device": B / t / pl.devices,
         "tokens_per_s_per_kw": (B / t / (pl.devices * power / 1e3)) if power else np.nan,
         "bound": r["bound"],
     })
+    if dev.is_estimate:  # the frontier of an estimate-based device is a band: best and worst corners
+        for w in ("best", "worst"):
+            tw = _run(m, dev, "decode", prec, pl, shapes, ideal, overlap, w)["time_s"]
+            df[f"tokens_per_s_per_user_{w}"] = 1.0 / tw
+            df[f"tokens_per_s_per_device_{w}"] = B / tw / pl.devices
+    return df
 
 
 def decode_break_even_batch(model: str | ModelConfig, device: str | Device, context: int = 2048,

@@ -207,6 +207,11 @@ def frontier_chart(frames: Sequence, per: str = "device", title: str | None = No
             dev, n, model = f["device"].iloc[0], int(f["devices"].iloc[0]), f["model"].iloc[0]
             ax.plot(f[col], f["tokens_per_s_per_user"], color=device_color(dev), marker=".", ms=3,
                     label=f"{n} × {dev} · {model}")
+            if per == "device" and "tokens_per_s_per_user_best" in f and get_device(dev).status == "unreleased":
+                # an unreleased device is known only as ranges: draw its band
+                for w in ("best", "worst"):
+                    ax.plot(f[f"tokens_per_s_per_device_{w}"], f[f"tokens_per_s_per_user_{w}"], color=device_color(dev),
+                            lw=0.7, ls=":", label=f"{n} × {dev} ({w} case)")
             ax.annotate(f"b={int(f['batch'].iloc[-1])}", (f[col].iloc[-1], f["tokens_per_s_per_user"].iloc[-1]),
                         textcoords="offset points", xytext=(3, 3), fontsize=6.5, color=device_color(dev))
         ax.set_xscale("log")

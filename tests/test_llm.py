@@ -383,3 +383,13 @@ def test_moe_break_even_is_solved_numerically():
     t_c = sum(float((op.count * op.flops).subs(subs)) for op in wl.ops) / P
     t_m = sum(float((op.count * engine.split_bytes(op)[0]).subs(subs)) for op in wl.ops) / BW
     assert t_c == pytest.approx(t_m, rel=1e-6)
+
+
+def test_frontier_of_an_estimate_device_is_a_band():
+    f = llm.frontier("llama-3.1-8b", "ai5", context=2048)
+    assert (f.tokens_per_s_per_user_worst <= f.tokens_per_s_per_user + 1e-9).all()
+    assert (f.tokens_per_s_per_user <= f.tokens_per_s_per_user_best + 1e-9).all()
+    from roofline import plot
+
+    labels = [ln.get_label() for ln in plot.frontier_chart([f]).axes[0].lines]
+    assert any("best case" in x for x in labels) and any("worst case" in x for x in labels)
