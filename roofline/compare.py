@@ -10,7 +10,7 @@ from typing import Sequence
 
 from .devices import get_device
 from .errors import CapacityError, InputError
-from .format import human, human_range
+from .format import human_range
 from .specs import Device
 
 __all__ = ["compare", "comparison_rows", "DEFAULT_MODELS"]
@@ -240,7 +240,6 @@ def _ratio_text(r) -> str:
 def comparison_rows(result: dict, bounds: bool = True) -> tuple[list[dict], list[dict]]:
     """Flatten a :func:`compare` result into two lists of table rows (figures, workloads)."""
     keys = [d["key"] for d in result["devices"]]
-    first = keys[0]
     spec_rows = []
     for row in result["specs"]:
         r = {"figure": row["quantity"]}

@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 from typing import Iterable
 
-from .errors import UnknownNameError
+from .errors import find_by_name
 from .specs import Device, load_specs, spec_search_path
 
 __all__ = ["get_device", "list_devices", "library", "Device"]
@@ -46,12 +46,7 @@ def get_device(name: str | Device, spec_paths: Iterable[str | os.PathLike] = ())
     """
     if isinstance(name, Device):
         return name
-    lib = library(spec_paths)
-    want = str(name).strip().lower()
-    for dev in lib.values():
-        if want == dev.key or want in (a.lower() for a in dev.aliases):
-            return dev
-    raise UnknownNameError("device", str(name), list(lib))
+    return find_by_name("device", name, library(spec_paths).values())
 
 
 def list_devices(spec_paths: Iterable[str | os.PathLike] = ()) -> list[Device]:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import difflib
 
-__all__ = ["RooflineError", "SpecError", "UnknownNameError", "InputError", "CapacityError", "suggest"]
+__all__ = ["find_by_name", "RooflineError", "SpecError", "UnknownNameError", "InputError", "CapacityError", "suggest"]
 
 
 class RooflineError(Exception):
@@ -44,6 +44,17 @@ class UnknownNameError(RooflineError, KeyError):
 
 class CapacityError(RooflineError):
     """A workload that fits no placement: says how much memory it needs against how much there is."""
+
+
+def find_by_name(what: str, name: str, items):
+    """The item whose ``key`` or one of whose ``aliases`` is ``name`` (case-insensitive), else
+    :class:`UnknownNameError` naming the nearest keys."""
+    items = list(items)
+    want = str(name).strip().lower()
+    for it in items:
+        if want == it.key or want in (a.lower() for a in it.aliases):
+            return it
+    raise UnknownNameError(what, str(name), [it.key for it in items])
 
 
 def suggest(name: str, known, n: int = 3) -> list[str]:

@@ -252,8 +252,7 @@ def _build(m: ModelConfig, phase: str, prec: Precision, par: Parallelism, links:
             if window:
                 wmin = sp.Min(pp_, window)
                 pairs = b * (pp_ * wmin - wmin**2 / 2)
-                kv_read = b * wmin * kv_per_tok + b * pp_ * kv_per_tok * 0  # streamed once: p tokens
-                kv_read = b * pp_ * kv_per_tok
+                kv_read = b * pp_ * kv_per_tok  # each of the p tokens' K and V is read once
             else:
                 pairs = b * pp_**2 / 2
                 kv_read = b * pp_ * kv_per_tok
@@ -385,12 +384,12 @@ def _default_parallel(device: Device, n: int, model: ModelConfig) -> Parallelism
     lname = _link_for(device, 2)
     dom = device.link(lname).devices_per_domain if lname else 1
     tp = 1
-    while tp < n and tp * 2 <= dom and m_divides(model, tp * 2):
+    while tp < n and tp * 2 <= dom and _heads_divide(model, tp * 2):
         tp *= 2
     return Parallelism(tp, _ceil_div(n, tp))
 
 
-def m_divides(model: ModelConfig, tp: int) -> bool:
+def _heads_divide(model: ModelConfig, tp: int) -> bool:
     return model.n_heads % tp == 0
 
 

@@ -15,7 +15,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Iterable, Mapping
 
-from .errors import InputError, SpecError, UnknownNameError
+from .errors import SpecError, find_by_name
 
 __all__ = ["ModelConfig", "get_model", "list_models", "load_model_file", "from_hf_config", "model_library"]
 
@@ -376,19 +376,9 @@ def get_model(name: str | ModelConfig, extra: Iterable[str | os.PathLike] = ()) 
     if os.path.sep in str(name) or str(name).endswith((".toml", ".json")):
         if Path(name).exists():
             return load_model_file(name)
-    lib = model_library(extra)
-    want = str(name).strip().lower()
-    for m in lib.values():
-        if want == m.key or want in (a.lower() for a in m.aliases):
-            return m
-    raise UnknownNameError("model", str(name), list(lib))
+    return find_by_name("model", name, model_library(extra).values())
 
 
 def list_models(extra: Iterable[str | os.PathLike] = ()) -> list[ModelConfig]:
     return sorted(model_library(extra).values(), key=lambda m: m.key)
 
-
-def _check_positive(**kw) -> None:
-    for k, v in kw.items():
-        if isinstance(v, bool) or not isinstance(v, int) or v <= 0:
-            raise InputError(f"{k} must be a positive integer, got {v!r}")

@@ -7,7 +7,7 @@ Numbers are SI floats. Where a figure (or a result) is a range, the object carri
 
 from __future__ import annotations
 
-from typing import Iterable, Mapping
+from typing import Mapping
 
 from .format import human
 from .specs import Device, Figure
