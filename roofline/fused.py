@@ -28,7 +28,9 @@ MIN_POINTS = 1 << 16
 
 
 def available() -> bool:
-    if os.environ.get("ROOFLINE_FUSED", "1").strip().lower() in ("0", "false", "no", "off"):
+    from ._paths import fused_enabled
+
+    if not fused_enabled():
         return False
     return importlib.util.find_spec("numba") is not None
 

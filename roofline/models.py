@@ -11,7 +11,6 @@ import os
 import tomllib
 from dataclasses import dataclass, field
 from functools import lru_cache
-from importlib import resources
 from pathlib import Path
 from typing import Iterable, Mapping
 
@@ -335,17 +334,18 @@ def from_hf_config(cfg: Mapping, key: str = "custom", name: str | None = None, f
 
 
 def _model_dirs(extra: Iterable) -> list[Path]:
-    with resources.as_file(resources.files("roofline").joinpath("models")) as p:
-        dirs = [Path(p)]
-    env = os.environ.get("ROOFLINE_MODEL_PATH", "")
-    dirs += [Path(x) for x in env.split(os.pathsep) if x.strip()]
+    from ._paths import data_dir, model_paths
+
+    dirs = [data_dir("model_configs")] + model_paths()
     dirs += [Path(x) for x in extra]
     return dirs
 
 
 def model_library(extra: Iterable[str | os.PathLike] = ()) -> dict[str, ModelConfig]:
     """Every known model ``{key: ModelConfig}``: shipped configs, ``ROOFLINE_MODEL_PATH`` and ``extra``."""
-    return dict(_library(tuple(str(x) for x in extra), os.environ.get("ROOFLINE_MODEL_PATH", "")))
+    from ._paths import model_paths
+
+    return dict(_library(tuple(str(x) for x in extra), os.pathsep.join(map(str, model_paths()))))
 
 
 @lru_cache(maxsize=8)

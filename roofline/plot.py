@@ -226,13 +226,15 @@ def frontier_chart(frames: Sequence, per: str = "device", title: str | None = No
 
 
 def load_trends(path: str | None = None) -> dict:
-    """The sourced memory-wall data file (``hardware_specs/trends/memory-wall.toml``), units parsed."""
+    """The sourced memory-wall data file (``trends/memory-wall.toml``), units parsed."""
     import tomllib
 
-    from .specs import SpecError, builtin_spec_dir
+    from .specs import SpecError
     from .units import UnitError, parse_quantity
 
-    p = path or str(builtin_spec_dir() / "trends" / "memory-wall.toml")
+    from ._paths import data_dir
+
+    p = path or str(data_dir("trends") / "memory-wall.toml")
     with open(p, "rb") as fh:
         doc = tomllib.load(fh)
     pts = []
@@ -290,7 +292,7 @@ def memory_wall_chart(path: str | None = None, title: str | None = None):
         ax.set_title(title or "The memory wall: compute outgrows memory and interconnect bandwidth")
         ax.grid(True, which="major", alpha=0.3)
         ax.legend(frameon=False, loc="upper left")
-        fig.text(0.01, 0.005, "Points: vendor datasheets in hardware_specs/trends/memory-wall.toml. Reference: "
+        fig.text(0.01, 0.005, "Points: vendor datasheets in trends/memory-wall.toml. Reference: "
                  "Gholami et al., 'AI and Memory Wall', IEEE Micro 2024.", fontsize=6)
         fig.tight_layout(rect=(0, 0.03, 1, 1))
     return fig

@@ -258,18 +258,17 @@ class Device:
 # ----------------------------------------------------------------------------------------------------
 def builtin_spec_dir() -> Path:
     """The spec folder shipped with the package (in a wheel) or at the top of a source checkout."""
-    here = Path(__file__).resolve().parent
-    packaged = here / "hardware_specs"
-    if packaged.is_dir():
-        return packaged
-    return here.parent / "hardware_specs"
+    from ._paths import data_dir
+
+    return data_dir("hardware_specs")
 
 
 def spec_search_path(extra: Iterable[str | os.PathLike] = ()) -> list[Path]:
     """Spec files and folders, in order: the built-in library, ``ROOFLINE_SPEC_PATH``, then ``extra``."""
     paths = [builtin_spec_dir()]
-    env = os.environ.get("ROOFLINE_SPEC_PATH", "")
-    paths += [Path(p) for p in env.split(os.pathsep) if p.strip()]
+    from ._paths import spec_paths
+
+    paths += spec_paths()
     paths += [Path(p) for p in extra]
     return paths
 

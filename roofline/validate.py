@@ -2,7 +2,7 @@
 
 A roofline is an upper bound on speed (a lower bound on time). A measurement that beats its *ideal*
 bound is a bug in the model or a spec; a measurement far below it says what the model leaves out. The
-data set is ``validation/measurements.csv`` (each row with its configuration and source).
+data set is ``measurements/measurements.csv`` (each row with its configuration and source).
 
 For each row the bound is computed in ideal mode (pure roofline) and with latency terms:
 
@@ -37,9 +37,9 @@ _FIELDS = ("id", "category", "device", "device_count", "model", "weight_dtype", 
 
 
 def default_path() -> Path:
-    here = Path(__file__).resolve().parent
-    packaged = here / "validation" / "measurements.csv"
-    return packaged if packaged.exists() else here.parent / "validation" / "measurements.csv"
+    from ._paths import data_dir
+
+    return data_dir("measurements") / "measurements.csv"
 
 
 def load_measurements(path: str | os.PathLike | None = None) -> list[dict]:

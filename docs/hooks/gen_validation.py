@@ -1,4 +1,4 @@
-"""MkDocs hook: the validation table and chart, generated at build time from validation/measurements.csv.
+"""MkDocs hook: the validation table and chart, generated at build time from measurements/measurements.csv.
 
 ``docs/validation.md`` holds the prose and the marker ``<!-- validation-table -->``; the hook replaces the
 marker with a table of every measurement against its bound (from :func:`roofline.validate.validate`) and

@@ -1,0 +1,158 @@
+"""Every folder roofline reads or writes, and every ``ROOFLINE_*`` environment variable: read here only.
+
+A leaf module: it imports nothing of the package.
+
+=========================  ==========================================================================
+variable                   meaning
+=========================  ==========================================================================
+``ROOFLINE_SPEC_PATH``     extra device spec files or folders (``os.pathsep``-separated)
+``ROOFLINE_MODEL_PATH``    extra model config files or folders
+``ROOFLINE_CACHE``         ``0`` turns the disk cache off (nothing is then written or read from disk)
+``ROOFLINE_CACHE_DIR``     the cache folder (default ``$XDG_CACHE_HOME/roofline`` or ``~/.cache/roofline``)
+``ROOFLINE_FUSED``         ``0`` turns the numba evaluator off
+=========================  ==========================================================================
+
+The data shipped with the package lives in four top-level folders of a source checkout — the device
+specs (``hardware_specs/``), model configs (``model_configs/``), trends (``trends/``) and published
+measurements (``measurements/``) — and inside the wheel under ``roofline/_data/``. :func:`data_dir` finds
+either, so every caller uses one look-up.
+"""
+
+from __future__ import annotations
+
+import os
+import stat
+from pathlib import Path
+
+__all__ = ["DATA_KINDS", "data_dir", "spec_paths", "model_paths", "cache_enabled", "cache_root",
+           "secure_cache_dir", "fused_enabled", "CacheRefused"]
+
+#: The data folders shipped with the package, by kind.
+DATA_KINDS = ("hardware_specs", "model_configs", "trends", "measurements")
+
+_OFF = ("0", "false", "no", "off")
+_HERE = Path(__file__).resolve().parent
+
+
+def data_dir(kind: str) -> Path:
+    """The folder of shipped data of ``kind`` (one of :data:`DATA_KINDS`): inside the wheel, or at the top
+    of a source checkout.
+
+    Parameters
+    ----------
+    kind : str
+        ``"hardware_specs"``, ``"model_configs"``, ``"trends"`` or ``"measurements"``.
+
+    Returns
+    -------
+    pathlib.Path
+        The folder (it exists in an installed wheel and in a checkout).
+
+    Examples
+    --------
+    >>> data_dir("hardware_specs").name
+    'hardware_specs'
+    """
+    if kind not in DATA_KINDS:
+        raise ValueError(f"unknown data kind {kind!r}; expected one of {', '.join(DATA_KINDS)}")
+    packaged = _HERE / "_data" / kind
+    return packaged if packaged.is_dir() else _HERE.parent / kind
+
+
+def _env_paths(name: str) -> list[Path]:
+    return [Path(p) for p in os.environ.get(name, "").split(os.pathsep) if p.strip()]
+
+
+def spec_paths() -> list[Path]:
+    """Extra spec files and folders from ``ROOFLINE_SPEC_PATH``, in order.
+
+    Returns
+    -------
+    list of pathlib.Path
+    """
+    return _env_paths("ROOFLINE_SPEC_PATH")
+
+
+def model_paths() -> list[Path]:
+    """Extra model config files and folders from ``ROOFLINE_MODEL_PATH``, in order.
+
+    Returns
+    -------
+    list of pathlib.Path
+    """
+    return _env_paths("ROOFLINE_MODEL_PATH")
+
+
+def cache_enabled() -> bool:
+    """False when ``ROOFLINE_CACHE`` is ``0``/``false``/``no``/``off``.
+
+    Returns
+    -------
+    bool
+    """
+    return os.environ.get("ROOFLINE_CACHE", "1").strip().lower() not in _OFF
+
+
+def fused_enabled() -> bool:
+    """False when ``ROOFLINE_FUSED`` turns the numba evaluator off.
+
+    Returns
+    -------
+    bool
+    """
+    return os.environ.get("ROOFLINE_FUSED", "1").strip().lower() not in _OFF
+
+
+def cache_root() -> Path | None:
+    """The cache folder the user asked for (not yet checked), or None with the cache off.
+
+    Returns
+    -------
+    pathlib.Path or None
+    """
+    if not cache_enabled():
+        return None
+    base = os.environ.get("ROOFLINE_CACHE_DIR")
+    if base:
+        return Path(base)
+    xdg = os.environ.get("XDG_CACHE_HOME")
+    return (Path(xdg) if xdg else Path.home() / ".cache") / "roofline"
+
+
+class CacheRefused(Exception):
+    """The cache folder is not safe to use; the message says why in one line."""
+
+
+def secure_cache_dir() -> Path | None:
+    """The cache folder, created with mode 0700 and checked: owned by this user, writable by nobody else.
+
+    The threat: anyone who can write the cache folder could plant an entry. roofline therefore uses the
+    folder only when it belongs to the current user and neither its group nor others can write it (the
+    folder is created 0700 when missing). Entries hold data only (never code that is executed or unpickled).
+
+    Returns
+    -------
+    pathlib.Path or None
+        None when the cache is off (``ROOFLINE_CACHE=0``).
+
+    Raises
+    ------
+    CacheRefused
+        The folder is owned by another user, writable by group or others, not a folder, or cannot be
+        created; the caller says so in one line and carries on without the disk cache.
+    """
+    root = cache_root()
+    if root is None:
+        return None
+    try:
+        root.mkdir(mode=0o700, parents=True, exist_ok=True)
+        st = os.lstat(root)
+    except OSError as exc:
+        raise CacheRefused(f"cannot create the cache folder {root} ({exc.strerror or exc})") from None
+    if not stat.S_ISDIR(st.st_mode):
+        raise CacheRefused(f"the cache folder {root} is not a folder (a link or a file)")
+    if hasattr(os, "getuid") and st.st_uid != os.getuid():
+        raise CacheRefused(f"the cache folder {root} belongs to another user (uid {st.st_uid})")
+    if st.st_mode & (stat.S_IWGRP | stat.S_IWOTH):
+        raise CacheRefused(f"the cache folder {root} is writable by other users (mode {stat.S_IMODE(st.st_mode):o})")
+    return root
