@@ -1,22 +1,51 @@
 """roofline: analytical roofline and memory-wall models of AI accelerators.
 
-Data flows one way: spec files → :mod:`~roofline.devices` → :mod:`~roofline.workloads` →
-:mod:`~roofline.engine` → :mod:`~roofline.sweep` → tables, charts, CLI, notebooks.
+Data flows one way, through rooms you can find by name (``docs/architecture.md``): spec files →
+:mod:`~roofline.hardware` → :mod:`~roofline.workloads` → :mod:`~roofline.placement` →
+:mod:`~roofline.engine` → :mod:`~roofline.sweep` → :mod:`~roofline.llm` → :mod:`~roofline.validation` →
+:mod:`~roofline.outputs`; the physics itself is :mod:`~roofline.formulas`.
+
+Submodules load on first use (``roofline.llm`` works after ``import roofline``), so ``import roofline``
+stays light.
 
 >>> import roofline
 >>> h100 = roofline.get_device("h100")
->>> h100.peak("bf16") / h100.level("hbm").bandwidth_bytes_per_s   # ridge point [FLOP/B]
-295.34328358208955
+>>> round(h100.peak("bf16") / h100.level("hbm").bandwidth_bytes_per_s, 1)   # ridge point [FLOP/B]
+295.3
 """
 
 from __future__ import annotations
 
-__version__ = "0.1.0"
+import importlib
 
-from .devices import get_device, library, list_devices
-from .errors import CapacityError, InputError, RooflineError, SpecError, UnknownNameError
-from .specs import Device, Figure, Link, MemoryLevel, load_spec_file
-from . import report  # noqa: E402  (plain dicts for notebooks and the CLI)
+from . import _compat
+from .errors import (
+    CapacityError,
+    InputError,
+    RooflineError,
+    SpecError,
+    UnknownNameError,
+)
+from .hardware import (
+    Device,
+    Figure,
+    Link,
+    MemoryLevel,
+    get_device,
+    library,
+    list_devices,
+    load_spec_file,
+)
+
+__version__ = "0.2.0"
+
+_compat.install()
+
+#: rooms and leaf modules reachable as attributes, imported on first use
+_SUBMODULES = ("hardware", "workloads", "placement", "engine", "sweep", "llm", "validation", "outputs",
+               "formulas", "units", "dtypes", "errors", "symbols", "vocab")
+#: old flat-module names still reachable as attributes (deprecated; see roofline._compat)
+_OLD = {k.rpartition(".")[2]: k for k in _compat.ALIASES}
 
 __all__ = [
     "__version__",
@@ -34,3 +63,13 @@ __all__ = [
     "InputError",
     "CapacityError",
 ]
+
+
+def __getattr__(name: str):
+    if name in _SUBMODULES or name in _OLD:
+        return importlib.import_module(f"{__name__}.{name}")
+    raise AttributeError(f"module 'roofline' has no attribute {name!r}")
+
+
+def __dir__():
+    return sorted(set(__all__) | set(_SUBMODULES))

@@ -25,7 +25,7 @@ import stat
 from pathlib import Path
 
 __all__ = ["DATA_KINDS", "data_dir", "spec_paths", "model_paths", "cache_enabled", "cache_root",
-           "secure_cache_dir", "fused_enabled", "CacheRefused"]
+           "secure_cache_dir", "fused_enabled", "CacheRefused", "package_digest", "cache_dir"]
 
 #: The data folders shipped with the package, by kind.
 DATA_KINDS = ("hardware_specs", "model_configs", "trends", "measurements")
@@ -156,3 +156,53 @@ def secure_cache_dir() -> Path | None:
     if st.st_mode & (stat.S_IWGRP | stat.S_IWOTH):
         raise CacheRefused(f"the cache folder {root} is writable by other users (mode {stat.S_IMODE(st.st_mode):o})")
     return root
+
+
+_DIGEST: list[str] = []
+
+
+def package_digest() -> str:
+    """A hash of every source file of the installed package (``*.py`` and the unit definitions).
+
+    Every disk-cache key includes it, so editing any module of roofline — not a hand-typed list of them —
+    invalidates every cached entry. Computed once per process (about a millisecond).
+
+    Returns
+    -------
+    str
+        32 hexadecimal digits.
+    """
+    if not _DIGEST:
+        import hashlib
+
+        h = hashlib.sha256()
+        for p in sorted(_HERE.rglob("*")):
+            if p.suffix in (".py", ".txt") and "__pycache__" not in p.parts and "_data" not in p.parts:
+                h.update(str(p.relative_to(_HERE)).encode())
+                h.update(p.read_bytes())
+        _DIGEST.append(h.hexdigest()[:32])
+    return _DIGEST[0]
+
+
+_REFUSED: list[str] = []
+
+
+def cache_dir() -> Path | None:
+    """The disk-cache folder to use now, or None: cache off, or refused as unsafe.
+
+    A refused folder (see :func:`secure_cache_dir`) is reported once per process, in one line on
+    standard error, and roofline carries on without the disk cache.
+
+    Returns
+    -------
+    pathlib.Path or None
+    """
+    try:
+        return secure_cache_dir()
+    except CacheRefused as exc:
+        if not _REFUSED:
+            import sys
+
+            _REFUSED.append(str(exc))
+            print(f"roofline: not using the disk cache: {exc}", file=sys.stderr)
+        return None

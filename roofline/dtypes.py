@@ -1,36 +1,134 @@
-"""Data types: storage size per element and the type a kernel computes in. No SymPy here: the CLI's fast
-path uses this without building expressions."""
+"""Data types: one table of storage size, width, weight-only use and compute type. A leaf module.
+
+Every other room asks this table; no data type is listed anywhere else. No SymPy here: the command
+line's fast path uses it without building expressions.
+
+>>> bytes_per_element("fp4")
+0.5
+>>> compute_dtype("int4", "bf16")     # weight-only int4 computes in bf16 after dequantising
+'bf16'
+"""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from .errors import UnknownNameError
 
-__all__ = ["BYTES_PER_ELEMENT", "bytes_per_element", "compute_dtype"]
+__all__ = ["DType", "TABLE", "DTYPES", "BYTES_PER_ELEMENT", "WEIGHT_ONLY", "bytes_per_element", "compute_dtype",
+           "activation_dtype", "elementwise_dtype"]
 
-#: Storage size of one element [B]. Sub-byte types pack (fp4/int4: two per byte; fp6: four per three bytes).
-BYTES_PER_ELEMENT: dict[str, float] = {
-    "fp64": 8, "fp64_tensor": 8, "fp32": 4, "tf32": 4, "bf16": 2, "fp16": 2,
-    "fp8": 1, "cfp8": 1, "int8": 1, "fp6": 0.75, "fp4": 0.5, "int4": 0.5,
-}
-_WIDTH_ORDER = ["fp4", "int4", "fp6", "fp8", "cfp8", "int8", "fp16", "bf16", "tf32", "fp32", "fp64"]
+
+@dataclass(frozen=True)
+class DType:
+    """One data type.
+
+    Parameters
+    ----------
+    name : str
+        As spec files and the command line spell it.
+    bytes : float
+        Storage per element [B]; sub-byte types pack (fp4/int4: two per byte; fp6: four per three bytes).
+    rank : int
+        Width order: a kernel over operands of several types computes in the one of highest rank.
+    weight_only : bool
+        Used for weights only: activations and the KV cache stay in ``bf16`` beside it.
+    """
+
+    name: str
+    bytes: float
+    rank: int
+    weight_only: bool = False
+
+
+#: The table, in the order spec files list peaks.
+TABLE: dict[str, DType] = {d.name: d for d in (
+    DType("fp64", 8, 10), DType("fp64_tensor", 8, 10), DType("fp32", 4, 9), DType("tf32", 4, 8),
+    DType("bf16", 2, 7), DType("fp16", 2, 6), DType("fp8", 1, 3), DType("cfp8", 1, 4), DType("int8", 1, 5),
+    DType("fp6", 0.75, 2, weight_only=True), DType("fp4", 0.5, 0, weight_only=True),
+    DType("int4", 0.5, 1, weight_only=True),
+)}
+#: Data types a spec may give a peak for.
+DTYPES: tuple[str, ...] = tuple(TABLE)
+#: Storage size of one element [B], by name.
+BYTES_PER_ELEMENT: dict[str, float] = {n: d.bytes for n, d in TABLE.items()}
+#: Types used for weights only (activations and the KV cache then stay in bf16).
+WEIGHT_ONLY: frozenset[str] = frozenset(n for n, d in TABLE.items() if d.weight_only)
+#: Types an elementwise kernel computes in natively; others compute in bf16.
+_ELEMENTWISE = frozenset({"bf16", "fp16", "fp32"})
+
+
+def _get(dtype: str) -> DType:
+    try:
+        return TABLE[dtype]
+    except (KeyError, TypeError):
+        raise UnknownNameError("data type", str(dtype), TABLE) from None
 
 
 def bytes_per_element(dtype: str) -> float:
-    """Bytes per element of ``dtype``; raises :class:`UnknownNameError` with suggestions."""
-    try:
-        return BYTES_PER_ELEMENT[dtype]
-    except KeyError:
-        raise UnknownNameError("data type", dtype, BYTES_PER_ELEMENT) from None
+    """Storage per element of ``dtype``.
+
+    Parameters
+    ----------
+    dtype : str
+        A name from :data:`TABLE`.
+
+    Returns
+    -------
+    float
+        [B] per element.
+
+    Raises
+    ------
+    UnknownNameError
+        With the nearest known names.
+    """
+    return _get(dtype).bytes
 
 
 def compute_dtype(*dtypes: str) -> str:
     """The data type a kernel over operands of ``dtypes`` computes in: the widest of them.
 
     Weight-only quantisation (int4 or fp8 weights, bf16 activations) computes in bf16 after dequantising.
+
+    Parameters
+    ----------
+    *dtypes : str
+        Operand data types.
+
+    Returns
+    -------
+    str
     """
-    for d in dtypes:
-        bytes_per_element(d)
-    widest = max(dtypes, key=lambda d: _WIDTH_ORDER.index(d) if d in _WIDTH_ORDER else 0)
-    return widest
+    return max((_get(d) for d in dtypes), key=lambda d: d.rank).name
 
 
+def activation_dtype(dtype: str) -> str:
+    """The activation (and KV-cache) data type that goes with weights in ``dtype``.
+
+    Parameters
+    ----------
+    dtype : str
+
+    Returns
+    -------
+    str
+        ``dtype`` itself, or ``bf16`` for a weight-only type.
+    """
+    return "bf16" if _get(dtype).weight_only else dtype
+
+
+def elementwise_dtype(dtype: str) -> str:
+    """The type an elementwise kernel (norm, activation, residual add) over ``dtype`` computes in.
+
+    Parameters
+    ----------
+    dtype : str
+
+    Returns
+    -------
+    str
+        ``dtype`` for bf16, fp16 and fp32; ``bf16`` otherwise.
+    """
+    _get(dtype)
+    return dtype if dtype in _ELEMENTWISE else "bf16"

@@ -4,7 +4,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from roofline import bigsweep, engine, get_device, llm, workloads
+from roofline import engine, get_device, llm, workloads
+from roofline.llm import sweeps as bigsweep
 
 
 def test_grid_chunks_cover_the_product_once():

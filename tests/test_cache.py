@@ -8,11 +8,12 @@ import sys
 import numpy as np
 import pytest
 
-from roofline import cache, engine, get_device, llm
-from roofline.recipes import Recipe
-from roofline.report import kernel_report
+from roofline import engine, get_device, llm
+from roofline.engine import cache
+from roofline.workloads.recipes import Recipe
+from roofline.engine import kernel_report
 
-PROBE = ("import sys, json; from roofline.cli import main; main(['compare', 'wse3', 'h100', '--format', 'json']); "
+PROBE = ("import sys, json; from roofline.outputs.cli import main; main(['compare', 'wse3', 'h100', '--format', 'json']); "
          "print(json.dumps({m: m in sys.modules for m in ('sympy', 'pint', 'matplotlib', 'pandas')}), file=sys.stderr)")
 
 

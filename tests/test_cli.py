@@ -6,7 +6,7 @@ import sys
 
 import pytest
 
-from roofline.cli import main
+from roofline.outputs.cli import main
 
 
 def run(capsys, *argv):

@@ -10,8 +10,8 @@ import pytest
 
 import roofline
 from roofline import llm
-from roofline.cli import main
-from roofline.compare import compare, comparison_rows
+from roofline.outputs.cli import main
+from roofline.outputs.compare import compare, comparison_rows
 
 
 @pytest.fixture(scope="module")
@@ -92,7 +92,7 @@ def test_compare_errors(capsys, argv, message):
 
 
 def test_compare_does_not_import_matplotlib():
-    code = ("import sys; from roofline.cli import main; main(['compare', 'wse3', 'h100', '--format', 'json']); "
+    code = ("import sys; from roofline.outputs.cli import main; main(['compare', 'wse3', 'h100', '--format', 'json']); "
             "print('MPL' if 'matplotlib' in sys.modules else 'NOMPL', file=sys.stderr)")
     r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert r.returncode == 0 and r.stderr.strip().endswith("NOMPL")
@@ -109,7 +109,7 @@ def test_compare_plot_files(tmp_path, capsys, ext):
 # charts: inspect the Figure's artists
 # ---------------------------------------------------------------------------------------------------
 def test_roofline_chart_series_and_labels():
-    from roofline import plot
+    from roofline.outputs import plot
 
     pts = [{"intensity": 1.0, "flops_per_s": 3.35e12, "label": "GEMV", "device": "h100", "bound": "memory:hbm"}]
     fig = plot.roofline_chart(["wse3", "h100"], dtypes=["bf16"], points=pts)
@@ -129,7 +129,7 @@ def test_roofline_chart_series_and_labels():
 
 
 def test_compare_chart_bars(wse3_h100):
-    from roofline import plot
+    from roofline.outputs import plot
 
     fig = plot.compare_chart(wse3_h100)
     ax = fig.axes[0]
@@ -141,7 +141,7 @@ def test_compare_chart_bars(wse3_h100):
 
 
 def test_sweep_and_frontier_charts():
-    from roofline import plot
+    from roofline.outputs import plot
 
     df = llm.decode_sweep("llama-3.1-8b", ["h100", "b200"], batch=[1, 4, 16, 64], context=[2048])
     fig = plot.sweep_chart(df)
@@ -156,7 +156,7 @@ def test_sweep_and_frontier_charts():
 
 
 def test_growth_per_two_years_hand_check():
-    from roofline.plot import growth_per_two_years
+    from roofline.formulas import growth_per_two_years
 
     # values tripling every two years: 1, 3, 9 at 2016, 2018, 2020
     assert growth_per_two_years([2016, 2018, 2020], [1, 3, 9]) == pytest.approx(3.0)
@@ -165,7 +165,7 @@ def test_growth_per_two_years_hand_check():
 
 
 def test_memory_wall_chart_from_the_sourced_file():
-    from roofline import plot
+    from roofline.outputs import plot
 
     data = plot.load_trends()
     assert data["reference"]["compute_growth_per_2y"] == 3.0
@@ -225,7 +225,7 @@ def test_sweep_command_csv_and_parquet(tmp_path, capsys):
     ("1:100:3", [1, 10, 100]),
 ])
 def test_grid_syntax(spec, expected):
-    from roofline.cli import _int_grid
+    from roofline.outputs.cli.parser import _int_grid
 
     assert _int_grid(spec) == expected
 

@@ -32,7 +32,7 @@ def test_sparse_peaks_only_on_request(h100):
 
 def test_8192_cubed_bf16_gemm_on_h100_is_compute_bound(h100):
     # 2 * 8192^3 FLOP / 989.4 TFLOP/s = 1.111 ms; traffic 3 * 8192^2 * 2 B = 402.7 MB -> 120 us at 3.35 TB/s
-    rec = roofline.report.kernel_report(workloads.gemm(8192, 8192, 8192), h100, ideal=True)
+    rec = roofline.engine.kernel_report(workloads.gemm(8192, 8192, 8192), h100, ideal=True)
     assert rec["time_s"] == pytest.approx(2 * 8192**3 / 989.4e12, rel=1e-9)
     assert rec["time_s"] == pytest.approx(1.111e-3, rel=1e-3)
     assert rec["bound"] == "compute"
@@ -92,7 +92,7 @@ def test_working_set_in_the_fastest_level_that_holds_it(h100):
 def test_working_set_that_fits_nowhere_is_an_error(h100):
     big = workloads.gemm(1, 200_000, 200_000)  # 80 GB of BF16 weights + vectors > 80 GB HBM
     with pytest.raises(CapacityError, match="needs .* GB but h100's largest level"):
-        roofline.report.kernel_report(big, h100)
+        roofline.engine.kernel_report(big, h100)
     r = engine.evaluate(big, h100, {})
     assert not bool(r["fits"]) and np.isnan(r["time_s"])  # never silently charged at a faster level
 
@@ -193,6 +193,6 @@ def test_bad_shapes_are_errors(bad):
 
 def test_estimate_device_gives_a_range():
     ai5 = roofline.get_device("ai5")
-    rec = roofline.report.kernel_report(workloads.gemm(8192, 8192, 8192), ai5, ideal=True)
+    rec = roofline.engine.kernel_report(workloads.gemm(8192, 8192, 8192), ai5, ideal=True)
     lo, hi = rec["time_s_range"]
     assert lo < rec["time_s"] < hi

@@ -4,9 +4,11 @@ import json
 
 import pytest
 
-from roofline.cli import main
+import roofline
+
+from roofline.outputs.cli import main
 from roofline.errors import SpecError
-from roofline.models import from_hf_config, load_model_file
+from roofline.llm import from_hf_config, load_model_file
 
 MODEL = '''
 schema = 1
@@ -91,7 +93,7 @@ def test_cli_user_errors_are_one_line(tmp_path, monkeypatch, capsys, argv, messa
 
 def test_version_and_help(capsys):
     assert main(["--version"]) == 0
-    assert capsys.readouterr().out.strip() == "0.1.0"
+    assert capsys.readouterr().out.strip() == roofline.__version__
     assert main([]) == 0
     assert "compare" in capsys.readouterr().out
 

@@ -3,9 +3,11 @@
 import numpy as np
 import pytest
 
-from roofline import engine, fused, get_device, workloads
-from roofline.llm import Precision, _run, place
-from roofline.models import get_model
+from roofline import engine, get_device, workloads
+from roofline.engine import fused
+from roofline.llm import Precision, place
+from roofline.llm.inference import _run
+from roofline.llm import get_model
 
 pytestmark = pytest.mark.skipif(not fused.available(), reason="numba is not installed")
 

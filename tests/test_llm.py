@@ -8,10 +8,10 @@ import sympy as sp
 
 import roofline
 from roofline import llm
-from roofline.cli import main
+from roofline.outputs.cli import main
 from roofline.errors import CapacityError, InputError, UnknownNameError
 from roofline.llm import Precision
-from roofline.models import from_hf_config, get_model, list_models, load_model_file
+from roofline.llm import from_hf_config, get_model, list_models, load_model_file
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -389,7 +389,7 @@ def test_frontier_of_an_estimate_device_is_a_band():
     f = llm.frontier("llama-3.1-8b", "ai5", context=2048)
     assert (f.tokens_per_s_per_user_worst <= f.tokens_per_s_per_user + 1e-9).all()
     assert (f.tokens_per_s_per_user <= f.tokens_per_s_per_user_best + 1e-9).all()
-    from roofline import plot
+    from roofline.outputs import plot
 
     labels = [ln.get_label() for ln in plot.frontier_chart([f]).axes[0].lines]
     assert any("best case" in x for x in labels) and any("worst case" in x for x in labels)

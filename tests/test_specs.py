@@ -4,7 +4,7 @@ import pytest
 
 import roofline
 from roofline.errors import SpecError, UnknownNameError
-from roofline.specs import load_spec_file, load_specs
+from roofline.hardware import load_spec_file, load_specs
 
 
 # ---------------------------------------------------------------------------------------------------

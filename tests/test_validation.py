@@ -4,8 +4,8 @@ import json
 
 import pytest
 
-from roofline.cli import main
-from roofline.validate import load_measurements, validate
+from roofline.outputs.cli import main
+from roofline.validation import load_measurements, validate
 
 
 @pytest.fixture(scope="module")

@@ -1,0 +1,477 @@
+"""The physics of roofline, as pure functions over floats, NumPy arrays and SymPy expressions alike.
+
+A leaf module: no devices, no I/O, no strings. Every other room calls these; none writes the arithmetic
+again. Names follow :doc:`the nomenclature </nomenclature>`; units are SI (bytes, seconds, FLOP).
+
+Each function accepts a Python number, a broadcasting :class:`numpy.ndarray` or a :class:`sympy.Expr`
+and returns the same kind: SymPy is never imported unless a SymPy expression is passed in.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+__all__ = [
+    "ceil_div",
+    "ridge_point",
+    "attainable_performance",
+    "bytes_per_flop",
+    "flops_per_watt",
+    "kv_cache_elements",
+    "expected_experts_touched",
+    "all_reduce_bytes",
+    "all_reduce_steps",
+    "all_to_all_bytes",
+    "energy_per_token",
+    "growth_per_two_years",
+    "interval_mul",
+    "interval_div",
+]
+
+
+def _is_sym(*xs) -> bool:
+    return any(type(x).__module__.startswith("sympy") for x in xs)
+
+
+def _minimum(a, b):
+    if _is_sym(a, b):
+        import sympy as sp
+
+        return sp.Min(a, b)
+    return np.minimum(a, b)
+
+
+def ceil_div(a: int, b: int) -> int:
+    """The smallest integer not below ``a / b`` for positive integers.
+
+    Parameters
+    ----------
+    a, b : int
+        Numerator and denominator [1].
+
+    Returns
+    -------
+    int
+
+    Examples
+    --------
+    >>> ceil_div(64, 3)
+    22
+    """
+    return -(-a // b)
+
+
+def ridge_point(peak_flops_per_s, bandwidth_bytes_per_s):
+    """Ridge point, or machine balance: the arithmetic intensity above which a kernel is compute-bound.
+
+    .. math:: I^* = \\frac{P}{BW}
+
+    Parameters
+    ----------
+    peak_flops_per_s : float, ndarray or sympy.Expr
+        :term:`Peak compute <P>` [FLOP/s].
+    bandwidth_bytes_per_s : float, ndarray or sympy.Expr
+        :term:`Bandwidth <BW>` of the memory level [B/s].
+
+    Returns
+    -------
+    float, ndarray or sympy.Expr
+        Ridge point [FLOP/B].
+
+    References
+    ----------
+    S. Williams, A. Waterman, D. Patterson, "Roofline: an insightful visual performance model for
+    multicore architectures", CACM 52(4), 2009.
+
+    Examples
+    --------
+    >>> round(ridge_point(989.4e12, 3.35e12), 1)  # H100 SXM, BF16 dense, against HBM
+    295.3
+    """
+    if _is_sym(peak_flops_per_s, bandwidth_bytes_per_s):
+        return peak_flops_per_s / bandwidth_bytes_per_s
+    return np.divide(peak_flops_per_s, bandwidth_bytes_per_s)
+
+
+def attainable_performance(intensity, peak_flops_per_s, bandwidth_bytes_per_s):
+    """Attainable performance of a kernel of arithmetic intensity ``intensity``.
+
+    .. math:: P_\\text{att} = \\min(P,\\; BW \\cdot I)
+
+    Parameters
+    ----------
+    intensity : float, ndarray or sympy.Expr
+        :term:`Arithmetic intensity <I>` [FLOP/B].
+    peak_flops_per_s : float, ndarray or sympy.Expr
+        :term:`Peak compute <P>` [FLOP/s].
+    bandwidth_bytes_per_s : float, ndarray or sympy.Expr
+        :term:`Bandwidth <BW>` [B/s].
+
+    Returns
+    -------
+    float, ndarray or sympy.Expr
+        Attainable rate [FLOP/s].
+
+    References
+    ----------
+    Williams, Waterman and Patterson, CACM 52(4), 2009.
+
+    Examples
+    --------
+    >>> float(attainable_performance(1.0, 989.4e12, 3.35e12))  # a GEMV on an H100: memory-bound
+    3350000000000.0
+    """
+    return _minimum(peak_flops_per_s, bandwidth_bytes_per_s * intensity)
+
+
+def bytes_per_flop(bandwidth_bytes_per_s, peak_flops_per_s):
+    """Bytes a device can move per FLOP it can compute: the inverse of the ridge point.
+
+    .. math:: \\beta = \\frac{BW}{P}
+
+    Parameters
+    ----------
+    bandwidth_bytes_per_s : float, ndarray or sympy.Expr
+        [B/s].
+    peak_flops_per_s : float, ndarray or sympy.Expr
+        [FLOP/s].
+
+    Returns
+    -------
+    float, ndarray or sympy.Expr
+        [B/FLOP].
+
+    Examples
+    --------
+    >>> round(bytes_per_flop(3.35e12, 989.4e12), 5)
+    0.00339
+    """
+    if _is_sym(bandwidth_bytes_per_s, peak_flops_per_s):
+        return bandwidth_bytes_per_s / peak_flops_per_s
+    return np.divide(bandwidth_bytes_per_s, peak_flops_per_s)
+
+
+def flops_per_watt(peak_flops_per_s, power_w):
+    """Peak compute per watt of power.
+
+    .. math:: \\eta = \\frac{P}{W}
+
+    Parameters
+    ----------
+    peak_flops_per_s : float, ndarray or sympy.Expr
+        [FLOP/s].
+    power_w : float, ndarray or sympy.Expr
+        :term:`Power <W>` [W].
+
+    Returns
+    -------
+    float, ndarray or sympy.Expr
+        [FLOP/J].
+
+    Examples
+    --------
+    >>> flops_per_watt(989.4e12, 700) / 1e12  # H100 SXM: TFLOP/s per watt
+    1.4134285714285714
+    """
+    if _is_sym(peak_flops_per_s, power_w):
+        return peak_flops_per_s / power_w
+    return np.divide(peak_flops_per_s, power_w)
+
+
+def kv_cache_elements(batch, context, layers: int, per_token_per_layer: int, window_layers: int = 0,
+                      window: int = 0):
+    """Elements the KV cache holds for ``batch`` sequences of ``context`` tokens.
+
+    Full-attention layers keep every token; sliding-window (local) layers keep at most ``window``:
+
+    .. math:: N_{KV} = b \\cdot e \\cdot \\big((L - L_w)\\, s + L_w \\min(s, w)\\big)
+
+    Parameters
+    ----------
+    batch : float, ndarray or sympy.Expr
+        :term:`Sequences in flight <b>` [1].
+    context : float, ndarray or sympy.Expr
+        :term:`Tokens per sequence <s>` [1].
+    layers : int
+        Transformer layers :math:`L` [1].
+    per_token_per_layer : int
+        Elements one token stores in one layer, :math:`e` [1]: :math:`2 n_{kv} d_h` for (grouped-query)
+        attention, :math:`r_{kv} + d_{rope}` for multi-head latent attention.
+    window_layers : int
+        Layers with a sliding window, :math:`L_w` [1].
+    window : int
+        The window :math:`w` [tokens].
+
+    Returns
+    -------
+    float, ndarray or sympy.Expr
+        Elements [1]; multiply by the KV data type's bytes per element for bytes.
+
+    References
+    ----------
+    Llama-3-70B: 8 KV heads of 128 over 80 layers hold 2·8·128·80 = 163,840 values per token
+    (the grouped-query attention pitfall in ``shared/reference/modelling-pitfalls.md``).
+
+    Examples
+    --------
+    >>> kv_cache_elements(1, 1, 80, 2 * 8 * 128)
+    163840
+    >>> kv_cache_elements(1, 8192, 2, 100, window_layers=1, window=128)  # one full, one local layer
+    832000
+    """
+    full = layers - window_layers
+    if window_layers:
+        return batch * per_token_per_layer * (full * context + window_layers * _minimum(context, window))
+    return batch * per_token_per_layer * layers * context
+
+
+def expected_experts_touched(experts, experts_per_token: int, total_experts: int, tokens):
+    """Expected number of distinct experts, of ``experts`` held by a device, that a step's tokens pick.
+
+    Each of ``tokens`` tokens picks ``k`` of ``E`` experts, so a given expert is missed by all of them with
+    probability :math:`(1 - k/E)^T` (uniform routing, independent tokens):
+
+    .. math:: E_\\text{touched} = E_\\text{dev} \\left(1 - \\left(1 - \\frac{k}{E}\\right)^{T}\\right)
+
+    Parameters
+    ----------
+    experts : float or sympy.Expr
+        Experts held by the device, :math:`E_\\text{dev}` [1].
+    experts_per_token : int
+        Experts each token is routed to, :math:`k` [1].
+    total_experts : int
+        Routed experts in the layer, :math:`E` [1].
+    tokens : float, ndarray or sympy.Expr
+        Tokens routed in the step, :math:`T` (batch × tokens per sequence) [1].
+
+    Returns
+    -------
+    float, ndarray or sympy.Expr
+        Experts whose weights are read in the step [1].
+
+    Examples
+    --------
+    >>> round(expected_experts_touched(8, 2, 8, 1), 6)  # Mixtral, one token: exactly its 2 experts
+    2.0
+    >>> round(expected_experts_touched(256, 8, 256, 64), 2)  # DeepSeek-V3, 64 tokens
+    222.24
+    """
+    if _is_sym(experts, tokens):
+        import sympy as sp
+
+        return experts * (1 - (1 - sp.Rational(experts_per_token, total_experts)) ** tokens)
+    return experts * (1 - (1 - experts_per_token / total_experts) ** np.asarray(tokens, dtype=float))[()]
+
+
+def all_reduce_bytes(message_bytes, devices: int):
+    """Bytes each device sends in a bandwidth-optimal (ring) all-reduce of a ``message_bytes`` message.
+
+    A reduce-scatter then an all-gather, each moving :math:`(n-1)/n` of the message per device; no
+    algorithm sends less, so the figure keeps the roofline a bound.
+
+    .. math:: Q_{AR} = 2 \\frac{n-1}{n} M
+
+    Parameters
+    ----------
+    message_bytes : float, ndarray or sympy.Expr
+        :math:`M` [B].
+    devices : int
+        :math:`n` [1].
+
+    Returns
+    -------
+    float, ndarray or sympy.Expr
+        [B] per device.
+
+    References
+    ----------
+    P. Patarasuk and X. Yuan, "Bandwidth optimal all-reduce algorithms for clusters of workstations",
+    J. Parallel Distrib. Comput. 69(2), 2009.
+
+    Examples
+    --------
+    >>> all_reduce_bytes(16384, 8)
+    28672.0
+    """
+    if _is_sym(message_bytes):
+        import sympy as sp
+
+        return 2 * sp.Rational(devices - 1, devices) * message_bytes
+    return 2 * (devices - 1) / devices * message_bytes
+
+
+def all_reduce_steps(devices: int) -> int:
+    """Latency-bearing message steps of a latency-optimal all-reduce (recursive doubling or a tree).
+
+    .. math:: n_{AR} = 2 \\lceil \\log_2 n \\rceil
+
+    Parameters
+    ----------
+    devices : int
+        :math:`n` [1].
+
+    Returns
+    -------
+    int
+        Steps [1]; 0 for one device.
+
+    References
+    ----------
+    R. Thakur, R. Rabenseifner, W. Gropp, "Optimization of collective communication operations in
+    MPICH", IJHPCA 19(1), 2005.
+
+    Examples
+    --------
+    >>> all_reduce_steps(8)
+    6
+    """
+    return 2 * math.ceil(math.log2(devices)) if devices > 1 else 0
+
+
+def all_to_all_bytes(tokens, experts_per_token: int, d_model: int, bytes_per_element, devices: int):
+    """Bytes each device sends in one expert dispatch (or combine) all-to-all.
+
+    Every routed (token, expert) pair moves one hidden state of ``d_model`` elements, and a fraction
+    :math:`(n-1)/n` of them go to another device:
+
+    .. math:: Q_{A2A} = T k d \\cdot \\text{bpe} \\cdot \\frac{n-1}{n}
+
+    Parameters
+    ----------
+    tokens : float, ndarray or sympy.Expr
+        Tokens :math:`T` whose routed pairs this device sends [1].
+    experts_per_token : int
+        :math:`k` [1].
+    d_model : int
+        Hidden size :math:`d` [1].
+    bytes_per_element : float or sympy.Expr
+        Activation data type [B].
+    devices : int
+        Devices the experts are spread over, :math:`n` [1].
+
+    Returns
+    -------
+    float, ndarray or sympy.Expr
+        [B] per device.
+
+    Examples
+    --------
+    >>> all_to_all_bytes(1, 8, 7168, 2, 8)  # one DeepSeek-V3 token over 8 GPUs
+    100352.0
+    """
+    if _is_sym(tokens, bytes_per_element):
+        import sympy as sp
+
+        return tokens * experts_per_token * d_model * bytes_per_element * sp.Rational(devices - 1, devices)
+    return tokens * experts_per_token * d_model * bytes_per_element * (devices - 1) / devices
+
+
+def energy_per_token(power_w, devices, time_per_step_s, tokens_per_step):
+    """Energy per generated token at full power.
+
+    .. math:: E_\\text{tok} = \\frac{W \\cdot n \\cdot t}{b}
+
+    Parameters
+    ----------
+    power_w : float, ndarray or sympy.Expr
+        :term:`Power <W>` of one device [W].
+    devices : int
+        Devices running the model [1].
+    time_per_step_s : float, ndarray or sympy.Expr
+        Time of one decode step [s].
+    tokens_per_step : float, ndarray or sympy.Expr
+        Tokens one step produces (the batch) [1].
+
+    Returns
+    -------
+    float, ndarray or sympy.Expr
+        [J] per token.
+
+    Examples
+    --------
+    >>> energy_per_token(700, 8, 0.02, 16)
+    7.0
+    """
+    return power_w * devices * time_per_step_s / tokens_per_step
+
+
+def growth_per_two_years(years, values) -> float:
+    """Growth factor per two years of ``values`` over ``years``: a least-squares line through their logs.
+
+    .. math:: g = e^{2a}, \\quad \\ln v = a\\,t + c
+
+    Parameters
+    ----------
+    years : array_like
+        Years [a].
+    values : array_like
+        Positive values (peaks, bandwidths) in any one unit.
+
+    Returns
+    -------
+    float
+        Factor per two years [1].
+
+    References
+    ----------
+    A. Gholami et al., "AI and Memory Wall", IEEE Micro 44(3), 2024 (3.0× per two years for peak
+    compute, 1.6× for DRAM bandwidth).
+
+    Examples
+    --------
+    >>> round(growth_per_two_years([2020, 2022, 2024], [1, 3, 9]), 6)
+    3.0
+    """
+    y = np.log(np.asarray(values, dtype=float))
+    t = np.asarray(years, dtype=float)
+    return float(math.exp(2 * np.polyfit(t, y, 1)[0]))
+
+
+def interval_mul(a: tuple[float, float], b: tuple[float, float]) -> tuple[float, float]:
+    """The product of two intervals ``(low, high)``: the range of :math:`x y` over both.
+
+    Parameters
+    ----------
+    a, b : tuple of float
+        Intervals.
+
+    Returns
+    -------
+    tuple of float
+
+    Examples
+    --------
+    >>> interval_mul((1, 2), (-3, 4))
+    (-6, 8)
+    """
+    c = (a[0] * b[0], a[0] * b[1], a[1] * b[0], a[1] * b[1])
+    return min(c), max(c)
+
+
+def interval_div(a: tuple[float, float], b: tuple[float, float]) -> tuple[float, float]:
+    """The quotient of two intervals; the divisor must not contain zero.
+
+    Parameters
+    ----------
+    a, b : tuple of float
+        Intervals; ``b`` strictly positive or strictly negative.
+
+    Returns
+    -------
+    tuple of float
+
+    Raises
+    ------
+    ZeroDivisionError
+        When ``b`` contains zero.
+
+    Examples
+    --------
+    >>> interval_div((1, 2), (4, 8))
+    (0.125, 0.5)
+    """
+    if b[0] <= 0 <= b[1]:
+        raise ZeroDivisionError("interval division by an interval that contains zero")
+    return interval_mul(a, (1 / b[1], 1 / b[0]))

@@ -1,0 +1,58 @@
+"""The device library: find devices by key or alias, list them, suggest near names for typos.
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Iterable
+
+from ..errors import find_by_name
+from .device import Device
+from .loader import load_specs, spec_search_path
+
+__all__ = ['library', 'get_device', 'list_devices']
+
+
+_cache: dict[tuple, dict[str, Device]] = {}
+
+
+def library(spec_paths: Iterable[str | os.PathLike] = ()) -> dict[str, Device]:
+    """Every known device, ``{key: Device}``: the built-in specs, ``ROOFLINE_SPEC_PATH`` and ``spec_paths``.
+
+    Loaded once per distinct search path and cached.
+    """
+    paths = tuple(str(p) for p in spec_search_path(spec_paths))
+    stamp = tuple((p, _mtime(p)) for p in paths)
+    if stamp not in _cache:
+        _cache.clear()
+        _cache[stamp] = load_specs(spec_paths)
+    return _cache[stamp]
+
+
+def _mtime(p: str) -> float:
+    try:
+        st = os.stat(p)
+        if os.path.isdir(p):
+            return max([st.st_mtime] + [e.stat().st_mtime for e in os.scandir(p) if e.name.endswith(".toml")])
+        return st.st_mtime
+    except OSError:
+        return -1.0
+
+
+def get_device(name: str | Device, spec_paths: Iterable[str | os.PathLike] = ()) -> Device:
+    """The device whose key or alias is ``name`` (case-insensitive).
+
+    Raises
+    ------
+    UnknownNameError
+        Naming the nearest keys: ``unknown device 'h1000'; did you mean 'h100'?``
+    """
+    if isinstance(name, Device):
+        return name
+    return find_by_name("device", name, library(spec_paths).values())
+
+
+def list_devices(spec_paths: Iterable[str | os.PathLike] = ()) -> list[Device]:
+    """All devices, sorted by vendor then key."""
+    return sorted(library(spec_paths).values(), key=lambda d: (d.vendor.lower(), d.key))
+

@@ -1,0 +1,364 @@
+"""Charts for reports (matplotlib is imported only here). Every function returns a matplotlib Figure.
+
+Kinds: :func:`roofline_chart` (ceilings per memory level and data type, ridge points, workloads as
+points), :func:`compare_chart` (a device comparison normalised to the first device), :func:`sweep_chart`
+(a metric against a swept variable), :func:`frontier_chart` (tokens/s per user against tokens/s per
+device or per kW) and :func:`memory_wall_chart` (peak compute, DRAM and interconnect bandwidth over the
+years, with fitted growth per two years next to Gholami et al.'s). A device has the same colour on every
+chart. Save with :func:`save` (PNG, SVG or PDF by extension).
+"""
+
+from __future__ import annotations
+
+import math
+import os
+from typing import Iterable, Mapping, Sequence
+
+import matplotlib
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+
+from ..errors import InputError  # noqa: E402
+from ..hardware.device import Device  # noqa: E402
+from ..hardware.library import get_device  # noqa: E402
+
+__all__ = ['device_color', 'save', 'roofline_chart', 'compare_chart', 'sweep_chart', 'frontier_chart', 'load_trends', 'growth_per_two_years', 'memory_wall_chart', 'validation_chart']
+
+
+if os.environ.get("DISPLAY", "") == "" and not os.environ.get("MPLBACKEND"):
+    matplotlib.use("Agg")
+
+
+# colour-blind-safe palette (Okabe–Ito), fixed per device so every chart agrees
+_PALETTE = {
+    "wse3": "#D55E00", "h100": "#0072B2", "h100-pcie": "#56B4E9", "h200": "#009E73", "b200": "#332288",
+    "a100": "#999999", "dojo": "#CC79A7", "dojo-d1": "#882255", "ai5": "#E69F00",
+}
+
+
+_EXTRA = ["#117733", "#44AA99", "#AA4499", "#DDCC77", "#88CCEE", "#661100", "#6699CC", "#000000"]
+
+
+_LEVEL_STYLE = ["-", "--", ":", "-."]
+
+
+_WIDTH_IN = 6.5  # a report column / page width in inches
+
+
+def device_color(key: str) -> str:
+    """The colour of ``key`` on every chart."""
+    if key in _PALETTE:
+        return _PALETTE[key]
+    return _EXTRA[sum(map(ord, key)) % len(_EXTRA)]
+
+
+def _style():
+    return {"font.size": 9, "axes.titlesize": 10, "axes.labelsize": 9, "legend.fontsize": 7.5,
+            "xtick.labelsize": 8, "ytick.labelsize": 8, "figure.dpi": 110}
+
+
+def save(fig, path: str) -> str:
+    """Write ``fig`` to ``path``; the format follows the extension (.png, .svg, .pdf)."""
+    ext = os.path.splitext(path)[1].lower()
+    if ext not in (".png", ".svg", ".pdf"):
+        raise InputError(f"cannot write a chart to {path!r}: use a .png, .svg or .pdf file name")
+    fig.savefig(path, bbox_inches="tight", dpi=200 if ext == ".png" else None)
+    plt.close(fig)
+    return path
+
+
+# ------------------------------------------------------------------------------------------------------
+def roofline_chart(devices: Sequence[str | Device], dtypes: Sequence[str] = ("bf16",),
+                   points: Iterable[Mapping] | None = None, levels: Sequence[str] | None = None,
+                   intensity_range: tuple[float, float] | None = None, sparse: bool = False, title: str | None = None):
+    """Log-log roofline: attainable FLOP/s against arithmetic intensity [FLOP/B].
+
+    One ceiling per device × data type × memory level (line style = level), ridge points marked, and
+    ``points`` (dicts with ``intensity``, ``flops_per_s``, ``label``, optional ``device`` and ``bound``)
+    drawn as markers labelled with their binding term.
+    """
+    from ..engine.ceilings import attainable_performance
+
+    devs = [get_device(d) for d in devices]
+
+    def ceilings():  # (device, dtype index, dtype, level index, level, peak)
+        for dev in devs:
+            for j, dt in enumerate(dtypes):
+                if dt not in dev.compute:
+                    continue
+                peak = dev.peak(dt, sparse and "sparse" in dev.compute[dt])
+                for i, lvl in enumerate(dev.memory):
+                    if not levels or lvl.name in levels:
+                        yield dev, j, dt, i, lvl, peak
+
+    with plt.rc_context(_style()):
+        fig, ax = plt.subplots(figsize=(_WIDTH_IN, 4.2))
+        ridges = [peak / lvl.bandwidth_bytes_per_s for _, _, _, _, lvl, peak in ceilings()]
+        lo, hi = intensity_range or (min([0.05] + [r / 30 for r in ridges]), max([1e4] + [r * 30 for r in ridges]))
+        x = np.geomspace(lo, hi, 400)
+        for dev, j, dt, i, lvl, peak in ceilings():
+            c = device_color(dev.key)
+            bw = lvl.bandwidth_bytes_per_s
+            ax.loglog(x, attainable_performance(x, peak, bw), color=c, ls=_LEVEL_STYLE[i % len(_LEVEL_STYLE)],
+                      lw=1.4 - 0.2 * j, alpha=1.0 - 0.25 * j, label=f"{dev.key} {dt} · {lvl.name}")
+            r = peak / bw
+            if lo <= r <= hi:
+                ax.plot([r], [peak], marker="o", ms=3.5, color=c)
+        # labels of points that sit close together are stacked instead of drawn on top of each other
+        slots: dict = {}
+        for p in sorted(points or [], key=lambda q: (-q["flops_per_s"], q["intensity"])):
+            c = device_color(p["device"]) if p.get("device") else "black"
+            ax.plot([p["intensity"]], [p["flops_per_s"]], marker="D", ms=5, color=c, mec="black", mew=0.5, ls="none")
+            text = p.get("label", "")
+            if p.get("bound"):
+                text += f" [{p['bound'].split(':')[-1]}]"
+            cell = (round(math.log10(p["intensity"]) * 1.5), round(math.log10(p["flops_per_s"]) * 3))
+            k = slots.get(cell, 0)
+            slots[cell] = k + 1
+            ax.annotate(text, (p["intensity"], p["flops_per_s"]), textcoords="offset points",
+                        xytext=(6, -9 - 9 * k), fontsize=6.5, color=c)
+        ax.set_xlabel("arithmetic intensity [FLOP/B]")
+        ax.set_ylabel("attainable performance [FLOP/s]")
+        ax.set_title(title or ("Roofline: " + ", ".join(d.key for d in devs) + f" ({', '.join(dtypes)}, "
+                               + ("sparse" if sparse else "dense") + ")"))
+        ax.grid(True, which="major", alpha=0.3)
+        ax.legend(loc="lower right", ncol=2 if len(ax.lines) > 8 else 1, frameon=False)
+        fig.tight_layout()
+    return fig
+
+
+def compare_chart(result: Mapping, title: str | None = None):
+    """Horizontal bars of every row of a :func:`roofline.compare.compare` result, each device's value
+    divided by the first device's, on a log axis (so very different scales stay readable)."""
+    keys = [d["key"] for d in result["devices"]]
+    rows = [r for r in list(result["specs"]) + list(result["workloads"])
+            if (r["values"].get(keys[0]) or {}).get("value") and any(r.get("ratio_vs_first", {}).values())]
+    with plt.rc_context(_style()):
+        fig, ax = plt.subplots(figsize=(_WIDTH_IN, 0.28 * len(rows) * max(1, len(keys) - 1) ** 0.5 + 1.4))
+        y = np.arange(len(rows))
+        others = keys[1:]
+        h = 0.8 / max(1, len(others))
+        for j, k in enumerate(others):
+            vals = []
+            for r in rows:
+                ratio = r.get("ratio_vs_first", {}).get(k)
+                vals.append(1 / ratio if ratio else np.nan)
+            vals = np.asarray(vals)
+            # bars diverge from 1 (the first device): right when the other device is ahead, left when behind
+            ax.barh(y + (j - (len(others) - 1) / 2) * h, vals - 1, height=h, left=1, color=device_color(k),
+                    label=f"{k} ÷ {keys[0]}")
+        ax.axvline(1.0, color=device_color(keys[0]), lw=1.5, label=f"{keys[0]} (= 1)")
+        ax.set_xscale("log")
+        ax.set_yticks(y)
+        ax.set_yticklabels([r.get("quantity") or r.get("workload") for r in rows])
+        ax.invert_yaxis()
+        ax.set_xlabel(f"relative to {keys[0]} (above 1: the other device is ahead)")
+        ax.set_title(title or ("Comparison: " + " vs ".join(keys)))
+        ax.grid(True, axis="x", which="major", alpha=0.3)
+        ax.legend(loc="lower right", frameon=False)
+        fig.tight_layout()
+    return fig
+
+
+_LABELS = {
+    "batch": "batch [sequences]", "context": "context [tokens]", "time_s": "time per step [s]",
+    "tokens_per_s_per_user": "tokens/s per user", "tokens_per_s": "tokens/s (all users)",
+    "tokens_per_s_per_device": "tokens/s per device", "tokens_per_s_per_kw": "tokens/s per kW",
+    "tpot_s": "time per output token [s]", "attainable_flops_per_s": "attainable [FLOP/s]",
+    "arithmetic_intensity": "arithmetic intensity [FLOP/B]", "M": "M", "N": "N", "K": "K",
+}
+
+
+def sweep_chart(df, x: str = "batch", y: str = "tokens_per_s_per_user", hue: str = "device",
+                style: str | None = None, logx: bool = True, logy: bool = True, title: str | None = None):
+    """A metric against a swept variable, one line per ``hue`` value (a device keeps its colour)."""
+    for col in (x, y, hue):
+        if col not in df.columns:
+            raise InputError(f"the sweep has no column {col!r}; it has {', '.join(map(str, df.columns))}")
+    with plt.rc_context(_style()):
+        fig, ax = plt.subplots(figsize=(_WIDTH_IN, 4.0))
+        groups = [hue] + ([style] if style else [])
+        styles = {}
+        for key, g in df.groupby(groups, observed=True, sort=False):
+            key = key if isinstance(key, tuple) else (key,)
+            g = g.sort_values(x)
+            c = device_color(str(key[0])) if hue == "device" else None
+            ls = "-"
+            if style:
+                ls = styles.setdefault(key[1], _LEVEL_STYLE[len(styles) % len(_LEVEL_STYLE)])
+            ax.plot(g[x], g[y], color=c, ls=ls, marker=".", ms=3, label=" · ".join(str(k) for k in key))
+        if logx:
+            ax.set_xscale("log")
+        if logy:
+            ax.set_yscale("log")
+        ax.set_xlabel(_LABELS.get(x, x))
+        ax.set_ylabel(_LABELS.get(y, y))
+        ax.set_title(title or f"{_LABELS.get(y, y)} against {_LABELS.get(x, x)}")
+        ax.grid(True, which="major", alpha=0.3)
+        ax.legend(frameon=False)
+        fig.tight_layout()
+    return fig
+
+
+def frontier_chart(frames: Sequence, per: str = "device", title: str | None = None):
+    """Tokens/s per user (interactivity) against tokens/s per device or per kW (throughput), one curve per
+    system, from :func:`roofline.llm.frontier` DataFrames."""
+    col = {"device": "tokens_per_s_per_device", "kw": "tokens_per_s_per_kw"}.get(per)
+    if col is None:
+        raise InputError(f"per must be 'device' or 'kw', got {per!r}")
+    with plt.rc_context(_style()):
+        fig, ax = plt.subplots(figsize=(_WIDTH_IN, 4.2))
+        for f in frames:
+            if len(f) == 0:
+                continue
+            dev, n, model = f["device"].iloc[0], int(f["devices"].iloc[0]), f["model"].iloc[0]
+            ax.plot(f[col], f["tokens_per_s_per_user"], color=device_color(dev), marker=".", ms=3,
+                    label=f"{n} × {dev} · {model}")
+            if per == "device" and "tokens_per_s_per_user_best" in f and get_device(dev).status == "unreleased":
+                # an unreleased device is known only as ranges: draw its band
+                for w in ("best", "worst"):
+                    ax.plot(f[f"tokens_per_s_per_device_{w}"], f[f"tokens_per_s_per_user_{w}"], color=device_color(dev),
+                            lw=0.7, ls=":", label=f"{n} × {dev} ({w} case)")
+            ax.annotate(f"b={int(f['batch'].iloc[-1])}", (f[col].iloc[-1], f["tokens_per_s_per_user"].iloc[-1]),
+                        textcoords="offset points", xytext=(3, 3), fontsize=6.5, color=device_color(dev))
+        ax.set_xscale("log")
+        ax.set_yscale("log")
+        ax.set_xlabel(_LABELS[col])
+        ax.set_ylabel("tokens/s per user (interactivity)")
+        ax.set_title(title or "Throughput against interactivity (batch grows along each curve)")
+        ax.grid(True, which="major", alpha=0.3)
+        ax.legend(frameon=False)
+        fig.tight_layout()
+    return fig
+
+
+def load_trends(path: str | None = None) -> dict:
+    """The sourced memory-wall data file (``trends/memory-wall.toml``), units parsed."""
+    import tomllib
+
+    from .._paths import data_dir
+    from ..errors import SpecError
+    from ..units import UnitError, parse_quantity
+
+    p = path or str(data_dir("trends") / "memory-wall.toml")
+    with open(p, "rb") as fh:
+        doc = tomllib.load(fh)
+    pts = []
+    for i, pt in enumerate(doc.get("point", [])):
+        try:
+            pts.append({
+                "device": pt["device"], "year": float(pt["year"]),
+                "peak_flops_per_s": parse_quantity(pt["peak_flops"], "flops"),
+                "dram_bandwidth_bytes_per_s": parse_quantity(pt["dram_bandwidth"], "bytes_per_s")
+                if pt.get("dram_bandwidth") else None,
+                "interconnect_bandwidth_bytes_per_s": parse_quantity(pt["interconnect_bandwidth"], "bytes_per_s")
+                if pt.get("interconnect_bandwidth") else None,
+                "source": pt.get("source_title", ""),
+            })
+        except (KeyError, UnitError) as exc:
+            raise SpecError(p, f"point[{i}]", str(exc)) from None
+    return {"reference": doc.get("reference", {}), "points": pts, "file": p}
+
+
+def growth_per_two_years(years, values) -> float:
+    """Least-squares growth factor per two years of ``values`` over ``years`` (a straight line in log)."""
+    y = np.log(np.asarray(values, dtype=float))
+    t = np.asarray(years, dtype=float)
+    slope = np.polyfit(t, y, 1)[0]
+    return float(math.exp(2 * slope))
+
+
+def memory_wall_chart(path: str | None = None, title: str | None = None):
+    """Peak compute, DRAM bandwidth and interconnect bandwidth over the years, each normalised to its
+    first point, with the fitted growth per two years beside Gholami et al.'s 3.0× / 1.6× / 1.4×."""
+    data = load_trends(path)
+    ref = data["reference"]
+    series = [("peak_flops_per_s", "peak compute (dense 16-bit)", "compute_growth_per_2y", "#D55E00", "o"),
+              ("dram_bandwidth_bytes_per_s", "DRAM bandwidth", "dram_bandwidth_growth_per_2y", "#0072B2", "s"),
+              ("interconnect_bandwidth_bytes_per_s", "interconnect bandwidth", "interconnect_bandwidth_growth_per_2y",
+               "#009E73", "^")]
+    with plt.rc_context(_style()):
+        fig, ax = plt.subplots(figsize=(_WIDTH_IN, 4.2))
+        for key, label, refkey, color, marker in series:
+            pts = sorted((p for p in data["points"] if p[key]), key=lambda p: p["year"])
+            if len(pts) < 2:
+                continue
+            yrs = np.array([p["year"] for p in pts])
+            vals = np.array([p[key] for p in pts])
+            g = growth_per_two_years(yrs, vals)
+            base = vals[0]
+            ax.semilogy(yrs, vals / base, ls="none", marker=marker, color=color, ms=4)
+            fit_t = np.linspace(yrs.min(), yrs.max(), 50)
+            coef = np.polyfit(yrs, np.log(vals / base), 1)
+            published = ref.get(refkey)
+            ax.semilogy(fit_t, np.exp(np.polyval(coef, fit_t)), color=color, lw=1.2,
+                        label=f"{label}: fitted {g:.2f}× / 2 yr" + (f" (Gholami et al.: {published}×)" if published else ""))
+        ax.set_xlabel("year")
+        ax.set_ylabel("relative to the first device in the series")
+        ax.set_title(title or "The memory wall: compute outgrows memory and interconnect bandwidth")
+        ax.grid(True, which="major", alpha=0.3)
+        ax.legend(frameon=False, loc="upper left")
+        fig.text(0.01, 0.005, "Points: vendor datasheets in trends/memory-wall.toml. Reference: "
+                 "Gholami et al., 'AI and Memory Wall', IEEE Micro 2024.", fontsize=6)
+        fig.tight_layout(rect=(0, 0.03, 1, 1))
+    return fig
+
+
+_CATEGORY_COLORS = {"membw": "#0072B2", "gemm": "#009E73", "llm-decode": "#D55E00", "llm-prefill": "#CC79A7",
+                    "llm-throughput": "#E69F00", "wafer-inference": "#882255"}
+
+
+def validation_chart(rows: Sequence[Mapping] | None = None, title: str | None = None):
+    """Published measurements against their bounds (from :func:`roofline.validate.validate`).
+
+    Left: measured rate against the ideal bound, log-log, every metric in its own unit (times as 1/time),
+    with the line measured = bound; nothing may lie above it. Right: the efficiency of each measurement
+    in ideal mode and with latency terms, per category.
+    """
+    if rows is None:
+        from ..validation.bounds import validate
+
+        rows = validate()
+    ok = [r for r in rows if r.get("bound_ideal")]
+    with plt.rc_context(_style()):
+        fig, (ax, bx) = plt.subplots(1, 2, figsize=(_WIDTH_IN, 3.4), gridspec_kw={"width_ratios": [1.1, 1]})
+        seen = set()
+        for r in ok:
+            inv = r["sense"] == "time"
+            x = 1 / r["bound_ideal"] if inv else r["bound_ideal"]
+            y = 1 / r["value"] if inv else r["value"]
+            c = _CATEGORY_COLORS.get(r["category"], "black")
+            lbl = r["category"] if r["category"] not in seen else None
+            seen.add(r["category"])
+            ax.loglog([x], [y], ls="none", marker="^" if r.get("speculative") else "o", ms=3.5, color=c,
+                      mfc="none" if r.get("speculative") else c, label=lbl)
+        lo = min(min(1 / r["bound_ideal"] if r["sense"] == "time" else r["bound_ideal"] for r in ok),
+                 min(1 / r["value"] if r["sense"] == "time" else r["value"] for r in ok)) / 2
+        hi = max(max(1 / r["bound_ideal"] if r["sense"] == "time" else r["bound_ideal"] for r in ok),
+                 max(1 / r["value"] if r["sense"] == "time" else r["value"] for r in ok)) * 2
+        ax.loglog([lo, hi], [lo, hi], color="black", lw=0.8, label="measured = bound")
+        ax.loglog([lo, hi], [lo / 10, hi / 10], color="black", lw=0.5, ls=":", label="10 % of bound")
+        ax.set_xlabel("ideal bound (rate, in the metric's unit)")
+        ax.set_ylabel("published measurement")
+        ax.legend(frameon=False, fontsize=6)
+        ax.grid(True, which="major", alpha=0.3)
+        cats = [c for c in _CATEGORY_COLORS if any(r["category"] == c for r in ok)]
+        for i, cat in enumerate(cats):
+            rs = [r for r in ok if r["category"] == cat]
+            e0 = [r["efficiency_ideal"] for r in rs]
+            e1 = [r["efficiency"] for r in rs]
+            jitter = np.linspace(-0.15, 0.15, len(rs)) if len(rs) > 1 else np.zeros(1)
+            bx.semilogy(i - 0.1 + jitter * 0.5, e0, ls="none", marker="o", ms=3, color=_CATEGORY_COLORS[cat],
+                        label="ideal" if i == 0 else None)
+            bx.semilogy(i + 0.1 + jitter * 0.5, e1, ls="none", marker="x", ms=3.5, color=_CATEGORY_COLORS[cat],
+                        label="with latency terms" if i == 0 else None)
+        bx.axhline(1.0, color="black", lw=0.8)
+        bx.set_xticks(range(len(cats)))
+        bx.set_xticklabels(cats, rotation=35, ha="right")
+        bx.set_ylabel("efficiency (measured / bound)")
+        bx.legend(frameon=False, fontsize=6)
+        bx.grid(True, axis="y", which="major", alpha=0.3)
+        fig.suptitle(title or "Published measurements against roofline bounds", fontsize=10)
+        fig.tight_layout()
+    return fig
+

@@ -1,0 +1,114 @@
+"""Vectorised sweeps: a workload's lambdified expressions evaluated over whole grids, returned tidy.
+
+:func:`sweep` takes a workload, one or more devices, a grid of shape values and optionally a grid of
+device figures (what-if studies: "what if HBM were 6 TB/s?") and returns a pandas DataFrame with one row
+per point. The loop is over devices (whose structure changes the expressions), never over grid points.
+"""
+
+from __future__ import annotations
+
+from typing import Mapping, Sequence
+
+import numpy as np
+
+from ..errors import InputError
+from ..hardware.device import Device
+from ..hardware.library import get_device
+
+__all__ = ['grid', 'sweep']
+
+
+def grid(**axes) -> dict[str, np.ndarray]:
+    """The Cartesian product of ``axes`` (name → values) as flat arrays of equal length."""
+    names = list(axes)
+    arrays = [np.atleast_1d(np.asarray(v, dtype=float)) for v in axes.values()]
+    for n, a in zip(names, arrays):
+        if a.ndim != 1 or a.size == 0:
+            raise InputError(f"{n}: expected a non-empty list of values")
+    mesh = np.meshgrid(*arrays, indexing="ij") if arrays else []
+    return {n: m.ravel() for n, m in zip(names, mesh)}
+
+
+def sweep(workload, devices: Sequence[str | Device] | str | Device, shapes: Mapping[str, Sequence] | None = None,
+          figures: Mapping[str, Sequence] | None = None, overlap: str = "max", ideal: bool = False,
+          level: str | None = None, ranges: bool = True, sparse: bool = False):
+    """Evaluate ``workload`` over the grid ``shapes × figures`` on each device.
+
+    Parameters
+    ----------
+    workload : Workload or mapping of label to Workload
+        For several data types or variants, a mapping ``{"bf16": gemm(dtype="bf16"), "fp8": ...}``.
+    devices : device key(s) or Device(s)
+    shapes : mapping of shape symbol name to values
+        Every free symbol of the workload needs values (``M``, ``N``, ``K`` for a GEMM).
+    figures : mapping of figure path to values, optional
+        What-if values for device figures [SI units], e.g. ``{"memory.hbm.bandwidth": [3.35e12, 6e12]}``.
+    overlap : str
+        ``"max"`` (full overlap, the roofline) or ``"sum"`` (no overlap).
+    ideal : bool
+        Drop latency terms.
+    level : str, optional
+        Force the memory level the working set lives in.
+    sparse : bool
+        Use 2:4-sparse peaks.
+    ranges : bool
+        For a device with estimated figures, add ``time_s_best`` and ``time_s_worst``.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per (device, workload, grid point): the grid columns, ``time_s`` [s] (NaN where the working
+        set fits no level), ``flops``, ``bytes``, ``arithmetic_intensity`` [FLOP/B],
+        ``attainable_flops_per_s``, ``bound``, ``level`` and ``fits``.
+    """
+    import pandas as pd
+
+    from ..engine.compiled import compile_workload
+
+    wls = dict(workload) if isinstance(workload, Mapping) else {workload.name: workload}
+    devs = [get_device(d) for d in ([devices] if isinstance(devices, (str, Device)) else devices)]
+    axes = dict(shapes or {})
+    fig_axes = dict(figures or {})
+    g = grid(**axes, **fig_axes)
+    n = len(next(iter(g.values()))) if g else 1
+    frames = []
+    for dev in devs:
+        for f in fig_axes:
+            dev.figure(f)  # clear error for an unknown figure path
+        for label, wl in wls.items():
+            missing = [s.name for s in wl.symbols if s.name not in axes]
+            if missing:
+                raise InputError(f"{wl.name}: the sweep needs values for {', '.join(missing)}")
+            cw = compile_workload(wl, dev, overlap, ideal, sparse=sparse)
+            home = None
+            if level is not None:
+                home = [m.name for m in dev.memory].index(dev.level(level).name)
+            results = {}
+            for which in (("nominal", "best", "worst") if (ranges and dev.is_estimate) else ("nominal",)):
+                vals = dev.values(which)
+                vals.update({f: g[f] for f in fig_axes})
+                caps = [vals[f"memory.{m.name}.capacity"] for m in dev.memory]
+                results[which] = cw.evaluate({k: g[k] for k in axes}, vals, caps, home=home)
+            r = results["nominal"]
+            cols = {"device": dev.key, "workload": label}
+            cols.update({k: g[k] for k in axes})
+            cols.update({k: g[k] for k in fig_axes})
+            levels = np.asarray([m.name for m in dev.memory], dtype=object)
+            t = np.broadcast_to(r["time_s"], (n,))
+            cols.update({
+                "time_s": t,
+                "flops": np.broadcast_to(r["flops"], (n,)),
+                "bytes": np.broadcast_to(r["bytes"], (n,)),
+                "arithmetic_intensity": np.broadcast_to(r["arithmetic_intensity"], (n,)),
+                "attainable_flops_per_s": np.broadcast_to(r["attainable_flops_per_s"], (n,)),
+                "bound": pd.Categorical.from_codes(np.broadcast_to(r["bound_index"], (n,)).astype(np.int64),
+                                                   categories=list(cw.labels)),
+                "level": pd.Categorical(levels[np.broadcast_to(r["home"], (n,))]),
+                "fits": np.broadcast_to(r["fits"], (n,)),
+            })
+            for which in ("best", "worst"):
+                if which in results:
+                    cols[f"time_s_{which}"] = np.broadcast_to(results[which]["time_s"], (n,))
+            frames.append(pd.DataFrame(cols))
+    return pd.concat(frames, ignore_index=True)
+
