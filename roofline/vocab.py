@@ -20,7 +20,7 @@ from enum import StrEnum
 from .errors import InputError
 
 __all__ = ["Corner", "Overlap", "Phase", "TensorRole", "LinkRole", "MemoryKind", "DeviceKind", "Basis", "Status",
-           "TermKind", "Term", "RESIDENT_ROLES", "CACHE_KINDS"]
+           "TermKind", "Term", "Ranged", "RESIDENT_ROLES", "CACHE_KINDS"]
 
 
 class Corner(StrEnum):
@@ -164,3 +164,48 @@ class Term:
         """The term written as ``text`` (the inverse of :func:`str`), for input at the edges."""
         kind, _, name = str(text).partition(":")
         return cls(TermKind(kind), name)
+
+
+@dataclass(frozen=True)
+class Ranged:
+    """A result at the nominal figures and at both ends of the estimated figures' ranges.
+
+    ``best`` is the result with every estimated figure at its favourable end, ``worst`` at the other;
+    for a device without estimated figures all three are equal. The one spelling of a range in every
+    output is ``<field>_best`` and ``<field>_worst`` beside ``<field>``.
+
+    >>> r = Ranged(2.0, 1.5, 3.0)
+    >>> r.has_range, r.low, r.high
+    (True, 1.5, 3.0)
+    >>> r.to_dict("tpot_s")
+    {'tpot_s': 2.0, 'tpot_s_best': 1.5, 'tpot_s_worst': 3.0}
+    """
+
+    nominal: float
+    best: float
+    worst: float
+
+    @property
+    def has_range(self) -> bool:
+        """True when best and worst differ (beyond rounding)."""
+        return abs(self.best - self.worst) > 1e-9 * max(abs(self.best), abs(self.worst), 1e-300)
+
+    @property
+    def low(self) -> float:
+        return min(self.best, self.worst)
+
+    @property
+    def high(self) -> float:
+        return max(self.best, self.worst)
+
+    def map(self, fn) -> "Ranged":
+        """``fn`` applied to each corner; a decreasing ``fn`` (``1 / t``) keeps best as best."""
+        return Ranged(fn(self.nominal), fn(self.best), fn(self.worst))
+
+    def to_dict(self, field: str) -> dict:
+        """``{field: nominal}``, plus ``field_best`` and ``field_worst`` when there is a range."""
+        out = {field: self.nominal}
+        if self.has_range:
+            out[f"{field}_best"] = self.best
+            out[f"{field}_worst"] = self.worst
+        return out
