@@ -36,6 +36,8 @@ def _is_sym(*xs) -> bool:
 
 
 def _minimum(a, b):
+    if isinstance(a, (int, float)) and isinstance(b, (int, float)):
+        return min(a, b)
     if _is_sym(a, b):
         import sympy as sp
 
@@ -90,9 +92,7 @@ def ridge_point(peak_flops_per_s, bandwidth_bytes_per_s):
     >>> round(ridge_point(989.4e12, 3.35e12), 1)  # H100 SXM, BF16 dense, against HBM
     295.3
     """
-    if _is_sym(peak_flops_per_s, bandwidth_bytes_per_s):
-        return peak_flops_per_s / bandwidth_bytes_per_s
-    return np.divide(peak_flops_per_s, bandwidth_bytes_per_s)
+    return peak_flops_per_s / bandwidth_bytes_per_s
 
 
 def attainable_performance(intensity, peak_flops_per_s, bandwidth_bytes_per_s):
@@ -148,9 +148,7 @@ def bytes_per_flop(bandwidth_bytes_per_s, peak_flops_per_s):
     >>> round(bytes_per_flop(3.35e12, 989.4e12), 5)
     0.00339
     """
-    if _is_sym(bandwidth_bytes_per_s, peak_flops_per_s):
-        return bandwidth_bytes_per_s / peak_flops_per_s
-    return np.divide(bandwidth_bytes_per_s, peak_flops_per_s)
+    return bandwidth_bytes_per_s / peak_flops_per_s
 
 
 def flops_per_watt(peak_flops_per_s, power_w):
@@ -172,12 +170,10 @@ def flops_per_watt(peak_flops_per_s, power_w):
 
     Examples
     --------
-    >>> flops_per_watt(989.4e12, 700) / 1e12  # H100 SXM: TFLOP/s per watt
-    1.4134285714285714
+    >>> round(flops_per_watt(989.4e12, 700) / 1e12, 4)  # H100 SXM: TFLOP/s per watt
+    1.4134
     """
-    if _is_sym(peak_flops_per_s, power_w):
-        return peak_flops_per_s / power_w
-    return np.divide(peak_flops_per_s, power_w)
+    return peak_flops_per_s / power_w
 
 
 def kv_cache_elements(batch, context, layers: int, per_token_per_layer: int, window_layers: int = 0,
@@ -262,7 +258,9 @@ def expected_experts_touched(experts, experts_per_token: int, total_experts: int
         import sympy as sp
 
         return experts * (1 - (1 - sp.Rational(experts_per_token, total_experts)) ** tokens)
-    return experts * (1 - (1 - experts_per_token / total_experts) ** np.asarray(tokens, dtype=float))[()]
+    if isinstance(tokens, (int, float)):
+        return experts * (1 - (1 - experts_per_token / total_experts) ** tokens)
+    return experts * (1 - (1 - experts_per_token / total_experts) ** np.asarray(tokens, dtype=float))
 
 
 def all_reduce_bytes(message_bytes, devices: int):
