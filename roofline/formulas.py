@@ -252,7 +252,7 @@ def expected_experts_touched(experts, experts_per_token: int, total_experts: int
     >>> round(expected_experts_touched(8, 2, 8, 1), 6)  # Mixtral, one token: exactly its 2 experts
     2.0
     >>> round(expected_experts_touched(256, 8, 256, 64), 2)  # DeepSeek-V3, 64 tokens
-    222.24
+    222.44
     """
     if _is_sym(experts, tokens):
         import sympy as sp
