@@ -171,13 +171,17 @@ class Ranged:
     """A result at the nominal figures and at both ends of the estimated figures' ranges.
 
     ``best`` is the result with every estimated figure at its favourable end, ``worst`` at the other;
-    for a device without estimated figures all three are equal. The one spelling of a range in every
-    output is ``<field>_best`` and ``<field>_worst`` beside ``<field>``.
+    for a device without estimated figures all three are equal. Ranges are written in one place, here:
+    a record (JSON, a dict) carries ``<field>_range = [low, high]`` beside ``<field>`` (:meth:`to_dict`);
+    a tidy frame, whose cells hold numbers only, carries the corners as columns ``<field>_best`` and
+    ``<field>_worst`` (:meth:`to_columns`).
 
     >>> r = Ranged(2.0, 1.5, 3.0)
     >>> r.has_range, r.low, r.high
     (True, 1.5, 3.0)
     >>> r.to_dict("tpot_s")
+    {'tpot_s': 2.0, 'tpot_s_range': [1.5, 3.0]}
+    >>> r.to_columns("tpot_s")
     {'tpot_s': 2.0, 'tpot_s_best': 1.5, 'tpot_s_worst': 3.0}
     """
 
@@ -203,6 +207,13 @@ class Ranged:
         return Ranged(fn(self.nominal), fn(self.best), fn(self.worst))
 
     def to_dict(self, field: str) -> dict:
+        """``{field: nominal}``, plus ``field_range: [low, high]`` when there is a range."""
+        out = {field: self.nominal}
+        if self.has_range:
+            out[f"{field}_range"] = [self.low, self.high]
+        return out
+
+    def to_columns(self, field: str) -> dict:
         """``{field: nominal}``, plus ``field_best`` and ``field_worst`` when there is a range."""
         out = {field: self.nominal}
         if self.has_range:
