@@ -4,9 +4,15 @@ from __future__ import annotations
 
 from . import fused
 from .analysis import break_even, crossover, sensitivity
-from .cache import cache_dir, cached_compile, clear_memory, device_signature
+from .cache import (
+    cache_dir,
+    cached_compile,
+    clear_memory,
+    compile_recipe,
+    device_signature,
+)
 from .ceilings import attainable_performance, ridge_point, roofline_table
-from .compiled import CompiledWorkload, compile_recipe, compile_workload, evaluate
+from .compiled import CompiledWorkload, compile_workload, evaluate
 from .kernel import kernel_report
 from .terms import (
     OVERLAP_MODELS,

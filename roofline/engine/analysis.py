@@ -27,7 +27,8 @@ import numpy as np
 
 from ..hardware.device import Device
 from ..placement.levels import check_fits
-from .terms import _home_index, split_bytes, time_expr
+from .terms import home_index as _home_index
+from .terms import split_bytes, time_expr
 
 __all__ = ['break_even', 'crossover', 'sensitivity']
 

@@ -1,12 +1,17 @@
 """A disk cache of compiled (lambdified) workloads, so that a second run needs neither SymPy nor lambdify.
 
-Each entry is the generated NumPy source of a :class:`~roofline.engine.CompiledWorkload` plus its metadata,
-stored as JSON under ``$ROOFLINE_CACHE_DIR`` (default ``$XDG_CACHE_HOME/roofline`` or
-``~/.cache/roofline``). The key names everything the expressions depend on — the workload recipe, the
-device's *structure* (levels, links, overheads; not its numbers, which stay arguments), the options —
-and a hash of the source of the modules that build expressions, so editing the model invalidates it.
-``ROOFLINE_CACHE=0`` turns the disk cache off; an unreadable or foreign entry is ignored and rebuilt.
-Numbers never come from the cache: only the functions that compute them.
+Each entry is the generated NumPy source of a :class:`~roofline.engine.compiled.CompiledWorkload` plus its
+metadata, stored as JSON in the per-user cache folder (:func:`roofline._paths.cache_dir`: mode 0700, owned
+by the user, refused otherwise). The key names everything the expressions depend on — the workload recipe
+or model (every field of its config), the device's *structure* (levels, links, overheads; not its numbers,
+which stay arguments), the options, the evaluator (NumPy alone or with numba) — and a hash of every source
+file of the package (:func:`roofline._paths.package_digest`), so editing any module invalidates it.
+
+An entry is code, so it is trusted only as far as its folder: it is loaded only when the file is a regular
+file of this user that nobody else can write, and when it carries a valid HMAC-SHA256 made with a secret
+key kept in the same folder (mode 0600). A broken or foreign entry is ignored and rebuilt.
+``ROOFLINE_CACHE=0`` turns the disk cache off: nothing is then written or read. Numbers never come from
+the cache, only the functions that compute them. The threat model is in ``docs/security.md``.
 """
 
 from __future__ import annotations
@@ -14,17 +19,21 @@ from __future__ import annotations
 import builtins
 import functools
 import hashlib
+import hmac
 import inspect
 import json
 import os
+import stat
 import tempfile
 from functools import lru_cache
 from pathlib import Path
 from typing import Callable
 
 from .._paths import cache_dir
+from .compiled import CompiledWorkload, compile_workload
+from .terms import _overlap
 
-__all__ = ['cache_dir', 'device_signature', 'cached_compile', 'clear_memory']
+__all__ = ['cache_dir', 'device_signature', 'cached_compile', 'compile_recipe', 'clear_memory']
 
 
 _MEM: dict[str, object] = {}
@@ -69,6 +78,32 @@ def _names(code) -> set:
     return out
 
 
+def _secret(folder: Path) -> bytes:
+    """The per-user key that signs cache entries (created once, mode 0600)."""
+    path = folder / "key"
+    if not path.exists():
+        fd, tmp = tempfile.mkstemp(dir=folder, suffix=".tmp")
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(os.urandom(32))
+        os.chmod(tmp, 0o600)
+        os.replace(tmp, path)
+    if not _owned(path):
+        raise OSError(f"{path} is not a private file of this user")
+    return path.read_bytes()
+
+
+def _owned(path: Path) -> bool:
+    """A regular file of this user that neither group nor others can write."""
+    st = os.lstat(path)
+    mine = not hasattr(os, "getuid") or st.st_uid == os.getuid()
+    return stat.S_ISREG(st.st_mode) and mine and not st.st_mode & (stat.S_IWGRP | stat.S_IWOTH)
+
+
+def _mac(key: bytes, doc: dict) -> str:
+    body = json.dumps({k: v for k, v in doc.items() if k != "mac"}, sort_keys=True).encode()
+    return hmac.new(key, body, hashlib.sha256).hexdigest()
+
+
 def _save(path: Path, cw) -> None:
     src = inspect.getsource(cw.func)
     used = sorted(_names(cw.func.__code__))
@@ -78,7 +113,7 @@ def _save(path: Path, cw) -> None:
         "n_ops": cw.n_ops, "n_terms": cw.n_terms, "n_levels": cw.n_levels, "overlap": cw.overlap,
         "name": cw.name, "dtypes": list(cw.dtypes), "fused_source": cw.fused_source,
     }
-    path.parent.mkdir(parents=True, exist_ok=True)
+    doc["mac"] = _mac(_secret(path.parent), doc)
     fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".tmp")
     with os.fdopen(fd, "w") as fh:
         json.dump(doc, fh)
@@ -86,15 +121,17 @@ def _save(path: Path, cw) -> None:
 
 
 def _load(path: Path):
-    from .compiled import CompiledWorkload
-
+    if not _owned(path):
+        return None
     with open(path) as fh:
         doc = json.load(fh)
+    if not hmac.compare_digest(str(doc.get("mac", "")), _mac(_secret(path.parent), doc)):
+        return None
     ns = _namespace(doc["names"])
     missing = [n for n in doc["names"] if n not in ns and n not in doc["shape_names"]]
     if missing:
         return None
-    exec(compile(doc["source"], str(path), "exec"), ns)  # noqa: S102 - our own generated code
+    exec(compile(doc["source"], str(path), "exec"), ns)  # noqa: S102 - our own signed entry, in our own 0700 folder
     return CompiledWorkload(
         workload=None, labels=tuple(doc["labels"]), shape_names=tuple(doc["shape_names"]),
         device_paths=tuple(doc["device_paths"]), func=ns["_lambdifygenerated"], zero_outputs=doc["zero_outputs"],
@@ -105,7 +142,9 @@ def _load(path: Path):
 
 def cached_compile(key: str, build: Callable[[], object]):
     """The compiled workload for ``key``: from memory, from disk, or built by ``build()`` and stored."""
-    full = f"{_code_hash()}|{key}"
+    from . import fused
+
+    full = f"{_code_hash()}|fused={fused.available()}|{key}"
     hit = _MEM.get(full)
     if hit is not None:
         return hit
@@ -115,8 +154,8 @@ def cached_compile(key: str, build: Callable[[], object]):
     if path is not None and path.exists():
         try:
             cw = _load(path)
-        except (OSError, ValueError, KeyError, SyntaxError, TypeError):
-            cw = None
+        except (OSError, ValueError, KeyError, SyntaxError, TypeError, NameError):
+            cw = None  # broken, foreign or from another version: rebuilt and overwritten below
     if cw is None:
         cw = build()
         if path is not None:
@@ -126,6 +165,31 @@ def cached_compile(key: str, build: Callable[[], object]):
                 pass  # a read-only home or an unprintable function: run without the disk cache
     _MEM[full] = cw
     return cw
+
+
+def compile_recipe(recipe, device, overlap: str = "max", ideal: bool = False, sparse: bool = False):
+    """:func:`~roofline.engine.compiled.compile_workload` for a :class:`~roofline.workloads.Recipe`,
+    through the cache.
+
+    Parameters
+    ----------
+    recipe : roofline.workloads.Recipe
+    device : Device
+    overlap : str
+        ``max`` or ``sum``.
+    ideal : bool
+        Drop latencies.
+    sparse : bool
+        Use the 2:4-sparse peaks.
+
+    Returns
+    -------
+    CompiledWorkload
+    """
+    mode = _overlap(overlap)
+    device.peak_figure(recipe.compute_dtype, sparse)
+    key = f"{recipe.key}|{device_signature(device)}|{mode}|{ideal}|{sparse}"
+    return cached_compile(key, lambda: compile_workload(recipe.build(), device, mode, ideal, sparse=sparse))
 
 
 def clear_memory() -> None:

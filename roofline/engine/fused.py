@@ -3,8 +3,15 @@
 NumPy evaluates a workload one element-wise step at a time, one pass over memory each; a decode step of
 a dozen operators needs about a hundred passes per point. Here the expressions (after common-subexpression
 elimination) are printed as scalar code inside a single loop over points that also keeps the running
-maximum per operator, the binding term and the totals, and numba compiles it. The generated source is
-written to the cache folder and numba's own cache keeps the machine code, so a later process loads it.
+maximum per operator, the binding term and the totals, and numba compiles it. Positions in the output
+vector come from :class:`~roofline.engine.layout.OutputLayout`, as in the NumPy evaluator.
+
+Where the code runs from (the threat model is in ``docs/security.md``): the source is generated in this
+process. With the disk cache on, it is written to the per-user cache folder (mode 0700, owned by the
+user: :func:`roofline._paths.secure_cache_dir`) so that numba's own cache can keep the machine code for a
+later process, and a file there is loaded only after checking that this user owns it, nobody else can
+write it and its text is exactly the source this process generated. With the cache off nothing is written
+or read: the kernel is compiled in memory.
 
 numba is optional (``pip install 'roofline[fast]'``). Without it, or with ``ROOFLINE_FUSED=0``, the NumPy
 path runs; the tests check that both give the same numbers.
@@ -15,162 +22,192 @@ from __future__ import annotations
 import hashlib
 import importlib.util
 import os
+import stat
 import sys
 from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
 
-__all__ = ['MIN_POINTS', 'available', 'generate', 'run']
+from .._paths import cache_dir, fused_enabled
+from .layout import OutputLayout
 
+__all__ = ["MIN_POINTS", "available", "generate", "run"]
 
 #: below this many points the NumPy path is used (numba's start-up would dominate)
 MIN_POINTS = 1 << 16
 
 
 def available() -> bool:
-    from .._paths import fused_enabled
+    """True when numba is installed and not turned off with ``ROOFLINE_FUSED=0``.
 
-    if not fused_enabled():
-        return False
-    return importlib.util.find_spec("numba") is not None
+    Returns
+    -------
+    bool
+    """
+    return fused_enabled() and importlib.util.find_spec("numba") is not None
 
 
-def generate(exprs, shape_syms, dev_syms, zero_outputs, n_ops: int, n_terms: int, n_levels: int,
-             overlap: str) -> str:
-    """Python source of a numba kernel evaluating ``exprs`` (the layout of
-    :func:`roofline.engine.compile_workload`) for every point."""
-    import sympy as sp
+class _Writer:
+    """Lines of the kernel's source, with the expression printer and the renamed symbols."""
 
-    ren = {s: sp.Symbol(f"a{i}") for i, s in enumerate(shape_syms)}
-    ren.update({s: sp.Symbol(f"d{i}") for i, s in enumerate(dev_syms)})
-    k = n_terms + 1
-    live = list(range(3))
-    for o in range(n_ops):
-        for t in range(k):
-            if not zero_outputs[o][t]:
-                live.append(3 + o * k + t)
-    exprs = [sp.sympify(e).xreplace(ren) for e in exprs]
-    reps, reduced = sp.cse([exprs[i] for i in live], symbols=sp.numbered_symbols("x"))
-    val = dict(zip(live, reduced))
+    def __init__(self, exprs, shape_syms, dev_syms, zero_outputs, n_ops: int, layout: OutputLayout):
+        import sympy as sp
 
-    def pc(e):
+        self.lines: list[str] = []
+        self.layout, self.zero, self.n_ops = layout, zero_outputs, n_ops
+        self.na, self.nd = len(shape_syms), len(dev_syms)
+        ren = {s: sp.Symbol(f"a{i}") for i, s in enumerate(shape_syms)}
+        ren.update({s: sp.Symbol(f"d{i}") for i, s in enumerate(dev_syms)})
+        live = list(range(OutputLayout.HEAD))
+        for o in range(n_ops):
+            live += [layout.op(o).start + t for t in range(layout.per_op) if not zero_outputs[o][t]]
+        exprs = [sp.sympify(e).xreplace(ren) for e in exprs]
+        self.reps, reduced = sp.cse([exprs[i] for i in live], symbols=sp.numbered_symbols("x"))
+        self.val = dict(zip(live, reduced))
+
+    def w(self, line: str) -> None:
+        self.lines.append(line)
+
+    @staticmethod
+    def pc(e) -> str:
+        import sympy as sp
+
         return sp.pycode(e, fully_qualified_modules=False, standard="python3")
 
-    nl = n_levels
-    na, nd = len(shape_syms), len(dev_syms)
-    args = ", ".join([f"A{i}" for i in range(na)] + [f"d{i}" for i in range(nd)])
-    L = []
-    w = L.append
-    w("import math")
-    w("import numpy as np")
-    w("from numba import njit")
-    w("")
-    w("@njit(cache=True, fastmath=False, nogil=True)")
-    w(f"def kernel({args}{', ' if args else ''}caps, devs, home, nlab, out_time, out_bound, out_flops, "
-      f"out_bytes, out_home, out_fits):")
-    w("    n = out_time.shape[0]")
-    w("    acc = np.zeros(nlab)")
-    w("    for i in range(n):")
-    for j in range(na):
-        w(f"        a{j} = A{j}[i]")
-    for sym, e in reps:
-        w(f"        {sym} = {pc(e)}")
-    w(f"        out_flops[i] = {pc(val[0])}")
-    w(f"        out_bytes[i] = {pc(val[1])}")
-    w("        if home[i] >= 0:")
-    w("            h = home[i]")
-    w("        else:")
-    w(f"            ws = ({pc(val[2])}) / devs[i]")
-    w(f"            h = {nl}")
-    w(f"            for lv in range({nl - 1}, -1, -1):")
-    w("                if ws <= caps[lv]:")
-    w("                    h = lv")
-    w(f"        fits = h < {nl}")
-    w(f"        hc = h if h < {nl} else {nl - 1}")
-    w("        for q in range(nlab):")
-    w("            acc[q] = 0.0")
-    w("        total = 0.0")
+    def get(self, o: int, t: int):
+        """The printed expression of op ``o``'s output at offset ``t``, or None where identically zero."""
+        return None if self.zero[o][t] else self.pc(self.val[self.layout.op(o).start + t])
+
+
+def _header(wr: _Writer, cache: bool) -> None:
+    nl = wr.layout.n_levels
+    args = ", ".join([f"A{i}" for i in range(wr.na)] + [f"d{i}" for i in range(wr.nd)])
+    for line in ("import math", "import numpy as np", "from numba import njit", "",
+                 f"@njit(cache={cache}, fastmath=False, nogil=True)",
+                 f"def kernel({args}{', ' if args else ''}caps, devs, home, nlab, out_time, out_bound, out_flops, "
+                 "out_bytes, out_home, out_fits):",
+                 "    n = out_time.shape[0]", "    acc = np.zeros(nlab)", "    for i in range(n):"):
+        wr.w(line)
+    for j in range(wr.na):
+        wr.w(f"        a{j} = A{j}[i]")
+    for sym, e in wr.reps:
+        wr.w(f"        {sym} = {wr.pc(e)}")
+    wr.w(f"        out_flops[i] = {wr.pc(wr.val[OutputLayout.FLOPS])}")
+    wr.w(f"        out_bytes[i] = {wr.pc(wr.val[OutputLayout.BYTES])}")
+    for line in ("        if home[i] >= 0:", "            h = home[i]", "        else:",
+                 f"            ws = ({wr.pc(wr.val[OutputLayout.WORKING_SET])}) / devs[i]", f"            h = {nl}",
+                 f"            for lv in range({nl - 1}, -1, -1):", "                if ws <= caps[lv]:",
+                 "                    h = lv", f"        fits = h < {nl}", f"        hc = h if h < {nl} else {nl - 1}",
+                 "        for q in range(nlab):", "            acc[q] = 0.0", "        total = 0.0"):
+        wr.w(line)
+
+
+def _op_terms(wr: _Writer, o: int) -> list[tuple[int, str | None]]:
+    """Op ``o``'s reported terms as (label index, printed expression); the activation rule as in NumPy."""
+    lay, nl = wr.layout, wr.layout.n_levels
+    terms = [(0, wr.get(o, lay.COMPUTE))]
+    if any(not wr.zero[o][lay.transient(lv)] for lv in range(nl)):
+        for line in (f"        ab = {wr.get(o, lay.act_bytes) or '0.0'}", f"        ha = {nl - 1}",
+                     f"        for lv in range({nl - 1}, -1, -1):", "            if ab <= caps[lv]:",
+                     "                ha = lv", "        if ha > hc:", "            ha = hc"):
+            wr.w(line)
+    for lv in range(nl):
+        r, a = wr.get(o, lay.resident(lv)), wr.get(o, lay.transient(lv))
+        parts = ([f"(({r}) if {lv} <= hc else 0.0)"] if r is not None else []) + \
+                ([f"(({a}) if {lv} <= ha else 0.0)"] if a is not None else [])
+        terms.append((lay.term_of_level(lv), " + ".join(parts) if parts else None))
+    terms += [(lay.term_of_link(j), wr.get(o, lay.link(j))) for j in range(lay.n_links)]
+    terms.append((lay.term_latency, wr.get(o, lay.latency)))
+    return terms
+
+
+def _op(wr: _Writer, o: int, overlap: str) -> None:
+    cnt = wr.get(o, wr.layout.count) or "0.0"
+    wr.w(f"        # op {o}")
+    live = [(j, e) for j, e in _op_terms(wr, o) if e is not None] or [(0, "0.0")]
+    for j, e in live:
+        wr.w(f"        t{j} = {e}")
+    j0 = live[0][0]
+    wr.w(f"        best = t{j0}")
+    wr.w(f"        jb = {j0}")
+    for j, _ in live[1:]:  # the binding term: the largest (first on ties), as in the NumPy path
+        wr.w(f"        if t{j} > best:")
+        wr.w(f"            best = t{j}")
+        wr.w(f"            jb = {j}")
+    if overlap == "max":
+        wr.w(f"        tt = best * ({cnt})")
+    else:
+        wr.w("        tt = (" + " + ".join(f"t{j}" for j, _ in live) + f") * ({cnt})")
+    wr.w("        total += tt")
+    wr.w("        acc[jb] += tt")
+
+
+def _footer(wr: _Writer) -> None:
+    for line in ("        bi = 0", "        bv = acc[0]", "        for q in range(1, nlab):",
+                 "            if acc[q] > bv:", "                bv = acc[q]", "                bi = q",
+                 "        out_time[i] = total if fits else np.nan", "        out_bound[i] = bi",
+                 "        out_home[i] = hc", "        out_fits[i] = fits"):
+        wr.w(line)
+
+
+def generate(exprs, shape_syms, dev_syms, zero_outputs, n_ops: int, layout: OutputLayout, overlap: str,
+             cache: bool = True) -> str:
+    """Python source of a numba kernel evaluating ``exprs`` for every point.
+
+    Parameters
+    ----------
+    exprs : list of sympy.Expr
+        The compiled workload's outputs, in ``layout`` order.
+    shape_syms, dev_syms : list of sympy.Symbol
+        The arguments: shapes, then figures.
+    zero_outputs : list of list of bool
+        Per op, which outputs are identically zero.
+    n_ops : int
+        Ops in the workload [1].
+    layout : OutputLayout
+    overlap : str
+        ``max`` or ``sum``.
+    cache : bool
+        Let numba cache the machine code next to the source file.
+
+    Returns
+    -------
+    str
+    """
+    wr = _Writer(exprs, shape_syms, dev_syms, zero_outputs, n_ops, layout)
+    _header(wr, cache)
     for o in range(n_ops):
-        base = 3 + o * k
-        z = zero_outputs[o]
-
-        def get(t):
-            return None if z[t] else pc(val[base + t])
-
-        cnt = get(k - 1) or "0.0"
-        w(f"        # op {o}")
-        terms = []
-        c = get(0)
-        terms.append((0, c))
-        act_live = [lv for lv in range(nl) if not z[1 + nl + lv]]
-        if act_live:
-            w(f"        ab = {get(k - 2) or '0.0'}")
-            w(f"        ha = {nl - 1}")
-            w(f"        for lv in range({nl - 1}, -1, -1):")
-            w("            if ab <= caps[lv]:")
-            w("                ha = lv")
-            w("        if ha > hc:")
-            w("            ha = hc")
-        for lv in range(nl):
-            r, a = get(1 + lv), get(1 + nl + lv)
-            parts = []
-            if r is not None:
-                parts.append(f"(({r}) if {lv} <= hc else 0.0)")
-            if a is not None:
-                parts.append(f"(({a}) if {lv} <= ha else 0.0)")
-            terms.append((1 + lv, " + ".join(parts) if parts else None))
-        for t in range(1 + 2 * nl, k - 2):
-            terms.append((1 + nl + (t - 1 - 2 * nl), get(t)))
-        live_terms = [(j, e) for j, e in terms if e is not None] or [(0, "0.0")]
-        for j, e in live_terms:
-            w(f"        t{j} = {e}")
-        j0 = live_terms[0][0]
-        w(f"        best = t{j0}")
-        w(f"        jb = {j0}")
-        for j, _ in live_terms[1:]:  # the binding term: the largest (first on ties), as in the NumPy path
-            w(f"        if t{j} > best:")
-            w(f"            best = t{j}")
-            w(f"            jb = {j}")
-        if overlap == "max":
-            w(f"        tt = best * ({cnt})")
-        else:
-            w("        tt = (" + " + ".join(f"t{j}" for j, _ in live_terms) + f") * ({cnt})")
-        w("        total += tt")
-        w("        acc[jb] += tt")
-    w("        bi = 0")
-    w("        bv = acc[0]")
-    w("        for q in range(1, nlab):")
-    w("            if acc[q] > bv:")
-    w("                bv = acc[q]")
-    w("                bi = q")
-    w("        out_time[i] = total if fits else np.nan")
-    w("        out_bound[i] = bi")
-    w("        out_home[i] = hc")
-    w("        out_fits[i] = fits")
-    return "\n".join(L) + "\n"
+        _op(wr, o, overlap)
+    _footer(wr)
+    return "\n".join(wr.lines) + "\n"
 
 
-@lru_cache(maxsize=64)
-def _kernel(source: str):
-    from .._paths import cache_dir
+def _trusted(path: Path, source: str) -> bool:
+    """True when ``path`` is a regular file of this user that nobody else can write, holding ``source``."""
+    try:
+        st = os.lstat(path)
+    except OSError:
+        return False
+    if not stat.S_ISREG(st.st_mode) or (hasattr(os, "getuid") and st.st_uid != os.getuid()):
+        return False
+    if st.st_mode & (stat.S_IWGRP | stat.S_IWOTH):
+        return False
+    try:
+        return path.read_text() == source
+    except (OSError, UnicodeDecodeError):
+        return False
 
-    digest = hashlib.sha256(source.encode()).hexdigest()[:24]
-    name = f"roofline_fused_{digest}"
-    if name in sys.modules:
-        return sys.modules[name].kernel
-    folder = cache_dir()
-    if folder is None:
-        import tempfile
 
-        folder = Path(tempfile.gettempdir()) / "roofline-fused"
-    folder = folder / "fused"
-    folder.mkdir(parents=True, exist_ok=True)
-    path = folder / f"{name}.py"
-    if not path.exists():
-        tmp = path.with_suffix(f".{os.getpid()}.tmp")
-        tmp.write_text(source)
-        os.replace(tmp, path)
+def _write(path: Path, source: str) -> None:
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w") as fh:
+        fh.write(source)
+    os.replace(tmp, path)
+
+
+def _from_file(name: str, path: Path):
     spec = importlib.util.spec_from_file_location(name, path)
     mod = importlib.util.module_from_spec(spec)
     sys.modules[name] = mod
@@ -178,8 +215,57 @@ def _kernel(source: str):
     return mod.kernel
 
 
+def _in_memory(source: str):
+    ns: dict = {}
+    exec(compile(source.replace("cache=True", "cache=False"), "<roofline fused kernel>", "exec"), ns)  # noqa: S102 - generated in this process
+    return ns["kernel"]
+
+
+@lru_cache(maxsize=64)
+def _kernel(source: str):
+    digest = hashlib.sha256(source.encode()).hexdigest()[:24]
+    name = f"roofline_fused_{digest}"
+    if name in sys.modules:
+        return sys.modules[name].kernel
+    folder = cache_dir()
+    if folder is None:
+        return _in_memory(source)
+    folder = folder / "fused"
+    try:
+        folder.mkdir(mode=0o700, exist_ok=True)
+        path = folder / f"{name}.py"
+        if not _trusted(path, source):
+            _write(path, source)
+        if _trusted(path, source):
+            return _from_file(name, path)
+    except OSError:
+        pass
+    return _in_memory(source)
+
+
 def run(cw, args, caps, devs, hm, n: int, shape) -> dict:
-    """Evaluate ``cw`` with its fused kernel over ``n`` points; returns the arrays the NumPy path returns."""
+    """Evaluate ``cw`` with its fused kernel over ``n`` points; returns the arrays the NumPy path returns.
+
+    Parameters
+    ----------
+    cw : roofline.engine.compiled.CompiledWorkload
+    args : list of ndarray
+        Shape values then (scalar) figure values.
+    caps : list
+        Capacities of the levels [B].
+    devs : ndarray
+        Devices [1].
+    hm : ndarray or None
+        Forced home level.
+    n : int
+        Points [1].
+    shape : tuple
+        The broadcast shape of the grid.
+
+    Returns
+    -------
+    dict of ndarray
+    """
     kernel = _kernel(cw.fused_source)
     na = len(cw.shape_names)
     flat = [np.ascontiguousarray(np.broadcast_to(a, shape).reshape(-1), dtype=np.float64) for a in args[:na]]
@@ -197,4 +283,3 @@ def run(cw, args, caps, devs, hm, n: int, shape) -> dict:
         out["arithmetic_intensity"] = out["flops"] / out["bytes"]
         out["attainable_flops_per_s"] = out["flops"] / out["time_s"]
     return out
-

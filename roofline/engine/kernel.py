@@ -27,7 +27,8 @@ def kernel_report(workload, device: Device, shapes: Mapping[str, float] | None =
 
     from ..placement.levels import check_fits
     from ..workloads.recipes import Recipe
-    from .compiled import compile_recipe, compile_workload, evaluate
+    from .cache import compile_recipe
+    from .compiled import compile_workload, evaluate
     from .terms import _overlap
 
     shapes = dict(shapes or {})

@@ -1,68 +1,97 @@
-r"""The roofline engine: time terms, bounds, binding terms, ridge points, break-even points, sensitivities.
+r"""Time terms: one builder for the symbolic and the numeric path.
 
 For one op on one device the time terms are
 
 .. math::
     t_\text{compute} = \frac{F}{P_\text{dtype}}, \qquad
-    t_{\text{memory}:\ell} = \frac{Q}{BW_\ell} \;(\ell \le h), \qquad
+    t_{\text{memory}:\ell} = \frac{Q_\text{res}[\ell \le h] + Q_\text{act}[\ell \le h_a]}{BW_\ell}, \qquad
     t_{\text{interconnect}:k} = \frac{Q_k}{BW_k^{\rightarrow}} + n_k\,\tau_k, \qquad
     t_\text{latency} = \sum \tau_\text{overheads}
 
-where :math:`h` is the *home* level: the fastest memory level that holds the working set (data there
-passes through every faster level on its way to the cores, so each of those sees the same traffic), and
-:math:`BW_k^{\rightarrow}` the bandwidth of link :math:`k` in one direction. The op's time is
-``max`` of the terms under full overlap (the roofline) or their sum without overlap (an upper bound). A
-workload's time is the sum of its ops' times (per-operator, not one roofline over the whole workload).
-``ideal=True`` drops the latency term and link latencies: the pure roofline.
+where :math:`h` is the *home* level of resident data (weights, KV cache, a kernel's operands): data there
+passes through every faster level on its way to the cores, so each of those sees the same traffic.
+Transient activations follow **one rule** on both paths: they live in the fastest level that holds them,
+never slower than the home, :math:`h_a = \min(h, \min\{\ell : Q_\text{act} \le C_\ell\})`.
+:math:`BW_k^{\rightarrow}` is the bandwidth of link :math:`k` in one direction. An op's time is the
+``max`` of its terms under full overlap (the roofline) or their sum without overlap; a workload's time is
+the sum over its ops (per-operator, never one roofline over the whole workload). ``ideal=True`` drops the
+latency term and link latencies: the pure roofline.
 
-Symbolic expressions come from :func:`time_expr` and friends; numbers for whole grids come from
-:func:`compile_workload`, which lambdifies the same expressions into NumPy functions.
+:func:`op_parts` builds the pieces once; :func:`op_terms` / :func:`time_expr` assemble them into SymPy
+expressions (the activation rule as a ``Piecewise`` over capacities), and
+:func:`roofline.engine.compiled.compile_workload` lambdifies the same pieces for grids.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Mapping, Sequence
 
 from ..errors import InputError
 from ..hardware.device import Device
+from ..vocab import RESIDENT_ROLES, Overlap, Term, TermKind
 
-__all__ = ['OVERLAP_MODELS', 'term_labels', 'RESIDENT_ROLES', 'split_bytes', 'op_terms', 'default_home', 'time_expr']
+__all__ = ["OVERLAP_MODELS", "RESIDENT_ROLES", "OpParts", "terms_of", "term_labels", "split_bytes", "op_parts",
+           "op_terms", "default_home", "home_index", "time_expr", "links_used"]
 
-
-#: Overlap models: ``max`` (full overlap of compute, memory and links: the roofline, a lower bound on
-#: time) and ``sum`` (no overlap: an upper bound).
+#: Overlap models and their synonyms: ``max`` (full overlap of compute, memory and links: the roofline, a
+#: lower bound on time) and ``sum`` (no overlap: an upper bound).
 OVERLAP_MODELS = {"max": "max", "roofline": "max", "overlap": "max", "sum": "sum", "serial": "sum",
                   "no-overlap": "sum", "none": "sum"}
 
 
 def _overlap(name: str) -> str:
-    try:
-        return OVERLAP_MODELS[name]
-    except KeyError:
-        raise InputError(f"unknown overlap model {name!r}; expected 'max' (full overlap) or 'sum' (none)") from None
+    return str(Overlap.parse(name))
 
 
-# ----------------------------------------------------------------------------------------------------
-# symbolic terms
-# ----------------------------------------------------------------------------------------------------
+def terms_of(device: Device, links: Sequence[str] = ()) -> tuple[Term, ...]:
+    """The time terms, in order: compute, one per memory level, one per link used, latency.
+
+    Parameters
+    ----------
+    device : Device
+    links : sequence of str
+        Names of the links the workload uses.
+
+    Returns
+    -------
+    tuple of Term
+    """
+    return ((Term(TermKind.COMPUTE),) + tuple(Term(TermKind.MEMORY, m.name) for m in device.memory)
+            + tuple(Term(TermKind.INTERCONNECT, lk) for lk in links) + (Term(TermKind.LATENCY),))
+
+
 def term_labels(device: Device, links: Sequence[str] = (), ideal: bool = False) -> tuple[str, ...]:
-    """The time terms, in order: ``compute``, ``memory:<level>``..., ``interconnect:<link>``..., ``latency``."""
-    return (("compute",) + tuple(f"memory:{m.name}" for m in device.memory)
-            + tuple(f"interconnect:{lk}" for lk in links) + ("latency",))
+    """The text form of :func:`terms_of` (``compute``, ``memory:hbm``..., ``latency``), for the edges.
 
+    Parameters
+    ----------
+    device : Device
+    links : sequence of str
+        Links the workload uses.
+    ideal : bool
+        Unused (kept for the old signature): the latency term is listed either way.
 
-def _overhead_paths(device: Device) -> list[str]:
-    return [p for p in device.figures if p.startswith("overheads.")]
-
-
-#: Tensor roles that stay resident between ops (weights, KV cache, a kernel's own operands); the rest
-#: ("activation") are transient and live in the fastest level that holds them.
-RESIDENT_ROLES = ("weight", "kv", "input", "output")
+    Returns
+    -------
+    tuple of str
+    """
+    return tuple(str(t) for t in terms_of(device, links))
 
 
 def split_bytes(op):
-    """``(resident, transient)`` bytes of ``op`` [B]: resident tensors live at the home level, transient
-    activations in the fastest level that holds them (never slower than the home)."""
+    """``(resident, transient)`` bytes of ``op`` [B] as SymPy expressions.
+
+    Parameters
+    ----------
+    op : roofline.workloads.Op
+
+    Returns
+    -------
+    tuple of sympy.Expr
+        Resident tensors (roles in :data:`~roofline.vocab.RESIDENT_ROLES`) live at the home level;
+        transient activations in the fastest level that holds them.
+    """
     import sympy as sp
 
     res = sp.Add(*[t.bytes for t in op.tensors if t.role in RESIDENT_ROLES])
@@ -70,30 +99,50 @@ def split_bytes(op):
     return sp.sympify(res), sp.sympify(act)
 
 
-def op_terms(op, device: Device, links: Mapping[str, str] | None = None, ideal: bool = False,
-             sparse: bool = False, home: int | None = None, act_home: int | None = None) -> dict[str, object]:
-    """SymPy expressions of every time term of ``op`` on ``device`` [s].
+@dataclass(frozen=True)
+class OpParts:
+    """The pieces of one op's time terms on a device, before placement decides the home levels.
 
-    ``memory:<level>`` charges the resident bytes at every level up to ``home`` and the transient bytes
-    at every level up to ``act_home`` (default: all levels, unmasked). ``links`` maps the op's link roles
-    (``tp``, ``pp``, ``ep``) to the device's link names; by default every role uses the first link.
+    ``resident[i]`` and ``transient[i]`` are the times the resident and transient bytes would take at
+    level ``i`` [s]; ``links`` maps link names to their time [s]; ``act_bytes`` is the transient bytes [B].
     """
-    import sympy as sp
 
-    device.peak_figure(op.dtype, sparse)  # clear error for a missing peak
-    peak = device.symbol(f"compute.{op.dtype}.{'sparse' if sparse else 'dense'}")
-    terms: dict[str, object] = {"compute": op.flops / peak}
-    res, act = split_bytes(op)
-    nlev = len(device.memory)
-    h = nlev - 1 if home is None else home
-    ha = h if act_home is None else min(act_home, h)
-    for i, m in enumerate(device.memory):
-        q = (res if i <= h else 0) + (act if i <= ha else 0)
-        terms[f"memory:{m.name}"] = sp.sympify(q) / device.symbol(f"memory.{m.name}.bandwidth")
-    for key, t in _link_terms(op, device, links, ideal).items():
-        terms[key] = t
-    terms["latency"] = _latency_term(device, ideal)
-    return terms
+    compute: object
+    resident: tuple
+    transient: tuple
+    links: Mapping[str, object]
+    latency: object
+    act_bytes: object
+
+
+def links_used(workload, device: Device, links: Mapping[str, str] | None = None) -> list[str]:
+    """Names of the device links the workload's ops send over, in first-use order.
+
+    Parameters
+    ----------
+    workload : roofline.workloads.Workload
+    device : Device
+    links : mapping of str to str, optional
+        Link role (``tp``, ``pp``, ``ep``) to link name; unmapped roles use the device's first link.
+
+    Returns
+    -------
+    list of str
+    """
+    used: list[str] = []
+    for op in workload.ops:
+        for role in sorted(set(op.link_bytes) | set(op.link_steps)):
+            ln = _link_name(device, links, role)
+            if ln not in used:
+                used.append(ln)
+    return used
+
+
+def _link_name(device: Device, links, role) -> str:
+    lname = (links or {}).get(role) or (device.interconnect[0].name if device.interconnect else None)
+    if lname is None:
+        raise InputError(f"{device.key} has no interconnect for {role} traffic")
+    return lname
 
 
 def _link_terms(op, device: Device, links, ideal: bool) -> dict:
@@ -101,16 +150,13 @@ def _link_terms(op, device: Device, links, ideal: bool) -> dict:
 
     out: dict = {}
     for role in sorted(set(op.link_bytes) | set(op.link_steps)):
-        lname = (links or {}).get(role) or (device.interconnect[0].name if device.interconnect else None)
-        if lname is None:
-            raise InputError(f"{device.key} has no interconnect for {role} traffic")
+        lname = _link_name(device, links, role)
         lk = device.link(lname)
         t = sp.sympify(op.link_bytes.get(role, 0)) / (device.symbol(f"interconnect.{lname}.bandwidth")
                                                        * sp.nsimplify(lk.direction_factor))
         if not ideal and lk.latency is not None:
             t = t + sp.sympify(op.link_steps.get(role, 0)) * device.symbol(f"interconnect.{lname}.latency")
-        key = f"interconnect:{lname}"
-        out[key] = out.get(key, 0) + t
+        out[lname] = out.get(lname, 0) + t
     return out
 
 
@@ -119,41 +165,159 @@ def _latency_term(device: Device, ideal: bool):
 
     if ideal:
         return sp.Integer(0)
-    return sp.Add(*[device.symbol(p) for p in _overhead_paths(device)])
+    return sp.Add(*[device.symbol(p) for p in device.figures if p.startswith("overheads.")])
 
 
-def default_home(device: Device) -> int:
-    """The main memory: the last level that is not external (HBM on a GPU, SRAM on a wafer)."""
-    idx = [i for i, m in enumerate(device.memory) if m.kind != "external"]
-    return idx[-1] if idx else len(device.memory) - 1
+def op_parts(op, device: Device, links: Mapping[str, str] | None = None, ideal: bool = False,
+             sparse: bool = False) -> OpParts:
+    """Build the pieces of ``op``'s time terms on ``device`` (SymPy expressions in shape and figure symbols).
+
+    Parameters
+    ----------
+    op : roofline.workloads.Op
+    device : Device
+    links : mapping of str to str, optional
+        Link role to link name.
+    ideal : bool
+        Drop latencies (the pure roofline).
+    sparse : bool
+        Use the 2:4-sparse peak.
+
+    Returns
+    -------
+    OpParts
+    """
+    device.peak_figure(op.dtype, sparse)  # clear error for a missing peak
+    peak = device.symbol(f"compute.{op.dtype}.{'sparse' if sparse else 'dense'}")
+    res, act = split_bytes(op)
+    bws = [device.symbol(f"memory.{m.name}.bandwidth") for m in device.memory]
+    return OpParts(compute=op.flops / peak, resident=tuple(res / bw for bw in bws),
+                   transient=tuple(act / bw for bw in bws), links=_link_terms(op, device, links, ideal),
+                   latency=_latency_term(device, ideal), act_bytes=act)
 
 
-def time_expr(workload, device: Device, overlap: str = "max", ideal: bool = False, home: int | str | None = None,
-              links: Mapping[str, str] | None = None, sparse: bool = False, act_home: int | str | None = 0):
-    """The workload's time on ``device`` as a SymPy expression of shape and device symbols [s].
+def _transient_at(parts: OpParts, device: Device, i: int, act_home: int | None):
+    """The transient term at level ``i``: charged at level 0 always, at a slower level only when the
+    activations fit no faster one (the one activation rule), or up to ``act_home`` when it is forced."""
+    import sympy as sp
 
-    ``home`` fixes where resident data (weights, KV cache, a kernel's operands) lives, as a level index or
-    name (default: the main memory, see :func:`default_home`); ``act_home`` where transient activations
-    live (default: the fastest level). Under ``overlap="max"`` each op contributes ``Max(terms)``, under
-    ``"sum"`` their sum; ops add up, each times its ``count``.
+    x = parts.transient[i]
+    if x == 0:
+        return x
+    if act_home is not None:
+        return x if i <= act_home else sp.Integer(0)
+    if i == 0:
+        return x
+    cap = device.symbol(f"memory.{device.memory[i - 1].name}.capacity")
+    return sp.Piecewise((x, parts.act_bytes > cap), (0, True))
+
+
+def op_terms(op, device: Device, links: Mapping[str, str] | None = None, ideal: bool = False,
+             sparse: bool = False, home: int | None = None, act_home: int | None = None) -> dict[str, object]:
+    """SymPy expressions of every time term of ``op`` on ``device`` [s], keyed by the term's text form.
+
+    Parameters
+    ----------
+    op : roofline.workloads.Op
+    device : Device
+    links : mapping of str to str, optional
+        Link role (``tp``, ``pp``, ``ep``) to link name; by default every role uses the first link.
+    ideal : bool
+        Drop latencies.
+    sparse : bool
+        Use the 2:4-sparse peak.
+    home : int, optional
+        Level index of the resident bytes (default: the slowest level).
+    act_home : int, optional
+        Force the level of the transient bytes; by default the activation rule decides (fastest level
+        that holds them, as a ``Piecewise`` over the capacities), never slower than ``home``.
+
+    Returns
+    -------
+    dict of str to sympy.Expr
     """
     import sympy as sp
 
-    mode = _overlap(overlap)
-    h = _home_index(device, home)
-    ha = _home_index(device, act_home) if act_home is not None else h
-    total = sp.Integer(0)
-    for op in workload.ops:
-        terms = [v for v in op_terms(op, device, links, ideal, sparse, h, ha).values() if v != 0]
-        t = sp.Max(*terms) if mode == "max" else sp.Add(*terms)
-        total += op.count * t
-    return total
+    parts = op_parts(op, device, links, ideal, sparse)
+    h = len(device.memory) - 1 if home is None else home
+    ha = None if act_home is None else min(act_home, h)
+    terms: dict[str, object] = {str(Term(TermKind.COMPUTE)): parts.compute}
+    for i, m in enumerate(device.memory):
+        q = (parts.resident[i] if i <= h else 0) + (_transient_at(parts, device, i, ha) if i <= h else 0)
+        terms[str(Term(TermKind.MEMORY, m.name))] = sp.sympify(q)
+    for lname, t in parts.links.items():
+        terms[str(Term(TermKind.INTERCONNECT, lname))] = t
+    terms[str(Term(TermKind.LATENCY))] = parts.latency
+    return terms
 
 
-def _home_index(device: Device, home) -> int:
+def default_home(device: Device) -> int:
+    """Index of the device's main memory (:attr:`roofline.hardware.Device.main_memory_index`).
+
+    Parameters
+    ----------
+    device : Device
+
+    Returns
+    -------
+    int
+    """
+    return device.main_memory_index
+
+
+def home_index(device: Device, home) -> int:
+    """A level given as an index, a name or None (the main memory), as an index.
+
+    Parameters
+    ----------
+    device : Device
+    home : int, str or None
+
+    Returns
+    -------
+    int
+    """
     if home is None:
         return default_home(device)
     if isinstance(home, str):
         return [m.name for m in device.memory].index(device.level(home).name)
     return int(home)
 
+
+def time_expr(workload, device: Device, overlap: str = "max", ideal: bool = False, home: int | str | None = None,
+              links: Mapping[str, str] | None = None, sparse: bool = False, act_home: int | str | None = None):
+    """The workload's time on ``device`` as a SymPy expression of shape and device symbols.
+
+    Parameters
+    ----------
+    workload : roofline.workloads.Workload
+    device : Device
+    overlap : str
+        ``max`` (each op contributes ``Max(terms)``) or ``sum``.
+    ideal : bool
+        Drop latencies.
+    home : int or str, optional
+        Where resident data lives (default: the main memory).
+    links : mapping, optional
+        Link role to link name.
+    sparse : bool
+        Use the 2:4-sparse peak.
+    act_home : int or str, optional
+        Force where activations live; by default the one activation rule (see the module).
+
+    Returns
+    -------
+    sympy.Expr
+        Time [s]; ops add up, each times its ``count``.
+    """
+    import sympy as sp
+
+    mode = _overlap(overlap)
+    h = home_index(device, home)
+    ha = home_index(device, act_home) if act_home is not None else None
+    total = sp.Integer(0)
+    for op in workload.ops:
+        terms = [v for v in op_terms(op, device, links, ideal, sparse, h, ha).values() if v != 0]
+        t = sp.Max(*terms) if mode == "max" else sp.Add(*terms)
+        total += op.count * t
+    return total

@@ -1,0 +1,211 @@
+"""The NumPy evaluator: a compiled workload's outputs over one block of points, reduced to times and the
+binding term.
+
+Written for speed: terms that are identically zero are skipped, masks that are the same for every point
+become Python branches, and the running maximum, the binding-term index and the totals are updated in
+place. Positions in the output vector come from :class:`~roofline.engine.layout.OutputLayout`.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .layout import OutputLayout
+
+__all__ = ["evaluate_block", "home_levels"]
+
+
+def home_levels(working_set, caps, n_levels: int):
+    """The fastest level whose capacity holds ``working_set``, point by point (``n_levels`` where none does).
+
+    Parameters
+    ----------
+    working_set : ndarray
+        Bytes per device [B].
+    caps : sequence of ndarray or float
+        Capacity of each level, fastest first [B].
+    n_levels : int
+        Number of levels [1].
+
+    Returns
+    -------
+    ndarray of int
+    """
+    h = np.full(np.shape(working_set), n_levels, dtype=np.int64)
+    for i in reversed(range(n_levels)):
+        h = np.where(working_set <= caps[i], i, h)
+    return h
+
+
+class _Block:
+    """The state of one block: shapes, homes and masks shared by every op."""
+
+    def __init__(self, cw, args, caps, devs, hm):
+        self.cw, self.caps = cw, caps
+        self.nl = cw.n_levels
+        self.layout = OutputLayout(cw.n_levels, cw.n_links)
+        self.shape = np.broadcast_shapes(*(np.shape(a) for a in list(args) + list(caps) + [devs]
+                                           + ([hm] if hm is not None else [])))
+        self.values = cw.func(*args)
+        if hm is None:
+            ws = np.asarray(self.values[OutputLayout.WORKING_SET], dtype=float) / devs
+            h = home_levels(ws, caps, self.nl)
+        else:
+            h = np.broadcast_to(hm, self.shape)
+        self.fits = h < self.nl
+        self.hc = np.minimum(h, self.nl - 1)
+        self.uniform = hm is not None and np.ndim(hm) == 0
+        hmin = int(self.hc.flat[0]) if self.uniform else None
+        self.masks = [True] + [(i <= hmin) if self.uniform else (self.hc >= i) for i in range(1, self.nl)]
+        self.caps_scalar = all(np.ndim(c) == 0 for c in caps)
+        self.npts = int(np.prod(self.shape)) if self.shape else 1
+
+    def _activation_home(self, abytes):
+        """The one activation rule: the fastest level that holds them, never slower than the home."""
+        if self.uniform and self.caps_scalar and abytes.max() <= self.caps[0]:
+            return 0  # every point's activations fit the fastest level
+        ha = np.full(np.shape(abytes), self.nl - 1, dtype=np.int64)
+        for i in reversed(range(self.nl)):
+            ha = np.where(abytes <= self.caps[i], i, ha)
+        return np.minimum(ha, self.hc)
+
+    def op_terms(self, o: int) -> tuple[list, object]:
+        """Op ``o``'s reported terms (None where identically zero) and its count."""
+        lay, nl = self.layout, self.nl
+        raw = self.values[lay.op(o)]
+        z = self.cw.zero_outputs[o]
+        terms: list = [None if z[lay.COMPUTE] else raw[lay.COMPUTE]]
+        for i in range(nl):
+            m, r = self.masks[i], lay.resident(i)
+            terms.append(None if (z[r] or m is False) else (raw[r] if m is True else np.where(m, raw[r], 0.0)))
+        if not all(z[lay.transient()]):
+            self._add_transient(terms, raw, z)
+        rest = range(lay.link(0), lay.latency + 1)
+        terms += [None if z[j] else raw[j] for j in rest]
+        return terms, raw[lay.count]
+
+    def _add_transient(self, terms, raw, z):
+        lay = self.layout
+        ha = self._activation_home(np.asarray(raw[lay.act_bytes], dtype=float))
+        for i in range(self.nl):
+            t = lay.transient(i)
+            if z[t]:
+                continue
+            if np.ndim(ha) == 0:
+                if i > ha:
+                    continue
+                a = raw[t]
+            else:
+                a = raw[t] if i == 0 else np.where(ha >= i, raw[t], 0.0)
+            terms[1 + i] = a if terms[1 + i] is None else terms[1 + i] + a
+
+
+def _combine(terms, cnt, overlap: str, shape, with_bound: bool, best, idx, gt):
+    """An op's time (max or sum of its live terms, times its count) and, in ``idx``, its binding term."""
+    live = [(j, x) for j, x in enumerate(terms) if x is not None] or [(0, 0.0)]
+    if overlap == "max":
+        j0, x0 = live[0]
+        best[...] = x0
+        if with_bound:
+            idx[...] = j0
+        for j, x in live[1:]:
+            if with_bound:
+                np.greater(x, best, out=gt)
+                np.copyto(idx, j, where=gt)
+            np.maximum(best, x, out=best)
+        return best * cnt if not (np.ndim(cnt) == 0 and cnt == 1) else best.copy()
+    t = np.zeros(shape)
+    for _, x in live:
+        t += x
+    t *= cnt
+    if with_bound:
+        full = [np.zeros(shape) if x is None else x for x in terms]
+        idx[...] = np.argmax(np.stack(np.broadcast_arrays(*[np.asarray(x, dtype=float) for x in full])), axis=0)
+    return t
+
+
+def _binding(keys, times, nlab: int, npts: int, shape, detail: bool) -> dict:
+    """The term that binds most of the time at each point, from each op's (term, time) attribution."""
+    acc = np.bincount(keys.reshape(-1), weights=times.reshape(-1), minlength=nlab * npts).reshape(nlab, npts)
+    bi = np.zeros(npts, dtype=np.int64)
+    bv = acc[0].copy()
+    g = np.empty(npts, dtype=bool)
+    for j in range(1, nlab):
+        np.greater(acc[j], bv, out=g)
+        np.copyto(bi, j, where=g)
+        np.maximum(bv, acc[j], out=bv)
+    out = {"bound_index": bi.reshape(shape)}
+    if detail:
+        out["term_times"] = acc.reshape((nlab,) + shape)
+    return out
+
+
+def evaluate_block(cw, args, caps, devs, hm, with_bound: bool, detail: bool) -> dict:
+    """Evaluate compiled workload ``cw`` over one block of points.
+
+    Parameters
+    ----------
+    cw : roofline.engine.compiled.CompiledWorkload
+    args : list of ndarray
+        Shape values then figure values, in ``cw``'s argument order.
+    caps : list of ndarray
+        Capacity of each memory level [B].
+    devs : ndarray
+        Devices the working set is spread over [1].
+    hm : ndarray or None
+        A forced home level per point, or None (the fastest level that holds the working set).
+    with_bound : bool
+        Also find the binding term.
+    detail : bool
+        Also return ``term_times`` and ``term_totals`` [s].
+
+    Returns
+    -------
+    dict of ndarray
+        ``time_s``, ``flops``, ``bytes``, ``home``, ``fits``, ``arithmetic_intensity``,
+        ``attainable_flops_per_s`` and, with ``with_bound``, ``bound_index``.
+    """
+    blk = _Block(cw, args, caps, devs, hm)
+    shape, npts, nlab = blk.shape, blk.npts, len(cw.labels)
+    single = cw.n_ops == 1
+    attribute = with_bound and (not single or detail)
+    keys = np.empty((cw.n_ops, npts), dtype=np.int64) if attribute else None
+    times = np.empty((cw.n_ops, npts)) if attribute else None
+    sums = np.zeros((nlab,) + shape) if detail else None
+    best, total = np.empty(shape), np.zeros(shape)
+    idx = np.empty(shape, dtype=np.int64) if with_bound else None
+    gt = np.empty(shape, dtype=bool) if with_bound else None
+    bound_index = None
+    for o in range(cw.n_ops):
+        terms, cnt = blk.op_terms(o)
+        t = _combine(terms, cnt, cw.overlap, shape, with_bound, best, idx, gt)
+        total += t
+        if with_bound and single and not detail:
+            bound_index = idx.copy()
+        elif attribute:
+            np.multiply(idx.reshape(-1), npts, out=keys[o])
+            keys[o] += np.arange(npts)
+            times[o] = np.broadcast_to(t, shape).reshape(-1)
+        if detail:
+            for j, x in enumerate(terms):
+                if x is not None:
+                    sums[j] += np.broadcast_to(np.asarray(x, dtype=float) * cnt, shape)
+    out = _totals(blk, total)
+    if with_bound:
+        out.update({"bound_index": bound_index} if bound_index is not None
+                   else _binding(keys, times, nlab, npts, shape, detail))
+    if detail:
+        out["term_totals"] = sums
+    return out
+
+
+def _totals(blk: _Block, total) -> dict:
+    v = blk.values
+    out = {"time_s": np.where(blk.fits, total, np.nan),
+           "flops": np.array(np.broadcast_to(np.asarray(v[OutputLayout.FLOPS], dtype=float), blk.shape)),
+           "bytes": np.array(np.broadcast_to(np.asarray(v[OutputLayout.BYTES], dtype=float), blk.shape)),
+           "home": np.array(blk.hc), "fits": np.array(blk.fits)}
+    with np.errstate(divide="ignore", invalid="ignore"):
+        out["arithmetic_intensity"] = out["flops"] / out["bytes"]
+        out["attainable_flops_per_s"] = out["flops"] / out["time_s"]
+    return out
