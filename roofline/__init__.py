@@ -19,6 +19,7 @@ from __future__ import annotations
 import importlib
 
 from . import _compat
+from ._version import __version__
 from .errors import (
     CapacityError,
     InputError,
@@ -36,8 +37,6 @@ from .hardware import (
     list_devices,
     load_spec_file,
 )
-
-__version__ = "0.2.0"
 
 _compat.install()
 

@@ -14,12 +14,29 @@ import numpy as np
 from ..errors import InputError
 from ..hardware.device import Device
 from ..hardware.library import get_device
+from ..vocab import Corner
 
 __all__ = ['grid', 'sweep']
 
 
 def grid(**axes) -> dict[str, np.ndarray]:
-    """The Cartesian product of ``axes`` (name → values) as flat arrays of equal length."""
+    """The Cartesian product of ``axes`` as flat arrays of equal length.
+
+    Parameters
+    ----------
+    **axes : sequence of float
+        Axis name to its values (shape symbols or figure paths, in their units).
+
+    Returns
+    -------
+    dict of str to ndarray
+        One flat array per axis, all of the product's length.
+
+    Examples
+    --------
+    >>> {k: v.tolist() for k, v in grid(b=[1, 2], s=[10, 20]).items()}
+    {'b': [1.0, 1.0, 2.0, 2.0], 's': [10.0, 20.0, 10.0, 20.0]}
+    """
     names = list(axes)
     arrays = [np.atleast_1d(np.asarray(v, dtype=float)) for v in axes.values()]
     for n, a in zip(names, arrays):
@@ -63,14 +80,10 @@ def sweep(workload, devices: Sequence[str | Device] | str | Device, shapes: Mapp
     """
     import pandas as pd
 
-    from ..engine.compiled import compile_workload
-
     wls = dict(workload) if isinstance(workload, Mapping) else {workload.name: workload}
     devs = [get_device(d) for d in ([devices] if isinstance(devices, (str, Device)) else devices)]
-    axes = dict(shapes or {})
-    fig_axes = dict(figures or {})
+    axes, fig_axes = dict(shapes or {}), dict(figures or {})
     g = grid(**axes, **fig_axes)
-    n = len(next(iter(g.values()))) if g else 1
     frames = []
     for dev in devs:
         for f in fig_axes:
@@ -79,36 +92,41 @@ def sweep(workload, devices: Sequence[str | Device] | str | Device, shapes: Mapp
             missing = [s.name for s in wl.symbols if s.name not in axes]
             if missing:
                 raise InputError(f"{wl.name}: the sweep needs values for {', '.join(missing)}")
-            cw = compile_workload(wl, dev, overlap, ideal, sparse=sparse)
-            home = None
-            if level is not None:
-                home = [m.name for m in dev.memory].index(dev.level(level).name)
-            results = {}
-            for which in (("nominal", "best", "worst") if (ranges and dev.is_estimate) else ("nominal",)):
-                vals = dev.values(which)
-                vals.update({f: g[f] for f in fig_axes})
-                caps = [vals[f"memory.{m.name}.capacity"] for m in dev.memory]
-                results[which] = cw.evaluate({k: g[k] for k in axes}, vals, caps, home=home)
-            r = results["nominal"]
-            cols = {"device": dev.key, "workload": label}
-            cols.update({k: g[k] for k in axes})
-            cols.update({k: g[k] for k in fig_axes})
-            levels = np.asarray([m.name for m in dev.memory], dtype=object)
-            t = np.broadcast_to(r["time_s"], (n,))
-            cols.update({
-                "time_s": t,
-                "flops": np.broadcast_to(r["flops"], (n,)),
-                "bytes": np.broadcast_to(r["bytes"], (n,)),
-                "arithmetic_intensity": np.broadcast_to(r["arithmetic_intensity"], (n,)),
-                "attainable_flops_per_s": np.broadcast_to(r["attainable_flops_per_s"], (n,)),
-                "bound": pd.Categorical.from_codes(np.broadcast_to(r["bound_index"], (n,)).astype(np.int64),
-                                                   categories=list(cw.labels)),
-                "level": pd.Categorical(levels[np.broadcast_to(r["home"], (n,))]),
-                "fits": np.broadcast_to(r["fits"], (n,)),
-            })
-            for which in ("best", "worst"):
-                if which in results:
-                    cols[f"time_s_{which}"] = np.broadcast_to(results[which]["time_s"], (n,))
-            frames.append(pd.DataFrame(cols))
+            results, labels = _evaluate_corners(wl, dev, g, axes, fig_axes, overlap, ideal, level, ranges, sparse)
+            frames.append(pd.DataFrame(_columns(dev, label, g, axes, fig_axes, results, labels)))
     return pd.concat(frames, ignore_index=True)
 
+
+def _evaluate_corners(wl, dev: Device, g, axes, fig_axes, overlap, ideal, level, ranges, sparse):
+    """The workload on ``dev`` over the grid, at every corner of the device's ranges (when ``ranges``)."""
+    from ..engine.compiled import compile_workload
+    from ..engine.corners import corners_of
+
+    cw = compile_workload(wl, dev, overlap, ideal, sparse=sparse)
+    home = None if level is None else [m.name for m in dev.memory].index(dev.level(level).name)
+    results = {}
+    for which in (corners_of(dev) if ranges else (Corner.NOMINAL,)):
+        vals = dev.values(which)
+        vals.update({f: g[f] for f in fig_axes})
+        caps = [vals[f"memory.{m.name}.capacity"] for m in dev.memory]
+        results[which] = cw.evaluate({k: g[k] for k in axes}, vals, caps, home=home)
+    return results, cw.labels
+
+
+def _columns(dev: Device, label: str, g, axes, fig_axes, results, labels) -> dict:
+    """The tidy columns of one (device, workload): the grid, then the results (see :func:`sweep`)."""
+    import pandas as pd
+
+    n = len(next(iter(g.values()))) if g else 1
+    r = results[Corner.NOMINAL]
+    full = lambda a: np.broadcast_to(a, (n,))  # noqa: E731
+    levels = np.asarray([m.name for m in dev.memory], dtype=object)
+    cols = {"device": dev.key, "workload": label, **{k: g[k] for k in axes}, **{k: g[k] for k in fig_axes}}
+    cols.update({k: full(r[k]) for k in ("time_s", "flops", "bytes", "arithmetic_intensity", "attainable_flops_per_s")})
+    cols["bound"] = pd.Categorical.from_codes(full(r["bound_index"]).astype(np.int64), categories=list(labels))
+    cols["level"] = pd.Categorical(levels[full(r["home"])])
+    cols["fits"] = full(r["fits"])
+    for which in (Corner.BEST, Corner.WORST):
+        if which in results:
+            cols[f"time_s_{which}"] = full(results[which]["time_s"])
+    return cols

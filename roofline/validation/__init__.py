@@ -1,7 +1,12 @@
-"""validation"""
+"""Validation: published measurements set against the bounds roofline computes for them.
+
+The data (``measurements/measurements.csv``) holds one sourced measurement per row with its configuration
+in columns (device, count, model, precision, batch, lengths, layout, GEMM shape, speculative or not);
+:func:`validate` computes the ideal bound and the latency-inclusive figure of each and their efficiency.
+"""
 
 from __future__ import annotations
 
-from .bounds import default_path, load_measurements, validate, validation_frame
+from .bounds import FIELDS, default_path, load_measurements, validate, validation_frame
 
-__all__ = ['default_path', 'load_measurements', 'validate', 'validation_frame']
+__all__ = ["FIELDS", "default_path", "load_measurements", "validate", "validation_frame"]

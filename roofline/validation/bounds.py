@@ -7,7 +7,8 @@ data set is ``measurements/measurements.csv`` (each row with its configuration a
 For each row the bound is computed in ideal mode (pure roofline) and with latency terms:
 
 * ``membw`` — the main memory's datasheet bandwidth;
-* ``gemm`` — the attainable FLOP/s of that GEMM shape (shape and data type from the row's note);
+* ``gemm`` — the attainable FLOP/s of that GEMM shape (columns ``gemm_m``, ``gemm_n``, ``gemm_k``,
+  ``gemm_dtype``);
 * ``tokens_per_s_per_user`` — 1 / time per output token at the row's batch and context (prompt plus
   half the output; 128 tokens when unstated, which favours the device);
 * ``time_per_output_token_s`` / ``time_to_first_token_s`` — the decode-step / prefill time;
@@ -15,56 +16,82 @@ For each row the bound is computed in ideal mode (pure roofline) and with latenc
 
 Where a row leaves the precision unstated, the most favourable one the device supports is assumed (FP4 on
 B200, FP8 on Hopper, 16-bit elsewhere), and the row says so in ``assumptions``: the bound stays a bound.
-Rows that use speculative decoding are reported but cannot violate: a roofline of plain autoregressive
-decoding does not bound them.
+Rows that use speculative decoding (column ``speculative``) are reported but cannot violate: a roofline of
+plain autoregressive decoding does not bound them.
 """
 
 from __future__ import annotations
 
 import csv
 import os
-import re
 from pathlib import Path
 
 from ..errors import CapacityError, InputError, SpecError
 from ..hardware.library import get_device
 
-__all__ = ['default_path', 'load_measurements', 'validate', 'validation_frame']
+__all__ = ['FIELDS', 'default_path', 'load_measurements', 'validate', 'validation_frame']
 
 
-_FIELDS = ("id", "category", "device", "device_count", "model", "weight_dtype", "kv_dtype", "batch",
-           "input_tokens", "output_tokens", "context", "tp", "pp", "software", "metric", "value", "unit",
-           "source_title", "source_url", "source_date", "locator", "note")
+#: The columns of the measurement file, in order.
+FIELDS = ("id", "category", "device", "device_count", "model", "weight_dtype", "kv_dtype", "batch",
+          "input_tokens", "output_tokens", "context", "tp", "pp", "software", "gemm_m", "gemm_n", "gemm_k",
+          "gemm_dtype", "speculative", "metric", "value", "unit", "source_title", "source_url", "source_date",
+          "locator", "note")
+_INTS = ("device_count", "batch", "input_tokens", "output_tokens", "context", "tp", "pp", "gemm_m", "gemm_n", "gemm_k")
 
 
 def default_path() -> Path:
+    """The shipped measurement file.
+
+    Returns
+    -------
+    pathlib.Path
+    """
     from .._paths import data_dir
 
     return data_dir("measurements") / "measurements.csv"
 
 
+def _parse_row(r: dict, p: Path, line: int) -> dict:
+    try:
+        r["value"] = float(r["value"])
+        for k in _INTS:
+            r[k] = int(float(r[k])) if r[k].strip() else None
+    except ValueError as exc:
+        raise SpecError(p, f"line {line}", f"not a number ({exc})") from None
+    spec = r["speculative"].strip().lower()
+    if spec not in ("true", "false"):
+        raise SpecError(p, f"line {line}: speculative", f"expected true or false, got {r['speculative']!r}")
+    r["speculative"] = spec == "true"
+    if r["metric"] == "flops_per_s" and not all(r[k] for k in ("gemm_m", "gemm_n", "gemm_k")):
+        raise SpecError(p, f"line {line}: gemm_m", "a GEMM row needs gemm_m, gemm_n, gemm_k and gemm_dtype")
+    return r
+
+
 def load_measurements(path: str | os.PathLike | None = None) -> list[dict]:
-    """Rows of the measurement data set, with numbers parsed; a malformed row is a :class:`SpecError`."""
+    """Rows of the measurement data set, with numbers parsed.
+
+    Parameters
+    ----------
+    path : path-like, optional
+        A CSV file with the columns :data:`FIELDS` (default: the shipped one).
+
+    Returns
+    -------
+    list of dict
+
+    Raises
+    ------
+    SpecError
+        A missing column or a malformed row, naming the file and the line.
+    """
     p = Path(path) if path else default_path()
     with open(p, newline="") as fh:
         reader = csv.DictReader(fh)
-        missing = [f for f in _FIELDS if f not in (reader.fieldnames or [])]
+        missing = [f for f in FIELDS if f not in (reader.fieldnames or [])]
         if missing:
             raise SpecError(p, missing[0], "missing column")
-        rows = []
-        for i, r in enumerate(reader, start=2):
-            try:
-                r["value"] = float(r["value"])
-                for k in ("device_count", "batch", "input_tokens", "output_tokens", "context", "tp", "pp"):
-                    r[k] = int(float(r[k])) if r[k].strip() else None
-            except ValueError as exc:
-                raise SpecError(p, f"line {i}", f"not a number ({exc})") from None
-            rows.append(r)
-    return rows
-
-
-def _speculative(r: dict) -> bool:
-    return "speculative" in r["id"].lower() or r["note"].lstrip().upper().startswith("SPECULATIVE")
+        return [_parse_row(r, p, i) for i, r in enumerate(reader, start=2)]
 
 
 def _precision(r: dict, dev):
@@ -99,28 +126,22 @@ def _context(r: dict, assumed: list) -> int:
     return 128
 
 
-def _bound(r: dict, ideal: bool) -> tuple[float, str, list[str], dict]:
-    """(bound, the sense: 'rate' (measured <= bound) or 'time' (measured >= bound), assumptions, details)."""
-    from ..engine.kernel import kernel_report
-    from ..llm.inference import estimate
-    from ..llm.sweeps import frontier
-    from ..workloads import kernels as workloads
+def _membw(r: dict, dev, ideal: bool):
+    lvl = dev.main_memory
+    return lvl.bandwidth_bytes_per_s, "rate", [], {"level": lvl.name}
 
-    dev = get_device(r["device"])
-    assumed: list[str] = []
-    metric = r["metric"]
-    if metric == "bandwidth_bytes_per_s":
-        lvl = next(m for m in dev.memory if m.kind not in ("cache", "register"))
-        return lvl.bandwidth_bytes_per_s, "rate", assumed, {"level": lvl.name}
-    if metric == "flops_per_s":
-        m = re.search(r"M=(\d+)\s+N=(\d+)\s+K=(\d+)\s+(\w+)", r["note"])
-        if not m:
-            raise InputError(f"{r['id']}: a GEMM row needs 'M=.. N=.. K=.. dtype' in its note")
-        M, N, K, dt = int(m[1]), int(m[2]), int(m[3]), m[4]
-        rec = kernel_report(workloads.gemm(M, N, K, dtype=dt), dev, ideal=ideal)
-        return rec["attainable_flops_per_s"], "rate", assumed, {"bound_term": rec["bound"], "level": rec["home_level"]}
-    prec, assumed = _precision(r, dev)
-    ctx = _context(r, assumed)
+
+def _gemm(r: dict, dev, ideal: bool):
+    from ..engine.kernel import kernel_report
+    from ..workloads import kernels
+
+    wl = kernels.gemm(r["gemm_m"], r["gemm_n"], r["gemm_k"], dtype=r["gemm_dtype"])
+    rec = kernel_report(wl, dev, ideal=ideal)
+    return rec["attainable_flops_per_s"], "rate", [], {"bound_term": rec["bound"], "level": rec["home_level"]}
+
+
+def _layout(r: dict, assumed: list) -> dict:
+    """The row's device count and tensor-parallel layout as ``estimate`` options."""
     n = r["device_count"]
     kw = dict(devices=n, tp=r["tp"] if r["tp"] and n and r["tp"] <= n else None)
     if kw["tp"] and n:
@@ -130,48 +151,84 @@ def _bound(r: dict, ideal: bool) -> tuple[float, str, list[str], dict]:
             kw = dict(devices=n, tp=None)
     if n is None:
         assumed.append("device count not stated: the fewest that hold the model")
-    if metric in ("tokens_per_s_per_user", "time_per_output_token_s", "time_to_first_token_s"):
-        batch = r["batch"] or 1
-        if not r["batch"]:
-            assumed.append("batch not stated: 1 assumed")
-        prompt = r["input_tokens"] or (128 if metric == "time_to_first_token_s" else None)
-        if metric == "time_to_first_token_s" and not r["input_tokens"]:
-            assumed.append("prompt length not stated: 128 tokens assumed")
-        e = estimate(r["model"], dev, batch=batch, context=ctx, prec=prec, ideal=ideal,
-                     prompt=prompt if metric == "time_to_first_token_s" else None, **kw)
-        det = {"devices_used": e["devices_used"], "bound_term": e["bound"] if metric != "time_to_first_token_s"
-               else e["prefill_bound"], "level": e["weights_level"], "precision": prec.weights}
-        if metric == "tokens_per_s_per_user":
-            return e["tokens_per_s_per_user"], "rate", assumed, det
-        if metric == "time_per_output_token_s":
-            return e["tpot_s"], "time", assumed, det
-        return e["ttft_s"], "time", assumed, det
-    if metric == "tokens_per_s":
-        if r["batch"]:
-            e = estimate(r["model"], dev, batch=r["batch"], context=ctx, prec=prec, ideal=ideal, **kw)
-            return e["tokens_per_s"], "rate", assumed, {"devices_used": e["devices_used"], "bound_term": e["bound"],
-                                                        "precision": prec.weights}
-        assumed.append("batch not stated: the best batch that fits")
-        f = frontier(r["model"], dev, devices=n, context=ctx, prec=prec, ideal=ideal)
-        i = int(f["tokens_per_s"].values.argmax())
-        return float(f["tokens_per_s"].iloc[i]), "rate", assumed, {
-            "devices_used": int(f["devices"].iloc[0]), "bound_term": str(f["bound"].iloc[i]),
-            "batch_at_bound": int(f["batch"].iloc[i]), "precision": prec.weights}
-    raise InputError(f"{r['id']}: unknown metric {metric!r}")
+    return kw
+
+
+def _per_user(r: dict, dev, ideal: bool, prec, ctx: int, assumed: list, kw: dict):
+    from ..llm.inference import estimate
+
+    metric = r["metric"]
+    batch = r["batch"] or 1
+    if not r["batch"]:
+        assumed.append("batch not stated: 1 assumed")
+    ttft = metric == "time_to_first_token_s"
+    if ttft and not r["input_tokens"]:
+        assumed.append("prompt length not stated: 128 tokens assumed")
+    e = estimate(r["model"], dev, batch=batch, context=ctx, prec=prec, ideal=ideal,
+                 prompt=(r["input_tokens"] or 128) if ttft else None, **kw)
+    det = {"devices_used": e["devices_used"], "bound_term": e["prefill_bound"] if ttft else e["bound"],
+           "level": e["weights_level"], "precision": prec.weights}
+    if metric == "tokens_per_s_per_user":
+        return e["tokens_per_s_per_user"], "rate", assumed, det
+    return (e["ttft_s"] if ttft else e["tpot_s"]), "time", assumed, det
+
+
+def _system(r: dict, dev, ideal: bool, prec, ctx: int, assumed: list, kw: dict):
+    from ..llm.inference import estimate
+    from ..llm.sweeps import frontier
+
+    if r["batch"]:
+        e = estimate(r["model"], dev, batch=r["batch"], context=ctx, prec=prec, ideal=ideal, **kw)
+        return e["tokens_per_s"], "rate", assumed, {"devices_used": e["devices_used"], "bound_term": e["bound"],
+                                                    "precision": prec.weights}
+    assumed.append("batch not stated: the best batch that fits")
+    f = frontier(r["model"], dev, devices=r["device_count"], context=ctx, prec=prec, ideal=ideal)
+    i = int(f["tokens_per_s"].values.argmax())
+    return float(f["tokens_per_s"].iloc[i]), "rate", assumed, {
+        "devices_used": int(f["devices"].iloc[0]), "bound_term": str(f["bound"].iloc[i]),
+        "batch_at_bound": int(f["batch"].iloc[i]), "precision": prec.weights}
+
+
+_KERNEL_METRICS = {"bandwidth_bytes_per_s": _membw, "flops_per_s": _gemm}
+_LLM_METRICS = {"tokens_per_s_per_user": _per_user, "time_per_output_token_s": _per_user,
+                "time_to_first_token_s": _per_user, "tokens_per_s": _system}
+
+
+def _bound(r: dict, ideal: bool) -> tuple[float, str, list[str], dict]:
+    """(bound, the sense: 'rate' (measured <= bound) or 'time' (measured >= bound), assumptions, details)."""
+    dev = get_device(r["device"])
+    metric = r["metric"]
+    if metric in _KERNEL_METRICS:
+        return _KERNEL_METRICS[metric](r, dev, ideal)
+    if metric not in _LLM_METRICS:
+        raise InputError(f"{r['id']}: unknown metric {metric!r}")
+    prec, assumed = _precision(r, dev)
+    ctx = _context(r, assumed)
+    return _LLM_METRICS[metric](r, dev, ideal, prec, ctx, assumed, _layout(r, assumed))
 
 
 def validate(path: str | os.PathLike | None = None) -> list[dict]:
     """Each measurement with its bound (ideal and with latency terms) and its efficiency.
 
-    ``efficiency`` is measured / bound for rates and bound / measured for times: at most 1 when the model
-    bounds the measurement; ``violation`` is True when a non-speculative measurement beats its ideal bound.
+    Parameters
+    ----------
+    path : path-like, optional
+        The measurement file (default: the shipped one).
+
+    Returns
+    -------
+    list of dict
+        One record per row: the row's configuration and source, ``bound_ideal`` and ``bound`` (in the
+        row's unit), ``efficiency_ideal`` and ``efficiency`` (measured / bound for rates, bound / measured
+        for times: at most 1 when the model bounds the measurement), ``violation`` (a non-speculative
+        measurement above its ideal bound), the binding term and the assumptions made.
     """
     out = []
     for r in load_measurements(path):
         rec = {k: r[k] for k in ("id", "category", "device", "device_count", "model", "weight_dtype", "batch",
                                  "input_tokens", "output_tokens", "metric", "value", "unit", "source_title",
                                  "source_url", "source_date", "locator")}
-        rec["speculative"] = _speculative(r)
+        rec["speculative"] = r["speculative"]
         try:
             b_ideal, sense, assumed, det = _bound(r, ideal=True)
             b_lat, _, _, det_lat = _bound(r, ideal=False)
@@ -190,7 +247,17 @@ def validate(path: str | os.PathLike | None = None) -> list[dict]:
 
 
 def validation_frame(path: str | os.PathLike | None = None):
-    """:func:`validate` as a pandas DataFrame."""
+    """:func:`validate` as a pandas DataFrame.
+
+    Parameters
+    ----------
+    path : path-like, optional
+        The measurement file.
+
+    Returns
+    -------
+    pandas.DataFrame
+    """
     import pandas as pd
 
     return pd.DataFrame(validate(path))
