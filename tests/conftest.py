@@ -63,3 +63,22 @@ def write_spec(tmp_path):
         return p
 
     return _write
+
+
+# --- the fast loop -------------------------------------------------------------------------------------
+# `pytest -m "not slow"` leaves out what starts other processes or compilers: notebooks (a kernel each),
+# subprocess runs of the CLI, numba compilation, image files and the whole validation set. CI runs all.
+SLOW_FILES = {"test_notebooks.py", "test_fused.py"}
+SLOW_TESTS = {
+    "test_second_run_needs_no_sympy_and_no_pint", "test_cache_off", "test_compare_does_not_import_matplotlib",
+    "test_no_measurement_beats_its_ideal_bound", "test_cli_validate", "test_plot_command_writes_each_format",
+    "test_compare_plot_files", "test_symbolic_and_lambdified_agree", "test_sweep_command_csv_and_parquet",
+    "test_dask_arrays_with_the_local_scheduler", "test_python_m_roofline_runs",
+}
+
+
+def pytest_collection_modifyitems(config, items):
+    for item in items:
+        name = getattr(item, "originalname", None) or item.name.split("[")[0]
+        if item.path.name in SLOW_FILES or name in SLOW_TESTS or "subprocess" in item.keywords:
+            item.add_marker(pytest.mark.slow)

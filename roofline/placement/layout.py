@@ -119,12 +119,24 @@ def _default_parallel(device: Device, n: int, demand: Demand) -> Parallelism:
     if n <= 1:
         return Parallelism(1, 1)
     if device.kind in (DeviceKind.WAFER, DeviceKind.TILE):
-        return Parallelism(1, n)  # layers split across wafers / tiles
+        return _wafer_parallel(n, demand)
     lname = link_for(device, 2)
     dom = device.link(lname).devices_per_domain if lname else 1
     tp = 1
     while tp < n and tp * 2 <= dom and demand.n_heads % (tp * 2) == 0:
         tp *= 2
+    return Parallelism(tp, ceil_div(n, tp))
+
+
+def _wafer_parallel(n: int, demand: Demand) -> Parallelism:
+    """Wafers and tiles split layers across devices (the mapping Cerebras and Tesla describe); a model
+    that needs more devices than it has layers also splits each layer over ``tp`` devices, the smallest
+    degree that divides the heads."""
+    if n <= demand.n_layers:
+        return Parallelism(1, n)
+    tp = ceil_div(n, demand.n_layers)
+    while demand.n_heads % tp and tp < demand.n_heads:
+        tp += 1
     return Parallelism(tp, ceil_div(n, tp))
 
 
