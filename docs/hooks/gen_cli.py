@@ -1,7 +1,7 @@
 """MkDocs hook: the CLI reference, generated at build time from the argparse parser.
 
 ``docs/cli.md`` holds the introduction and the marker ``<!-- roofline-cli-reference -->``; this hook
-replaces the marker with one section per command, read from :func:`roofline.cli.build_parser`: its help
+replaces the marker with one section per command, read from :func:`roofline.outputs.cli.build_parser`: its help
 line, its usage and a table of its arguments. A new command or option appears on the next build; nothing
 is written to disk. A missing marker stops the build.
 """
@@ -24,7 +24,7 @@ def on_page_markdown(markdown: str, page, config, files) -> str:
         return markdown
     if MARKER not in markdown:
         raise PluginError(f"gen_cli hook: {PAGE} has no {MARKER} marker for the generated CLI reference")
-    from roofline.cli import build_parser
+    from roofline.outputs.cli import build_parser
 
     return markdown.replace(MARKER, render(build_parser()))
 

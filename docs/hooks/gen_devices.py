@@ -7,7 +7,7 @@ a table of all devices. ``on_config`` replaces the ``Devices: devices/index.md``
 section and one entry per device. Nothing is written into ``docs/``: change a spec file and the pages change
 on the next build (``mkdocs serve`` watches ``hardware_specs/``).
 
-Numbers are formatted by :func:`roofline.format.human`, as ``roofline show`` prints them; ridge points come
+Numbers are formatted by :func:`roofline.outputs.format.human`, as ``roofline show`` prints them; ridge points come
 from :func:`roofline.engine.roofline_table`. No figure is computed here.
 """
 
@@ -58,7 +58,7 @@ def on_files(files, config):
 
 
 def on_serve(server, config, builder):
-    from roofline.specs import spec_search_path
+    from roofline.hardware import spec_search_path
 
     for p in spec_search_path():
         if Path(p).exists():
@@ -70,8 +70,8 @@ def on_serve(server, config, builder):
 # pages
 # ----------------------------------------------------------------------------------------------------
 def index_page(devices) -> str:
-    from roofline.format import human
-    from roofline.report import device_summary
+    from roofline.outputs.format import human
+    from roofline.outputs.report import device_summary
 
     out = [
         "# Devices",
@@ -100,7 +100,7 @@ def index_page(devices) -> str:
 
 
 def device_page(dev) -> str:
-    from roofline.format import human
+    from roofline.outputs.format import human
 
     spec_file = Path(dev.file)
     shown_file = f"hardware_specs/{spec_file.name}" if spec_file.parent.name == "hardware_specs" else spec_file.name
@@ -189,7 +189,7 @@ def device_page(dev) -> str:
 
 def _ridge_points(dev) -> list[str]:
     from roofline.engine import roofline_table
-    from roofline.format import human
+    from roofline.outputs.format import human
 
     rows = roofline_table(dev)
     if not rows:
@@ -209,7 +209,7 @@ def _ridge_points(dev) -> list[str]:
 # formatting
 # ----------------------------------------------------------------------------------------------------
 def _h(value, unit: str) -> str:
-    from roofline.format import human
+    from roofline.outputs.format import human
 
     if unit == "m^2" and value is not None:
         return f"{value * 1e6:,.4g} mm²"

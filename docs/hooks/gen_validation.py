@@ -1,8 +1,8 @@
 """MkDocs hook: the validation table and chart, generated at build time from measurements/measurements.csv.
 
 ``docs/validation.md`` holds the prose and the marker ``<!-- validation-table -->``; the hook replaces the
-marker with a table of every measurement against its bound (from :func:`roofline.validate.validate`) and
-adds the chart ``validation/chart.svg`` (from :func:`roofline.plot.validation_chart`) to the build in
+marker with a table of every measurement against its bound (from :func:`roofline.validation.validate`) and
+adds the chart ``validation/chart.svg`` (from :func:`roofline.outputs.plot.validation_chart`) to the build in
 memory. Nothing generated is written into ``docs/``.
 """
 
@@ -21,7 +21,7 @@ _rows = None
 def _results():
     global _rows
     if _rows is None:
-        from roofline.validate import validate
+        from roofline.validation import validate
 
         _rows = validate()
     return _rows
@@ -31,7 +31,7 @@ def on_files(files, config):
     import matplotlib
 
     matplotlib.use("Agg")
-    from roofline import plot
+    from roofline.outputs import plot
 
     fig = plot.validation_chart(_results())
     buf = io.StringIO()
@@ -42,7 +42,7 @@ def on_files(files, config):
 
 
 def _fmt(v, metric):
-    from roofline.format import human
+    from roofline.outputs.format import human
 
     unit = {"bandwidth_bytes_per_s": "B/s", "flops_per_s": "FLOP/s", "time_per_output_token_s": "s",
             "time_to_first_token_s": "s"}.get(metric, "")
