@@ -472,4 +472,5 @@ def interval_div(a: tuple[float, float], b: tuple[float, float]) -> tuple[float,
     """
     if b[0] <= 0 <= b[1]:
         raise ZeroDivisionError("interval division by an interval that contains zero")
-    return interval_mul(a, (1 / b[1], 1 / b[0]))
+    c = (a[0] / b[0], a[0] / b[1], a[1] / b[0], a[1] / b[1])  # each divided directly: one rounding
+    return min(c), max(c)

@@ -10,10 +10,12 @@ watts, hertz. Nothing downstream of the spec loader sees a unit.
 
 from __future__ import annotations
 
+import math
+import re
 from functools import lru_cache
 from importlib import resources
 
-__all__ = ["UnitError", "DIMENSIONS", "parse_quantity", "registry"]
+__all__ = ["UnitError", "DIMENSIONS", "parse_quantity", "registry", "to_quantity", "quantity_in"]
 
 
 class UnitError(ValueError):
@@ -36,9 +38,28 @@ DIMENSIONS: dict[str, tuple[str, str]] = {
 }
 
 
+#: The longest quantity string accepted: a number, a unit and a few powers need far fewer characters.
+_MAX_TEXT = 200
+
+# What a quantity needs, and nothing more: a number (optionally times a power of ten), then a unit made of
+# names joined by ``*``, ``/`` or a space, each name raised at most to a small constant power. pint would
+# evaluate any arithmetic in the string (``"9**9**9 W"`` never returns), so nothing else reaches it.
+_NUMBER = r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d{1,3})?"
+_TEN_TO = r"(?:\s*\*\s*10\s*(?:\*\*|\^)\s*[+-]?\d{1,2})?"
+_TERM = r"[^\W\d]\w*(?:\s*(?:\*\*|\^)\s*[+-]?[1-4])?"
+_UNIT = rf"(?:/\s*)?{_TERM}(?:\s*[*/]\s*{_TERM}|\s+{_TERM})*"
+_QUANTITY = re.compile(rf"{_NUMBER}{_TEN_TO}(?:\s*{_UNIT})?")
+
+
 @lru_cache(maxsize=1)
 def registry():
-    """The package's pint UnitRegistry, built from ``units_defs.txt`` (imported lazily)."""
+    """The package's pint unit registry, built from ``units_defs.txt`` (pint is imported lazily).
+
+    Returns
+    -------
+    pint.UnitRegistry
+        Decimal prefixes are powers of ten and binary prefixes powers of two; ``B`` is a byte, ``b`` a bit.
+    """
     import pint
 
     path = resources.files("roofline").joinpath("units_defs.txt")
@@ -47,21 +68,56 @@ def registry():
 
 
 def to_quantity(text: str | int | float):
-    """Parse ``text`` into a pint Quantity; a bare number is dimensionless."""
+    """Parse ``text`` into a pint Quantity; a bare number is dimensionless.
+
+    Only what a quantity needs is accepted: a finite number (optionally ``× 10^n``) and a unit whose names
+    are joined by ``*``, ``/`` or a space and raised at most to the 4th power. Any other arithmetic is
+    refused before pint sees it, so that no string can make the parser run for ever (``"9**9**9 W"``).
+
+    Parameters
+    ----------
+    text : str or int or float
+        ``"3.35 TB/s"``, ``"80 GiB"``, ``"1,979 TFLOP/s"``, ``"814 mm²"``, or a bare number [1].
+
+    Returns
+    -------
+    pint.Quantity
+        The quantity in the units written (not yet converted).
+
+    Raises
+    ------
+    UnitError
+        If ``text`` is no quantity, holds arithmetic beyond unit powers, names an unknown unit, or its
+        value is not finite (``inf``, ``nan``, ``1e999``).
+
+    Examples
+    --------
+    >>> to_quantity("3.35 TB/s").to("B/s").magnitude
+    3350000000000.0
+    """
     ureg = registry()
     if isinstance(text, bool):
         raise UnitError(f"expected a number or a quantity string, got {text!r}")
     if isinstance(text, (int, float)):
+        if not _finite(text):
+            raise UnitError(f"expected a finite number, got {text!r}")
         return ureg.Quantity(float(text))
     if not isinstance(text, str) or not text.strip():
         raise UnitError(f"expected a quantity string such as '3.35 TB/s', got {text!r}")
     s = text.strip().replace(",", "").replace("×", "*").replace("²", "**2")
+    if re.match(r"[+-]?(?:inf|nan)", s, re.IGNORECASE):
+        raise UnitError(f"{text!r} is not a finite quantity")
+    if len(s) > _MAX_TEXT or not _QUANTITY.fullmatch(s):
+        raise UnitError(f"cannot parse {text!r} as a quantity: expected a number and a unit such as "
+                        "'3.35 TB/s' (no arithmetic beyond a unit raised to a power of at most 4)")
     try:
         q = ureg.Quantity(s)
     except Exception as exc:  # pint raises several types; all mean "not a quantity we know"
         raise UnitError(f"cannot parse {text!r} as a quantity ({type(exc).__name__}: {exc})") from None
     if not hasattr(q, "magnitude") or not hasattr(q, "dimensionality"):
         raise UnitError(f"cannot parse {text!r} as a quantity")
+    if not _finite(q.magnitude):
+        raise UnitError(f"{text!r} is not a finite quantity")
     return q if isinstance(q, ureg.Quantity) else ureg.Quantity(q)
 
 
@@ -99,7 +155,29 @@ def parse_quantity(text: str | int | float, dimension: str) -> float:
 
 
 def quantity_in(q, dimension: str, text=None) -> float:
-    """Convert a pint Quantity to the SI float of ``dimension`` (see :func:`parse_quantity`)."""
+    """Convert a pint Quantity to the SI float of ``dimension`` (see :func:`parse_quantity`).
+
+    Parameters
+    ----------
+    q : pint.Quantity
+        A quantity in any unit of ``dimension``.
+    dimension : str
+        One of :data:`DIMENSIONS`.
+    text : str, optional
+        The text ``q`` was parsed from, shown in the error message.
+
+    Returns
+    -------
+    float
+        The value in the SI unit of ``dimension`` (bytes, B/s, FLOP/s, s, W, Hz, 1, FLOP, m, m²).
+
+    Raises
+    ------
+    UnitError
+        If ``q`` has another dimension.
+    KeyError
+        If ``dimension`` is not one of :data:`DIMENSIONS`.
+    """
     if dimension not in DIMENSIONS:
         raise KeyError(f"unknown dimension {dimension!r}")
     ureg = registry()
@@ -115,6 +193,13 @@ def quantity_in(q, dimension: str, text=None) -> float:
             "W": "watt", "Hz": "hertz", "1": "", "FLOP": "flop", "m": "meter", "m^2": "meter ** 2"}[unit]
     value = q.to(base).magnitude if base else q.to("").magnitude
     return float(value)
+
+
+def _finite(x) -> bool:
+    try:
+        return math.isfinite(x)
+    except (OverflowError, TypeError):  # an int too large for a float, or no number at all
+        return False
 
 
 def _dim_words(dim) -> str:

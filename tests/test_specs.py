@@ -1,5 +1,7 @@
 """The device library: figures against their sources, and every schema error (issue 2)."""
 
+import dataclasses
+
 import pytest
 
 import roofline
@@ -130,7 +132,7 @@ def test_the_required_devices_exist():
 
 def test_devices_are_immutable():
     h100 = roofline.get_device("h100")
-    with pytest.raises(Exception):
+    with pytest.raises(dataclasses.FrozenInstanceError):
         h100.key = "x"
     with pytest.raises(TypeError):
         h100.figures["power.tdp"] = None

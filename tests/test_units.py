@@ -57,3 +57,31 @@ def test_unknown_unit_is_an_error():
 def test_not_a_quantity(bad):
     with pytest.raises(UnitError):
         parse_quantity(bad, "bytes")
+
+
+@pytest.mark.parametrize("bad", [
+    "9**9**9 W",        # pint would evaluate it: never returns
+    "2**10 W",          # arithmetic on the number
+    "(1 + 2) W",
+    "1 W**9",           # a unit power beyond what a quantity needs
+    "inf W",
+    "nan W",
+    "1e999 W",          # overflows a float
+    float("inf"),
+    float("nan"),
+])
+def test_arithmetic_and_non_finite_values_are_refused(bad):
+    with pytest.raises(UnitError):
+        parse_quantity(bad, "watts")
+
+
+@pytest.mark.parametrize(
+    "text, dimension, expected",
+    [
+        ("814 mm²", "area", 814e-6),                        # H100 die area: 814 mm² = 8.14e-4 m²
+        ("1.5 × 10^12 FLOP/s", "flops", 1.5e12),            # a power of ten written out
+        ("3.35e12 B/s", "bytes_per_s", 3.35e12),
+    ],
+)
+def test_what_a_quantity_needs_is_still_accepted(text, dimension, expected):
+    assert parse_quantity(text, dimension) == pytest.approx(expected, rel=1e-12)

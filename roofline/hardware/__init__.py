@@ -1,4 +1,30 @@
-"""hardware"""
+"""hardware: spec files in, validated and immutable :class:`Device` objects out.
+
+A device is described once, in a TOML spec file (``hardware_specs/*.toml``, ``ROOFLINE_SPEC_PATH`` or a
+path given by the caller); every number carries its unit, source and basis, and derived numbers carry the
+formula that computes them. This room reads those files and nothing downstream of it knows about files or
+units:
+
+========================  ===========================================================================
+module                    holds
+========================  ===========================================================================
+:mod:`.schema`            the keys each table may hold, typed field readers, cross-section rules
+                          (memory levels fastest first)
+:mod:`.reader`            one reader per spec section, driven by a table; assembles the Device
+:mod:`.formula`           the bounded formula interpreter: plain figures, derived figures in
+                          dependency order (interval arithmetic for ranges), published cross-checks
+:mod:`.figure`            :class:`Figure`: one SI number with its provenance and range
+:mod:`.device`            :class:`Device`, :class:`MemoryLevel`, :class:`Link`
+:mod:`.loader`            the search path, loading every spec, the private on-disk cache
+:mod:`.library`           look-up by key or alias, listing, suggestions for typos
+========================  ===========================================================================
+
+Every schema problem raises :class:`~roofline.errors.SpecError` naming the file, the field and what was
+expected. Two definitions live here and nowhere else: **main memory** is the fastest memory level that is
+not a cache or a register file (:attr:`Device.main_memory`: HBM on a GPU, SRAM on a wafer or a Groq
+chip), and a device **has ranges** when any figure is a range (:attr:`Device.is_estimate`, from
+:attr:`Figure.is_range`).
+"""
 
 from __future__ import annotations
 

@@ -1,9 +1,11 @@
-"""Load and validate device spec files (``hardware_specs/*.toml``) into immutable :class:`Device` objects.
+"""The device data model: :class:`Device`, its :class:`MemoryLevel` hierarchy and :class:`Link` list.
 
-The spec format is described in ``docs/spec-format.md``. Units are parsed here, once, with pint (see
-:mod:`roofline.units`); derived figures are computed here from their formulas; and every schema problem
-raises :class:`~roofline.errors.SpecError` naming the file, the field and what was expected. Nothing
-downstream of this module knows about files or units.
+A device is immutable and holds every figure with its source (:class:`~roofline.hardware.Figure`). It
+answers in nominal SI floats (:meth:`Device.peak`, :meth:`Device.level`, :meth:`Device.link`), at a corner
+of the estimated ranges (``which``), or as SymPy symbols (:meth:`Device.symbol`, :meth:`Device.subs`). It
+holds the one rule for main memory (:attr:`Device.main_memory`) and the one test of whether results are
+ranges (:attr:`Device.is_estimate`). The vocabularies a spec may use (bases, kinds, duplex conventions)
+are listed here for the schema.
 """
 
 from __future__ import annotations
@@ -12,34 +14,42 @@ from dataclasses import dataclass, field
 from typing import Mapping
 
 from ..dtypes import DTYPES
-from ..vocab import CACHE_KINDS, Basis, DeviceKind, MemoryKind, Status
+from ..vocab import CACHE_KINDS, Basis, Corner, DeviceKind, MemoryKind, Status
 from .figure import Figure
 
 __all__ = ['DTYPES', 'BASES', 'DEVICE_KINDS', 'MEMORY_KINDS', 'DUPLEX', 'STATUSES', 'MemoryLevel', 'Link', 'Device']
 
-
-#: Data types a spec may give a peak for.
-
-
 #: The bases a figure may have.
 BASES = tuple(Basis)
 
-
+#: The kinds of device a spec may describe.
 DEVICE_KINDS = tuple(DeviceKind)
 
-
+#: The kinds of memory level.
 MEMORY_KINDS = tuple(MemoryKind)
 
-
+#: How a link's bandwidth is stated: the sum of both directions, or one direction.
 DUPLEX = ("bidirectional-total", "per-direction")
 
-
+#: The release status of a device.
 STATUSES = tuple(Status)
 
 
 @dataclass(frozen=True)
 class MemoryLevel:
-    """A level of the memory hierarchy. ``capacity_bytes`` and ``bandwidth_bytes_per_s`` are nominal."""
+    """A level of the memory hierarchy.
+
+    Attributes
+    ----------
+    name, label : str
+        The level's identifier in figure paths (``"hbm"``) and its display label.
+    kind : str
+        A :class:`roofline.vocab.MemoryKind` (``"hbm"``, ``"sram"``, ``"cache"``...).
+    capacity, bandwidth : Figure
+        Capacity [B] and bandwidth [B/s].
+    latency : Figure or None
+        Access latency [s], where published.
+    """
 
     name: str
     label: str
@@ -50,10 +60,24 @@ class MemoryLevel:
 
     @property
     def capacity_bytes(self) -> float:
+        """Nominal capacity.
+
+        Returns
+        -------
+        float
+            Capacity [B].
+        """
         return self.capacity.value
 
     @property
     def bandwidth_bytes_per_s(self) -> float:
+        """Nominal bandwidth.
+
+        Returns
+        -------
+        float
+            Bandwidth [B/s].
+        """
         return self.bandwidth.value
 
 
@@ -62,6 +86,19 @@ class Link:
     """An interconnect link. ``bandwidth`` is as the source states it; see ``duplex``.
 
     ``per_direction_bytes_per_s`` is what one direction carries: half of a ``bidirectional-total`` figure.
+
+    Attributes
+    ----------
+    name, label : str
+        The link's identifier in figure paths (``"nvlink"``) and its display label.
+    duplex : str
+        ``"bidirectional-total"`` or ``"per-direction"`` (see :data:`DUPLEX`).
+    bandwidth : Figure
+        Bandwidth as published [B/s].
+    latency : Figure or None
+        Latency per transfer [s], where published.
+    domain_size : Figure or None
+        Devices one link domain joins [1].
     """
 
     name: str
@@ -73,18 +110,48 @@ class Link:
 
     @property
     def bandwidth_bytes_per_s(self) -> float:
+        """Nominal bandwidth as published (see :attr:`duplex`).
+
+        Returns
+        -------
+        float
+            Bandwidth [B/s].
+        """
         return self.bandwidth.value
 
     @property
     def direction_factor(self) -> float:
+        """The share of the published bandwidth that one direction carries.
+
+        Returns
+        -------
+        float
+            0.5 for a ``bidirectional-total`` figure, 1 for a ``per-direction`` one [1].
+        """
         return 0.5 if self.duplex == "bidirectional-total" else 1.0
 
     @property
     def per_direction_bytes_per_s(self) -> float:
+        """Nominal bandwidth of one direction.
+
+        .. math:: BW_{dir} = f_{dir} \\cdot BW_{published}
+
+        Returns
+        -------
+        float
+            Bandwidth [B/s].
+        """
         return self.bandwidth.value * self.direction_factor
 
     @property
     def devices_per_domain(self) -> int:
+        """Devices one link domain joins (1 when the spec states no domain size).
+
+        Returns
+        -------
+        int
+            Devices [1].
+        """
         return int(self.domain_size.value) if self.domain_size is not None else 1
 
 
@@ -94,6 +161,33 @@ class Device:
 
     Use :meth:`peak`, :meth:`level` and :meth:`link` for nominal SI floats, :meth:`figure` for the full
     :class:`Figure`, and :meth:`symbol` / :meth:`subs` for SymPy.
+
+    Attributes
+    ----------
+    key, name, vendor : str
+        The library key (``"h100"``), the full name and the vendor.
+    kind : str
+        A :class:`roofline.vocab.DeviceKind` (``"gpu"``, ``"wafer"``...).
+    file : str
+        The spec file it was read from.
+    aliases : tuple of str
+        Other names it is found by.
+    year : int or None
+        Year of announcement.
+    process, status, summary : str
+        Process node, :class:`roofline.vocab.Status` and a one-line summary.
+    sources : mapping
+        ``{source id: {"title": ..., "url": ..., "date": ...}}``.
+    compute : mapping
+        ``{dtype: {"dense": Figure, "sparse": Figure}}``, peaks [FLOP/s].
+    memory : tuple of MemoryLevel
+        The memory hierarchy, fastest first (the schema enforces it).
+    interconnect : tuple of Link
+        The links.
+    figures : mapping
+        Every figure by path.
+    composition : tuple of (str, int) or None
+        ``(part key, count)`` for a device built from copies of another.
     """
 
     key: str
@@ -116,14 +210,55 @@ class Device:
     # -- plain numbers -------------------------------------------------------------------------------
     @property
     def dtypes(self) -> tuple[str, ...]:
+        """The data types the device publishes a peak for, in spec order.
+
+        Returns
+        -------
+        tuple of str
+        """
         return tuple(self.compute)
 
-    def peak(self, dtype: str, sparse: bool = False, which: str = "nominal") -> float:
-        """Peak compute [FLOP/s] for ``dtype`` (dense unless ``sparse``)."""
+    def peak(self, dtype: str, sparse: bool = False, which: Corner | str = Corner.NOMINAL) -> float:
+        """Peak compute for ``dtype``, dense unless ``sparse``.
+
+        Parameters
+        ----------
+        dtype : str
+            A data type of :data:`roofline.dtypes.DTYPES` (``"bf16"``).
+        sparse : bool
+            The 2:4-sparse peak instead of the dense one.
+        which : Corner or str
+            The corner of the figure's range (see :meth:`Figure.at`).
+
+        Returns
+        -------
+        float
+            Peak [FLOP/s].
+        """
         return self.peak_figure(dtype, sparse).at(which)
 
     def peak_figure(self, dtype: str, sparse: bool = False) -> Figure:
-        """The :class:`Figure` of the peak for ``dtype``; a clear error if the device publishes none."""
+        """The :class:`Figure` of the peak for ``dtype``; a clear error if the device publishes none.
+
+        Parameters
+        ----------
+        dtype : str
+            A data type (``"bf16"``).
+        sparse : bool
+            The sparse peak instead of the dense one.
+
+        Returns
+        -------
+        Figure
+            The peak [FLOP/s] with its source and range.
+
+        Raises
+        ------
+        UnknownNameError
+            If ``dtype`` is no data type at all.
+        InputError
+            If the device publishes no (sparse) peak for it.
+        """
         from ..errors import InputError, UnknownNameError
 
         if dtype not in self.compute:
@@ -138,7 +273,22 @@ class Device:
         return kinds["dense"]
 
     def level(self, name: str) -> MemoryLevel:
-        """The memory level called ``name`` (``"hbm"``, ``"sram"``...); suggests names on a typo."""
+        """The memory level called ``name``; suggests names on a typo.
+
+        Parameters
+        ----------
+        name : str
+            ``"hbm"``, ``"sram"``, ``"l2"``...
+
+        Returns
+        -------
+        MemoryLevel
+
+        Raises
+        ------
+        UnknownNameError
+            Naming the nearest level names.
+        """
         for lvl in self.memory:
             if lvl.name == name:
                 return lvl
@@ -147,7 +297,22 @@ class Device:
         raise UnknownNameError(f"memory level of {self.key}", name, [m.name for m in self.memory])
 
     def link(self, name: str) -> Link:
-        """The interconnect link called ``name`` (``"nvlink"``, ``"system_io"``...)."""
+        """The interconnect link called ``name``; suggests names on a typo.
+
+        Parameters
+        ----------
+        name : str
+            ``"nvlink"``, ``"system_io"``...
+
+        Returns
+        -------
+        Link
+
+        Raises
+        ------
+        UnknownNameError
+            Naming the nearest link names.
+        """
         for lk in self.interconnect:
             if lk.name == name:
                 return lk
@@ -156,7 +321,22 @@ class Device:
         raise UnknownNameError(f"link of {self.key}", name, [lk.name for lk in self.interconnect])
 
     def figure(self, path: str) -> Figure:
-        """The figure at ``path`` (``"memory.hbm.bandwidth"``), with its source, basis and range."""
+        """The figure at ``path``, with its source, basis and range.
+
+        Parameters
+        ----------
+        path : str
+            A figure path (``"memory.hbm.bandwidth"``).
+
+        Returns
+        -------
+        Figure
+
+        Raises
+        ------
+        UnknownNameError
+            Naming the nearest figure paths.
+        """
         try:
             return self.figures[path]
         except KeyError:
@@ -165,14 +345,32 @@ class Device:
             raise UnknownNameError(f"figure of {self.key}", path, self.figures) from None
 
     def get(self, path: str, default=None):
-        """The nominal SI value of the figure at ``path``, or ``default`` if the device has none."""
+        """The nominal value of the figure at ``path``, or ``default`` if the device has none.
+
+        Parameters
+        ----------
+        path : str
+            A figure path (``"power.tdp"``).
+        default : object
+            Returned when there is no such figure.
+
+        Returns
+        -------
+        float or object
+            The value in the figure's SI unit, or ``default``.
+        """
         f = self.figures.get(path)
         return default if f is None else f.value
 
     @property
     def resident_levels(self) -> list[int]:
         """Indices of the levels that can hold weights between steps: every level that is not a cache or a
-        register file, fastest first."""
+        register file, fastest first.
+
+        Returns
+        -------
+        list of int
+        """
         return [i for i, lvl in enumerate(self.memory) if lvl.kind not in CACHE_KINDS]
 
     @property
@@ -182,42 +380,104 @@ class Device:
         The one rule for "main memory", used by ``list``, ``compare``, placement, kernels and validation:
         HBM on a GPU, SRAM on a wafer, a Dojo tile or a Groq chip. Weights and the KV cache live there
         unless they must be streamed from a slower level.
+
+        Returns
+        -------
+        int
+            An index into :attr:`memory` (the last level when every level is a cache).
         """
         levels = self.resident_levels
         return levels[0] if levels else len(self.memory) - 1
 
     @property
     def main_memory(self) -> "MemoryLevel":
-        """The main memory level (see :attr:`main_memory_index`)."""
+        """The main memory level (see :attr:`main_memory_index`).
+
+        Returns
+        -------
+        MemoryLevel
+        """
         return self.memory[self.main_memory_index]
 
     @property
     def power_w(self) -> float | None:
+        """The power the device draws at full load (``power.tdp``), if published.
+
+        Returns
+        -------
+        float or None
+            Power [W].
+        """
         return self.get("power.tdp")
 
     @property
     def is_estimate(self) -> bool:
-        """True when any figure is a range: results for this device are ranges too."""
+        """Whether any figure is a range (:attr:`Figure.is_range`): results for this device are ranges too.
+
+        The one definition of "has ranges" for a device; the corners (nominal, best, worst) are evaluated
+        for such a device only.
+
+        Returns
+        -------
+        bool
+        """
         return any(f.is_range for f in self.figures.values())
 
-    def values(self, which: str = "nominal") -> dict[str, float]:
-        """Every figure's value at ``which`` (``nominal``, ``low``, ``high``, ``best``, ``worst``), by path."""
+    def values(self, which: Corner | str = Corner.NOMINAL) -> dict[str, float]:
+        """Every figure's value at a corner, by path.
+
+        Parameters
+        ----------
+        which : Corner or str
+            ``nominal``, ``low``, ``high``, ``best`` or ``worst`` (see :meth:`Figure.at`).
+
+        Returns
+        -------
+        dict of str to float
+            Values in each figure's SI unit.
+        """
         return {p: f.at(which) for p, f in self.figures.items()}
 
     # -- SymPy ---------------------------------------------------------------------------------------
     def symbol(self, path: str):
-        """The SymPy symbol of a figure (positive, real), named after its role: ``P_bf16``, ``BW_hbm``."""
+        """The SymPy symbol of a figure (positive, real), named after its role: ``P_{bf16}``, ``BW_{hbm}``.
+
+        Parameters
+        ----------
+        path : str
+            A figure path of this device.
+
+        Returns
+        -------
+        sympy.Symbol
+            See :func:`roofline.symbols.figure_symbol`.
+
+        Raises
+        ------
+        UnknownNameError
+            If the device has no figure at ``path``.
+        """
         from ..symbols import figure_symbol
 
         self.figure(path)  # raise on unknown path
         return figure_symbol(path)
 
-    def subs(self, which: str = "nominal") -> dict:
-        """``{symbol: value}`` for every figure, to substitute into an expression."""
+    def subs(self, which: Corner | str = Corner.NOMINAL) -> dict:
+        """``{symbol: value}`` for every figure, to substitute into an expression.
+
+        Parameters
+        ----------
+        which : Corner or str
+            The corner of each figure's range (see :meth:`Figure.at`).
+
+        Returns
+        -------
+        dict of sympy.Symbol to float
+            Values in each figure's SI unit.
+        """
         from ..symbols import figure_symbol
 
         return {figure_symbol(p): f.at(which) for p, f in self.figures.items()}
 
     def __repr__(self) -> str:
         return f"Device({self.key!r}, {self.name!r})"
-

@@ -1,16 +1,18 @@
-"""Load and validate device spec files (``hardware_specs/*.toml``) into immutable :class:`Device` objects.
+"""One number of a device with its provenance: :class:`Figure`.
 
-The spec format is described in ``docs/spec-format.md``. Units are parsed here, once, with pint (see
-:mod:`roofline.units`); derived figures are computed here from their formulas; and every schema problem
-raises :class:`~roofline.errors.SpecError` naming the file, the field and what was expected. Nothing
-downstream of this module knows about files or units.
+A figure holds an SI float and where it comes from: its basis (``datasheet``, ``measured``, ``derived``,
+``estimate``), its source ids, the text or formula it was read from, and its range. Its range is the one
+definition of "known only as a range" for a single figure (:attr:`Figure.is_range`); a device with any such
+figure is an estimate (:attr:`roofline.hardware.Device.is_estimate`).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
+from ..errors import InputError
 from ..units import DIMENSIONS
+from ..vocab import Corner
 
 __all__ = ['Figure']
 
@@ -19,8 +21,29 @@ __all__ = ['Figure']
 class Figure:
     """One number of a device, with its provenance.
 
-    ``value``, ``low`` and ``high`` are SI floats (bytes, bytes/s, FLOP/s, s, W, Hz, or a count); ``low``
-    and ``high`` equal ``value`` unless the figure is an estimate (or derived from one).
+    Attributes
+    ----------
+    path : str
+        Where the figure sits in the spec (``"memory.hbm.bandwidth"``).
+    value : float
+        The nominal value, in the SI unit of ``dimension`` [B, B/s, FLOP/s, s, W, Hz, 1, FLOP, m, m²].
+    dimension : str
+        One of :data:`roofline.units.DIMENSIONS` (``"bytes_per_s"``...).
+    basis : str
+        ``datasheet``, ``measured``, ``derived`` or ``estimate`` (see :class:`roofline.vocab.Basis`).
+    sources : tuple of str
+        Ids of the device's ``[sources]`` entries.
+    low, high : float
+        The ends of the range, in the unit of ``value``; equal to ``value`` unless the figure is an estimate
+        (or derived from one).
+    text : str
+        The quantity or formula as written in the spec.
+    note, locator : str
+        What an estimate rests on; where in the source the number is printed.
+    formula : str
+        The formula of a derived figure ("" otherwise).
+    published : float or None
+        The figure the vendor prints for a derived figure, if the spec states it [unit of ``value``].
     """
 
     path: str
@@ -38,20 +61,56 @@ class Figure:
 
     @property
     def is_range(self) -> bool:
-        """True when the figure is known only as a range (an estimate, or derived from one)."""
+        """Whether the figure is known only as a range: an estimate, or derived from one.
+
+        Returns
+        -------
+        bool
+        """
         return self.low != self.value or self.high != self.value or self.basis == "estimate"
 
-    def at(self, which: str = "nominal") -> float:
-        """The value at ``which``: ``"nominal"``, ``"low"``, ``"high"``, or the end of the range that makes
-        the device faster (``"best"``) or slower (``"worst"``): for a time (a latency) ``best`` is ``low``;
-        for everything else (peaks, bandwidths, capacities) ``best`` is ``high``."""
-        if which == "best":
-            which = "low" if self.dimension == "seconds" else "high"
-        elif which == "worst":
-            which = "high" if self.dimension == "seconds" else "low"
-        return {"nominal": self.value, "low": self.low, "high": self.high}[which]
+    def at(self, which: Corner | str = Corner.NOMINAL) -> float:
+        """The value at a corner of the figure's range.
+
+        ``best`` is the end that makes the device faster and ``worst`` the other: for a time (a latency)
+        ``best`` is ``low``; for everything else (peaks, bandwidths, capacities) ``best`` is ``high``.
+
+        Parameters
+        ----------
+        which : Corner or str
+            ``nominal``, ``low``, ``high``, ``best`` or ``worst`` (a :class:`roofline.vocab.Corner` or its
+            text).
+
+        Returns
+        -------
+        float
+            The value in the figure's SI unit (:attr:`unit`).
+
+        Raises
+        ------
+        InputError
+            If ``which`` is no corner.
+        """
+        try:
+            corner = Corner(which)
+        except ValueError:
+            raise InputError(f"unknown corner {which!r}; expected one of {', '.join(Corner)}") from None
+        if corner is Corner.BEST:
+            corner = Corner.LOW if self.dimension == "seconds" else Corner.HIGH
+        elif corner is Corner.WORST:
+            corner = Corner.HIGH if self.dimension == "seconds" else Corner.LOW
+        if corner is Corner.LOW:
+            return self.low
+        return self.high if corner is Corner.HIGH else self.value
 
     @property
     def unit(self) -> str:
-        return DIMENSIONS[self.dimension][1]
+        """The SI unit of the figure's floats.
 
+        Returns
+        -------
+        str
+            ``"B"``, ``"B/s"``, ``"FLOP/s"``, ``"s"``, ``"W"``, ``"Hz"``, ``"1"``, ``"FLOP"``, ``"m"`` or
+            ``"m^2"``.
+        """
+        return DIMENSIONS[self.dimension][1]

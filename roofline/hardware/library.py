@@ -1,4 +1,7 @@
-"""The device library: find devices by key or alias, list them, suggest near names for typos.
+"""The device library: every known device, found by key or alias, listed, with near names for typos.
+
+The library is loaded once per distinct search path (and reloaded when a spec file or folder on it
+changes) from :func:`roofline.hardware.load_specs`.
 """
 
 from __future__ import annotations
@@ -19,7 +22,21 @@ _cache: dict[tuple, dict[str, Device]] = {}
 def library(spec_paths: Iterable[str | os.PathLike] = ()) -> dict[str, Device]:
     """Every known device, ``{key: Device}``: the built-in specs, ``ROOFLINE_SPEC_PATH`` and ``spec_paths``.
 
-    Loaded once per distinct search path and cached.
+    Loaded once per distinct search path and cached in memory until a file on the path changes.
+
+    Parameters
+    ----------
+    spec_paths : iterable of str or path-like
+        More spec files or folders, searched last.
+
+    Returns
+    -------
+    dict of str to Device
+
+    Raises
+    ------
+    SpecError
+        For the first spec file that breaks the schema.
     """
     paths = tuple(str(p) for p in spec_search_path(spec_paths))
     stamp = tuple((p, _mtime(p)) for p in paths)
@@ -42,6 +59,17 @@ def _mtime(p: str) -> float:
 def get_device(name: str | Device, spec_paths: Iterable[str | os.PathLike] = ()) -> Device:
     """The device whose key or alias is ``name`` (case-insensitive).
 
+    Parameters
+    ----------
+    name : str or Device
+        A key or alias (``"h100"``, ``"H100-SXM"``); a Device is returned as it is.
+    spec_paths : iterable of str or path-like
+        More spec files or folders to search.
+
+    Returns
+    -------
+    Device
+
     Raises
     ------
     UnknownNameError
@@ -53,6 +81,16 @@ def get_device(name: str | Device, spec_paths: Iterable[str | os.PathLike] = ())
 
 
 def list_devices(spec_paths: Iterable[str | os.PathLike] = ()) -> list[Device]:
-    """All devices, sorted by vendor then key."""
+    """All devices, sorted by vendor then key.
+
+    Parameters
+    ----------
+    spec_paths : iterable of str or path-like
+        More spec files or folders to search.
+
+    Returns
+    -------
+    list of Device
+    """
     return sorted(library(spec_paths).values(), key=lambda d: (d.vendor.lower(), d.key))
 

@@ -1,18 +1,23 @@
-"""Load and validate device spec files (``hardware_specs/*.toml``) into immutable :class:`Device` objects.
+"""Find spec files, load them into devices, and keep a cache of validated devices.
 
-The spec format is described in ``docs/spec-format.md``. Units are parsed here, once, with pint (see
-:mod:`roofline.units`); derived figures are computed here from their formulas; and every schema problem
-raises :class:`~roofline.errors.SpecError` naming the file, the field and what was expected. Nothing
-downstream of this module knows about files or units.
+:func:`load_specs` reads every spec on the search path (the built-in ``hardware_specs/`` folder, then
+``ROOFLINE_SPEC_PATH``, then the caller's paths), refuses a key or alias used twice, builds each device's
+part before the device composed of it, and returns ``{key: Device}``. :func:`load_spec_file` reads one file.
+
+A validated device is cached as JSON (data only, never code) in the user's private cache folder, keyed by
+the package's source, the file's path and bytes, and its part's key, so that a warm run parses no units
+(pint is slow to import). A cached file is read only when it is a regular file owned by the current user
+and writable by nobody else; it is written atomically (a temporary file beside it, then a rename).
 """
 
 from __future__ import annotations
 
 import os
+import stat
 from pathlib import Path
 from typing import Iterable
 
-from ..errors import SpecError
+from ..errors import SpecError, suggest
 from .device import Device
 from .figure import Figure
 from .reader import _assemble, _build_device
@@ -22,17 +27,33 @@ __all__ = ['builtin_spec_dir', 'spec_search_path', 'load_specs', 'load_spec_file
 
 
 # ----------------------------------------------------------------------------------------------------
-# loading
+# finding and loading spec files
 # ----------------------------------------------------------------------------------------------------
 def builtin_spec_dir() -> Path:
-    """The spec folder shipped with the package (in a wheel) or at the top of a source checkout."""
+    """The spec folder shipped with the package (in a wheel) or at the top of a source checkout.
+
+    Returns
+    -------
+    pathlib.Path
+        The ``hardware_specs`` folder.
+    """
     from .._paths import data_dir
 
     return data_dir("hardware_specs")
 
 
 def spec_search_path(extra: Iterable[str | os.PathLike] = ()) -> list[Path]:
-    """Spec files and folders, in order: the built-in library, ``ROOFLINE_SPEC_PATH``, then ``extra``."""
+    """Spec files and folders, in order: the built-in library, ``ROOFLINE_SPEC_PATH``, then ``extra``.
+
+    Parameters
+    ----------
+    extra : iterable of str or path-like
+        More spec files or folders, searched last.
+
+    Returns
+    -------
+    list of pathlib.Path
+    """
     paths = [builtin_spec_dir()]
     from .._paths import spec_paths
 
@@ -56,13 +77,32 @@ def _spec_files(paths: Iterable[Path]) -> list[Path]:
 def load_specs(extra: Iterable[str | os.PathLike] = ()) -> dict[str, Device]:
     """Load every spec on the search path (see :func:`spec_search_path`) into ``{key: Device}``.
 
+    Parameters
+    ----------
+    extra : iterable of str or path-like
+        More spec files or folders, after the built-in library and ``ROOFLINE_SPEC_PATH``.
+
+    Returns
+    -------
+    dict of str to Device
+        Every device by key, in the order the files were found.
+
     Raises
     ------
     SpecError
         For the first file that breaks the schema, or a key / alias used twice (naming both files).
     """
-    files = _spec_files(spec_search_path(extra))
-    raw: dict[str, tuple[Path, dict]] = {}
+    docs = _read_documents(_spec_files(spec_search_path(extra)))
+    devices: dict[str, Device] = {}
+    digests: dict[str, str] = {}
+    for key in docs:
+        _load_one(key, docs, devices, digests, ())
+    return devices
+
+
+def _read_documents(files: list[Path]) -> dict[str, tuple[Path, dict]]:
+    """``{key: (file, parsed TOML)}``; a key or alias (case-insensitive) used twice is an error."""
+    docs: dict[str, tuple[Path, dict]] = {}
     names: dict[str, Path] = {}
     for f in files:
         doc = _read_toml(f)
@@ -74,39 +114,43 @@ def load_specs(extra: Iterable[str | os.PathLike] = ()) -> dict[str, Device]:
                 raise SpecError(f, "device.key" if name == key else "device.aliases",
                                 f"duplicate device key or alias {name!r}: already used by {names[lname]}")
             names[lname] = f
-        raw[key] = (f, doc)
-    devices: dict[str, Device] = {}
-    hashes: dict[str, str] = {}
+        docs[key] = (f, doc)
+    return docs
 
-    def build(key: str, stack: tuple[str, ...] = ()) -> Device:
-        if key in devices:
-            return devices[key]
-        f, doc = raw[key]
-        part = None
-        comp = doc.get("composition")
-        if isinstance(comp, dict) and isinstance(comp.get("part"), str):
-            pkey = comp["part"]
-            if pkey not in raw:
-                from ..errors import suggest
 
-                hint = suggest(pkey, raw)
-                raise SpecError(f, "composition.part", f"unknown device {pkey!r}"
-                                + (f"; did you mean {hint[0]!r}?" if hint else ""))
-            if pkey in stack:
-                raise SpecError(f, "composition.part", f"circular composition {' -> '.join(stack + (pkey,))}")
-            part = build(pkey, stack + (key,))
-        digest = _file_digest(f, hashes.get(part.key, "") if part is not None else "")
-        hashes[key] = digest
-        dev = _cached_device(digest)
-        if dev is None:
-            dev = _build_device(f, doc, part)
-            _store_device(digest, dev)
-        devices[key] = dev
-        return dev
+def _load_one(key: str, docs: dict, devices: dict[str, Device], digests: dict[str, str],
+              stack: tuple[str, ...]) -> Device:
+    """The device ``key``, its part first; from the cache when a valid entry exists, else built and cached."""
+    if key in devices:
+        return devices[key]
+    f, doc = docs[key]
+    part = None
+    pkey = _part_key(f, doc, docs, stack + (key,))
+    if pkey is not None:
+        part = _load_one(pkey, docs, devices, digests, stack + (key,))
+    digest = _file_digest(f, digests.get(pkey, "") if pkey is not None else "")
+    digests[key] = digest
+    dev = _cached_device(digest)
+    if dev is None:
+        dev = _build_device(f, doc, part)
+        _store_device(digest, dev)
+    devices[key] = dev
+    return dev
 
-    for key in raw:
-        build(key)
-    return devices
+
+def _part_key(f: Path, doc: dict, docs: dict, chain: tuple[str, ...]) -> str | None:
+    """The key of the part named by ``[composition]``, checked to exist and not to loop back."""
+    comp = doc.get("composition")
+    if not (isinstance(comp, dict) and isinstance(comp.get("part"), str)):
+        return None
+    pkey = comp["part"]
+    if pkey not in docs:
+        hint = suggest(pkey, docs)
+        raise SpecError(f, "composition.part", f"unknown device {pkey!r}"
+                        + (f"; did you mean {hint[0]!r}?" if hint else ""))
+    if pkey in chain:
+        raise SpecError(f, "composition.part", f"circular composition {' -> '.join(chain + (pkey,))}")
+    return pkey
 
 
 # ----------------------------------------------------------------------------------------------------
@@ -133,13 +177,27 @@ def _fig_from(d: dict) -> Figure:
     return Figure(**{**d, "sources": tuple(d["sources"])})
 
 
-def _store_device(digest: str, dev: Device) -> None:
-    import json
-    import tempfile
-
+def _spec_cache() -> Path | None:
+    """The folder of cached devices (``<cache>/specs``), or None: cache off or refused."""
     from .._paths import cache_dir
 
     folder = cache_dir()
+    return None if folder is None else folder / "specs"
+
+
+def _private(st: os.stat_result, folder: bool = False) -> bool:
+    """True for a regular file (or a folder, not a link) owned by this user and writable by nobody else."""
+    kind_ok = stat.S_ISDIR(st.st_mode) if folder else stat.S_ISREG(st.st_mode)
+    owner_ok = not hasattr(os, "getuid") or st.st_uid == os.getuid()
+    return kind_ok and owner_ok and not st.st_mode & (stat.S_IWGRP | stat.S_IWOTH)
+
+
+def _store_device(digest: str, dev: Device) -> None:
+    """Write ``dev`` as JSON under ``digest``, atomically; any failure only means no cache entry."""
+    import json
+    import tempfile
+
+    folder = _spec_cache()
     if folder is None:
         return
     doc = {
@@ -152,41 +210,83 @@ def _store_device(digest: str, dev: Device) -> None:
         "interconnect": [[lk.name, lk.label, lk.duplex] for lk in dev.interconnect],
         "composition": list(dev.composition) if dev.composition else None,
     }
+    tmp = None
     try:
-        folder = folder / "specs"
-        folder.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=folder, suffix=".tmp")
+        folder.mkdir(mode=0o700, exist_ok=True)
+        if not _private(os.lstat(folder), folder=True):
+            return
+        fd, tmp = tempfile.mkstemp(dir=folder, prefix=f".{digest}.", suffix=".tmp")  # mode 0600
         with os.fdopen(fd, "w") as fh:
             json.dump(doc, fh)
         os.replace(tmp, folder / f"{digest}.json")
+        tmp = None
     except OSError:
         pass
+    finally:
+        if tmp is not None:
+            try:
+                os.unlink(tmp)
+            except OSError:
+                pass
+
+
+def _read_private_json(p: Path):
+    """The JSON in ``p`` when it is a regular file owned by this user and writable by nobody else, in a
+    folder that is too; else None (the file is then not opened at all)."""
+    import json
+
+    try:
+        if not _private(os.lstat(p.parent), folder=True):
+            return None
+        st = os.lstat(p)
+        if not _private(st):
+            return None
+        fd = os.open(p, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0))
+        with os.fdopen(fd) as fh:
+            now = os.fstat(fh.fileno())
+            if (now.st_dev, now.st_ino) != (st.st_dev, st.st_ino) or not _private(now):
+                return None  # replaced between the check and the open
+            return json.load(fh)
+    except (OSError, ValueError):
+        return None
 
 
 def _cached_device(digest: str) -> Device | None:
-    import json
-
-    from .._paths import cache_dir
-
-    folder = cache_dir()
+    """The cached device stored under ``digest``, or None: no entry, an unsafe file, or unreadable data."""
+    folder = _spec_cache()
     if folder is None:
         return None
-    p = folder / "specs" / f"{digest}.json"
-    if not p.exists():
+    d = _read_private_json(folder / f"{digest}.json")
+    if d is None:
         return None
     try:
-        with open(p) as fh:
-            d = json.load(fh)
         figs = {k: _fig_from(v) for k, v in d["figures"].items()}
         identity = {k: d[k] for k in ("key", "name", "vendor", "kind", "file", "year", "process", "status", "summary")}
         identity["aliases"] = tuple(d["aliases"])
         return _assemble(identity, d["sources"], d["compute"], d["memory"], d["interconnect"], figs, d["composition"])
-    except (OSError, ValueError, KeyError, TypeError):
+    except (ValueError, KeyError, TypeError, AttributeError):
         return None
 
 
 def load_spec_file(path: str | os.PathLike, part: Device | None = None) -> Device:
-    """Load one spec file. A ``[composition]`` part is looked up in the library unless given."""
+    """Load one spec file (never from the cache).
+
+    Parameters
+    ----------
+    path : str or path-like
+        The spec file.
+    part : Device, optional
+        The device its ``[composition]`` names; looked up among :func:`load_specs` when not given.
+
+    Returns
+    -------
+    Device
+
+    Raises
+    ------
+    SpecError
+        If the file breaks the schema, or its part is unknown.
+    """
     f = Path(path)
     doc = _read_toml(f)
     comp = doc.get("composition")

@@ -1,33 +1,30 @@
-"""Load and validate device spec files (``hardware_specs/*.toml``) into immutable :class:`Device` objects.
+"""Read one parsed spec document into a :class:`Device`: one reader per section, driven by a table.
 
-The spec format is described in ``docs/spec-format.md``. Units are parsed here, once, with pint (see
-:mod:`roofline.units`); derived figures are computed here from their formulas; and every schema problem
-raises :class:`~roofline.errors.SpecError` naming the file, the field and what was expected. Nothing
-downstream of this module knows about files or units.
+Each reader checks its section against the schema, records the device's layout (identity, sources, data
+types, memory levels, links, composition) on a :class:`_Draft` and queues the section's figures as raw
+figures. The formula interpreter (:mod:`.formula`) then turns every raw figure into a :class:`Figure`, the
+schema's cross-section rules are checked (memory levels fastest first), and :func:`_assemble` builds the
+immutable device. :func:`_assemble` also rebuilds a device from the loader's cache.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 from types import MappingProxyType
-from typing import Mapping
+from typing import Callable, Mapping
 
 from ..errors import SpecError
-from .device import (
-    DEVICE_KINDS,
-    DTYPES,
-    DUPLEX,
-    MEMORY_KINDS,
-    STATUSES,
-    Device,
-    Link,
-    MemoryLevel,
-)
+from .device import DEVICE_KINDS, DTYPES, DUPLEX, MEMORY_KINDS, STATUSES, Device, Link, MemoryLevel
 from .formula import _evaluate
 from .schema import (
     _DEVICE_KEYS,
+    _LINK_KEYS,
+    _MEMORY_KEYS,
     _SOURCE_KEYS,
     _TOP_KEYS,
+    _check_fastest_first,
     _ident,
     _RawFigure,
     _str,
@@ -36,38 +33,48 @@ from .schema import (
     _unknown,
 )
 
-__all__ = []
+__all__: list[str] = []
 
 
+@dataclass
+class _Draft:
+    """What the section readers learn about a device before its figures are evaluated."""
+
+    part: Device | None
+    identity: dict = field(default_factory=dict)
+    sources: dict = field(default_factory=dict)
+    compute_kinds: dict[str, list[str]] = field(default_factory=dict)
+    memory: list[tuple[str, str, str]] = field(default_factory=list)        # (name, label, kind)
+    links: list[tuple[str, str, str]] = field(default_factory=list)         # (name, label, duplex)
+    part_key: str | None = None
+    raws: list[_RawFigure] = field(default_factory=list)
+
+    def figure(self, path: str, spec, dimension: str | None, positive: bool) -> None:
+        """Queue the raw figure at ``path`` for evaluation.
+
+        Parameters
+        ----------
+        path : str
+            The figure's path (``"memory.hbm.bandwidth"``).
+        spec : object
+            Its inline table as read from the file (checked later).
+        dimension : str or None
+            The dimension it must have (:data:`roofline.units.DIMENSIONS`), or None for any.
+        positive : bool
+            Whether zero is refused as well as negative values.
+
+        Returns
+        -------
+        None
+        """
+        self.raws.append(_RawFigure(path, spec, dimension, positive))
 
 
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-def _build_device(f: Path, doc: dict, part: Device | None) -> Device:
-    if not isinstance(doc, dict):
-        raise SpecError(f, "", "expected a TOML document")
-    _unknown(doc, _TOP_KEYS, f, "")
-    schema = doc.get("schema", 1)
-    if schema != 1:
-        raise SpecError(f, "schema", f"expected 1, got {schema!r}")
+# ----------------------------------------------------------------------------------------------------
+# one reader per section
+# ----------------------------------------------------------------------------------------------------
+def _read_identity(f: Path, doc: dict, d: _Draft) -> None:
+    """``[device]``: key, name, vendor, kind, status, year and the free-text fields."""
     dev = _table(doc, "device", f, "device")
     _unknown(dev, _DEVICE_KEYS, f, "device")
     key = _ident(dev, "key", f, "device.key", pattern="key")
@@ -78,7 +85,13 @@ def _build_device(f: Path, doc: dict, part: Device | None) -> Device:
     year = dev.get("year")
     if year is not None and (not isinstance(year, int) or isinstance(year, bool) or not 1950 < year < 2100):
         raise SpecError(f, "device.year", f"expected a year such as 2024, got {year!r}")
+    d.identity = dict(key=key, name=name, vendor=vendor, kind=kind, file=str(f),
+                      aliases=tuple(_str_list(dev, "aliases", f, "device.aliases")), year=year,
+                      process=dev.get("process", ""), status=status, summary=dev.get("summary", ""))
 
+
+def _read_sources(f: Path, doc: dict, d: _Draft) -> None:
+    """``[sources.<id>]``: at least one, each with a title, a url or publisher, and a date."""
     sources = _table(doc, "sources", f, "sources")
     if not sources:
         raise SpecError(f, "sources", "expected at least one source")
@@ -90,14 +103,15 @@ def _build_device(f: Path, doc: dict, part: Device | None) -> Device:
         if "url" not in s and "publisher" not in s:
             raise SpecError(f, f"sources.{sid}", "expected a url or a publisher")
         _str(s, "date", f, f"sources.{sid}.date")
+    d.sources = sources
 
-    raws: list[_RawFigure] = []
 
-    # compute
-    compute_doc = _table(doc, "compute", f, "compute")
-    if not compute_doc:
+def _read_compute(f: Path, doc: dict, d: _Draft) -> None:
+    """``[compute.<dtype>]``: a dense peak for every data type, and a sparse one where published."""
+    compute = _table(doc, "compute", f, "compute")
+    if not compute:
         raise SpecError(f, "compute", "expected at least one data type with a dense peak")
-    for dt, kinds in compute_doc.items():
+    for dt, kinds in compute.items():
         if dt not in DTYPES:
             raise SpecError(f, f"compute.{dt}", f"unknown data type; expected one of: {', '.join(DTYPES)}")
         if not isinstance(kinds, dict):
@@ -106,87 +120,121 @@ def _build_device(f: Path, doc: dict, part: Device | None) -> Device:
         if "dense" not in kinds:
             raise SpecError(f, f"compute.{dt}.dense", "missing (every data type needs its dense peak)")
         for k, spec in kinds.items():
-            raws.append(_RawFigure(f"compute.{dt}.{k}", spec, "flops", True))
+            d.figure(f"compute.{dt}.{k}", spec, "flops", True)
+        d.compute_kinds[dt] = list(kinds)
 
-    # memory
-    mem_doc = doc.get("memory")
-    if not isinstance(mem_doc, list) or not mem_doc:
+
+def _read_memory(f: Path, doc: dict, d: _Draft) -> None:
+    """``[[memory]]``: the levels, fastest first, each with a capacity, a bandwidth and maybe a latency."""
+    levels = doc.get("memory")
+    if not isinstance(levels, list) or not levels:
         raise SpecError(f, "memory", "expected at least one [[memory]] level, fastest first")
-    mem_meta = []
-    seen = set()
-    for i, m in enumerate(mem_doc):
-        p = f"memory[{i}]"
-        if not isinstance(m, dict):
-            raise SpecError(f, p, "expected a table")
-        _unknown(m, {"name", "label", "kind", "capacity", "bandwidth", "latency"}, f, p)
-        mname = _ident(m, "name", f, f"{p}.name")
-        if mname in seen:
-            raise SpecError(f, f"{p}.name", f"duplicate memory level {mname!r}")
-        seen.add(mname)
-        mkind = _str(m, "kind", f, f"memory.{mname}.kind", choices=MEMORY_KINDS)
-        mem_meta.append((mname, m.get("label", mname), mkind))
+    seen: set[str] = set()
+    for i, m in enumerate(levels):
+        name = _entry_name(f, m, f"memory[{i}]", _MEMORY_KEYS, seen, "memory level")
+        kind = _str(m, "kind", f, f"memory.{name}.kind", choices=MEMORY_KINDS)
+        d.memory.append((name, m.get("label", name), kind))
         for fld, dim in (("capacity", "bytes"), ("bandwidth", "bytes_per_s")):
             if fld not in m:
-                raise SpecError(f, f"memory.{mname}.{fld}", "missing (every memory level needs capacity and bandwidth)")
-            raws.append(_RawFigure(f"memory.{mname}.{fld}", m[fld], dim, True))
+                raise SpecError(f, f"memory.{name}.{fld}", "missing (every memory level needs capacity and bandwidth)")
+            d.figure(f"memory.{name}.{fld}", m[fld], dim, True)
         if "latency" in m:
-            raws.append(_RawFigure(f"memory.{mname}.latency", m["latency"], "seconds", False))
+            d.figure(f"memory.{name}.latency", m["latency"], "seconds", False)
 
-    # interconnect
-    ic_doc = doc.get("interconnect", [])
-    if not isinstance(ic_doc, list):
+
+def _read_interconnect(f: Path, doc: dict, d: _Draft) -> None:
+    """``[[interconnect]]``: the links, each with a duplex, a bandwidth, maybe a latency and a domain size."""
+    links = doc.get("interconnect", [])
+    if not isinstance(links, list):
         raise SpecError(f, "interconnect", "expected [[interconnect]] entries")
-    link_meta = []
-    seen = set()
-    for i, lk in enumerate(ic_doc):
-        p = f"interconnect[{i}]"
-        if not isinstance(lk, dict):
-            raise SpecError(f, p, "expected a table")
-        _unknown(lk, {"name", "label", "duplex", "bandwidth", "latency", "domain_size"}, f, p)
-        lname = _ident(lk, "name", f, f"{p}.name")
-        if lname in seen:
-            raise SpecError(f, f"{p}.name", f"duplicate link {lname!r}")
-        seen.add(lname)
-        duplex = _str(lk, "duplex", f, f"interconnect.{lname}.duplex", choices=DUPLEX)
-        link_meta.append((lname, lk.get("label", lname), duplex))
+    seen: set[str] = set()
+    for i, lk in enumerate(links):
+        name = _entry_name(f, lk, f"interconnect[{i}]", _LINK_KEYS, seen, "link")
+        duplex = _str(lk, "duplex", f, f"interconnect.{name}.duplex", choices=DUPLEX)
+        d.links.append((name, lk.get("label", name), duplex))
         if "bandwidth" not in lk:
-            raise SpecError(f, f"interconnect.{lname}.bandwidth", "missing")
-        raws.append(_RawFigure(f"interconnect.{lname}.bandwidth", lk["bandwidth"], "bytes_per_s", True))
+            raise SpecError(f, f"interconnect.{name}.bandwidth", "missing")
+        d.figure(f"interconnect.{name}.bandwidth", lk["bandwidth"], "bytes_per_s", True)
         if "latency" in lk:
-            raws.append(_RawFigure(f"interconnect.{lname}.latency", lk["latency"], "seconds", False))
+            d.figure(f"interconnect.{name}.latency", lk["latency"], "seconds", False)
         if "domain_size" in lk:
-            raws.append(_RawFigure(f"interconnect.{lname}.domain_size", lk["domain_size"], "count", True))
+            d.figure(f"interconnect.{name}.domain_size", lk["domain_size"], "count", True)
 
-    # power, architecture, overheads, mesh
-    power = _table(doc, "power", f, "power", required=False)
-    for k, spec in power.items():
-        raws.append(_RawFigure(f"power.{k}", spec, "watts", True))
-    for sect, dim in (("architecture", None), ("overheads", "seconds"), ("mesh", None)):
-        for k, spec in _table(doc, sect, f, sect, required=False).items():
-            if not isinstance(k, str) or not k.isidentifier():
-                raise SpecError(f, f"{sect}.{k}", "expected an identifier as the figure name")
-            raws.append(_RawFigure(f"{sect}.{k}", spec, dim, sect != "overheads"))
 
-    composition = None
+def _entry_name(f: Path, entry, where: str, allowed: set, seen: set[str], what: str) -> str:
+    """The checked, unique name of one ``[[memory]]`` or ``[[interconnect]]`` entry."""
+    if not isinstance(entry, dict):
+        raise SpecError(f, where, "expected a table")
+    _unknown(entry, allowed, f, where)
+    name = _ident(entry, "name", f, f"{where}.name")
+    if name in seen:
+        raise SpecError(f, f"{where}.name", f"duplicate {what} {name!r}")
+    seen.add(name)
+    return name
+
+
+def _read_figure_table(f: Path, doc: dict, d: _Draft, *, section: str, dimension: str | None,
+                       positive: bool, identifiers: bool) -> None:
+    """``[power]``, ``[architecture]``, ``[overheads]``, ``[mesh]``: a table of named figures."""
+    for k, spec in _table(doc, section, f, section, required=False).items():
+        if identifiers and (not isinstance(k, str) or not k.isidentifier()):
+            raise SpecError(f, f"{section}.{k}", "expected an identifier as the figure name")
+        d.figure(f"{section}.{k}", spec, dimension, positive)
+
+
+def _read_composition(f: Path, doc: dict, d: _Draft) -> None:
+    """``[composition]``: the part a device is built from and how many of it."""
     comp = _table(doc, "composition", f, "composition", required=False)
-    if comp:
-        _unknown(comp, {"part", "count"}, f, "composition")
-        pkey = _str(comp, "part", f, "composition.part")
-        if part is None or part.key != pkey:
-            raise SpecError(f, "composition.part", f"unknown device {pkey!r}")
-        if "count" not in comp:
-            raise SpecError(f, "composition.count", "missing")
-        raws.append(_RawFigure("composition.count", comp["count"], "count", True))
+    if not comp:
+        return
+    _unknown(comp, {"part", "count"}, f, "composition")
+    pkey = _str(comp, "part", f, "composition.part")
+    if d.part is None or d.part.key != pkey:
+        raise SpecError(f, "composition.part", f"unknown device {pkey!r}")
+    if "count" not in comp:
+        raise SpecError(f, "composition.count", "missing")
+    d.part_key = pkey
+    d.figure("composition.count", comp["count"], "count", True)
 
-    figures = _evaluate(f, raws, sources, part)
 
-    if comp:
-        composition = (comp["part"], int(figures["composition.count"].value))
-    identity = dict(key=key, name=name, vendor=vendor, kind=kind, file=str(f),
-                    aliases=tuple(_str_list(dev, "aliases", f, "device.aliases")), year=year,
-                    process=dev.get("process", ""), status=status, summary=dev.get("summary", ""))
-    return _assemble(identity, sources, {dt: list(kinds) for dt, kinds in compute_doc.items()}, mem_meta, link_meta,
-                     figures, composition)
+#: The section readers, in the order the figures of a device are listed.
+_SECTIONS: tuple[tuple[str, Callable[[Path, dict, _Draft], None]], ...] = (
+    ("device", _read_identity),
+    ("sources", _read_sources),
+    ("compute", _read_compute),
+    ("memory", _read_memory),
+    ("interconnect", _read_interconnect),
+    ("power", partial(_read_figure_table, section="power", dimension="watts", positive=True, identifiers=False)),
+    ("architecture", partial(_read_figure_table, section="architecture", dimension=None, positive=True,
+                             identifiers=True)),
+    ("overheads", partial(_read_figure_table, section="overheads", dimension="seconds", positive=False,
+                          identifiers=True)),
+    ("mesh", partial(_read_figure_table, section="mesh", dimension=None, positive=True, identifiers=True)),
+    ("composition", _read_composition),
+)
+
+
+# ----------------------------------------------------------------------------------------------------
+# the whole document
+# ----------------------------------------------------------------------------------------------------
+def _build_device(f: Path, doc: dict, part: Device | None) -> Device:
+    """Read, evaluate and check one spec document; ``part`` is the device a ``[composition]`` names."""
+    if not isinstance(doc, dict):
+        raise SpecError(f, "", "expected a TOML document")
+    _unknown(doc, _TOP_KEYS, f, "")
+    schema = doc.get("schema", 1)
+    if schema != 1:
+        raise SpecError(f, "schema", f"expected 1, got {schema!r}")
+    draft = _Draft(part=part)
+    for _section, read in _SECTIONS:
+        read(f, doc, draft)
+    figures = _evaluate(f, draft.raws, draft.sources, part)
+    _check_fastest_first(f, [name for name, _, _ in draft.memory], figures)
+    composition = None
+    if draft.part_key is not None:
+        composition = (draft.part_key, int(figures["composition.count"].value))
+    return _assemble(draft.identity, draft.sources, draft.compute_kinds, draft.memory, draft.links, figures,
+                     composition)
 
 
 def _assemble(identity: dict, sources: Mapping, compute_kinds: Mapping, mem_meta, link_meta,
@@ -201,4 +249,3 @@ def _assemble(identity: dict, sources: Mapping, compute_kinds: Mapping, mem_meta
     return Device(**identity, sources=MappingProxyType({k: MappingProxyType(dict(v)) for k, v in sources.items()}),
                   compute=MappingProxyType(compute), memory=memory, interconnect=links,
                   figures=MappingProxyType(figures), composition=tuple(composition) if composition else None)
-

@@ -1,13 +1,22 @@
-"""The schema of a spec file: which keys each table may hold, and typed readers that name the file and
-field on every error."""
+"""The schema of a spec file: the keys each table may hold, typed readers for its fields, and the rules
+that span sections (memory levels fastest first).
+
+Every reader takes the file and the dotted field it reads, so each error names both and says what was
+expected (``h100.toml: memory.hbm.kind: expected one of dram, hbm, ...``). Nothing here evaluates a figure;
+see :mod:`.formula`.
+"""
 
 from __future__ import annotations
 
+import re
 import tomllib
+from dataclasses import dataclass
+from itertools import pairwise
 from pathlib import Path
-from typing import Any
+from typing import Any, Mapping
 
 from ..errors import SpecError
+from .figure import Figure
 
 _TOP_KEYS = {"schema", "device", "sources", "compute", "memory", "interconnect", "power", "architecture",
              "overheads", "mesh", "composition"}
@@ -20,6 +29,12 @@ _FIGURE_KEYS = {"value", "basis", "source", "locator", "low", "high", "formula",
 
 
 _SOURCE_KEYS = {"title", "publisher", "url", "date", "authors", "locator", "note"}
+
+
+_MEMORY_KEYS = {"name", "label", "kind", "capacity", "bandwidth", "latency"}
+
+
+_LINK_KEYS = {"name", "label", "duplex", "bandwidth", "latency", "domain_size"}
 
 
 def _read_toml(f: Path) -> dict:
@@ -69,8 +84,6 @@ def _str_list(d: dict, key: str, f: Path, path: str) -> list[str]:
 
 
 def _ident(d: dict, key: str, f: Path, path: str, pattern: str = "name") -> str:
-    import re
-
     v = _str(d, key, f, path)
     rx = r"^[a-z0-9][a-z0-9.\-]*$" if pattern == "key" else r"^[a-z][a-z0-9_]*$"
     if not re.match(rx, v):
@@ -87,9 +100,32 @@ def _unknown(d: dict, allowed: set, f: Path, path: str) -> None:
                         f"unknown field; expected one of: {', '.join(sorted(allowed))}")
 
 
+@dataclass(frozen=True)
 class _RawFigure:
-    """A figure read from the file but not yet evaluated (derived figures need the others first)."""
+    """A figure read from the file but not yet evaluated (derived figures need the others first).
 
-    def __init__(self, path: str, spec: Any, dimension: str | None, positive: bool):
-        self.path, self.spec, self.dimension, self.positive = path, spec, dimension, positive
+    ``dimension`` is the one the field must have (None: any of :data:`roofline.units.DIMENSIONS`);
+    ``positive`` says whether zero is refused too.
+    """
 
+    path: str
+    spec: Any
+    dimension: str | None
+    positive: bool
+
+
+# ----------------------------------------------------------------------------------------------------
+# rules that span sections
+# ----------------------------------------------------------------------------------------------------
+def _check_fastest_first(f: Path, levels: list[str], figures: Mapping[str, Figure]) -> None:
+    """The ``[[memory]]`` levels are listed fastest first: no level has a higher nominal bandwidth than the
+    level above it (equal is allowed). The engine takes the first level that holds a tensor as its home.
+    """
+    for upper, lower in pairwise(levels):
+        bw_upper = figures[f"memory.{upper}.bandwidth"].value
+        bw_lower = figures[f"memory.{lower}.bandwidth"].value
+        if bw_lower > bw_upper:
+            raise SpecError(f, f"memory.{lower}.bandwidth",
+                            f"level {lower!r} ({bw_lower:.6g} B/s) is faster than the level above it, {upper!r} "
+                            f"({bw_upper:.6g} B/s); list [[memory]] levels fastest first (bandwidth must not "
+                            "increase from one level to the next)")
