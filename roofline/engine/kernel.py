@@ -1,63 +1,173 @@
-"""Library functions behind the CLI commands: plain dicts that the CLI formats and notebooks use directly.
+"""One kernel on one device: the result record behind ``roofline gemm`` and the kernel rows of ``compare``.
 
-Numbers are SI floats. Where a figure (or a result) is a range, the object carries ``<field>_range:
-[low, high]`` beside the nominal ``<field>``; for results, ``low`` is the best case (fastest figures) and
-``high`` the worst.
+:func:`kernel_result` returns a :class:`KernelReport`; :func:`kernel_report` its plain dict (for JSON,
+tables and notebooks). Numbers are SI floats; a result for a device with estimated figures carries its
+range as ``<field>_range = [low, high]`` (:class:`roofline.vocab.Ranged`).
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from typing import Mapping
 
+from ..formulas import ridge_point
 from ..hardware.device import Device
+from ..vocab import Corner, Ranged
+from .corners import evaluate_corners, ranged
 
-__all__ = ['kernel_report']
+__all__ = ["KernelReport", "kernel_result", "kernel_report"]
 
 
-def kernel_report(workload, device: Device, shapes: Mapping[str, float] | None = None, overlap: str = "max",
-                  ideal: bool = False, level: str | None = None, sparse: bool = False,
-                  devices: int = 1) -> dict:
-    """A single kernel on a device: time, work, traffic, intensity, attainable rate and the binding term.
+@dataclass(frozen=True)
+class KernelReport:
+    """A kernel's time, work, traffic and binding term on a device.
 
-    ``workload`` is a :class:`~roofline.workloads.Workload` or a :class:`~roofline.recipes.Recipe` (whose
-    compiled function comes from the disk cache, so no SymPy is needed on a warm run). Raises
-    :class:`~roofline.errors.CapacityError` if the working set fits no memory level.
+    Parameters
+    ----------
+    device, workload, dtype, overlap : str
+        What ran where, and how the terms combined.
+    ideal : bool
+        Latency terms dropped.
+    time : Ranged
+        Time of one run [s].
+    flops, bytes : float
+        Work [FLOP] and traffic [B].
+    arithmetic_intensity : float
+        [FLOP/B].
+    attainable_flops_per_s : Ranged
+        Work over time [FLOP/s].
+    peak_flops_per_s : float
+        The peak that applies [FLOP/s].
+    bound : str
+        The binding term's text form.
+    home_level : str
+        The memory level the operands live in.
+    working_set_bytes : float
+        [B].
+    ridge_flops_per_byte : float
+        Peak over the home level's bandwidth [FLOP/B].
+    terms_s : dict
+        Each term's total [s].
     """
-    import numpy as np
 
-    from ..placement.levels import check_fits
+    device: str
+    workload: str
+    dtype: str
+    overlap: str
+    ideal: bool
+    time: Ranged
+    flops: float
+    bytes: float
+    arithmetic_intensity: float
+    attainable_flops_per_s: Ranged
+    peak_flops_per_s: float
+    bound: str
+    home_level: str
+    working_set_bytes: float
+    ridge_flops_per_byte: float
+    terms_s: dict = field(default_factory=dict)
+
+    def to_dict(self) -> dict:
+        """The record as ``roofline gemm --format json`` prints it.
+
+        Returns
+        -------
+        dict
+        """
+        out = {"device": self.device, "workload": self.workload, "dtype": self.dtype, "overlap": self.overlap,
+               "ideal": self.ideal, "time_s": self.time.nominal, "flops": self.flops, "bytes": self.bytes,
+               "arithmetic_intensity": self.arithmetic_intensity,
+               "attainable_flops_per_s": self.attainable_flops_per_s.nominal,
+               "peak_flops_per_s": self.peak_flops_per_s, "bound": self.bound, "home_level": self.home_level,
+               "working_set_bytes": self.working_set_bytes, "ridge_flops_per_byte": self.ridge_flops_per_byte,
+               "terms_s": dict(self.terms_s)}
+        if self.time.has_range:
+            out["time_s_range"] = [self.time.low, self.time.high]
+            out["attainable_flops_per_s_range"] = [self.attainable_flops_per_s.low, self.attainable_flops_per_s.high]
+        return out
+
+    def _repr_html_(self) -> str:
+        rows = "".join(f"<tr><th style='text-align:left'>{k}</th><td>{v}</td></tr>"
+                       for k, v in self.to_dict().items() if k != "terms_s")
+        return f"<table>{rows}</table>"
+
+
+def _compiled(workload, device: Device, overlap: str, ideal: bool, sparse: bool):
     from ..workloads.recipes import Recipe
     from .cache import compile_recipe
-    from .compiled import compile_workload, evaluate
+    from .compiled import compile_workload
+
+    if isinstance(workload, Recipe):
+        return compile_recipe(workload, device, overlap, ideal, sparse)
+    return compile_workload(workload, device, overlap, ideal, sparse=sparse)
+
+
+def kernel_result(workload, device: Device, shapes: Mapping[str, float] | None = None, overlap: str = "max",
+                  ideal: bool = False, level: str | None = None, sparse: bool = False,
+                  devices: int = 1) -> KernelReport:
+    """A single kernel on a device: time, work, traffic, intensity, attainable rate and the binding term.
+
+    Parameters
+    ----------
+    workload : roofline.workloads.Workload or roofline.workloads.Recipe
+        A recipe's compiled function comes from the disk cache, so no SymPy is needed on a warm run.
+    device : Device
+    shapes : mapping of str to float, optional
+        Values of the workload's free shape symbols [1].
+    overlap : str
+        ``max`` or ``sum``.
+    ideal : bool
+        Drop latency terms.
+    level : str, optional
+        Force the memory level the operands live in.
+    sparse : bool
+        Use the 2:4-sparse peak.
+    devices : int
+        Devices the working set is spread over [1].
+
+    Returns
+    -------
+    KernelReport
+
+    Raises
+    ------
+    CapacityError
+        The working set fits no memory level.
+    """
+    from ..placement.levels import check_fits
+    from .compiled import evaluate
     from .terms import _overlap
 
     shapes = dict(shapes or {})
-    if isinstance(workload, Recipe):
-        cw = compile_recipe(workload, device, overlap, ideal, sparse)
-    else:
-        cw = compile_workload(workload, device, overlap, ideal, sparse=sparse)
+    cw = _compiled(workload, device, overlap, ideal, sparse)
     ws = float(cw.working_set(shapes, device.values()))
     home = check_fits(device, ws, devices, what=f"{cw.name} working set", level=level)
-    rec = {"device": device.key, "workload": cw.name, "dtype": ",".join(cw.dtypes),
-           "overlap": _overlap(overlap), "ideal": ideal}
-    results = {}
-    for which in (("nominal", "best", "worst") if device.is_estimate else ("nominal",)):
-        results[which] = evaluate(None, device, shapes, overlap, ideal, which, devices, level, compiled=cw)
-    r = results["nominal"]
-    rec.update({
-        "time_s": float(r["time_s"]),
-        "flops": float(r["flops"]), "bytes": float(r["bytes"]),
-        "arithmetic_intensity": float(r["arithmetic_intensity"]),
-        "attainable_flops_per_s": float(r["attainable_flops_per_s"]),
-        "peak_flops_per_s": device.peak(cw.dtypes[0], sparse),
-        "bound": str(r["bound"]), "home_level": device.memory[home].name,
-        "working_set_bytes": ws,
-    })
-    rec["ridge_flops_per_byte"] = rec["peak_flops_per_s"] / device.memory[home].bandwidth_bytes_per_s
-    rec["terms_s"] = {lbl: float(t) for lbl, t in zip(r["labels"], r["term_totals"])}
-    lo, hi = (float(results[w]["time_s"]) for w in ("best", "worst")) if len(results) > 1 else (0, 0)
-    if len(results) > 1 and not np.isclose(lo, hi, rtol=1e-9, atol=0):
-        rec["time_s_range"] = [min(lo, hi), max(lo, hi)]
-        rec["attainable_flops_per_s_range"] = [rec["flops"] / max(lo, hi), rec["flops"] / min(lo, hi)]
-    return rec
+    res = evaluate_corners(device, lambda c: evaluate(None, device, shapes, overlap, ideal, c, devices, level,
+                                                      compiled=cw))
+    r = res[Corner.NOMINAL]
+    time = ranged(res, "time_s")
+    flops = float(r["flops"])
+    peak = device.peak(cw.dtypes[0], sparse)
+    return KernelReport(
+        device=device.key, workload=cw.name, dtype=",".join(cw.dtypes), overlap=_overlap(overlap), ideal=ideal,
+        time=time, flops=flops, bytes=float(r["bytes"]), arithmetic_intensity=float(r["arithmetic_intensity"]),
+        attainable_flops_per_s=Ranged(float(r["attainable_flops_per_s"]), flops / time.best, flops / time.worst),
+        peak_flops_per_s=peak, bound=str(r["bound"]), home_level=device.memory[home].name, working_set_bytes=ws,
+        ridge_flops_per_byte=ridge_point(peak, device.memory[home].bandwidth_bytes_per_s),
+        terms_s={lbl: float(t) for lbl, t in zip(r["labels"], r["term_totals"])})
 
+
+def kernel_report(workload, device: Device, shapes: Mapping[str, float] | None = None, overlap: str = "max",
+                  ideal: bool = False, level: str | None = None, sparse: bool = False, devices: int = 1) -> dict:
+    """:func:`kernel_result` as a plain dict (what ``roofline gemm --format json`` prints).
+
+    Parameters
+    ----------
+    workload, device, shapes, overlap, ideal, level, sparse, devices
+        As for :func:`kernel_result`.
+
+    Returns
+    -------
+    dict
+    """
+    return kernel_result(workload, device, shapes, overlap, ideal, level, sparse, devices).to_dict()
