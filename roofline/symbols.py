@@ -1,20 +1,9 @@
 """SymPy symbols for device figures and workload shapes (imported only when expressions are built).
 
 Device symbols are named after the figure's role, not the device, so one expression serves every device
-and is substituted with a device's numbers (:meth:`roofline.hardware.Device.subs`):
-
-=================================  ========================  =========================================
-figure path                        symbol                    meaning
-=================================  ========================  =========================================
-``compute.bf16.dense``             ``P_{bf16}``              dense peak [FLOP/s]
-``compute.bf16.sparse``            ``Psparse_{bf16}``        2:4-sparse peak [FLOP/s]
-``memory.hbm.bandwidth``           ``BW_{hbm}``              level bandwidth [B/s]
-``memory.hbm.capacity``            ``C_{hbm}``               level capacity [B]
-``interconnect.nvlink.bandwidth``  ``BWlink_{nvlink}``       link bandwidth as published [B/s]
-``interconnect.nvlink.latency``    ``tau_{nvlink}``          link latency [s]
-``overheads.kernel_launch``        ``tau_{kernel-launch}``   fixed cost per kernel [s]
-``power.tdp``                      ``W_{tdp}``               power [W]
-=================================  ========================  =========================================
+and is substituted with a device's numbers (:meth:`roofline.hardware.Device.subs`). The prefixes come from
+the one role table, :data:`roofline.roles.ROLES` (``memory.hbm.bandwidth`` → ``BW_{hbm}``); the
+nomenclature page lists them all.
 """
 
 from __future__ import annotations
@@ -22,6 +11,8 @@ from __future__ import annotations
 from functools import lru_cache
 
 import sympy as sp
+
+from .roles import role_of
 
 __all__ = ["figure_symbol", "symbol_name", "shape_symbol"]
 
@@ -48,19 +39,14 @@ def symbol_name(path: str) -> str:
     'tau_{kernel-launch}'
     """
     parts = path.split(".")
-    head = parts[0]
-    sub = _subscripted
-    if head == "compute" and len(parts) == 3:
-        return sub("P", parts[1]) if parts[2] == "dense" else sub("Psparse", parts[1])
-    if head == "memory" and len(parts) == 3:
-        return sub({"bandwidth": "BW", "capacity": "C", "latency": "taumem"}[parts[2]], parts[1])
-    if head == "interconnect" and len(parts) == 3:
-        return sub({"bandwidth": "BWlink", "latency": "tau", "domain_size": "D"}[parts[2]], parts[1])
-    if head == "overheads":
-        return sub("tau", *parts[1:])
-    if head == "power":
-        return sub("W", *parts[1:])
-    return sub(head, *parts[1:])
+    try:
+        role = role_of(path)
+    except KeyError:
+        return _subscripted(parts[0], *parts[1:])
+    pat = role.path.split(".")
+    # the subscript: the path's placeholders (dtype, level, link) or, for a named figure, its name
+    sub = [q for p, q in zip(pat, parts) if p.startswith("<")] + parts[len(pat):]
+    return _subscripted(role.symbol, *(sub or parts[1:]))
 
 
 def _subscripted(prefix: str, *rest: str) -> str:

@@ -13,7 +13,7 @@ PKG = Path(__file__).resolve().parents[1] / "roofline"
 #: the rooms, in the order data flows; a module may import only from its own room or an earlier one
 ROOMS = ("hardware", "workloads", "placement", "engine", "sweep", "llm", "validation", "outputs")
 #: leaf modules: they may import only other leaf modules listed before them
-LEAVES = ("_version", "errors", "_paths", "units", "dtypes", "vocab", "symbols", "formulas")
+LEAVES = ("_version", "errors", "_paths", "units", "dtypes", "vocab", "roles", "symbols", "formulas")
 #: the package's front door and the compatibility aliases may import anything
 FACADE = ("roofline", "roofline.__main__", "roofline._compat")
 

@@ -16,6 +16,7 @@ from types import MappingProxyType
 from typing import Callable, Mapping
 
 from ..errors import SpecError
+from ..roles import role_of
 from .device import DEVICE_KINDS, DTYPES, DUPLEX, MEMORY_KINDS, STATUSES, Device, Link, MemoryLevel
 from .formula import _evaluate
 from .schema import (
@@ -48,6 +49,19 @@ class _Draft:
     links: list[tuple[str, str, str]] = field(default_factory=list)         # (name, label, duplex)
     part_key: str | None = None
     raws: list[_RawFigure] = field(default_factory=list)
+
+    def role_figure(self, path: str, spec) -> None:
+        """Queue the raw figure at ``path`` with the dimension and sign of its role.
+
+        Parameters
+        ----------
+        path : str
+            The figure's path; its role (:func:`roofline.roles.role_of`) gives the dimension and sign.
+        spec : object
+            Its inline table as read from the file.
+        """
+        role = role_of(path)
+        self.figure(path, spec, role.dimension, role.positive)
 
     def figure(self, path: str, spec, dimension: str | None, positive: bool) -> None:
         """Queue the raw figure at ``path`` for evaluation.
@@ -120,7 +134,7 @@ def _read_compute(f: Path, doc: dict, d: _Draft) -> None:
         if "dense" not in kinds:
             raise SpecError(f, f"compute.{dt}.dense", "missing (every data type needs its dense peak)")
         for k, spec in kinds.items():
-            d.figure(f"compute.{dt}.{k}", spec, "flops", True)
+            d.role_figure(f"compute.{dt}.{k}", spec)
         d.compute_kinds[dt] = list(kinds)
 
 
@@ -134,12 +148,12 @@ def _read_memory(f: Path, doc: dict, d: _Draft) -> None:
         name = _entry_name(f, m, f"memory[{i}]", _MEMORY_KEYS, seen, "memory level")
         kind = _str(m, "kind", f, f"memory.{name}.kind", choices=MEMORY_KINDS)
         d.memory.append((name, m.get("label", name), kind))
-        for fld, dim in (("capacity", "bytes"), ("bandwidth", "bytes_per_s")):
+        for fld in ("capacity", "bandwidth"):
             if fld not in m:
                 raise SpecError(f, f"memory.{name}.{fld}", "missing (every memory level needs capacity and bandwidth)")
-            d.figure(f"memory.{name}.{fld}", m[fld], dim, True)
+            d.role_figure(f"memory.{name}.{fld}", m[fld])
         if "latency" in m:
-            d.figure(f"memory.{name}.latency", m["latency"], "seconds", False)
+            d.role_figure(f"memory.{name}.latency", m["latency"])
 
 
 def _read_interconnect(f: Path, doc: dict, d: _Draft) -> None:
@@ -154,11 +168,9 @@ def _read_interconnect(f: Path, doc: dict, d: _Draft) -> None:
         d.links.append((name, lk.get("label", name), duplex))
         if "bandwidth" not in lk:
             raise SpecError(f, f"interconnect.{name}.bandwidth", "missing")
-        d.figure(f"interconnect.{name}.bandwidth", lk["bandwidth"], "bytes_per_s", True)
-        if "latency" in lk:
-            d.figure(f"interconnect.{name}.latency", lk["latency"], "seconds", False)
-        if "domain_size" in lk:
-            d.figure(f"interconnect.{name}.domain_size", lk["domain_size"], "count", True)
+        for fld in ("bandwidth", "latency", "domain_size"):
+            if fld in lk:
+                d.role_figure(f"interconnect.{name}.{fld}", lk[fld])
 
 
 def _entry_name(f: Path, entry, where: str, allowed: set, seen: set[str], what: str) -> str:
@@ -173,13 +185,13 @@ def _entry_name(f: Path, entry, where: str, allowed: set, seen: set[str], what: 
     return name
 
 
-def _read_figure_table(f: Path, doc: dict, d: _Draft, *, section: str, dimension: str | None,
-                       positive: bool, identifiers: bool) -> None:
-    """``[power]``, ``[architecture]``, ``[overheads]``, ``[mesh]``: a table of named figures."""
+def _read_figure_table(f: Path, doc: dict, d: _Draft, *, section: str, identifiers: bool) -> None:
+    """``[power]``, ``[architecture]``, ``[overheads]``, ``[mesh]``: a table of named figures, each with the
+    dimension and sign of its role (:data:`roofline.roles.ROLES`)."""
     for k, spec in _table(doc, section, f, section, required=False).items():
         if identifiers and (not isinstance(k, str) or not k.isidentifier()):
             raise SpecError(f, f"{section}.{k}", "expected an identifier as the figure name")
-        d.figure(f"{section}.{k}", spec, dimension, positive)
+        d.role_figure(f"{section}.{k}", spec)
 
 
 def _read_composition(f: Path, doc: dict, d: _Draft) -> None:
@@ -194,7 +206,7 @@ def _read_composition(f: Path, doc: dict, d: _Draft) -> None:
     if "count" not in comp:
         raise SpecError(f, "composition.count", "missing")
     d.part_key = pkey
-    d.figure("composition.count", comp["count"], "count", True)
+    d.role_figure("composition.count", comp["count"])
 
 
 #: The section readers, in the order the figures of a device are listed.
@@ -204,12 +216,10 @@ _SECTIONS: tuple[tuple[str, Callable[[Path, dict, _Draft], None]], ...] = (
     ("compute", _read_compute),
     ("memory", _read_memory),
     ("interconnect", _read_interconnect),
-    ("power", partial(_read_figure_table, section="power", dimension="watts", positive=True, identifiers=False)),
-    ("architecture", partial(_read_figure_table, section="architecture", dimension=None, positive=True,
-                             identifiers=True)),
-    ("overheads", partial(_read_figure_table, section="overheads", dimension="seconds", positive=False,
-                          identifiers=True)),
-    ("mesh", partial(_read_figure_table, section="mesh", dimension=None, positive=True, identifiers=True)),
+    ("power", partial(_read_figure_table, section="power", identifiers=False)),
+    ("architecture", partial(_read_figure_table, section="architecture", identifiers=True)),
+    ("overheads", partial(_read_figure_table, section="overheads", identifiers=True)),
+    ("mesh", partial(_read_figure_table, section="mesh", identifiers=True)),
     ("composition", _read_composition),
 )
 
