@@ -22,10 +22,11 @@ from __future__ import annotations
 
 import os
 import stat
+from contextlib import contextmanager
 from pathlib import Path
 
 __all__ = ["DATA_KINDS", "data_dir", "spec_paths", "model_paths", "cache_enabled", "cache_root",
-           "secure_cache_dir", "fused_enabled", "CacheRefused", "package_digest", "cache_dir"]
+           "secure_cache_dir", "fused_enabled", "CacheRefused", "package_digest", "cache_dir", "atomic_output"]
 
 #: The data folders shipped with the package, by kind.
 DATA_KINDS = ("hardware_specs", "model_configs", "trends", "measurements")
@@ -206,3 +207,61 @@ def cache_dir() -> Path | None:
             _REFUSED.append(str(exc))
             print(f"roofline: not using the disk cache: {exc}", file=sys.stderr)
         return None
+
+
+
+@contextmanager
+def atomic_output(path: str | os.PathLike):
+    """Write a file so that it is either complete or not there: into a temporary file beside ``path``,
+    renamed over it only when the block finishes.
+
+    An interruption (Ctrl-C, a full disk, a size limit, an exception) leaves any earlier file at ``path``
+    untouched and removes the temporary one.
+
+    Parameters
+    ----------
+    path : path-like
+        The file to write. Its folder must exist.
+
+    Yields
+    ------
+    pathlib.Path
+        The temporary path to write to (same folder and suffix, so writers that look at the suffix work).
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> target = pathlib.Path(tempfile.mkdtemp()) / "out.csv"
+    >>> with atomic_output(target) as tmp:
+    ...     _ = tmp.write_text("a,b\\n1,2\\n")
+    >>> target.read_text()
+    'a,b\\n1,2\\n'
+    """
+    import tempfile
+
+    target = Path(path)
+    fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.stem}.", suffix=f".partial{target.suffix}")
+    os.close(fd)
+    tmp_path = Path(tmp)
+    try:
+        yield tmp_path
+        if target.exists():
+            try:
+                os.chmod(tmp_path, stat.S_IMODE(os.stat(target).st_mode))
+            except OSError:
+                pass
+        else:
+            os.chmod(tmp_path, 0o666 & ~_umask())
+        os.replace(tmp_path, target)
+    except BaseException:
+        try:
+            tmp_path.unlink()
+        except OSError:
+            pass
+        raise
+
+
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
