@@ -225,9 +225,9 @@ def test_sweep_command_csv_and_parquet(tmp_path, capsys):
     ("1:100:3", [1, 10, 100]),
 ])
 def test_grid_syntax(spec, expected):
-    from roofline.outputs.cli.parser import _int_grid
+    from roofline.outputs.cli.args import int_grid
 
-    assert _int_grid(spec) == expected
+    assert int_grid(spec) == expected
 
 
 @pytest.mark.parametrize("spec", ["0:10", "10:1", "a:b", "1.5", "1,-2", ""])

@@ -1,9 +1,10 @@
 """MkDocs hook: the CLI reference, generated at build time from the argparse parser.
 
 ``docs/cli.md`` holds the introduction and the marker ``<!-- roofline-cli-reference -->``; this hook
-replaces the marker with one section per command, read from :func:`roofline.outputs.cli.build_parser`: its help
-line, its usage and a table of its arguments. A new command or option appears on the next build; nothing
-is written to disk. A missing marker stops the build.
+replaces the marker with one section per command (and per sub-command, such as ``plot roofline``), read
+from :func:`roofline.outputs.cli.build_parser`: its help line, its usage, a table of its arguments and the
+example its command module gives. A new command or option appears on the next build; nothing is written
+to disk. A missing marker stops the build.
 """
 
 from __future__ import annotations
@@ -38,19 +39,30 @@ def render(parser: argparse.ArgumentParser) -> str:
         _fix_width(sub)
         out += [f"## `roofline {name}`", "", _text(help_ or sub.description or ""), "", "```text",
                 sub.format_usage().strip(), "```", "", _table(sub), ""]
+        out += _example(sub)
     return "\n".join(out)
+
+
+def _example(p: argparse.ArgumentParser) -> list[str]:
+    """The example a command module gives in its epilog (``example:`` and indented command lines)."""
+    lines = (p.epilog or "").splitlines()
+    if not lines or lines[0].strip() != "example:":
+        return []
+    return ["Example:", "", "```text", *(line.strip() for line in lines[1:] if line.strip()), "```", ""]
 
 
 def _fix_width(p: argparse.ArgumentParser) -> None:
     p.formatter_class = functools.partial(argparse.HelpFormatter, width=WIDTH)
 
 
-def _subcommands(parser: argparse.ArgumentParser):
+def _subcommands(parser: argparse.ArgumentParser, prefix: str = ""):
+    """``(name, parser, help)`` of every sub-command, depth first (``plot``, then ``plot roofline``...)."""
     for action in parser._actions:  # argparse keeps its sub-parsers here; there is no public accessor
         if isinstance(action, argparse._SubParsersAction):
             helps = {a.dest: a.help for a in action._choices_actions}
             for name, sub in action.choices.items():
-                yield name, sub, helps.get(name)
+                yield prefix + name, sub, helps.get(name)
+                yield from _subcommands(sub, prefix + name + " ")
 
 
 def _table(p: argparse.ArgumentParser) -> str:

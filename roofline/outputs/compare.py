@@ -1,33 +1,40 @@
-"""Side-by-side comparison of devices: their figures, and the same workloads timed on each.
+"""Devices side by side: their figures, their balance, and the same workloads timed on each.
 
-:func:`compare` returns plain dicts (for JSON, tables, charts and notebooks). Rates carry a ``ratio``
-against the first device: above 1 the first device is faster (or larger, or more efficient).
+:func:`compare` returns plain dicts (for JSON, tables, charts and notebooks); :func:`figure_rows` is its
+first half, the devices' figures alone; :func:`comparison_rows` flattens a result into table rows. Rates
+carry a ``ratio`` against the first device: above 1 the first device is faster (or larger, or more
+efficient).
+
+Nothing is computed here that the library does not define: main memory is :attr:`Device.main_memory`,
+the ridge point, bytes per FLOP and FLOP/s per watt are :mod:`roofline.formulas`, and their ranges come
+from each figure's values at the device's corners (:func:`roofline.engine.corners.corners_of`), combined
+with :func:`roofline.formulas.interval_div` (exact for a quotient of two independent positive figures).
 """
 
 from __future__ import annotations
 
-from typing import Sequence
+from typing import Callable, Sequence
 
-from ..errors import CapacityError, InputError
-from ..hardware.device import Device
+from ..dtypes import DTYPES
+from ..engine.corners import corners_of
+from ..errors import CapacityError, InputError, RooflineError
+from ..formulas import bytes_per_flop, flops_per_watt, interval_div, ridge_point
+from ..hardware.device import Device, MemoryLevel
+from ..hardware.figure import Figure
 from ..hardware.library import get_device
-from .format import human_range
+from ..vocab import Corner, MemoryKind
+from .format import human_range, term_name
 
-__all__ = ['DEFAULT_MODELS', 'compare', 'comparison_rows']
+__all__ = ['DEFAULT_MODELS', 'compare', 'figure_rows', 'comparison_rows']
 
 
 #: The default LLM workloads of ``roofline compare``.
 DEFAULT_MODELS = ("llama-3.1-8b", "llama-3.1-70b")
 
 
-_DTYPE_ORDER = ("fp64", "fp32", "tf32", "bf16", "fp16", "fp8", "cfp8", "int8", "fp6", "fp4")
-
-
-def _main_level(dev: Device):
-    for lvl in dev.memory:
-        if lvl.kind not in ("cache", "register"):
-            return lvl
-    return dev.memory[-1]
+#: Data types compared, in the order of the dtype table; the comparison has never listed the FP64 tensor
+#: peak or int4 (a weight-only type), and keeps its rows as they were.
+_COMPARED_DTYPES = tuple(d for d in DTYPES if d not in ("fp64_tensor", "int4"))
 
 
 def _fig(value, fig=None, unit="", rng=None):
@@ -39,97 +46,152 @@ def _fig(value, fig=None, unit="", rng=None):
     return out
 
 
-def _spec_rows(devs: list[Device], dtype: str) -> list[dict]:
-    rows = []
-    dts = [d for d in _DTYPE_ORDER if any(d in dev.compute for dev in devs)]
-    for dt in dts:
-        rows.append({"section": "compute", "quantity": f"{dt.upper()} dense", "unit": "FLOP/s", "better": "higher",
-                     "values": {dev.key: (_fig(dev.peak(dt), dev.peak_figure(dt), "FLOP/s") if dt in dev.compute else None)
-                                for dev in devs}})
+def _span(dev: Device, at: Callable[[Corner], float]) -> tuple[float, float]:
+    """(low, high) of a figure over the corners of ``dev``."""
+    values = [at(c) for c in corners_of(dev)]
+    return min(values), max(values)
 
-    def level_row(name, pick, attr, unit):
-        vals = {}
-        for dev in devs:
-            lvl = pick(dev)
-            if lvl is None:
-                vals[dev.key] = None
-                continue
-            f = getattr(lvl, attr)
-            vals[dev.key] = {**_fig(f.value, f, unit), "level": lvl.name} if attr == "capacity" else _fig(f.value, f, unit)
-        return {"section": "memory", "quantity": name, "unit": unit, "better": "higher", "values": vals}
 
+def _quotient(dev: Device, formula, num: Figure, num_at, den: Figure, den_at, unit: str) -> dict:
+    """``formula(numerator, denominator)`` at the nominal figures, with its range where either is a range."""
+    out = _fig(formula(num_at(Corner.NOMINAL), den_at(Corner.NOMINAL)), unit=unit)
+    if num.is_range or den.is_range:
+        out["range"] = list(interval_div(_span(dev, num_at), _span(dev, den_at)))
+    return out
+
+
+def _per_device(devs: list[Device], fn) -> dict:
+    out = {}
+    for dev in devs:
+        try:
+            out[dev.key] = fn(dev)
+        except (RooflineError, ZeroDivisionError):  # a device without this data type or figure
+            out[dev.key] = None
+    return out
+
+
+def _compute_rows(devs: list[Device]) -> list[dict]:
+    dts = [d for d in _COMPARED_DTYPES if any(d in dev.compute for dev in devs)]
+    return [{"section": "compute", "quantity": f"{dt.upper()} dense", "unit": "FLOP/s", "better": "higher",
+             "values": {dev.key: (_fig(dev.peak(dt), dev.peak_figure(dt), "FLOP/s") if dt in dev.compute else None)
+                        for dev in devs}}
+            for dt in dts]
+
+
+def _level_row(devs: list[Device], name: str, pick: Callable[[Device], MemoryLevel | None], attr: str,
+               unit: str) -> dict:
+    vals = {}
+    for dev in devs:
+        lvl = pick(dev)
+        if lvl is None:
+            vals[dev.key] = None
+            continue
+        f = getattr(lvl, attr)
+        vals[dev.key] = {**_fig(f.value, f, unit), "level": lvl.name} if attr == "capacity" else _fig(f.value, f, unit)
+    return {"section": "memory", "quantity": name, "unit": unit, "better": "higher", "values": vals}
+
+
+def _external(dev: Device) -> MemoryLevel | None:
+    return next((m for m in dev.memory if m.kind == MemoryKind.EXTERNAL), None)
+
+
+def _memory_rows(devs: list[Device]) -> list[dict]:
     fastest = lambda dev: dev.memory[0]  # noqa: E731
-    external = lambda dev: next((m for m in dev.memory if m.kind == "external"), None)  # noqa: E731
-    rows += [level_row("fastest memory", fastest, "capacity", "B"),
-             level_row("fastest memory BW", fastest, "bandwidth", "B/s"),
-             level_row("main memory", _main_level, "capacity", "B"),
-             level_row("main memory BW", _main_level, "bandwidth", "B/s")]
-    if any(external(d) for d in devs):
-        rows += [level_row("external memory", external, "capacity", "B"),
-                 level_row("external memory BW", external, "bandwidth", "B/s")]
-
-    def per_dev(fn):
-        out = {}
-        for dev in devs:
-            try:
-                out[dev.key] = fn(dev)
-            except Exception:  # a device without this data type or figure
-                out[dev.key] = None
-        return out
-
-    def ridge(dev):
-        p, lvl = dev.peak_figure(dtype), _main_level(dev)
-        return _fig(p.value / lvl.bandwidth.value, unit="FLOP/B",
-                    rng=(p.low / lvl.bandwidth.high, p.high / lvl.bandwidth.low) if (p.is_range or lvl.bandwidth.is_range) else None)
-
-    def bpf(dev):
-        p, lvl = dev.peak_figure(dtype), _main_level(dev)
-        return _fig(lvl.bandwidth.value / p.value, unit="B/FLOP",
-                    rng=(lvl.bandwidth.low / p.high, lvl.bandwidth.high / p.low) if (p.is_range or lvl.bandwidth.is_range) else None)
-
-    rows.append({"section": "balance", "quantity": f"ridge point ({dtype.upper()}, main)", "unit": "FLOP/B",
-                 "better": "lower", "values": per_dev(ridge)})
-    rows.append({"section": "balance", "quantity": "bytes per FLOP (main)", "unit": "B/FLOP",
-                 "better": "higher", "values": per_dev(bpf)})
-
-    def link(dev):
-        lks = [lk for lk in dev.interconnect if lk.devices_per_domain > 1]
-        if not lks:
-            return None
-        lk = lks[0]
-        f = lk.bandwidth
-        out = _fig(lk.per_direction_bytes_per_s, unit="B/s",
-                   rng=(f.low * lk.direction_factor, f.high * lk.direction_factor) if f.is_range else None)
-        out.update(link=lk.name, domain=lk.devices_per_domain)
-        return out
-
-    rows.append({"section": "interconnect", "quantity": "link to other devices", "unit": "B/s",
-                 "better": "higher", "values": per_dev(link)})
-    rows.append({"section": "power", "quantity": "power", "unit": "W", "better": "lower",
-                 "values": per_dev(lambda d: _fig(d.power_w, d.figures["power.tdp"], "W") if d.power_w else None)})
-
-    def eff(dev):
-        p, w = dev.peak_figure(dtype), dev.figures.get("power.tdp")
-        if w is None:
-            return None
-        return _fig(p.value / w.value, unit="FLOP/s/W",
-                    rng=(p.low / w.high, p.high / w.low) if (p.is_range or w.is_range) else None)
-
-    rows.append({"section": "power", "quantity": f"{dtype.upper()} per watt", "unit": "FLOP/s/W",
-                 "better": "higher", "values": per_dev(eff)})
+    main = lambda dev: dev.main_memory  # noqa: E731
+    rows = [_level_row(devs, "fastest memory", fastest, "capacity", "B"),
+            _level_row(devs, "fastest memory BW", fastest, "bandwidth", "B/s"),
+            _level_row(devs, "main memory", main, "capacity", "B"),
+            _level_row(devs, "main memory BW", main, "bandwidth", "B/s")]
+    if any(_external(d) for d in devs):
+        rows += [_level_row(devs, "external memory", _external, "capacity", "B"),
+                 _level_row(devs, "external memory BW", _external, "bandwidth", "B/s")]
     return rows
 
 
-def _workload_rows(devs: list[Device], models: Sequence[str], batch: int, context: int, dtype: str,
-                   ideal: bool, gemm_size: int = 8192) -> list[dict]:
+def _balance_rows(devs: list[Device], dtype: str) -> list[dict]:
+    def ridge(dev):
+        bw = dev.main_memory.bandwidth
+        return _quotient(dev, ridge_point, dev.peak_figure(dtype), lambda c: dev.peak(dtype, which=c),
+                         bw, bw.at, "FLOP/B")
+
+    def bpf(dev):
+        bw = dev.main_memory.bandwidth
+        return _quotient(dev, bytes_per_flop, bw, bw.at, dev.peak_figure(dtype),
+                         lambda c: dev.peak(dtype, which=c), "B/FLOP")
+
+    return [{"section": "balance", "quantity": f"ridge point ({dtype.upper()}, main)", "unit": "FLOP/B",
+             "better": "lower", "values": _per_device(devs, ridge)},
+            {"section": "balance", "quantity": "bytes per FLOP (main)", "unit": "B/FLOP",
+             "better": "higher", "values": _per_device(devs, bpf)}]
+
+
+def _link(dev: Device) -> dict | None:
+    lk = next((lk for lk in dev.interconnect if lk.devices_per_domain > 1), None)
+    if lk is None:
+        return None
+    per_direction = lambda c: lk.bandwidth.at(c) * lk.direction_factor  # noqa: E731
+    out = _fig(lk.per_direction_bytes_per_s, unit="B/s",
+               rng=_span(dev, per_direction) if lk.bandwidth.is_range else None)
+    out.update(link=lk.name, domain=lk.devices_per_domain)
+    return out
+
+
+def _power_rows(devs: list[Device], dtype: str) -> list[dict]:
+    def power(dev):
+        return _fig(dev.power_w, dev.figures["power.tdp"], "W") if dev.power_w else None
+
+    def efficiency(dev):
+        w = dev.figures.get("power.tdp")
+        if w is None:
+            return None
+        return _quotient(dev, flops_per_watt, dev.peak_figure(dtype), lambda c: dev.peak(dtype, which=c),
+                         w, w.at, "FLOP/s/W")
+
+    return [{"section": "power", "quantity": "power", "unit": "W", "better": "lower",
+             "values": _per_device(devs, power)},
+            {"section": "power", "quantity": f"{dtype.upper()} per watt", "unit": "FLOP/s/W",
+             "better": "higher", "values": _per_device(devs, efficiency)}]
+
+
+def figure_rows(devices: Sequence[Device], dtype: str = "bf16") -> list[dict]:
+    """The devices' figures side by side: peaks, memories, balance, link and power.
+
+    The balance rows are taken against main memory (:attr:`Device.main_memory`):
+
+    .. math:: I^* = \\frac{P}{BW_\\text{main}}, \\qquad \\beta = \\frac{BW_\\text{main}}{P},
+              \\qquad \\eta = \\frac{P}{W}
+
+    (:func:`~roofline.formulas.ridge_point`, :func:`~roofline.formulas.bytes_per_flop`,
+    :func:`~roofline.formulas.flops_per_watt`), each with its range where a figure is a range.
+
+    Parameters
+    ----------
+    devices : sequence of Device
+        The devices, the first one the reference of the ratios.
+    dtype : str
+        Data type of the peak in the balance and efficiency rows.
+
+    Returns
+    -------
+    list of dict
+        One row per quantity: ``section``, ``quantity``, ``unit``, ``better`` (``"higher"`` or
+        ``"lower"``) and ``values``, by device key, ``{"value", "unit", "range"?, "level"?, "link"?,
+        "domain"?}`` or ``None`` where a device has no such figure. Without ``ratio_vs_first``.
+    """
+    devs = list(devices)
+    link = {"section": "interconnect", "quantity": "link to other devices", "unit": "B/s", "better": "higher",
+            "values": _per_device(devs, _link)}
+    return (_compute_rows(devs) + _memory_rows(devs) + _balance_rows(devs, dtype) + [link]
+            + _power_rows(devs, dtype))
+
+
+def _kernel_rows(devs: list[Device], dtype: str, ideal: bool, size: int) -> list[dict]:
     from ..engine.kernel import kernel_report
-    from ..llm.inference import estimate
-    from ..llm.precision import Precision
     from ..workloads.recipes import Recipe
 
     rows = []
-    for name, wl in ((f"GEMM {gemm_size}³", Recipe("gemm", m=gemm_size, n=gemm_size, k=gemm_size, dtype=dtype)),
-                     (f"GEMV {gemm_size}²", Recipe("gemv", n=gemm_size, k=gemm_size, dtype=dtype))):
+    for name, wl in ((f"GEMM {size}³", Recipe("gemm", m=size, n=size, k=size, dtype=dtype)),
+                     (f"GEMV {size}²", Recipe("gemv", n=size, k=size, dtype=dtype))):
         vals = {}
         for dev in devs:
             try:
@@ -142,7 +204,28 @@ def _workload_rows(devs: list[Device], models: Sequence[str], batch: int, contex
                 vals[dev.key]["range"] = r["time_s_range"]
         rows.append({"section": "kernels", "workload": name + " time", "metric": "time", "unit": "s", "better": "lower",
                      "values": vals})
+    return rows
+
+
+def _llm_cells(r: dict) -> tuple[dict, dict]:
+    """The decode and prefill cells of one :func:`~roofline.llm.inference.estimate` result."""
+    dec = {"value": r["tokens_per_s_per_user"], "unit": "tokens/s", "bound": r["bound"],
+           "devices_used": r["devices_used"], "level": r["weights_level"]}
+    if "tokens_per_s_per_user_range" in r:
+        dec["range"] = r["tokens_per_s_per_user_range"]
+    pre = {"value": r["ttft_s"], "unit": "s", "bound": r["prefill_bound"], "devices_used": r["devices_used"]}
+    if "ttft_s_range" in r:
+        pre["range"] = r["ttft_s_range"]
+    return dec, pre
+
+
+def _llm_rows(devs: list[Device], models: Sequence[str], batch: int, context: int, dtype: str,
+              ideal: bool) -> list[dict]:
+    from ..llm.inference import estimate
+    from ..llm.precision import Precision
+
     prec = Precision.of(dtype)
+    rows = []
     for model in models:
         dec, pre = {}, {}
         for dev in devs:
@@ -151,14 +234,7 @@ def _workload_rows(devs: list[Device], models: Sequence[str], batch: int, contex
             except (CapacityError, InputError) as exc:
                 dec[dev.key] = pre[dev.key] = {"value": None, "error": str(exc)}
                 continue
-            dec[dev.key] = {"value": r["tokens_per_s_per_user"], "unit": "tokens/s", "bound": r["bound"],
-                            "devices_used": r["devices_used"], "level": r["weights_level"]}
-            if "tokens_per_s_per_user_range" in r:
-                dec[dev.key]["range"] = r["tokens_per_s_per_user_range"]
-            pre[dev.key] = {"value": r["ttft_s"], "unit": "s", "bound": r["prefill_bound"],
-                            "devices_used": r["devices_used"]}
-            if "ttft_s_range" in r:
-                pre[dev.key]["range"] = r["ttft_s_range"]
+            dec[dev.key], pre[dev.key] = _llm_cells(r)
         rows.append({"section": "llm", "workload": f"{model} tokens/s/user", "model": model, "phase": "decode",
                      "metric": "tokens/s per user", "unit": "tokens/s", "better": "higher", "values": dec})
         rows.append({"section": "llm", "workload": f"{model} first token", "model": model, "phase": "prefill",
@@ -180,31 +256,66 @@ def _ratios(rows: list[dict], devs: list[Device]) -> None:
         row["ratio_vs_first"] = ratios
 
 
-def compare(devices: Sequence[str | Device], models: Sequence[str] | None = None, batch: int = 1,
-            context: int = 2048, dtype: str = "bf16", ideal: bool = False, spec_paths=()) -> dict:
-    """Compare ``devices``: their figures, and default (or given) workloads timed on each.
+def _devices(devices: Sequence[str | Device], dtype: str, spec_paths) -> list[Device]:
+    from ..dtypes import bytes_per_element
 
-    Returns ``{"devices": [...], "dtype": ..., "specs": [rows], "workloads": [rows]}``; each row maps a
-    device key to ``{"value", "unit", "range"?, "bound"?, "devices_used"?}`` and has ``ratio_vs_first``
-    (above 1: the first device is ahead). LLM rows use the fewest devices that hold the model.
-    """
     if len(devices) < 2:
         raise InputError("compare needs at least two devices")
     devs = [get_device(d, spec_paths) for d in devices]
     if len({d.key for d in devs}) != len(devs):
         raise InputError("compare needs different devices")
-    from ..dtypes import bytes_per_element
-
     bytes_per_element(dtype)
     missing = [d.key for d in devs if dtype not in d.compute]
     if missing:
         raise InputError(f"{', '.join(missing)} publish no {dtype} peak; choose another --dtype")
-    specs = _spec_rows(devs, dtype)
-    loads = _workload_rows(devs, list(models) if models else list(DEFAULT_MODELS), batch, context, dtype, ideal)
+    return devs
+
+
+def compare(devices: Sequence[str | Device], models: Sequence[str] | None = None, batch: int = 1,
+            context: int = 2048, dtype: str = "bf16", ideal: bool = False, spec_paths=()) -> dict:
+    """Compare ``devices``: their figures (:func:`figure_rows`), and default (or given) workloads timed on each.
+
+    The workloads are a square GEMM and a GEMV of 8192 and, per model, decode (tokens/s per user) and
+    prefill (time to first token) on the fewest devices that hold the model.
+
+    Parameters
+    ----------
+    devices : sequence of str or Device
+        Two or more different devices (keys, aliases or devices); the first is the reference.
+    models : sequence of str, optional
+        LLMs to time (default :data:`DEFAULT_MODELS`).
+    batch : int
+        Sequences decoded together [1].
+    context : int
+        Tokens in context, and the prompt length of prefill [1].
+    dtype : str
+        Data type of the workloads and of the balance rows; every device must publish its peak.
+    ideal : bool
+        Drop the latency terms (the pure roofline).
+    spec_paths : iterable of path
+        Extra spec files or folders.
+
+    Returns
+    -------
+    dict
+        ``{"devices": [...], "dtype", "batch", "context", "ideal", "specs": [rows], "workloads": [rows]}``.
+        Each row maps a device key to ``{"value", "unit", "range"?, "bound"?, "devices_used"?}`` and has
+        ``ratio_vs_first`` (above 1: the first device is ahead). A device's ``estimate`` is
+        :attr:`Device.is_estimate`.
+
+    Raises
+    ------
+    InputError
+        Fewer than two devices, the same device twice, or a device without a ``dtype`` peak.
+    """
+    devs = _devices(devices, dtype, spec_paths)
+    specs = figure_rows(devs, dtype)
+    loads = (_kernel_rows(devs, dtype, ideal, 8192)
+             + _llm_rows(devs, list(models) if models else list(DEFAULT_MODELS), batch, context, dtype, ideal))
     _ratios(specs, devs)
     _ratios(loads, devs)
     return {"devices": [{"key": d.key, "name": d.name, "vendor": d.vendor, "kind": d.kind, "status": d.status,
-                         "estimate": d.status == "unreleased"} for d in devs],
+                         "estimate": d.is_estimate} for d in devs],
             "dtype": dtype, "batch": batch, "context": context, "ideal": ideal, "specs": specs, "workloads": loads}
 
 
@@ -231,10 +342,6 @@ def _cell(v: dict | None) -> str:
     return text
 
 
-def _short_bound(b: str) -> str:
-    return b.split(":", 1)[1] if ":" in b else b
-
-
 def _ratio_text(r) -> str:
     if not r:
         return "—"
@@ -242,7 +349,21 @@ def _ratio_text(r) -> str:
 
 
 def comparison_rows(result: dict, bounds: bool = True) -> tuple[list[dict], list[dict]]:
-    """Flatten a :func:`compare` result into two lists of table rows (figures, workloads)."""
+    """Flatten a :func:`compare` result into two lists of table rows: the figures and the workloads.
+
+    Parameters
+    ----------
+    result : dict
+        From :func:`compare`.
+    bounds : bool
+        Add each workload's binding term to its cell (``"[hbm]"``).
+
+    Returns
+    -------
+    tuple of list of dict
+        Figure rows (``figure`` and one text cell per device key) and workload rows (``workload`` and one
+        per device), each with ``ratio`` when two devices are compared.
+    """
     keys = [d["key"] for d in result["devices"]]
     spec_rows = []
     for row in result["specs"]:
@@ -259,7 +380,7 @@ def comparison_rows(result: dict, bounds: bool = True) -> tuple[list[dict], list
         for k in keys:
             cell = _cell(row["values"].get(k))
             b = (row["values"].get(k) or {}).get("bound")
-            r[k] = f"{cell} [{_short_bound(b)}]" if (bounds and b) else cell
+            r[k] = f"{cell} [{term_name(b)}]" if (bounds and b) else cell
         if len(keys) == 2:
             ratio = row["ratio_vs_first"].get(keys[1])
             r["ratio"] = _ratio_text(ratio)

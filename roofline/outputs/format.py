@@ -1,4 +1,14 @@
-"""Formatting for people: SI floats back into "3.35 TB/s", and tables as text, markdown, CSV or JSON.
+"""Formatting for people: SI floats back into ``"3.35 TB/s"``, and rows as a text table, Markdown, CSV or JSON.
+
+Every number in the package is an SI float (bytes, B/s, FLOP/s, s, W); this module is the one place that
+turns it back into text with a decimal prefix (:func:`human`, :func:`human_range`), turns a term label at
+the edge into its short name (:func:`term_name`), and renders a list of records in one of :data:`FORMATS`
+(:func:`render`). It computes nothing: a value is printed as the library returned it.
+
+>>> human(3.35e12, "B/s")
+'3.35 TB/s'
+>>> human_range(15.84e15, 14.4e15, 17.28e15, "FLOP/s")
+'15.8 PFLOP/s (14.4–17.3)'
 """
 
 from __future__ import annotations
@@ -9,9 +19,12 @@ import json
 import math
 from typing import Iterable, Sequence
 
-__all__ = ['FORMATS', 'human', 'human_range', 'to_jsonable', 'render']
+from ..vocab import Term
+
+__all__ = ['FORMATS', 'human', 'human_range', 'term_name', 'to_jsonable', 'render']
 
 
+#: The output formats of every command: a text table, GitHub Markdown, CSV and JSON.
 FORMATS = ("table", "markdown", "csv", "json")
 
 
@@ -22,7 +35,29 @@ _SMALL = [(1.0, ""), (1e-3, "m"), (1e-6, "µ"), (1e-9, "n"), (1e-12, "p")]
 
 
 def human(value: float | None, unit: str = "", digits: int = 4) -> str:
-    """``3.35e12, "B/s"`` → ``"3.35 TB/s"``; seconds use m/µ/n prefixes; counts get no prefix below 10^4."""
+    """A number with a decimal SI prefix: ``3.35e12, "B/s"`` → ``"3.35 TB/s"``.
+
+    Seconds and per-FLOP units take the small prefixes (m, µ, n, p); counts (``unit`` empty or ``"1"``)
+    take none and are grouped by thousands from 10^4; intensities (FLOP/B, B/FLOP) are printed as they are.
+
+    Parameters
+    ----------
+    value : float or None
+        The value in the SI unit ``unit`` [unit]; ``None`` or NaN prints ``"—"``, infinity ``"∞"``.
+    unit : str
+        The SI unit symbol (``"B/s"``, ``"FLOP/s"``, ``"s"``, ``"B"``, ``"W"``, ``"J"``...).
+    digits : int
+        Significant digits [1].
+
+    Returns
+    -------
+    str
+
+    Examples
+    --------
+    >>> human(989.4e12, "FLOP/s", 3), human(1.1e-3, "s"), human(12345.0)
+    ('989 TFLOP/s', '1.1 ms', '12,345')
+    """
     if value is None or (isinstance(value, float) and math.isnan(value)):
         return "—"
     if isinstance(value, float) and math.isinf(value):
@@ -62,8 +97,25 @@ def _scale(value: float, unit: str) -> tuple[float, str]:
 
 def human_range(value: float, low: float, high: float, unit: str = "", digits: int = 3,
                 min_width: float = 0.01) -> str:
-    """``"15.8 PFLOP/s (14.4–17.3)"``: the range in the nominal value's prefix; omitted when narrower than
-    ``min_width`` (relative)."""
+    """A nominal value with its range in the same prefix: ``"15.8 PFLOP/s (14.4–17.3)"``.
+
+    Parameters
+    ----------
+    value : float
+        Nominal value [unit].
+    low, high : float or None
+        Ends of the range [unit]; ``None`` prints the value alone.
+    unit : str
+        The SI unit symbol, as for :func:`human`.
+    digits : int
+        Significant digits [1].
+    min_width : float
+        Relative width below which the range is left out [1].
+
+    Returns
+    -------
+    str
+    """
     text = human(value, unit, digits)
     if low is None or high is None or value in (None, 0):
         return text
@@ -73,8 +125,45 @@ def human_range(value: float, low: float, high: float, unit: str = "", digits: i
     return f"{text} ({low / f:.{digits}g}–{high / f:.{digits}g})"
 
 
+def term_name(label: str) -> str:
+    """The short name of a time term's text form: ``"memory:hbm"`` → ``"hbm"``, ``"compute"`` → ``"compute"``.
+
+    Parameters
+    ----------
+    label : str
+        A term label as results carry it (``kind`` or ``kind:name``, see :class:`roofline.vocab.Term`).
+
+    Returns
+    -------
+    str
+        The level or link the term charges, or its kind when it names none; ``label`` itself when it is
+        not a term.
+
+    Examples
+    --------
+    >>> term_name("interconnect:nvlink"), term_name("latency")
+    ('nvlink', 'latency')
+    """
+    try:
+        term = Term.parse(label)
+    except ValueError:
+        return label
+    return term.name or str(term.kind)
+
+
 def to_jsonable(x):
-    """Plain JSON types: NumPy scalars to floats/ints, NaN and inf to None."""
+    """``x`` in plain JSON types: NumPy scalars and arrays to Python numbers and lists, NaN and inf to None.
+
+    Parameters
+    ----------
+    x : object
+        A number, array, dict, list or tuple (nested), or anything JSON takes as it is.
+
+    Returns
+    -------
+    object
+        The same structure, with string keys.
+    """
     try:
         import numpy as np
 
@@ -95,7 +184,28 @@ def to_jsonable(x):
 
 def render(rows: Sequence[dict] | dict, fmt: str = "table", columns: Iterable[str] | None = None,
            headers: dict | None = None, title: str | None = None, json_obj=None) -> str:
-    """Render ``rows`` (a list of dicts) in ``fmt``. For ``json`` the object ``json_obj`` is used if given."""
+    """``rows`` as text in ``fmt``: a plain table, GitHub Markdown, CSV or indented JSON.
+
+    Parameters
+    ----------
+    rows : list of dict or dict
+        Records; a single dict is one row. The values are printed as they are (format them first).
+    fmt : str
+        One of :data:`FORMATS`.
+    columns : iterable of str, optional
+        Columns in order (default: every key, in order of first appearance).
+    headers : dict, optional
+        Column headings for the table and Markdown formats, by column.
+    title : str, optional
+        A line above the table (bold in Markdown); not used by CSV and JSON.
+    json_obj : object, optional
+        For ``json``: the object to write instead of ``rows``.
+
+    Returns
+    -------
+    str
+        The text, without a trailing newline.
+    """
     if fmt == "json":
         return json.dumps(to_jsonable(json_obj if json_obj is not None else rows), indent=2, ensure_ascii=False)
     if isinstance(rows, dict):

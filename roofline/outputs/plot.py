@@ -3,9 +3,15 @@
 Kinds: :func:`roofline_chart` (ceilings per memory level and data type, ridge points, workloads as
 points), :func:`compare_chart` (a device comparison normalised to the first device), :func:`sweep_chart`
 (a metric against a swept variable), :func:`frontier_chart` (tokens/s per user against tokens/s per
-device or per kW) and :func:`memory_wall_chart` (peak compute, DRAM and interconnect bandwidth over the
-years, with fitted growth per two years next to Gholami et al.'s). A device has the same colour on every
-chart. Save with :func:`save` (PNG, SVG or PDF by extension).
+device or per kW), :func:`memory_wall_chart` (peak compute, DRAM and interconnect bandwidth over the
+years, with fitted growth per two years next to Gholami et al.'s) and :func:`validation_chart` (published
+measurements against their bounds). A device has the same colour on every chart. Save with :func:`save`
+(PNG, SVG or PDF by extension).
+
+Charts draw what the library computes: ceilings and ridge points are
+:func:`roofline.formulas.attainable_performance` and :func:`roofline.formulas.ridge_point`, growth rates
+:func:`roofline.formulas.growth_per_two_years` (re-exported here, as is :func:`load_trends` from
+:mod:`roofline.outputs.trends`).
 """
 
 from __future__ import annotations
@@ -19,8 +25,12 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
 from ..errors import InputError  # noqa: E402
+from ..formulas import attainable_performance, growth_per_two_years, ridge_point  # noqa: E402
 from ..hardware.device import Device  # noqa: E402
 from ..hardware.library import get_device  # noqa: E402
+from ..vocab import Status  # noqa: E402
+from .format import term_name  # noqa: E402
+from .trends import load_trends  # noqa: E402
 
 __all__ = ['device_color', 'save', 'roofline_chart', 'compare_chart', 'sweep_chart', 'frontier_chart', 'load_trends', 'growth_per_two_years', 'memory_wall_chart', 'validation_chart']
 
@@ -46,7 +56,19 @@ _WIDTH_IN = 6.5  # a report column / page width in inches
 
 
 def device_color(key: str) -> str:
-    """The colour of ``key`` on every chart."""
+    """The colour of a device on every chart: a fixed Okabe–Ito colour for the shipped devices, else one
+    picked from the device key.
+
+    Parameters
+    ----------
+    key : str
+        Device key.
+
+    Returns
+    -------
+    str
+        A ``#RRGGBB`` colour.
+    """
     if key in _PALETTE:
         return _PALETTE[key]
     return _EXTRA[sum(map(ord, key)) % len(_EXTRA)]
@@ -58,7 +80,25 @@ def _style():
 
 
 def save(fig, path: str) -> str:
-    """Write ``fig`` to ``path``; the format follows the extension (.png, .svg, .pdf)."""
+    """Write ``fig`` to ``path`` and close it; the format follows the extension.
+
+    Parameters
+    ----------
+    fig : matplotlib.figure.Figure
+        The chart.
+    path : str
+        A ``.png`` (200 dpi), ``.svg`` or ``.pdf`` file name.
+
+    Returns
+    -------
+    str
+        ``path``.
+
+    Raises
+    ------
+    InputError
+        Another extension.
+    """
     ext = os.path.splitext(path)[1].lower()
     if ext not in (".png", ".svg", ".pdf"):
         raise InputError(f"cannot write a chart to {path!r}: use a .png, .svg or .pdf file name")
@@ -68,55 +108,81 @@ def save(fig, path: str) -> str:
 
 
 # ------------------------------------------------------------------------------------------------------
+def _ceilings(devs: list[Device], dtypes: Sequence[str], levels, sparse: bool):
+    """(device, dtype index, dtype, level index, level, peak [FLOP/s]) of every ceiling to draw."""
+    for dev in devs:
+        for j, dt in enumerate(dtypes):
+            if dt not in dev.compute:
+                continue
+            peak = dev.peak(dt, sparse and "sparse" in dev.compute[dt])
+            for i, lvl in enumerate(dev.memory):
+                if not levels or lvl.name in levels:
+                    yield dev, j, dt, i, lvl, peak
+
+
+def _draw_points(ax, points: Iterable[Mapping]) -> None:
+    """Workloads as markers; labels of points that sit close together are stacked, not drawn over each other."""
+    slots: dict = {}
+    for p in sorted(points or [], key=lambda q: (-q["flops_per_s"], q["intensity"])):
+        c = device_color(p["device"]) if p.get("device") else "black"
+        ax.plot([p["intensity"]], [p["flops_per_s"]], marker="D", ms=5, color=c, mec="black", mew=0.5, ls="none")
+        text = p.get("label", "")
+        if p.get("bound"):
+            text += f" [{term_name(p['bound'])}]"
+        cell = (round(math.log10(p["intensity"]) * 1.5), round(math.log10(p["flops_per_s"]) * 3))
+        k = slots.get(cell, 0)
+        slots[cell] = k + 1
+        ax.annotate(text, (p["intensity"], p["flops_per_s"]), textcoords="offset points",
+                    xytext=(6, -9 - 9 * k), fontsize=6.5, color=c)
+
+
 def roofline_chart(devices: Sequence[str | Device], dtypes: Sequence[str] = ("bf16",),
                    points: Iterable[Mapping] | None = None, levels: Sequence[str] | None = None,
                    intensity_range: tuple[float, float] | None = None, sparse: bool = False, title: str | None = None):
-    """Log-log roofline: attainable FLOP/s against arithmetic intensity [FLOP/B].
+    """Log-log roofline: attainable FLOP/s against arithmetic intensity.
 
-    One ceiling per device × data type × memory level (line style = level), ridge points marked, and
-    ``points`` (dicts with ``intensity``, ``flops_per_s``, ``label``, optional ``device`` and ``bound``)
-    drawn as markers labelled with their binding term.
+    One ceiling per device × data type × memory level (line style = level),
+    :math:`P_\\text{att} = \\min(P, BW \\cdot I)` (:func:`~roofline.formulas.attainable_performance`), its
+    ridge point :math:`I^* = P / BW` (:func:`~roofline.formulas.ridge_point`) marked, and ``points`` drawn
+    as markers labelled with their binding term.
+
+    Parameters
+    ----------
+    devices : sequence of str or Device
+        The devices (keys, aliases or devices).
+    dtypes : sequence of str
+        Data types of the ceilings.
+    points : iterable of dict, optional
+        Workloads: ``intensity`` [FLOP/B], ``flops_per_s`` [FLOP/s], ``label``, and optionally ``device``
+        and ``bound`` (see :func:`roofline.outputs.report.roofline_points`).
+    levels : sequence of str, optional
+        Only these memory levels (default: all).
+    intensity_range : tuple of float, optional
+        The x axis [FLOP/B] (default: around every ridge point, at least 0.05 to 10^4).
+    sparse : bool
+        Sparse peaks where a device publishes them.
+    title : str, optional
+        The chart title.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
     """
-    from ..engine.ceilings import attainable_performance
-
     devs = [get_device(d) for d in devices]
-
-    def ceilings():  # (device, dtype index, dtype, level index, level, peak)
-        for dev in devs:
-            for j, dt in enumerate(dtypes):
-                if dt not in dev.compute:
-                    continue
-                peak = dev.peak(dt, sparse and "sparse" in dev.compute[dt])
-                for i, lvl in enumerate(dev.memory):
-                    if not levels or lvl.name in levels:
-                        yield dev, j, dt, i, lvl, peak
-
     with plt.rc_context(_style()):
         fig, ax = plt.subplots(figsize=(_WIDTH_IN, 4.2))
-        ridges = [peak / lvl.bandwidth_bytes_per_s for _, _, _, _, lvl, peak in ceilings()]
+        ridges = [ridge_point(peak, lvl.bandwidth_bytes_per_s) for *_, lvl, peak in _ceilings(devs, dtypes, levels, sparse)]
         lo, hi = intensity_range or (min([0.05] + [r / 30 for r in ridges]), max([1e4] + [r * 30 for r in ridges]))
         x = np.geomspace(lo, hi, 400)
-        for dev, j, dt, i, lvl, peak in ceilings():
+        for dev, j, dt, i, lvl, peak in _ceilings(devs, dtypes, levels, sparse):
             c = device_color(dev.key)
             bw = lvl.bandwidth_bytes_per_s
             ax.loglog(x, attainable_performance(x, peak, bw), color=c, ls=_LEVEL_STYLE[i % len(_LEVEL_STYLE)],
                       lw=1.4 - 0.2 * j, alpha=1.0 - 0.25 * j, label=f"{dev.key} {dt} · {lvl.name}")
-            r = peak / bw
+            r = ridge_point(peak, bw)
             if lo <= r <= hi:
                 ax.plot([r], [peak], marker="o", ms=3.5, color=c)
-        # labels of points that sit close together are stacked instead of drawn on top of each other
-        slots: dict = {}
-        for p in sorted(points or [], key=lambda q: (-q["flops_per_s"], q["intensity"])):
-            c = device_color(p["device"]) if p.get("device") else "black"
-            ax.plot([p["intensity"]], [p["flops_per_s"]], marker="D", ms=5, color=c, mec="black", mew=0.5, ls="none")
-            text = p.get("label", "")
-            if p.get("bound"):
-                text += f" [{p['bound'].split(':')[-1]}]"
-            cell = (round(math.log10(p["intensity"]) * 1.5), round(math.log10(p["flops_per_s"]) * 3))
-            k = slots.get(cell, 0)
-            slots[cell] = k + 1
-            ax.annotate(text, (p["intensity"], p["flops_per_s"]), textcoords="offset points",
-                        xytext=(6, -9 - 9 * k), fontsize=6.5, color=c)
+        _draw_points(ax, points)
         ax.set_xlabel("arithmetic intensity [FLOP/B]")
         ax.set_ylabel("attainable performance [FLOP/s]")
         ax.set_title(title or ("Roofline: " + ", ".join(d.key for d in devs) + f" ({', '.join(dtypes)}, "
@@ -128,8 +194,20 @@ def roofline_chart(devices: Sequence[str | Device], dtypes: Sequence[str] = ("bf
 
 
 def compare_chart(result: Mapping, title: str | None = None):
-    """Horizontal bars of every row of a :func:`roofline.compare.compare` result, each device's value
-    divided by the first device's, on a log axis (so very different scales stay readable)."""
+    """Horizontal bars of every row of a comparison, each device's value divided by the first device's, on
+    a log axis (so very different scales stay readable).
+
+    Parameters
+    ----------
+    result : dict
+        From :func:`roofline.outputs.compare.compare`; its ``ratio_vs_first`` are drawn.
+    title : str, optional
+        The chart title.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+    """
     keys = [d["key"] for d in result["devices"]]
     rows = [r for r in list(result["specs"]) + list(result["workloads"])
             if (r["values"].get(keys[0]) or {}).get("value") and any(r.get("ratio_vs_first", {}).values())]
@@ -171,7 +249,32 @@ _LABELS = {
 
 def sweep_chart(df, x: str = "batch", y: str = "tokens_per_s_per_user", hue: str = "device",
                 style: str | None = None, logx: bool = True, logy: bool = True, title: str | None = None):
-    """A metric against a swept variable, one line per ``hue`` value (a device keeps its colour)."""
+    """A metric against a swept variable, one line per ``hue`` value (a device keeps its colour).
+
+    Parameters
+    ----------
+    df : pandas.DataFrame
+        A sweep (:func:`roofline.llm.decode_sweep`), one row per grid point.
+    x, y : str
+        Columns on the axes, in their own units (``batch`` [1], ``tokens_per_s_per_user`` [tokens/s]...).
+    hue : str
+        The column that picks a line's colour.
+    style : str, optional
+        A column that picks its line style.
+    logx, logy : bool
+        Logarithmic axes.
+    title : str, optional
+        The chart title.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+
+    Raises
+    ------
+    InputError
+        ``x``, ``y`` or ``hue`` is not a column.
+    """
     for col in (x, y, hue):
         if col not in df.columns:
             raise InputError(f"the sweep has no column {col!r}; it has {', '.join(map(str, df.columns))}")
@@ -202,7 +305,26 @@ def sweep_chart(df, x: str = "batch", y: str = "tokens_per_s_per_user", hue: str
 
 def frontier_chart(frames: Sequence, per: str = "device", title: str | None = None):
     """Tokens/s per user (interactivity) against tokens/s per device or per kW (throughput), one curve per
-    system, from :func:`roofline.llm.frontier` DataFrames."""
+    system; the band of an unreleased device, known only as ranges, is drawn beside it.
+
+    Parameters
+    ----------
+    frames : sequence of pandas.DataFrame
+        From :func:`roofline.llm.frontier`, one per system.
+    per : str
+        ``"device"`` (tokens/s per device) or ``"kw"`` (tokens/s per kW).
+    title : str, optional
+        The chart title.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+
+    Raises
+    ------
+    InputError
+        ``per`` is neither.
+    """
     col = {"device": "tokens_per_s_per_device", "kw": "tokens_per_s_per_kw"}.get(per)
     if col is None:
         raise InputError(f"per must be 'device' or 'kw', got {per!r}")
@@ -214,7 +336,7 @@ def frontier_chart(frames: Sequence, per: str = "device", title: str | None = No
             dev, n, model = f["device"].iloc[0], int(f["devices"].iloc[0]), f["model"].iloc[0]
             ax.plot(f[col], f["tokens_per_s_per_user"], color=device_color(dev), marker=".", ms=3,
                     label=f"{n} × {dev} · {model}")
-            if per == "device" and "tokens_per_s_per_user_best" in f and get_device(dev).status == "unreleased":
+            if per == "device" and "tokens_per_s_per_user_best" in f and get_device(dev).status == Status.UNRELEASED:
                 # an unreleased device is known only as ranges: draw its band
                 for w in ("best", "worst"):
                     ax.plot(f[f"tokens_per_s_per_device_{w}"], f[f"tokens_per_s_per_user_{w}"], color=device_color(dev),
@@ -232,67 +354,51 @@ def frontier_chart(frames: Sequence, per: str = "device", title: str | None = No
     return fig
 
 
-def load_trends(path: str | None = None) -> dict:
-    """The sourced memory-wall data file (``trends/memory-wall.toml``), units parsed."""
-    import tomllib
-
-    from .._paths import data_dir
-    from ..errors import SpecError
-    from ..units import UnitError, parse_quantity
-
-    p = path or str(data_dir("trends") / "memory-wall.toml")
-    with open(p, "rb") as fh:
-        doc = tomllib.load(fh)
-    pts = []
-    for i, pt in enumerate(doc.get("point", [])):
-        try:
-            pts.append({
-                "device": pt["device"], "year": float(pt["year"]),
-                "peak_flops_per_s": parse_quantity(pt["peak_flops"], "flops"),
-                "dram_bandwidth_bytes_per_s": parse_quantity(pt["dram_bandwidth"], "bytes_per_s")
-                if pt.get("dram_bandwidth") else None,
-                "interconnect_bandwidth_bytes_per_s": parse_quantity(pt["interconnect_bandwidth"], "bytes_per_s")
-                if pt.get("interconnect_bandwidth") else None,
-                "source": pt.get("source_title", ""),
-            })
-        except (KeyError, UnitError) as exc:
-            raise SpecError(p, f"point[{i}]", str(exc)) from None
-    return {"reference": doc.get("reference", {}), "points": pts, "file": p}
+_WALL_SERIES = (("peak_flops_per_s", "peak compute (dense 16-bit)", "compute_growth_per_2y", "#D55E00", "o"),
+                ("dram_bandwidth_bytes_per_s", "DRAM bandwidth", "dram_bandwidth_growth_per_2y", "#0072B2", "s"),
+                ("interconnect_bandwidth_bytes_per_s", "interconnect bandwidth", "interconnect_bandwidth_growth_per_2y",
+                 "#009E73", "^"))
 
 
-def growth_per_two_years(years, values) -> float:
-    """Least-squares growth factor per two years of ``values`` over ``years`` (a straight line in log)."""
-    y = np.log(np.asarray(values, dtype=float))
-    t = np.asarray(years, dtype=float)
-    slope = np.polyfit(t, y, 1)[0]
-    return float(math.exp(2 * slope))
+def _wall_series(ax, points: list[dict], key: str, label: str, published, color: str, marker: str) -> None:
+    """One series of the memory-wall chart: its points relative to the first, and its fitted growth line."""
+    pts = sorted((p for p in points if p[key]), key=lambda p: p["year"])
+    if len(pts) < 2:
+        return
+    yrs = np.array([p["year"] for p in pts])
+    vals = np.array([p[key] for p in pts])
+    rel = vals / vals[0]
+    g = growth_per_two_years(yrs, vals)
+    ax.semilogy(yrs, rel, ls="none", marker=marker, color=color, ms=4)
+    # the least-squares line in log space has slope ln(g)/2 per year and passes through the points' centroid
+    fit_t = np.linspace(yrs.min(), yrs.max(), 50)
+    fit = np.exp(np.mean(np.log(rel))) * g ** ((fit_t - yrs.mean()) / 2)
+    ax.semilogy(fit_t, fit, color=color, lw=1.2,
+                label=f"{label}: fitted {g:.2f}× / 2 yr" + (f" (Gholami et al.: {published}×)" if published else ""))
 
 
 def memory_wall_chart(path: str | None = None, title: str | None = None):
-    """Peak compute, DRAM bandwidth and interconnect bandwidth over the years, each normalised to its
-    first point, with the fitted growth per two years beside Gholami et al.'s 3.0× / 1.6× / 1.4×."""
+    """Peak compute, DRAM bandwidth and interconnect bandwidth over the years, each relative to its first
+    point, with the growth per two years (:func:`~roofline.formulas.growth_per_two_years`) beside
+    Gholami et al.'s 3.0× / 1.6× / 1.4×.
+
+    Parameters
+    ----------
+    path : str, optional
+        A trends file (default: the shipped ``trends/memory-wall.toml``; see :func:`load_trends`).
+    title : str, optional
+        The chart title.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+    """
     data = load_trends(path)
     ref = data["reference"]
-    series = [("peak_flops_per_s", "peak compute (dense 16-bit)", "compute_growth_per_2y", "#D55E00", "o"),
-              ("dram_bandwidth_bytes_per_s", "DRAM bandwidth", "dram_bandwidth_growth_per_2y", "#0072B2", "s"),
-              ("interconnect_bandwidth_bytes_per_s", "interconnect bandwidth", "interconnect_bandwidth_growth_per_2y",
-               "#009E73", "^")]
     with plt.rc_context(_style()):
         fig, ax = plt.subplots(figsize=(_WIDTH_IN, 4.2))
-        for key, label, refkey, color, marker in series:
-            pts = sorted((p for p in data["points"] if p[key]), key=lambda p: p["year"])
-            if len(pts) < 2:
-                continue
-            yrs = np.array([p["year"] for p in pts])
-            vals = np.array([p[key] for p in pts])
-            g = growth_per_two_years(yrs, vals)
-            base = vals[0]
-            ax.semilogy(yrs, vals / base, ls="none", marker=marker, color=color, ms=4)
-            fit_t = np.linspace(yrs.min(), yrs.max(), 50)
-            coef = np.polyfit(yrs, np.log(vals / base), 1)
-            published = ref.get(refkey)
-            ax.semilogy(fit_t, np.exp(np.polyval(coef, fit_t)), color=color, lw=1.2,
-                        label=f"{label}: fitted {g:.2f}× / 2 yr" + (f" (Gholami et al.: {published}×)" if published else ""))
+        for key, label, refkey, color, marker in _WALL_SERIES:
+            _wall_series(ax, data["points"], key, label, ref.get(refkey), color, marker)
         ax.set_xlabel("year")
         ax.set_ylabel("relative to the first device in the series")
         ax.set_title(title or "The memory wall: compute outgrows memory and interconnect bandwidth")
@@ -308,12 +414,66 @@ _CATEGORY_COLORS = {"membw": "#0072B2", "gemm": "#009E73", "llm-decode": "#D55E0
                     "llm-throughput": "#E69F00", "wafer-inference": "#882255"}
 
 
+def _as_rate(r: Mapping, key: str) -> float:
+    """A measurement or bound as a rate: a time is drawn as its inverse, so that higher is faster."""
+    return 1 / r[key] if r["sense"] == "time" else r[key]
+
+
+def _validation_scatter(ax, ok: list[Mapping]) -> None:
+    seen = set()
+    for r in ok:
+        c = _CATEGORY_COLORS.get(r["category"], "black")
+        lbl = r["category"] if r["category"] not in seen else None
+        seen.add(r["category"])
+        ax.loglog([_as_rate(r, "bound_ideal")], [_as_rate(r, "value")], ls="none",
+                  marker="^" if r.get("speculative") else "o", ms=3.5, color=c,
+                  mfc="none" if r.get("speculative") else c, label=lbl)
+    lo = min(min(_as_rate(r, "bound_ideal") for r in ok), min(_as_rate(r, "value") for r in ok)) / 2
+    hi = max(max(_as_rate(r, "bound_ideal") for r in ok), max(_as_rate(r, "value") for r in ok)) * 2
+    ax.loglog([lo, hi], [lo, hi], color="black", lw=0.8, label="measured = bound")
+    ax.loglog([lo, hi], [lo / 10, hi / 10], color="black", lw=0.5, ls=":", label="10 % of bound")
+    ax.set_xlabel("ideal bound (rate, in the metric's unit)")
+    ax.set_ylabel("published measurement")
+    ax.legend(frameon=False, fontsize=6)
+    ax.grid(True, which="major", alpha=0.3)
+
+
+def _validation_efficiency(bx, ok: list[Mapping]) -> None:
+    cats = [c for c in _CATEGORY_COLORS if any(r["category"] == c for r in ok)]
+    for i, cat in enumerate(cats):
+        rs = [r for r in ok if r["category"] == cat]
+        e0 = [r["efficiency_ideal"] for r in rs]
+        e1 = [r["efficiency"] for r in rs]
+        jitter = np.linspace(-0.15, 0.15, len(rs)) if len(rs) > 1 else np.zeros(1)
+        bx.semilogy(i - 0.1 + jitter * 0.5, e0, ls="none", marker="o", ms=3, color=_CATEGORY_COLORS[cat],
+                    label="ideal" if i == 0 else None)
+        bx.semilogy(i + 0.1 + jitter * 0.5, e1, ls="none", marker="x", ms=3.5, color=_CATEGORY_COLORS[cat],
+                    label="with latency terms" if i == 0 else None)
+    bx.axhline(1.0, color="black", lw=0.8)
+    bx.set_xticks(range(len(cats)))
+    bx.set_xticklabels(cats, rotation=35, ha="right")
+    bx.set_ylabel("efficiency (measured / bound)")
+    bx.legend(frameon=False, fontsize=6)
+    bx.grid(True, axis="y", which="major", alpha=0.3)
+
+
 def validation_chart(rows: Sequence[Mapping] | None = None, title: str | None = None):
-    """Published measurements against their bounds (from :func:`roofline.validate.validate`).
+    """Published measurements against their bounds.
 
     Left: measured rate against the ideal bound, log-log, every metric in its own unit (times as 1/time),
     with the line measured = bound; nothing may lie above it. Right: the efficiency of each measurement
     in ideal mode and with latency terms, per category.
+
+    Parameters
+    ----------
+    rows : sequence of dict, optional
+        From :func:`roofline.validation.bounds.validate` (default: validate the shipped measurements).
+    title : str, optional
+        The chart title.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
     """
     if rows is None:
         from ..validation.bounds import validate
@@ -322,43 +482,8 @@ def validation_chart(rows: Sequence[Mapping] | None = None, title: str | None = 
     ok = [r for r in rows if r.get("bound_ideal")]
     with plt.rc_context(_style()):
         fig, (ax, bx) = plt.subplots(1, 2, figsize=(_WIDTH_IN, 3.4), gridspec_kw={"width_ratios": [1.1, 1]})
-        seen = set()
-        for r in ok:
-            inv = r["sense"] == "time"
-            x = 1 / r["bound_ideal"] if inv else r["bound_ideal"]
-            y = 1 / r["value"] if inv else r["value"]
-            c = _CATEGORY_COLORS.get(r["category"], "black")
-            lbl = r["category"] if r["category"] not in seen else None
-            seen.add(r["category"])
-            ax.loglog([x], [y], ls="none", marker="^" if r.get("speculative") else "o", ms=3.5, color=c,
-                      mfc="none" if r.get("speculative") else c, label=lbl)
-        lo = min(min(1 / r["bound_ideal"] if r["sense"] == "time" else r["bound_ideal"] for r in ok),
-                 min(1 / r["value"] if r["sense"] == "time" else r["value"] for r in ok)) / 2
-        hi = max(max(1 / r["bound_ideal"] if r["sense"] == "time" else r["bound_ideal"] for r in ok),
-                 max(1 / r["value"] if r["sense"] == "time" else r["value"] for r in ok)) * 2
-        ax.loglog([lo, hi], [lo, hi], color="black", lw=0.8, label="measured = bound")
-        ax.loglog([lo, hi], [lo / 10, hi / 10], color="black", lw=0.5, ls=":", label="10 % of bound")
-        ax.set_xlabel("ideal bound (rate, in the metric's unit)")
-        ax.set_ylabel("published measurement")
-        ax.legend(frameon=False, fontsize=6)
-        ax.grid(True, which="major", alpha=0.3)
-        cats = [c for c in _CATEGORY_COLORS if any(r["category"] == c for r in ok)]
-        for i, cat in enumerate(cats):
-            rs = [r for r in ok if r["category"] == cat]
-            e0 = [r["efficiency_ideal"] for r in rs]
-            e1 = [r["efficiency"] for r in rs]
-            jitter = np.linspace(-0.15, 0.15, len(rs)) if len(rs) > 1 else np.zeros(1)
-            bx.semilogy(i - 0.1 + jitter * 0.5, e0, ls="none", marker="o", ms=3, color=_CATEGORY_COLORS[cat],
-                        label="ideal" if i == 0 else None)
-            bx.semilogy(i + 0.1 + jitter * 0.5, e1, ls="none", marker="x", ms=3.5, color=_CATEGORY_COLORS[cat],
-                        label="with latency terms" if i == 0 else None)
-        bx.axhline(1.0, color="black", lw=0.8)
-        bx.set_xticks(range(len(cats)))
-        bx.set_xticklabels(cats, rotation=35, ha="right")
-        bx.set_ylabel("efficiency (measured / bound)")
-        bx.legend(frameon=False, fontsize=6)
-        bx.grid(True, axis="y", which="major", alpha=0.3)
+        _validation_scatter(ax, ok)
+        _validation_efficiency(bx, ok)
         fig.suptitle(title or "Published measurements against roofline bounds", fontsize=10)
         fig.tight_layout()
     return fig
-

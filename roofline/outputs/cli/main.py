@@ -1,8 +1,4 @@
-"""Command-line interface: a thin shell over the library (parse → call → format).
-
-``python -m roofline COMMAND ...`` or ``roofline COMMAND ...``. User errors print one line on stderr and
-exit with status 2; nothing here computes physics of its own.
-"""
+"""The entry point of ``roofline`` and ``python -m roofline``: parse, run one command, print, exit status."""
 
 from __future__ import annotations
 
@@ -10,22 +6,29 @@ import sys
 from typing import Sequence
 
 from ...errors import RooflineError
-from .cmd_compare import _cmd_compare
-from .cmd_gemm import _cmd_gemm
-from .cmd_list import _cmd_list
-from .cmd_llm import _cmd_llm
-from .cmd_models import _cmd_models
-from .cmd_plot import _cmd_plot
-from .cmd_show import _cmd_show
-from .cmd_sweep import _cmd_sweep
-from .cmd_validate import _cmd_validate
-from .parser import EXIT_USAGE, _UsageError, build_parser
+from .args import EXIT_USAGE, UsageError
+from .commands import BY_NAME
+from .parser import build_parser
 
 __all__ = ['main']
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Run the CLI; returns the exit status (0 ok, 2 user error)."""
+    """Run the command line.
+
+    A user error (a bad option, an unknown device or model, a model that does not fit, a bad file) prints
+    one line on stderr and returns :data:`~roofline.outputs.cli.args.EXIT_USAGE`, without a traceback.
+
+    Parameters
+    ----------
+    argv : sequence of str, optional
+        The arguments after the program name (default: ``sys.argv[1:]``).
+
+    Returns
+    -------
+    int
+        Exit status: 0 on success, 2 on a user error.
+    """
     parser = build_parser()
     try:
         args = parser.parse_args(argv)
@@ -37,11 +40,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         if not args.command:
             parser.print_help()
             return 0
-        out = _COMMANDS[args.command](args)
+        out = BY_NAME[args.command].run(args)
         if out:
             print(out)
         return 0
-    except _UsageError as exc:
+    except UsageError as exc:
         print(str(exc), file=sys.stderr)
         return EXIT_USAGE
     except RooflineError as exc:
@@ -49,7 +52,3 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_USAGE
     except BrokenPipeError:  # pragma: no cover - `roofline ... | head`
         return 0
-
-
-_COMMANDS = {"validate": _cmd_validate, "compare": _cmd_compare, "sweep": _cmd_sweep, "plot": _cmd_plot, "list": _cmd_list, "show": _cmd_show, "gemm": _cmd_gemm, "llm": _cmd_llm, "models": _cmd_models}
-

@@ -1,0 +1,215 @@
+"""The argparse plumbing every command shares: the parser class, argument types and the common options.
+
+:class:`Parser` turns argparse's usage dump into one line (:class:`UsageError`, exit status
+:data:`EXIT_USAGE`); :func:`positive_int`, :func:`int_grid` and :func:`str_list` are argument types;
+:func:`add_common` adds ``--spec`` and ``--format``; :func:`check_plot_path` and :func:`check_frame_path`
+refuse an output file the command could not write, before any work is done.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+
+from ...errors import InputError
+from ..format import FORMATS
+
+__all__ = ["EXIT_USAGE", "Parser", "UsageError", "positive_int", "int_grid", "str_list", "add_common",
+           "check_plot_path", "check_frame_path"]
+
+
+#: Exit status of a user error (a bad option, an unknown device, a model that does not fit...).
+EXIT_USAGE = 2
+
+
+class UsageError(Exception):
+    """A command line argparse refused; its message is one line."""
+
+
+class _Formatter(argparse.HelpFormatter):
+    """Wraps a description to the terminal, and keeps text of several lines (an example) as written."""
+
+    def _fill_text(self, text, width, indent):
+        if "\n" in text:
+            return "".join(indent + line for line in text.splitlines(keepends=True))
+        return super()._fill_text(text, width, indent)
+
+
+class Parser(argparse.ArgumentParser):
+    """argparse with one-line errors (no usage dump) and exit status 2; an example is kept as written."""
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("formatter_class", _Formatter)
+        super().__init__(*args, **kwargs)
+
+    def error(self, message: str):  # noqa: D401
+        raise UsageError(f"{self.prog}: {message}")
+
+
+def positive_int(text: str) -> int:
+    """An argument type: a positive integer (``"8"``, ``"1e3"``).
+
+    Parameters
+    ----------
+    text : str
+        The argument as typed.
+
+    Returns
+    -------
+    int
+        The value [1].
+
+    Raises
+    ------
+    argparse.ArgumentTypeError
+        Not a positive whole number.
+    """
+    try:
+        v = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}") from None
+    if v != int(v) or v <= 0:
+        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}")
+    return int(v)
+
+
+def _grid_values(text: str) -> list[int]:
+    import numpy as np
+
+    if ":" not in text:
+        return [int(float(v)) if float(v) == int(float(v)) else -1 for v in text.split(",")]
+    parts = text.split(":")
+    lo, hi = int(parts[0]), int(parts[1])
+    if lo <= 0 or hi < lo:
+        raise ValueError
+    if len(parts) == 2:
+        return sorted({lo, hi} | {2**k for k in range(64) if lo <= 2**k <= hi})
+    if parts[2].startswith("+"):
+        return list(range(lo, hi + 1, int(parts[2][1:])))
+    return sorted(set(int(round(v)) for v in np.geomspace(lo, hi, int(parts[2]))))
+
+
+def int_grid(text: str) -> list[int]:
+    """An argument type: a grid of positive integers.
+
+    ``1:1024`` is the powers of two between the ends (and the ends), ``1:1024:20`` 20 log-spaced values,
+    ``1:64:+8`` a step of 8, ``1,8,64`` a list.
+
+    Parameters
+    ----------
+    text : str
+        The argument as typed.
+
+    Returns
+    -------
+    list of int
+        The values [1], ascending for a range.
+
+    Raises
+    ------
+    argparse.ArgumentTypeError
+        Any other text, or a value that is not positive.
+
+    Examples
+    --------
+    >>> int_grid("3:20"), int_grid("1:64:+16")
+    ([3, 4, 8, 16, 20], [1, 17, 33, 49])
+    """
+    try:
+        vals = _grid_values(text)
+        if not vals or any(v <= 0 for v in vals):
+            raise ValueError
+        return vals
+    except (ValueError, ZeroDivisionError):
+        raise argparse.ArgumentTypeError(
+            f"expected positive integers as 1:1024, 1:1024:20, 1:64:+8 or 1,8,64; got {text!r}") from None
+
+
+def str_list(text: str) -> list[str]:
+    """An argument type: a comma-separated list (``bf16,fp8``).
+
+    Parameters
+    ----------
+    text : str
+        The argument as typed.
+
+    Returns
+    -------
+    list of str
+        The non-empty items, stripped.
+
+    Raises
+    ------
+    argparse.ArgumentTypeError
+        No item.
+    """
+    vals = [v.strip() for v in text.split(",") if v.strip()]
+    if not vals:
+        raise argparse.ArgumentTypeError(f"expected a comma-separated list, got {text!r}")
+    return vals
+
+
+def add_common(p: argparse.ArgumentParser, fmt: bool = True) -> None:
+    """Add the options every command takes: ``--spec`` and (unless ``fmt`` is false) ``--format``.
+
+    Parameters
+    ----------
+    p : argparse.ArgumentParser
+        A command's parser.
+    fmt : bool
+        Add ``--format`` (one of :data:`roofline.outputs.format.FORMATS`, default ``table``).
+
+    Returns
+    -------
+    None
+    """
+    p.add_argument("--spec", action="append", default=[], metavar="PATH",
+                   help="extra spec file or folder (repeatable; also ROOFLINE_SPEC_PATH)")
+    if fmt:
+        p.add_argument("--format", choices=FORMATS, default="table", help="output format (default: table)")
+
+
+def check_plot_path(path: str) -> None:
+    """Refuse a chart file that cannot be written: a wrong extension or a missing folder.
+
+    Parameters
+    ----------
+    path : str
+        The chart file the user asked for.
+
+    Returns
+    -------
+    None
+
+    Raises
+    ------
+    InputError
+        Not ``.png``, ``.svg`` or ``.pdf``, or its folder does not exist.
+    """
+    ext = os.path.splitext(path)[1].lower()
+    if ext not in (".png", ".svg", ".pdf"):
+        raise InputError(f"cannot write a chart to {path!r}: use a .png, .svg or .pdf file name")
+    folder = os.path.dirname(os.path.abspath(path))
+    if not os.path.isdir(folder):
+        raise InputError(f"cannot write {path!r}: no folder {folder!r}")
+
+
+def check_frame_path(path: str) -> None:
+    """Refuse a grid file in a format the sweep cannot write.
+
+    Parameters
+    ----------
+    path : str
+        The file the user asked for.
+
+    Returns
+    -------
+    None
+
+    Raises
+    ------
+    InputError
+        Neither ``.csv`` nor ``.parquet``.
+    """
+    if os.path.splitext(path)[1].lower() not in (".csv", ".parquet"):
+        raise InputError(f"cannot write {path!r}: use a .csv or .parquet file name")

@@ -1,0 +1,90 @@
+"""``roofline compare``: devices side by side, their figures and workloads timed on each
+(:func:`roofline.outputs.compare.compare`)."""
+
+from __future__ import annotations
+
+import argparse
+
+from ....vocab import Status
+from ...format import render
+from ..args import add_common, check_plot_path, positive_int
+
+__all__ = ["NAME", "register", "run"]
+
+NAME = "compare"
+
+_NOTE = ("(a–b): range from estimated figures. ×N: devices the model needs.\n"
+         "[x]: the binding term (compute, latency, a memory level or a link).\n"
+         "ratio: how far the first device is ahead of the second (above 1: faster, larger or more efficient).")
+
+
+def register(subparsers) -> argparse.ArgumentParser:
+    """Add ``compare`` and its options to the command line.
+
+    Parameters
+    ----------
+    subparsers : argparse._SubParsersAction
+        The sub-commands of ``roofline``.
+
+    Returns
+    -------
+    argparse.ArgumentParser
+        The command's parser.
+    """
+    p = subparsers.add_parser(NAME, help="devices side by side: figures, and workloads timed on each",
+                              description="Devices side by side: peaks, memories, balance, links and power, "
+                              "and a GEMM, a GEMV and LLMs timed on each, with ratios to the first device.",
+                              epilog="example:\n  roofline compare wse3 dojo h100 ai5 --format markdown "
+                              "--plot compare.png")
+    p.add_argument("devices", nargs="+", metavar="DEVICE")
+    p.add_argument("--model", action="append", help="LLM(s) to time instead of the defaults (repeatable)")
+    p.add_argument("--batch", type=positive_int, default=1, help="LLM batch (default 1)")
+    p.add_argument("--context", type=positive_int, default=2048, help="LLM context and prompt length (default 2048)")
+    p.add_argument("--dtype", default="bf16", help="data type of the workloads (default bf16)")
+    p.add_argument("--ideal", action="store_true", help="drop latency terms: the pure roofline")
+    p.add_argument("--no-bounds", action="store_true", help="leave the binding terms out of the table")
+    p.add_argument("--plot", metavar="FILE", help="also write the comparison chart (.png, .svg or .pdf)")
+    add_common(p)
+    return p
+
+
+def _device_names(res: dict) -> str:
+    return ", ".join(f"{d['key']} = {d['name']}" + (" (unreleased: ranges)" if d["status"] == Status.UNRELEASED else "")
+                     for d in res["devices"])
+
+
+def run(args: argparse.Namespace) -> str:
+    """The comparison in ``args.format``, and its chart when ``args.plot`` names a file.
+
+    Parameters
+    ----------
+    args : argparse.Namespace
+        ``devices``, ``model``, ``batch`` and ``context`` [1], ``dtype``, ``ideal``, ``no_bounds``,
+        ``plot``, ``spec`` and ``format``.
+
+    Returns
+    -------
+    str
+        The text to print: JSON is the comparison as the library returns it; CSV the figure rows, a blank
+        line and the workload rows; a table or Markdown adds titles and a legend.
+    """
+    from ...compare import compare, comparison_rows
+
+    if args.plot:
+        check_plot_path(args.plot)
+    res = compare(args.devices, models=args.model, batch=args.batch, context=args.context, dtype=args.dtype,
+                  ideal=args.ideal, spec_paths=args.spec)
+    if args.plot:
+        from ...plot import compare_chart, save
+
+        save(compare_chart(res), args.plot)
+    if args.format == "json":
+        return render(None, "json", json_obj=res)
+    specs, loads = comparison_rows(res, bounds=not args.no_bounds)
+    if args.format == "csv":
+        return render(specs, "csv") + "\n\n" + render(loads, "csv")
+    title = (f"Workloads ({res['dtype']}; LLMs at batch {res['batch']}, context {res['context']}, "
+             f"prefill of {res['context']} tokens)")
+    return "\n\n".join([render(specs, args.format, title=f"Devices: {_device_names(res)}"),
+                        render(loads, args.format, title=title),
+                        _NOTE + (" Ideal: no latency terms." if args.ideal else "")])

@@ -1,0 +1,126 @@
+"""``roofline llm``: LLM inference on a device, prefill and decode (:func:`roofline.llm.inference.estimate`)."""
+
+from __future__ import annotations
+
+import argparse
+
+from ...format import human, render
+from ..args import add_common, positive_int
+
+__all__ = ["NAME", "register", "run"]
+
+NAME = "llm"
+
+
+def _add_precision(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--dtype", default="bf16", help="weights, activations and KV cache (default bf16; fp4/int4 "
+                   "are weight-only)")
+    p.add_argument("--weight-dtype", help="data type of the weights (overrides --dtype)")
+    p.add_argument("--kv-dtype", help="data type of the KV cache (overrides --dtype)")
+    p.add_argument("--act-dtype", help="data type of the activations (overrides --dtype)")
+
+
+def _add_shape_and_layout(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--batch", type=positive_int, default=1, help="sequences decoded together (default 1)")
+    p.add_argument("--context", type=positive_int, default=2048, help="tokens in context (default 2048)")
+    p.add_argument("--devices", type=positive_int, help="number of devices (default: the fewest that hold it)")
+    p.add_argument("--tp", type=positive_int, help="tensor-parallel degree")
+    p.add_argument("--pp", type=positive_int, help="pipeline-parallel stages")
+    p.add_argument("--ideal", action="store_true", help="drop latency terms: the pure roofline")
+    p.add_argument("--overlap", default="max", choices=["max", "sum"],
+                   help="max: full overlap of compute, memory and links per op; sum: none")
+
+
+def register(subparsers) -> argparse.ArgumentParser:
+    """Add ``llm`` and its options to the command line.
+
+    Parameters
+    ----------
+    subparsers : argparse._SubParsersAction
+        The sub-commands of ``roofline``.
+
+    Returns
+    -------
+    argparse.ArgumentParser
+        The command's parser.
+    """
+    p = subparsers.add_parser(NAME, help="LLM inference: prefill (time to first token) and decode (time per token)",
+                              description="LLM inference on a device: prefill (time to first token), decode "
+                              "(time per output token), where the weights live and what binds each phase.",
+                              epilog="example:\n  roofline llm --model llama-3.1-70b --device h100 --batch 8 "
+                              "--context 4096 --generate 256")
+    p.add_argument("--model", required=True, help="model key, alias, or a path to a TOML / config.json file")
+    p.add_argument("--device", required=True)
+    _add_precision(p)
+    _add_shape_and_layout(p)
+    p.add_argument("--generate", type=positive_int, help="also report a whole request of --context prompt "
+                   "tokens and G generated tokens")
+    p.add_argument("--prompt", type=positive_int, help="prompt tokens for prefill (default: --context)")
+    add_common(p)
+    return p
+
+
+def run(args: argparse.Namespace) -> str:
+    """The estimate in ``args.format``.
+
+    Parameters
+    ----------
+    args : argparse.Namespace
+        ``model``, ``device``, the data types, ``batch``, ``context``, ``generate`` and ``prompt`` [1],
+        ``devices``, ``tp`` and ``pp`` [1], ``ideal``, ``overlap``, ``spec`` and ``format``.
+
+    Returns
+    -------
+    str
+        The text to print; JSON is the estimate as the library returns it.
+    """
+    from ....hardware.library import get_device
+    from ....llm.inference import estimate
+    from ....llm.precision import Precision
+
+    dev = get_device(args.device, args.spec)
+    prec = Precision.of(args.dtype, weights=args.weight_dtype, activations=args.act_dtype, kv=args.kv_dtype)
+    rec = estimate(args.model, dev, batch=args.batch, context=args.context,
+                   generate=args.generate, prec=prec, devices=args.devices, tp=args.tp, pp=args.pp,
+                   ideal=args.ideal, overlap=args.overlap, prompt=args.prompt)
+    if args.format == "json":
+        return render(None, "json", json_obj=rec)
+    return render(_llm_rows(rec), args.format, title=(
+        f"{rec['model']} on {rec['devices_used']} x {rec['device']} (tp={rec['tp']}, pp={rec['pp']}), "
+        f"{rec['weight_dtype']} weights, batch {rec['batch']}, context {rec['context']}"
+        + (" (ideal)" if rec["ideal"] else "")))
+
+
+def _range(rec: dict, key: str, unit: str) -> str:
+    r = rec.get(key + "_range")
+    return f"{human(r[0], unit)} – {human(r[1], unit)}" if r else ""
+
+
+def _rate_range(rec: dict, key: str) -> str:
+    r = rec.get(key + "_range")
+    return f"{r[0]:,.1f} – {r[1]:,.1f}" if r else ""
+
+
+def _llm_rows(rec: dict) -> list[dict]:
+    """The estimate as text rows; every number is the estimate's own, formatted with its unit."""
+    rows = [
+        ("devices used", f"{rec['devices_used']} (tp={rec['tp']}, pp={rec['pp']}, {rec['placement']})", ""),
+        ("weights live in", rec["weights_level"], ""),
+        ("weights", human(rec["weights_bytes"], "B"), ""),
+        ("KV cache", human(rec["kv_cache_bytes"], "B"), ""),
+        ("per device", f"{human(rec['resident_bytes_per_device'], 'B')} of {human(rec['capacity_bytes_per_device'], 'B')}", ""),
+        ("time to first token", human(rec["ttft_s"], "s"), _range(rec, "ttft_s", "s")),
+        ("prefill bound", rec["prefill_bound"], ""),
+        ("time per output token", human(rec["tpot_s"], "s"), _range(rec, "tpot_s", "s")),
+        ("decode bound", rec["bound"], ""),
+        ("tokens/s per user", f"{rec['tokens_per_s_per_user']:,.1f}", _rate_range(rec, "tokens_per_s_per_user")),
+        ("tokens/s (batch)", f"{rec['tokens_per_s']:,.1f}", _rate_range(rec, "tokens_per_s")),
+        ("energy per token", human(rec["energy_per_token_j"], "J"), _range(rec, "energy_per_token_j", "J")),
+    ]
+    if "request_latency_s" in rec:
+        rows += [("request latency", human(rec["request_latency_s"], "s"), _range(rec, "request_latency_s", "s")),
+                 ("request tokens/s per user", f"{rec['request_tokens_per_s_per_user']:,.1f}", "")]
+    for lbl, t in rec["decode_terms_s"].items():
+        if t > 0:
+            rows.append((f"  decode time bound by {lbl}", human(t, "s"), ""))
+    return [{"quantity": a, "value": b, "range": c} for a, b, c in rows]

@@ -1,0 +1,171 @@
+"""``roofline plot KIND``: charts for reports (:mod:`roofline.outputs.plot`), one sub-command per kind.
+
+Kinds: ``roofline`` (ceilings, with kernels and LLM decode steps as points from
+:func:`roofline.outputs.report.roofline_points`), ``compare``, ``sweep``, ``frontier`` and
+``memory-wall``. Each writes the file named by ``--out``.
+"""
+
+from __future__ import annotations
+
+import argparse
+
+from ..args import check_plot_path, int_grid, positive_int, str_list
+
+__all__ = ["NAME", "register", "run"]
+
+NAME = "plot"
+
+
+def _roofline_parser(kinds) -> None:
+    q = kinds.add_parser("roofline", help="ceilings per memory level and data type, with workloads as points",
+                         epilog="example:\n  roofline plot roofline wse3 h100 --model llama-3.1-8b --out roofline.svg")
+    q.add_argument("devices", nargs="+", metavar="DEVICE")
+    q.add_argument("--dtype", type=str_list, default=["bf16"], help="data type(s) of the ceilings")
+    q.add_argument("--model", action="append", default=[], help="add this model's decode step as a point (repeatable)")
+    q.add_argument("--batch", type=positive_int, default=1, help="decode batch of the model points (default 1)")
+    q.add_argument("--context", type=positive_int, default=2048, help="context of the model points (default 2048)")
+    q.add_argument("--sparse", action="store_true", help="sparse ceilings where published")
+
+
+def _compare_parser(kinds) -> None:
+    q = kinds.add_parser("compare", help="a device comparison normalised to the first device",
+                         epilog="example:\n  roofline plot compare wse3 h100 --out compare.png")
+    q.add_argument("devices", nargs="+", metavar="DEVICE")
+    q.add_argument("--model", action="append", help="LLM(s) to time instead of the defaults (repeatable)")
+    q.add_argument("--batch", type=positive_int, default=1, help="LLM batch (default 1)")
+    q.add_argument("--context", type=positive_int, default=2048, help="LLM context and prompt length (default 2048)")
+    q.add_argument("--dtype", default="bf16", help="data type of the workloads (default bf16)")
+
+
+def _sweep_parser(kinds) -> None:
+    q = kinds.add_parser("sweep", help="a metric against batch or context",
+                         epilog="example:\n  roofline plot sweep --model llama-3.1-8b --device h100 b200 --out sweep.png")
+    q.add_argument("--model", required=True, help="model key, alias or file")
+    q.add_argument("--device", nargs="+", required=True, help="device(s)")
+    q.add_argument("--batch", type=int_grid, default=[1, 2, 4, 8, 16, 32, 64, 128, 256, 512],
+                   help="batch values, as for `roofline sweep` (default 1:512)")
+    q.add_argument("--context", type=int_grid, default=[2048], help="context values (default 2048)")
+    q.add_argument("--devices", type=int_grid, help="device counts (default: the fewest that hold the model)")
+    q.add_argument("--dtype", default="bf16", help="data type (default bf16)")
+    q.add_argument("--x", default="batch", help="x column (default batch)")
+    q.add_argument("--y", default="tokens_per_s_per_user", help="y column (default tokens_per_s_per_user)")
+
+
+def _frontier_parser(kinds) -> None:
+    q = kinds.add_parser("frontier", help="tokens/s per user against tokens/s per device (or per kW)",
+                         epilog="example:\n  roofline plot frontier wse3 8xh100 --model llama-3.1-70b --out frontier.svg")
+    q.add_argument("devices", nargs="+", metavar="DEVICE", help="device, or COUNTxDEVICE such as 8xh100")
+    q.add_argument("--model", required=True, help="model key, alias or file")
+    q.add_argument("--context", type=positive_int, default=2048, help="tokens in context (default 2048)")
+    q.add_argument("--dtype", default="bf16", help="data type (default bf16)")
+    q.add_argument("--per", choices=["device", "kw"], default="device",
+                   help="throughput per device or per kW (default device)")
+
+
+def register(subparsers) -> argparse.ArgumentParser:
+    """Add ``plot`` and its kinds, each with its options, to the command line.
+
+    Parameters
+    ----------
+    subparsers : argparse._SubParsersAction
+        The sub-commands of ``roofline``.
+
+    Returns
+    -------
+    argparse.ArgumentParser
+        The command's parser.
+    """
+    p = subparsers.add_parser(NAME, help="charts for reports: roofline, compare, sweep, frontier, memory-wall",
+                              description="Charts for reports, written as PNG, SVG or PDF.",
+                              epilog="example:\n  roofline plot memory-wall --out wall.pdf")
+    kinds = p.add_subparsers(dest="kind", parser_class=type(p), required=True)
+    _roofline_parser(kinds)
+    _compare_parser(kinds)
+    _sweep_parser(kinds)
+    _frontier_parser(kinds)
+    kinds.add_parser("memory-wall", help="compute, DRAM and interconnect bandwidth over the years",
+                     epilog="example:\n  roofline plot memory-wall --out wall.png")
+    for q in kinds.choices.values():
+        q.add_argument("--out", required=True, metavar="FILE", help="chart file: .png, .svg or .pdf")
+        q.add_argument("--ideal", action="store_true", help="drop latency terms")
+        q.add_argument("--spec", action="append", default=[], metavar="PATH", help="extra spec file or folder")
+    return p
+
+
+def _roofline(args: argparse.Namespace):
+    from ....hardware.library import get_device
+    from ... import plot
+    from ...report import roofline_points
+
+    devs = [get_device(d, args.spec) for d in args.devices]
+    pts = roofline_points(devs, dtype=args.dtype[0], models=args.model, batch=args.batch, context=args.context)
+    return plot.roofline_chart(devs, dtypes=args.dtype, points=pts, sparse=args.sparse)
+
+
+def _compare(args: argparse.Namespace):
+    from ... import plot
+    from ...compare import compare
+
+    return plot.compare_chart(compare(args.devices, models=args.model, batch=args.batch, context=args.context,
+                                      dtype=args.dtype, ideal=args.ideal, spec_paths=args.spec))
+
+
+def _sweep(args: argparse.Namespace):
+    from ....hardware.library import get_device
+    from ....llm.sweeps import decode_sweep
+    from ... import plot
+
+    df = decode_sweep(args.model, [get_device(d, args.spec) for d in args.device], args.batch, args.context,
+                      device_counts=args.devices, dtype=args.dtype, ideal=args.ideal)
+    return plot.sweep_chart(df, x=args.x, y=args.y)
+
+
+def _count_and_device(text: str) -> tuple[int | None, str]:
+    """``"8xh100"`` → ``(8, "h100")``; a plain device key → ``(None, key)``."""
+    n, _, key = text.partition("x")
+    if key and n.isdigit():
+        return int(n), key
+    return None, text
+
+
+def _frontier(args: argparse.Namespace):
+    from ....hardware.library import get_device
+    from ....llm.sweeps import frontier
+    from ... import plot
+
+    frames = []
+    for text in args.devices:
+        n, key = _count_and_device(text)
+        frames.append(frontier(args.model, get_device(key, args.spec), devices=n, context=args.context,
+                               dtype=args.dtype, ideal=args.ideal))
+    return plot.frontier_chart(frames, per=args.per)
+
+
+def _memory_wall(args: argparse.Namespace):
+    from ... import plot
+
+    return plot.memory_wall_chart()
+
+
+_KINDS = {"roofline": _roofline, "compare": _compare, "sweep": _sweep, "frontier": _frontier,
+          "memory-wall": _memory_wall}
+
+
+def run(args: argparse.Namespace) -> str:
+    """Draw the chart of ``args.kind`` and write it to ``args.out``.
+
+    Parameters
+    ----------
+    args : argparse.Namespace
+        ``kind``, ``out``, and the options of that kind.
+
+    Returns
+    -------
+    str
+        ``"wrote FILE"``.
+    """
+    check_plot_path(args.out)
+    from ... import plot
+
+    plot.save(_KINDS[args.kind](args), args.out)
+    return f"wrote {args.out}"

@@ -1,0 +1,112 @@
+"""``roofline sweep``: LLM decode or prefill over a grid (:func:`roofline.llm.sweeps.decode_sweep`)."""
+
+from __future__ import annotations
+
+import argparse
+
+from ...format import render
+from ..args import add_common, check_frame_path, check_plot_path, int_grid, str_list
+
+__all__ = ["NAME", "register", "run"]
+
+NAME = "sweep"
+
+
+def register(subparsers) -> argparse.ArgumentParser:
+    """Add ``sweep`` and its options to the command line.
+
+    Parameters
+    ----------
+    subparsers : argparse._SubParsersAction
+        The sub-commands of ``roofline``.
+
+    Returns
+    -------
+    argparse.ArgumentParser
+        The command's parser.
+    """
+    p = subparsers.add_parser(NAME, help="LLM decode or prefill over a grid of batch, context, data type and devices",
+                              description="LLM decode or prefill over a grid of batch, context, data type, "
+                              "devices and device counts: one row per point, to print or to write.",
+                              epilog="example:\n  roofline sweep --model llama-3.1-8b --device h100 wse3 "
+                              "--batch 1:1024 --context 1024,8192 --out grid.parquet")
+    p.add_argument("--model", action="append", required=True, help="model(s) (repeatable)")
+    p.add_argument("--device", nargs="+", required=True, help="device(s)")
+    p.add_argument("--batch", type=int_grid, default=[1], help="batch values: 1:1024 (powers of two), "
+                   "1:1024:20 (20 log-spaced), 1:64:+8 (step 8) or 1,8,64 (default 1)")
+    p.add_argument("--context", type=int_grid, default=[2048], help="context values, same syntax (default 2048)")
+    p.add_argument("--dtype", type=str_list, default=["bf16"], help="data type(s): bf16 or bf16,fp8")
+    p.add_argument("--devices", type=int_grid, help="device counts to sweep (default: the fewest that hold it)")
+    p.add_argument("--phase", choices=["decode", "prefill"], default="decode",
+                   help="decode: --context is the KV length; prefill: it is the prompt length")
+    p.add_argument("--ideal", action="store_true", help="drop latency terms: the pure roofline")
+    p.add_argument("--out", metavar="FILE", help="write the grid to FILE (.csv or .parquet)")
+    p.add_argument("--plot", metavar="FILE", help="also write a chart of --y against --x (.png, .svg, .pdf)")
+    p.add_argument("--x", default="batch", help="chart x column (default batch)")
+    p.add_argument("--y", default="tokens_per_s_per_user", help="chart y column (default tokens_per_s_per_user)")
+    add_common(p)
+    return p
+
+
+def _grid(args: argparse.Namespace):
+    import pandas as pd
+
+    from ....hardware.library import get_device
+    from ....llm.precision import Precision
+    from ....llm.sweeps import decode_sweep
+
+    devs = [get_device(d, args.spec) for d in args.device]
+    frames = []
+    for model in args.model:
+        for dt in args.dtype:
+            df = decode_sweep(model, devs, args.batch, args.context, device_counts=args.devices,
+                              prec=Precision.of(dt), ideal=args.ideal, phase=args.phase)
+            df.insert(1, "dtype", dt)
+            frames.append(df)
+    df = pd.concat(frames, ignore_index=True)
+    df.insert(2, "phase", args.phase)
+    return df
+
+
+def _write_frame(df, path: str) -> None:
+    from ....errors import InputError
+
+    if path.lower().endswith(".parquet"):
+        try:
+            df.to_parquet(path, index=False)
+        except ImportError:
+            raise InputError("writing Parquet needs pyarrow: pip install 'roofline[parquet]'") from None
+    else:
+        df.to_csv(path, index=False)
+
+
+def run(args: argparse.Namespace) -> str:
+    """The grid in ``args.format``, or written to ``args.out``; its chart when ``args.plot`` names a file.
+
+    Parameters
+    ----------
+    args : argparse.Namespace
+        ``model``, ``device``, ``batch``, ``context`` and ``devices`` (grids [1]), ``dtype``, ``phase``,
+        ``ideal``, ``out``, ``plot``, ``x``, ``y``, ``spec`` and ``format``.
+
+    Returns
+    -------
+    str
+        The text to print (or a line naming the file written).
+    """
+    if args.out:
+        check_frame_path(args.out)
+    if args.plot:
+        check_plot_path(args.plot)
+    df = _grid(args)
+    if args.plot:
+        from ...plot import save, sweep_chart
+
+        save(sweep_chart(df, x=args.x, y=args.y, hue="device", style="model" if len(args.model) > 1 else None),
+             args.plot)
+    if args.out:
+        _write_frame(df, args.out)
+        return f"wrote {len(df):,} rows to {args.out}"
+    if args.format == "json":
+        return df.to_json(orient="records", indent=2)
+    return render(df.to_dict("records"), args.format)

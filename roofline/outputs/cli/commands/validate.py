@@ -1,0 +1,86 @@
+"""``roofline validate``: published measurements against their bounds
+(:func:`roofline.validation.bounds.validate`)."""
+
+from __future__ import annotations
+
+import argparse
+
+from ...format import human, render
+from ..args import add_common
+
+__all__ = ["NAME", "register", "run"]
+
+NAME = "validate"
+
+#: The unit of each measured metric that has one; other metrics (tokens/s) print as plain numbers.
+_UNITS = {"bandwidth_bytes_per_s": "B/s", "flops_per_s": "FLOP/s", "time_per_output_token_s": "s",
+          "time_to_first_token_s": "s"}
+
+
+def register(subparsers) -> argparse.ArgumentParser:
+    """Add ``validate`` and its options to the command line.
+
+    Parameters
+    ----------
+    subparsers : argparse._SubParsersAction
+        The sub-commands of ``roofline``.
+
+    Returns
+    -------
+    argparse.ArgumentParser
+        The command's parser.
+    """
+    p = subparsers.add_parser(NAME, help="published measurements against their bounds (ideal and with latency)",
+                              description="Published measurements against their roofline bounds, ideal and "
+                              "with latency terms; a measurement above its ideal bound is a violation.",
+                              epilog="example:\n  roofline validate --category llm-decode --format markdown")
+    p.add_argument("--data", metavar="CSV", help="measurement file (default: the shipped data set)")
+    p.add_argument("--category", action="append", help="only these categories (repeatable)")
+    add_common(p)
+    return p
+
+
+def _num(v, metric: str) -> str:
+    if v is None:
+        return ""
+    unit = _UNITS.get(metric, "")
+    return human(v, unit, 3) if unit else f"{v:,.1f}"
+
+
+def _row(r: dict) -> dict:
+    eff = r.get("efficiency_ideal")
+    return {
+        "id": r["id"][:44], "metric": r["metric"].replace("_per_", "/").replace("tokens", "tok")[:18],
+        "measured": _num(r["value"], r["metric"]),
+        "bound (ideal)": _num(r.get("bound_ideal"), r["metric"]),
+        "eff. ideal": f"{eff:.2f}" if eff is not None else "error",
+        "eff. latency": f"{r['efficiency']:.2f}" if r.get("efficiency") is not None else "",
+        "flag": ("VIOLATION" if r.get("violation") else "") + ("speculative" if r.get("speculative") else ""),
+    }
+
+
+def run(args: argparse.Namespace) -> str:
+    """The validation in ``args.format``, with a summary line under a table.
+
+    Parameters
+    ----------
+    args : argparse.Namespace
+        ``data`` (a measurement file), ``category``, ``spec`` and ``format``.
+
+    Returns
+    -------
+    str
+        The text to print; JSON is the validation rows as the library returns them.
+    """
+    from ....validation.bounds import validate
+
+    rows = validate(args.data)
+    if args.category:
+        rows = [r for r in rows if r["category"] in args.category]
+    if args.format == "json":
+        return render(None, "json", json_obj=rows)
+    n_bad = sum(1 for r in rows if r.get("violation"))
+    summary = (f"{len(rows)} measurements; {n_bad} beat their ideal bound"
+               + ("" if n_bad else " (none: every measurement is within the roofline)")
+               + ". eff. = measured / bound for rates, bound / measured for times.")
+    return render([_row(r) for r in rows], args.format) + ("\n\n" + summary if args.format != "csv" else "")
