@@ -1,6 +1,7 @@
 """Every folder roofline reads or writes, and every ``ROOFLINE_*`` environment variable: read here only.
 
-A leaf module: it imports nothing of the package.
+A leaf module: it imports nothing of the package. It also holds the one way a file the user asked for is
+written (:func:`atomic_output`: beside the target, then renamed into place).
 
 =========================  ==========================================================================
 variable                   meaning
@@ -48,6 +49,11 @@ def data_dir(kind: str) -> Path:
     -------
     pathlib.Path
         The folder (it exists in an installed wheel and in a checkout).
+
+    Raises
+    ------
+    ValueError
+        ``kind`` is not one of :data:`DATA_KINDS`.
 
     Examples
     --------

@@ -30,7 +30,7 @@ class DType:
     bytes : float
         Storage per element [B]; sub-byte types pack (fp4/int4: two per byte; fp6: four per three bytes).
     rank : int
-        Width order: a kernel over operands of several types computes in the one of highest rank.
+        Width order [1]: a kernel over operands of several types computes in the one of highest rank.
     weight_only : bool
         Used for weights only: activations and the KV cache stay in ``bf16`` beside it.
     """
@@ -94,11 +94,17 @@ def compute_dtype(*dtypes: str) -> str:
     Parameters
     ----------
     *dtypes : str
-        Operand data types.
+        Operand data types, names from :data:`TABLE`.
 
     Returns
     -------
     str
+        The one of highest width rank.
+
+    Raises
+    ------
+    UnknownNameError
+        An unknown data type.
     """
     return max((_get(d) for d in dtypes), key=lambda d: d.rank).name
 
@@ -109,11 +115,17 @@ def activation_dtype(dtype: str) -> str:
     Parameters
     ----------
     dtype : str
+        The weights' data type, a name from :data:`TABLE`.
 
     Returns
     -------
     str
         ``dtype`` itself, or ``bf16`` for a weight-only type.
+
+    Examples
+    --------
+    >>> activation_dtype("fp8"), activation_dtype("int4")
+    ('fp8', 'bf16')
     """
     return "bf16" if _get(dtype).weight_only else dtype
 
@@ -124,11 +136,17 @@ def elementwise_dtype(dtype: str) -> str:
     Parameters
     ----------
     dtype : str
+        The data type of the tensors, a name from :data:`TABLE`.
 
     Returns
     -------
     str
         ``dtype`` for bf16, fp16 and fp32; ``bf16`` otherwise.
+
+    Raises
+    ------
+    UnknownNameError
+        An unknown data type.
     """
     _get(dtype)
     return dtype if dtype in _ELEMENTWISE else "bf16"

@@ -56,6 +56,7 @@ def ceil_div(a: int, b: int) -> int:
     Returns
     -------
     int
+        :math:`\\lceil a / b \\rceil` [1].
 
     Examples
     --------
@@ -143,6 +144,10 @@ def bytes_per_flop(bandwidth_bytes_per_s, peak_flops_per_s):
     float, ndarray or sympy.Expr
         [B/FLOP].
 
+    References
+    ----------
+    Williams, Waterman and Patterson, CACM 52(4), 2009 (the inverse of the ridge point).
+
     Examples
     --------
     >>> round(bytes_per_flop(3.35e12, 989.4e12), 5)
@@ -198,7 +203,7 @@ def kv_cache_elements(batch, context, layers: int, per_token_per_layer: int, win
     window_layers : int
         Layers with a sliding window, :math:`L_w` [1].
     window : int
-        The window :math:`w` [tokens].
+        The window :math:`w`, in tokens [1].
 
     Returns
     -------
@@ -433,11 +438,12 @@ def interval_mul(a: tuple[float, float], b: tuple[float, float]) -> tuple[float,
     Parameters
     ----------
     a, b : tuple of float
-        Intervals.
+        Intervals ``(low, high)``, each in its own unit.
 
     Returns
     -------
     tuple of float
+        ``(low, high)`` in the product of the units.
 
     Examples
     --------
@@ -454,11 +460,12 @@ def interval_div(a: tuple[float, float], b: tuple[float, float]) -> tuple[float,
     Parameters
     ----------
     a, b : tuple of float
-        Intervals; ``b`` strictly positive or strictly negative.
+        Intervals ``(low, high)``, each in its own unit; ``b`` strictly positive or strictly negative.
 
     Returns
     -------
     tuple of float
+        ``(low, high)`` in the quotient of the units.
 
     Raises
     ------

@@ -46,7 +46,28 @@ class Overlap(StrEnum):
 
     @classmethod
     def parse(cls, name: str) -> "Overlap":
-        """The overlap model for ``name`` and its synonyms (``roofline``, ``serial``, ``none``...)."""
+        """The overlap model for ``name`` and its synonyms (``roofline``, ``serial``, ``none``...).
+
+        Parameters
+        ----------
+        name : str
+            ``max``, ``roofline`` or ``overlap`` (full overlap); ``sum``, ``serial``, ``no-overlap`` or
+            ``none`` (no overlap).
+
+        Returns
+        -------
+        Overlap
+
+        Raises
+        ------
+        InputError
+            An unknown name.
+
+        Examples
+        --------
+        >>> Overlap.parse("serial")
+        <Overlap.SUM: 'sum'>
+        """
         syn = {"max": cls.MAX, "roofline": cls.MAX, "overlap": cls.MAX, "sum": cls.SUM, "serial": cls.SUM,
                "no-overlap": cls.SUM, "none": cls.SUM}
         try:
@@ -161,7 +182,22 @@ class Term:
 
     @classmethod
     def parse(cls, text: str) -> "Term":
-        """The term written as ``text`` (the inverse of :func:`str`), for input at the edges."""
+        """The term written as ``text`` (the inverse of :func:`str`), for input at the edges.
+
+        Parameters
+        ----------
+        text : str
+            ``kind`` or ``kind:name`` (``"compute"``, ``"memory:hbm"``).
+
+        Returns
+        -------
+        Term
+
+        Raises
+        ------
+        ValueError
+            ``kind`` is no :class:`TermKind`.
+        """
         kind, _, name = str(text).partition(":")
         return cls(TermKind(kind), name)
 
@@ -196,25 +232,64 @@ class Ranged:
 
     @property
     def low(self) -> float:
+        """The smaller of best and worst, in the field's unit."""
         return min(self.best, self.worst)
 
     @property
     def high(self) -> float:
+        """The larger of best and worst, in the field's unit."""
         return max(self.best, self.worst)
 
     def map(self, fn) -> "Ranged":
-        """``fn`` applied to each corner; a decreasing ``fn`` (``1 / t``) keeps best as best."""
+        """``fn`` applied to each corner; a decreasing ``fn`` (``1 / t``) keeps best as best.
+
+        Parameters
+        ----------
+        fn : callable
+            Maps one value to another (a time [s] to a rate [1/s]...).
+
+        Returns
+        -------
+        Ranged
+
+        Examples
+        --------
+        >>> Ranged(2.0, 1.0, 4.0).map(lambda t: 1 / t)  # a time to a rate: the best stays the best
+        Ranged(nominal=0.5, best=1.0, worst=0.25)
+        """
         return Ranged(fn(self.nominal), fn(self.best), fn(self.worst))
 
     def to_dict(self, field: str) -> dict:
-        """``{field: nominal}``, plus ``field_range: [low, high]`` when there is a range."""
+        """``{field: nominal}``, plus ``field_range: [low, high]`` when there is a range.
+
+        Parameters
+        ----------
+        field : str
+            The name of the field, with its unit suffix (``tpot_s``).
+
+        Returns
+        -------
+        dict
+            For a record (JSON).
+        """
         out = {field: self.nominal}
         if self.has_range:
             out[f"{field}_range"] = [self.low, self.high]
         return out
 
     def to_columns(self, field: str) -> dict:
-        """``{field: nominal}``, plus ``field_best`` and ``field_worst`` when there is a range."""
+        """``{field: nominal}``, plus ``field_best`` and ``field_worst`` when there is a range.
+
+        Parameters
+        ----------
+        field : str
+            The name of the column, with its unit suffix (``time_s``).
+
+        Returns
+        -------
+        dict
+            For a row of a tidy frame.
+        """
         out = {field: self.nominal}
         if self.has_range:
             out[f"{field}_best"] = self.best

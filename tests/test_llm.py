@@ -393,3 +393,184 @@ def test_frontier_of_an_estimate_device_is_a_band():
 
     labels = [ln.get_label() for ln in plot.frontier_chart([f]).axes[0].lines]
     assert any("best case" in x for x in labels) and any("worst case" in x for x in labels)
+
+
+# ---------------------------------------------------------------------------------------------------
+# model files: every field validated, every error names the file and the field (issue 12)
+# ---------------------------------------------------------------------------------------------------
+from roofline.errors import SpecError  # noqa: E402
+
+TINY = '''schema = 1
+[model]
+key = "tiny"
+name = "Tiny"
+[architecture]
+n_layers = 4
+d_model = 64
+n_heads = 4
+n_kv_heads = 2
+d_ff = 128
+vocab_size = 1000
+'''
+
+TINY_MOE = TINY + '''[moe]
+n_experts = 8
+experts_per_token = 2
+d_ff_expert = 32
+'''
+
+
+@pytest.mark.parametrize("text, field, message", [
+    (TINY_MOE + "first_dense_layers = 5\n", "moe.first_dense_layers", "must be below n_layers (4)"),
+    (TINY_MOE + "first_dense_layers = 4\n", "moe.first_dense_layers", "must be below n_layers (4)"),
+    (TINY + "sliding_window = 16\nsliding_window_layers = 5\n", "architecture.sliding_window_layers",
+     "cannot exceed n_layers (4)"),
+    (TINY + "sliding_window_layers = 2\n", "architecture.sliding_window_layers", "needs a sliding_window"),
+    (TINY.replace("d_model = 64", "d_model = 3"), "architecture.d_model", "must be at least n_heads (4)"),
+    (TINY.replace("n_layers = 4", "n_layers = true"), "architecture.n_layers", "expected an integer >= 1, got True"),
+    (TINY.replace("n_layers = 4", "n_layers = 4.5"), "architecture.n_layers", "expected an integer >= 1, got 4.5"),
+    (TINY.replace("n_layers = 4", "n_layers = 4.0"), "architecture.n_layers", "expected an integer"),
+    (TINY.replace("d_ff = 128", "d_ff = 128\ntie_embeddings = \"no\""), "architecture.tie_embeddings",
+     "expected true or false"),
+    (TINY.replace("schema = 1", "schema = true"), "schema", "expected 1"),
+    (TINY + "[moe_typo]\nn = 1\n", "moe_typo", "unknown table or key"),
+    (TINY + "[moe]\n", None, None),                                       # an empty [moe] is no MoE
+    ("moe = 5\n" + TINY, "moe", "expected a [moe] table"),
+    (TINY.replace('name = "Tiny"', 'name = "Ti\\u001b[31mny"'), "model.name", "printable"),
+    (TINY.replace('name = "Tiny"', 'name = "Tiny"\naliases = [3]'), "model.aliases", "expected a string"),
+    (TINY.replace('name = "Tiny"', 'name = "Tiny"\nsource = 5'), "model.source", "expected a table"),
+    (TINY_MOE.replace("experts_per_token = 2", "experts_per_token = 9"), "moe.experts_per_token",
+     "cannot exceed n_experts (8)"),
+    (TINY.replace("vocab_size = 1000", "vocab_size = 99999999999"), "architecture.vocab_size", "expected an integer <="),
+], ids=lambda x: x if isinstance(x, str) and len(x) < 40 else None)
+def test_impossible_model_files_are_refused_with_file_and_field(tmp_path, text, field, message):
+    p = tmp_path / "m.toml"
+    p.write_text(text)
+    if field is None:
+        assert not load_model_file(p).is_moe
+        return
+    with pytest.raises(SpecError) as info:
+        load_model_file(p)
+    assert info.value.field == field and str(p) in str(info.value) and message in str(info.value)
+
+
+LLAMA_2_7B_JSON = {  # meta-llama/Llama-2-7b-hf config.json (the fields that matter)
+    "model_type": "llama", "hidden_size": 4096, "intermediate_size": 11008, "num_attention_heads": 32,
+    "num_hidden_layers": 32, "num_key_value_heads": 32, "vocab_size": 32000, "max_position_embeddings": 4096}
+
+
+@pytest.mark.parametrize("change, field, message", [
+    ({"num_hidden_layers": None}, "num_hidden_layers", "missing from config.json"),
+    ({"intermediate_size": None}, "intermediate_size", "missing"),
+    ({"num_local_experts": 8, "first_k_dense_replace": 40}, "first_k_dense_replace", "must be below n_layers (32)"),
+    ({"num_local_experts": 8, "intermediate_size": None}, "moe_intermediate_size", "missing"),
+    ({"sliding_window": 128, "layer_types": ["sliding_attention"] * 40}, "layer_types", "cannot exceed n_layers"),
+    ({"sliding_window": 128, "layer_types": 5}, "layer_types", "expected a list"),
+    ({"hidden_size": 16}, "hidden_size", "must be at least n_heads (32)"),
+    ({"num_hidden_layers": True}, "num_hidden_layers", "expected an integer"),
+    ({"num_hidden_layers": 31.5}, "num_hidden_layers", "expected an integer"),
+    ({"attention_bias": "false"}, "attention_bias", "expected true or false"),
+    ({"kv_lora_rank": 512, "qk_rope_head_dim": None}, "qk_nope_head_dim", "missing"),
+])
+def test_impossible_config_json_is_refused_naming_its_key(tmp_path, change, field, message):
+    p = tmp_path / "m" / "config.json"
+    p.parent.mkdir()
+    p.write_text(json.dumps({**LLAMA_2_7B_JSON, **change}))
+    with pytest.raises(SpecError) as info:
+        load_model_file(p)
+    assert info.value.field == field and str(p) in str(info.value) and message in str(info.value)
+
+
+def test_null_values_in_config_json_count_as_absent(tmp_path):
+    p = tmp_path / "m" / "config.json"
+    p.parent.mkdir()
+    p.write_text(json.dumps({**LLAMA_2_7B_JSON, "max_position_embeddings": None, "head_dim": None,
+                             "tie_word_embeddings": None, "sliding_window": 4096, "layer_types": None}))
+    m = load_model_file(p)
+    assert m.max_context == 4096 and m.head_dim == 128 and not m.tie_embeddings and m.sliding_window == 0
+
+
+@pytest.mark.parametrize("content, message", [
+    (json.dumps(LLAMA_2_7B_JSON).encode("utf-16"), "not UTF-8 text (it looks like UTF-16)"),
+    (b"null", "expected a JSON object"),
+    (b"[1, 2]", "expected a JSON object"),
+    (b"\xc3\x28", "not UTF-8 text"),
+], ids=["utf-16", "null", "list", "bad-utf-8"])
+def test_unreadable_config_json_is_a_spec_error(tmp_path, content, message):
+    p = tmp_path / "m" / "config.json"
+    p.parent.mkdir()
+    p.write_bytes(content)
+    with pytest.raises(SpecError) as info:
+        load_model_file(p)
+    assert str(p) in str(info.value) and message in str(info.value)
+
+
+def test_utf16_toml_is_a_spec_error(tmp_path):
+    p = tmp_path / "m.toml"
+    p.write_bytes(TINY.encode("utf-16"))
+    with pytest.raises(SpecError, match="not UTF-8 text") as info:
+        load_model_file(p)
+    assert str(p) in str(info.value)
+
+
+def test_a_utf8_bom_is_accepted(tmp_path):
+    p = tmp_path / "m.toml"
+    p.write_bytes(TINY.encode("utf-8-sig"))
+    assert load_model_file(p).key == "tiny"
+
+
+def test_impossible_model_on_the_command_line_is_one_line(tmp_path, capsys):
+    p = tmp_path / "bad.toml"
+    p.write_text(TINY_MOE + "first_dense_layers = 9\n")
+    assert main(["llm", "--model", str(p), "--device", "h100"]) == 2
+    err = capsys.readouterr().err
+    assert "moe.first_dense_layers" in err and len(err.strip().splitlines()) == 1
+
+
+# ---------------------------------------------------------------------------------------------------
+# the result dataclass and the column contract
+# ---------------------------------------------------------------------------------------------------
+def test_estimate_is_the_result_record():
+    from roofline.vocab import Ranged
+
+    kw = dict(batch=4, context=1024, generate=16, ideal=True)
+    res = llm.estimate_result("llama-3.1-8b", "ai5", **kw)
+    assert isinstance(res, llm.LLMEstimate) and isinstance(res.tpot_s, Ranged)
+    d = llm.estimate("llama-3.1-8b", "ai5", **kw)
+    assert res.to_dict() == d
+    assert list(res.to_dict()) == list(d)
+    # an estimate-based device: ranges around the nominal, rates inverted
+    lo, hi = d["tpot_s_range"]
+    assert (lo, hi) == (res.tpot_s.low, res.tpot_s.high) and lo < d["tpot_s"] < hi
+    assert d["tokens_per_s_per_user_range"] == [1 / hi, 1 / lo]
+    assert d["request_tokens_per_s_per_user"] == 16 / d["request_latency_s"]
+    html = res._repr_html_()
+    assert html.startswith("<table") and "time per output token" in html and "–" in html
+
+
+def test_a_point_device_has_no_ranges():
+    d = llm.estimate("llama-3.1-8b", "h100", batch=1, context=1024, ideal=True)
+    assert "generate" not in d and "request_latency_s" not in d
+    assert not [k for k in d if k.endswith("_range")] or roofline.get_device("h100").is_estimate
+
+
+def test_every_sweep_follows_the_column_contract():
+    from roofline.llm.sweeps import COLUMNS, CORNER_FIELDS
+
+    def check(df, kind, estimate):
+        base = [c for c in df.columns if c in COLUMNS]
+        assert base == [c for c in COLUMNS if c in base]                    # the contract's order
+        extra = [c for c in df.columns if c not in COLUMNS]
+        want = [f"{f}_{c}" for c in ("best", "worst") for f in CORNER_FIELDS[kind]] if estimate else []
+        assert extra == want
+
+    ranged = roofline.get_device("ai5").is_estimate
+    check(llm.decode_sweep("llama-3.1-8b", ["ai5"], [1, 8], [512]), "decode_sweep", ranged)
+    check(llm.decode_sweep("llama-3.1-8b", ["ai5"], [1, 8], [512], ranges=False), "decode_sweep", False)
+    check(llm.frontier("llama-3.1-8b", "ai5", batches=[1, 2]), "frontier", ranged)
+    for df in llm.llm_sweep_chunks("llama-3.1-8b", ["ai5"], [1, 8], [512], chunk=1):
+        check(df, "llm_sweep_chunks", False)
+    assert list(llm.decode_sweep("llama-3.1-8b", "h100", [1], [512]).columns)[:13] == [
+        "model", "device", "devices", "tp", "pp", "batch", "context", "time_s", "tokens_per_s_per_user",
+        "tokens_per_s", "bound", "fits", "level"]
+    assert all(COLUMNS[c].meaning for c in COLUMNS)

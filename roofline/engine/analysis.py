@@ -1,22 +1,14 @@
-r"""The roofline engine: time terms, bounds, binding terms, ridge points, break-even points, sensitivities.
+r"""Questions asked of a workload's time: where it turns compute-bound, where two curves cross, what binds.
 
-For one op on one device the time terms are
+- :func:`break_even`: the value of one shape symbol (a batch, a sequence length) at which the workload's
+  total compute time equals its total traffic time at the home level: the workload's own ridge point,
+  solved in closed form with SymPy.
+- :func:`crossover`: where two vectorised time functions (two devices, two layouts) cross on a grid,
+  refined by bisection.
+- :func:`sensitivity`: the elasticity of the time to each device figure,
+  :math:`\partial \ln T / \partial \ln x`, by symbolic differentiation of :func:`~roofline.engine.time_expr`.
 
-.. math::
-    t_\text{compute} = \frac{F}{P_\text{dtype}}, \qquad
-    t_{\text{memory}:\ell} = \frac{Q}{BW_\ell} \;(\ell \le h), \qquad
-    t_{\text{interconnect}:k} = \frac{Q_k}{BW_k^{\rightarrow}} + n_k\,\tau_k, \qquad
-    t_\text{latency} = \sum \tau_\text{overheads}
-
-where :math:`h` is the *home* level: the fastest memory level that holds the working set (data there
-passes through every faster level on its way to the cores, so each of those sees the same traffic), and
-:math:`BW_k^{\rightarrow}` the bandwidth of link :math:`k` in one direction. The op's time is
-``max`` of the terms under full overlap (the roofline) or their sum without overlap (an upper bound). A
-workload's time is the sum of its ops' times (per-operator, not one roofline over the whole workload).
-``ideal=True`` drops the latency term and link latencies: the pure roofline.
-
-Symbolic expressions come from :func:`time_expr` and friends; numbers for whole grids come from
-:func:`compile_workload`, which lambdifies the same expressions into NumPy functions.
+The time terms themselves are built in :mod:`roofline.engine.terms`.
 """
 
 from __future__ import annotations
@@ -40,13 +32,37 @@ def break_even(workload, device: Device, symbol, home: int | str | None = None, 
                shapes: Mapping[str, float] | None = None, sparse: bool = False):
     """The value of ``symbol`` at which the workload turns from memory- to compute-bound.
 
-    Solves :math:`\\sum_i F_i / P = \\sum_i Q_i / BW_h` (total compute time = total traffic time at the
-    home level) for ``symbol``, where :math:`Q_i` is the op's resident traffic (weights, KV cache, a kernel's
-    operands); transient activations are taken to live in a faster level.
+    .. math:: \\sum_i c_i \\frac{F_i}{P_{\\text{dtype}_i}} = \\sum_i c_i \\frac{Q_{\\text{res},i}}{BW_h}
 
-    Returns ``(closed_form, value)``: the SymPy solution in shape and device
-    symbols, and its number for ``device`` (other shapes from ``shapes``). ``value`` is None when the
-    workload never turns (no positive solution).
+    solved for ``symbol``: total compute time equals total traffic time at the home level :math:`h`
+    (:math:`c_i`: the op's count; :math:`Q_{\\text{res},i}`: its resident traffic, weights, KV cache or a
+    kernel's operands; transient activations are taken to live in a faster level).
+
+    Parameters
+    ----------
+    workload : roofline.workloads.Workload
+    device : Device
+    symbol : str or sympy.Symbol
+        The shape symbol to solve for (``"b"``, ``"M"``...) [1].
+    home : int, str or None
+        Level of the resident data, by index or name; None: the main memory.
+    which : Corner or str
+        Corner of the device's figures for ``value`` (``nominal``, ``best``, ``worst``).
+    shapes : mapping of str to float, optional
+        Values of the other shape symbols, by name [1].
+    sparse : bool
+        Use the 2:4-sparse peaks.
+
+    Returns
+    -------
+    closed_form : sympy.Expr or None
+        The solution in shape and figure symbols; None when there is no real solution.
+    value : float or None
+        Its number on ``device`` [1]; None when the workload never turns (no positive solution).
+
+    References
+    ----------
+    Williams, Waterman and Patterson, "Roofline", CACM 52(4), 2009: the ridge point of one kernel.
     """
     import sympy as sp
 
@@ -77,7 +93,25 @@ def break_even(workload, device: Device, symbol, home: int | str | None = None, 
 def crossover(time_a, time_b, grid):
     """Points of ``grid`` where two vectorised time functions cross, refined by bisection.
 
-    ``time_a`` and ``time_b`` map an array of the swept variable to times; returns the crossing values.
+    A crossing is a sign change of :math:`T_a(x) - T_b(x)` between neighbouring grid points (a point where
+    the difference is exactly zero is not one); each is refined by 60 bisection steps.
+
+    Parameters
+    ----------
+    time_a, time_b : callable
+        Map a 1-D array of the swept variable to times [s] of the same length.
+    grid : array_like
+        Increasing values of the swept variable, in its unit.
+
+    Returns
+    -------
+    list of float
+        The crossing values, in the unit of ``grid``, in increasing order.
+
+    Examples
+    --------
+    >>> [round(float(x), 9) for x in crossover(lambda x: 2.0 * x, lambda x: x + 3.0, [0.0, 2.5, 5.0])]
+    [3.0]
     """
     x = np.asarray(grid, dtype=float)
     d = np.asarray(time_a(x), dtype=float) - np.asarray(time_b(x), dtype=float)
@@ -99,10 +133,39 @@ def crossover(time_a, time_b, grid):
 
 def sensitivity(workload, device: Device, shapes: Mapping[str, float], overlap: str = "max", ideal: bool = False,
                 which: str = "nominal", home: int | str | None = None, devices=1) -> dict[str, float]:
-    """Elasticity of the time to each device figure it depends on, :math:`\\partial \\ln T / \\partial \\ln x`.
+    """Elasticity of the time to each device figure it depends on.
+
+    .. math:: S_x = \\frac{\\partial \\ln T}{\\partial \\ln x} = \\frac{x}{T} \\frac{\\partial T}{\\partial x}
 
     -1 means a 1 % better figure buys 1 % less time (the figure binds everywhere); 0 means improving it
-    buys nothing. Computed by differentiating the time expression symbolically.
+    buys nothing. Computed by differentiating :func:`~roofline.engine.time_expr` symbolically.
+
+    Parameters
+    ----------
+    workload : roofline.workloads.Workload
+    device : Device
+    shapes : mapping of str to float
+        Values of the workload's shape symbols, by name [1].
+    overlap : str
+        ``max`` (the roofline) or ``sum`` (no overlap).
+    ideal : bool
+        Drop latencies.
+    which : Corner or str
+        Corner of the device's figures (``nominal``, ``best``, ``worst``).
+    home : int, str or None
+        Level of the resident data; None: the fastest that holds the working set over ``devices``.
+    devices : int
+        Devices the working set is spread over when choosing the home [1].
+
+    Returns
+    -------
+    dict of str to float
+        Figure path (``memory.hbm.bandwidth``...) to its elasticity [1].
+
+    Raises
+    ------
+    CapacityError
+        ``home`` is None and the working set fits no level.
     """
     import sympy as sp
 

@@ -49,7 +49,20 @@ def _code_hash() -> str:
 
 
 def device_signature(device) -> str:
-    """What of a device shapes its expressions: level names and kinds, links, overheads, data types."""
+    """What of a device shapes its expressions: level names and kinds, links, overheads, data types.
+
+    Two devices with the same signature compile to the same function (their numbers are arguments), so the
+    signature, not the device's key, goes into the cache key.
+
+    Parameters
+    ----------
+    device : Device
+
+    Returns
+    -------
+    str
+        A JSON text with sorted keys: ``levels``, ``links``, ``overheads`` and ``compute``.
+    """
     return json.dumps({
         "levels": [(m.name, m.kind) for m in device.memory],
         "links": [(lk.name, lk.duplex, lk.latency is not None) for lk in device.interconnect],
@@ -141,7 +154,22 @@ def _load(path: Path):
 
 
 def cached_compile(key: str, build: Callable[[], object]):
-    """The compiled workload for ``key``: from memory, from disk, or built by ``build()`` and stored."""
+    """The compiled workload for ``key``: from memory, from disk, or built by ``build()`` and stored.
+
+    The full key adds the hash of the package's source files and whether the numba evaluator is on. A disk
+    entry that is broken, foreign or unsigned is ignored and rebuilt; one that cannot be written is skipped.
+
+    Parameters
+    ----------
+    key : str
+        Everything the expressions depend on besides the code: recipe or model, device signature, options.
+    build : callable
+        Builds the :class:`~roofline.engine.compiled.CompiledWorkload` when it is not cached.
+
+    Returns
+    -------
+    CompiledWorkload
+    """
     from . import fused
 
     full = f"{_code_hash()}|fused={fused.available()}|{key}"
@@ -185,6 +213,12 @@ def compile_recipe(recipe, device, overlap: str = "max", ideal: bool = False, sp
     Returns
     -------
     CompiledWorkload
+        Cached under the recipe's key, the device's signature and the options.
+
+    Raises
+    ------
+    InputError
+        ``device`` publishes no peak for the recipe's compute data type (or no sparse one with ``sparse``).
     """
     mode = _overlap(overlap)
     device.peak_figure(recipe.compute_dtype, sparse)

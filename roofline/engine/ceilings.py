@@ -16,9 +16,12 @@ __all__ = ["attainable_performance", "ridge_point", "roofline_table"]
 def roofline_table(device: Device, sparse: bool = False, which: str = Corner.NOMINAL) -> list[dict]:
     """One row per (data type, memory level): peak, bandwidth, ridge point (machine balance) and its inverse.
 
+    .. math:: I^* = \\frac{P_\\text{dtype}}{BW_\\ell}, \\qquad \\beta = \\frac{BW_\\ell}{P_\\text{dtype}}
+
     Parameters
     ----------
     device : Device
+        Its peaks per data type and its memory levels, fastest first.
     sparse : bool
         Use the 2:4-sparse peaks (data types without a published sparse peak are then left out).
     which : Corner or str
@@ -29,6 +32,11 @@ def roofline_table(device: Device, sparse: bool = False, which: str = Corner.NOM
     list of dict
         ``device``, ``dtype``, ``sparse``, ``level``, ``peak_flops_per_s`` [FLOP/s],
         ``bandwidth_bytes_per_s`` [B/s], ``ridge_flops_per_byte`` [FLOP/B], ``bytes_per_flop`` [B/FLOP].
+
+    References
+    ----------
+    S. Williams, A. Waterman, D. Patterson, "Roofline: an insightful visual performance model for
+    multicore architectures", CACM 52(4), 2009.
     """
     rows = []
     for dt, kinds in device.compute.items():

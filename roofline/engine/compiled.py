@@ -1,22 +1,21 @@
-r"""The roofline engine: time terms, bounds, binding terms, ridge points, break-even points, sensitivities.
+r"""Compiled workloads: a workload's time terms on one device structure, lambdified once, evaluated on grids.
 
-For one op on one device the time terms are
+:func:`compile_workload` takes the term pieces of every op from the one term builder
+(:func:`roofline.engine.terms.op_parts`) and lambdifies them, with the workload's totals, into one NumPy
+function whose flat output follows :class:`~roofline.engine.layout.OutputLayout`. Only the device's
+*structure* (levels, links, overheads) is fixed at compile time; its figures are arguments, so one
+:class:`CompiledWorkload` serves every device of that structure and every what-if value.
 
-.. math::
-    t_\text{compute} = \frac{F}{P_\text{dtype}}, \qquad
-    t_{\text{memory}:\ell} = \frac{Q}{BW_\ell} \;(\ell \le h), \qquad
-    t_{\text{interconnect}:k} = \frac{Q_k}{BW_k^{\rightarrow}} + n_k\,\tau_k, \qquad
-    t_\text{latency} = \sum \tau_\text{overheads}
+:meth:`CompiledWorkload.evaluate` and :func:`evaluate` then compute, point by point over broadcasting
+arrays, the home level :math:`h` (the fastest level whose capacity holds the working set per device), each
+op's terms, and the time
 
-where :math:`h` is the *home* level: the fastest memory level that holds the working set (data there
-passes through every faster level on its way to the cores, so each of those sees the same traffic), and
-:math:`BW_k^{\rightarrow}` the bandwidth of link :math:`k` in one direction. The op's time is
-``max`` of the terms under full overlap (the roofline) or their sum without overlap (an upper bound). A
-workload's time is the sum of its ops' times (per-operator, not one roofline over the whole workload).
-``ideal=True`` drops the latency term and link latencies: the pure roofline.
+.. math:: T = \sum_i c_i \max_j t_{ij} \quad\text{(overlap max)}, \qquad
+          T = \sum_i c_i \sum_j t_{ij} \quad\text{(overlap sum)}
 
-Symbolic expressions come from :func:`time_expr` and friends; numbers for whole grids come from
-:func:`compile_workload`, which lambdifies the same expressions into NumPy functions.
+per operator, never one roofline over the whole workload. Blocks of points go to the NumPy evaluator
+(:mod:`roofline.engine.numpy_eval`) or, for large grids with numba installed, the fused one
+(:mod:`roofline.engine.fused`). Compiled functions are cached by :mod:`roofline.engine.cache`.
 """
 
 from __future__ import annotations
@@ -42,8 +41,38 @@ __all__ = ['CompiledWorkload', 'compile_workload', 'evaluate']
 class CompiledWorkload:
     """A workload's term expressions on one device *structure*, lambdified once, evaluated on grids.
 
-    ``shape_names`` are the workload's free symbols (arguments, by name); ``device_paths`` the figures
-    the expressions use. Call :meth:`evaluate` with shape arrays and a device's values.
+    Built by :func:`compile_workload` (or loaded from the cache, then without ``workload``). Call
+    :meth:`evaluate` with shape arrays and a device's values.
+
+    Parameters
+    ----------
+    workload : roofline.workloads.Workload or None
+        What was compiled; None for an entry loaded from the disk cache.
+    labels : tuple of str
+        Text forms of the reported terms (``compute``, ``memory:hbm``..., ``latency``).
+    shape_names : tuple of str
+        The workload's free shape symbols, in argument order.
+    device_paths : tuple of str
+        Figure paths the expressions use (``memory.hbm.bandwidth``...), in argument order after the shapes.
+    func : callable
+        ``func(*shapes, *figures)``: the flat outputs of :class:`~roofline.engine.layout.OutputLayout`.
+    zero_outputs : list of list of bool
+        Per op, which of its outputs are identically zero (skipped when evaluating).
+    n_ops : int
+        Ops in the workload [1].
+    n_terms : int
+        Outputs per op before its count [1].
+    n_levels : int
+        Memory levels of the device [1].
+    overlap : str
+        ``max`` or ``sum``.
+    name : str
+        The workload's name.
+    dtypes : tuple of str
+        The compute data types of its ops, in first-use order.
+    fused_source : str
+        Source of the numba kernel of the same expressions (:mod:`roofline.engine.fused`); empty without
+        numba.
     """
 
     workload: object
@@ -71,7 +100,20 @@ class CompiledWorkload:
         return OutputLayout(self.n_levels, self.n_links)
 
     def working_set(self, shapes: Mapping[str, object], device_values: Mapping[str, object]):
-        """The working set [B] at ``shapes`` (decides the home level)."""
+        """The working set at ``shapes``: the bytes one memory level must hold (decides the home level).
+
+        Parameters
+        ----------
+        shapes : mapping of str to array_like
+            Values of :attr:`shape_names` [1].
+        device_values : mapping of str to float
+            Values of :attr:`device_paths`, in each figure's SI unit.
+
+        Returns
+        -------
+        ndarray
+            Working set of the whole workload, before it is spread over devices [B].
+        """
         args = [np.asarray(shapes[n], dtype=float) for n in self.shape_names]
         args += [np.asarray(device_values[p], dtype=float) for p in self.device_paths]
         return np.asarray(self.func(*args)[2], dtype=float)
@@ -79,11 +121,27 @@ class CompiledWorkload:
     def evaluate(self, shapes: Mapping[str, object], device_values: Mapping[str, object],
                  capacities: Sequence[object], devices=1, home=None, with_bound: bool = True,
                  detail: bool = False, chunk: int = 1 << 15) -> dict:
-        """Evaluate over broadcasting arrays: returns a dict of arrays (see :func:`evaluate`).
+        """Evaluate over broadcasting arrays, in blocks of ``chunk`` points (the outputs of :func:`evaluate`).
 
-        Large grids are evaluated in blocks of ``chunk`` points (a loop over blocks, not points) so that
-        temporaries stay in cache and memory stays bounded. ``detail`` adds ``term_times`` (the time each
-        term binds, summed over ops) and ``term_totals`` (each term's total, binding or not).
+        Parameters
+        ----------
+        shapes, device_values : mapping of str to array_like
+            Values of :attr:`shape_names` [1] and of :attr:`device_paths` [each figure's SI unit].
+        capacities : sequence of array_like
+            Capacity of each memory level, fastest first [B].
+        devices : array_like
+            Devices the working set is spread over [1].
+        home : array_like of int, optional
+            Forced home level index per point; None: the fastest level that holds the working set.
+        with_bound, detail : bool
+            Find the binding term; add ``term_times`` (time each term binds) and ``term_totals`` [s].
+        chunk : int
+            Points per block (a loop over blocks, not points: temporaries stay in cache) [1].
+
+        Returns
+        -------
+        dict of ndarray
+            ``time_s`` [s], ``flops`` [FLOP], ``bytes`` [B], ``home``, ``fits``, ``bound_index``...
         """
         args = [np.asarray(shapes[n], dtype=float) for n in self.shape_names]
         args += [np.asarray(device_values[p], dtype=float) for p in self.device_paths]
@@ -172,6 +230,7 @@ def compile_workload(workload, device: Device, overlap: str = "max", ideal: bool
     Returns
     -------
     CompiledWorkload
+        With a numba kernel of the same expressions when numba is available.
     """
     import sympy as sp
 
@@ -210,9 +269,43 @@ def evaluate(workload, device: Device, shapes: Mapping[str, object] | None = Non
              compiled: CompiledWorkload | None = None, detail: bool = True) -> dict:
     """Evaluate ``workload`` on ``device`` over broadcasting shape arrays.
 
-    Returns a dict of arrays: ``time_s`` (NaN where the working set fits no level), ``flops``, ``bytes``,
-    ``arithmetic_intensity``, ``attainable_flops_per_s``, ``home`` (level index), ``fits``, ``bound``
-    (the binding term's label) and ``labels``.
+    .. math:: T = \\sum_i c_i \\max_j t_{ij}, \\qquad I = F / Q, \\qquad P_\\text{att} = F / T
+
+    Parameters
+    ----------
+    workload : roofline.workloads.Workload or None
+        None when ``compiled`` is given.
+    device : Device
+    shapes : mapping of str to array_like
+        Values of the workload's shape symbols, by name; they broadcast together [1].
+    overlap : str
+        ``max`` (the roofline) or ``sum`` (no overlap).
+    ideal : bool
+        Drop latencies.
+    which : Corner or str
+        Corner of the device's figures (``nominal``, ``best``, ``worst``).
+    devices : int or array_like
+        Devices the working set is spread over [1].
+    level : str, optional
+        Force the memory level the working set lives in (no capacity check).
+    device_values : mapping of str to array_like, optional
+        What-if figure values by path, replacing the device's [each figure's SI unit].
+    links : mapping of str to str, optional
+        Link role (``tp``, ``pp``, ``ep``) to link name.
+    sparse : bool
+        Use the 2:4-sparse peaks.
+    compiled : CompiledWorkload, optional
+        Reuse this instead of compiling ``workload``.
+    detail : bool
+        Add ``term_times`` and ``term_totals``.
+
+    Returns
+    -------
+    dict
+        ``time_s`` [s] (NaN where the working set fits no level), ``flops`` [FLOP], ``bytes`` [B],
+        ``arithmetic_intensity`` [FLOP/B], ``attainable_flops_per_s`` [FLOP/s], ``home`` (level index),
+        ``fits``, ``bound`` (the binding term's label), ``bound_index``, ``labels`` and, with ``detail``,
+        ``term_times`` and ``term_totals`` [s] (one row per label).
     """
     cw = compiled or compile_workload(workload, device, overlap, ideal, links, sparse)
     vals = device.values(which)

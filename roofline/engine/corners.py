@@ -21,6 +21,7 @@ def corners_of(device: Device) -> tuple[Corner, ...]:
     Parameters
     ----------
     device : Device
+        Its figures' bases decide (:attr:`roofline.hardware.Device.is_estimate`).
 
     Returns
     -------
@@ -36,6 +37,7 @@ def evaluate_corners(device: Device, fn: Callable[[Corner], dict]) -> dict[Corne
     Parameters
     ----------
     device : Device
+        Decides the corners (:func:`corners_of`).
     fn : callable
         Computes a record of numbers at one corner.
 
@@ -60,6 +62,15 @@ def ranged(results: dict[Corner, dict], key: str) -> Ranged:
     Returns
     -------
     Ranged
+        The field at the nominal, best and worst corners, in its own unit.
+
+    Examples
+    --------
+    >>> ranged({Corner.NOMINAL: {"time_s": 2.0}}, "time_s")
+    Ranged(nominal=2.0, best=2.0, worst=2.0)
+    >>> ranged({Corner.NOMINAL: {"time_s": 2.0}, Corner.BEST: {"time_s": 1.5},
+    ...         Corner.WORST: {"time_s": 3.0}}, "time_s").to_dict("time_s")
+    {'time_s': 2.0, 'time_s_range': [1.5, 3.0]}
     """
     nom = float(results[Corner.NOMINAL][key])
     if Corner.BEST not in results:

@@ -166,6 +166,7 @@ def generate(exprs, shape_syms, dev_syms, zero_outputs, n_ops: int, layout: Outp
     n_ops : int
         Ops in the workload [1].
     layout : OutputLayout
+        Positions of the outputs in ``exprs``.
     overlap : str
         ``max`` or ``sum``.
     cache : bool
@@ -174,6 +175,8 @@ def generate(exprs, shape_syms, dev_syms, zero_outputs, n_ops: int, layout: Outp
     Returns
     -------
     str
+        A module defining ``kernel(*shapes, *figures, caps, devs, home, nlab, out_time, out_bound, out_flops,
+        out_bytes, out_home, out_fits)``, which fills the ``out_*`` arrays in place.
     """
     wr = _Writer(exprs, shape_syms, dev_syms, zero_outputs, n_ops, layout)
     _header(wr, cache)
@@ -249,22 +252,25 @@ def run(cw, args, caps, devs, hm, n: int, shape) -> dict:
     Parameters
     ----------
     cw : roofline.engine.compiled.CompiledWorkload
+        With a ``fused_source``.
     args : list of ndarray
-        Shape values then (scalar) figure values.
-    caps : list
-        Capacities of the levels [B].
+        Shape values [1], then (scalar) figure values [each figure's SI unit].
+    caps : list of float
+        Capacity of each memory level, fastest first [B].
     devs : ndarray
-        Devices [1].
+        Devices the working set is spread over [1].
     hm : ndarray or None
-        Forced home level.
+        Forced home level index per point; None: the fastest level that holds the working set.
     n : int
-        Points [1].
+        Points of the grid [1].
     shape : tuple
         The broadcast shape of the grid.
 
     Returns
     -------
     dict of ndarray
+        ``time_s`` [s], ``bound_index``, ``flops`` [FLOP], ``bytes`` [B], ``home``, ``fits``,
+        ``arithmetic_intensity`` [FLOP/B] and ``attainable_flops_per_s`` [FLOP/s], each of ``shape``.
     """
     kernel = _kernel(cw.fused_source)
     na = len(cw.shape_names)

@@ -107,6 +107,8 @@ def kernel_result(workload, device: Device, shapes: Mapping[str, float] | None =
                   devices: int = 1) -> KernelReport:
     """A single kernel on a device: time, work, traffic, intensity, attainable rate and the binding term.
 
+    .. math:: t = \\max_j t_j \\;(\\text{or } \\textstyle\\sum_j t_j), \\qquad I = F / Q, \\qquad P_\\text{att} = F / t
+
     Parameters
     ----------
     workload : roofline.workloads.Workload or roofline.workloads.Recipe
@@ -133,6 +135,10 @@ def kernel_result(workload, device: Device, shapes: Mapping[str, float] | None =
     ------
     CapacityError
         The working set fits no memory level.
+
+    References
+    ----------
+    Williams, Waterman and Patterson, "Roofline", CACM 52(4), 2009.
     """
     from ..placement.levels import check_fits
     from .compiled import evaluate
@@ -163,11 +169,31 @@ def kernel_report(workload, device: Device, shapes: Mapping[str, float] | None =
 
     Parameters
     ----------
-    workload, device, shapes, overlap, ideal, level, sparse, devices
-        As for :func:`kernel_result`.
+    workload : roofline.workloads.Workload or roofline.workloads.Recipe
+        The kernel (a recipe runs warm from the disk cache).
+    device : Device
+    shapes : mapping of str to float, optional
+        Values of the workload's free shape symbols [1].
+    overlap : str
+        ``max`` or ``sum``.
+    ideal : bool
+        Drop latency terms.
+    level : str, optional
+        Force the memory level the operands live in.
+    sparse : bool
+        Use the 2:4-sparse peak.
+    devices : int
+        Devices the working set is spread over [1].
 
     Returns
     -------
     dict
+        :meth:`KernelReport.to_dict`: ``time_s`` [s], ``flops`` [FLOP], ``bytes`` [B], ... and, for a device
+        with estimated figures, ``time_s_range`` and ``attainable_flops_per_s_range``.
+
+    Raises
+    ------
+    CapacityError
+        The working set fits no memory level.
     """
     return kernel_result(workload, device, shapes, overlap, ideal, level, sparse, devices).to_dict()

@@ -7,7 +7,7 @@ subexpressions are computed once per block of points. Its layout is::
      op 0: compute, resident at level 0..L-1, transient at level 0..L-1, link 0..K-1, latency, act bytes, count,
      op 1: ...]
 
-The NumPy evaluator (:mod:`roofline.engine.evaluate`) and the numba kernel generator
+The NumPy evaluator (:mod:`roofline.engine.numpy_eval`) and the numba kernel generator
 (:mod:`roofline.engine.fused`) both read positions from an :class:`OutputLayout`; neither does index
 arithmetic of its own.
 """
@@ -59,21 +59,61 @@ class OutputLayout:
         return self.per_op - 1
 
     def op(self, o: int) -> slice:
-        """The slice of op ``o``'s outputs in the flat vector."""
+        """The slice of op ``o``'s outputs in the flat vector.
+
+        Parameters
+        ----------
+        o : int
+            Index of the op in the workload [1].
+
+        Returns
+        -------
+        slice
+        """
         start = self.HEAD + o * self.per_op
         return slice(start, start + self.per_op)
 
     def resident(self, level: int | None = None):
-        """Offset (or slice of all levels) of the resident-bytes terms inside an op's slice."""
+        """Offset (or slice of all levels) of the resident-bytes terms inside an op's slice.
+
+        Parameters
+        ----------
+        level : int, optional
+            Memory level index, fastest first [1]; None: all levels.
+
+        Returns
+        -------
+        int or slice
+        """
         return slice(1, 1 + self.n_levels) if level is None else 1 + level
 
     def transient(self, level: int | None = None):
-        """Offset (or slice) of the transient-bytes terms inside an op's slice."""
+        """Offset (or slice) of the transient-bytes terms inside an op's slice.
+
+        Parameters
+        ----------
+        level : int, optional
+            Memory level index, fastest first [1]; None: all levels.
+
+        Returns
+        -------
+        int or slice
+        """
         base = 1 + self.n_levels
         return slice(base, base + self.n_levels) if level is None else base + level
 
     def link(self, j: int | None = None):
-        """Offset (or slice) of the link terms inside an op's slice."""
+        """Offset (or slice) of the link terms inside an op's slice.
+
+        Parameters
+        ----------
+        j : int, optional
+            Index of the link among those the workload uses [1]; None: all links.
+
+        Returns
+        -------
+        int or slice
+        """
         base = 1 + 2 * self.n_levels
         return slice(base, base + self.n_links) if j is None else base + j
 
@@ -94,11 +134,31 @@ class OutputLayout:
 
     # -- the terms as reported (compute, memory per level, links, latency) ---------------------------------
     def term_of_level(self, level: int) -> int:
-        """Index of the memory term of ``level`` in the reported terms."""
+        """Index of the memory term of ``level`` in the reported terms.
+
+        Parameters
+        ----------
+        level : int
+            Memory level index, fastest first [1].
+
+        Returns
+        -------
+        int
+        """
         return 1 + level
 
     def term_of_link(self, j: int) -> int:
-        """Index of link ``j``'s term in the reported terms."""
+        """Index of link ``j``'s term in the reported terms.
+
+        Parameters
+        ----------
+        j : int
+            Index of the link among those the workload uses [1].
+
+        Returns
+        -------
+        int
+        """
         return 1 + self.n_levels + j
 
     @property

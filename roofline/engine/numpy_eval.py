@@ -30,6 +30,12 @@ def home_levels(working_set, caps, n_levels: int):
     Returns
     -------
     ndarray of int
+        Level index per point, fastest first [1].
+
+    Examples
+    --------
+    >>> home_levels(np.array([1e6, 5e9, 1e12]), [50e6, 80e9], 2).tolist()
+    [0, 1, 2]
     """
     h = np.full(np.shape(working_set), n_levels, dtype=np.int64)
     for i in reversed(range(n_levels)):
@@ -146,10 +152,11 @@ def evaluate_block(cw, args, caps, devs, hm, with_bound: bool, detail: bool) -> 
     Parameters
     ----------
     cw : roofline.engine.compiled.CompiledWorkload
+        The compiled workload.
     args : list of ndarray
-        Shape values then figure values, in ``cw``'s argument order.
+        Shape values [1] then figure values [each figure's SI unit], in ``cw``'s argument order.
     caps : list of ndarray
-        Capacity of each memory level [B].
+        Capacity of each memory level, fastest first [B].
     devs : ndarray
         Devices the working set is spread over [1].
     hm : ndarray or None
@@ -162,8 +169,8 @@ def evaluate_block(cw, args, caps, devs, hm, with_bound: bool, detail: bool) -> 
     Returns
     -------
     dict of ndarray
-        ``time_s``, ``flops``, ``bytes``, ``home``, ``fits``, ``arithmetic_intensity``,
-        ``attainable_flops_per_s`` and, with ``with_bound``, ``bound_index``.
+        ``time_s`` [s], ``flops`` [FLOP], ``bytes`` [B], ``home``, ``fits``, ``arithmetic_intensity``
+        [FLOP/B], ``attainable_flops_per_s`` [FLOP/s] and, with ``with_bound``, ``bound_index``.
     """
     blk = _Block(cw, args, caps, devs, hm)
     shape, npts, nlab = blk.shape, blk.npts, len(cw.labels)

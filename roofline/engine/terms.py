@@ -50,12 +50,14 @@ def terms_of(device: Device, links: Sequence[str] = ()) -> tuple[Term, ...]:
     Parameters
     ----------
     device : Device
+        Its memory levels, fastest first.
     links : sequence of str
         Names of the links the workload uses.
 
     Returns
     -------
     tuple of Term
+        ``compute``, ``memory:<level>`` per level, ``interconnect:<link>`` per link, ``latency``.
     """
     return ((Term(TermKind.COMPUTE),) + tuple(Term(TermKind.MEMORY, m.name) for m in device.memory)
             + tuple(Term(TermKind.INTERCONNECT, lk) for lk in links) + (Term(TermKind.LATENCY),))
@@ -67,6 +69,7 @@ def term_labels(device: Device, links: Sequence[str] = (), ideal: bool = False) 
     Parameters
     ----------
     device : Device
+        Its memory levels, fastest first.
     links : sequence of str
         Links the workload uses.
     ideal : bool
@@ -75,6 +78,14 @@ def term_labels(device: Device, links: Sequence[str] = (), ideal: bool = False) 
     Returns
     -------
     tuple of str
+        The labels of results' ``bound`` and ``terms_s`` (see the nomenclature's term labels).
+
+    Examples
+    --------
+    >>> from types import SimpleNamespace
+    >>> dev = SimpleNamespace(memory=[SimpleNamespace(name="sram"), SimpleNamespace(name="hbm")])
+    >>> term_labels(dev, ["nvlink"])
+    ('compute', 'memory:sram', 'memory:hbm', 'interconnect:nvlink', 'latency')
     """
     return tuple(str(t) for t in terms_of(device, links))
 
@@ -85,11 +96,12 @@ def split_bytes(op):
     Parameters
     ----------
     op : roofline.workloads.Op
+        The op whose tensors are split by role.
 
     Returns
     -------
     tuple of sympy.Expr
-        Resident tensors (roles in :data:`~roofline.vocab.RESIDENT_ROLES`) live at the home level;
+        Bytes [B] of the resident tensors (roles in :data:`~roofline.vocab.RESIDENT_ROLES`) live at the home level;
         transient activations in the fastest level that holds them.
     """
     import sympy as sp
@@ -122,12 +134,19 @@ def links_used(workload, device: Device, links: Mapping[str, str] | None = None)
     ----------
     workload : roofline.workloads.Workload
     device : Device
+        Its links (``interconnect``).
     links : mapping of str to str, optional
         Link role (``tp``, ``pp``, ``ep``) to link name; unmapped roles use the device's first link.
 
     Returns
     -------
     list of str
+        Link names, each once.
+
+    Raises
+    ------
+    InputError
+        An op sends over a link role and the device has no link.
     """
     used: list[str] = []
     for op in workload.ops:
@@ -176,6 +195,7 @@ def op_parts(op, device: Device, links: Mapping[str, str] | None = None, ideal: 
     ----------
     op : roofline.workloads.Op
     device : Device
+        Its figures become symbols (``P_{bf16}``, ``BW_{hbm}``...; see the nomenclature).
     links : mapping of str to str, optional
         Link role to link name.
     ideal : bool
@@ -186,6 +206,8 @@ def op_parts(op, device: Device, links: Mapping[str, str] | None = None, ideal: 
     Returns
     -------
     OpParts
+        :math:`F/P`, resident and transient bytes over each level's bandwidth, link times, latency [s],
+        and the transient bytes [B].
     """
     device.peak_figure(op.dtype, sparse)  # clear error for a missing peak
     peak = device.symbol(f"compute.{op.dtype}.{'sparse' if sparse else 'dense'}")
@@ -216,10 +238,15 @@ def op_terms(op, device: Device, links: Mapping[str, str] | None = None, ideal: 
              sparse: bool = False, home: int | None = None, act_home: int | None = None) -> dict[str, object]:
     """SymPy expressions of every time term of ``op`` on ``device`` [s], keyed by the term's text form.
 
+    .. math:: t_{\\text{memory}:\\ell} = \\frac{Q_\\text{res}[\\ell \\le h] + Q_\\text{act}[\\ell \\le h_a]}{BW_\\ell}
+
+    and the other terms as in the module's description.
+
     Parameters
     ----------
     op : roofline.workloads.Op
     device : Device
+        Its figures become symbols.
     links : mapping of str to str, optional
         Link role (``tp``, ``pp``, ``ep``) to link name; by default every role uses the first link.
     ideal : bool
@@ -235,6 +262,7 @@ def op_terms(op, device: Device, links: Mapping[str, str] | None = None, ideal: 
     Returns
     -------
     dict of str to sympy.Expr
+        Term label (``compute``, ``memory:hbm``...) to its time [s], in the order of :func:`terms_of`.
     """
     import sympy as sp
 
@@ -257,10 +285,12 @@ def default_home(device: Device) -> int:
     Parameters
     ----------
     device : Device
+        Its memory levels and their kinds.
 
     Returns
     -------
     int
+        The fastest level that is not a cache or a register (the last when all are) [1].
     """
     return device.main_memory_index
 
@@ -271,11 +301,19 @@ def home_index(device: Device, home) -> int:
     Parameters
     ----------
     device : Device
+        Its memory levels, fastest first.
     home : int, str or None
+        A level index [1], a level name (``"hbm"``) or None (the main memory).
 
     Returns
     -------
     int
+        Level index, fastest first [1].
+
+    Raises
+    ------
+    UnknownNameError
+        ``home`` names no level of ``device``.
     """
     if home is None:
         return default_home(device)
@@ -287,6 +325,11 @@ def home_index(device: Device, home) -> int:
 def time_expr(workload, device: Device, overlap: str = "max", ideal: bool = False, home: int | str | None = None,
               links: Mapping[str, str] | None = None, sparse: bool = False, act_home: int | str | None = None):
     """The workload's time on ``device`` as a SymPy expression of shape and device symbols.
+
+    .. math:: T = \\sum_i c_i \\max_j t_{ij} \\;\\text{(overlap max)}, \\qquad
+              T = \\sum_i c_i \\sum_j t_{ij} \\;\\text{(overlap sum)}
+
+    with :math:`t_{ij}` the terms of :func:`op_terms` and :math:`c_i` the op's count.
 
     Parameters
     ----------
@@ -309,6 +352,10 @@ def time_expr(workload, device: Device, overlap: str = "max", ideal: bool = Fals
     -------
     sympy.Expr
         Time [s]; ops add up, each times its ``count``.
+
+    References
+    ----------
+    Williams, Waterman and Patterson, "Roofline", CACM 52(4), 2009 (the ``max`` of compute and traffic).
     """
     import sympy as sp
 

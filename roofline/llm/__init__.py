@@ -1,11 +1,32 @@
-"""llm"""
+"""Language models as a workload family: configurations, the per-block decomposition, inference estimates
+and sweeps.
+
+==================  ===================================================================================
+module              holds
+==================  ===================================================================================
+``config``          :class:`ModelConfig`: a decoder-only transformer's architecture and parameter counts
+``schema``          the model-file schema: a reader per section that names the file and field on errors
+``loader``          loading: shipped configs, a user's TOML file, a Hugging Face ``config.json``
+``precision``       :class:`Precision`: data types of weights, activations and KV cache
+``sizes``           weights and KV-cache bytes, per model and per device; :func:`place`
+``attention``       (query, key) pairs of full and sliding-window attention (pure formulas)
+``blocks``          the per-block decomposition: one builder per block over a ``BlockContext``
+``workload``        :func:`llm_workload`: the cached entry point to ``blocks``
+``result``          :class:`LLMEstimate`: an estimate's result, ``to_dict()`` and ``_repr_html_``
+``inference``       :func:`estimate`, :func:`estimate_result`, :func:`decode_break_even_batch`
+``sweeps``          :func:`decode_sweep`, :func:`frontier`, chunked sweeps; the one column contract
+==================  ===================================================================================
+
+No placement policy and no evaluation loop lives here: placement is :mod:`roofline.placement`, the
+arithmetic of time is :mod:`roofline.engine`.
+"""
 
 from __future__ import annotations
 
 from ..placement.layout import Parallelism, Placement
-from .blocks import llm_workload
 from .config import ModelConfig
-from .inference import decode_break_even_batch, estimate
+from .inference import _compiled, _run  # noqa: F401 (benchmarks/run.py reaches these through roofline.llm)
+from .inference import decode_break_even_batch, estimate, estimate_result
 from .loader import (
     from_hf_config,
     get_model,
@@ -14,6 +35,7 @@ from .loader import (
     model_library,
 )
 from .precision import Precision
+from .result import LLMEstimate
 from .sizes import (
     ModelDemand,
     kv_cache_bytes,
@@ -23,11 +45,17 @@ from .sizes import (
     weights_bytes,
 )
 from .sweeps import (
+    COLUMNS,
     decode_sweep,
     frontier,
     llm_sweep_chunks,
     llm_sweep_reduce,
     llm_sweep_to_parquet,
 )
+from .workload import llm_workload
 
-__all__ = ['ModelConfig', 'load_model_file', 'from_hf_config', 'model_library', 'get_model', 'list_models', 'Precision', 'Parallelism', 'Placement', 'place', 'ModelDemand', 'resident_bytes_per_device', 'weights_bytes', 'kv_cache_elements', 'kv_cache_bytes', 'llm_workload', 'decode_sweep', 'frontier', 'llm_sweep_chunks', 'llm_sweep_to_parquet', 'llm_sweep_reduce', 'estimate', 'decode_break_even_batch']
+__all__ = ['ModelConfig', 'load_model_file', 'from_hf_config', 'model_library', 'get_model', 'list_models',
+           'Precision', 'Parallelism', 'Placement', 'place', 'ModelDemand', 'resident_bytes_per_device',
+           'weights_bytes', 'kv_cache_elements', 'kv_cache_bytes', 'llm_workload', 'decode_sweep', 'frontier',
+           'llm_sweep_chunks', 'llm_sweep_to_parquet', 'llm_sweep_reduce', 'COLUMNS', 'estimate',
+           'estimate_result', 'LLMEstimate', 'decode_break_even_batch']

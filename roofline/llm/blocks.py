@@ -1,230 +1,554 @@
-"""LLM inference: per-operator prefill and decode on one or many devices, with capacity and parallelism.
+"""The per-block decomposition of a decoder-only transformer into ops, one builder per block.
 
-A transformer is decomposed into kernels from :mod:`roofline.workloads` (embedding lookup, norms, QKV,
-attention, output projection, MLP or routed experts, residual adds, lm_head) plus the collectives its
-parallelism needs (tensor-parallel all-reduce, expert all-to-all, pipeline hand-off). Each op is timed
-by the engine and the times are **summed per operator**, never one roofline over the whole model.
+Each builder takes a :class:`BlockContext` (the model, the phase, data types, parallelism and the shape
+symbols) and returns the ops of its block on one device, each repeated ``count`` times (its layers):
 
-Shape symbols: ``b`` (batch: sequences in flight), ``s`` (decode: tokens already in the KV cache) and
-``p`` (prefill: prompt tokens per sequence). Parallelism and data types are plain Python values: they
-change the structure of the expressions, not their arguments.
+======================================  ===================================================================
+builder                                 ops
+======================================  ===================================================================
+:func:`embedding`                       ``embedding`` (one row per token), ``position_add`` (learned)
+:func:`layer_norms`                     ``norm`` (pre-attention and pre-MLP, every layer)
+:func:`attention_projections`           ``qkv_proj`` (MHA/GQA) or the MLA low-rank projections
+:func:`attention_core`                  ``attention`` (full) and ``attention_sliding`` (local layers)
+:func:`output_projection`               ``o_proj``, ``residual_add``
+:func:`dense_mlp`                       ``mlp_up``, ``mlp_act``, ``mlp_down`` (dense layers)
+:func:`mixture_of_experts`              ``router``, ``experts``, ``shared_expert_*``, ``expert_all_to_all``
+:func:`tensor_parallel_all_reduce`      ``tp_all_reduce`` (after attention and each dense MLP)
+:func:`pipeline_handoff`                ``pp_handoff`` between stages
+:func:`final_norm_and_lm_head`          ``final_norm``, ``lm_head`` (last position of each sequence)
+======================================  ===================================================================
 
-Placement: weights and the KV cache (the *resident set*) live together in the fastest memory level that
-is not a cache (HBM on a GPU, SRAM on a wafer or tile). By default the model is spread over the fewest
-devices whose level holds it: tensor parallelism inside a GPU's NVLink domain (pipeline stages beyond
-it), pipeline stages across wafers and tiles (the mapping Cerebras and Tesla describe). A user who forces
-fewer devices streams from the next level that holds the set (Dojo's DIP HBM, a CS-3's MemoryX) at that
-level's bandwidth, or gets a :class:`~roofline.errors.CapacityError` that says how much is needed.
+:func:`assemble` strings them together, in that order, into a :class:`~roofline.workloads.Workload` with
+the resident set (weights and KV cache per device). The physics shared with other rooms comes from
+:mod:`roofline.formulas` (expected experts touched, collective bytes and steps, KV-cache sizes).
+
+Shape symbols: ``b`` (sequences in flight), ``s`` (decode: tokens already in the KV cache) and ``p``
+(prefill: prompt tokens per sequence). Parallelism and data types are plain values: they change the
+structure of the expressions, not their arguments. This module imports SymPy; it is loaded only when an
+expression is built (see :func:`roofline.llm.workload.llm_workload`).
 """
 
 from __future__ import annotations
 
-import math
-from functools import lru_cache
-from typing import Mapping
+from dataclasses import dataclass
 
-from ..errors import InputError
+import sympy as sp
+
+from .. import formulas
+from ..dtypes import bytes_per_element, compute_dtype, elementwise_dtype
 from ..placement.layout import Parallelism
+from ..symbols import shape_symbol
+from ..vocab import LinkRole, Phase, TensorRole
+from ..workloads.ir import Op, Tensor, Workload
+from .attention import decode_attention_pairs, prefill_attention_pairs
 from .config import ModelConfig
 from .precision import Precision
-from .sizes import kv_cache_bytes, weights_bytes
+from .sizes import kv_cache_bytes, kv_elements_per_token_per_device, kv_shards, weights_bytes
 
-__all__ = ['llm_workload']
+__all__ = ["BlockContext", "AttentionWidths", "attention_widths", "embedding", "layer_norms",
+           "attention_projections", "attention_core", "output_projection", "dense_mlp", "mixture_of_experts",
+           "tensor_parallel_all_reduce", "pipeline_handoff", "final_norm_and_lm_head", "assemble"]
+
+_W, _KV, _ACT = TensorRole.WEIGHT, TensorRole.KV, TensorRole.ACTIVATION
 
 
 # ------------------------------------------------------------------------------------------------------
-# the decomposition
+# the context every builder reads
 # ------------------------------------------------------------------------------------------------------
-def _ceil_div(a: int, b: int) -> int:
-    return -(-a // b)
+@dataclass(frozen=True)
+class BlockContext:
+    """What every block builder needs: the model, the phase, data types, parallelism and the shapes.
 
-
-@lru_cache(maxsize=256)
-def _workload_cached(model_id: tuple, phase: str, prec: Precision, par: Parallelism, links: tuple):
-    model = _MODELS[model_id]
-    return _build(model, phase, prec, par, dict(links))
-
-
-_MODELS: dict[tuple, ModelConfig] = {}
-
-
-def llm_workload(model: ModelConfig, phase: str, prec: Precision = Precision(), par: Parallelism = Parallelism(),
-                 links: Mapping[str, str] | None = None):
-    """The per-device workload of one prefill (``phase="prefill"``) or one decode step (``"decode"``).
-
-    Cached: the same model, phase, precision and parallelism return the same object.
+    Attributes
+    ----------
+    model : ModelConfig
+    phase : Phase
+    prec : Precision
+    par : Parallelism
+    b : sympy.Symbol
+        Sequences in flight [1].
+    t : sympy.Expr
+        Tokens each sequence processes in the step [1]: 1 in decode, ``p`` in prefill.
+    ctx : sympy.Expr
+        Tokens each sequence attends over [1]: ``s`` in decode, ``p`` in prefill.
+    compute_dtype : str
+        The data type GEMMs compute in (the wider of weights and activations).
+    attention_dtype : str
+        The data type attention computes in (the wider of activations and KV cache).
+    elementwise_dtype : str
+        The data type norms, activations, residual adds and reductions compute in.
     """
-    if phase not in ("prefill", "decode"):
-        raise InputError(f"unknown phase {phase!r}; expected 'prefill' or 'decode'")
-    mid = (model.key, hash(model))
-    _MODELS[mid] = model
-    return _workload_cached(mid, phase, prec, par, tuple(sorted((links or {}).items())))
+
+    model: ModelConfig
+    phase: Phase
+    prec: Precision
+    par: Parallelism
+    b: sp.Symbol
+    t: sp.Expr
+    ctx: sp.Expr
+    compute_dtype: str
+    attention_dtype: str
+    elementwise_dtype: str
+
+    @classmethod
+    def of(cls, model: ModelConfig, phase: Phase | str, prec: Precision, par: Parallelism) -> "BlockContext":
+        """The context of one step of ``phase`` for ``model`` in ``prec`` on layout ``par``.
+
+        Parameters
+        ----------
+        model : ModelConfig
+        phase : Phase or str
+            ``prefill`` or ``decode``.
+        prec : Precision
+        par : Parallelism
+
+        Returns
+        -------
+        BlockContext
+        """
+        phase = Phase(phase)
+        ctx = shape_symbol(phase.length_symbol)
+        t = sp.Integer(1) if phase is Phase.DECODE else ctx
+        return cls(model, phase, prec, par, shape_symbol("b"), t, ctx,
+                   compute_dtype(prec.weights, prec.activations), compute_dtype(prec.activations, prec.kv),
+                   elementwise_dtype(prec.activations))
+
+    @property
+    def T(self) -> sp.Expr:
+        """Tokens the step processes on each device, :math:`T = b \\cdot t`.
+
+        Returns
+        -------
+        sympy.Expr
+            [1].
+        """
+        return self.b * self.t
+
+    @property
+    def heads(self) -> int:
+        """Query heads on one tensor-parallel rank, :math:`\\lceil n_h / t \\rceil`.
+
+        Returns
+        -------
+        int
+            [1].
+        """
+        return formulas.ceil_div(self.model.n_heads, self.par.tp)
+
+    @property
+    def kv_heads(self) -> int:
+        """KV heads on one tensor-parallel rank, :math:`\\lceil n_{kv} / t \\rceil`.
+
+        Returns
+        -------
+        int
+            [1].
+        """
+        return formulas.ceil_div(self.model.n_kv_heads, self.par.tp)
+
+    @property
+    def ep(self) -> int:
+        """Devices the routed experts are spread over: the tensor-parallel group.
+
+        Returns
+        -------
+        int
+            [1].
+        """
+        return self.par.tp
+
+    @property
+    def mlp_matrices(self) -> int:
+        """Input matrices of an MLP: 2 (gate and up) for a gated MLP, else 1.
+
+        Returns
+        -------
+        int
+            [1].
+        """
+        return 2 if self.model.mlp == "gated" else 1
 
 
-def _build(m: ModelConfig, phase: str, prec: Precision, par: Parallelism, links: Mapping[str, str]):
-    import sympy as sp
-
-    from ..dtypes import compute_dtype
-    from ..symbols import shape_symbol
-    from ..workloads.ir import Op, Tensor, Workload
-
-    b = shape_symbol("b")
-    tp, pp = par.tp, par.pp
-    wd, ad, kd = prec.weights, prec.activations, prec.kv
-    cd = compute_dtype(wd, ad)
-    attn_cd = compute_dtype(ad, kd)
-    if phase == "decode":
-        s = shape_symbol("s")
-        t, ctx = sp.Integer(1), s
-    else:
-        p = shape_symbol("p")
-        t, ctx = p, p
-    T = b * t  # tokens processed per step
-    d = m.d_model
-    L = m.n_layers
-    I = sp.Integer
-    ops: list = []
-
-    def gemm(name, M, K, N, count, weight=True, kind="gemm"):
-        ops.append(Op(name, 2 * M * K * N, cd,
-                      (Tensor("x", M * K, ad, "activation"), Tensor("W", I(K * N), wd, "weight"),
-                       Tensor("y", M * N, ad, "activation")) if weight else
-                      (Tensor("x", M * K, ad, "activation"), Tensor("y", M * N, ad, "activation")),
-                      count=I(count), kind=kind))
-
-    def elementwise(name, n_in, n_out, flops_per, count, weight_elems=0):
-        ts = [Tensor("x", n_in, ad, "activation"), Tensor("y", n_out, ad, "activation")]
-        if weight_elems:
-            ts.append(Tensor("w", I(weight_elems), wd, "weight"))
-        ops.append(Op(name, flops_per * n_out, ad if ad in ("bf16", "fp16", "fp32") else "bf16",
-                      tuple(ts), count=I(count), kind="elementwise"))
-
-    # embedding lookup: one row per token, not the whole table
-    ops.append(Op("embedding", sp.Integer(0), cd, (Tensor("rows", T * d, wd, "weight"), Tensor("x", T * d, ad, "activation")),
-                  kind="embedding"))
-    if m.position == "learned":
-        elementwise("position_add", 2 * T * d, T * d, 1, 1, 0)
-
-    # attention block, per layer
-    h_dev = _ceil_div(m.n_heads, tp)
-    kvh_dev = _ceil_div(m.n_kv_heads, tp)
-    elementwise("norm", T * d, T * d, 4, 2 * L, d)  # pre-attention and pre-MLP norms
-    if m.is_mla:
-        qk = m.qk_nope_head_dim + m.qk_rope_head_dim
-        if m.q_lora_rank:
-            gemm("q_a_proj", T, d, m.q_lora_rank, L)
-            gemm("q_b_proj", T, m.q_lora_rank, h_dev * qk, L)
-        else:
-            gemm("q_proj", T, d, h_dev * qk, L)
-        gemm("kv_a_proj", T, d, m.kv_lora_rank + m.qk_rope_head_dim, L)
-        gemm("kv_b_proj", T, m.kv_lora_rank, h_dev * (m.qk_nope_head_dim + m.v_head_dim), L)
-        kv_per_tok = m.kv_lora_rank + m.qk_rope_head_dim  # the latent is shared by all heads: not split by TP
-        q_elems, o_elems = h_dev * qk, h_dev * m.v_head_dim
-        # decode with absorbed weights: scores over the latent (kv_lora + rope) and values from the latent
-        score_w, value_w = m.kv_lora_rank + m.qk_rope_head_dim, m.kv_lora_rank
-        if phase == "prefill":
-            score_w, value_w = qk, m.v_head_dim
-    else:
-        gemm("qkv_proj", T, d, h_dev * m.head_dim + 2 * kvh_dev * m.head_dim, L)
-        kv_per_tok = 2 * kvh_dev * m.head_dim
-        q_elems, o_elems = h_dev * m.head_dim, h_dev * m.head_dim
-        score_w = value_w = m.head_dim
-
-    def attention(name, count, window):
-        if count <= 0:
-            return
-        if phase == "decode":
-            c = ctx if not window else sp.Min(ctx, window)
-            pairs = b * c  # (query, key) pairs per head
-            kv_read = b * c * kv_per_tok
-            kv_write = b * kv_per_tok
-        else:
-            pp_ = ctx
-            # causal: query i attends to min(i, window) keys; sum over i ~ p^2/2 (or p*w - w^2/2 with a window)
-            if window:
-                wmin = sp.Min(pp_, window)
-                pairs = b * (pp_ * wmin - wmin**2 / 2)
-                kv_read = b * pp_ * kv_per_tok  # each of the p tokens' K and V is read once
-            else:
-                pairs = b * pp_**2 / 2
-                kv_read = b * pp_ * kv_per_tok
-            kv_write = b * pp_ * kv_per_tok
-        flops = 2 * h_dev * pairs * (score_w + value_w)
-        ts = (Tensor("q", T * q_elems, ad, "activation"), Tensor("kv_read", kv_read, kd, "kv"),
-              Tensor("kv_write", kv_write, kd, "kv"), Tensor("o", T * o_elems, ad, "activation"))
-        ops.append(Op(name, flops, attn_cd, ts, count=I(count), kind="attention"))
-
-    attention("attention", L - m.sliding_window_layers, 0)
-    attention("attention_sliding", m.sliding_window_layers, m.sliding_window)
-    gemm("o_proj", T, o_elems, d, L)
-    elementwise("residual_add", 2 * T * d, T * d, 1, 2 * L)
-
-    # MLP or experts
-    mats = 2 if m.mlp == "gated" else 1
-
-    def dense_mlp(prefix, d_ff, count, split=True):
-        if count <= 0:
-            return
-        f = _ceil_div(d_ff, tp) if split else d_ff
-        gemm(f"{prefix}_up", T, d, mats * f, count)
-        elementwise(f"{prefix}_act", mats * T * f, T * f, 4, count)
-        gemm(f"{prefix}_down", T, f, d, count)
-
-    dense_mlp("mlp", m.d_ff, m.dense_layers)
-    if m.is_moe:
-        E, k, ML = m.n_experts, m.experts_per_token, m.moe_layers
-        ep = tp  # experts are spread over the tensor-parallel group
-        gemm("router", T, d, E, ML)
-        e_dev = sp.Rational(E, ep) if E % ep else I(E // ep)
-        routed = T * sp.Rational(k, ep)  # token-expert pairs per device (balanced routing)
-        # expected distinct experts a device's weights are read for: each expert is picked by a token with
-        # probability k/E, so E_dev (1 - (1 - k/E)^T) of them are touched
-        touched = e_dev * (1 - (1 - sp.Rational(k, E)) ** T)
-        f = m.d_ff_expert
-        w_expert = (mats + 1) * d * f
-        ops.append(Op("experts", 2 * routed * w_expert, cd,
-                      (Tensor("x", routed * d, ad, "activation"), Tensor("W", touched * w_expert, wd, "weight"),
-                       Tensor("h", routed * (mats + 1) * f, ad, "activation"), Tensor("y", routed * d, ad, "activation")),
-                      count=I(ML), kind="moe"))
-        if m.n_shared_experts:
-            dense_mlp("shared_expert", m.n_shared_experts * (m.d_ff_shared or m.d_ff_expert), ML)
-        if ep > 1:
-            a2a = T * k * d * sp.Rational(ep - 1, ep)
-            ops.append(Op("expert_all_to_all", sp.Integer(0), cd, (),
-                          link_bytes={"ep": a2a * _bpe(ad)}, link_steps={"ep": I(1)}, count=I(2 * ML),
-                          kind="collective"))
-
-    # tensor-parallel all-reduces: after attention, and after each dense MLP (MoE layers use the all-to-all).
-    # Bound on each: the bandwidth-optimal ring moves 2 (tp-1)/tp of the message per device; the
-    # latency-optimal tree or recursive doubling needs 2 log2(tp) steps. Each is the least any algorithm
-    # pays, so together they stay a lower bound. An all-to-all through a switch is one step.
-    if tp > 1:
-        n_ar = L + m.dense_layers
-        msg = T * d * _bpe(ad)
-        ops.append(Op("tp_all_reduce", T * d * sp.Rational(tp - 1, tp), ad if ad in ("bf16", "fp16", "fp32") else "bf16",
-                      (Tensor("x", T * d, ad, "activation"), Tensor("y", T * d, ad, "activation")),
-                      link_bytes={"tp": 2 * sp.Rational(tp - 1, tp) * msg},
-                      link_steps={"tp": I(2 * math.ceil(math.log2(tp)))},
-                      count=I(n_ar), kind="collective"))
-    if pp > 1:
-        ops.append(Op("pp_handoff", sp.Integer(0), cd, (), link_bytes={"pp": T * d * _bpe(ad)},
-                      link_steps={"pp": I(1)}, count=I(pp - 1), kind="collective"))
-
-    # final norm and lm_head: only the last position of each sequence needs logits
-    elementwise("final_norm", b * d, b * d, 4, 1, d)
-    gemm("lm_head", b, d, _ceil_div(m.vocab_size, tp), 1)
-
-    per_dev_w = weights_bytes(m, prec) / (tp * pp)
-    kv_dev = kv_cache_bytes(m, prec, b, ctx if phase == "prefill" else ctx + 1) / (pp * (1 if m.is_mla else min(tp, m.n_kv_heads)))
-    resident = sp.nsimplify(per_dev_w) + sp.sympify(kv_dev)
-    return Workload(f"{m.key} {phase}", tuple(ops), resident=resident,
-                    meta={"model": m.key, "phase": phase, "precision": prec, "parallel": par})
-
-
-def _bpe(dtype: str):
-    import sympy as sp
-
-    from ..dtypes import bytes_per_element
-
+def _bpe(dtype: str) -> sp.Expr:
     return sp.nsimplify(bytes_per_element(dtype))
 
+
+def _gemm(c: BlockContext, name: str, M, K: int, N: int, count: int) -> Op:
+    """``y[M, N] = x[M, K] · W[K, N]``: 2 M K N FLOPs, a weight of K N elements."""
+    wd, ad = c.prec.weights, c.prec.activations
+    return Op(name, 2 * M * K * N, c.compute_dtype,
+              (Tensor("x", M * K, ad, _ACT), Tensor("W", sp.Integer(K * N), wd, _W), Tensor("y", M * N, ad, _ACT)),
+              count=sp.Integer(count), kind="gemm")
+
+
+def _elementwise(c: BlockContext, name: str, n_in, n_out, flops_per: int, count: int, weight_elems: int = 0) -> Op:
+    """Reads ``n_in`` and writes ``n_out`` activations (and a ``weight_elems`` weight), ``flops_per`` per output."""
+    wd, ad = c.prec.weights, c.prec.activations
+    ts = [Tensor("x", n_in, ad, _ACT), Tensor("y", n_out, ad, _ACT)]
+    if weight_elems:
+        ts.append(Tensor("w", sp.Integer(weight_elems), wd, _W))
+    return Op(name, flops_per * n_out, c.elementwise_dtype, tuple(ts), count=sp.Integer(count), kind="elementwise")
+
+
+# ------------------------------------------------------------------------------------------------------
+# embedding and norms
+# ------------------------------------------------------------------------------------------------------
+def embedding(c: BlockContext) -> tuple[Op, ...]:
+    """The embedding lookup (one row per token, not the whole table) and learned positions.
+
+    Parameters
+    ----------
+    c : BlockContext
+
+    Returns
+    -------
+    tuple of Op
+        ``embedding``, plus ``position_add`` for learned positions.
+    """
+    d, T = c.model.d_model, c.T
+    ops = [Op("embedding", sp.Integer(0), c.compute_dtype,
+              (Tensor("rows", T * d, c.prec.weights, _W), Tensor("x", T * d, c.prec.activations, _ACT)),
+              kind="embedding")]
+    if c.model.position == "learned":
+        ops.append(_elementwise(c, "position_add", 2 * T * d, T * d, 1, 1, 0))
+    return tuple(ops)
+
+
+def layer_norms(c: BlockContext) -> tuple[Op, ...]:
+    """The pre-attention and pre-MLP norms of every layer (4 FLOPs per element, a ``d``-wide scale).
+
+    Parameters
+    ----------
+    c : BlockContext
+
+    Returns
+    -------
+    tuple of Op
+        ``norm``, run twice per layer.
+    """
+    d, T = c.model.d_model, c.T
+    return (_elementwise(c, "norm", T * d, T * d, 4, 2 * c.model.n_layers, d),)
+
+
+# ------------------------------------------------------------------------------------------------------
+# attention
+# ------------------------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class AttentionWidths:
+    """Per-token widths of attention on one tensor-parallel rank [elements].
+
+    Attributes
+    ----------
+    q : int
+        Query elements per token (all local heads).
+    o : int
+        Attention output elements per token (the input of ``o_proj``).
+    kv : int
+        KV-cache elements per token per layer (:func:`~roofline.llm.sizes.kv_elements_per_token_per_device`).
+    score : int
+        Width of one head's query-key dot product.
+    value : int
+        Width of one head's weighted sum of values.
+    """
+
+    q: int
+    o: int
+    kv: int
+    score: int
+    value: int
+
+
+def attention_widths(c: BlockContext) -> AttentionWidths:
+    """The widths attention works at, for grouped-query or multi-head latent attention.
+
+    MLA decode uses absorbed weights: scores are taken over the latent and its RoPE part
+    (:math:`r_{kv} + d_\\text{rope}`) and values are summed in the latent (:math:`r_{kv}`); prefill
+    decompresses the latent and works at the per-head widths (:math:`d_\\text{nope} + d_\\text{rope}` and
+    :math:`d_v`). DeepSeek-AI, "DeepSeek-V2", arXiv 2405.04434, section 2.1.
+
+    Parameters
+    ----------
+    c : BlockContext
+
+    Returns
+    -------
+    AttentionWidths
+    """
+    m, h = c.model, c.heads
+    kv = kv_elements_per_token_per_device(m, c.par.tp)
+    if not m.is_mla:
+        return AttentionWidths(h * m.head_dim, h * m.head_dim, kv, m.head_dim, m.head_dim)
+    qk = m.qk_nope_head_dim + m.qk_rope_head_dim
+    if c.phase is Phase.PREFILL:
+        score, value = qk, m.v_head_dim
+    else:
+        score, value = m.kv_lora_rank + m.qk_rope_head_dim, m.kv_lora_rank
+    return AttentionWidths(h * qk, h * m.v_head_dim, kv, score, value)
+
+
+def attention_projections(c: BlockContext) -> tuple[Op, ...]:
+    """The projections into queries, keys and values.
+
+    Multi-head and grouped-query attention: one fused ``qkv_proj``. Multi-head latent attention: the
+    low-rank query (``q_a_proj``, ``q_b_proj``, or ``q_proj`` without a query latent) and key-value
+    (``kv_a_proj`` into the latent and RoPE key, ``kv_b_proj`` out of it) projections.
+
+    Parameters
+    ----------
+    c : BlockContext
+
+    Returns
+    -------
+    tuple of Op
+    """
+    m, T, L, d, h = c.model, c.T, c.model.n_layers, c.model.d_model, c.heads
+    if not m.is_mla:
+        return (_gemm(c, "qkv_proj", T, d, h * m.head_dim + 2 * c.kv_heads * m.head_dim, L),)
+    qk = m.qk_nope_head_dim + m.qk_rope_head_dim
+    if m.q_lora_rank:
+        q = (_gemm(c, "q_a_proj", T, d, m.q_lora_rank, L), _gemm(c, "q_b_proj", T, m.q_lora_rank, h * qk, L))
+    else:
+        q = (_gemm(c, "q_proj", T, d, h * qk, L),)
+    return q + (_gemm(c, "kv_a_proj", T, d, m.kv_lora_rank + m.qk_rope_head_dim, L),
+                _gemm(c, "kv_b_proj", T, m.kv_lora_rank, h * (m.qk_nope_head_dim + m.v_head_dim), L))
+
+
+def _attention(c: BlockContext, w: AttentionWidths, name: str, count: int, window: int) -> Op:
+    b, ctx = c.b, c.ctx
+    if c.phase is Phase.DECODE:
+        pairs = b * decode_attention_pairs(ctx, window)  # (query, key) pairs per head
+        # the step reads this layer's whole cache (at most the window) and appends one token
+        kv_read = formulas.kv_cache_elements(b, ctx, 1, w.kv, 1 if window else 0, window)
+        kv_write = formulas.kv_cache_elements(b, 1, 1, w.kv)
+    else:
+        pairs = b * prefill_attention_pairs(ctx, window)
+        kv_read = formulas.kv_cache_elements(b, ctx, 1, w.kv)  # each of the p tokens' K and V is read once
+        kv_write = formulas.kv_cache_elements(b, ctx, 1, w.kv)
+    flops = 2 * c.heads * pairs * (w.score + w.value)
+    ad, kd = c.prec.activations, c.prec.kv
+    ts = (Tensor("q", c.T * w.q, ad, _ACT), Tensor("kv_read", kv_read, kd, _KV),
+          Tensor("kv_write", kv_write, kd, _KV), Tensor("o", c.T * w.o, ad, _ACT))
+    return Op(name, flops, c.attention_dtype, ts, count=sp.Integer(count), kind="attention")
+
+
+def attention_core(c: BlockContext, w: AttentionWidths) -> tuple[Op, ...]:
+    """Scores and weighted values: ``attention`` over full layers, ``attention_sliding`` over local ones.
+
+    FLOPs are :math:`2 h \\, N_\\text{pairs} (w_\\text{score} + w_\\text{value})` per sequence, with the
+    pairs of :func:`~roofline.llm.attention.decode_attention_pairs` or
+    :func:`~roofline.llm.attention.prefill_attention_pairs`. A decode step reads the layer's KV cache
+    (at most the window) and writes one token's; a prefill reads and writes every prompt token's once.
+
+    Parameters
+    ----------
+    c : BlockContext
+    w : AttentionWidths
+
+    Returns
+    -------
+    tuple of Op
+        One op per kind of layer present.
+    """
+    m = c.model
+    layers = (("attention", m.n_layers - m.sliding_window_layers, 0),
+              ("attention_sliding", m.sliding_window_layers, m.sliding_window))
+    return tuple(_attention(c, w, name, n, window) for name, n, window in layers if n > 0)
+
+
+def output_projection(c: BlockContext, w: AttentionWidths) -> tuple[Op, ...]:
+    """The attention output projection and the two residual adds of every layer.
+
+    Parameters
+    ----------
+    c : BlockContext
+    w : AttentionWidths
+
+    Returns
+    -------
+    tuple of Op
+        ``o_proj`` and ``residual_add``.
+    """
+    d, T, L = c.model.d_model, c.T, c.model.n_layers
+    return (_gemm(c, "o_proj", T, w.o, d, L), _elementwise(c, "residual_add", 2 * T * d, T * d, 1, 2 * L))
+
+
+# ------------------------------------------------------------------------------------------------------
+# MLP and mixture of experts
+# ------------------------------------------------------------------------------------------------------
+def _mlp(c: BlockContext, prefix: str, d_ff: int, count: int) -> tuple[Op, ...]:
+    if count <= 0:
+        return ()
+    d, T, mats = c.model.d_model, c.T, c.mlp_matrices
+    f = formulas.ceil_div(d_ff, c.par.tp)
+    return (_gemm(c, f"{prefix}_up", T, d, mats * f, count),
+            _elementwise(c, f"{prefix}_act", mats * T * f, T * f, 4, count),
+            _gemm(c, f"{prefix}_down", T, f, d, count))
+
+
+def dense_mlp(c: BlockContext) -> tuple[Op, ...]:
+    """The MLP of the dense layers (every layer of a dense model, the first layers of some MoE models).
+
+    Parameters
+    ----------
+    c : BlockContext
+
+    Returns
+    -------
+    tuple of Op
+        ``mlp_up`` (gate and up for a gated MLP), ``mlp_act``, ``mlp_down``; none without dense layers.
+    """
+    return _mlp(c, "mlp", c.model.d_ff, c.model.dense_layers)
+
+
+def _routed_experts(c: BlockContext) -> Op:
+    """Token-expert pairs are balanced over the expert-parallel group; a device reads the weights of the
+    experts its tokens touch (:func:`roofline.formulas.expected_experts_touched`)."""
+    m, T, ep = c.model, c.T, c.ep
+    E, k, d, f = m.n_experts, m.experts_per_token, m.d_model, m.d_ff_expert
+    e_dev = sp.Rational(E, ep) if E % ep else sp.Integer(E // ep)
+    routed = T * sp.Rational(k, ep)  # token-expert pairs per device
+    touched = formulas.expected_experts_touched(e_dev, k, E, T)
+    w_expert = (c.mlp_matrices + 1) * d * f
+    ad = c.prec.activations
+    ts = (Tensor("x", routed * d, ad, _ACT), Tensor("W", touched * w_expert, c.prec.weights, _W),
+          Tensor("h", routed * (c.mlp_matrices + 1) * f, ad, _ACT), Tensor("y", routed * d, ad, _ACT))
+    return Op("experts", 2 * routed * w_expert, c.compute_dtype, ts, count=sp.Integer(m.moe_layers), kind="moe")
+
+
+def _expert_all_to_all(c: BlockContext) -> tuple[Op, ...]:
+    """Dispatch and combine: two all-to-alls per MoE layer, one step each through a switch."""
+    if c.ep <= 1:
+        return ()
+    m = c.model
+    a2a = formulas.all_to_all_bytes(c.T, m.experts_per_token, m.d_model, _bpe(c.prec.activations), c.ep)
+    return (Op("expert_all_to_all", sp.Integer(0), c.compute_dtype, (), link_bytes={LinkRole.EP: a2a},
+               link_steps={LinkRole.EP: sp.Integer(1)}, count=sp.Integer(2 * m.moe_layers), kind="collective"),)
+
+
+def mixture_of_experts(c: BlockContext) -> tuple[Op, ...]:
+    """The MoE block of every MoE layer: router, routed experts, shared experts, expert all-to-all.
+
+    The routed experts run :math:`T k / n_{ep}` token-expert pairs per device and read the weights of
+    :math:`E_\\text{dev}(1 - (1 - k/E)^T)` experts in expectation (uniform routing).
+
+    Parameters
+    ----------
+    c : BlockContext
+
+    Returns
+    -------
+    tuple of Op
+        ``router``, ``experts``, ``shared_expert_*`` (with shared experts), ``expert_all_to_all`` (over
+        more than one device); none for a dense model.
+    """
+    m = c.model
+    if not m.is_moe:
+        return ()
+    ops = (_gemm(c, "router", c.T, m.d_model, m.n_experts, m.moe_layers), _routed_experts(c))
+    if m.n_shared_experts:
+        ops += _mlp(c, "shared_expert", m.n_shared_experts * (m.d_ff_shared or m.d_ff_expert), m.moe_layers)
+    return ops + _expert_all_to_all(c)
+
+
+# ------------------------------------------------------------------------------------------------------
+# collectives of the layout
+# ------------------------------------------------------------------------------------------------------
+def tensor_parallel_all_reduce(c: BlockContext) -> tuple[Op, ...]:
+    """The all-reduces of tensor parallelism: after attention and after each dense MLP (MoE layers use the
+    all-to-all).
+
+    Each is bounded by the bandwidth-optimal ring (:func:`roofline.formulas.all_reduce_bytes`) and the
+    latency-optimal tree (:func:`roofline.formulas.all_reduce_steps`); each is the least any algorithm
+    pays, so together they stay a lower bound.
+
+    Parameters
+    ----------
+    c : BlockContext
+
+    Returns
+    -------
+    tuple of Op
+        ``tp_all_reduce``; none on one tensor-parallel rank.
+    """
+    tp = c.par.tp
+    if tp <= 1:
+        return ()
+    m, T, ad = c.model, c.T, c.prec.activations
+    d = m.d_model
+    msg = T * d * _bpe(ad)
+    return (Op("tp_all_reduce", T * d * sp.Rational(tp - 1, tp), c.elementwise_dtype,
+               (Tensor("x", T * d, ad, _ACT), Tensor("y", T * d, ad, _ACT)),
+               link_bytes={LinkRole.TP: formulas.all_reduce_bytes(msg, tp)},
+               link_steps={LinkRole.TP: sp.Integer(formulas.all_reduce_steps(tp))},
+               count=sp.Integer(m.n_layers + m.dense_layers), kind="collective"),)
+
+
+def pipeline_handoff(c: BlockContext) -> tuple[Op, ...]:
+    """The activations each pipeline stage hands to the next: one message of ``T d`` elements per boundary.
+
+    Parameters
+    ----------
+    c : BlockContext
+
+    Returns
+    -------
+    tuple of Op
+        ``pp_handoff``; none with one stage.
+    """
+    pp = c.par.pp
+    if pp <= 1:
+        return ()
+    return (Op("pp_handoff", sp.Integer(0), c.compute_dtype, (),
+               link_bytes={LinkRole.PP: c.T * c.model.d_model * _bpe(c.prec.activations)},
+               link_steps={LinkRole.PP: sp.Integer(1)}, count=sp.Integer(pp - 1), kind="collective"),)
+
+
+# ------------------------------------------------------------------------------------------------------
+# the head, and the whole
+# ------------------------------------------------------------------------------------------------------
+def final_norm_and_lm_head(c: BlockContext) -> tuple[Op, ...]:
+    """The final norm and the lm_head, for the last position of each sequence only (``b`` tokens).
+
+    Parameters
+    ----------
+    c : BlockContext
+
+    Returns
+    -------
+    tuple of Op
+        ``final_norm`` and ``lm_head`` (the vocabulary split over the tensor-parallel ranks).
+    """
+    m, b = c.model, c.b
+    d = m.d_model
+    return (_elementwise(c, "final_norm", b * d, b * d, 4, 1, d),
+            _gemm(c, "lm_head", b, d, formulas.ceil_div(m.vocab_size, c.par.tp), 1))
+
+
+def _resident(c: BlockContext) -> sp.Expr:
+    """Bytes one device holds: its share of the weights and of the KV cache after the step."""
+    m = c.model
+    per_dev_w = weights_bytes(m, c.prec) / c.par.devices
+    tokens = c.ctx if c.phase is Phase.PREFILL else c.ctx + 1
+    kv_dev = kv_cache_bytes(m, c.prec, c.b, tokens) / kv_shards(m, c.par)
+    return sp.nsimplify(per_dev_w) + sp.sympify(kv_dev)
+
+
+def assemble(c: BlockContext) -> Workload:
+    """The per-device workload of one step: every block's ops, in order, and the resident set.
+
+    Parameters
+    ----------
+    c : BlockContext
+
+    Returns
+    -------
+    Workload
+        Named ``"<model> <phase>"``; ``meta`` holds the model key, phase, precision and parallelism.
+    """
+    w = attention_widths(c)
+    ops = (*embedding(c), *layer_norms(c), *attention_projections(c), *attention_core(c, w),
+           *output_projection(c, w), *dense_mlp(c), *mixture_of_experts(c), *tensor_parallel_all_reduce(c),
+           *pipeline_handoff(c), *final_norm_and_lm_head(c))
+    m = c.model
+    return Workload(f"{m.key} {c.phase}", ops, resident=_resident(c),
+                    meta={"model": m.key, "phase": c.phase, "precision": c.prec, "parallel": c.par})

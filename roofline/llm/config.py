@@ -1,6 +1,7 @@
-"""LLM model configurations: load the shipped configs, a user's TOML file, or a Hugging Face config.json.
+"""A decoder-only transformer's architecture, :class:`ModelConfig`, and its parameter counts.
 
-A :class:`ModelConfig` holds the architecture only (no data types, no devices). Its parameter counts are
+A :class:`ModelConfig` holds the architecture only (no data types, no devices); files are read into one by
+:mod:`roofline.llm.loader` through the schema of :mod:`roofline.llm.schema`. Its parameter counts are
 computed from the architecture and checked against the authors' published totals in the tests.
 """
 
@@ -10,9 +11,6 @@ from dataclasses import dataclass, field
 from typing import Mapping
 
 __all__ = ['ModelConfig']
-
-
-_ARCH_INT = ("n_layers", "d_model", "n_heads", "vocab_size")
 
 
 @dataclass(frozen=True)
@@ -64,42 +62,94 @@ class ModelConfig:
     # -- derived sizes ---------------------------------------------------------------------------------
     @property
     def is_moe(self) -> bool:
+        """Whether the model routes tokens to experts (``n_experts > 0``).
+
+        Returns
+        -------
+        bool
+        """
         return self.n_experts > 0
 
     @property
     def is_mla(self) -> bool:
+        """Whether attention is multi-head latent attention (``kv_lora_rank > 0``).
+
+        Returns
+        -------
+        bool
+        """
         return self.kv_lora_rank > 0
 
     @property
     def q_dim(self) -> int:
-        """Width of the query projection: ``n_heads × head_dim`` (MLA: × (nope + rope))."""
+        """Width of the query projection: ``n_heads × head_dim`` (MLA: × (nope + rope)).
+
+        Returns
+        -------
+        int
+            [elements].
+        """
         if self.is_mla:
             return self.n_heads * (self.qk_nope_head_dim + self.qk_rope_head_dim)
         return self.n_heads * self.head_dim
 
     @property
     def kv_dim(self) -> int:
-        """Width of K (and of V): ``n_kv_heads × head_dim``."""
+        """Width of K (and of V): ``n_kv_heads × head_dim``.
+
+        Returns
+        -------
+        int
+            [elements].
+        """
         return self.n_kv_heads * self.head_dim
 
     @property
     def attn_out_dim(self) -> int:
-        """Input width of the output projection."""
+        """Input width of the output projection: ``n_heads × head_dim`` (MLA: ``× v_head_dim``).
+
+        Returns
+        -------
+        int
+            [elements].
+        """
         return self.n_heads * (self.v_head_dim if self.is_mla else self.head_dim)
 
     @property
     def kv_cache_elements_per_token_per_layer(self) -> int:
-        """KV-cache elements one token stores in one layer: ``2 × n_kv_heads × head_dim`` (MLA: the latent)."""
+        """KV-cache elements one token stores in one layer.
+
+        .. math:: e = 2 n_{kv} d_h \\quad\\text{(MHA, GQA)}, \\qquad e = r_{kv} + d_\\text{rope} \\quad\\text{(MLA)}
+
+        Returns
+        -------
+        int
+            [elements].
+        """
         if self.is_mla:
             return self.kv_lora_rank + self.qk_rope_head_dim
         return 2 * self.kv_dim
 
     @property
     def moe_layers(self) -> int:
+        """Layers whose MLP is a mixture of experts: all but the ``first_dense_layers`` (0 for a dense model).
+
+        Returns
+        -------
+        int
+            [1].
+        """
         return self.n_layers - self.first_dense_layers if self.is_moe else 0
 
     @property
     def dense_layers(self) -> int:
+        """Layers with a dense MLP.
+
+        Returns
+        -------
+        int
+            [1].
+        """
         return self.n_layers - self.moe_layers
 
     def _mlp_matrices(self) -> int:
@@ -107,6 +157,17 @@ class ModelConfig:
 
     # -- parameter counts --------------------------------------------------------------------------
     def attention_params(self) -> int:
+        """Parameters of one layer's attention: the q, k, v and o projections (and their biases).
+
+        .. math:: N_\\text{attn} = d\\,(n_h d_h) + 2 d\\,(n_{kv} d_h) + (n_h d_h)\\,d
+
+        Multi-head latent attention counts its low-rank projections and their latent norms instead.
+
+        Returns
+        -------
+        int
+            [1].
+        """
         d = self.d_model
         if self.is_mla:
             qk = self.qk_nope_head_dim + self.qk_rope_head_dim
@@ -123,6 +184,18 @@ class ModelConfig:
         return p
 
     def dense_mlp_params(self, d_ff: int | None = None) -> int:
+        """Parameters of one MLP: 3 matrices of ``d_model × d_ff`` when gated, else 2 (and their biases).
+
+        Parameters
+        ----------
+        d_ff : int, optional
+            The MLP width [1]; default ``self.d_ff``.
+
+        Returns
+        -------
+        int
+            [1].
+        """
         f = self.d_ff if d_ff is None else d_ff
         p = self._mlp_matrices() * self.d_model * f
         if self.mlp_bias:
@@ -130,34 +203,100 @@ class ModelConfig:
         return p
 
     def expert_params(self) -> int:
-        """Parameters of one routed expert."""
+        """Parameters of one routed expert (an MLP of width ``d_ff_expert``).
+
+        Returns
+        -------
+        int
+            [1].
+        """
         return self.dense_mlp_params(self.d_ff_expert)
 
     def router_params(self) -> int:
+        """Parameters of one layer's router: ``d_model × n_experts`` (and a bias).
+
+        Returns
+        -------
+        int
+            [1].
+        """
         return self.d_model * self.n_experts + (self.n_experts if self.mlp_bias else 0)
 
     def shared_expert_params(self) -> int:
+        """Parameters of one layer's shared experts.
+
+        Returns
+        -------
+        int
+            [1].
+        """
         return self.n_shared_experts * self.dense_mlp_params(self.d_ff_shared or self.d_ff_expert)
 
     def norm_params(self) -> int:
+        """Parameters of one norm: a scale (RMSNorm), or a scale and a shift (LayerNorm).
+
+        Returns
+        -------
+        int
+            [1].
+        """
         return self.d_model * (2 if self.norm == "layernorm" else 1)
 
     def embedding_params(self) -> int:
+        """Parameters of the input embedding table: ``vocab_size × d_model``.
+
+        Returns
+        -------
+        int
+            [1].
+        """
         return self.vocab_size * self.d_model
 
     def lm_head_params(self) -> int:
+        """Parameters of the lm_head: ``vocab_size × d_model``, or 0 when tied to the embedding.
+
+        Returns
+        -------
+        int
+            [1].
+        """
         return 0 if self.tie_embeddings else self.vocab_size * self.d_model
 
     def position_params(self) -> int:
+        """Parameters of learned position embeddings: ``max_context × d_model`` (0 for RoPE, ALiBi, none).
+
+        Returns
+        -------
+        int
+            [1].
+        """
         return self.max_context * self.d_model if self.position == "learned" else 0
 
     def layer_params(self, moe: bool) -> int:
+        """Parameters of one layer: attention, MLP (or every expert, router and shared expert), two norms.
+
+        Parameters
+        ----------
+        moe : bool
+            A mixture-of-experts layer (else a dense one).
+
+        Returns
+        -------
+        int
+            [1].
+        """
         mlp = (self.n_experts * self.expert_params() + self.router_params() + self.shared_expert_params()) if moe \
             else self.dense_mlp_params()
         return self.attention_params() + mlp + 2 * self.norm_params()
 
     def total_params(self) -> int:
-        """Every parameter: embeddings, layers, final norm, lm_head (unless tied), learned positions."""
+        """Every parameter: embeddings, layers, final norm, lm_head (unless tied), learned positions.
+
+        Returns
+        -------
+        int
+            [1].
+        """
         return (self.embedding_params() + self.position_params()
                 + self.dense_layers * self.layer_params(False) + self.moe_layers * self.layer_params(True)
                 + self.norm_params() + self.lm_head_params())
@@ -165,7 +304,18 @@ class ModelConfig:
     def active_params(self, include_embedding: bool = False) -> int:
         """Parameters used per token: routed experts count ``experts_per_token`` of ``n_experts``.
 
-        The input embedding is a lookup of one row, so it is left out unless ``include_embedding``.
+        The input embedding is a lookup of one row, so it is left out unless ``include_embedding``; a tied
+        lm_head counts the shared table once, as the lm_head.
+
+        Parameters
+        ----------
+        include_embedding : bool
+            Count the input embedding table.
+
+        Returns
+        -------
+        int
+            [1].
         """
         per_moe = (self.attention_params() + 2 * self.norm_params() + self.router_params()
                    + self.shared_expert_params() + self.experts_per_token * self.expert_params())
@@ -174,4 +324,3 @@ class ModelConfig:
         emb = self.embedding_params() if include_embedding else 0
         lm = self.lm_head_params() if not self.tie_embeddings else self.embedding_params()
         return emb + layers + self.norm_params() + lm
-

@@ -18,8 +18,8 @@ from ..placement.layout import place as _place
 from .config import ModelConfig
 from .precision import Precision
 
-__all__ = ["weights_bytes", "kv_cache_elements", "kv_cache_bytes", "resident_bytes_per_device", "ModelDemand",
-           "place"]
+__all__ = ["weights_bytes", "kv_cache_elements", "kv_cache_bytes", "kv_elements_per_token_per_device", "kv_shards",
+           "resident_bytes_per_device", "ModelDemand", "place"]
 
 
 def weights_bytes(model: ModelConfig, prec: Precision) -> float:
@@ -60,7 +60,8 @@ def kv_cache_elements(model: ModelConfig, batch, context):
 
 
 def kv_cache_bytes(model: ModelConfig, prec: Precision, batch, context):
-    """KV-cache bytes: ``batch × context × layers × 2 × n_kv_heads × head_dim × bytes(kv dtype)``.
+    """KV-cache bytes: :func:`kv_cache_elements` times the KV data type's bytes per element
+    (``batch × context × layers × 2 × n_kv_heads × head_dim × bytes`` for full grouped-query attention).
 
     Parameters
     ----------
@@ -85,6 +86,58 @@ def kv_cache_bytes(model: ModelConfig, prec: Precision, batch, context):
     return kv_cache_elements(model, batch, context) * b
 
 
+def kv_elements_per_token_per_device(model: ModelConfig, tp: int) -> int:
+    """KV-cache elements one token stores in one layer on one tensor-parallel rank.
+
+    Grouped-query attention splits the KV heads over the ranks (a rank holding part of a head holds all
+    of it); multi-head latent attention keeps one latent shared by every head, so each rank holds it whole:
+
+    .. math::
+
+        e_\\text{dev} = 2 \\lceil n_{kv} / t \\rceil d_h \\quad\\text{(GQA)}, \\qquad
+        e_\\text{dev} = r_{kv} + d_\\text{rope} \\quad\\text{(MLA)}
+
+    Parameters
+    ----------
+    model : ModelConfig
+    tp : int
+        Tensor-parallel degree :math:`t` [1].
+
+    Returns
+    -------
+    int
+        Elements [1].
+
+    Examples
+    --------
+    >>> from roofline.llm import get_model
+    >>> kv_elements_per_token_per_device(get_model("llama-3.1-70b"), 2)   # 2 x 4 KV heads x 128
+    1024
+    >>> kv_elements_per_token_per_device(get_model("deepseek-v3"), 8)     # 512 + 64, on every rank
+    576
+    """
+    if model.is_mla:
+        return model.kv_lora_rank + model.qk_rope_head_dim
+    return 2 * formulas.ceil_div(model.n_kv_heads, tp) * model.head_dim
+
+
+def kv_shards(model: ModelConfig, par: Parallelism) -> int:
+    """Into how many distinct parts a layout splits the KV cache: pipeline stages times the tensor-parallel
+    ranks that hold distinct KV heads (at most ``n_kv_heads``; MLA's shared latent is not split by TP).
+
+    Parameters
+    ----------
+    model : ModelConfig
+    par : Parallelism
+
+    Returns
+    -------
+    int
+        Parts [1]; one device holds ``1 / kv_shards`` of the cache.
+    """
+    return par.pp * (1 if model.is_mla else min(par.tp, model.n_kv_heads))
+
+
 def resident_bytes_per_device(model: ModelConfig, prec: Precision, par: Parallelism, batch, context):
     """Weights and KV cache one device of layout ``par`` holds.
 
@@ -106,39 +159,88 @@ def resident_bytes_per_device(model: ModelConfig, prec: Precision, par: Parallel
         [B].
     """
     w = weights_bytes(model, prec) / par.devices
-    kv_split = par.pp * (1 if model.is_mla else min(par.tp, model.n_kv_heads))
-    kv = kv_cache_bytes(model, prec, batch, context) / kv_split
+    kv = kv_cache_bytes(model, prec, batch, context) / kv_shards(model, par)
     return w + kv if isinstance(kv, np.ndarray) else float(w + kv)
 
 
 @dataclass(frozen=True)
 class ModelDemand:
-    """A model in a precision, as the placement room sees it (:class:`roofline.placement.Demand`)."""
+    """A model in a precision, as the placement room sees it (:class:`roofline.placement.Demand`).
+
+    Attributes
+    ----------
+    model : ModelConfig
+    prec : Precision
+    """
 
     model: ModelConfig
     prec: Precision
 
     @property
     def key(self) -> str:
+        """The model's key.
+
+        Returns
+        -------
+        str
+        """
         return self.model.key
 
     @property
     def n_layers(self) -> int:
+        """Layers, the most pipeline stages the model can be cut into.
+
+        Returns
+        -------
+        int
+            [1].
+        """
         return self.model.n_layers
 
     @property
     def n_heads(self) -> int:
+        """Query heads, which tensor parallelism splits.
+
+        Returns
+        -------
+        int
+            [1].
+        """
         return self.model.n_heads
 
     @property
     def is_moe(self) -> bool:
+        """Whether the model is a mixture of experts.
+
+        Returns
+        -------
+        bool
+        """
         return self.model.is_moe
 
     def resident_bytes(self, par: Parallelism, batch, context):
-        """Bytes per device of layout ``par`` [B] (:func:`resident_bytes_per_device`)."""
+        """Bytes one device of layout ``par`` holds (:func:`resident_bytes_per_device`).
+
+        Parameters
+        ----------
+        par : Parallelism
+        batch, context : float or ndarray
+            Sequences and tokens per sequence [1].
+
+        Returns
+        -------
+        float or ndarray
+            [B].
+        """
         return resident_bytes_per_device(self.model, self.prec, par, batch, context)
 
     def describe(self) -> str:
+        """A short description for messages: ``"<key> in <weight dtype>"``.
+
+        Returns
+        -------
+        str
+        """
         return f"{self.model.key} in {self.prec.weights}"
 
 

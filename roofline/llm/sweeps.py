@@ -1,32 +1,28 @@
-"""LLM inference: per-operator prefill and decode on one or many devices, with capacity and parallelism.
+"""LLM sweeps as tidy DataFrames: decode (or prefill) time over batch × context × system, the
+throughput–interactivity frontier, and grids beyond memory (chunked, written to Parquet, or reduced).
 
-A transformer is decomposed into kernels from :mod:`roofline.workloads` (embedding lookup, norms, QKV,
-attention, output projection, MLP or routed experts, residual adds, lm_head) plus the collectives its
-parallelism needs (tensor-parallel all-reduce, expert all-to-all, pipeline hand-off). Each op is timed
-by the engine and the times are **summed per operator**, never one roofline over the whole model.
-
-Shape symbols: ``b`` (batch: sequences in flight), ``s`` (decode: tokens already in the KV cache) and
-``p`` (prefill: prompt tokens per sequence). Parallelism and data types are plain Python values: they
-change the structure of the expressions, not their arguments.
-
-Placement: weights and the KV cache (the *resident set*) live together in the fastest memory level that
-is not a cache (HBM on a GPU, SRAM on a wafer or tile). By default the model is spread over the fewest
-devices whose level holds it: tensor parallelism inside a GPU's NVLink domain (pipeline stages beyond
-it), pipeline stages across wafers and tiles (the mapping Cerebras and Tesla describe). A user who forces
-fewer devices streams from the next level that holds the set (Dojo's DIP HBM, a CS-3's MemoryX) at that
-level's bandwidth, or gets a :class:`~roofline.errors.CapacityError` that says how much is needed.
+Every frame follows one column contract, :data:`COLUMNS`: the names, units and order of the columns are
+written there once, and each sweep's frame is built from it (a sweep fills the columns it computes, in
+the contract's order). An estimate-based device adds the best and worst corners of a sweep's
+:data:`CORNER_FIELDS` as ``<field>_best`` and ``<field>_worst`` columns (:meth:`roofline.vocab.Ranged.to_columns`
+spells them the same way). No Python loop runs over grid points: the loops are over devices and device
+counts, whose placements change the expressions' structure.
 """
 
 from __future__ import annotations
 
-from typing import Iterable, Sequence
+from dataclasses import dataclass
+from types import MappingProxyType
+from typing import Iterable, Mapping, Sequence
 
 import numpy as np
 
 from ..errors import CapacityError, InputError
 from ..hardware.device import Device
 from ..hardware.library import get_device
-from ..sweep.chunks import _bar, _n_points, _pareto, evaluate_dask, grid_chunks  # noqa: F401 (evaluate_dask: old roofline.bigsweep path)
+from ..placement.layout import Placement
+from ..sweep.chunks import _bar, _n_points, _pareto, evaluate_dask, grid_chunks  # noqa: F401 (old roofline.bigsweep path)
+from ..vocab import Corner, Phase
 from .config import ModelConfig
 from .inference import _run
 from .loader import get_model
@@ -34,53 +30,145 @@ from .precision import Precision
 from .sizes import place
 from .sizes import resident_bytes_per_device as _resident_per_device
 
-__all__ = ['decode_sweep', 'frontier', 'llm_sweep_chunks', 'llm_sweep_to_parquet', 'llm_sweep_reduce']
+__all__ = ['Column', 'COLUMNS', 'CORNER_FIELDS', 'decode_sweep', 'frontier', 'llm_sweep_chunks',
+           'llm_sweep_to_parquet', 'llm_sweep_reduce']
 
 
+@dataclass(frozen=True)
+class Column:
+    """One column of an LLM sweep frame: its unit (``""`` for a label or a flag) and its meaning."""
+
+    unit: str
+    meaning: str
+
+
+#: The column contract of every LLM sweep frame, in order. A frame holds the columns its sweep computes,
+#: in this order: :func:`decode_sweep` (model … pp, batch, context, time_s, tokens_per_s_per_user,
+#: tokens_per_s, bound, fits, level), :func:`frontier` (model, device, devices, batch, context, tpot_s,
+#: the four rates, bound), :func:`llm_sweep_chunks` (model, device, devices, batch, context, time_s, three
+#: rates, bound, fits).
+COLUMNS: Mapping[str, Column] = MappingProxyType({
+    "model": Column("", "model key"),
+    "device": Column("", "device key"),
+    "devices": Column("1", "devices in the system"),
+    "tp": Column("1", "tensor-parallel degree"),
+    "pp": Column("1", "pipeline stages"),
+    "batch": Column("1", "sequences in flight"),
+    "context": Column("1", "tokens in the KV cache (decode) or prompt tokens per sequence (prefill)"),
+    "time_s": Column("s", "time of one step; NaN where the resident set does not fit"),
+    "tpot_s": Column("s", "time per output token (one decode step)"),
+    "tokens_per_s_per_user": Column("1/s", "tokens each sequence gets per second: 1 / time"),
+    "tokens_per_s": Column("1/s", "tokens the system produces per second: batch / time"),
+    "tokens_per_s_per_device": Column("1/s", "tokens per second per device"),
+    "tokens_per_s_per_kw": Column("1/(s kW)", "tokens per second per kilowatt of device power"),
+    "bound": Column("", "the time term that binds; 'capacity' where the resident set does not fit"),
+    "fits": Column("", "the resident set fits the placement's memory level"),
+    "level": Column("", "the memory level holding the resident set"),
+})
+
+#: Per sweep, the columns whose best and worst corners an estimate-based device adds (in this order, the
+#: best corner's first): ``<field>_best``, then ``<field>_worst``.
+CORNER_FIELDS: Mapping[str, tuple[str, ...]] = MappingProxyType({
+    "decode_sweep": ("time_s",),
+    "frontier": ("tokens_per_s_per_user", "tokens_per_s_per_device"),
+    "llm_sweep_chunks": (),
+})
+
+_CORNERS = (Corner.BEST, Corner.WORST)
+
+
+def _frame(values: Mapping[str, object], corners: Mapping[Corner, Mapping[str, object]] | None = None):
+    """A DataFrame of ``values`` in the order of :data:`COLUMNS`, then the corner columns."""
+    import pandas as pd
+
+    unknown = set(values) - set(COLUMNS)
+    if unknown:
+        raise KeyError(f"columns outside the sweep contract: {', '.join(sorted(unknown))}")
+    df = pd.DataFrame({k: values[k] for k in COLUMNS if k in values})
+    for corner, cols in (corners or {}).items():
+        for name, v in cols.items():
+            df[f"{name}_{corner}"] = v
+    return df
+
+
+def _phase(phase) -> Phase:
+    if phase not in (Phase.PREFILL, Phase.DECODE):
+        raise InputError(f"unknown phase {phase!r}; expected 'prefill' or 'decode'")
+    return Phase(phase)
+
+
+def _devices(devices) -> list[Device]:
+    return [get_device(d) for d in ([devices] if isinstance(devices, (str, Device)) else devices)]
+
+
+def _points(m: ModelConfig, dev: Device, prec: Precision, pl: Placement, phase: Phase, b, s, ideal, overlap,
+            corner: Corner = Corner.NOMINAL):
+    """Evaluate a step at the points ``(b, s)``: ``(time, fits, bound)``, time NaN where it does not fit."""
+    r = _run(m, dev, phase, prec, pl, {"b": b, phase.length_symbol: s}, ideal, overlap, corner)
+    fits = _resident_per_device(m, prec, pl.parallel, b, s) <= dev.memory[pl.home].capacity_bytes
+    return np.where(fits, r["time_s"], np.nan), fits, np.where(fits, r["bound"], "capacity")
+
+
+# ------------------------------------------------------------------------------------------------------
+# in memory
+# ------------------------------------------------------------------------------------------------------
 def decode_sweep(model: str | ModelConfig, devices: Sequence[str | Device] | str | Device, batch, context,
                  device_counts: Sequence[int] | None = None, dtype: str = "bf16", prec: Precision | None = None,
                  ideal: bool = False, overlap: str = "max", phase: str = "decode", ranges: bool = True):
     """Decode (or prefill) time over a grid of batch × context × device count × device, as a tidy DataFrame.
 
-    One row per point: ``device``, ``devices``, ``batch``, ``context``, ``time_s`` (NaN where the resident
-    set does not fit the placement's level), ``tokens_per_s_per_user``, ``tokens_per_s``, ``bound``, ``fits``;
-    estimate-based devices add ``time_s_best`` and ``time_s_worst``. No Python loop over grid points: the
-    loop is over devices and device counts, whose placements change the expressions' structure.
+    Parameters
+    ----------
+    model : str or ModelConfig
+    devices : str, Device or sequence of them
+    batch : array_like
+        Sequences in flight [1].
+    context : array_like
+        Tokens in the KV cache (decode) or prompt tokens (prefill) [1].
+    device_counts : sequence of int, optional
+        Devices per system [1]; default the fewest that hold the model at batch 1.
+    dtype : str
+        The data type of everything, when ``prec`` is not given.
+    prec : Precision, optional
+    ideal : bool
+        Leave out latency and overhead terms.
+    overlap : str
+        ``max`` or ``sum``.
+    phase : str
+        ``decode`` or ``prefill``.
+    ranges : bool
+        Add the best and worst corners of an estimate-based device.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per point, the :data:`COLUMNS` model, device, devices, tp, pp, batch, context, time_s [s]
+        (NaN where the resident set does not fit the placement's level), tokens_per_s_per_user [1/s],
+        tokens_per_s [1/s], bound (categorical), fits, level; estimate-based devices add ``time_s_best``
+        and ``time_s_worst`` [s].
     """
     import pandas as pd
 
     m = get_model(model)
     prec = prec or Precision.of(dtype)
-    devs = [get_device(d) for d in ([devices] if isinstance(devices, (str, Device)) else devices)]
+    ph = _phase(phase)
     B = np.asarray(batch, dtype=float).ravel()
     S = np.asarray(context, dtype=float).ravel()
     if np.any(B <= 0) or np.any(S <= 0):
         raise InputError("batch and context must be positive")
+    bb, ss = (x.ravel() for x in np.meshgrid(B, S, indexing="ij"))
     frames = []
-    for dev in devs:
-        counts = device_counts or [place(m, dev, prec, 1, int(S.min())).devices]
-        for n in counts:
-            pl = place(m, dev, prec, 1, 1, devices=int(n)) if device_counts else \
-                place(m, dev, prec, 1, int(S.min()))
-            bb, ss = np.meshgrid(B, S, indexing="ij")
-            bb, ss = bb.ravel(), ss.ravel()
-            shapes = {"b": bb, "s": ss} if phase == "decode" else {"b": bb, "p": ss}
-            r = _run(m, dev, phase, prec, pl, shapes, ideal, overlap, "nominal")
-            need = _resident_per_device(m, prec, pl.parallel, bb, ss)
-            fits = need <= dev.memory[pl.home].capacity_bytes
-            t = np.where(fits, r["time_s"], np.nan)
-            df = pd.DataFrame({
+    for dev in _devices(devices):
+        for n in device_counts or [place(m, dev, prec, 1, int(S.min())).devices]:
+            pl = place(m, dev, prec, 1, 1, devices=int(n)) if device_counts else place(m, dev, prec, 1, int(S.min()))
+            t, fits, bound = _points(m, dev, prec, pl, ph, bb, ss, ideal, overlap)
+            corners = {c: {"time_s": _points(m, dev, prec, pl, ph, bb, ss, ideal, overlap, c)[0]}
+                       for c in _CORNERS} if ranges and dev.is_estimate else None
+            frames.append(_frame({
                 "model": m.key, "device": dev.key, "devices": pl.devices, "tp": pl.parallel.tp, "pp": pl.parallel.pp,
                 "batch": bb.astype(np.int64), "context": ss.astype(np.int64), "time_s": t,
-                "tokens_per_s_per_user": 1.0 / t, "tokens_per_s": bb / t,
-                "bound": pd.Categorical(np.where(fits, r["bound"], "capacity")),
-                "fits": fits, "level": dev.memory[pl.home].name,
-            })
-            if ranges and dev.is_estimate:
-                for w in ("best", "worst"):
-                    rw = _run(m, dev, phase, prec, pl, shapes, ideal, overlap, w)
-                    df[f"time_s_{w}"] = np.where(fits, rw["time_s"], np.nan)
-            frames.append(df)
+                "tokens_per_s_per_user": 1.0 / t, "tokens_per_s": bb / t, "bound": pd.Categorical(bound),
+                "fits": fits, "level": dev.memory[pl.home].name}, corners))
     return pd.concat(frames, ignore_index=True)
 
 
@@ -89,45 +177,76 @@ def frontier(model: str | ModelConfig, device: str | Device, devices: int | None
              ideal: bool = False, overlap: str = "max", tp: int | None = None, pp: int | None = None):
     """Throughput against interactivity for one system (a device type × count) as batch grows.
 
-    Returns a DataFrame with ``batch``, ``tokens_per_s_per_user`` (= 1 / time per output token),
-    ``tokens_per_s_per_device``, ``tokens_per_s_per_kw`` and ``bound``, up to the largest batch whose KV
-    cache still fits beside the weights in the placement's memory level. For an estimate-based device,
-    ``*_best`` and ``*_worst`` columns give the band.
-    """
-    import pandas as pd
+    Parameters
+    ----------
+    model : str or ModelConfig
+    device : str or Device
+    devices : int, optional
+        Devices in the system [1]; default the fewest that hold the model.
+    context : int
+        Tokens in the KV cache [1].
+    batches : iterable of int, optional
+        Batches to evaluate [1]; default 160 points from 1 to 65,536 on a log scale.
+    dtype : str
+        The data type of everything, when ``prec`` is not given.
+    prec : Precision, optional
+    ideal : bool
+        Leave out latency and overhead terms.
+    overlap : str
+        ``max`` or ``sum``.
+    tp, pp : int, optional
+        Force the layout [1].
 
+    Returns
+    -------
+    pandas.DataFrame
+        The :data:`COLUMNS` model, device, devices, batch, context, tpot_s [s], tokens_per_s_per_user
+        (= 1 / tpot) [1/s], tokens_per_s [1/s], tokens_per_s_per_device [1/s], tokens_per_s_per_kw
+        [1/(s kW)] and bound, up to the largest batch whose KV cache still fits beside the weights. For an
+        estimate-based device, ``*_best`` and ``*_worst`` columns of the per-user and per-device rates give
+        the band.
+
+    Raises
+    ------
+    CapacityError
+        When even batch 1 does not fit.
+    """
     m = get_model(model)
     dev = get_device(device)
     prec = prec or Precision.of(dtype)
     pl = place(m, dev, prec, 1, context, devices, tp, pp)
-    B = np.unique(np.asarray(list(batches) if batches is not None else np.unique(np.round(np.geomspace(1, 65536, 160))),
-                             dtype=float))
-    need = _resident_per_device(m, prec, pl.parallel, B, context)
-    B = B[need <= dev.memory[pl.home].capacity_bytes]
-    if B.size == 0:
-        raise CapacityError(f"{m.key} at context {context} does not fit {pl.devices} x {dev.key} even at batch 1")
+    B = _fitting_batches(m, dev, prec, pl, context, batches)
     shapes = {"b": B, "s": np.full_like(B, context)}
-    r = _run(m, dev, "decode", prec, pl, shapes, ideal, overlap, "nominal")
+    r = _run(m, dev, Phase.DECODE, prec, pl, shapes, ideal, overlap, Corner.NOMINAL)
     t = r["time_s"]
     power = dev.power_w
-    df = pd.DataFrame({
+    corners = None
+    if dev.is_estimate:  # the frontier of an estimate-based device is a band: best and worst corners
+        tw = {c: _run(m, dev, Phase.DECODE, prec, pl, shapes, ideal, overlap, c)["time_s"] for c in _CORNERS}
+        corners = {c: {"tokens_per_s_per_user": 1.0 / tw[c], "tokens_per_s_per_device": B / tw[c] / pl.devices}
+                   for c in _CORNERS}
+    return _frame({
         "model": m.key, "device": dev.key, "devices": pl.devices, "context": context, "batch": B.astype(np.int64),
         "tpot_s": t, "tokens_per_s_per_user": 1.0 / t, "tokens_per_s": B / t,
         "tokens_per_s_per_device": B / t / pl.devices,
         "tokens_per_s_per_kw": (B / t / (pl.devices * power / 1e3)) if power else np.nan,
-        "bound": r["bound"],
-    })
-    if dev.is_estimate:  # the frontier of an estimate-based device is a band: best and worst corners
-        for w in ("best", "worst"):
-            tw = _run(m, dev, "decode", prec, pl, shapes, ideal, overlap, w)["time_s"]
-            df[f"tokens_per_s_per_user_{w}"] = 1.0 / tw
-            df[f"tokens_per_s_per_device_{w}"] = B / tw / pl.devices
-    return df
+        "bound": r["bound"]}, corners)
 
 
+def _fitting_batches(m: ModelConfig, dev: Device, prec: Precision, pl: Placement, context: int, batches):
+    """The batches (default 160 from 1 to 65,536 on a log scale) whose KV cache fits beside the weights."""
+    B = np.unique(np.asarray(list(batches) if batches is not None else np.unique(np.round(np.geomspace(1, 65536, 160))),
+                             dtype=float))
+    B = B[_resident_per_device(m, prec, pl.parallel, B, context) <= dev.memory[pl.home].capacity_bytes]
+    if B.size == 0:
+        raise CapacityError(f"{m.key} at context {context} does not fit {pl.devices} x {dev.key} even at batch 1")
+    return B
+
+
+# ------------------------------------------------------------------------------------------------------
+# beyond memory
+# ------------------------------------------------------------------------------------------------------
 def _systems(model, devices, prec, device_counts, context_min):
-    from .sizes import place
-
     for dev in devices:
         counts = device_counts or [place(model, dev, prec, 1, int(context_min)).devices]
         for n in counts:
@@ -137,49 +256,87 @@ def _systems(model, devices, prec, device_counts, context_min):
 def llm_sweep_chunks(model, devices: Sequence[str | Device] | str | Device, batch, context,
                      device_counts: Sequence[int] | None = None, dtype: str = "bf16", prec=None, ideal: bool = False,
                      overlap: str = "max", phase: str = "decode", chunk: int = 1 << 20):
-    """Yield tidy DataFrames of at most ``chunk`` rows covering batch × context × device count × device."""
-    import pandas as pd
+    """Tidy DataFrames of at most ``chunk`` rows covering batch × context × device count × device.
 
-    from .inference import _run
-    from .loader import get_model
-    from .precision import Precision
+    Parameters
+    ----------
+    model : str or ModelConfig
+    devices : str, Device or sequence of them
+    batch, context : array_like
+        Sequences in flight and tokens per sequence [1].
+    device_counts : sequence of int, optional
+        Devices per system [1].
+    dtype : str
+        The data type of everything, when ``prec`` is not given.
+    prec : Precision, optional
+    ideal : bool
+        Leave out latency and overhead terms.
+    overlap : str
+        ``max`` or ``sum``.
+    phase : str
+        ``decode`` or ``prefill``.
+    chunk : int
+        Points per frame [1].
 
+    Yields
+    ------
+    pandas.DataFrame
+        The :data:`COLUMNS` model, device, devices, batch, context, time_s [s], tokens_per_s_per_user,
+        tokens_per_s, tokens_per_s_per_device [1/s], bound, fits.
+    """
     m = get_model(model)
     prec = prec or Precision.of(dtype)
-    devs = [get_device(d) for d in ([devices] if isinstance(devices, (str, Device)) else devices)]
+    ph = _phase(phase)
     B = np.asarray(batch, dtype=float).ravel()
     S = np.asarray(context, dtype=float).ravel()
     if B.size == 0 or S.size == 0 or np.any(B <= 0) or np.any(S <= 0):
         raise InputError("batch and context must be non-empty lists of positive values")
-    key = "s" if phase == "decode" else "p"
-    for dev, pl in _systems(m, devs, prec, device_counts, S.min()):
-        cap = dev.memory[pl.home].capacity_bytes
+    for dev, pl in _systems(m, _devices(devices), prec, device_counts, S.min()):
         for g in grid_chunks({"batch": B, "context": S}, chunk):
             b, s = g["batch"], g["context"]
-            r = _run(m, dev, phase, prec, pl, {"b": b, key: s}, ideal, overlap, "nominal")
-            fits = _resident_per_device(m, prec, pl.parallel, b, s) <= cap
-            t = np.where(fits, r["time_s"], np.nan)
-            yield pd.DataFrame({
+            t, fits, bound = _points(m, dev, prec, pl, ph, b, s, ideal, overlap)
+            yield _frame({
                 "model": m.key, "device": dev.key, "devices": pl.devices, "batch": b.astype(np.int64),
                 "context": s.astype(np.int64), "time_s": t, "tokens_per_s_per_user": 1.0 / t,
-                "tokens_per_s": b / t, "tokens_per_s_per_device": b / t / pl.devices,
-                "bound": np.where(fits, np.asarray(r["labels"], dtype=object)[r["bound_index"]], "capacity"),
-                "fits": fits,
-            })
+                "tokens_per_s": b / t, "tokens_per_s_per_device": b / t / pl.devices, "bound": bound, "fits": fits})
 
 
 def llm_sweep_to_parquet(path, model, devices, batch, context, device_counts=None, dtype: str = "bf16",
                          ideal: bool = False, phase: str = "decode", chunk: int = 1 << 20, progress: bool = True) -> int:
-    """Evaluate the grid chunk by chunk and append each chunk to the Parquet file ``path``; returns the
-    number of rows written. Memory stays at one chunk whatever the grid's size. ``progress`` shows a
-    progress bar (tqdm) on stderr."""
+    """Evaluate the grid chunk by chunk and append each chunk to the Parquet file ``path``.
+
+    Memory stays at one chunk whatever the grid's size; each chunk is one row group.
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+        The Parquet file to write.
+    model : str or ModelConfig
+    devices : str, Device or sequence of them
+    batch, context : array_like
+        [1].
+    device_counts : sequence of int, optional
+        [1].
+    dtype : str
+    ideal : bool
+    phase : str
+        ``decode`` or ``prefill``.
+    chunk : int
+        Points per row group [1].
+    progress : bool
+        Show a progress bar (tqdm) on stderr.
+
+    Returns
+    -------
+    int
+        Rows written [1]; the columns are those of :func:`llm_sweep_chunks`.
+    """
     try:
         import pyarrow as pa
         import pyarrow.parquet as pq
     except ImportError:
         raise InputError("writing Parquet needs pyarrow: pip install 'roofline[parquet]'") from None
-    total = _n_points(batch, context, devices, device_counts)
-    bar = _bar(total, progress)
+    bar = _bar(_n_points(batch, context, devices, device_counts), progress)
     writer = None
     rows = 0
     try:
@@ -204,9 +361,31 @@ def llm_sweep_reduce(model, devices, batch, context, device_counts=None, dtype: 
                      progress: bool = False):
     """Fold a grid of any size into a small result without holding its points.
 
-    ``reduce="best"``: per system (device × count), the point of highest tokens/s per device among those
-    that fit and give each user at least ``min_tokens_per_s_per_user``. ``reduce="pareto"``: per system,
-    the Pareto frontier of (tokens/s per user, tokens/s per device), merged chunk by chunk.
+    Parameters
+    ----------
+    model : str or ModelConfig
+    devices : str, Device or sequence of them
+    batch, context : array_like
+        [1].
+    device_counts : sequence of int, optional
+        [1].
+    dtype : str
+    ideal : bool
+    reduce : str
+        ``best``: per system (device × count), the point of highest tokens/s per device among those that fit
+        and give each user at least ``min_tokens_per_s_per_user``. ``pareto``: per system, the Pareto
+        frontier of (tokens/s per user, tokens/s per device), merged chunk by chunk.
+    min_tokens_per_s_per_user : float
+        [1/s].
+    chunk : int
+        Points per chunk [1].
+    progress : bool
+        Show a progress bar.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Rows of :func:`llm_sweep_chunks` (empty, without columns, when no point qualifies).
     """
     import pandas as pd
 
@@ -218,16 +397,20 @@ def llm_sweep_reduce(model, devices, batch, context, device_counts=None, dtype: 
         bar.update(len(df))
         ok = df[df.fits & (df.tokens_per_s_per_user >= min_tokens_per_s_per_user)]
         for (dev, n), g in ok.groupby(["device", "devices"], sort=False):
-            prev = kept.get((dev, n))
-            if reduce == "best":
-                cand = g.loc[[g.tokens_per_s_per_device.idxmax()]]
-                if prev is None or cand.tokens_per_s_per_device.iloc[0] > prev.tokens_per_s_per_device.iloc[0]:
-                    kept[(dev, n)] = cand
-            else:
-                both = g if prev is None else pd.concat([prev, g])
-                kept[(dev, n)] = _pareto(both)
+            kept[(dev, n)] = _fold(kept.get((dev, n)), g, reduce)
     bar.close()
     if not kept:
         return pd.DataFrame()
     return pd.concat(kept.values(), ignore_index=True)
 
+
+def _fold(prev, g, reduce: str):
+    """Merge one chunk's rows of a system into what is kept of it."""
+    import pandas as pd
+
+    if reduce == "best":
+        cand = g.loc[[g.tokens_per_s_per_device.idxmax()]]
+        if prev is None or cand.tokens_per_s_per_device.iloc[0] > prev.tokens_per_s_per_device.iloc[0]:
+            return cand
+        return prev
+    return _pareto(g if prev is None else pd.concat([prev, g]))

@@ -1,7 +1,14 @@
-"""Placement: policy, not physics — which memory level holds what, how many devices, which parallel layout.
+"""The placement room: policy, not physics — which memory level holds what, on how many devices, how split.
 
-:mod:`~roofline.placement.levels` finds the level a working set lives in; :mod:`~roofline.placement.layout`
-decides the parallel layout of a model (tensor and pipeline parallelism over a device's links).
+- :mod:`~roofline.placement.levels`: the *home* level of a working set, the fastest level whose capacity
+  holds it (:func:`home_level`), or a :class:`~roofline.errors.CapacityError` that says how much is needed
+  (:func:`check_fits`).
+- :mod:`~roofline.placement.layout`: the parallel layout of a model: :func:`place` decides the devices,
+  the tensor-parallel degree and pipeline stages (:class:`Parallelism`), the level holding weights and KV
+  cache and the link each role uses (:func:`link_for`), returned as a :class:`Placement`. A model is
+  anything that follows the :class:`Demand` protocol (an LLM: :class:`roofline.llm.ModelDemand`).
+
+Nothing here computes a time: the engine (:mod:`roofline.engine`) times what placement decides.
 """
 
 from __future__ import annotations

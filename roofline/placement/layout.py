@@ -32,7 +32,19 @@ MAX_DEVICES = 4096
 
 
 class Demand(Protocol):
-    """What placement needs to know of a model: its name, its shape limits and its resident bytes."""
+    """What placement needs to know of a model: its name, its shape limits and its resident bytes.
+
+    Attributes
+    ----------
+    key : str
+        The model's name, for messages.
+    n_layers : int
+        Layers: the most pipeline stages [1].
+    n_heads : int
+        Attention heads: a tensor-parallel degree must divide them [1].
+    is_moe : bool
+        Whether the model routes tokens to experts (then it also uses the ``ep`` link role).
+    """
 
     key: str
     n_layers: int
@@ -40,7 +52,22 @@ class Demand(Protocol):
     is_moe: bool
 
     def resident_bytes(self, par: "Parallelism", batch, context):
-        """Bytes that stay resident on each device of layout ``par`` [B]."""
+        """Bytes that stay resident on each device of layout ``par``.
+
+        Parameters
+        ----------
+        par : Parallelism
+            The layout.
+        batch : int
+            Sequences in flight [1].
+        context : int
+            Tokens per sequence held in the KV cache [1].
+
+        Returns
+        -------
+        float
+            Weights and KV cache per device [B].
+        """
 
     def describe(self) -> str:
         """A short description for error messages (model and data type)."""
@@ -48,19 +75,44 @@ class Demand(Protocol):
 
 @dataclass(frozen=True)
 class Parallelism:
-    """Tensor-parallel degree ``tp`` (experts are spread over the same group) and pipeline stages ``pp``."""
+    """Tensor-parallel degree ``tp`` (experts are spread over the same group) and pipeline stages ``pp``.
+
+    Parameters
+    ----------
+    tp : int
+        Devices each layer is split over [1].
+    pp : int
+        Pipeline stages [1].
+    """
 
     tp: int = 1
     pp: int = 1
 
     @property
     def devices(self) -> int:
+        """Devices in the layout, ``tp × pp`` [1]."""
         return self.tp * self.pp
 
 
 @dataclass(frozen=True)
 class Placement:
-    """Where a model runs: the devices, their parallelism, the level holding the resident set, the links."""
+    """Where a model runs: the devices, their parallelism, the level holding the resident set, the links.
+
+    Parameters
+    ----------
+    device : Device
+        The device; every device of the system is one of these.
+    parallel : Parallelism
+        The layout.
+    home : int
+        Index of the memory level holding weights and KV cache [1].
+    links : mapping of str to str
+        Link role (``tp``, ``pp``, ``ep``) to the link that carries it.
+    resident_bytes_per_device : float
+        Weights and KV cache per device [B].
+    forced : bool
+        The user chose the layout (rather than the fewest devices that hold the model).
+    """
 
     device: Device
     parallel: Parallelism
@@ -71,10 +123,12 @@ class Placement:
 
     @property
     def devices(self) -> int:
+        """Devices used [1]."""
         return self.parallel.devices
 
     @property
     def level(self) -> str:
+        """Name of the memory level holding the resident set."""
         return self.device.memory[self.home].name
 
 
@@ -84,6 +138,7 @@ def link_for(device: Device, group: int) -> str | None:
     Parameters
     ----------
     device : Device
+        Its links, in the order the spec lists them.
     group : int
         Devices that must talk over the link [1].
 
@@ -206,12 +261,13 @@ def place(demand: Demand, device: Device, batch: int = 1, context: int = 2048, d
     demand : Demand
         What is placed (an LLM: :class:`roofline.llm.ModelDemand`).
     device : Device
+        One device of the system (all are alike).
     batch : int
         Sequences in flight [1].
     context : int
         Tokens per sequence held in the KV cache [1].
     devices, tp, pp : int, optional
-        Force the number of devices, the tensor-parallel degree, the pipeline stages.
+        Force the number of devices, the tensor-parallel degree, the pipeline stages [1].
 
     Returns
     -------

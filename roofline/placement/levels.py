@@ -1,22 +1,14 @@
-r"""The roofline engine: time terms, bounds, binding terms, ridge points, break-even points, sensitivities.
+"""The memory level a working set lives in: the fastest one whose capacity holds it.
 
-For one op on one device the time terms are
+Policy, not physics: :func:`home_level` finds the *home* level :math:`h` of a working set :math:`W` spread
+over :math:`n` devices,
 
-.. math::
-    t_\text{compute} = \frac{F}{P_\text{dtype}}, \qquad
-    t_{\text{memory}:\ell} = \frac{Q}{BW_\ell} \;(\ell \le h), \qquad
-    t_{\text{interconnect}:k} = \frac{Q_k}{BW_k^{\rightarrow}} + n_k\,\tau_k, \qquad
-    t_\text{latency} = \sum \tau_\text{overheads}
+.. math:: h = \\min\\{\\ell : W / n \\le C_\\ell\\}
 
-where :math:`h` is the *home* level: the fastest memory level that holds the working set (data there
-passes through every faster level on its way to the cores, so each of those sees the same traffic), and
-:math:`BW_k^{\rightarrow}` the bandwidth of link :math:`k` in one direction. The op's time is
-``max`` of the terms under full overlap (the roofline) or their sum without overlap (an upper bound). A
-workload's time is the sum of its ops' times (per-operator, not one roofline over the whole workload).
-``ideal=True`` drops the latency term and link latencies: the pure roofline.
-
-Symbolic expressions come from :func:`time_expr` and friends; numbers for whole grids come from
-:func:`compile_workload`, which lambdifies the same expressions into NumPy functions.
+over the levels fastest first (:math:`C_\\ell`: capacity of level :math:`\\ell`), point by point for arrays;
+:func:`check_fits` does the same for one value and raises a :class:`~roofline.errors.CapacityError` that
+says how much is needed against what there is. The engine then charges the traffic at :math:`h` and at
+every faster level. Parallel layouts over several devices are decided in :mod:`roofline.placement.layout`.
 """
 
 from __future__ import annotations
@@ -36,8 +28,30 @@ def home_level(device: Device, working_set_bytes, devices: int = 1, level: str |
                which: str = "nominal"):
     """Index of the fastest memory level that holds ``working_set_bytes`` spread over ``devices`` devices.
 
-    Returns an integer array (or scalar) of level indices, ``len(device.memory)`` where nothing holds it.
-    ``level`` forces a level by name (no capacity check: see :func:`check_fits`).
+    .. math:: h = \\min\\{\\ell : W / n \\le C_\\ell\\}
+
+    Parameters
+    ----------
+    device : Device
+        Its memory levels, fastest first, and their capacities.
+    working_set_bytes : float or array_like
+        Working set of the whole workload :math:`W` [B].
+    devices : int
+        Devices it is spread over :math:`n` [1].
+    level : str, optional
+        Force a level by name (no capacity check: see :func:`check_fits`).
+    which : Corner or str
+        Corner of estimated capacities (``nominal``, ``best``, ``worst``).
+
+    Returns
+    -------
+    int or ndarray of int
+        Level index per point, fastest first [1]; ``len(device.memory)`` where no level holds it.
+
+    Raises
+    ------
+    UnknownNameError
+        ``level`` names no level of ``device``.
     """
     if level is not None:
         names = [m.name for m in device.memory]
@@ -55,7 +69,33 @@ def home_level(device: Device, working_set_bytes, devices: int = 1, level: str |
 
 def check_fits(device: Device, working_set_bytes: float, devices: int = 1, what: str = "working set",
                level: str | None = None) -> int:
-    """The home level index, or :class:`CapacityError` saying how much is needed against what there is."""
+    """The home level index, or :class:`CapacityError` saying how much is needed against what there is.
+
+    Parameters
+    ----------
+    device : Device
+        Its memory levels, fastest first, and their capacities.
+    working_set_bytes : float
+        Working set of the whole workload [B].
+    devices : int
+        Devices it is spread over [1].
+    what : str
+        What the working set is, for the message (``"gemm working set"``).
+    level : str, optional
+        Force a level by name; it must then hold the working set.
+
+    Returns
+    -------
+    int
+        Index of the home level, fastest first [1].
+
+    Raises
+    ------
+    CapacityError
+        No level (or not the forced one) holds the working set per device.
+    UnknownNameError
+        ``level`` names no level of ``device``.
+    """
     h = int(home_level(device, working_set_bytes, devices, level))
     lvl = device.memory[min(h, len(device.memory) - 1)]
     need = float(working_set_bytes) / devices

@@ -1,11 +1,12 @@
-"""Sweeps beyond memory: grids evaluated in chunks, written incrementally or reduced on the fly, and the
-same compiled functions mapped over dask arrays for a cluster.
+"""Sweeps beyond memory: grids in chunks, and compiled functions mapped over dask arrays for a cluster.
 
-A grid of 10^9 points does not fit in memory as a DataFrame (about 100 GB). Here the Cartesian product
-is never materialised: each chunk's coordinates are computed from flat indices, evaluated by the same
-lambdified functions as :mod:`roofline.sweep`, then either appended to a Parquet file
-(:func:`llm_sweep_to_parquet`) or folded into a small running result (:func:`llm_sweep_reduce`: the best
-configuration per system, or the throughput–interactivity Pareto frontier).
+A grid of 10^9 points does not fit in memory as a DataFrame (about 100 GB). :func:`grid_chunks` never
+materialises the Cartesian product: each chunk's coordinates are computed from flat indices.
+:func:`evaluate_dask` maps a :class:`~roofline.engine.CompiledWorkload` over dask arrays, block by block,
+on whatever scheduler is active. The private helpers here (a point count, a Pareto filter, a progress bar)
+serve the chunked LLM sweeps of :mod:`roofline.llm.sweeps` (``llm_sweep_to_parquet``, which appends each
+chunk to a Parquet file, and ``llm_sweep_reduce``, which folds chunks into the best configuration per
+system or the throughput–interactivity Pareto frontier).
 """
 
 from __future__ import annotations
@@ -21,8 +22,33 @@ __all__ = ['grid_chunks', 'evaluate_dask']
 
 
 def grid_chunks(axes: Mapping[str, Sequence], chunk: int = 1 << 20) -> Iterator[dict[str, np.ndarray]]:
-    """The Cartesian product of ``axes`` in chunks of at most ``chunk`` points, in C order, without ever
-    building the whole grid: each chunk's coordinates come from ``np.unravel_index`` of a flat range."""
+    """The Cartesian product of ``axes`` in chunks of at most ``chunk`` points, in C order.
+
+    The whole grid is never built: each chunk's coordinates come from ``np.unravel_index`` of a flat range,
+    so memory is bounded by ``chunk`` whatever the product's size.
+
+    Parameters
+    ----------
+    axes : mapping of str to sequence of float
+        Axis name to its values, in the axis's unit (shape symbols [1], figure paths in SI units).
+    chunk : int
+        Most points per chunk [1].
+
+    Yields
+    ------
+    dict of str to ndarray
+        One flat float array per axis, all of the chunk's length; the last chunk may be shorter.
+
+    Raises
+    ------
+    InputError
+        ``chunk`` is not positive (raised when the first chunk is asked for).
+
+    Examples
+    --------
+    >>> [c["b"].tolist() for c in grid_chunks({"b": [1, 2], "s": [10, 20, 30]}, chunk=4)]
+    [[1.0, 1.0, 1.0, 2.0], [2.0, 2.0]]
+    """
     names = list(axes)
     vals = [np.atleast_1d(np.asarray(v, dtype=float)) for v in axes.values()]
     dims = tuple(len(v) for v in vals)
@@ -70,10 +96,28 @@ def evaluate_dask(compiled, shapes: Mapping[str, object], device_values: Mapping
                   home=None, devices=1) -> dict:
     """Map a :class:`~roofline.engine.CompiledWorkload` over dask arrays, block by block.
 
-    ``shapes`` maps shape names to dask arrays (or NumPy arrays / scalars) that broadcast together; the
-    result maps ``time_s``, ``bound_index``, ``flops``, ``bytes`` and ``fits`` to lazy dask arrays that
-    run the same lambdified functions on each block, on whatever scheduler is active (a local one or a
-    distributed cluster).
+    Each block runs :meth:`~roofline.engine.CompiledWorkload.evaluate`, the same lambdified functions as
+    in memory, on whatever scheduler is active (a local one or a distributed cluster).
+
+    Parameters
+    ----------
+    compiled : CompiledWorkload
+        The compiled workload.
+    shapes : mapping of str to array_like
+        Values of ``compiled.shape_names``: dask arrays, NumPy arrays or scalars that broadcast together [1].
+    device_values : mapping of str to float
+        Values of ``compiled.device_paths`` [each figure's SI unit].
+    capacities : sequence of float
+        Capacity of each memory level, fastest first [B].
+    home : int, optional
+        Forced home level index; None: the fastest level that holds the working set.
+    devices : int
+        Devices the working set is spread over [1].
+
+    Returns
+    -------
+    dict of str to dask.array.Array
+        Lazy ``time_s`` [s], ``bound_index``, ``flops`` [FLOP], ``bytes`` [B] and ``fits``.
     """
     import dask.array as da
 

@@ -55,10 +55,12 @@ def sweep(workload, devices: Sequence[str | Device] | str | Device, shapes: Mapp
     ----------
     workload : Workload or mapping of label to Workload
         For several data types or variants, a mapping ``{"bf16": gemm(dtype="bf16"), "fp8": ...}``.
-    devices : device key(s) or Device(s)
-    shapes : mapping of shape symbol name to values
-        Every free symbol of the workload needs values (``M``, ``N``, ``K`` for a GEMM).
-    figures : mapping of figure path to values, optional
+    devices : str, Device or sequence of them
+        Device keys (``"h100"``) or devices.
+    shapes : mapping of str to sequence of float
+        Shape symbol name to its values [1]; every free symbol of the workload needs values (``M``, ``N``,
+        ``K`` for a GEMM).
+    figures : mapping of str to sequence of float, optional
         What-if values for device figures [SI units], e.g. ``{"memory.hbm.bandwidth": [3.35e12, 6e12]}``.
     overlap : str
         ``"max"`` (full overlap, the roofline) or ``"sum"`` (no overlap).
@@ -75,8 +77,9 @@ def sweep(workload, devices: Sequence[str | Device] | str | Device, shapes: Mapp
     -------
     pandas.DataFrame
         One row per (device, workload, grid point): the grid columns, ``time_s`` [s] (NaN where the working
-        set fits no level), ``flops``, ``bytes``, ``arithmetic_intensity`` [FLOP/B],
-        ``attainable_flops_per_s``, ``bound``, ``level`` and ``fits``.
+        set fits no level), ``flops`` [FLOP], ``bytes`` [B], ``arithmetic_intensity`` [FLOP/B],
+        ``attainable_flops_per_s`` [FLOP/s], ``bound``, ``level``, ``fits`` and, with ``ranges`` on a device
+        with estimated figures, ``time_s_best`` and ``time_s_worst`` [s].
     """
     import pandas as pd
 

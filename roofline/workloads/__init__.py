@@ -1,11 +1,15 @@
-"""Workloads: the op IR (:class:`Tensor`, :class:`Op`, :class:`Workload`) and the kernels built on it.
+"""The workloads room: what runs, as operators with FLOPs and bytes; no device figures live here.
 
-No device figures live here. An :class:`Op` is one kernel; a :class:`Workload` is a list of ops, each
-repeated ``count`` times, whose times are summed per operator. :class:`~roofline.workloads.recipes.Recipe`
-names a kernel by kind and shape without building expressions (the cached fast path).
+- :mod:`~roofline.workloads.ir`: the op IR. A :class:`Tensor` is what an op moves, an :class:`Op` is one
+  kernel, a :class:`Workload` is a list of ops, each repeated ``count`` times, whose times are summed per
+  operator.
+- :mod:`~roofline.workloads.kernels`: GEMM, batched GEMM, GEMV, elementwise, reduction and attention
+  (prefill and decode), each counting its compulsory traffic.
+- :mod:`~roofline.workloads.recipes`: :class:`Recipe` names a kernel by kind and shape without building
+  expressions (the cached fast path).
 
-The IR and kernels need SymPy, so they load on first use: ``from roofline.workloads import Recipe``
-does not import SymPy.
+An LLM is a workload family of its own (:mod:`roofline.llm`). The IR and kernels need SymPy, so they load
+on first use: ``from roofline.workloads import Recipe`` does not import SymPy.
 """
 
 from __future__ import annotations

@@ -1,11 +1,13 @@
-"""Workloads: operators with FLOPs, bytes per tensor and bytes over links, as SymPy expressions of shapes.
+"""The op IR: tensors, operators and workloads, with FLOPs and bytes as SymPy expressions of shapes.
 
-No device figures live here. An :class:`Op` is one kernel; a :class:`Workload` is a list of ops, each
-repeated ``count`` times (layers), whose times are summed per operator, never one roofline over the whole.
+No device figures live here. A :class:`Tensor` is what an op moves through memory (``elements`` of a data
+type, with a role that decides where it lives); an :class:`Op` is one kernel: its FLOPs in one compute data
+type, its tensors and the bytes it sends over each link role; a :class:`Workload` is a list of ops, each
+repeated ``count`` times (layers), whose times the engine sums per operator, never one roofline over the
+whole. Shapes are SymPy symbols (see the nomenclature's shape symbols) or integers.
 
-Kernels (:func:`gemm`, :func:`batched_gemm`, :func:`gemv`, :func:`elementwise`, :func:`reduction`,
-:func:`attention_prefill`, :func:`attention_decode`) count compulsory traffic: each operand read once and
-each result written once, which is the least any schedule can move and so keeps the roofline a bound.
+The kernels built on this IR are in :mod:`roofline.workloads.kernels`; an LLM's per-block ops in
+:mod:`roofline.llm.blocks`.
 """
 
 from __future__ import annotations
@@ -26,7 +28,22 @@ __all__ = ['Tensor', 'Op', 'Workload']
 class Tensor:
     """A tensor an op reads or writes: ``elements`` of ``dtype``, with a ``role``.
 
-    Roles: ``weight``, ``kv`` (KV cache), ``activation``, ``input``, ``output``.
+    Parameters
+    ----------
+    name : str
+        A label (``"A"``, ``"K"``...).
+    elements : sympy.Expr
+        Elements moved [1].
+    dtype : str
+        Its data type (:mod:`roofline.dtypes`).
+    role : TensorRole or str
+        ``weight``, ``kv`` (KV cache), ``activation``, ``input`` or ``output``: every role but
+        ``activation`` is resident (:data:`roofline.vocab.RESIDENT_ROLES`) and lives at the home level.
+
+    Examples
+    --------
+    >>> Tensor("x", sp.Integer(1024), "fp8").bytes
+    1024
     """
 
     name: str
@@ -36,6 +53,7 @@ class Tensor:
 
     @property
     def bytes(self) -> sp.Expr:
+        """Bytes moved [B]: elements times the data type's bytes per element."""
         return self.elements * sp.nsimplify(bytes_per_element(self.dtype))
 
 
@@ -46,18 +64,21 @@ class Op:
     Parameters
     ----------
     name : str
-    flops : sympy expression [FLOP]
-        Arithmetic work (a multiply-add is 2 FLOP).
+        A label, unique in its workload.
+    flops : sympy.Expr
+        Arithmetic work, a multiply-add counting 2 [FLOP].
     dtype : str
         The data type whose peak applies.
     tensors : tuple of Tensor
         What the op reads and writes (compulsory traffic).
-    link_bytes : mapping of link role to expression [B]
-        Bytes one device sends over each link role (``tp``, ``pp``, ``ep``) for this op.
-    link_steps : mapping of link role to expression [1]
-        Latency-bearing message steps per link role (an all-reduce over n devices: 2(n-1) steps).
-    count : expression [1]
-        How many times the op runs (layers).
+    link_bytes : mapping of str to sympy.Expr
+        Bytes one device sends over each link role (``tp``, ``pp``, ``ep``) for this op [B].
+    link_steps : mapping of str to sympy.Expr
+        Latency-bearing message steps per link role [1] (see :func:`roofline.formulas.all_reduce_steps`).
+    count : sympy.Expr
+        How many times the op runs (layers) [1].
+    kind : str
+        What kind of kernel it is (``gemm``, ``attention``...), for reports.
     """
 
     name: str
@@ -75,6 +96,18 @@ class Op:
         return sp.Add(*[t.bytes for t in self.tensors])
 
     def bytes_by_role(self, role: str) -> sp.Expr:
+        """Bytes of the op's tensors of one role.
+
+        Parameters
+        ----------
+        role : TensorRole or str
+            ``weight``, ``kv``, ``activation``, ``input`` or ``output``.
+
+        Returns
+        -------
+        sympy.Expr
+            Bytes [B]; 0 when no tensor has that role.
+        """
         return sp.Add(*[t.bytes for t in self.tensors if t.role == role])
 
     @property
@@ -83,6 +116,12 @@ class Op:
         return self.flops / self.bytes
 
     def free_symbols(self) -> set:
+        """The shape symbols the op's FLOPs, count, tensors and link traffic depend on.
+
+        Returns
+        -------
+        set of sympy.Symbol
+        """
         s = set(self.flops.free_symbols) | set(self.count.free_symbols)
         for t in self.tensors:
             s |= t.elements.free_symbols
@@ -95,8 +134,24 @@ class Op:
 class Workload:
     """A named list of ops; its shape symbols are the free symbols of its ops.
 
-    ``resident`` is the expression of bytes that must stay in memory between ops (weights and KV cache
-    of a model); for a single kernel it is the op's own working set.
+    Parameters
+    ----------
+    name : str
+        The workload's name.
+    ops : tuple of Op
+        Its operators, in execution order.
+    resident : sympy.Expr, optional
+        Bytes that must stay in memory between ops (a model's weights and KV cache) [B]; None: the working
+        set is the largest op's bytes (for a single kernel, the op's own operands).
+    meta : mapping of str to object
+        Free-form facts for reports (the model, the phase...).
+
+    Examples
+    --------
+    >>> from roofline.workloads.kernels import gemm
+    >>> wl = gemm(128, 256, 512)  # 2·128·256·512 FLOP; (128·512 + 512·256 + 128·256) · 2 B
+    >>> int(wl.flops), int(wl.bytes), wl.dtypes
+    (33554432, 458752, ('bf16',))
     """
 
     name: str
@@ -106,6 +161,7 @@ class Workload:
 
     @property
     def symbols(self) -> tuple[sp.Symbol, ...]:
+        """The free shape symbols of the ops and of ``resident``, sorted by name."""
         s: set = set()
         for op in self.ops:
             s |= op.free_symbols()
@@ -115,21 +171,24 @@ class Workload:
 
     @property
     def flops(self) -> sp.Expr:
+        """Total work, each op times its count [FLOP]."""
         return sp.Add(*[op.count * op.flops for op in self.ops])
 
     @property
     def bytes(self) -> sp.Expr:
+        """Total memory traffic, each op times its count [B]."""
         return sp.Add(*[op.count * op.bytes for op in self.ops])
 
     @property
     def working_set(self) -> sp.Expr:
-        """Bytes that must be held in one memory level (decides where the data lives)."""
+        """Bytes that must be held in one memory level (decides where the data lives) [B]."""
         if self.resident is not None:
             return self.resident
         return sp.Max(*[op.bytes for op in self.ops]) if len(self.ops) > 1 else self.ops[0].bytes
 
     @property
     def dtypes(self) -> tuple[str, ...]:
+        """The compute data types of the ops, each once, in first-use order."""
         return tuple(dict.fromkeys(op.dtype for op in self.ops))
 
 

@@ -1,0 +1,174 @@
+"""The result of an LLM inference estimate: :class:`LLMEstimate`, with ``to_dict()`` for JSON and
+``_repr_html_`` for notebooks.
+
+Times and rates that depend on estimated device figures are :class:`~roofline.vocab.Ranged` (nominal,
+best, worst); the record form spells a range as ``<field>_range = [low, high]`` beside ``<field>``.
+"""
+
+from __future__ import annotations
+
+import html
+from dataclasses import dataclass, fields
+from typing import Mapping
+
+from ..vocab import Ranged
+
+__all__ = ["LLMEstimate"]
+
+#: fields present only when a whole request (``generate`` tokens) was estimated
+_REQUEST_FIELDS = ("generate", "request_latency_s", "request_tokens_per_s_per_user", "request_tokens_per_s")
+
+#: rates whose range follows the decode step's (they are present only when ``tpot_s`` has one)
+_DECODE_RATES = ("tokens_per_s_per_user", "tokens_per_s", "energy_per_token_j")
+
+
+def _range_of(name: str, value: Ranged) -> dict:
+    """The ``<name>_range`` entry of ``value`` (empty without a range)."""
+    return {k: v for k, v in value.to_dict(name).items() if k != name}
+
+
+@dataclass(frozen=True)
+class LLMEstimate:
+    """Prefill and decode of one model on one placement; field order is the order of :meth:`to_dict`.
+
+    Attributes
+    ----------
+    model, device : str
+        Keys.
+    weight_dtype, activation_dtype, kv_dtype : str
+    batch : int
+        Sequences in flight [1].
+    context : int
+        Tokens in the KV cache at the decode step [1].
+    prompt : int
+        Prompt tokens per sequence [1].
+    ideal : bool
+        Latency and overhead terms left out.
+    overlap : str
+        ``max`` or ``sum``.
+    devices_used, tp, pp : int
+        The layout [1].
+    placement : str
+        ``auto`` or ``forced``.
+    weights_level : str
+        The memory level holding the resident set.
+    weights_bytes, kv_cache_bytes : float
+        Whole model [B].
+    resident_bytes_per_device, capacity_bytes_per_device : float
+        [B].
+    links : mapping of str to str
+        Link role to link name.
+    ttft_s, tpot_s : Ranged
+        Time to first token (the prefill) and per output token (one decode step) [s].
+    tokens_per_s_per_user, tokens_per_s : Ranged
+        :math:`1 / t_\\text{tpot}` and :math:`b / t_\\text{tpot}` [1/s].
+    bound, prefill_bound : str
+        The term that binds the decode step and the prefill.
+    energy_per_token_j : Ranged or None
+        At the device's power [J]; None without a power figure.
+    decode_terms_s, prefill_terms_s : mapping of str to float
+        Time of each term summed over ops [s].
+    decode_flops, decode_bytes, prefill_flops, prefill_bytes : float
+        Per device [FLOP], [B].
+    generate : int
+        Tokens generated per request [1]; 0 without a request.
+    request_latency_s : Ranged or None
+        Prefill plus ``generate`` decode steps [s].
+    request_tokens_per_s_per_user, request_tokens_per_s : float or None
+        [1/s].
+    """
+
+    model: str
+    device: str
+    weight_dtype: str
+    activation_dtype: str
+    kv_dtype: str
+    batch: int
+    context: int
+    prompt: int
+    ideal: bool
+    overlap: str
+    devices_used: int
+    tp: int
+    pp: int
+    placement: str
+    weights_level: str
+    weights_bytes: float
+    kv_cache_bytes: float
+    resident_bytes_per_device: float
+    capacity_bytes_per_device: float
+    links: Mapping[str, str]
+    ttft_s: Ranged
+    tpot_s: Ranged
+    tokens_per_s_per_user: Ranged
+    tokens_per_s: Ranged
+    bound: str
+    prefill_bound: str
+    energy_per_token_j: Ranged | None
+    decode_terms_s: Mapping[str, float]
+    prefill_terms_s: Mapping[str, float]
+    decode_flops: float
+    decode_bytes: float
+    prefill_flops: float
+    prefill_bytes: float
+    generate: int = 0
+    request_latency_s: Ranged | None = None
+    request_tokens_per_s_per_user: float | None = None
+    request_tokens_per_s: float | None = None
+
+    def _ranges(self) -> dict:
+        out: dict = {}
+        for name in ("ttft_s", "tpot_s") + (("request_latency_s",) if self.generate else ()):
+            out.update(_range_of(name, getattr(self, name)))
+        if self.tpot_s.has_range:
+            for name in _DECODE_RATES:
+                value = getattr(self, name)
+                if value is not None:
+                    out.update(_range_of(name, value))
+        return out
+
+    def to_dict(self) -> dict:
+        """The record form (the JSON of ``roofline llm``): nominal values, then ``<field>_range`` entries.
+
+        Returns
+        -------
+        dict
+            Keys in field order; the request fields only with ``generate``; ``<field>_range = [low, high]``
+            for each time and rate that has a range.
+        """
+        out: dict = {}
+        for f in fields(self):
+            if f.name in _REQUEST_FIELDS and not self.generate:
+                continue
+            v = getattr(self, f.name)
+            out[f.name] = v.nominal if isinstance(v, Ranged) else dict(v) if isinstance(v, Mapping) else v
+        out.update(self._ranges())
+        return out
+
+    def _repr_html_(self) -> str:
+        """A small HTML table of the headline numbers, with ranges where the device has them (for notebooks).
+
+        Returns
+        -------
+        str
+            An HTML ``<table>``.
+        """
+        rows = [("placement", f"{self.devices_used} × {self.device} (tp={self.tp}, pp={self.pp}), "
+                              f"weights in {self.weights_level}", ""),
+                ("time to first token [s]", *_cells(self.ttft_s)), ("prefill bound", self.prefill_bound, ""),
+                ("time per output token [s]", *_cells(self.tpot_s)), ("decode bound", self.bound, ""),
+                ("tokens/s per user", *_cells(self.tokens_per_s_per_user)),
+                ("tokens/s", *_cells(self.tokens_per_s))]
+        if self.energy_per_token_j is not None:
+            rows.append(("energy per token [J]", *_cells(self.energy_per_token_j)))
+        if self.generate:
+            rows.append((f"request latency ({self.generate} tokens) [s]", *_cells(self.request_latency_s)))
+        body = "".join(f"<tr><td>{html.escape(a)}</td><td>{html.escape(str(b))}</td><td>{html.escape(c)}</td></tr>"
+                       for a, b, c in rows)
+        title = html.escape(f"{self.model} on {self.device}, batch {self.batch}, context {self.context}")
+        return (f"<table><caption>{title}</caption><thead><tr><th>quantity</th><th>value</th><th>range</th>"
+                f"</tr></thead><tbody>{body}</tbody></table>")
+
+
+def _cells(r: Ranged) -> tuple[str, str]:
+    return f"{r.nominal:.4g}", (f"{r.low:.4g} – {r.high:.4g}" if r.has_range else "")
