@@ -15,6 +15,10 @@ import numpy as np
 
 __all__ = [
     "ceil_div",
+    "arithmetic_intensity",
+    "achieved_performance",
+    "decode_attention_pairs",
+    "prefill_attention_pairs",
     "ridge_point",
     "attainable_performance",
     "bytes_per_flop",
@@ -481,3 +485,122 @@ def interval_div(a: tuple[float, float], b: tuple[float, float]) -> tuple[float,
         raise ZeroDivisionError("interval division by an interval that contains zero")
     c = (a[0] / b[0], a[0] / b[1], a[1] / b[0], a[1] / b[1])  # each divided directly: one rounding
     return min(c), max(c)
+
+
+def decode_attention_pairs(context, window: int = 0):
+    """(query, key) pairs one head scores for one new token of a sequence.
+
+    The new token attends to every token in the KV cache, or to the last ``window`` of them in a
+    sliding-window layer:
+
+    .. math:: N_\\text{pairs} = \\min(s, w) \\qquad (w = \\infty \\text{ without a window})
+
+    Parameters
+    ----------
+    context : float, ndarray or sympy.Expr
+        :term:`Tokens in the KV cache <s>` [1].
+    window : int
+        The sliding window :math:`w` [tokens]; 0 for full attention.
+
+    Returns
+    -------
+    float, ndarray or sympy.Expr
+        Pairs per head per sequence [1].
+
+    Examples
+    --------
+    >>> decode_attention_pairs(8192), decode_attention_pairs(8192, 128)
+    (8192, 128)
+    """
+    return _minimum(context, window) if window else context
+
+
+def prefill_attention_pairs(prompt, window: int = 0):
+    """(query, key) pairs one head scores in a causal prefill of ``prompt`` tokens.
+
+    Query :math:`i` attends to :math:`\\min(i, w)` keys; summed over the prompt (as a continuous
+    approximation, which drops terms of order :math:`p` against :math:`p^2`):
+
+    .. math::
+
+        N_\\text{pairs} = \\frac{p^2}{2} \\quad\\text{(full)}, \\qquad
+        N_\\text{pairs} = p\\,w' - \\frac{w'^2}{2},\\; w' = \\min(p, w) \\quad\\text{(sliding window)}
+
+    Parameters
+    ----------
+    prompt : float, ndarray or sympy.Expr
+        :term:`Prompt tokens per sequence <p>` [1].
+    window : int
+        The sliding window :math:`w` [tokens]; 0 for full attention.
+
+    Returns
+    -------
+    float, ndarray or sympy.Expr
+        Pairs per head per sequence [1].
+
+    Examples
+    --------
+    >>> prefill_attention_pairs(4096)
+    8388608.0
+    >>> prefill_attention_pairs(8192, 128)   # 8192 x 128 - 128^2 / 2
+    1040384.0
+    """
+    if window:
+        w = _minimum(prompt, window)
+        return prompt * w - w**2 / 2
+    return prompt**2 / 2
+
+
+def arithmetic_intensity(flops, bytes_moved):
+    """Arithmetic intensity: the work done per byte moved.
+
+    .. math:: I = \\frac{F}{Q}
+
+    Parameters
+    ----------
+    flops : float, ndarray or sympy.Expr
+        Work [FLOP].
+    bytes_moved : float, ndarray or sympy.Expr
+        Traffic to and from memory [B].
+
+    Returns
+    -------
+    float, ndarray or sympy.Expr
+        :term:`Arithmetic intensity <I>` [FLOP/B].
+
+    References
+    ----------
+    S. Williams, A. Waterman, D. Patterson, "Roofline: an insightful visual performance model for
+    multicore architectures", CACM 52(4), 2009.
+
+    Examples
+    --------
+    >>> arithmetic_intensity(2 * 8192 * 8192, 2 * 8192 * 8192)  # a BF16 GEMV: 2 FLOP per 2-byte weight
+    1.0
+    """
+    return flops / bytes_moved
+
+
+def achieved_performance(flops, time_s):
+    """The rate a workload achieves: its work over its time.
+
+    .. math:: P = \\frac{F}{t}
+
+    Parameters
+    ----------
+    flops : float, ndarray or sympy.Expr
+        Work [FLOP].
+    time_s : float, ndarray or sympy.Expr
+        Time [s].
+
+    Returns
+    -------
+    float, ndarray or sympy.Expr
+        [FLOP/s].
+
+    Examples
+    --------
+    >>> achieved_performance(1.0995e12, 1.1113e-3) / 1e12  # doctest: +ELLIPSIS
+    989.38...
+    """
+    return flops / time_s

@@ -10,7 +10,7 @@ import sympy as sp
 
 from roofline import llm
 from roofline.llm import Parallelism, Precision, get_model
-from roofline.llm.attention import decode_attention_pairs, prefill_attention_pairs
+from roofline.formulas import decode_attention_pairs, prefill_attention_pairs
 from roofline.llm.blocks import BlockContext, assemble, attention_widths
 
 b, s, p = (sp.Symbol(x, positive=True) for x in "bsp")

@@ -134,7 +134,7 @@ def test_roofline_points_of_kernels_and_decode_by_hand():
 
 
 def test_pending_formulas_by_hand():
-    from roofline.outputs.pending_formulas import achieved_performance, arithmetic_intensity
+    from roofline.formulas import achieved_performance, arithmetic_intensity
 
     assert arithmetic_intensity(2 * 4096**3, 3 * 4096**2 * 2) == pytest.approx(4096 / 3)
     assert achieved_performance(1e12, 0.5) == 2e12

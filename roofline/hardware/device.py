@@ -130,6 +130,20 @@ class Link:
         """
         return 0.5 if self.duplex == "bidirectional-total" else 1.0
 
+    def per_direction(self, which: Corner | str = Corner.NOMINAL) -> float:
+        """What one direction carries at corner ``which`` [B/s]: half of a ``bidirectional-total`` figure.
+
+        Parameters
+        ----------
+        which : Corner or str
+            Where in the bandwidth's range to read it.
+
+        Returns
+        -------
+        float
+        """
+        return self.bandwidth.at(which) * self.direction_factor
+
     @property
     def per_direction_bytes_per_s(self) -> float:
         """Nominal bandwidth of one direction.

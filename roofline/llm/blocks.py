@@ -40,7 +40,7 @@ from ..placement.layout import Parallelism
 from ..symbols import shape_symbol
 from ..vocab import LinkRole, Phase, TensorRole
 from ..workloads.ir import Op, Tensor, Workload
-from .attention import decode_attention_pairs, prefill_attention_pairs
+from ..formulas import decode_attention_pairs, prefill_attention_pairs
 from .config import ModelConfig
 from .precision import Precision
 from .sizes import kv_cache_bytes, kv_elements_per_token_per_device, kv_shards, weights_bytes
@@ -335,8 +335,8 @@ def attention_core(c: BlockContext, w: AttentionWidths) -> tuple[Op, ...]:
     """Scores and weighted values: ``attention`` over full layers, ``attention_sliding`` over local ones.
 
     FLOPs are :math:`2 h \\, N_\\text{pairs} (w_\\text{score} + w_\\text{value})` per sequence, with the
-    pairs of :func:`~roofline.llm.attention.decode_attention_pairs` or
-    :func:`~roofline.llm.attention.prefill_attention_pairs`. A decode step reads the layer's KV cache
+    pairs of :func:`~roofline.formulas.decode_attention_pairs` or
+    :func:`~roofline.formulas.prefill_attention_pairs`. A decode step reads the layer's KV cache
     (at most the window) and writes one token's; a prefill reads and writes every prompt token's once.
 
     Parameters

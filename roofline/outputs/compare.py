@@ -129,7 +129,7 @@ def _link(dev: Device) -> dict | None:
     lk = next((lk for lk in dev.interconnect if lk.devices_per_domain > 1), None)
     if lk is None:
         return None
-    per_direction = lambda c: lk.bandwidth.at(c) * lk.direction_factor  # noqa: E731
+    per_direction = lk.per_direction
     out = _fig(lk.per_direction_bytes_per_s, unit="B/s",
                rng=_span(dev, per_direction) if lk.bandwidth.is_range else None)
     out.update(link=lk.name, domain=lk.devices_per_domain)
@@ -197,7 +197,7 @@ def _kernel_rows(devs: list[Device], dtype: str, ideal: bool, size: int) -> list
             try:
                 r = kernel_report(wl, dev, ideal=ideal)
             except (CapacityError, InputError) as exc:
-                vals[dev.key] = {"value": None, "error": str(exc)}
+                vals[dev.key] = _error_cell(exc)
                 continue
             vals[dev.key] = {"value": r["time_s"], "unit": "s", "bound": r["bound"]}
             if "time_s_range" in r:
@@ -232,7 +232,7 @@ def _llm_rows(devs: list[Device], models: Sequence[str], batch: int, context: in
             try:
                 r = estimate(model, dev, batch=batch, context=context, prec=prec, ideal=ideal)
             except (CapacityError, InputError) as exc:
-                dec[dev.key] = pre[dev.key] = {"value": None, "error": str(exc)}
+                dec[dev.key] = pre[dev.key] = _error_cell(exc)
                 continue
             dec[dev.key], pre[dev.key] = _llm_cells(r)
         rows.append({"section": "llm", "workload": f"{model} tokens/s/user", "model": model, "phase": "decode",
@@ -240,6 +240,11 @@ def _llm_rows(devs: list[Device], models: Sequence[str], batch: int, context: in
         rows.append({"section": "llm", "workload": f"{model} first token", "model": model, "phase": "prefill",
                      "metric": "time to first token", "unit": "s", "better": "lower", "values": pre})
     return rows
+
+
+def _error_cell(exc: RooflineError) -> dict:
+    """A cell for a workload that cannot run on a device: why, in words and as a reason code."""
+    return {"value": None, "error": str(exc), "reason": "capacity" if isinstance(exc, CapacityError) else "input"}
 
 
 def _ratios(rows: list[dict], devs: list[Device]) -> None:
@@ -327,7 +332,7 @@ def _cell(v: dict | None) -> str:
     if "link" in v:
         return f"{_cell({k: x for k, x in v.items() if k not in ('link', 'domain')})} {v['link']}"
     if v.get("value") is None:
-        return "does not fit" if "needs" in v.get("error", "") else "n/a"
+        return "does not fit" if v.get("reason") == "capacity" else "n/a"
     unit = v.get("unit", "")
     lo, hi = v.get("range", (None, None))
     if unit == "tokens/s":

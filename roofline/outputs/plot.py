@@ -30,7 +30,7 @@ from ..hardware.device import Device  # noqa: E402
 from ..hardware.library import get_device  # noqa: E402
 from ..vocab import Status  # noqa: E402
 from .format import term_name  # noqa: E402
-from .trends import load_trends  # noqa: E402
+from ..hardware.trends import load_trends  # noqa: E402
 
 __all__ = ['device_color', 'save', 'roofline_chart', 'compare_chart', 'sweep_chart', 'frontier_chart', 'load_trends', 'growth_per_two_years', 'memory_wall_chart', 'validation_chart']
 

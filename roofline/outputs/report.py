@@ -18,7 +18,7 @@ from typing import Sequence
 from ..hardware.device import Device
 from ..hardware.figure import Figure
 from .format import human
-from .pending_formulas import achieved_performance, arithmetic_intensity
+from ..formulas import achieved_performance, arithmetic_intensity
 
 __all__ = ['device_summary', 'device_record', 'device_rows', 'model_summary', 'roofline_points']
 

@@ -1,7 +1,7 @@
 """The memory-wall data file (``trends/memory-wall.toml``): peak compute, DRAM and interconnect bandwidth of
 accelerators over the years, each point with its source, and the growth rates Gholami et al. published.
 
-A reader of shipped data, used by :func:`roofline.outputs.plot.memory_wall_chart` and notebooks; it needs
+A reader of shipped data, used by :func:`roofline.outputs.plot.memory_wall_chart` and notebooks (it lives with the device data: the hardware room); it needs
 neither matplotlib nor pandas. Quantities are parsed once, here, by :func:`roofline.units.parse_quantity`
 into SI floats.
 """
