@@ -93,7 +93,7 @@ def index_page(devices) -> str:
             f"| [`{d.key}`]({d.key}.md) | {_t(d.name)} | {_t(d.vendor)} | {d.kind} | {d.year or ''} | {d.status} "
             f"| {bf16} | {human(s['main_memory_capacity_bytes'], 'B', 4)} {s['main_memory']} "
             f"| {human(s['main_memory_bandwidth_bytes_per_s'], 'B/s', 4)} |")
-    out += ["", "Main memory is the last level that is not external (HBM on a GPU, on-wafer SRAM on a WSE-3).",
+    out += ["", "Main memory is the fastest level that is not a cache or a register file (HBM on a GPU, on-wafer SRAM on a WSE-3 or a Dojo tile).",
             "Where any figure of a device is an estimate, every result for that device is a range "
             "(see [estimate ranges](../methodology.md#estimate-ranges)).", ""]
     return "\n".join(out)
