@@ -140,3 +140,47 @@ def test_every_roofline_variable_is_read_in_paths():
             continue
         src = p.read_text()
         assert "os.environ.get(\"ROOFLINE_" not in src and "getenv(\"ROOFLINE_" not in src, p
+
+
+def test_every_public_function_has_a_parameters_section():
+    """numpydoc: a public function or method that takes arguments documents them (with units)."""
+    missing = []
+    for p in PKG.rglob("*.py"):
+        tree = ast.parse(p.read_text())
+        for cls in [tree] + [n for n in ast.walk(tree) if isinstance(n, ast.ClassDef) and not n.name.startswith("_")]:
+            for fn in cls.body:
+                if not isinstance(fn, (ast.FunctionDef, ast.AsyncFunctionDef)) or fn.name.startswith("_"):
+                    continue
+                if any(isinstance(d, ast.Name) and d.id in ("property", "cached_property") for d in fn.decorator_list):
+                    continue
+                args = [a.arg for a in fn.args.args + fn.args.kwonlyargs if a.arg not in ("self", "cls")]
+                if (args or fn.args.vararg or fn.args.kwarg) and "Parameters\n----------" not in (ast.get_docstring(fn) or ""):
+                    missing.append(f"{p.relative_to(PKG.parent)}:{fn.lineno} {fn.name}")
+    assert not missing, "public functions without a numpydoc Parameters section:\n" + "\n".join(missing)
+
+
+def test_old_import_paths_warn_and_still_work():
+    """The flat modules of 0.1 are aliases of their new homes for one release, with a DeprecationWarning."""
+    import importlib
+    import sys
+    import warnings
+
+    from roofline._compat import ALIASES
+
+    for old, new in ALIASES.items():
+        sys.modules.pop(old, None)
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            mod = importlib.import_module(old)
+        assert mod is importlib.import_module(new)
+        assert any(issubclass(w.category, DeprecationWarning) and new in str(w.message) for w in caught), old
+        sys.modules.pop(old, None)
+
+
+def test_rooms_load_on_first_use():
+    import subprocess
+    import sys
+
+    code = "import roofline, sys; assert 'roofline.llm' not in sys.modules; roofline.llm.estimate; print('ok')"
+    r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert r.stdout.strip() == "ok", r.stderr

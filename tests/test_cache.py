@@ -84,3 +84,86 @@ def test_llm_results_identical_from_cache(tmp_path, monkeypatch):
 def test_recipe_validation(kind, params, message):
     with pytest.raises(Exception, match=message):
         Recipe(kind, **params)
+
+
+def test_editing_any_source_file_changes_every_cache_key(tmp_path, monkeypatch):
+    """The key covers every .py file of the package (not a hand-typed list): copy the package, edit one
+    module no expression is built in, and the digest changes."""
+    import shutil
+
+    import roofline
+    from roofline import _paths
+
+    pkg = tmp_path / "roofline"
+    shutil.copytree(os.path.dirname(roofline.__file__), pkg, ignore=shutil.ignore_patterns("__pycache__", "_data"))
+    monkeypatch.setattr(_paths, "_HERE", pkg)
+    monkeypatch.setattr(_paths, "_DIGEST", [])
+    before = _paths.package_digest()
+    for rel in ("llm/loader.py", "hardware/reader.py", "outputs/format.py", "units_defs.txt"):
+        f = pkg / rel
+        f.write_text(f.read_text() + "\n# an edit\n")
+        monkeypatch.setattr(_paths, "_DIGEST", [])
+        after = _paths.package_digest()
+        assert after != before, rel
+        before = after
+
+
+def test_the_evaluator_is_part_of_the_key(monkeypatch, tmp_path):
+    """A cache entry built without numba is not used once numba is on (and the other way round)."""
+    monkeypatch.setenv("ROOFLINE_CACHE_DIR", str(tmp_path))
+    built = []
+
+    def build():
+        built.append(1)
+        return engine.compile_workload(Recipe("gemv", n=64, k=64).build(), get_device("h100"))
+
+    monkeypatch.setattr(engine.fused, "available", lambda: False)
+    cache.clear_memory()
+    cache.cached_compile("probe-key", build)
+    monkeypatch.setattr(engine.fused, "available", lambda: True)
+    cache.clear_memory()
+    cache.cached_compile("probe-key", build)
+    assert len(built) == 2
+
+
+def test_a_planted_cache_entry_is_never_executed(tmp_path, monkeypatch):
+    """An entry written by someone else (no valid signature) is ignored and rebuilt, never run."""
+    import hashlib
+    import json as _json
+
+    monkeypatch.setenv("ROOFLINE_CACHE_DIR", str(tmp_path))
+    marker = tmp_path / "pwned"
+    cache.clear_memory()
+    key = "planted-key"
+    full = f"{cache._code_hash()}|fused={engine.fused.available()}|{key}"
+    path = tmp_path / (hashlib.sha256(full.encode()).hexdigest()[:32] + ".json")
+    payload = f"open({str(marker)!r}, 'w').write('x')\ndef _lambdifygenerated(*a):\n    return [0]\n"
+    path.write_text(_json.dumps({"source": payload, "names": ["open"], "labels": [], "shape_names": [],
+                                 "device_paths": [], "zero_outputs": [], "n_ops": 0, "n_terms": 3, "n_levels": 0,
+                                 "overlap": "max", "mac": "0" * 64}))
+    os.chmod(path, 0o600)
+    cw = cache.cached_compile(key, lambda: engine.compile_workload(Recipe("gemv", n=64, k=64).build(),
+                                                                   get_device("h100")))
+    assert not marker.exists()
+    assert cw.n_ops == 1
+
+
+def test_a_cache_folder_others_can_write_is_refused(tmp_path, monkeypatch, capsys):
+    from roofline import _paths
+
+    folder = tmp_path / "shared"
+    folder.mkdir()
+    os.chmod(folder, 0o777)
+    monkeypatch.setenv("ROOFLINE_CACHE_DIR", str(folder))
+    monkeypatch.setattr(_paths, "_REFUSED", [])
+    assert _paths.cache_dir() is None
+    assert "writable by other users" in capsys.readouterr().err
+
+
+def test_with_the_cache_off_nothing_is_written(tmp_path, monkeypatch):
+    monkeypatch.setenv("ROOFLINE_CACHE", "0")
+    monkeypatch.setenv("ROOFLINE_CACHE_DIR", str(tmp_path / "never"))
+    monkeypatch.setenv("TMPDIR", str(tmp_path / "tmp"))
+    cache.clear_memory()
+    engine.kernel_report(Recipe("gemm", m=64, n=64, k=64), get_device("h100"))
+    assert not (tmp_path / "never").exists()

@@ -1,5 +1,9 @@
 """The fused (numba) evaluator gives the same numbers as the NumPy path."""
 
+import os
+import sys
+from pathlib import Path
+
 import numpy as np
 import pytest
 
@@ -54,3 +58,41 @@ def test_llm_fused_equals_numpy(monkeypatch, force_fused, model, device, phase):
     a, c = _both(monkeypatch, lambda: _run(m, d, phase, Precision(), pl, {"b": b, key: s}, False, "max", "nominal"))
     np.testing.assert_allclose(a["time_s"], c["time_s"], rtol=1e-12)
     assert (a["bound_index"] == c["bound_index"]).all()
+
+
+def test_kernel_files_in_a_shared_folder_are_never_imported(tmp_path, monkeypatch, force_fused):
+    """With the cache off the kernel is compiled in memory: a file planted in the temporary folder (the old
+    fixed path) or anywhere else is never imported; and in the cache folder a kernel file whose text is
+    not exactly the generated source is rewritten, never run."""
+    import hashlib
+    import tempfile
+
+    marker = tmp_path / "pwned"
+    dev = get_device("h100")
+    cw = engine.compile_workload(workloads.gemv(), dev)
+    name = "roofline_fused_" + hashlib.sha256(cw.fused_source.encode()).hexdigest()[:24]
+    payload = f"open({str(marker)!r}, 'w').write('x')\n" + cw.fused_source
+    shared = Path(tempfile.gettempdir()) / "roofline-fused" / "fused"
+    shared.mkdir(parents=True, exist_ok=True)
+    (shared / f"{name}.py").write_text(payload)
+    fused._kernel.cache_clear()
+    sys.modules.pop(name, None)
+    monkeypatch.setenv("ROOFLINE_CACHE", "0")
+    vals = dev.values()
+    caps = [vals[f"memory.{m.name}.capacity"] for m in dev.memory]
+    cw.evaluate({"N": np.arange(1.0, 2000.0), "K": 4096.0}, vals, caps)
+    assert not marker.exists()
+
+    monkeypatch.setenv("ROOFLINE_CACHE", "1")
+    monkeypatch.setenv("ROOFLINE_CACHE_DIR", str(tmp_path / "cache"))
+    (tmp_path / "cache" / "fused").mkdir(parents=True)
+    os.chmod(tmp_path / "cache", 0o700)
+    planted = tmp_path / "cache" / "fused" / f"{name}.py"
+    planted.write_text(payload)
+    os.chmod(planted, 0o600)
+    fused._kernel.cache_clear()
+    sys.modules.pop(name, None)
+    cw.evaluate({"N": np.arange(1.0, 2000.0), "K": 4096.0}, vals, caps)
+    assert not marker.exists()
+    assert planted.read_text() == cw.fused_source
+    fused._kernel.cache_clear()

@@ -43,6 +43,17 @@ class Parser(argparse.ArgumentParser):
         super().__init__(*args, **kwargs)
 
     def error(self, message: str):  # noqa: D401
+        """Raise :class:`UsageError` (one line, exit 2) instead of printing usage and exiting.
+
+        Parameters
+        ----------
+        message : str
+            argparse's message.
+
+        Returns
+        -------
+        NoReturn
+        """
         raise UsageError(f"{self.prog}: {message}")
 
 
