@@ -167,3 +167,28 @@ def test_with_the_cache_off_nothing_is_written(tmp_path, monkeypatch):
     cache.clear_memory()
     engine.kernel_report(Recipe("gemm", m=64, n=64, k=64), get_device("h100"))
     assert not (tmp_path / "never").exists()
+
+
+def test_editing_a_data_file_is_seen_by_a_warm_cache(tmp_path, monkeypatch, minimal_spec_text):
+    """Spec files and model files are part of what the caches key on: an edit is never answered from cache."""
+    import roofline
+    from roofline.llm import get_model
+
+    monkeypatch.setenv("ROOFLINE_CACHE_DIR", str(tmp_path / "cache"))
+    spec = tmp_path / "specs" / "toy.toml"
+    spec.parent.mkdir()
+    spec.write_text(minimal_spec_text)
+    assert roofline.get_device("toy", [spec.parent]).level("dram").bandwidth_bytes_per_s == 1e12
+    spec.write_text(minimal_spec_text.replace('"1 TB/s"', '"2 TB/s"'))
+    os.utime(spec, (os.stat(spec).st_atime, os.stat(spec).st_mtime + 5))
+    assert roofline.get_device("toy", [spec.parent]).level("dram").bandwidth_bytes_per_s == 2e12
+
+    src = get_model("llama-3.1-8b").file
+    mfile = tmp_path / "m.toml"
+    text = open(src).read().replace('key = "llama-3.1-8b"', 'key = "my-llama"').replace("n_layers = 32", "n_layers = 16")
+    mfile.write_text(text)
+    dev = roofline.get_device("h100")
+    a = llm.estimate(str(mfile), dev, batch=1, context=1024)["tpot_s"]
+    mfile.write_text(text.replace("n_layers = 16", "n_layers = 24"))
+    b = llm.estimate(str(mfile), dev, batch=1, context=1024)["tpot_s"]
+    assert b > a
