@@ -29,6 +29,8 @@ __all__ = [
     "all_reduce_steps",
     "all_to_all_bytes",
     "energy_per_token",
+    "usd_per_million_tokens",
+    "tokens_per_s_per_mw",
     "growth_per_two_years",
     "interval_mul",
     "interval_div",
@@ -426,6 +428,67 @@ def energy_per_token(power_w, devices, time_per_step_s, tokens_per_step):
     7.0
     """
     return power_w * devices * time_per_step_s / tokens_per_step
+
+
+def usd_per_million_tokens(price_usd_per_device_hour, devices, tokens_per_s):
+    """What a million generated tokens cost at a rental price per device-hour.
+
+    The system's devices are rented for the time the tokens take:
+
+    .. math:: C_{10^6} = \\frac{p \\cdot n}{3600 \\cdot R} \\cdot 10^6
+
+    Parameters
+    ----------
+    price_usd_per_device_hour : float, ndarray or sympy.Expr
+        Price of one device for one hour, :math:`p` [USD/h].
+    devices : int, float or ndarray
+        Devices running the model, :math:`n` [1].
+    tokens_per_s : float, ndarray or sympy.Expr
+        Tokens the system generates per second, :math:`R` [1/s].
+
+    Returns
+    -------
+    float, ndarray or sympy.Expr
+        [USD] per million tokens.
+
+    References
+    ----------
+    The price table's header (``prices/cloud-prices.toml``): USD per million tokens = price per
+    device-hour x devices / (tokens per second x 3600) x 1e6.
+
+    Examples
+    --------
+    >>> usd_per_million_tokens(3.6, 2, 1000.0)   # 7.20 USD/h buys 3.6 million tokens at 1000 tokens/s
+    2.0
+    """
+    return price_usd_per_device_hour * devices / (tokens_per_s * 3600) * 1e6
+
+
+def tokens_per_s_per_mw(tokens_per_s, power_w, devices):
+    """Tokens per second for each megawatt the devices draw at full power.
+
+    .. math:: R_\\text{MW} = \\frac{R}{n \\cdot W} \\cdot 10^6
+
+    Parameters
+    ----------
+    tokens_per_s : float, ndarray or sympy.Expr
+        Tokens the system generates per second, :math:`R` [1/s].
+    power_w : float, ndarray or sympy.Expr
+        :term:`Power <W>` of one device [W].
+    devices : int, float or ndarray
+        Devices running the model, :math:`n` [1].
+
+    Returns
+    -------
+    float, ndarray or sympy.Expr
+        [1/(s MW)].
+
+    Examples
+    --------
+    >>> tokens_per_s_per_mw(7000.0, 700, 8)   # 8 x 700 W = 5.6 kW
+    1250000.0
+    """
+    return tokens_per_s / (devices * power_w) * 1e6
 
 
 def growth_per_two_years(years, values) -> float:

@@ -242,6 +242,7 @@ _LABELS = {
     "batch": "batch [sequences]", "context": "context [tokens]", "time_s": "time per step [s]",
     "tokens_per_s_per_user": "tokens/s per user", "tokens_per_s": "tokens/s (all users)",
     "tokens_per_s_per_device": "tokens/s per device", "tokens_per_s_per_kw": "tokens/s per kW",
+    "tokens_per_s_per_mw": "tokens/s per MW", "usd_per_million_tokens": "USD per million tokens (cheaper →)",
     "tpot_s": "time per output token [s]", "attainable_flops_per_s": "attainable [FLOP/s]",
     "arithmetic_intensity": "arithmetic intensity [FLOP/B]", "M": "M", "N": "N", "K": "K",
 }
@@ -312,7 +313,8 @@ def frontier_chart(frames: Sequence, per: str = "device", title: str | None = No
     frames : sequence of pandas.DataFrame
         From :func:`roofline.llm.frontier`, one per system.
     per : str
-        ``"device"`` (tokens/s per device) or ``"kw"`` (tokens/s per kW).
+        ``"device"`` (tokens/s per device), ``"kw"`` (tokens/s per kW) or ``"dollar"`` (USD per million
+        tokens, on a reversed axis so that cheaper is to the right; systems without a price are left out).
     title : str, optional
         The chart title.
 
@@ -323,11 +325,15 @@ def frontier_chart(frames: Sequence, per: str = "device", title: str | None = No
     Raises
     ------
     InputError
-        ``per`` is neither.
+        ``per`` is none of these, or (``"dollar"``) no system has a price.
     """
-    col = {"device": "tokens_per_s_per_device", "kw": "tokens_per_s_per_kw"}.get(per)
+    col = {"device": "tokens_per_s_per_device", "kw": "tokens_per_s_per_kw", "dollar": "usd_per_million_tokens"}.get(per)
     if col is None:
-        raise InputError(f"per must be 'device' or 'kw', got {per!r}")
+        raise InputError(f"per must be 'device', 'kw' or 'dollar', got {per!r}")
+    if per == "dollar":
+        frames = [f for f in frames if len(f) and f[col].notna().any()]
+        if not frames:
+            raise InputError("no price per device-hour for these devices: give --price USD_PER_DEVICE_HOUR")
     with plt.rc_context(_style()):
         fig, ax = plt.subplots(figsize=(_WIDTH_IN, 4.2))
         for f in frames:
@@ -345,6 +351,8 @@ def frontier_chart(frames: Sequence, per: str = "device", title: str | None = No
                         textcoords="offset points", xytext=(3, 3), fontsize=6.5, color=device_color(dev))
         ax.set_xscale("log")
         ax.set_yscale("log")
+        if per == "dollar":
+            ax.invert_xaxis()
         ax.set_xlabel(_LABELS[col])
         ax.set_ylabel("tokens/s per user (interactivity)")
         ax.set_title(title or "Throughput against interactivity (batch grows along each curve)")
