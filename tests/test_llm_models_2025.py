@@ -161,6 +161,10 @@ def test_llama_4_config_json_reads_its_text_config(tmp_path):
     listed = from_hf_config({k: v for k, v in SCOUT_TEXT.items() if k != "no_rope_layers"} | {"moe_layers": [1, 3]})
     assert listed.layer_mlp[:5] == ("dense", "moe", "dense", "moe", "dense") and listed.moe_layers == 2
     assert listed.layer_attention[:4] == ("chunked", "chunked", "chunked", "full")
+    # Meta's released configs may carry "no_rope_layers": [] (empty: derived from the interval of 4)
+    empty = from_hf_config({**SCOUT_TEXT, "no_rope_layers": []})
+    assert empty.layer_attention == get_model("llama-4-scout").layer_attention
+    assert empty.layer_rope == get_model("llama-4-scout").layer_rope
 
 
 def test_qwen3_moe_and_deepseek_config_json():

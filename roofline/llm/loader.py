@@ -150,8 +150,9 @@ def _hf_attention(g: _HFConfig, arch: dict, file) -> dict:
     n = arch["n_layers"]
     types, no_rope = _hf_list(g, "layer_types", file, n), _hf_list(g, "no_rope_layers", file, n)
     chunk = g.get("architecture.attention_chunk", "attention_chunk_size")
-    if no_rope is None and g.model_type.startswith("llama4") and chunk and isinstance(n, int):
-        every = g.get(None, "no_rope_layer_interval", default=4)  # transformers' Llama4TextConfig default
+    if not no_rope and g.model_type.startswith("llama4") and chunk and isinstance(n, int):
+        # absent or [] (as Meta's released configs have it): transformers derives it from the interval, 4
+        every = g.get(None, "no_rope_layer_interval", default=4)
         no_rope = [int((i + 1) % every != 0) for i in range(n)]
     layers: dict = {}
     if types is not None:
