@@ -31,6 +31,7 @@ from .loader import get_model
 from .precision import Precision
 from .result import LLMEstimate
 from .sizes import kv_cache_bytes, place, weights_bytes
+from .speculative import Speculation, SpeculativePlacement, corner_fields, place_speculative, result_fields
 from .workload import llm_workload
 
 __all__ = ['estimate', 'estimate_result', 'decode_break_even_batch']
@@ -81,6 +82,7 @@ class _Request:
     generate: int
     ideal: bool
     overlap: str
+    speculation: Speculation | None = None
 
     @property
     def peak_context(self) -> int:
@@ -88,7 +90,7 @@ class _Request:
         return max(self.context, self.prompt + self.generate)
 
 
-def _request(m: ModelConfig, batch, context, generate, prompt, ideal, overlap) -> _Request:
+def _request(m: ModelConfig, batch, context, generate, prompt, ideal, overlap, speculation=None) -> _Request:
     """Check the request's lengths against each other and the model's maximum context."""
     P = int(prompt if prompt is not None else context)
     G = int(generate or 0)
@@ -99,10 +101,11 @@ def _request(m: ModelConfig, batch, context, generate, prompt, ideal, overlap) -
         raise InputError(f"generate must be a positive integer, got {generate!r}")
     if max(context, P + G) > m.max_context:
         raise InputError(f"context {max(context, P + G)} exceeds {m.key}'s maximum of {m.max_context} tokens")
-    return _Request(batch, context, P, G, ideal, overlap)
+    return _Request(batch, context, P, G, ideal, overlap, speculation)
 
 
-def _at_corner(m: ModelConfig, dev: Device, prec: Precision, pl: Placement, q: _Request, corner: Corner) -> dict:
+def _at_corner(m: ModelConfig, dev: Device, prec: Precision, pl: Placement, q: _Request, corner: Corner,
+               spl: SpeculativePlacement | None = None) -> dict:
     """Prefill, decode step and (with ``generate``) the whole request at one corner of the device."""
     pre = _run(m, dev, Phase.PREFILL, prec, pl, {"b": q.batch, "p": q.prompt}, q.ideal, q.overlap, corner,
                detail=True)
@@ -114,6 +117,9 @@ def _at_corner(m: ModelConfig, dev: Device, prec: Precision, pl: Placement, q: _
         ctxs = q.prompt + np.arange(q.generate)
         steps = _run(m, dev, Phase.DECODE, prec, pl, {"b": q.batch, "s": ctxs}, q.ideal, q.overlap, corner)
         r["request_latency_s"] = r["ttft_s"] + float(np.sum(steps["time_s"]))
+    if spl is not None:  # speculative decoding: draft steps and one verify step replace the decode step
+        r.update(corner_fields(m, dev, prec, spl, q.speculation, q.batch, q.context, q.prompt, q.generate,
+                               r["ttft_s"], q.ideal, q.overlap, corner))
     return r
 
 
@@ -122,15 +128,17 @@ def _terms(run: dict) -> dict[str, float]:
     return {lbl: float(x) for lbl, x in zip(run["labels"], run["term_times"])}
 
 
-def _energy(dev: Device, pl: Placement, q: _Request, tpot: Ranged) -> Ranged | None:
-    """Energy per token at the device's power: the low power with the fastest step, the high with the slowest."""
+def _energy(dev: Device, pl: Placement, q: _Request, tpot: Ranged, extra_devices: int = 0) -> Ranged | None:
+    """Energy per token at the device's power: the low power with the fastest step, the high with the slowest
+    (``extra_devices``: a draft model's own devices)."""
     power = dev.power_w
     if not power:
         return None
     pf = dev.figures["power.tdp"]
-    return Ranged(formulas.energy_per_token(power, pl.devices, tpot.nominal, q.batch),
-                  formulas.energy_per_token(pf.low, pl.devices, tpot.low, q.batch),
-                  formulas.energy_per_token(pf.high, pl.devices, tpot.high, q.batch))
+    n = pl.devices + extra_devices
+    return Ranged(formulas.energy_per_token(power, n, tpot.nominal, q.batch),
+                  formulas.energy_per_token(pf.low, n, tpot.low, q.batch),
+                  formulas.energy_per_token(pf.high, n, tpot.high, q.batch))
 
 
 def _request_fields(q: _Request, corners: dict) -> dict:
@@ -143,7 +151,16 @@ def _request_fields(q: _Request, corners: dict) -> dict:
             "request_tokens_per_s": q.batch * q.generate / lat.nominal}
 
 
-def _result(m: ModelConfig, dev: Device, prec: Precision, pl: Placement, q: _Request, corners: dict) -> LLMEstimate:
+def _placements(m: ModelConfig, dev: Device, prec: Precision, q: _Request, devices, tp, pp):
+    """The target's placement and, with speculation, the draft's (the target's devices then hold both)."""
+    if q.speculation is None:
+        return place(m, dev, prec, q.batch, q.peak_context, devices, tp, pp), None
+    spl = place_speculative(m, dev, prec, q.speculation, q.batch, q.peak_context, devices, tp, pp)
+    return spl.target, spl
+
+
+def _result(m: ModelConfig, dev: Device, prec: Precision, pl: Placement, q: _Request, corners: dict,
+            spl: SpeculativePlacement | None = None) -> LLMEstimate:
     """Gather the corners' results into an :class:`LLMEstimate`."""
     nom = corners[Corner.NOMINAL]
     tpot = ranged(corners, "tpot_s")
@@ -158,11 +175,13 @@ def _result(m: ModelConfig, dev: Device, prec: Precision, pl: Placement, q: _Req
         capacity_bytes_per_device=dev.memory[pl.home].capacity_bytes, links=dict(pl.links),
         ttft_s=ranged(corners, "ttft_s"), tpot_s=tpot,
         tokens_per_s_per_user=tpot.map(lambda t: 1.0 / t), tokens_per_s=tpot.map(lambda t: q.batch / t),
-        bound=nom["bound"], prefill_bound=nom["prefill_bound"], energy_per_token_j=_energy(dev, pl, q, tpot),
+        bound=nom["bound"], prefill_bound=nom["prefill_bound"],
+        energy_per_token_j=_energy(dev, pl, q, tpot, spl.own_devices if spl else 0),
         decode_terms_s=_terms(dec), prefill_terms_s=_terms(pre),
         decode_flops=float(dec["flops"]), decode_bytes=float(dec["bytes"]),
         prefill_flops=float(pre["flops"]), prefill_bytes=float(pre["bytes"]),
-        **_request_fields(q, corners))
+        **_request_fields(q, corners),
+        **(result_fields(q.speculation, spl, corners) if spl is not None else {}))
 
 
 # ------------------------------------------------------------------------------------------------------
@@ -171,8 +190,14 @@ def _result(m: ModelConfig, dev: Device, prec: Precision, pl: Placement, q: _Req
 def estimate_result(model: str | ModelConfig, device: str | Device, batch: int = 1, context: int = 2048,
                     generate: int | None = None, prec: Precision | None = None, dtype: str = "bf16",
                     devices: int | None = None, tp: int | None = None, pp: int | None = None, ideal: bool = False,
-                    overlap: str = "max", prompt: int | None = None) -> LLMEstimate:
+                    overlap: str = "max", prompt: int | None = None,
+                    speculation: Speculation | None = None) -> LLMEstimate:
     """Prefill of ``prompt`` (default ``context``) tokens and a decode step at ``context``, on a placement.
+
+    With ``speculation`` the decode step is a speculative one (:mod:`roofline.llm.speculative`):
+    :math:`\\gamma` draft steps and one verify step of :math:`\\gamma + 1` tokens per sequence, emitting
+    ``tokens_per_step`` tokens; ``tpot_s`` is their time over the tokens, and the draft shares the target's
+    devices (or has its own) with its weights and KV cache counted toward capacity.
 
     Parameters
     ----------
@@ -198,11 +223,14 @@ def estimate_result(model: str | ModelConfig, device: str | Device, batch: int =
         ``max`` (terms overlap: the roofline) or ``sum`` (no overlap).
     prompt : int, optional
         Prompt tokens per sequence for the prefill [1]; default ``context``.
+    speculation : Speculation, optional
+        Speculative decoding (:meth:`Speculation.of <roofline.llm.speculative.Speculation.of>`).
 
     Returns
     -------
     LLMEstimate
-        Times, rates, bounds and the placement; ranges (``best``, ``worst``) for an estimate-based device.
+        Times, rates, bounds and the placement; ranges (``best``, ``worst``) for an estimate-based device;
+        with speculation also ``tokens_per_step``, ``draft_time_s`` and ``verify_time_s``.
 
     Raises
     ------
@@ -214,16 +242,16 @@ def estimate_result(model: str | ModelConfig, device: str | Device, batch: int =
     m = get_model(model)
     dev = get_device(device)
     prec = prec or Precision.of(dtype)
-    q = _request(m, batch, context, generate, prompt, ideal, overlap)
-    pl = place(m, dev, prec, batch, q.peak_context, devices, tp, pp)
-    corners = evaluate_corners(dev, lambda corner: _at_corner(m, dev, prec, pl, q, corner))
-    return _result(m, dev, prec, pl, q, corners)
+    q = _request(m, batch, context, generate, prompt, ideal, overlap, speculation)
+    pl, spl = _placements(m, dev, prec, q, devices, tp, pp)
+    corners = evaluate_corners(dev, lambda corner: _at_corner(m, dev, prec, pl, q, corner, spl))
+    return _result(m, dev, prec, pl, q, corners, spl)
 
 
 def estimate(model: str | ModelConfig, device: str | Device, batch: int = 1, context: int = 2048,
              generate: int | None = None, prec: Precision | None = None, dtype: str = "bf16",
              devices: int | None = None, tp: int | None = None, pp: int | None = None, ideal: bool = False,
-             overlap: str = "max", prompt: int | None = None) -> dict:
+             overlap: str = "max", prompt: int | None = None, speculation: Speculation | None = None) -> dict:
     """:func:`estimate_result` as a record (a dict): the JSON of ``roofline llm``.
 
     Parameters
@@ -250,6 +278,9 @@ def estimate(model: str | ModelConfig, device: str | Device, batch: int = 1, con
         ``max`` or ``sum``.
     prompt : int, optional
         Prompt tokens per sequence [1]; default ``context``.
+    speculation : Speculation, optional
+        Speculative decoding: adds ``tokens_per_step`` [1], ``draft_time_s`` and ``verify_time_s`` [s] and
+        ``speculation`` (what drafts, how much is accepted).
 
     Returns
     -------
@@ -262,7 +293,7 @@ def estimate(model: str | ModelConfig, device: str | Device, batch: int = 1, con
         (:meth:`LLMEstimate.to_dict <roofline.llm.result.LLMEstimate.to_dict>`).
     """
     return estimate_result(model, device, batch, context, generate, prec, dtype, devices, tp, pp, ideal, overlap,
-                           prompt).to_dict()
+                           prompt, speculation).to_dict()
 
 
 def decode_break_even_batch(model: str | ModelConfig, device: str | Device, context: int = 2048,
