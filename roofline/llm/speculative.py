@@ -55,7 +55,7 @@ from .precision import Precision
 from .sizes import ModelDemand, kv_cache_bytes, kv_shards, resident_bytes_per_device
 
 __all__ = ["AcceptanceFigure", "ACCEPTANCE", "ACCEPTANCE_HIGH", "MAX_DRAFT_TOKENS", "Speculation",
-           "SpeculativePlacement", "head_config", "place_speculative", "speculative_step", "draft_prefill_s",
+           "SpeculativePlacement", "head_config", "place_speculative", "resident_bytes", "speculative_step", "draft_prefill_s",
            "corner_fields", "result_fields", "speedup_closed_form", "optimal_draft_tokens", "break_even_batch"]
 
 #: The longest draft a :class:`Speculation` may ask for [tokens].
@@ -417,6 +417,30 @@ class SpeculativePlacement:
         return self.target.devices + self.own_devices
 
 
+def resident_bytes(model: ModelConfig, prec: Precision, spec: Speculation, sp: SpeculativePlacement, batch, context):
+    """Bytes each of the target's devices holds with its draft, at ``batch`` sequences of ``context`` tokens
+    (plus the :math:`\\gamma + 1` a verify step appends).
+
+    Parameters
+    ----------
+    model : ModelConfig
+        The target.
+    prec : Precision
+    spec : Speculation
+    sp : SpeculativePlacement
+    batch, context : float or ndarray
+        [1].
+
+    Returns
+    -------
+    float or ndarray
+        [B].
+    """
+    demand = _SpeculativeDemand(ModelDemand(model, prec), spec, sp.draft_model if sp.draft_model is not None
+                                and spec.kind is DraftKind.MODEL else None)
+    return demand.resident_bytes(sp.target.parallel, batch, np.asarray(context) + spec.verify_tokens)
+
+
 def _draft_model(target: ModelConfig, spec: Speculation) -> ModelConfig | None:
     if spec.kind is DraftKind.MODEL:
         draft = get_model(spec.draft)
@@ -757,10 +781,8 @@ def break_even_batch(model: str | ModelConfig, device: str | Device, spec: Specu
     import sympy as sp
 
     m, dev, prec, spl = _setup(model, device, spec, 1, context, prec, dtype, devices)
-    demand = _SpeculativeDemand(ModelDemand(m, prec), spec, spl.draft_model)
     grid = np.unique(np.round(np.geomspace(1, max_batch, 200)))
-    fits = np.array([demand.resident_bytes(spl.target.parallel, b, context + spec.verify_tokens)
-                     for b in grid]) <= dev.memory[spl.target.home].capacity_bytes
+    fits = np.asarray(resident_bytes(m, prec, spec, spl, grid, context)) <= dev.memory[spl.target.home].capacity_bytes
     grid = grid[fits]
 
     def gain(b):
