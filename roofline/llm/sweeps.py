@@ -250,8 +250,7 @@ def frontier(model: str | ModelConfig, device: str | Device, devices: int | None
     tp, pp : int, optional
         Force the layout [1].
     speculation : Speculation, optional
-        Speculative decoding: ``tpot_s`` is a speculative step's time over its tokens; ``devices`` counts a
-        draft model's own devices.
+        Speculative decoding: ``tpot_s`` is a step's time over its tokens; ``devices`` counts a draft's own.
 
     Returns
     -------
@@ -270,9 +269,7 @@ def frontier(model: str | ModelConfig, device: str | Device, devices: int | None
     m = get_model(model)
     dev = get_device(device)
     prec = prec or Precision.of(dtype)
-    spl = None if speculation is None else place_speculative(m, dev, prec, speculation, 1, context, devices, tp, pp)
-    pl = place(m, dev, prec, 1, context, devices, tp, pp) if spl is None else spl.target
-    n = spl.devices if spl else pl.devices
+    pl, spl, n = _frontier_system(m, dev, prec, context, devices, tp, pp, speculation)
     B = _fitting_batches(m, dev, prec, pl, context, batches, speculation, spl)
     tpot, bound = _frontier_tpot(m, dev, prec, pl, spl, speculation, B, context, ideal, overlap, Corner.NOMINAL)
     power = dev.power_w
@@ -287,6 +284,15 @@ def frontier(model: str | ModelConfig, device: str | Device, devices: int | None
         "tokens_per_s_per_device": B / tpot / n,
         "tokens_per_s_per_kw": (B / tpot / (n * power / 1e3)) if power else np.nan,
         "bound": bound}, corners)
+
+
+def _frontier_system(m, dev, prec, context, devices, tp, pp, spec):
+    """The target's placement, the speculative one (or None) and the devices of the whole system."""
+    if spec is None:
+        pl = place(m, dev, prec, 1, context, devices, tp, pp)
+        return pl, None, pl.devices
+    spl = place_speculative(m, dev, prec, spec, 1, context, devices, tp, pp)
+    return spl.target, spl, spl.devices
 
 
 def _frontier_tpot(m, dev, prec, pl: Placement, spl, spec, B, context, ideal, overlap, corner):
