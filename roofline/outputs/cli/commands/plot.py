@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import argparse
 
-from ..args import check_plot_path, int_grid, positive_int, str_list
+from ..args import add_speculation, check_plot_path, int_grid, positive_int, speculation_of, str_list
 
 __all__ = ["NAME", "register", "run"]
 
@@ -60,6 +60,7 @@ def _frontier_parser(kinds) -> None:
     q.add_argument("--dtype", default="bf16", help="data type (default bf16)")
     q.add_argument("--per", choices=["device", "kw"], default="device",
                    help="throughput per device or per kW (default device)")
+    add_speculation(q)
 
 
 def register(subparsers) -> argparse.ArgumentParser:
@@ -134,10 +135,11 @@ def _frontier(args: argparse.Namespace):
     from ... import plot
 
     frames = []
+    spec = speculation_of(args)
     for text in args.devices:
         n, key = _count_and_device(text)
         frames.append(frontier(args.model, get_device(key, args.spec), devices=n, context=args.context,
-                               dtype=args.dtype, ideal=args.ideal))
+                               dtype=args.dtype, ideal=args.ideal, speculation=spec))
     return plot.frontier_chart(frames, per=args.per)
 
 
