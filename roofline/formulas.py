@@ -754,20 +754,22 @@ def speculative_speedup(acceptance, draft_tokens, cost_ratio, verify_ratio=1.0):
     return expected_tokens_per_step(acceptance, draft_tokens) / (draft_tokens * cost_ratio + verify_ratio)
 
 
-def _lambert_w_lower(z):
-    """The lower real branch :math:`W_{-1}(z)` for :math:`-1/e \\le z < 0`, by Halley's iteration."""
-    z = np.asarray(z, dtype=float)
-    p = -np.sqrt(np.maximum(2.0 * (1.0 + math.e * z), 0.0))
-    near = -1.0 + p - p**2 / 3.0 + 11.0 / 72.0 * p**3          # series about the branch point
-    lz = np.log(-np.minimum(z, -1e-300))
-    far = lz - np.log(-np.minimum(lz, -1e-300))                 # asymptote toward 0-
-    w = np.where(z < -0.25, near, far)
-    for _ in range(50):
-        ew = np.exp(w)
-        f = w * ew - z
-        d = ew * (w + 1.0)
-        w = w - f / np.where(d == 0, 1e-300, d - (w + 2.0) * f / np.where(w + 1.0 == 0, 1e-300, 2.0 * (w + 1.0)))
-    return np.minimum(w, -1.0)
+def _lambert_w_lower(log_minus_z):
+    """The lower real branch :math:`W_{-1}(z)` from :math:`\\ell = \\ln(-z) \\le -1`, for :math:`-1/e \\le z < 0`.
+
+    Solves :math:`W + \\ln(-W) = \\ell` (:math:`W \\le -1`) by Newton's method from the series about the
+    branch point or the asymptote :math:`\\ell - \\ln(-\\ell)`; working with :math:`\\ln(-z)` keeps it exact where
+    :math:`z` itself would underflow.
+    """
+    ell = np.minimum(np.asarray(log_minus_z, dtype=float), -1.0)
+    p = -np.sqrt(2.0 * np.maximum(-np.expm1(ell + 1.0), 0.0))       # p = -sqrt(2 (1 + e z))
+    near = -1.0 + p - p**2 / 3.0 + 11.0 / 72.0 * p**3
+    w = np.where(ell > -3.0, near, ell - np.log(-ell))
+    for _ in range(60):
+        slope = 1.0 + 1.0 / w
+        step = np.where(np.abs(slope) > 1e-12, (w + np.log(-w) - ell) / np.where(slope == 0, 1.0, slope), 0.0)
+        w = np.minimum(w - step, -1.0)
+    return w
 
 
 def optimal_draft_tokens(acceptance, cost_ratio, verify_ratio=1.0):
@@ -824,8 +826,8 @@ def optimal_draft_tokens(acceptance, cost_ratio, verify_ratio=1.0):
     inside = (a > 0) & (a < 1) & (c > 0) & (c < v)
     sa, sc = np.where(inside, a, 0.5), np.where(inside, c, 0.25)
     sv = np.where(inside, v, 1.0)
-    z = np.maximum(-sa ** (sv / sc - 1.0) / math.e, -1.0 / math.e)
-    g = np.where(inside, (1.0 + _lambert_w_lower(z)) / np.log(sa) - sv / sc, 0.0)
+    log_minus_z = (sv / sc - 1.0) * np.log(sa) - 1.0                   # ln(-z), z = -alpha^(v/c - 1) / e
+    g = np.where(inside, (1.0 + _lambert_w_lower(log_minus_z)) / np.log(sa) - sv / sc, 0.0)
     g = np.where(((a >= 1) | (c <= 0)) & (a > 0) & (c < v), np.inf, np.maximum(g, 0.0))
     return float(g) if g.ndim == 0 else g
 
