@@ -643,7 +643,7 @@ def expected_tokens_per_step(acceptance, draft_tokens):
     Parameters
     ----------
     acceptance : float, ndarray or sympy.Expr
-        :term:`Acceptance rate <alpha>` :math:`\\alpha` of a drafted token, in [0, 1] [1].
+        :term:`Acceptance rate <alpha>` :math:`\\alpha` of a drafted token, between 0 and 1 [1].
     draft_tokens : int, ndarray or sympy.Expr
         :term:`Draft tokens per step <gamma>` :math:`\\gamma` [1].
 
@@ -691,7 +691,7 @@ def expected_tokens_per_step_positional(acceptances):
     Parameters
     ----------
     acceptances : sequence of float, ndarray or sympy.Expr
-        :math:`\\alpha_1, \\dots, \\alpha_\\gamma`, each in [0, 1] [1]; its length is the draft length.
+        :math:`\\alpha_1, \\dots, \\alpha_\\gamma`, each between 0 and 1 [1]; its length is the draft length.
 
     Returns
     -------

@@ -172,7 +172,7 @@ def acceptance_list(text: str) -> list[float]:
     Returns
     -------
     list of float
-        Each in [0, 1] [1].
+        Each between 0 and 1 [1].
 
     Raises
     ------
