@@ -47,7 +47,7 @@ def register(subparsers) -> argparse.ArgumentParser:
     p = subparsers.add_parser(NAME, help="LLM inference: prefill (time to first token) and decode (time per token)",
                               description="LLM inference on a device: prefill (time to first token), decode "
                               "(time per output token), where the weights live and what binds each phase.",
-                              epilog="examples:\n  roofline llm --model llama-3.1-70b --device h100 --batch 8 "
+                              epilog="example:\n  roofline llm --model llama-3.1-70b --device h100 --batch 8 "
                               "--context 4096 --generate 256\n  roofline llm --model llama-3.1-70b --device wse3 "
                               "--draft llama-3.1-8b --draft-tokens 4 --acceptance 0.8")
     p.add_argument("--model", required=True, help="model key, alias, or a path to a TOML / config.json file")
