@@ -35,6 +35,7 @@ __all__ = [
     "expected_tokens_per_step",
     "expected_tokens_per_step_positional",
     "speculative_speedup",
+    "speculative_speedup_at_batch",
     "optimal_draft_tokens",
     "speculative_break_even_batch",
 ]
@@ -42,6 +43,16 @@ __all__ = [
 
 def _is_sym(*xs) -> bool:
     return any(type(x).__module__.startswith("sympy") for x in xs)
+
+
+def _maximum(a, b):
+    if isinstance(a, (int, float)) and isinstance(b, (int, float)):
+        return max(a, b)
+    if _is_sym(a, b):
+        import sympy as sp
+
+        return sp.Max(a, b)
+    return np.maximum(a, b)
 
 
 def _minimum(a, b):
@@ -832,6 +843,66 @@ def optimal_draft_tokens(acceptance, cost_ratio, verify_ratio=1.0):
     return float(g) if g.ndim == 0 else g
 
 
+def speculative_speedup_at_batch(acceptance, draft_tokens, cost_ratio, batch, weight_time_s, kv_time_per_sequence_s,
+                                 compute_time_per_token_s):
+    """Speed-up of speculative decoding at a batch, on a whole-step roofline of the target.
+
+    A decode step of :math:`b` sequences reads the weights and every sequence's KV cache, or computes one
+    token per sequence, whichever takes longer; the verify step reads the same bytes and computes
+    :math:`\\gamma + 1` tokens per sequence; a draft step costs :math:`c` decode steps:
+
+    .. math::
+
+        t_\\text{dec} = \\max(t_w + b\\,t_{kv},\\; b\\,t_f), \\qquad
+        t_\\text{ver} = \\max(t_w + b\\,t_{kv},\\; (\\gamma + 1)\\, b\\,t_f), \\qquad
+        S(b) = \\frac{E\\, t_\\text{dec}}{\\gamma c\\, t_\\text{dec} + t_\\text{ver}}
+
+    with :math:`E` of :func:`expected_tokens_per_step`. :math:`S` is :func:`speculative_speedup` with
+    :math:`v = t_\\text{ver} / t_\\text{dec}`: 1 while both steps are bandwidth-bound, :math:`\\gamma + 1` once
+    both are compute-bound.
+
+    Parameters
+    ----------
+    acceptance : float, ndarray or sympy.Expr
+        :term:`Acceptance rate <alpha>` :math:`\\alpha` [1].
+    draft_tokens : int, ndarray or sympy.Expr
+        :term:`Draft tokens per step <gamma>` :math:`\\gamma` [1].
+    cost_ratio : float, ndarray or sympy.Expr
+        :term:`Cost ratio <c>` :math:`c` [1].
+    batch : float, ndarray or sympy.Expr
+        :term:`Sequences in flight <b>` [1].
+    weight_time_s : float, ndarray or sympy.Expr
+        :math:`t_w`: reading the weights once [s].
+    kv_time_per_sequence_s : float, ndarray or sympy.Expr
+        :math:`t_{kv}`: reading one sequence's KV cache [s].
+    compute_time_per_token_s : float, ndarray or sympy.Expr
+        :math:`t_f`: the FLOPs of one token at peak [s].
+
+    Returns
+    -------
+    float, ndarray or sympy.Expr
+        :math:`S(b)` [1].
+
+    References
+    ----------
+    Leviathan, Kalman and Matias, ICML 2023 (arXiv 2211.17192), theorem 3.8, with the verify step's cost
+    from the roofline of Williams, Waterman and Patterson (CACM 52(4), 2009).
+
+    Examples
+    --------
+    >>> # E = 3.3616, gamma = 4, c = 0.1; t_w = 10 ms, t_kv = 10 us, t_f = 20 us
+    >>> round(speculative_speedup_at_batch(0.8, 4, 0.1, 1, 10e-3, 10e-6, 20e-6), 4)   # 3.3616 / 1.4
+    2.4011
+    >>> round(speculative_speedup_at_batch(0.8, 4, 0.1, 2000, 10e-3, 10e-6, 20e-6), 4)  # 3.3616 / 5.4
+    0.6225
+    """
+    e = expected_tokens_per_step(acceptance, draft_tokens)
+    read = weight_time_s + batch * kv_time_per_sequence_s
+    t_dec = _maximum(read, batch * compute_time_per_token_s)
+    t_ver = _maximum(read, (draft_tokens + 1) * batch * compute_time_per_token_s)
+    return e * t_dec / (draft_tokens * cost_ratio * t_dec + t_ver)
+
+
 def speculative_break_even_batch(expected_tokens, draft_tokens, cost_ratio, weight_time_s,
                                  kv_time_per_sequence_s, compute_time_per_token_s):
     """The batch above which speculative decoding stops paying, on a whole-step roofline of the target.
@@ -841,8 +912,8 @@ def speculative_break_even_batch(expected_tokens, draft_tokens, cost_ratio, weig
     :math:`\\gamma + 1` times more, :math:`t_\\text{ver} = \\max(t_w + b\\,t_{kv},\\; (\\gamma + 1)\\, b\\,t_f)`;
     each draft step costs :math:`c\\,t_\\text{dec}`. The speed-up
     :math:`E\\,t_\\text{dec} / (\\gamma c\\,t_\\text{dec} + t_\\text{ver})` is :math:`E / (\\gamma c + 1)` while
-    both steps are bandwidth-bound and falls through 1 once the verify step is compute-bound and the
-    decode step is not yet:
+    both steps are bandwidth-bound and falls through 1 (:func:`speculative_speedup_at_batch`) once the verify
+    step is compute-bound and the decode step is not yet:
 
     .. math:: b^* = \\frac{(E - \\gamma c)\\, t_w}{(\\gamma + 1)\\, t_f - (E - \\gamma c)\\, t_{kv}}
 

@@ -89,6 +89,10 @@ def test_break_even_batch_by_hand():
     t_dec = max(10e-3 + b * 10e-6, b * 20e-6)
     t_ver = max(10e-3 + b * 10e-6, 5 * b * 20e-6)
     assert 3.3616 * t_dec / (0.4 * t_dec + t_ver) == pytest.approx(1.0)
+    assert formulas.speculative_speedup_at_batch(0.8, 4, 0.1, b, 10e-3, 10e-6, 20e-6) == pytest.approx(1.0)
+    # batch 1: both steps bandwidth-bound, 3.3616 / 1.4; batch 2000: both compute-bound, 3.3616 / (0.4 + 5)
+    assert formulas.speculative_speedup_at_batch(0.8, 4, 0.1, 1, 10e-3, 10e-6, 20e-6) == pytest.approx(3.3616 / 1.4)
+    assert formulas.speculative_speedup_at_batch(0.8, 4, 0.1, 2000, 10e-3, 10e-6, 20e-6) == pytest.approx(3.3616 / 5.4)
     assert formulas.speculative_break_even_batch(1.3, 4, 0.1, 10e-3, 10e-6, 20e-6) == 0.0   # never pays
     assert formulas.speculative_break_even_batch(3.3616, 4, 0.1, 10e-3, 1e-3, 20e-6) == math.inf  # KV-bound
 
@@ -112,6 +116,15 @@ def test_alpha_zero_never_helps(g, c, v):
 def test_speedup_is_non_decreasing_in_alpha(a1, a2, g, c, v):
     lo, hi = sorted((a1, a2))
     assert formulas.speculative_speedup(lo, g, c, v) <= formulas.speculative_speedup(hi, g, c, v) * (1 + 1e-12)
+
+
+@given(g=gamma, c=cost, b1=st.floats(min_value=1, max_value=1e5), b2=st.floats(min_value=1, max_value=1e5),
+       tw=st.floats(min_value=1e-6, max_value=1.0), tkv=st.floats(min_value=0.0, max_value=1e-3),
+       tf=st.floats(min_value=1e-9, max_value=1e-3))
+def test_speedup_never_grows_with_the_batch(g, c, b1, b2, tw, tkv, tf):
+    lo, hi = sorted((b1, b2))
+    s = [formulas.speculative_speedup_at_batch(0.8, g, c, b, tw, tkv, tf) for b in (lo, hi)]
+    assert s[1] <= s[0] * (1 + 1e-9)
 
 
 @given(a=alpha, g=gamma)
