@@ -154,7 +154,7 @@ def test_symbolic_optimum_equals_the_numeric_one():
         == pytest.approx(3.3616 / 1.4)
 
 
-@settings(max_examples=12, deadline=None)
+@settings(max_examples=8, deadline=None)
 @given(g=st.integers(min_value=1, max_value=8), b=st.sampled_from([1, 4, 32]),
        model_dev=st.sampled_from([("llama-3.1-8b", "h100"), ("llama-3.1-8b", "wse3"), ("llama-3.1-70b", "b200")]))
 def test_on_the_engine_alpha_zero_never_helps(g, b, model_dev):
@@ -165,7 +165,7 @@ def test_on_the_engine_alpha_zero_never_helps(g, b, model_dev):
     assert e["tokens_per_s_per_user"] <= plain["tokens_per_s_per_user"] * (1 + 1e-9)
 
 
-@settings(max_examples=12, deadline=None)
+@settings(max_examples=8, deadline=None)
 @given(a1=alpha, a2=alpha, g=st.integers(min_value=1, max_value=8), b=st.sampled_from([1, 16, 256]))
 def test_on_the_engine_tokens_per_s_is_non_decreasing_in_alpha(a1, a2, g, b):
     lo, hi = sorted((a1, a2))
