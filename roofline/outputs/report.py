@@ -20,7 +20,7 @@ from ..hardware.figure import Figure
 from .format import human
 from ..formulas import achieved_performance, arithmetic_intensity
 
-__all__ = ['device_summary', 'device_record', 'device_rows', 'model_summary', 'roofline_points']
+__all__ = ['device_summary', 'device_record', 'device_rows', 'figure_records', 'model_summary', 'roofline_points']
 
 
 def __getattr__(name: str):
@@ -160,6 +160,31 @@ def device_rows(dev: Device) -> list[dict]:
         src = "; ".join(dev.sources[s].get("title", s) for s in f.sources)
         rows.append({"figure": p, "value": human(f.value, f.unit), "range": rng, "basis": f.basis,
                      "source": src if len(src) <= 60 else src[:57] + "..."})
+    return rows
+
+
+def figure_records(dev: Device) -> list[dict]:
+    """One machine-readable row per figure (``roofline show --format csv``): SI numbers, the unit beside.
+
+    Parameters
+    ----------
+    dev : Device
+        The device.
+
+    Returns
+    -------
+    list of dict
+        ``device``, ``figure`` (its path), ``value``, ``low`` and ``high`` (SI floats in ``unit``; the
+        range ends equal the value for a figure known exactly), ``unit`` (the SI unit), ``basis``,
+        ``sources`` (source ids, ``;``-separated), ``source_titles`` and ``source_urls`` (whole, never cut).
+    """
+    rows = []
+    for p, f in dev.figures.items():
+        srcs = [dev.sources.get(s, {}) for s in f.sources]
+        rows.append({"device": dev.key, "figure": p, "value": f.value, "low": f.low, "high": f.high,
+                     "unit": f.unit, "basis": f.basis, "sources": ";".join(f.sources),
+                     "source_titles": "; ".join(s.get("title", "") for s in srcs),
+                     "source_urls": " ".join(s.get("url", "") for s in srcs)})
     return rows
 
 

@@ -44,6 +44,9 @@ def register(subparsers) -> argparse.ArgumentParser:
     p.add_argument("--ideal", action="store_true", help="drop latency terms: the pure roofline")
     p.add_argument("--no-bounds", action="store_true", help="leave the binding terms out of the table")
     p.add_argument("--plot", metavar="FILE", help="also write the comparison chart (.png, .svg or .pdf)")
+    p.add_argument("--table", choices=["specs", "workloads"],
+                   help="only this table: the devices' figures or the workloads (default both; CSV and JSON "
+                   "are then one tidy table with a 'table' column)")
     add_common(p)
     return p
 
@@ -65,10 +68,11 @@ def run(args: argparse.Namespace) -> str:
     Returns
     -------
     str
-        The text to print: JSON is the comparison as the library returns it; CSV the figure rows, a blank
-        line and the workload rows; a table or Markdown adds titles and a legend.
+        The text to print: JSON is the comparison as the library returns it (with ``--table``, that table's
+        tidy rows); CSV one tidy table of SI numbers (:func:`~roofline.outputs.compare.tidy_rows`); a
+        table, Markdown or LaTeX adds titles and a legend.
     """
-    from ...compare import compare, comparison_rows
+    from ...compare import compare, comparison_rows, tidy_rows
 
     if args.plot:
         check_plot_path(args.plot)
@@ -79,12 +83,17 @@ def run(args: argparse.Namespace) -> str:
 
         save(compare_chart(res), args.plot)
     if args.format == "json":
-        return render(None, "json", json_obj=res)
-    specs, loads = comparison_rows(res, bounds=not args.no_bounds)
+        return render(None, "json", json_obj=res if args.table is None else tidy_rows(res, args.table))
     if args.format == "csv":
-        return render(specs, "csv") + "\n\n" + render(loads, "csv")
+        return render(tidy_rows(res, args.table), "csv")
+    specs, loads = comparison_rows(res, bounds=not args.no_bounds)
     title = (f"Workloads ({res['dtype']}; LLMs at batch {res['batch']}, context {res['context']}, "
              f"prefill of {res['context']} tokens)")
-    return "\n\n".join([render(specs, args.format, title=f"Devices: {_device_names(res)}"),
-                        render(loads, args.format, title=title),
-                        _NOTE + (" Ideal: no latency terms." if args.ideal else "")])
+    parts = []
+    if args.table in (None, "specs"):
+        parts.append(render(specs, args.format, title=f"Devices: {_device_names(res)}"))
+    if args.table in (None, "workloads"):
+        parts.append(render(loads, args.format, title=title))
+    note = _NOTE + (" Ideal: no latency terms." if args.ideal else "")
+    parts.append("\n".join("% " + line for line in note.splitlines()) if args.format == "latex" else note)
+    return "\n\n".join(parts)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from ...format import human, render
+from ...format import flat_record, human, render
 from ..args import add_common, positive_int
 
 __all__ = ["NAME", "register", "run"]
@@ -68,7 +68,8 @@ def run(args: argparse.Namespace) -> str:
     Returns
     -------
     str
-        The text to print; JSON is the kernel report with ``m``, ``n``, ``k`` and ``batch`` added.
+        The text to print; JSON is the kernel report with ``m``, ``n``, ``k`` and ``batch`` added, CSV the
+        same record as one row of SI numbers.
     """
     from ....engine.kernel import kernel_report
     from ....hardware.library import get_device
@@ -79,6 +80,8 @@ def run(args: argparse.Namespace) -> str:
     rec.update({"m": args.m, "n": args.n, "k": args.k, "batch": args.batch})
     if args.format == "json":
         return render(None, "json", json_obj=rec)
+    if args.format == "csv":
+        return render([flat_record(rec)], "csv")
     return render(_kernel_rows(rec), args.format, title=f"GEMM {args.m}×{args.n}×{args.k} {rec['dtype']} on "
                   f"{dev.name}" + (" (ideal)" if args.ideal else ""))
 

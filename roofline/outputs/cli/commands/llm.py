@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from ...format import human, render
+from ...format import flat_record, human, render
 from ..args import add_common, positive_int
 
 __all__ = ["NAME", "register", "run"]
@@ -72,7 +72,8 @@ def run(args: argparse.Namespace) -> str:
     Returns
     -------
     str
-        The text to print; JSON is the estimate as the library returns it.
+        The text to print; JSON is the estimate as the library returns it, CSV the same record as one row
+        of SI numbers (:func:`~roofline.outputs.format.flat_record`).
     """
     from ....hardware.library import get_device
     from ....llm.inference import estimate
@@ -85,6 +86,8 @@ def run(args: argparse.Namespace) -> str:
                    ideal=args.ideal, overlap=args.overlap, prompt=args.prompt)
     if args.format == "json":
         return render(None, "json", json_obj=rec)
+    if args.format == "csv":
+        return render([flat_record(rec)], "csv")
     return render(_llm_rows(rec), args.format, title=(
         f"{rec['model']} on {rec['devices_used']} x {rec['device']} (tp={rec['tp']}, pp={rec['pp']}), "
         f"{rec['weight_dtype']} weights, batch {rec['batch']}, context {rec['context']}"

@@ -49,14 +49,17 @@ def run(args: argparse.Namespace) -> str:
     Returns
     -------
     str
-        The text to print; the table ends with the sources and the spec file.
+        The text to print; the table ends with the sources and the spec file. CSV is one row per figure
+        in SI numbers (:func:`~roofline.outputs.report.figure_records`).
     """
     from ....hardware.library import get_device
-    from ...report import device_record, device_rows
+    from ...report import device_record, device_rows, figure_records
 
     dev = get_device(args.device, args.spec)
     if args.format == "json":
         return render(None, "json", json_obj=device_record(dev))
+    if args.format == "csv":
+        return render(figure_records(dev), "csv")
     title = f"{dev.name} ({dev.key}) — {dev.vendor}, {dev.kind}, {dev.year or ''} [{dev.status}]"
     text = render(device_rows(dev), args.format, title=title)
     if args.format == "table":
