@@ -109,3 +109,215 @@ def test_latex_format(capsys):
     out = capsys.readouterr().out
     assert r"\begin{tabular}" in out and r"\toprule" in out and "wse3" in out
     assert render([{"a_b": "50%"}], "latex").count(r"\%") == 1   # special characters escaped
+
+
+# ---------------------------------------------------------------------------------------------------
+# charts: series, labels, bands, units (inspected on the Figure's artists)
+# ---------------------------------------------------------------------------------------------------
+def _labels(ax):
+    return [line.get_label() for line in ax.lines if not line.get_label().startswith("_")]
+
+
+def test_sweep_chart_splits_every_varying_dimension():
+    # finding: --devices 4,8, --dtype bf16,fp8 and several contexts were joined into one zig-zag per device
+    from roofline import llm
+    from roofline.llm.precision import Precision
+    from roofline.outputs import plot
+
+    frames = []
+    for dt in ("bf16", "fp8"):
+        df = llm.decode_sweep("llama-3.1-70b", ["h100"], batch=[1, 8, 64], context=[1024, 8192],
+                              device_counts=[4, 8], prec=Precision.of(dt))
+        df.insert(1, "dtype", dt)
+        frames.append(df)
+    df = pd.concat(frames, ignore_index=True)
+    ax = plot.sweep_chart(df).axes[0]
+    labels = _labels(ax)
+    # 2 device counts x 2 data types x 2 contexts = 8 series, each monotone in batch (no zig-zag)
+    assert len(labels) == 8 == len(set(labels))
+    assert "4 × h100 · bf16 · ctx 1024 · tp=4" in labels and "8 × h100 · fp8 · ctx 8192 · tp=8" in labels
+    for line in ax.lines:
+        xs = np.asarray(line.get_xdata(), float)
+        assert np.all(np.diff(xs) > 0), line.get_label()
+    assert "llama-3.1-70b" in ax.get_title()
+
+
+def test_sweep_chart_names_the_device_count():
+    # finding: plot sweep showed H200 above B200 for Llama-3.1-70B: 2 x H200 against 1 x B200, unnamed
+    from roofline import llm
+    from roofline.outputs import plot
+
+    df = llm.decode_sweep("llama-3.1-70b", ["h200", "b200"], batch=[1, 16], context=[2048])
+    counts = dict(zip(df.device, df.devices))
+    assert counts == {"h200": 1, "b200": 1} or counts["h200"] != counts["b200"]
+    labels = _labels(plot.sweep_chart(df).axes[0])
+    assert {f"{counts['h200']} × h200", f"{counts['b200']} × b200"} <= {lbl.split(" · ")[0] for lbl in labels}
+
+
+def test_compare_chart_shows_device_counts():
+    # finding: plot compare dropped the ×N the text table shows (4 wafers, 13 tiles, 2 GPUs)
+    from roofline.outputs import plot
+    from roofline.outputs.compare import compare
+
+    res = compare(["wse3", "h100"], models=["llama-3.1-70b"])
+    ax = plot.compare_chart(res).axes[0]
+    ticks = [t.get_text() for t in ax.get_yticklabels()]
+    assert "llama-3.1-70b tokens/s/user (wse3 ×4)" in ticks      # 140 GB over 44 GB of SRAM: 4 wafers
+    assert "×2" in [t.get_text() for t in ax.texts]              # 140 GB over 80 GB of HBM: 2 GPUs
+
+
+def test_estimated_device_has_bands_everywhere():
+    # finding: estimated devices (AI5) got a band only on the frontier
+    from matplotlib.collections import PolyCollection
+
+    from roofline import llm
+    from roofline.outputs import plot
+    from roofline.outputs.compare import compare
+
+    ax = plot.roofline_chart(["ai5"]).axes[0]
+    assert any(isinstance(c, PolyCollection) for c in ax.collections)     # the ceiling's band
+    df = llm.decode_sweep("llama-3.1-8b", ["ai5"], batch=[1, 8, 64], context=[2048])
+    assert (df.tokens_per_s_per_user_best >= df.tokens_per_s_per_user).all()
+    assert any(isinstance(c, PolyCollection) for c in plot.sweep_chart(df).axes[0].collections)
+    res = compare(["h100", "ai5"], models=["llama-3.1-8b"])
+    ax = plot.compare_chart(res).axes[0]
+    assert ax.containers and any(getattr(c, "errorbar", None) is not None for c in ax.containers)
+
+
+def _tick_texts(fig, axis="y"):
+    fig.canvas.draw()
+    ax = fig.axes[0]
+    ticks = ax.yaxis.get_ticklabels(which="both") if axis == "y" else ax.xaxis.get_ticklabels(which="both")
+    return [t.get_text() for t in ticks if t.get_text()]
+
+
+def test_axes_tick_in_engineering_units():
+    # finding: times ticked as 9×10⁻³ instead of ms
+    from roofline import llm
+    from roofline.outputs import plot
+
+    df = llm.decode_sweep("llama-3.1-8b", ["h100"], batch=[1, 8, 64, 256], context=[2048])
+    texts = _tick_texts(plot.sweep_chart(df, y="time_s"))
+    assert any(t.endswith(" ms") for t in texts), texts
+    assert not any("10^" in t or "×10" in t or "e-" in t for t in texts)
+    texts = _tick_texts(plot.roofline_chart(["h100"]))
+    assert any(t.endswith("PFLOP/s") or t.endswith("TFLOP/s") for t in texts)
+
+
+def test_roofline_labels_do_not_overlap():
+    # finding: labels overlapped on multi-device rooflines
+    from roofline.hardware.library import get_device
+    from roofline.outputs import plot
+    from roofline.outputs.report import roofline_points
+
+    devs = [get_device(k) for k in ("h100", "h200", "b200")]
+    fig = plot.roofline_chart(devs, points=roofline_points(devs, models=["llama-3.1-8b"]))
+    fig.canvas.draw()
+    r = fig.canvas.get_renderer()
+    boxes = [t.get_window_extent(r) for t in fig.axes[0].texts if t.get_text()]
+    assert len(boxes) >= 6
+    assert not [(i, j) for i in range(len(boxes)) for j in range(i + 1, len(boxes)) if boxes[i].overlaps(boxes[j])]
+
+
+def test_roofline_model_points_are_decode_and_prefill_and_ideal_matters():
+    # findings: plot roofline --model drew decode only; --ideal changed nothing
+    from roofline.hardware.library import get_device
+    from roofline.outputs.report import roofline_points
+
+    wse3 = get_device("wse3")
+    real = roofline_points([wse3], models=["llama-3.1-8b"], ideal=False)
+    ideal = roofline_points([wse3], models=["llama-3.1-8b"], ideal=True)
+    assert {p.get("phase") for p in real} >= {"decode", "prefill"}
+    dec_real = next(p for p in real if p.get("phase") == "decode")
+    dec_ideal = next(p for p in ideal if p.get("phase") == "decode")
+    # batch-1 decode on a wafer is latency-bound; without latency terms it runs faster
+    assert dec_real["bound"] == "latency" and dec_ideal["flops_per_s"] > dec_real["flops_per_s"]
+
+
+def test_every_chart_accepts_ax_and_composes_into_subplots():
+    # finding: no chart function accepted ax=
+    import matplotlib.pyplot as plt
+
+    from roofline import llm
+    from roofline.outputs import plot
+    from roofline.outputs.compare import compare
+
+    fig, axs = plt.subplots(2, 3, figsize=(12, 6))
+    df = llm.decode_sweep("llama-3.1-8b", ["h100"], batch=[1, 8], context=[2048])
+    est = [llm.estimate("llama-3.1-8b", "h100")]
+    assert plot.roofline_chart(["h100"], ax=axs[0, 0]) is fig
+    assert plot.sweep_chart(df, ax=axs[0, 1]) is fig
+    assert plot.frontier_chart([llm.frontier("llama-3.1-8b", "h100")], ax=axs[0, 2]) is fig
+    assert plot.memory_wall_chart(ax=axs[1, 0]) is fig
+    assert plot.compare_chart(compare(["h100", "b200"], models=["llama-3.1-8b"]), ax=axs[1, 1]) is fig
+    assert plot.token_time_chart(est, ax=axs[1, 2]) is fig
+    assert len(fig.axes) == 6 and all(a.has_data() for a in fig.axes)
+    plt.close(fig)
+
+
+def test_memory_wall_points_carry_names():
+    # finding: the memory-wall points carried no names
+    from roofline.outputs import plot
+
+    texts = [t.get_text() for t in plot.memory_wall_chart().axes[0].texts]
+    assert "H100 SXM5" in texts or any("H100" in t for t in texts)
+    assert any("P100" in t for t in texts)
+
+
+def test_token_time_chart_draws_the_decode_terms():
+    from roofline import llm
+    from roofline.outputs import plot
+
+    est = llm.estimate("llama-3.1-8b", "h100")
+    ax = plot.token_time_chart([est]).axes[0]
+    ticks = [t.get_text() for t in ax.get_yticklabels()]
+    assert "1 × h100 · llama-3.1-8b: hbm" in ticks
+    hbm = est["decode_terms_s"]["memory:hbm"]
+    # batch-1 BF16 decode reads 16 GB of weights at 3.35 TB/s: about 4.8 ms
+    assert hbm == pytest.approx(16.06e9 / 3.35e12, rel=0.05)
+    widths = [p.get_width() for p in ax.patches]
+    assert any(w == pytest.approx(hbm) for w in widths)
+
+
+# ---------------------------------------------------------------------------------------------------
+# files: fonts in PDFs, text in SVGs
+# ---------------------------------------------------------------------------------------------------
+def _pdf_font_types(path) -> set[str]:
+    """The /Subtype of every font a PDF embeds (Type3, TrueType, Type1...), read from the file itself."""
+    import zlib
+
+    data = path.read_bytes()
+    kinds = set(re.findall(rb"/Subtype\s*/(Type3|TrueType|Type1C?|Type0|CIDFontType[02])", data))
+    for m in re.finditer(rb"stream\r?\n(.*?)\r?\nendstream", data, re.S):
+        try:
+            kinds |= set(re.findall(rb"/Subtype\s*/(Type3|TrueType|Type1C?|Type0|CIDFontType[02])",
+                                    zlib.decompress(m.group(1))))
+        except zlib.error:
+            pass
+    return {k.decode() for k in kinds}
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("argv", [
+    ["roofline", "wse3", "h100", "--model", "llama-3.1-8b"],
+    ["compare", "wse3", "h100"],
+    ["sweep", "--model", "llama-3.1-8b", "--device", "h100", "ai5", "--batch", "1:64"],
+    ["frontier", "wse3", "8xh100", "--model", "llama-3.1-70b"],
+    ["memory-wall"],
+], ids=lambda a: a[0])
+def test_pdf_charts_embed_no_type3_font_and_svg_keeps_text(tmp_path, capsys, argv):
+    # finding: PDFs embedded Type 3 fonts (rejected by IEEE/ACM checkers); SVG text was turned into paths
+    import shutil
+    import subprocess
+
+    pdf, svg = tmp_path / "c.pdf", tmp_path / "c.svg"
+    assert main(["plot", *argv, "--out", str(pdf)]) == 0
+    kinds = _pdf_font_types(pdf)
+    # TrueType outlines, embedded whole (TrueType) or as a CID font (Type0 over CIDFontType2)
+    assert kinds and "Type3" not in kinds and kinds & {"TrueType", "CIDFontType2"}, kinds
+    if shutil.which("pdffonts"):
+        out = subprocess.run(["pdffonts", str(pdf)], capture_output=True, text=True, check=True).stdout
+        assert "Type 3" not in out and "TrueType" in out
+    assert main(["plot", *argv, "-o", str(svg)]) == 0
+    text = svg.read_text()
+    assert "<text" in text and 'id="glyph' not in text.lower() and "<defs>\n  <path id=\"DejaVu" not in text

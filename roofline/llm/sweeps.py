@@ -69,7 +69,7 @@ COLUMNS: Mapping[str, Column] = MappingProxyType({
 #: Per sweep, the columns whose best and worst corners an estimate-based device adds (in this order, the
 #: best corner's first): ``<field>_best``, then ``<field>_worst``.
 CORNER_FIELDS: Mapping[str, tuple[str, ...]] = MappingProxyType({
-    "decode_sweep": ("time_s",),
+    "decode_sweep": ("time_s", "tokens_per_s_per_user", "tokens_per_s"),
     "frontier": ("tokens_per_s_per_user", "tokens_per_s_per_device"),
     "llm_sweep_chunks": (),
 })
@@ -109,6 +109,12 @@ def _points(m: ModelConfig, dev: Device, prec: Precision, pl: Placement, phase: 
     return np.where(fits, r["time_s"], np.nan), fits, np.where(fits, r["bound"], "capacity")
 
 
+def _sweep_corners(m, dev, prec, pl, ph, bb, ss, ideal, overlap) -> dict:
+    """The best and worst corners of a sweep's time and rates (the best time gives the best rates)."""
+    tc = {c: _points(m, dev, prec, pl, ph, bb, ss, ideal, overlap, c)[0] for c in _CORNERS}
+    return {c: {"time_s": tc[c], "tokens_per_s_per_user": 1.0 / tc[c], "tokens_per_s": bb / tc[c]} for c in _CORNERS}
+
+
 # ------------------------------------------------------------------------------------------------------
 # in memory
 # ------------------------------------------------------------------------------------------------------
@@ -145,7 +151,7 @@ def decode_sweep(model: str | ModelConfig, devices: Sequence[str | Device] | str
         One row per point, the :data:`COLUMNS` model, device, devices, tp, pp, batch, context, time_s [s]
         (NaN where the resident set does not fit the placement's level), tokens_per_s_per_user [1/s],
         tokens_per_s [1/s], bound (categorical), fits, level; estimate-based devices add ``time_s_best``
-        and ``time_s_worst`` [s].
+        and ``time_s_worst`` [s], and the best and worst corners of the two rates [1/s].
     """
     import pandas as pd
 
@@ -162,8 +168,7 @@ def decode_sweep(model: str | ModelConfig, devices: Sequence[str | Device] | str
         for n in device_counts or [place(m, dev, prec, 1, int(S.min())).devices]:
             pl = place(m, dev, prec, 1, 1, devices=int(n)) if device_counts else place(m, dev, prec, 1, int(S.min()))
             t, fits, bound = _points(m, dev, prec, pl, ph, bb, ss, ideal, overlap)
-            corners = {c: {"time_s": _points(m, dev, prec, pl, ph, bb, ss, ideal, overlap, c)[0]}
-                       for c in _CORNERS} if ranges and dev.is_estimate else None
+            corners = _sweep_corners(m, dev, prec, pl, ph, bb, ss, ideal, overlap) if ranges and dev.is_estimate else None
             frames.append(_frame({
                 "model": m.key, "device": dev.key, "devices": pl.devices, "tp": pl.parallel.tp, "pp": pl.parallel.pp,
                 "batch": bb.astype(np.int64), "context": ss.astype(np.int64), "time_s": t,

@@ -21,7 +21,8 @@ def _roofline_parser(kinds) -> None:
                          epilog="example:\n  roofline plot roofline wse3 h100 --model llama-3.1-8b --out roofline.svg")
     q.add_argument("devices", nargs="+", metavar="DEVICE")
     q.add_argument("--dtype", type=str_list, default=["bf16"], help="data type(s) of the ceilings")
-    q.add_argument("--model", action="append", default=[], help="add this model's decode step as a point (repeatable)")
+    q.add_argument("--model", action="append", default=[], help="add this model's decode step and prefill as "
+                   "points (repeatable)")
     q.add_argument("--batch", type=positive_int, default=1, help="decode batch of the model points (default 1)")
     q.add_argument("--context", type=positive_int, default=2048, help="context of the model points (default 2048)")
     q.add_argument("--sparse", action="store_true", help="sparse ceilings where published")
@@ -86,10 +87,30 @@ def register(subparsers) -> argparse.ArgumentParser:
     kinds.add_parser("memory-wall", help="compute, DRAM and interconnect bandwidth over the years",
                      epilog="example:\n  roofline plot memory-wall --out wall.png")
     for q in kinds.choices.values():
-        q.add_argument("--out", required=True, metavar="FILE", help="chart file: .png, .svg or .pdf")
-        q.add_argument("--ideal", action="store_true", help="drop latency terms")
+        q.add_argument("-o", "--out", required=True, metavar="FILE", help="chart file: .png, .svg or .pdf")
+        q.add_argument("-f", "--format", choices=CHART_FORMATS, help="chart format (default: from the extension "
+                       "of --out; a name without one gets it added)")
+        q.add_argument("--ideal", action="store_true", help="drop latency terms: the pure roofline")
         q.add_argument("--spec", action="append", default=[], metavar="PATH", help="extra spec file or folder")
     return p
+
+
+#: The formats a chart is written in.
+CHART_FORMATS = ("png", "svg", "pdf")
+
+
+def _out_path(args: argparse.Namespace) -> str:
+    """``--out``, with the extension of ``--format`` added when it has none; a clash is a user error."""
+    import os
+
+    from ....errors import InputError
+
+    ext = os.path.splitext(args.out)[1].lower().lstrip(".")
+    if args.format and not ext:
+        return f"{args.out}.{args.format}"
+    if args.format and ext != args.format:
+        raise InputError(f"--format {args.format} but --out {args.out!r} ends in .{ext}; make them agree")
+    return args.out
 
 
 def _roofline(args: argparse.Namespace):
@@ -98,8 +119,13 @@ def _roofline(args: argparse.Namespace):
     from ...report import roofline_points
 
     devs = [get_device(d, args.spec) for d in args.devices]
-    pts = roofline_points(devs, dtype=args.dtype[0], models=args.model, batch=args.batch, context=args.context)
-    return plot.roofline_chart(devs, dtypes=args.dtype, points=pts, sparse=args.sparse)
+    pts = roofline_points(devs, dtype=args.dtype[0], models=args.model, batch=args.batch, context=args.context,
+                          ideal=args.ideal)
+    title = None
+    if args.model:
+        title = (f"Roofline: {', '.join(d.key for d in devs)} · {', '.join(args.model)} at batch {args.batch}, "
+                 f"context {args.context} ({', '.join(args.dtype)}{', ideal' if args.ideal else ''})")
+    return plot.roofline_chart(devs, dtypes=args.dtype, points=pts, sparse=args.sparse, title=title)
 
 
 def _compare(args: argparse.Namespace):
@@ -157,15 +183,16 @@ def run(args: argparse.Namespace) -> str:
     Parameters
     ----------
     args : argparse.Namespace
-        ``kind``, ``out``, and the options of that kind.
+        ``kind``, ``out``, ``format`` (the chart's, else from the extension), and the options of that kind.
 
     Returns
     -------
     str
         ``"wrote FILE"``.
     """
-    check_plot_path(args.out)
+    out = _out_path(args)
+    check_plot_path(out)
     from ... import plot
 
-    plot.save(_KINDS[args.kind](args), args.out)
-    return f"wrote {args.out}"
+    plot.save(_KINDS[args.kind](args), out)
+    return f"wrote {out}"
