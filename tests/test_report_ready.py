@@ -321,3 +321,107 @@ def test_pdf_charts_embed_no_type3_font_and_svg_keeps_text(tmp_path, capsys, arg
     assert main(["plot", *argv, "-o", str(svg)]) == 0
     text = svg.read_text()
     assert "<text" in text and 'id="glyph' not in text.lower() and "<defs>\n  <path id=\"DejaVu" not in text
+
+
+# ---------------------------------------------------------------------------------------------------
+# roofline report: one self-contained file
+# ---------------------------------------------------------------------------------------------------
+def test_report_tables_assumptions_sources_version_and_date():
+    from roofline import __version__
+    from roofline.outputs.html import build_report, render_html, render_markdown
+
+    rep = build_report(["wse3", "h100"], models=["llama-3.1-70b"], date="2026-01-02", charts=False)
+    page = render_html(rep)
+    assert page.startswith("<!DOCTYPE html>") and f"roofline {__version__}" in page and "2026-01-02" in page
+    assert "default-src 'none'" in page                       # the browser may fetch nothing
+    for section in ("Assumptions", "Comparison", "Where the time of one token goes", "Sources"):
+        assert section in page
+    # where the time of one token goes: the decode step's own terms (decode_terms_s), e.g. H100's HBM
+    h100 = next(e for e in rep.estimates if e["device"] == "h100")
+    assert human(h100["decode_terms_s"]["memory:hbm"], "s") in page
+    # every figure's source: the H100 datasheet's HBM bandwidth with its URL
+    assert "memory.hbm.bandwidth" in page and "3.35 TB/s" in page and 'href="https://' in page
+    md, files = render_markdown(rep)
+    assert md.startswith("# roofline report") and "| figure" in md and files == {}
+
+
+def test_report_errors_are_one_line(capsys, tmp_path):
+    assert main(["report", "wse3", "--out", str(tmp_path / "r.html")]) == 2
+    assert "at least two devices" in capsys.readouterr().err
+    assert main(["report", "wse3", "h100", "--out", str(tmp_path / "r.docx")]) == 2
+    assert ".html, .pdf or .md" in capsys.readouterr().err
+
+
+@pytest.fixture(scope="module")
+def report_html(tmp_path_factory):
+    path = tmp_path_factory.mktemp("report") / "r.html"
+    assert main(["report", "wse3", "h100", "--model", "llama-3.1-70b", "--out", str(path)]) == 0
+    return path
+
+
+@pytest.mark.slow
+def test_report_html_is_self_contained(report_html):
+    page = report_html.read_text()
+    # no resource from elsewhere: no src, no stylesheet link, no url(); links to sources are only anchors
+    assert not re.search(r"""\ssrc\s*=|<link\b|url\((?!#)|@import|<script""", page, re.I)
+    assert page.count("<svg") == 4                              # rooflines, comparison, frontier, token time
+    assert page.count("<text") > 50 and "<style>" in page      # chart text kept as text, styles inline
+    for chart_label in ("arithmetic intensity [FLOP/B]", "tokens/s per user (interactivity)", "4 × wse3"):
+        assert chart_label in page
+
+
+_CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                   "--disable-component-update", "--no-first-run", "--disable-extensions", "--disable-sync",
+                   "--disable-default-apps", "--no-default-browser-check", "--disable-domain-reliability",
+                   "--disable-breakpad", "--disable-spell-checking",
+                   "--disable-features=NetworkTimeServiceQuerying,Translate,OptimizationHints,MediaRouter",
+                   "--enable-logging=stderr", "--v=1"]
+
+#: requests the browser makes for itself (its updater), whatever page it opens; none is the page's
+_BROWSER_OWN = ("update.googleapis.com",)
+
+
+def _chromium(page, tmp_path):
+    """Open ``page`` in headless Chromium, in an empty network namespace where one can be made: (DOM, the
+    URLs the network stack was asked for, console lines)."""
+    import shutil
+    import subprocess
+
+    exe = shutil.which("chromium") or shutil.which("chromium-browser")
+    if exe is None:
+        pytest.skip("Chromium is not installed (.ci/run installs Debian's chromium)")
+    cmd = [exe, *_CHROMIUM_FLAGS, f"--user-data-dir={tmp_path / 'profile'}", "--dump-dom", page.as_uri()]
+    if shutil.which("unshare") and subprocess.run(["unshare", "-n", "true"], capture_output=True).returncode == 0:
+        cmd = ["unshare", "-n", *cmd]
+    r = subprocess.run(cmd, capture_output=True, text=True, timeout=120)
+    assert r.returncode == 0, r.stderr[-2000:]
+    urls = re.findall(r"NotifyBeforeURLRequest: (\S+)", r.stderr)
+    console = [ln for ln in r.stderr.splitlines() if "CONSOLE" in ln or "Refused to" in ln]
+    return r.stdout, [u for u in urls if not any(h in u for h in _BROWSER_OWN)], console
+
+
+@pytest.mark.slow
+def test_report_opens_offline_in_headless_chromium(report_html, tmp_path):
+    # the control: a page that fetches an image is seen fetching it, so the check below can fail
+    control = tmp_path / "control.html"
+    control.write_text('<!DOCTYPE html><html><body><img src="http://198.51.100.7/x.png"></body></html>')
+    _, urls, _ = _chromium(control, tmp_path)
+    assert any("198.51.100.7" in u for u in urls)
+    dom, urls, console = _chromium(report_html, tmp_path)
+    assert urls == [], urls                        # no request left the page
+    assert console == [], console                  # no console error, nothing refused
+    assert "<svg" in dom and "Where the time of one token goes" in dom and "llama-3.1-70b" in dom
+    assert "tokens/s per user (interactivity)" in dom
+
+
+@pytest.mark.slow
+def test_report_pdf_and_markdown(tmp_path, capsys):
+    pdf, md = tmp_path / "report.pdf", tmp_path / "report.md"
+    assert main(["report", "wse3", "h100", "-m", "llama-3.1-8b", "-o", str(pdf)]) == 0
+    assert pdf.read_bytes()[:5] == b"%PDF-"
+    kinds = _pdf_font_types(pdf)
+    assert "Type3" not in kinds and kinds & {"TrueType", "CIDFontType2"}
+    assert main(["report", "wse3", "h100", "-m", "llama-3.1-8b", "-o", str(md)]) == 0
+    text = md.read_text()
+    charts = re.findall(r"!\[[^\]]*\]\(([^)]+)\)", text)
+    assert len(charts) == 4 and all((tmp_path / c).read_text().lstrip().startswith("<svg") for c in charts)
