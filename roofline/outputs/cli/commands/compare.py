@@ -7,7 +7,7 @@ import argparse
 
 from ....vocab import Status
 from ...format import render
-from ..args import add_common, check_plot_path, positive_int
+from ..args import ListAction, add_common, check_plot_path, positive_int, str_list
 
 __all__ = ["NAME", "register", "run"]
 
@@ -36,10 +36,12 @@ def register(subparsers) -> argparse.ArgumentParser:
                               "and a GEMM, a GEMV and LLMs timed on each, with ratios to the first device.",
                               epilog="example:\n  roofline compare wse3 dojo h100 ai5 --format markdown "
                               "--plot compare.png")
-    p.add_argument("devices", nargs="+", metavar="DEVICE")
-    p.add_argument("--model", action="append", help="LLM(s) to time instead of the defaults (repeatable)")
-    p.add_argument("--batch", type=positive_int, default=1, help="LLM batch (default 1)")
-    p.add_argument("--context", type=positive_int, default=2048, help="LLM context and prompt length (default 2048)")
+    p.add_argument("devices", nargs="+", metavar="DEVICE", help="two or more devices (keys or aliases); the first "
+                   "is the reference of the ratios")
+    p.add_argument("-m", "--model", action=ListAction, type=str_list, help="LLM(s) to time instead of the "
+                   "defaults: repeat or separate with commas")
+    p.add_argument("-b", "--batch", type=positive_int, default=1, help="LLM batch (default 1)")
+    p.add_argument("-c", "--context", type=positive_int, default=2048, help="LLM context and prompt length (default 2048)")
     p.add_argument("--dtype", default="bf16", help="data type of the workloads (default bf16)")
     p.add_argument("--ideal", action="store_true", help="drop latency terms: the pure roofline")
     p.add_argument("--no-bounds", action="store_true", help="leave the binding terms out of the table")

@@ -29,10 +29,10 @@ def register(subparsers) -> argparse.ArgumentParser:
                               description="Time a GEMM C[M,N] = A[M,K]·B[K,N] on a device and name its "
                               "binding term.", epilog="example:\n  roofline gemm --device h100 --m 8192 "
                               "--n 8192 --k 8192 --dtype fp8")
-    p.add_argument("--device", required=True)
-    p.add_argument("--m", type=positive_int, required=True)
-    p.add_argument("--n", type=positive_int, required=True)
-    p.add_argument("--k", type=positive_int, required=True)
+    p.add_argument("-d", "--device", required=True, help="device key or alias")
+    p.add_argument("--m", type=positive_int, required=True, help="rows of A and C [1]")
+    p.add_argument("--n", type=positive_int, required=True, help="columns of B and C [1]")
+    p.add_argument("--k", type=positive_int, required=True, help="the reduced dimension: columns of A, rows of B [1]")
     p.add_argument("--batch", type=positive_int, default=1, help="independent GEMMs (batched GEMM)")
     p.add_argument("--dtype", default="bf16", help="data type of all operands (default bf16)")
     p.add_argument("--dtype-a", help="data type of A (overrides --dtype)")

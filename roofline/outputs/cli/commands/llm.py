@@ -21,8 +21,8 @@ def _add_precision(p: argparse.ArgumentParser) -> None:
 
 
 def _add_shape_and_layout(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--batch", type=positive_int, default=1, help="sequences decoded together (default 1)")
-    p.add_argument("--context", type=positive_int, default=2048, help="tokens in context (default 2048)")
+    p.add_argument("-b", "--batch", type=positive_int, default=1, help="sequences decoded together (default 1)")
+    p.add_argument("-c", "--context", type=positive_int, default=2048, help="tokens in context (default 2048)")
     p.add_argument("--devices", type=positive_int, help="number of devices (default: the fewest that hold it)")
     p.add_argument("--tp", type=positive_int, help="tensor-parallel degree")
     p.add_argument("--pp", type=positive_int, help="pipeline-parallel stages")
@@ -49,8 +49,8 @@ def register(subparsers) -> argparse.ArgumentParser:
                               "(time per output token), where the weights live and what binds each phase.",
                               epilog="example:\n  roofline llm --model llama-3.1-70b --device h100 --batch 8 "
                               "--context 4096 --generate 256")
-    p.add_argument("--model", required=True, help="model key, alias, or a path to a TOML / config.json file")
-    p.add_argument("--device", required=True)
+    p.add_argument("-m", "--model", required=True, help="model key, alias, or a path to a TOML / config.json file")
+    p.add_argument("-d", "--device", required=True, help="device key or alias")
     _add_precision(p)
     _add_shape_and_layout(p)
     p.add_argument("--generate", type=positive_int, help="also report a whole request of --context prompt "

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import argparse
 
-from ..args import add_common, positive_int, str_list
+from ..args import ListAction, add_common, positive_int, str_list
 
 __all__ = ["NAME", "register", "run"]
 
@@ -33,7 +33,7 @@ def register(subparsers) -> argparse.ArgumentParser:
                               "Markdown (charts as SVG files beside it) too.",
                               epilog="example:\n  roofline report wse3 h100 --model llama-3.1-70b --out r.html")
     p.add_argument("devices", nargs="+", metavar="DEVICE", help="two or more devices; the first is the reference")
-    p.add_argument("-m", "--model", action="extend", type=str_list, default=[],
+    p.add_argument("-m", "--model", action=ListAction, type=str_list, default=[],
                    help="model(s): repeat or separate with commas (default llama-3.1-8b,llama-3.1-70b)")
     p.add_argument("-b", "--batch", type=positive_int, default=1, help="LLM batch (default 1)")
     p.add_argument("-c", "--context", type=positive_int, default=2048,

@@ -28,7 +28,7 @@ def register(subparsers) -> argparse.ArgumentParser:
     p = subparsers.add_parser(NAME, help="every figure of a device, with its source",
                               description="Every figure of a device: value, range, basis and source.",
                               epilog="example:\n  roofline show h100 --format json")
-    p.add_argument("device")
+    p.add_argument("device", help="device key or alias")
     add_common(p)
     return p
 

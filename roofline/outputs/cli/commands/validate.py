@@ -6,7 +6,7 @@ from __future__ import annotations
 import argparse
 
 from ...format import human, render
-from ..args import add_common
+from ..args import ListAction, add_common, str_list
 
 __all__ = ["NAME", "register", "run"]
 
@@ -35,7 +35,8 @@ def register(subparsers) -> argparse.ArgumentParser:
                               "with latency terms; a measurement above its ideal bound is a violation.",
                               epilog="example:\n  roofline validate --category llm-decode --format markdown")
     p.add_argument("--data", metavar="CSV", help="measurement file (default: the shipped data set)")
-    p.add_argument("--category", action="append", help="only these categories (repeatable)")
+    p.add_argument("--category", action=ListAction, type=str_list, help="only these categories: repeat or "
+                   "separate with commas")
     add_common(p)
     return p
 
