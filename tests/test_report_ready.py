@@ -502,3 +502,78 @@ def test_plot_format_option(tmp_path, capsys):
     assert (tmp_path / "wall.svg").read_text().lstrip().startswith("<?xml")
     assert main(["plot", "memory-wall", "-o", str(tmp_path / "w.png"), "-f", "svg"]) == 2
     assert "make them agree" in capsys.readouterr().err
+
+
+# ---------------------------------------------------------------------------------------------------
+# the Python API
+# ---------------------------------------------------------------------------------------------------
+def test_results_display_in_notebooks_and_turn_into_frames():
+    # finding: no rich display for devices, models or results (estimate() returned a bare 40-key dict)
+    import roofline
+    from roofline import llm
+    from roofline.engine.kernel import kernel_report
+    from roofline.workloads import kernels
+
+    rec = llm.estimate("llama-3.1-8b", "ai5")
+    assert isinstance(rec, dict) and json.loads(json.dumps(rec))["model"] == "llama-3.1-8b"   # still a record
+    assert "<table" in rec._repr_html_() and "llama-3.1-8b" in rec._repr_html_()
+    df = rec.to_frame()
+    assert len(df) == 1 and df.tpot_s.iloc[0] == rec["tpot_s"]
+    assert df.tpot_s_best.iloc[0] <= df.tpot_s.iloc[0] <= df.tpot_s_worst.iloc[0]   # AI5 is known as ranges
+    assert df.attrs["model"] == "llama-3.1-8b" and df.attrs["device"] == "ai5"
+    assert df.attrs["units"]["tpot_s"] == "s" and df.attrs["units"]["weights_bytes"] == "B"
+    k = kernel_report(kernels.gemm(4096, 4096, 4096), roofline.get_device("h100"))
+    kf = k.to_frame()
+    # 2 x 4096^3 FLOP at the H100's 989.4 TFLOP/s dense BF16 peak: 139 us
+    assert kf.time_s.iloc[0] == pytest.approx(2 * 4096**3 / 989.4e12) and kf.attrs["units"]["flops"] == "FLOP"
+    assert "<table" in k._repr_html_()
+    html_dev = roofline.get_device("h100")._repr_html_()
+    assert "memory.hbm.bandwidth" in html_dev and "3.35e+12 B/s" in html_dev and "datasheet" in html_dev
+    html_model = llm.get_model("llama-3.1-70b")._repr_html_()
+    assert "KV heads" in html_model and "<td>8</td>" in html_model     # Llama 3.1 70B: 8 KV heads
+
+
+def test_frames_carry_model_device_and_units_in_attrs():
+    from roofline import llm
+
+    df = llm.decode_sweep("llama-3.1-8b", ["h100", "ai5"], batch=[1, 8], context=[2048])
+    assert df.attrs["model"] == "llama-3.1-8b" and df.attrs["devices"] == ["h100", "ai5"]
+    assert df.attrs["units"]["time_s"] == "s" and df.attrs["units"]["tokens_per_s_per_user_best"] == "1/s"
+    f = llm.frontier("llama-3.1-70b", "h100", devices=8)
+    assert f.attrs["system"] == "8 × h100" and f.attrs["units"]["tokens_per_s_per_kw"] == "1/(s kW)"
+
+
+def test_api_takes_quantities_as_strings_or_pint_and_checks_their_dimension():
+    # finding: the API took SI floats only, and pint quantities passed through unchecked
+    from roofline.sweep import sweep
+    from roofline.units import UnitError, registry
+    from roofline.workloads import kernels
+
+    gemv = kernels.gemv(8192, 8192)
+    a = sweep(gemv, "h100", figures={"memory.hbm.bandwidth": ["3.35 TB/s", "6.7 TB/s"]})
+    b = sweep(gemv, "h100", figures={"memory.hbm.bandwidth": registry().Quantity([3.35, 6.7], "TB/s")})
+    c = sweep(gemv, "h100", figures={"memory.hbm.bandwidth": [3.35e12, 6.7e12]})
+    assert a.time_s.tolist() == b.time_s.tolist() == c.time_s.tolist()
+    # twice the bandwidth halves a bandwidth-bound GEMV: 8192^2 x 2 B / 3.35 TB/s = 40 us
+    assert a.time_s.iloc[0] == pytest.approx(2 * a.time_s.iloc[1], rel=1e-3)
+    assert a.attrs["units"]["memory.hbm.bandwidth"] == "B/s"
+    with pytest.raises(UnitError, match="expected"):
+        sweep(gemv, "h100", figures={"memory.hbm.bandwidth": registry().Quantity([3.35], "TB")})
+    with pytest.raises(UnitError):
+        sweep(gemv, "h100", figures={"memory.hbm.bandwidth": ["80 GB"]})
+
+
+@pytest.mark.slow
+def test_package_is_typed_and_submodules_load_on_first_use():
+    # findings: no py.typed; `import roofline; roofline.llm` failed; tab completion showed `annotations`
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    import roofline
+
+    assert (Path(roofline.__file__).parent / "py.typed").is_file()
+    assert "annotations" not in dir(roofline) and "llm" in dir(roofline)
+    code = "import roofline; print(roofline.llm.estimate.__name__, roofline.outputs.plot.__name__)"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.split() == ["estimate", "roofline.outputs.plot"]

@@ -91,6 +91,18 @@ def _frame(values: Mapping[str, object], corners: Mapping[Corner, Mapping[str, o
     return df
 
 
+def _with_attrs(df, model: str, devices, **extra):
+    """``df`` with its metadata in ``attrs``: the model, the devices, and each column's unit (from
+    :data:`COLUMNS`; a corner column has its field's unit)."""
+    units = {}
+    for c in df.columns:
+        base = c.rsplit("_", 1)[0] if c.endswith(("_best", "_worst")) else c
+        if base in COLUMNS and COLUMNS[base].unit:
+            units[c] = COLUMNS[base].unit
+    df.attrs.update(model=model, devices=list(devices), units=units, **extra)
+    return df
+
+
 def _phase(phase) -> Phase:
     if phase not in (Phase.PREFILL, Phase.DECODE):
         raise InputError(f"unknown phase {phase!r}; expected 'prefill' or 'decode'")
@@ -151,7 +163,8 @@ def decode_sweep(model: str | ModelConfig, devices: Sequence[str | Device] | str
         One row per point, the :data:`COLUMNS` model, device, devices, tp, pp, batch, context, time_s [s]
         (NaN where the resident set does not fit the placement's level), tokens_per_s_per_user [1/s],
         tokens_per_s [1/s], bound (categorical), fits, level; estimate-based devices add ``time_s_best``
-        and ``time_s_worst`` [s], and the best and worst corners of the two rates [1/s].
+        and ``time_s_worst`` [s], and the best and worst corners of the two rates [1/s]. ``attrs`` holds
+        the model, the devices, the phase and each column's unit.
     """
     import pandas as pd
 
@@ -174,7 +187,8 @@ def decode_sweep(model: str | ModelConfig, devices: Sequence[str | Device] | str
                 "batch": bb.astype(np.int64), "context": ss.astype(np.int64), "time_s": t,
                 "tokens_per_s_per_user": 1.0 / t, "tokens_per_s": bb / t, "bound": pd.Categorical(bound),
                 "fits": fits, "level": dev.memory[pl.home].name}, corners))
-    return pd.concat(frames, ignore_index=True)
+    return _with_attrs(pd.concat(frames, ignore_index=True), m.key, [d.key for d in _devices(devices)],
+                       phase=str(ph), ideal=ideal, weight_dtype=prec.weights)
 
 
 def frontier(model: str | ModelConfig, device: str | Device, devices: int | None = None, context: int = 2048,
@@ -230,12 +244,13 @@ def frontier(model: str | ModelConfig, device: str | Device, devices: int | None
         tw = {c: _run(m, dev, Phase.DECODE, prec, pl, shapes, ideal, overlap, c)["time_s"] for c in _CORNERS}
         corners = {c: {"tokens_per_s_per_user": 1.0 / tw[c], "tokens_per_s_per_device": B / tw[c] / pl.devices}
                    for c in _CORNERS}
-    return _frame({
+    return _with_attrs(_frame({
         "model": m.key, "device": dev.key, "devices": pl.devices, "context": context, "batch": B.astype(np.int64),
         "tpot_s": t, "tokens_per_s_per_user": 1.0 / t, "tokens_per_s": B / t,
         "tokens_per_s_per_device": B / t / pl.devices,
         "tokens_per_s_per_kw": (B / t / (pl.devices * power / 1e3)) if power else np.nan,
-        "bound": r["bound"]}, corners)
+        "bound": r["bound"]}, corners), m.key, [dev.key], system=f"{pl.devices} × {dev.key}", ideal=ideal,
+        weight_dtype=prec.weights)
 
 
 def _fitting_batches(m: ModelConfig, dev: Device, prec: Precision, pl: Placement, context: int, batches):
