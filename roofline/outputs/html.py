@@ -223,8 +223,8 @@ def _token_rows(rep: Report) -> list[dict]:
         for term, t in e["decode_terms_s"].items():
             if t > 0:
                 rows.append({"system": f"{e['devices_used']} × {e['device']}", "model": e["model"],
-                             "term": term_name(term), "time of the term": human(t, "s"),
-                             "time per token": human(e["tpot_s"], "s")})
+                             "bound by": term_name(term), "time": human(t, "s"),
+                             "of the step": f"{100 * t / e['tpot_s']:.1f} %", "time per token": human(e["tpot_s"], "s")})
     return rows
 
 
@@ -323,7 +323,7 @@ def render_html(rep: Report) -> str:
             "<h2>Comparison</h2>", _html_table(specs, "Devices"), _html_table(loads, "Workloads"),
             "<h2>Estimates</h2>", _html_table(_estimate_rows(rep), "One decode step and the prefill, per system"),
             "".join(f"<p>Not run: {esc(s)}</p>" for s in rep.skipped),
-            _html_table(_token_rows(rep), "Where the time of one token goes (each term summed over operators)"),
+            _html_table(_token_rows(rep), "Where the time of one token goes (each operator's time, added up by the term that binds it)"),
             _html_charts(rep), _html_sources(rep)]
     return ("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
             f'<meta http-equiv="Content-Security-Policy" content="{_CSP}">'

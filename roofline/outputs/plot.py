@@ -43,7 +43,7 @@ from ..formulas import attainable_performance, growth_per_two_years, interval_di
 from ..hardware.device import Device  # noqa: E402
 from ..hardware.library import get_device  # noqa: E402
 from ..vocab import Status  # noqa: E402
-from .format import term_name  # noqa: E402
+from .format import human, term_name  # noqa: E402
 from ..hardware.trends import load_trends  # noqa: E402
 
 __all__ = ['device_color', 'save', 'to_svg', 'roofline_chart', 'compare_chart', 'sweep_chart', 'frontier_chart',
@@ -606,13 +606,16 @@ def frontier_chart(frames: Sequence, per: str = "device", title: str | None = No
     return fig
 
 
-def token_time_chart(estimates: Sequence[Mapping], title: str | None = None, ax=None):
-    """Where the time of one token goes: per system, each time term of one decode step.
+#: Colours of the time terms on the token-time chart (Okabe–Ito order; by term kind, then level or link)
+_TERM_COLORS = ["#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#F0E442", "#999999"]
 
-    A bar per term is the time that term alone would take, summed over the step's operators
-    (``decode_terms_s`` of :func:`roofline.llm.inference.estimate`); the step itself, the time per output
-    token, is the black tick. With overlap (the roofline), operators take the largest of their terms, so
-    the bars need not add up to the step.
+
+def token_time_chart(estimates: Sequence[Mapping], title: str | None = None, ax=None):
+    """Where the time of one token goes: per system, the decode step split by the term that binds it.
+
+    Each operator of a step takes the time of its binding term; ``decode_terms_s`` of
+    :func:`roofline.llm.inference.estimate` adds those times up per term, so the segments of a bar add up
+    to the whole step. Bars are drawn as shares of the step, with the time per output token at the end.
 
     Parameters
     ----------
@@ -627,26 +630,26 @@ def token_time_chart(estimates: Sequence[Mapping], title: str | None = None, ax=
     -------
     matplotlib.figure.Figure
     """
-    rows = [(e, t, v) for e in estimates for t, v in e["decode_terms_s"].items() if v > 0]
+    terms = list(dict.fromkeys(t for e in estimates for t, v in e["decode_terms_s"].items() if v > 0))
+    colors = {t: _TERM_COLORS[i % len(_TERM_COLORS)] for i, t in enumerate(terms)}
     with plt.rc_context(_style()):
-        fig, ax, created = _axes(ax, 0.22 * len(rows) + 1.4)
-        names = [f"{e['devices_used']} × {e['device']} · {e['model']}: {term_name(t)}" for e, t, _ in rows]
-        y = np.arange(len(rows))
-        ax.barh(y, [v for *_, v in rows], color=[device_color(e["device"]) for e, *_ in rows], height=0.7)
-        for e in estimates:
-            ys = [i for i, (r, *_) in enumerate(rows) if r is e]
-            if ys:
-                ax.plot([e["tpot_s"]] * 2, [min(ys) - 0.45, max(ys) + 0.45], color="black", lw=1.2)
-        ax.plot([], [], color="black", lw=1.2, label="time per output token (the step)")
+        fig, ax, created = _axes(ax, 0.32 * len(estimates) + 1.5)
+        y = np.arange(len(estimates))
+        left = np.zeros(len(estimates))
+        for t in terms:
+            share = np.array([e["decode_terms_s"].get(t, 0.0) / e["tpot_s"] for e in estimates])
+            ax.barh(y, 100 * share, left=100 * left, height=0.6, color=colors[t], label=term_name(t))
+            left += share
+        for yi, e in zip(y, estimates):
+            ax.annotate(human(e["tpot_s"], "s", 3), (100, yi), textcoords="offset points", xytext=(4, -3), fontsize=7)
         ax.set_yticks(y)
-        ax.set_yticklabels(names)
+        ax.set_yticklabels([f"{e['devices_used']} × {e['device']} · {e['model']}" for e in estimates])
         ax.invert_yaxis()
-        ax.set_xscale("log")
-        _eng(ax.xaxis, "s")
-        ax.set_xlabel("time of each term in one decode step, summed over operators")
+        ax.set_xlim(0, 112)
+        ax.set_xlabel("share of one decode step bound by each term [%] (time per output token at the right)")
         ax.set_title(title or "Where the time of one token goes")
         ax.grid(True, axis="x", which="major", alpha=0.3)
-        ax.legend(frameon=False, loc="lower right")
+        ax.legend(frameon=False, loc="upper center", bbox_to_anchor=(0.5, -0.18), ncol=min(4, max(1, len(terms))))
         if created:
             fig.tight_layout()
     return fig
