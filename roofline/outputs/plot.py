@@ -43,7 +43,7 @@ from ..formulas import attainable_performance, growth_per_two_years, interval_di
 from ..hardware.device import Device  # noqa: E402
 from ..hardware.library import get_device  # noqa: E402
 from ..vocab import Status  # noqa: E402
-from .format import human, term_name  # noqa: E402
+from .format import human_range, term_name  # noqa: E402
 from ..hardware.trends import load_trends  # noqa: E402
 
 __all__ = ['device_color', 'save', 'to_svg', 'roofline_chart', 'compare_chart', 'sweep_chart', 'frontier_chart',
@@ -641,15 +641,19 @@ def token_time_chart(estimates: Sequence[Mapping], title: str | None = None, ax=
             ax.barh(y, 100 * share, left=100 * left, height=0.6, color=colors[t], label=term_name(t))
             left += share
         for yi, e in zip(y, estimates):
-            ax.annotate(human(e["tpot_s"], "s", 3), (100, yi), textcoords="offset points", xytext=(4, -3), fontsize=7)
+            lo, hi = e.get("tpot_s_range", (None, None))
+            ax.annotate(human_range(e["tpot_s"], lo, hi, "s"), (100, yi), textcoords="offset points",
+                        xytext=(4, -3), fontsize=7)
         ax.set_yticks(y)
         ax.set_yticklabels([f"{e['devices_used']} × {e['device']} · {e['model']}" for e in estimates])
         ax.invert_yaxis()
-        ax.set_xlim(0, 112)
+        ax.set_xlim(0, 125)
+        ax.set_xticks(range(0, 101, 20))
         ax.set_xlabel("share of one decode step bound by each term [%] (time per output token at the right)")
         ax.set_title(title or "Where the time of one token goes")
         ax.grid(True, axis="x", which="major", alpha=0.3)
-        ax.legend(frameon=False, loc="upper center", bbox_to_anchor=(0.5, -0.18), ncol=min(4, max(1, len(terms))))
+        ax.legend(frameon=False, loc="upper center", bbox_to_anchor=(0.5, -0.2 - 0.6 / (len(estimates) + 2)),
+                  ncol=min(4, max(1, len(terms))))
         if created:
             fig.tight_layout()
     return fig
