@@ -51,13 +51,13 @@ class ClassEfficiency:
 #: there). Memory: STREAM copy/triad 1.61/2.039 = 0.79 (A100), 4.01/4.8 = 0.84 (H200), 2.935/3.35 = 0.88
 #: (H100). Matmul (MAMF): 0.71 (H100 FP8), 0.73 (H200 FP8), 0.76 (B200 FP8), 0.78 (B200 BF16), 0.80 (H100
 #: BF16), 0.87 (A100 BF16). Links (NCCL all-reduce bus bandwidth): 0.80 (A100 NVLink 3), 1.0 (H100 NVLink 4
-#: with NVLS, clipped). The nominal is the median, the range the extremes. Independent reports agree: pure
+#: with NVLS, clipped). The nominal is the median, the range the extremes rounded outwards to two decimals. Independent reports agree: pure
 #: rooflines come out 1.5-2x optimistic and one bandwidth derate closes about 12 points (issue 18).
 CLASS_EFFICIENCY: dict[str, dict[str, ClassEfficiency]] = {
     DeviceKind.GPU: {
-        "memory": ClassEfficiency(0.84, 0.79, 0.88, "median (range) of STREAM copy/triad over datasheet "
+        "memory": ClassEfficiency(0.84, 0.78, 0.88, "median (range) of STREAM copy/triad over datasheet "
                                   "bandwidth on A100, H100, H200"),
-        "matmul": ClassEfficiency(0.77, 0.71, 0.87, "median (range) of the maximum achievable matmul rate "
+        "matmul": ClassEfficiency(0.77, 0.70, 0.87, "median (range) of the maximum achievable matmul rate "
                                   "(mamf-finder) over the dense datasheet peak on A100, H100, H200, B200"),
         "link": ClassEfficiency(0.85, 0.77, 1.0, "NCCL all-reduce bus bandwidth over the per-direction link "
                                 "rate: 0.77-0.83 on A100 NVLink 3, at or above 1 on H100 NVLink 4 (NVLS)"),
