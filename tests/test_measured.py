@@ -103,3 +103,16 @@ def test_regime_targets(regimes):
     for name, s in regimes.items():
         if name != "wafer-scale":  # wafer rows beyond the latency bound are issue 15's (see docs/validation.md)
             assert s["below_bounds"] == s["rows"], name
+
+
+def test_cli_mode_orders_the_three_numbers(capsys):
+    import json
+
+    from roofline.outputs.cli import main
+
+    speeds = {}
+    for mode in ("ideal", "latency_bound", "estimate"):
+        assert main(["llm", "-m", "llama-3.1-8b", "-d", "h100", "--mode", mode, "-f", "json"]) == 0
+        speeds[mode] = json.loads(capsys.readouterr().out)["tokens_per_s_per_user"]
+    assert speeds["ideal"] >= speeds["latency_bound"] > speeds["estimate"]
+    assert main(["llm", "-m", "llama-3.1-8b", "-d", "h100", "--mode", "estimate", "--ideal"]) == 2

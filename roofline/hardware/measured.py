@@ -25,7 +25,12 @@ from ..vocab import Corner, DeviceKind
 from .device import Device
 from .figure import Figure
 
-__all__ = ["CLASS_EFFICIENCY", "ClassEfficiency", "ceilings", "estimate_device", "estimate_values", "measured"]
+__all__ = ["CLASS_EFFICIENCY", "ESTIMATE_SUFFIX", "ClassEfficiency", "ceilings", "estimate_device", "estimate_values", "measured"]
+
+
+#: A device name with this suffix (``h100@estimate``) names the device with its estimate ceilings
+#: (:func:`roofline.hardware.library.get_device`).
+ESTIMATE_SUFFIX = "@estimate"
 
 
 @dataclasses.dataclass(frozen=True)

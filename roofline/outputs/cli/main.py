@@ -6,7 +6,7 @@ import sys
 from typing import Sequence
 
 from ...errors import RooflineError
-from .args import EXIT_USAGE, UsageError
+from .args import EXIT_USAGE, UsageError, apply_mode
 from .commands import BY_NAME
 from .parser import build_parser
 
@@ -40,6 +40,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         if not args.command:
             parser.print_help()
             return 0
+        apply_mode(args)
         out = BY_NAME[args.command].run(args)
         if out:
             print(out)
