@@ -24,12 +24,13 @@ import csv
 import io
 import json
 import math
+import unicodedata
 from typing import Iterable, Sequence
 
 from ..vocab import Term
 
 __all__ = ['FORMATS', 'HUMAN_FORMATS', 'MACHINE_FORMATS', 'human', 'human_range', 'term_name', 'to_jsonable',
-           'flat_record', 'render']
+           'flat_record', 'render', 'escape_controls', 'ASCII_SPELLINGS', 'for_terminal']
 
 
 #: The output formats of every command: a text table, GitHub Markdown, a LaTeX tabular, CSV and JSON.
@@ -298,3 +299,85 @@ def render(rows: Sequence[dict] | dict, fmt: str = "table", columns: Iterable[st
     text = tabulate(body, hdr, tablefmt="simple", disable_numparse=True)
     return (f"{title}\n" if title else "") + text
 
+
+
+#: ASCII spellings of the symbols roofline prints, for a terminal whose encoding cannot show them.
+ASCII_SPELLINGS = {"µ": "u", "μ": "u", "×": "x", "—": "-", "–": "-", "·": "*", "²": "^2", "³": "^3", "→": "->",
+                   "∞": "inf", "…": "...", "÷": "/", "≤": "<=", "≥": ">=", "≈": "~", "\u00a0": " "}
+
+
+def _escape(c: str) -> str:
+    return c.encode("unicode_escape").decode("ascii")
+
+
+def escape_controls(text: str) -> str:
+    """``text`` with every control or invisible formatting character spelled as an escape (``\\x1b``).
+
+    A name read from a spec, model or measurement file, or typed on the command line, could carry an ANSI
+    escape sequence (recolour or clear the terminal, rewrite the title) or a bidirectional override that
+    makes the text read differently from what it is. Line feeds and tabs are kept; nothing else that
+    :meth:`str.isprintable` refuses reaches the terminal as it is.
+
+    Parameters
+    ----------
+    text : str
+        Text about to be printed.
+
+    Returns
+    -------
+    str
+        The same text when it is printable; else with each offending character escaped.
+
+    Examples
+    --------
+    >>> escape_controls("Toy \\x1b[31mred\\x1b[0m")
+    'Toy \\\\x1b[31mred\\\\x1b[0m'
+    >>> escape_controls("a\\tb\\nc")
+    'a\\tb\\nc'
+    """
+    if text.isprintable():
+        return text
+    return "".join(c if c.isprintable() or c in "\n\t" else _escape(c) for c in text)
+
+
+def for_terminal(text: str, encoding: str | None) -> str:
+    """``text`` as a stream of ``encoding`` can print it: controls escaped (:func:`escape_controls`) and, where
+    the encoding cannot show a symbol (``µ``, ``×``, ``—``), its ASCII spelling (:data:`ASCII_SPELLINGS`).
+
+    Accented letters lose their accents where the encoding lacks them; any other character is written as a
+    Python escape (``\\u2264``), so nothing raises :class:`UnicodeEncodeError`.
+
+    Parameters
+    ----------
+    text : str
+        Text about to be printed.
+    encoding : str or None
+        The stream's encoding (``sys.stdout.encoding``); None is taken as UTF-8.
+
+    Returns
+    -------
+    str
+
+    Examples
+    --------
+    >>> for_terminal("1.1 µs, 8×8 — ok", "ascii")
+    '1.1 us, 8x8 - ok'
+    >>> for_terminal("1.1 µs", "utf-8")
+    '1.1 µs'
+    """
+    text = escape_controls(text)
+    enc = encoding or "utf-8"
+    try:
+        text.encode(enc)
+        return text
+    except (UnicodeEncodeError, LookupError):
+        pass
+    out = []
+    for c in text:
+        try:
+            c.encode(enc)
+            out.append(c)
+        except (UnicodeEncodeError, LookupError):
+            plain = "".join(x for x in unicodedata.normalize("NFKD", c) if not unicodedata.combining(x))
+            out.append(ASCII_SPELLINGS.get(c) or (plain if plain.isascii() and plain else _escape(c)))
+    return "".join(out)
