@@ -335,9 +335,9 @@ def escape_controls(text: str) -> str:
     >>> escape_controls("a\\tb\\nc")
     'a\\tb\\nc'
     """
-    if text.isprintable():
+    if _printable(text):
         return text
-    return "".join(c if c.isprintable() or c in "\n\t" else _escape(c) for c in text)
+    return _replace_each(text, {c: _escape(c) for c in set(text) if not (c.isprintable() or c in "\n\t")})
 
 
 def for_terminal(text: str, encoding: str | None) -> str:
@@ -365,19 +365,46 @@ def for_terminal(text: str, encoding: str | None) -> str:
     >>> for_terminal("1.1 µs", "utf-8")
     '1.1 µs'
     """
-    text = escape_controls(text)
     enc = encoding or "utf-8"
     try:
-        text.encode(enc)
-        return text
-    except (UnicodeEncodeError, LookupError):
+        if _printable(text):
+            text.encode(enc)
+            return text
+    except UnicodeEncodeError:
         pass
-    out = []
-    for c in text:
-        try:
-            c.encode(enc)
-            out.append(c)
-        except (UnicodeEncodeError, LookupError):
-            plain = "".join(x for x in unicodedata.normalize("NFKD", c) if not unicodedata.combining(x))
-            out.append(ASCII_SPELLINGS.get(c) or (plain if plain.isascii() and plain else _escape(c)))
-    return "".join(out)
+    except LookupError:  # an encoding Python does not know: plain ASCII is safe everywhere
+        enc = "ascii"
+    table = {}
+    for c in set(text):  # each distinct character once: output tables are long, their alphabets short
+        if not (c.isprintable() or c in "\n\t"):
+            table[c] = _escape(c)
+        elif not _encodes(c, enc):
+            table[c] = _spell(c)
+    return _replace_each(text, table)
+
+
+def _replace_each(text: str, table: dict) -> str:
+    """``text`` with each character key of ``table`` replaced by its value, one pass at C speed per key
+    (the backslash of an escape is printable, so no replacement is replaced again)."""
+    for c, spelled in table.items():
+        text = text.replace(c, spelled)
+    return text
+
+
+def _printable(text: str) -> bool:
+    """Nothing but printable characters, line feeds and tabs (checked at C speed)."""
+    return text.isprintable() or text.replace("\n", "").replace("\t", "").isprintable()
+
+
+def _encodes(c: str, encoding: str) -> bool:
+    try:
+        c.encode(encoding)
+        return True
+    except (UnicodeEncodeError, LookupError):
+        return False
+
+
+def _spell(c: str) -> str:
+    """The ASCII spelling of one character: a known symbol's, its letter without accents, or an escape."""
+    plain = "".join(x for x in unicodedata.normalize("NFKD", c) if not unicodedata.combining(x))
+    return ASCII_SPELLINGS.get(c) or (plain if plain.isascii() and plain else _escape(c))
