@@ -19,7 +19,7 @@ from ..format import FORMATS, for_terminal
 
 __all__ = ["EXIT_USAGE", "MAX_INT", "MAX_GRID_VALUES", "Parser", "UsageError", "positive_int", "int_grid",
            "str_list", "path_arg", "acceptance_list", "add_common", "add_speculation", "speculation_of",
-           "check_plot_path", "check_frame_path", "price_arg", "add_price", "ListAction"]
+           "check_plot_path", "check_frame_path", "check_output_path", "price_arg", "add_price", "ListAction"]
 
 
 #: Exit status of a user error (a bad option, an unknown device, a model that does not fit...).
@@ -412,8 +412,23 @@ def add_common(p: argparse.ArgumentParser, fmt: bool = True) -> None:
         p.add_argument("-f", "--format", choices=FORMATS, default="table", help="output format (default: table)")
 
 
-def _check_target(path: str) -> None:
-    """Refuse a file the command could not write: its folder is missing or not writable, or it is a folder."""
+def check_output_path(path: str) -> None:
+    """Refuse a file the command could not write, before any work is done.
+
+    Parameters
+    ----------
+    path : str
+        The file the user asked for.
+
+    Returns
+    -------
+    None
+
+    Raises
+    ------
+    InputError
+        Its folder is missing or not writable, or it names a folder.
+    """
     folder = os.path.dirname(os.path.abspath(path))
     if not os.path.isdir(folder):
         raise InputError(f"cannot write {path!r}: no folder {folder!r}")
@@ -444,7 +459,7 @@ def check_plot_path(path: str) -> None:
     ext = os.path.splitext(path)[1].lower()
     if ext not in (".png", ".svg", ".pdf"):
         raise InputError(f"cannot write a chart to {path!r}: use a .png, .svg or .pdf file name")
-    _check_target(path)
+    check_output_path(path)
 
 
 def check_frame_path(path: str) -> None:
@@ -467,4 +482,4 @@ def check_frame_path(path: str) -> None:
     """
     if os.path.splitext(path)[1].lower() not in (".csv", ".parquet"):
         raise InputError(f"cannot write {path!r}: use a .csv or .parquet file name")
-    _check_target(path)
+    check_output_path(path)
