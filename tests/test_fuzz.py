@@ -56,7 +56,8 @@ def run_cli(argv, limit: float = LIMIT_S):
     finally:
         signal.setitimer(signal.ITIMER_REAL, 0)
         signal.signal(signal.SIGALRM, old)
-    return code, out.getvalue(), err.getvalue(), [w for w in caught if issubclass(w.category, RuntimeWarning)]
+    numeric = [w for w in caught if issubclass(w.category, RuntimeWarning) and "figures have been opened" not in str(w.message)]
+    return code, out.getvalue(), err.getvalue(), numeric
 
 
 def _finite_numbers(x, where="$"):
@@ -113,6 +114,8 @@ model = st.one_of(st.sampled_from(["llama-3.1-8b", "llama-3.1-70b"]),
                   st.sampled_from(["LLAMA-3.1-8B", "nope", "", "/no/such/model.toml", "\u202ellama"]))
 dtype = st.sampled_from(["bf16", "fp8", "fp4", "int4", "int8", "fp16", "fp32", "fp5", "", "BF16", "bf16,fp8"])
 path = st.sampled_from(["", " ", "/no/such/folder/x.csv", "x.xlsx", ".", "/", "/dev/null", "a\x00b.csv"])
+price = st.sampled_from(["2.5", "0", "-1", "inf", "nan", "1e308", "1e-308", "h100=2.5", "=3", "h100=x", "h100=2,", "x"])
+acceptance = st.sampled_from(["0.8", "0.9,0.8,0.7", "1", "0", "1.5", "-0.1", "nan", "", ",", "0.8," * 100])
 
 
 def _opt(name, values):
@@ -132,7 +135,9 @@ gemm_argv = st.tuples(device, number, number, number).flatmap(lambda t: _argv(
 llm_argv = st.tuples(model, device).flatmap(lambda t: _argv(
     ["llm", "--model", t[0], "--device", t[1], "--format", "json"],
     _opt("--batch", number), _opt("--context", number), _opt("--devices", number), _opt("--tp", number),
-    _opt("--pp", number), _opt("--generate", number), _opt("--prompt", number), _opt("--dtype", dtype)))
+    _opt("--pp", number), _opt("--generate", number), _opt("--prompt", number), _opt("--dtype", dtype),
+    _opt("--price", price), _opt("--mtp", number), _opt("--eagle", number), _opt("--draft", model),
+    _opt("--draft-tokens", number), _opt("--acceptance", acceptance), _opt("--draft-devices", number)))
 sweep_argv = st.tuples(model, device).flatmap(lambda t: _argv(
     ["sweep", "--model", t[0], "--device", t[1], "--format", "json"],
     _opt("--batch", small_grid), _opt("--context", small_grid), _opt("--devices", small_grid),
@@ -144,6 +149,7 @@ other_argv = st.one_of(
     path.map(lambda p: ["list", "--spec", p, "--format", "json"]),
     path.map(lambda p: ["models", "--model-path", p, "--format", "json"]),
     path.map(lambda p: ["validate", "--data", p, "--format", "json"]),
+    st.tuples(device, device, path).map(lambda t: ["report", t[0], t[1], "--out", t[2]]),
     st.lists(st.text(max_size=12), max_size=5),
 )
 
