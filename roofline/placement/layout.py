@@ -220,6 +220,26 @@ def _forced_parallel(device: Device, demand: Demand, devices, tp, pp) -> Paralle
     return par
 
 
+def _largest(fits, above: int) -> int:
+    """The largest ``v`` in ``[1, above)`` with ``fits(v)`` (``fits`` is monotone: true up to a point), or 0."""
+    lo, hi = 0, int(above)
+    while hi - lo > 1:
+        mid = (lo + hi) // 2
+        lo, hi = (mid, hi) if fits(mid) else (lo, mid)
+    return lo
+
+
+def _what_fits(fits, batch: int, context: int) -> str:
+    """What does fit, for a message: the largest batch at this context, else the longest context at batch 1."""
+    b = _largest(lambda v: fits(v, context), batch)
+    if b:
+        return f"at most batch {b:,} fits at context {context:,}"
+    c = _largest(lambda v: fits(1, v), context)
+    if c:
+        return f"not even batch 1 fits at context {context:,}; at batch 1 at most context {c:,} fits"
+    return "not even batch 1 at context 1 fits"
+
+
 def _place_forced(demand: Demand, device: Device, batch, context, devices, tp, pp) -> Placement:
     par = _forced_parallel(device, demand, devices, tp, pp)
     _check_layout(par, demand)
@@ -228,13 +248,16 @@ def _place_forced(demand: Demand, device: Device, batch, context, devices, tp, p
         if need <= device.memory[i].capacity_bytes:
             return Placement(device, par, i, _links(device, par, demand), need, True)
     top = device.memory[device.resident_levels[-1]]
+    fits = lambda b, c: float(demand.resident_bytes(par, b, c)) <= top.capacity_bytes  # noqa: E731
     raise CapacityError(
         f"{demand.describe()} with batch {batch} x context {context} needs "
         f"{_gb(need * par.devices)} ({_gb(need)} per device on {par.devices}), but {device.key}'s largest level "
-        f"({top.name}) holds {_gb(top.capacity_bytes)} per device")
+        f"({top.name}) holds {_gb(top.capacity_bytes)} per device; {_what_fits(fits, batch, context)} "
+        f"on {par.devices} {device.key}")
 
 
-def _place_auto(demand: Demand, device: Device, batch, context) -> Placement:
+def _search_auto(demand: Demand, device: Device, batch, context) -> Placement | None:
+    """The fewest devices whose main memory holds the resident set, or None within :data:`MAX_DEVICES`."""
     primary = device.main_memory_index
     cap = device.memory[primary].capacity_bytes
     total = float(demand.resident_bytes(Parallelism(1, 1), batch, context))
@@ -247,9 +270,18 @@ def _place_auto(demand: Demand, device: Device, batch, context) -> Placement:
         if par.pp > demand.n_layers:
             break
         n = par.devices + 1
+    return None
+
+
+def _place_auto(demand: Demand, device: Device, batch, context) -> Placement:
+    found = _search_auto(demand, device, batch, context)
+    if found is not None:
+        return found
+    total = float(demand.resident_bytes(Parallelism(1, 1), batch, context))
+    fits = lambda b, c: _search_auto(demand, device, b, c) is not None  # noqa: E731
     raise CapacityError(f"{demand.describe()} with batch {batch} x context {context} needs {_gb(total)}: it fits "
                         f"no layout of at most {MAX_DEVICES} {device.key} devices with one layer or more per stage; "
-                        "use a smaller batch or context")
+                        f"{_what_fits(fits, batch, context)}")
 
 
 def place(demand: Demand, device: Device, batch: int = 1, context: int = 2048, devices: int | None = None,
