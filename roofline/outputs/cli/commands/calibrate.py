@@ -34,9 +34,9 @@ def register(subparsers) -> argparse.ArgumentParser:
                               epilog="example:\n  roofline calibrate --out host.toml\n"
                               "  roofline calibrate --device h100 --out h100-calibrated.toml\n"
                               "  roofline compare h100 h100-calibrated --spec h100-calibrated.toml")
-    p.add_argument("--device", metavar="NAME", help="a known device: write an overlay of its spec "
+    p.add_argument("-d", "--device", metavar="NAME", help="a known device: write an overlay of its spec "
                    "(key <key>-calibrated) and compare with its datasheet")
-    p.add_argument("--out", metavar="FILE.toml", help="write the spec file here")
+    p.add_argument("-o", "--out", metavar="FILE.toml", help="write the spec file here")
     p.add_argument("--key", help="the key of a host spec (default host-<hostname>)")
     p.add_argument("--size-mib", type=float, help="size of each bandwidth array [MiB] (default: 4x the largest "
                    "cache, at least 64)")
