@@ -33,25 +33,50 @@ from .result import LLMEstimate
 from .sizes import kv_cache_bytes, place, weights_bytes
 from .workload import llm_workload
 
-__all__ = ['estimate', 'estimate_result', 'decode_break_even_batch']
+__all__ = ['estimate', 'estimate_result', 'decode_break_even_batch', 'step_batch']
 
 
 # ------------------------------------------------------------------------------------------------------
 # evaluation of one phase at one corner
 # ------------------------------------------------------------------------------------------------------
 def _compiled(model, device: Device, phase, prec, placement: Placement, ideal, overlap):
-    """The lambdified decode or prefill workload for this placement, from memory, the disk cache, or built."""
+    """The lambdified decode or prefill workload for this placement, from memory, the disk cache, or built.
+
+    One device's step does not depend on the replicas or the micro-batches in flight (:attr:`Parallelism.step`),
+    so those stay out of the key."""
     from ..engine.cache import cached_compile, device_signature
     from ..engine.compiled import compile_workload
 
-    key = (f"llm|{model!r}|{phase}|{prec!r}|{placement.parallel!r}|{sorted(placement.links.items())!r}|"
+    par = placement.parallel.step
+    key = (f"llm|{model!r}|{phase}|{prec!r}|{par!r}|{sorted(placement.links.items())!r}|"
            f"{device_signature(device)}|{ideal}|{overlap}")
 
     def build():
-        wl = llm_workload(model, phase, prec, placement.parallel, placement.links)
+        wl = llm_workload(model, phase, prec, par, placement.links)
         return compile_workload(wl, device, overlap, ideal, placement.links)
 
     return cached_compile(key, build)
+
+
+def step_batch(par, batch):
+    """Sequences one attention group runs in one micro-batch when ``batch`` are in flight in layout ``par``
+    (the workload's shape ``b``): the batch shared out over the replicas, the attention groups of a stage
+    and the micro-batches.
+
+    Parameters
+    ----------
+    par : Parallelism
+        The layout.
+    batch : float or ndarray
+        Sequences in flight in the whole layout [1].
+
+    Returns
+    -------
+    float or ndarray
+        [1]; fractional when the batch does not divide evenly (the mean, which favours the device).
+    """
+    share = par.groups * par.micro_batches
+    return batch / share if share > 1 else batch
 
 
 def _run(model, device, phase, prec, placement, shapes, ideal, overlap, which, device_values=None, detail=False):
@@ -103,17 +128,22 @@ def _request(m: ModelConfig, batch, context, generate, prompt, ideal, overlap) -
 
 
 def _at_corner(m: ModelConfig, dev: Device, prec: Precision, pl: Placement, q: _Request, corner: Corner) -> dict:
-    """Prefill, decode step and (with ``generate``) the whole request at one corner of the device."""
-    pre = _run(m, dev, Phase.PREFILL, prec, pl, {"b": q.batch, "p": q.prompt}, q.ideal, q.overlap, corner,
-               detail=True)
-    dec = _run(m, dev, Phase.DECODE, prec, pl, {"b": q.batch, "s": q.context}, q.ideal, q.overlap, corner,
-               detail=True)
-    r = {"ttft_s": float(pre["time_s"]), "tpot_s": float(dec["time_s"]), "bound": str(dec["bound"]),
+    """Prefill, decode step and (with ``generate``) the whole request at one corner of the device.
+
+    A step of one micro-batch crosses every stage (its time is the sum over the stages); with several
+    micro-batches in flight the time per output token is the pipeline's cycle
+    (:func:`roofline.formulas.pipeline_cycle_time`)."""
+    par = pl.parallel
+    b = step_batch(par, q.batch)
+    cycle = lambda t: formulas.pipeline_cycle_time(t, par.pp, par.micro_batches)  # noqa: E731
+    pre = _run(m, dev, Phase.PREFILL, prec, pl, {"b": b, "p": q.prompt}, q.ideal, q.overlap, corner, detail=True)
+    dec = _run(m, dev, Phase.DECODE, prec, pl, {"b": b, "s": q.context}, q.ideal, q.overlap, corner, detail=True)
+    r = {"ttft_s": float(pre["time_s"]), "tpot_s": float(cycle(dec["time_s"])), "bound": str(dec["bound"]),
          "prefill_bound": str(pre["bound"]), "decode": dec, "prefill": pre}
     if q.generate:
         ctxs = q.prompt + np.arange(q.generate)
-        steps = _run(m, dev, Phase.DECODE, prec, pl, {"b": q.batch, "s": ctxs}, q.ideal, q.overlap, corner)
-        r["request_latency_s"] = r["ttft_s"] + float(np.sum(steps["time_s"]))
+        steps = _run(m, dev, Phase.DECODE, prec, pl, {"b": b, "s": ctxs}, q.ideal, q.overlap, corner)
+        r["request_latency_s"] = r["ttft_s"] + float(np.sum(cycle(steps["time_s"])))
     return r
 
 
@@ -162,7 +192,13 @@ def _result(m: ModelConfig, dev: Device, prec: Precision, pl: Placement, q: _Req
         decode_terms_s=_terms(dec), prefill_terms_s=_terms(pre),
         decode_flops=float(dec["flops"]), decode_bytes=float(dec["bytes"]),
         prefill_flops=float(pre["flops"]), prefill_bytes=float(pre["bytes"]),
-        **_request_fields(q, corners))
+        **_request_fields(q, corners), **_layout_fields(pl))
+
+
+def _layout_fields(pl: Placement) -> dict:
+    par = pl.parallel
+    return {"dp": par.dp, "ep": par.ep, "attention": str(par.attention), "micro_batches": par.micro_batches,
+            "imbalance": par.imbalance}
 
 
 # ------------------------------------------------------------------------------------------------------
@@ -171,7 +207,7 @@ def _result(m: ModelConfig, dev: Device, prec: Precision, pl: Placement, q: _Req
 def estimate_result(model: str | ModelConfig, device: str | Device, batch: int = 1, context: int = 2048,
                     generate: int | None = None, prec: Precision | None = None, dtype: str = "bf16",
                     devices: int | None = None, tp: int | None = None, pp: int | None = None, ideal: bool = False,
-                    overlap: str = "max", prompt: int | None = None) -> LLMEstimate:
+                    overlap: str = "max", prompt: int | None = None, **layout) -> LLMEstimate:
     """Prefill of ``prompt`` (default ``context``) tokens and a decode step at ``context``, on a placement.
 
     Parameters
@@ -198,6 +234,9 @@ def estimate_result(model: str | ModelConfig, device: str | Device, batch: int =
         ``max`` (terms overlap: the roofline) or ``sum`` (no overlap).
     prompt : int, optional
         Prompt tokens per sequence for the prefill [1]; default ``context``.
+    **layout
+        ``dp``, ``ep``, ``attention``, ``micro_batches`` and ``imbalance`` of the layout
+        (:func:`roofline.placement.place`); ``batch`` is then the sequences in flight in the whole system.
 
     Returns
     -------
@@ -215,7 +254,7 @@ def estimate_result(model: str | ModelConfig, device: str | Device, batch: int =
     dev = get_device(device)
     prec = prec or Precision.of(dtype)
     q = _request(m, batch, context, generate, prompt, ideal, overlap)
-    pl = place(m, dev, prec, batch, q.peak_context, devices, tp, pp)
+    pl = place(m, dev, prec, batch, q.peak_context, devices, tp, pp, **layout)
     corners = evaluate_corners(dev, lambda corner: _at_corner(m, dev, prec, pl, q, corner))
     return _result(m, dev, prec, pl, q, corners)
 
@@ -223,7 +262,7 @@ def estimate_result(model: str | ModelConfig, device: str | Device, batch: int =
 def estimate(model: str | ModelConfig, device: str | Device, batch: int = 1, context: int = 2048,
              generate: int | None = None, prec: Precision | None = None, dtype: str = "bf16",
              devices: int | None = None, tp: int | None = None, pp: int | None = None, ideal: bool = False,
-             overlap: str = "max", prompt: int | None = None) -> dict:
+             overlap: str = "max", prompt: int | None = None, **layout) -> dict:
     """:func:`estimate_result` as a record (a dict): the JSON of ``roofline llm``.
 
     Parameters
@@ -250,6 +289,8 @@ def estimate(model: str | ModelConfig, device: str | Device, batch: int = 1, con
         ``max`` or ``sum``.
     prompt : int, optional
         Prompt tokens per sequence [1]; default ``context``.
+    **layout
+        ``dp``, ``ep``, ``attention``, ``micro_batches``, ``imbalance`` (:func:`estimate_result`).
 
     Returns
     -------
@@ -262,7 +303,7 @@ def estimate(model: str | ModelConfig, device: str | Device, batch: int = 1, con
         (:meth:`LLMEstimate.to_dict <roofline.llm.result.LLMEstimate.to_dict>`).
     """
     return estimate_result(model, device, batch, context, generate, prec, dtype, devices, tp, pp, ideal, overlap,
-                           prompt).to_dict()
+                           prompt, **layout).to_dict()
 
 
 def decode_break_even_batch(model: str | ModelConfig, device: str | Device, context: int = 2048,
