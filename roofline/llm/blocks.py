@@ -31,8 +31,10 @@ Token ownership decides every collective's bytes. With tensor-parallel attention
 holds every token of the step after the attention all-reduce; with data-parallel attention each device
 holds only its own sequences' tokens. The routed experts of a stage are spread over its ``tp`` devices
 whatever the attention, so the MoE work of a device is its share of the whole stage's tokens, and the
-expert exchange moves only the hidden states a device owns to the devices holding their experts. This module imports SymPy; it is loaded only when an
-expression is built (see :func:`roofline.llm.workload.llm_workload`).
+expert exchange moves only the hidden states a device owns to the devices holding their experts.
+
+This module imports SymPy; it is loaded only when an expression is built (see
+:func:`roofline.llm.workload.llm_workload`).
 """
 
 from __future__ import annotations

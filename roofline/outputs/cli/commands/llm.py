@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 
 from ...format import human, render
-from ..args import add_common, positive_int
+from ..args import add_common, add_layout, layout_options, positive_int
 
 __all__ = ["NAME", "register", "run"]
 
@@ -26,6 +26,7 @@ def _add_shape_and_layout(p: argparse.ArgumentParser) -> None:
     p.add_argument("--devices", type=positive_int, help="number of devices (default: the fewest that hold it)")
     p.add_argument("--tp", type=positive_int, help="tensor-parallel degree")
     p.add_argument("--pp", type=positive_int, help="pipeline-parallel stages")
+    add_layout(p, counts=False)
     p.add_argument("--ideal", action="store_true", help="drop latency terms: the pure roofline")
     p.add_argument("--overlap", default="max", choices=["max", "sum"],
                    help="max: full overlap of compute, memory and links per op; sum: none")
@@ -67,7 +68,8 @@ def run(args: argparse.Namespace) -> str:
     ----------
     args : argparse.Namespace
         ``model``, ``device``, the data types, ``batch``, ``context``, ``generate`` and ``prompt`` [1],
-        ``devices``, ``tp`` and ``pp`` [1], ``ideal``, ``overlap``, ``spec`` and ``format``.
+        ``devices``, ``tp``, ``pp``, ``dp``, ``ep``, ``micro_batches`` [1], ``attention``, ``imbalance``,
+        ``ideal``, ``overlap``, ``spec`` and ``format``.
 
     Returns
     -------
@@ -82,11 +84,12 @@ def run(args: argparse.Namespace) -> str:
     prec = Precision.of(args.dtype, weights=args.weight_dtype, activations=args.act_dtype, kv=args.kv_dtype)
     rec = estimate(args.model, dev, batch=args.batch, context=args.context,
                    generate=args.generate, prec=prec, devices=args.devices, tp=args.tp, pp=args.pp,
-                   ideal=args.ideal, overlap=args.overlap, prompt=args.prompt)
+                   ideal=args.ideal, overlap=args.overlap, prompt=args.prompt, **layout_options(args))
     if args.format == "json":
         return render(None, "json", json_obj=rec)
     return render(_llm_rows(rec), args.format, title=(
-        f"{rec['model']} on {rec['devices_used']} x {rec['device']} (tp={rec['tp']}, pp={rec['pp']}), "
+        f"{rec['model']} on {rec['devices_used']} x {rec['device']} (tp={rec['tp']}, pp={rec['pp']}, dp={rec['dp']}, "
+        f"ep={rec['ep']}, attention {rec['attention']}), "
         f"{rec['weight_dtype']} weights, batch {rec['batch']}, context {rec['context']}"
         + (" (ideal)" if rec["ideal"] else "")))
 
@@ -104,7 +107,9 @@ def _rate_range(rec: dict, key: str) -> str:
 def _llm_rows(rec: dict) -> list[dict]:
     """The estimate as text rows; every number is the estimate's own, formatted with its unit."""
     rows = [
-        ("devices used", f"{rec['devices_used']} (tp={rec['tp']}, pp={rec['pp']}, {rec['placement']})", ""),
+        ("devices used", f"{rec['devices_used']} (tp={rec['tp']}, pp={rec['pp']}, dp={rec['dp']}, ep={rec['ep']}, "
+                         f"attention {rec['attention']}, {rec['micro_batches']} micro-batch(es), {rec['placement']})",
+         ""),
         ("weights live in", rec["weights_level"], ""),
         ("weights", human(rec["weights_bytes"], "B"), ""),
         ("KV cache", human(rec["kv_cache_bytes"], "B"), ""),

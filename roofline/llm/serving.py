@@ -1,0 +1,548 @@
+r"""The throughput a serving system can reach: continuous batching, disaggregated pools, the best layout.
+
+A workload of requests with :math:`I` input and :math:`O` output tokens is served by a machine that keeps
+:math:`b` sequences decoding in every step and, under continuous batching, prefills the prompts of the
+requests that replace the finished ones in the same steps (:math:`bI/O` prompt tokens per step,
+:func:`roofline.formulas.prefill_tokens_per_step`). The ops of one step share the machine, so the step
+cannot finish before **every resource** has carried its demand:
+
+.. math::
+
+    t_\text{step}(b) = \max_r \frac{D_r(b)}{R_r}, \qquad
+    D = D_\text{decode}(b, \bar s) + D_\text{prefill}(bI/O, I) - \min(W_\text{decode}, W_\text{prefill})
+
+where :math:`D_r/R_r` is the time resource :math:`r` (compute, each memory level, each link) needs, summed
+over the ops of one micro-batch's step through every stage (the engine's per-term totals),
+:math:`\bar s = I + (O-1)/2` the mean context of a decode step (:func:`roofline.formulas.mean_decode_context`),
+and the weight traffic of the prefill is shared with the decode step's (the step reads a weight once for
+all its tokens; for a mixture of experts at least the larger of the two sets of touched experts). This is
+a roofline of the whole step, not the per-operator sum of :mod:`roofline.llm.inference`: a serving engine
+overlaps the compute-bound prefill work with the memory-bound decode work of the same step (chunked
+prefill, nano-batching), so only the whole-step form is a bound.
+
+With :math:`m` micro-batches in flight through :math:`p` stages the pipeline's cycle is
+:func:`roofline.formulas.pipeline_cycle_time`; one instance of :math:`g` attention groups produces
+:math:`g m b` tokens per cycle, and a pool of :math:`N` devices runs :math:`\lfloor N / n_\text{inst} \rfloor`
+instances. The batch grows until the weights and the KV cache of every sequence in flight (at its mean
+context) fill the main memory, or until a user's speed falls below ``interactivity``.
+
+Disaggregated serving runs prefill on one pool and decode on another, each with its own device type,
+count and layout; each request's KV cache crosses from one to the other over the pools' network links, so
+the system's rate is the least of the prefill pool's, the decode pool's and the transfer's:
+
+.. math:: X = \min\left(O\,R_\text{prefill},\; X_\text{decode},\; O\,\frac{\min(N_p BW_p, N_d BW_d)}{Q_{KV}(I)}\right)
+
+The bound of a system is the **maximum over the layouts it can express**
+(:func:`roofline.placement.layout_candidates`): tensor-parallel degrees inside the fastest link's domain,
+data-parallel attention with the experts over the whole stage, pipeline depths with micro-batches, as many
+replicas as fit; and, for one device type, every split of the devices into a prefill and a decode pool.
+``ideal=True`` evaluates every estimated figure at its favourable end (:attr:`roofline.vocab.Corner.BEST`)
+and leaves out latencies: the result is then an upper bound that no measurement may beat.
+
+References
+----------
+- G.-I. Yu et al., "Orca: A Distributed Serving System for Transformer-Based Generative Models", OSDI 2022
+  (continuous, iteration-level batching).
+- A. Agrawal et al., "Taming Throughput-Latency Tradeoff in LLM Inference with Sarathi-Serve", OSDI 2024
+  (chunked prefill in decode steps).
+- K. Zhu et al., "NanoFlow: Towards Optimal Large Language Model Serving Throughput", arXiv:2408.12757,
+  2024 (overlapping compute-, memory- and network-bound work of one step; the optimal throughput as a
+  resource bound).
+- Y. Zhong et al., "DistServe: Disaggregating Prefill and Decoding for Goodput-optimized Large Language Model
+  Serving", OSDI 2024; P. Patel et al., "Splitwise: Efficient Generative LLM Inference Using Phase
+  Splitting", ISCA 2024.
+- DeepSeek-AI, "Day 6: One More Thing, DeepSeek-V3/R1 Inference System Overview", 2025-03-01 (prefill
+  EP32/DP32 and decode EP144/DP144 pools).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+
+import numpy as np
+
+from .. import formulas
+from ..errors import CapacityError, InputError
+from ..hardware.device import Device
+from ..hardware.library import get_device
+from ..placement.layout import Parallelism, Placement, Pool, layout_candidates, link_for, links_for
+from ..vocab import Corner, Phase, PoolRole
+from .config import ModelConfig
+from .inference import _run
+from .loader import get_model
+from .precision import Precision
+from .sizes import ModelDemand, kv_cache_bytes, kv_shards, weights_bytes_per_device
+from .workload import llm_workload
+
+__all__ = ["ThroughputResult", "throughput_result", "throughput", "BATCH_POINTS"]
+
+#: Batches tried per layout, log-spaced from one sequence per attention group to the most that fit [1].
+BATCH_POINTS = 48
+
+
+@dataclass(frozen=True)
+class _Ask:
+    """What is asked: the model, its precision, the request shape and how to evaluate."""
+
+    model: ModelConfig
+    prec: Precision
+    input_tokens: int
+    output_tokens: int
+    ideal: bool
+    corner: Corner
+    overrides: dict = field(default_factory=dict)
+    chunk: int | None = None
+    interactivity: float | None = None
+
+    @property
+    def context(self) -> float:
+        """Mean tokens a decoding sequence holds [1]."""
+        return formulas.mean_decode_context(self.input_tokens, self.output_tokens) + 1
+
+
+# ------------------------------------------------------------------------------------------------------
+# one device's demand on every resource, from the engine
+# ------------------------------------------------------------------------------------------------------
+def _weights_workload(wl):
+    """The same ops reading only their weights: the weight traffic of a step, by level."""
+    import sympy as sp
+
+    from ..vocab import TensorRole
+    from ..workloads.ir import Op, Workload
+
+    ops = tuple(Op(op.name, sp.Integer(0), op.dtype, tuple(t for t in op.tensors if t.role == TensorRole.WEIGHT),
+                   count=op.count, kind=op.kind)
+                for op in wl.ops if any(t.role == TensorRole.WEIGHT for t in op.tensors))
+    return Workload(f"{wl.name} weights", ops, resident=wl.resident)
+
+
+def _weights_compiled(ask: _Ask, dev: Device, phase: Phase, pl: Placement):
+    from ..engine.cache import cached_compile, device_signature
+    from ..engine.compiled import compile_workload
+
+    par = pl.parallel.step
+    key = (f"llm-weights|{ask.model!r}|{phase}|{ask.prec!r}|{par!r}|{device_signature(dev)}|{ask.ideal}")
+    return cached_compile(key, lambda: compile_workload(
+        _weights_workload(llm_workload(ask.model, phase, ask.prec, par, pl.links)), dev, "max", ask.ideal, pl.links))
+
+
+def _totals(labels, out) -> dict:
+    return {lbl: np.asarray(t, dtype=float) for lbl, t in zip(labels, out["term_totals"])}
+
+
+def _demand(ask: _Ask, dev: Device, pl: Placement, phase: Phase, b, length) -> tuple[dict, dict]:
+    """Time each resource needs for one micro-batch's step through every stage [s], and the part of it that
+    is weight traffic, by term label."""
+    shapes = {"b": b, phase.length_symbol: np.full_like(b, float(length))}
+    r = _run(ask.model, dev, phase, ask.prec, pl, shapes, ask.ideal, "max", ask.corner, ask.overrides or None,
+             detail=True)
+    cw = _weights_compiled(ask, dev, phase, pl)
+    vals = dev.values(ask.corner)
+    vals.update(ask.overrides)
+    caps = [vals[f"memory.{lvl.name}.capacity"] for lvl in dev.memory]
+    w = cw.evaluate(shapes, vals, caps, devices=1, home=pl.home, detail=True)
+    return _totals(r["labels"], r), _totals(cw.labels, w)
+
+
+def _combine(a: dict, b: dict, wa: dict, wb: dict) -> dict:
+    """Demand of one step doing both: each resource adds up, the weights are read once."""
+    out = {k: a.get(k, 0.0) + b.get(k, 0.0) for k in set(a) | set(b)}
+    for k in set(wa) & set(wb):
+        out[k] = out[k] - np.minimum(wa[k], wb[k])
+    return out
+
+
+def _binding(d: dict, shape) -> tuple[np.ndarray, np.ndarray]:
+    """The step time (the most any resource needs) and the resource that needs it, point by point."""
+    labels = sorted(d)
+    stack = np.stack([np.broadcast_to(np.asarray(d[k], dtype=float), shape) for k in labels])
+    i = np.argmax(stack, axis=0)
+    return stack.max(axis=0), np.asarray(labels, dtype=object)[i]
+
+
+# ------------------------------------------------------------------------------------------------------
+# one instance of a layout: the best batch
+# ------------------------------------------------------------------------------------------------------
+def _placement(ask: _Ask, dev: Device, par: Parallelism) -> Placement:
+    need = float(ModelDemand(ask.model, ask.prec).resident_bytes(par, par.groups, ask.context))
+    return Placement(dev, par, dev.main_memory_index, links_for(dev, par, ask.model.is_moe), need, True)
+
+
+def _max_batch(ask: _Ask, dev: Device, par: Parallelism, context: float) -> float:
+    """Sequences per attention group and micro-batch whose weights and KV cache fill the main memory."""
+    room = dev.main_memory.capacity_bytes - weights_bytes_per_device(ask.model, ask.prec, par)
+    per_seq = float(kv_cache_bytes(ask.model, ask.prec, 1, context)) / kv_shards(ask.model, par)
+    return room / (per_seq * par.micro_batches) if per_seq > 0 else 0.0
+
+
+def _batches(ask: _Ask, bmax: float, prefill_only: bool) -> np.ndarray:
+    cap = bmax
+    if ask.chunk:
+        per = ask.input_tokens if prefill_only else 1 + ask.input_tokens / ask.output_tokens
+        cap = min(cap, ask.chunk / per)
+    if cap < 1:
+        return np.zeros(0)
+    return np.unique(np.concatenate([np.geomspace(1, cap, BATCH_POINTS), [cap]]))
+
+
+def _step(ask: _Ask, dev: Device, pl: Placement, role: PoolRole, b) -> dict:
+    """Resource demand of one step of ``b`` sequences per group: decode, prefill, or both (colocated)."""
+    I = ask.input_tokens
+    if role is PoolRole.PREFILL:
+        return _demand(ask, dev, pl, Phase.PREFILL, b, I)[0]
+    dec, wdec = _demand(ask, dev, pl, Phase.DECODE, b, ask.context - 1)
+    if role is PoolRole.DECODE:
+        return dec
+    pre, wpre = _demand(ask, dev, pl, Phase.PREFILL, formulas.prefill_tokens_per_step(b, I, ask.output_tokens) / I, I)
+    return _combine(dec, pre, wdec, wpre)
+
+
+def _instance(ask: _Ask, dev: Device, par: Parallelism, role: PoolRole) -> dict | None:
+    """The best rate one instance of layout ``par`` reaches in ``role``: output tokens per second (requests
+    per second for a prefill pool), with the batch, the speed per user and what binds; None if nothing fits."""
+    ctx = ask.input_tokens if role is PoolRole.PREFILL else ask.context
+    bmax = _max_batch(ask, dev, par, ctx)
+    b = _batches(ask, bmax, role is PoolRole.PREFILL)
+    if b.size == 0:
+        return None
+    pl = _placement(ask, dev, par)
+    t, bound = _binding(_step(ask, dev, pl, role, b), b.shape)
+    cycle = formulas.pipeline_cycle_time(t, par.pp, par.micro_batches)
+    rate = par.attention_dp * par.micro_batches * b / cycle
+    ok = np.ones(b.shape, dtype=bool)
+    if ask.interactivity and role is not PoolRole.PREFILL:
+        ok = 1.0 / cycle >= ask.interactivity
+    if not ok.any():
+        return None
+    i = int(np.argmax(np.where(ok, rate, -1.0)))
+    limit = "interactivity" if not ok[-1] and i == int(np.nonzero(ok)[0].max()) else \
+        ("capacity" if i == b.size - 1 and b[-1] >= bmax * (1 - 1e-9) else ("chunk" if i == b.size - 1 else "peak"))
+    return {"layout": par, "rate": float(rate[i]), "per_user": float(1.0 / cycle[i]), "cycle_s": float(cycle[i]),
+            "batch": float(par.attention_dp * par.micro_batches * b[i]), "bound": str(bound[i]), "limit": limit}
+
+
+def _instances(ask: _Ask, dev: Device, role: PoolRole, layouts: list[Parallelism]) -> list[dict]:
+    """Each layout's best instance in ``role`` (layouts where nothing fits are left out)."""
+    out = []
+    for par in layouts:
+        r = _instance(ask, dev, par, role)
+        if r is not None:
+            out.append(r)
+    return out
+
+
+def _pool(insts: list[dict], devices: int) -> dict | None:
+    """The best use of ``devices`` devices: as many instances of one layout as fit."""
+    best = None
+    for r in insts:
+        n = devices // r["layout"].instance_devices
+        if n >= 1 and (best is None or n * r["rate"] > best["rate"]):
+            best = dict(r, rate=n * r["rate"], batch=n * r["batch"], layout=replace(r["layout"], dp=n),
+                        devices=devices)
+    return best
+
+
+# ------------------------------------------------------------------------------------------------------
+# disaggregated pools: the KV cache crosses between them
+# ------------------------------------------------------------------------------------------------------
+def _egress(ask: _Ask, dev: Device, overrides: dict) -> tuple[float, float]:
+    """Per-direction bandwidth [B/s] and latency [s] of the link that leaves a device's domain."""
+    name = link_for(dev, 1 << 30)
+    if name is None:
+        raise InputError(f"{dev.key} has no link between devices to carry the KV cache between pools")
+    lk = dev.link(name)
+    vals = dev.values(ask.corner)
+    vals.update(overrides)
+    lat = 0.0 if ask.ideal or lk.latency is None else vals[f"interconnect.{name}.latency"]
+    return vals[f"interconnect.{name}.bandwidth"] * lk.direction_factor, lat
+
+
+def _kv_rate(ask: _Ask, pre: tuple[Device, int], dec: tuple[Device, int], overrides: dict) -> float:
+    """Requests per second whose KV cache the links between the pools can carry [1/s]."""
+    q = float(kv_cache_bytes(ask.model, ask.prec, 1, ask.input_tokens))
+    bw = min(n * _egress(ask, d, overrides)[0] for d, n in (pre, dec))
+    return bw / q
+
+
+def _disaggregated(ask: _Ask, pre: dict | None, dec: dict | None, kv_rate: float) -> dict | None:
+    """The system's rate with a prefill and a decode pool: the least of the three."""
+    if pre is None or dec is None:
+        return None
+    O = ask.output_tokens
+    rates = {"prefill": O * pre["rate"], "decode": dec["rate"], "kv_transfer": O * kv_rate}
+    which = min(rates, key=rates.get)
+    bound = {"prefill": f"prefill:{pre['bound']}", "decode": dec["bound"], "kv_transfer": "kv_transfer"}[which]
+    return dict(dec, rate=rates[which], bound=bound, limit=dec["limit"] if which == "decode" else which,
+                pools=[_pool_dict(PoolRole.PREFILL, pre), _pool_dict(PoolRole.DECODE, dec)])
+
+
+def _pool_dict(role: PoolRole, r: dict) -> dict:
+    return {"role": str(role), "device": r["device"], "devices": r["devices"], **r["layout"].to_dict(),
+            "bound": r["bound"]}
+
+
+def _split_search(ask: _Ask, dev: Device, devices: int, insts: dict, overrides: dict) -> dict | None:
+    """The best split of ``devices`` devices of one type into a prefill and a decode pool."""
+    best = None
+    for n_pre in range(1, devices):
+        pre, dec = _pool(insts[PoolRole.PREFILL], n_pre), _pool(insts[PoolRole.DECODE], devices - n_pre)
+        if pre is None or dec is None:
+            continue
+        pre["device"] = dec["device"] = dev.key
+        r = _disaggregated(ask, pre, dec, _kv_rate(ask, (dev, n_pre), (dev, devices - n_pre), overrides))
+        if r is not None and (best is None or r["rate"] > best["rate"]):
+            best = r
+    return best
+
+
+# ------------------------------------------------------------------------------------------------------
+# the result, and the public entry points
+# ------------------------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class ThroughputResult:
+    """The best throughput a serving system reaches for one request shape, and the layout that reaches it.
+
+    Attributes
+    ----------
+    model, device : str
+        Keys (``device``: the decode or colocated pool's).
+    devices : int
+        Devices of the system, both pools [1].
+    input_tokens, output_tokens : int
+        :math:`I`, :math:`O` per request [1].
+    weight_dtype, activation_dtype, kv_dtype : str
+    ideal : bool
+        Latencies left out and estimated figures at their favourable end: an upper bound.
+    corner : str
+        The corner of the device figures evaluated (``best`` when ideal).
+    interactivity : float or None
+        The least tokens per second each user must get [1/s].
+    output_tokens_per_s, output_tokens_per_s_per_device, input_tokens_per_s, requests_per_s : float
+        [1/s].
+    tokens_per_s_per_user : float
+        Speed of one sequence at that point, one over the decode cycle [1/s].
+    batch : float
+        Sequences decoding in the system at that point [1].
+    bound : str
+        The resource that binds the step (``compute``, ``memory:hbm``, ``interconnect:<link>``, ``latency``,
+        ``prefill:<term>`` for the prefill pool, ``kv_transfer``).
+    limit : str
+        What stops the batch from growing: ``capacity`` (memory is full), ``interactivity``, ``chunk``,
+        ``peak`` (the rate stops growing before memory is full); or the pool that binds a disaggregated
+        system (``prefill``, ``kv_transfer``).
+    layout : dict
+        ``tp``, ``pp``, ``dp``, ``ep``, ``attention``, ``micro_batches``, ``imbalance`` of the decode (or
+        colocated) pool, and ``pools``: each pool's role, device, devices and layout.
+    layouts_searched : int
+        Instance layouts evaluated [1].
+    """
+
+    model: str
+    device: str
+    devices: int
+    input_tokens: int
+    output_tokens: int
+    weight_dtype: str
+    activation_dtype: str
+    kv_dtype: str
+    ideal: bool
+    corner: str
+    interactivity: float | None
+    output_tokens_per_s: float
+    output_tokens_per_s_per_device: float
+    input_tokens_per_s: float
+    requests_per_s: float
+    tokens_per_s_per_user: float
+    batch: float
+    bound: str
+    limit: str
+    layout: dict
+    layouts_searched: int
+
+    def to_dict(self) -> dict:
+        """The record form (the JSON of ``roofline throughput``).
+
+        Returns
+        -------
+        dict
+            The fields, in order.
+        """
+        return {k: (dict(v) if isinstance(v, dict) else v) for k, v in self.__dict__.items()}
+
+
+def _candidates(ask: _Ask, dev: Device, devices: int, forced: dict, micro: bool = True) -> list[Parallelism]:
+    """The instance layouts to search: all the system can express, or those matching the user's options."""
+    demand = ModelDemand(ask.model, ask.prec)
+    out = layout_candidates(demand, dev, devices, int(ask.context), micro_batches=micro)
+    imb = forced.get("imbalance")
+    if imb is not None:
+        out = [replace(p, imbalance=imb) for p in out]
+    want = {k: v for k, v in forced.items() if v is not None and k != "imbalance"}
+    if want.get("dp"):
+        width = devices // want.pop("dp")
+        out = [p for p in out if p.instance_devices == width]
+    kept = [p for p in out if all(str(getattr(p, k)) == str(v) for k, v in want.items())]
+    if out and not kept:
+        asked = ", ".join(f"{k}={v}" for k, v in forced.items() if v is not None)
+        raise InputError(f"no layout of {devices} x {dev.key} with {asked} holds {ask.model.key} (data-parallel "
+                         "attention is for mixtures of experts; a dense model uses --dp replicas)")
+    return kept
+
+
+def _colocated(ask: _Ask, dev: Device, devices: int, layouts: list[Parallelism], split: bool, overrides) -> dict:
+    roles = tuple(PoolRole) if split and devices > 1 else (PoolRole.COLOCATED,)
+    insts = {r: _instances(ask, dev, r, layouts) for r in roles}
+    best = _pool(insts[PoolRole.COLOCATED], devices)
+    if best is not None:
+        best["device"] = dev.key
+        best["pools"] = [_pool_dict(PoolRole.COLOCATED, best)]
+    if split and devices > 1:
+        sp_ = _split_search(ask, dev, devices, insts, overrides)
+        if sp_ is not None and (best is None or sp_["rate"] > best["rate"]):
+            best = sp_
+    return best
+
+
+def _one_pool(ask: _Ask, dev: Device, devices: int, role: PoolRole, layouts: list[Parallelism]) -> dict | None:
+    r = _pool(_instances(ask, dev, role, layouts), devices)
+    if r is None:
+        return None
+    r["device"] = dev.key
+    if role is PoolRole.PREFILL:  # a prefill pool's rate is requests per second: as output tokens, O each
+        r = dict(r, rate=r["rate"] * ask.output_tokens, per_user=float("nan"), batch=0.0)
+    r["pools"] = [_pool_dict(role, r)]
+    return r
+
+
+def _ask(model, prec, input_tokens, output_tokens, ideal, interactivity, chunk, device_values) -> _Ask:
+    for name, v in (("input", input_tokens), ("output", output_tokens)):
+        if isinstance(v, bool) or int(v) != v or v <= 0:
+            raise InputError(f"{name} tokens must be a positive integer, got {v!r}")
+    if interactivity is not None and not interactivity > 0:
+        raise InputError(f"interactivity is tokens per second per user: positive, got {interactivity!r}")
+    if chunk is not None and (int(chunk) != chunk or chunk <= 0):
+        raise InputError(f"chunk must be a positive number of tokens, got {chunk!r}")
+    if input_tokens + output_tokens > model.max_context:
+        raise InputError(f"{input_tokens} + {output_tokens} tokens exceed {model.key}'s maximum context of "
+                         f"{model.max_context}")
+    return _Ask(model, prec, int(input_tokens), int(output_tokens), ideal, Corner.BEST if ideal else Corner.NOMINAL,
+                dict(device_values or {}), chunk, interactivity)
+
+
+def _system(ask: _Ask, dev: Device, n: int, pre_dev: Device | None, n_pre: int | None, pool: PoolRole | None,
+            forced: dict, split: bool) -> tuple[dict | None, int]:
+    """The best point of the whole system (or of one pool), and how many layouts were searched."""
+    layouts = _candidates(ask, dev, n, forced)
+    if pool is not None:
+        return _one_pool(ask, dev, n, pool, layouts), len(layouts)
+    if pre_dev is None:
+        return _colocated(ask, dev, n, layouts, split, ask.overrides), len(layouts)
+    pre_layouts = _candidates(ask, pre_dev, n_pre, {"imbalance": forced.get("imbalance")})
+    pre = _pool(_instances(ask, pre_dev, PoolRole.PREFILL, pre_layouts), n_pre)
+    dec = _pool(_instances(ask, dev, PoolRole.DECODE, layouts), n)
+    if pre is not None:
+        pre["device"] = pre_dev.key
+    if dec is not None:
+        dec["device"] = dev.key
+    kv = _kv_rate(ask, (pre_dev, n_pre), (dev, n), ask.overrides)
+    return _disaggregated(ask, pre, dec, kv), len(layouts) + len(pre_layouts)
+
+
+def throughput_result(model: str | ModelConfig, device: str | Device, devices: int, input_tokens: int,
+                      output_tokens: int, prec: Precision | None = None, dtype: str = "bf16", ideal: bool = False,
+                      prefill_device: str | Device | None = None, prefill_devices: int | None = None,
+                      interactivity: float | None = None, chunk: int | None = None, pool: str | None = None,
+                      split: bool = True, device_values: dict | None = None, **layout) -> ThroughputResult:
+    """The highest output rate a system reaches for requests of ``input_tokens`` in, ``output_tokens`` out.
+
+    Parameters
+    ----------
+    model : str or ModelConfig
+        A model key, alias or file path, or a model.
+    device : str or Device
+        The device of the system (of its decode pool when a prefill pool is given).
+    devices : int
+        Devices of the system (of the decode pool when a prefill pool is given) [1].
+    input_tokens, output_tokens : int
+        :math:`I` and :math:`O` per request [1].
+    prec : Precision, optional
+        Data types; default ``Precision.of(dtype)``.
+    dtype : str
+        The data type of everything, when ``prec`` is not given.
+    ideal : bool
+        Every estimated figure at its favourable end and no latencies: an upper bound.
+    prefill_device : str or Device, optional
+        A separate prefill pool's device (disaggregated serving).
+    prefill_devices : int, optional
+        Devices of the prefill pool [1].
+    interactivity : float, optional
+        Tokens per second every user must get at least [1/s].
+    chunk : int, optional
+        Most tokens one step may process (decode and prefill together) [1]; default unlimited.
+    pool : str, optional
+        ``prefill`` or ``decode``: that pool alone, the other phase taken as free (how disaggregated
+        systems are measured); default the whole system.
+    split : bool
+        Also try every split of one device type into a prefill and a decode pool.
+    device_values : dict, optional
+        What-if figure values by path, replacing the device's [each figure's SI unit].
+    **layout
+        ``tp``, ``pp``, ``dp``, ``ep``, ``attention``, ``micro_batches``: search only layouts with these;
+        ``imbalance``: the busiest expert device's load over the mean, for every layout.
+
+    Returns
+    -------
+    ThroughputResult
+
+    Raises
+    ------
+    InputError
+        Bad lengths, an interactivity no layout reaches, a prefill device without a count.
+    CapacityError
+        No layout of the system holds the model and one sequence.
+    """
+    m = get_model(model)
+    dev = get_device(device)
+    prec = prec or Precision.of(dtype)
+    ask = _ask(m, prec, input_tokens, output_tokens, ideal, interactivity, chunk, device_values)
+    if (prefill_device is None) != (prefill_devices is None):
+        raise InputError("a prefill pool needs both --prefill-device and --prefill-devices")
+    pre_dev = get_device(prefill_device) if prefill_device is not None else None
+    best, searched = _system(ask, dev, int(devices), pre_dev, prefill_devices, PoolRole(pool) if pool else None,
+                             layout, split)
+    if best is None:
+        raise (InputError(f"no layout of {devices} x {dev.key} gives each user {interactivity:g} tokens/s")
+               if interactivity else CapacityError(f"{m.key} does not fit {devices} x {dev.key} with one "
+                                                   f"sequence of {int(ask.context)} tokens in any layout"))
+    return _result(ask, dev, int(devices) + (prefill_devices or 0), best, searched)
+
+
+def _result(ask: _Ask, dev: Device, n: int, best: dict, searched: int) -> ThroughputResult:
+    rate = best["rate"]
+    req = rate / ask.output_tokens
+    par = best["layout"]
+    return ThroughputResult(
+        model=ask.model.key, device=dev.key, devices=n, input_tokens=ask.input_tokens,
+        output_tokens=ask.output_tokens, weight_dtype=ask.prec.weights, activation_dtype=ask.prec.activations,
+        kv_dtype=ask.prec.kv, ideal=ask.ideal, corner=str(ask.corner), interactivity=ask.interactivity,
+        output_tokens_per_s=rate, output_tokens_per_s_per_device=rate / n, input_tokens_per_s=req * ask.input_tokens,
+        requests_per_s=req, tokens_per_s_per_user=best["per_user"], batch=best["batch"], bound=best["bound"],
+        limit=best["limit"], layout={**par.to_dict(), "pools": best["pools"]}, layouts_searched=searched)
+
+
+def throughput(*args, **kwargs) -> dict:
+    """:func:`throughput_result` as a record (the JSON of ``roofline throughput``).
+
+    Parameters
+    ----------
+    *args, **kwargs
+        As :func:`throughput_result`.
+
+    Returns
+    -------
+    dict
+        ``output_tokens_per_s``, ``output_tokens_per_s_per_device``, ``tokens_per_s_per_user``, ``layout``
+        (``tp``, ``pp``, ``dp``, ``ep``, ``attention``, ``micro_batches``, ``imbalance``, ``pools``),
+        ``bound``, ``batch``, ...
+    """
+    return throughput_result(*args, **kwargs).to_dict()
