@@ -13,9 +13,9 @@ variable                   meaning
 ``ROOFLINE_FUSED``         ``0`` turns the numba evaluator off
 =========================  ==========================================================================
 
-The data shipped with the package lives in four top-level folders of a source checkout — the device
-specs (``hardware_specs/``), model configs (``model_configs/``), trends (``trends/``) and published
-measurements (``measurements/``) — and inside the wheel under ``roofline/_data/``. :func:`data_dir` finds
+The data shipped with the package lives in five top-level folders of a source checkout — the device
+specs (``hardware_specs/``), model configs (``model_configs/``), trends (``trends/``), published
+measurements (``measurements/``) and rental prices (``prices/``) — and inside the wheel under ``roofline/_data/``. :func:`data_dir` finds
 either, so every caller uses one look-up.
 """
 
@@ -30,7 +30,7 @@ __all__ = ["DATA_KINDS", "data_dir", "spec_paths", "model_paths", "cache_enabled
            "secure_cache_dir", "fused_enabled", "CacheRefused", "package_digest", "cache_dir", "atomic_output"]
 
 #: The data folders shipped with the package, by kind.
-DATA_KINDS = ("hardware_specs", "model_configs", "trends", "measurements")
+DATA_KINDS = ("hardware_specs", "model_configs", "trends", "measurements", "prices")
 
 _OFF = ("0", "false", "no", "off")
 _HERE = Path(__file__).resolve().parent
@@ -43,7 +43,7 @@ def data_dir(kind: str) -> Path:
     Parameters
     ----------
     kind : str
-        ``"hardware_specs"``, ``"model_configs"``, ``"trends"`` or ``"measurements"``.
+        ``"hardware_specs"``, ``"model_configs"``, ``"trends"``, ``"measurements"`` or ``"prices"``.
 
     Returns
     -------

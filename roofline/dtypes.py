@@ -1,4 +1,5 @@
-"""Data types: one table of storage size, width, weight-only use and compute type. A leaf module.
+"""Data types: one table of storage size, width, weight-only use, compute type and compute fallback. A leaf
+module.
 
 Every other room asks this table; no data type is listed anywhere else. No SymPy here: the command
 line's fast path uses it without building expressions.
@@ -7,16 +8,19 @@ line's fast path uses it without building expressions.
 0.5
 >>> compute_dtype("int4", "bf16")     # weight-only int4 computes in bf16 after dequantising
 'bf16'
+>>> peak_dtype("bf16", ["fp16", "int8"])   # Groq's LPU has no bf16 unit: bf16 runs at its fp16 peak
+'fp16'
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Iterable
 
 from .errors import UnknownNameError
 
 __all__ = ["DType", "TABLE", "DTYPES", "BYTES_PER_ELEMENT", "WEIGHT_ONLY", "bytes_per_element", "compute_dtype",
-           "activation_dtype", "elementwise_dtype"]
+           "activation_dtype", "elementwise_dtype", "peak_dtype"]
 
 
 @dataclass(frozen=True)
@@ -33,18 +37,23 @@ class DType:
         Width order [1]: a kernel over operands of several types computes in the one of highest rank.
     weight_only : bool
         Used for weights only: activations and the KV cache stay in ``bf16`` beside it.
+    fallback : str
+        The type of the same width a device computes this one at when it publishes no peak for it
+        (``""``: none). bf16 falls back to fp16: a 16-bit multiplier without a bf16 mode (Groq's LPU)
+        converts bf16 operands to fp16 and runs at its fp16 peak; results note it.
     """
 
     name: str
     bytes: float
     rank: int
     weight_only: bool = False
+    fallback: str = ""
 
 
 #: The table, in the order spec files list peaks.
 TABLE: dict[str, DType] = {d.name: d for d in (
     DType("fp64", 8, 10), DType("fp64_tensor", 8, 10), DType("fp32", 4, 9), DType("tf32", 4, 8),
-    DType("bf16", 2, 7), DType("fp16", 2, 6), DType("fp8", 1, 3), DType("cfp8", 1, 4), DType("int8", 1, 5),
+    DType("bf16", 2, 7, fallback="fp16"), DType("fp16", 2, 6), DType("fp8", 1, 3), DType("cfp8", 1, 4), DType("int8", 1, 5),
     DType("fp6", 0.75, 2, weight_only=True), DType("fp4", 0.5, 0, weight_only=True),
     DType("int4", 0.5, 1, weight_only=True),
 )}
@@ -150,3 +159,36 @@ def elementwise_dtype(dtype: str) -> str:
     """
     _get(dtype)
     return dtype if dtype in _ELEMENTWISE else "bf16"
+
+
+def peak_dtype(dtype: str, published: Iterable[str]) -> str | None:
+    """The data type whose peak a device computes ``dtype`` at: ``dtype`` itself when the device publishes
+    a peak for it, else its same-width fallback (:attr:`DType.fallback`) when it publishes that one.
+
+    Parameters
+    ----------
+    dtype : str
+        The data type a kernel computes in, a name from :data:`TABLE`.
+    published : iterable of str
+        The data types the device publishes a peak for (``Device.compute``).
+
+    Returns
+    -------
+    str or None
+        ``dtype``, its fallback, or None when the device has neither (the caller's error names ``dtype``).
+
+    Raises
+    ------
+    UnknownNameError
+        An unknown data type.
+
+    Examples
+    --------
+    >>> peak_dtype("bf16", ["bf16", "fp16"]), peak_dtype("fp8", ["bf16"])
+    ('bf16', None)
+    """
+    have = set(published)
+    d = _get(dtype)
+    if d.name in have:
+        return d.name
+    return d.fallback if d.fallback and d.fallback in have else None

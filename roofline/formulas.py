@@ -35,6 +35,8 @@ __all__ = [
     "prefill_tokens_per_step",
     "transfer_time",
     "energy_per_token",
+    "usd_per_million_tokens",
+    "tokens_per_s_per_mw",
     "growth_per_two_years",
     "interval_mul",
     "interval_div",
@@ -43,6 +45,15 @@ __all__ = [
 
 def _is_sym(*xs) -> bool:
     return any(type(x).__module__.startswith("sympy") for x in xs)
+
+
+def _mod(a, b: int):
+    """``a mod b`` for a Python number, an array or a SymPy expression (``b`` a positive integer)."""
+    if _is_sym(a):
+        import sympy as sp
+
+        return sp.Mod(a, b)
+    return a % b
 
 
 def _minimum(a, b):
@@ -192,12 +203,14 @@ def flops_per_watt(peak_flops_per_s, power_w):
 
 
 def kv_cache_elements(batch, context, layers: int, per_token_per_layer: int, window_layers: int = 0,
-                      window: int = 0):
+                      window: int = 0, chunk_layers: int = 0, chunk: int = 0):
     """Elements the KV cache holds for ``batch`` sequences of ``context`` tokens.
 
-    Full-attention layers keep every token; sliding-window (local) layers keep at most ``window``:
+    Full-attention layers keep every token; sliding-window (local) layers keep at most ``window``, and
+    chunked-attention layers at most one ``chunk`` (a token attends only to its own chunk's keys: the
+    most a sequence holds up to ``context``, what its memory must allow):
 
-    .. math:: N_{KV} = b \\cdot e \\cdot \\big((L - L_w)\\, s + L_w \\min(s, w)\\big)
+    .. math:: N_{KV} = b \\cdot e \\cdot \\big((L - L_w - L_c)\\, s + L_w \\min(s, w) + L_c \\min(s, c)\\big)
 
     Parameters
     ----------
@@ -214,6 +227,10 @@ def kv_cache_elements(batch, context, layers: int, per_token_per_layer: int, win
         Layers with a sliding window, :math:`L_w` [1].
     window : int
         The window :math:`w`, in tokens [1].
+    chunk_layers : int
+        Layers with chunked attention, :math:`L_c` [1].
+    chunk : int
+        The chunk :math:`c`, in tokens [1].
 
     Returns
     -------
@@ -223,7 +240,9 @@ def kv_cache_elements(batch, context, layers: int, per_token_per_layer: int, win
     References
     ----------
     Llama-3-70B: 8 KV heads of 128 over 80 layers hold 2·8·128·80 = 163,840 values per token
-    (the grouped-query attention pitfall in ``shared/reference/modelling-pitfalls.md``).
+    (the grouped-query attention pitfall in ``shared/reference/modelling-pitfalls.md``). Chunked attention:
+    Meta, Llama 4 (``attention_chunk_size`` 8192 in the models' config.json; Hugging Face transformers'
+    ``Llama4TextAttention``).
 
     Examples
     --------
@@ -231,10 +250,17 @@ def kv_cache_elements(batch, context, layers: int, per_token_per_layer: int, win
     163840
     >>> kv_cache_elements(1, 8192, 2, 100, window_layers=1, window=128)  # one full, one local layer
     832000
+    >>> kv_cache_elements(1, 20000, 4, 1, chunk_layers=3, chunk=8192)   # 20,000 + 3 x 8,192
+    44576
     """
-    full = layers - window_layers
-    if window_layers:
-        return batch * per_token_per_layer * (full * context + window_layers * _minimum(context, window))
+    full = layers - window_layers - chunk_layers
+    if window_layers or chunk_layers:
+        kept = full * context
+        if window_layers:
+            kept = kept + window_layers * _minimum(context, window)
+        if chunk_layers:
+            kept = kept + chunk_layers * _minimum(context, chunk)
+        return batch * per_token_per_layer * kept
     return batch * per_token_per_layer * layers * context
 
 
@@ -631,6 +657,67 @@ def energy_per_token(power_w, devices, time_per_step_s, tokens_per_step):
     return power_w * devices * time_per_step_s / tokens_per_step
 
 
+def usd_per_million_tokens(price_usd_per_device_hour, devices, tokens_per_s):
+    """What a million generated tokens cost at a rental price per device-hour.
+
+    The system's devices are rented for the time the tokens take:
+
+    .. math:: C_{10^6} = \\frac{p \\cdot n}{3600 \\cdot R} \\cdot 10^6
+
+    Parameters
+    ----------
+    price_usd_per_device_hour : float, ndarray or sympy.Expr
+        Price of one device for one hour, :math:`p` [USD/h].
+    devices : int, float or ndarray
+        Devices running the model, :math:`n` [1].
+    tokens_per_s : float, ndarray or sympy.Expr
+        Tokens the system generates per second, :math:`R` [1/s].
+
+    Returns
+    -------
+    float, ndarray or sympy.Expr
+        [USD] per million tokens.
+
+    References
+    ----------
+    The price table's header (``prices/cloud-prices.toml``): USD per million tokens = price per
+    device-hour x devices / (tokens per second x 3600) x 1e6.
+
+    Examples
+    --------
+    >>> usd_per_million_tokens(3.6, 2, 1000.0)   # 7.20 USD/h buys 3.6 million tokens at 1000 tokens/s
+    2.0
+    """
+    return price_usd_per_device_hour * devices / (tokens_per_s * 3600) * 1e6
+
+
+def tokens_per_s_per_mw(tokens_per_s, power_w, devices):
+    """Tokens per second for each megawatt the devices draw at full power.
+
+    .. math:: R_\\text{MW} = \\frac{R}{n \\cdot W} \\cdot 10^6
+
+    Parameters
+    ----------
+    tokens_per_s : float, ndarray or sympy.Expr
+        Tokens the system generates per second, :math:`R` [1/s].
+    power_w : float, ndarray or sympy.Expr
+        :term:`Power <W>` of one device [W].
+    devices : int, float or ndarray
+        Devices running the model, :math:`n` [1].
+
+    Returns
+    -------
+    float, ndarray or sympy.Expr
+        [1/(s MW)].
+
+    Examples
+    --------
+    >>> tokens_per_s_per_mw(7000.0, 700, 8)   # 8 x 700 W = 5.6 kW
+    1250000.0
+    """
+    return tokens_per_s / (devices * power_w) * 1e6
+
+
 def growth_per_two_years(years, values) -> float:
     """Growth factor per two years of ``values`` over ``years``: a least-squares line through their logs.
 
@@ -714,13 +801,15 @@ def interval_div(a: tuple[float, float], b: tuple[float, float]) -> tuple[float,
     return min(c), max(c)
 
 
-def decode_attention_pairs(context, window: int = 0):
+def decode_attention_pairs(context, window: int = 0, chunk: int = 0):
     """(query, key) pairs one head scores for one new token of a sequence.
 
-    The new token attends to every token in the KV cache, or to the last ``window`` of them in a
-    sliding-window layer:
+    The new token attends to every token in the KV cache, to the last ``window`` of them in a
+    sliding-window layer, or to the tokens of its own chunk in a chunked-attention layer (the new token
+    is the :math:`(s+1)`-th; the chunk began at the last multiple of :math:`c` below it):
 
-    .. math:: N_\\text{pairs} = \\min(s, w) \\qquad (w = \\infty \\text{ without a window})
+    .. math:: N_\\text{pairs} = s \\;\\text{(full)}, \\qquad \\min(s, w) \\;\\text{(sliding)}, \\qquad
+              s \\bmod c \\;\\text{(chunked)}
 
     Parameters
     ----------
@@ -728,30 +817,44 @@ def decode_attention_pairs(context, window: int = 0):
         :term:`Tokens in the KV cache <s>` [1].
     window : int
         The sliding window :math:`w` [tokens]; 0 for full attention.
+    chunk : int
+        The attention chunk :math:`c` [tokens]; 0 for none. Takes precedence over ``window``.
 
     Returns
     -------
     float, ndarray or sympy.Expr
         Pairs per head per sequence [1].
 
+    References
+    ----------
+    Chunked attention: Meta, Llama 4 (``attention_chunk_size``); a query attends to the keys with
+    :math:`\\lfloor j / c \\rfloor = \\lfloor i / c \\rfloor`, :math:`j \\le i` (Hugging Face transformers,
+    ``chunked_causal_mask``).
+
     Examples
     --------
     >>> decode_attention_pairs(8192), decode_attention_pairs(8192, 128)
     (8192, 128)
+    >>> decode_attention_pairs(10000, chunk=8192)   # 10,000 - 8,192 tokens of its chunk are cached
+    1808
     """
+    if chunk:
+        return _mod(context, chunk)
     return _minimum(context, window) if window else context
 
 
-def prefill_attention_pairs(prompt, window: int = 0):
+def prefill_attention_pairs(prompt, window: int = 0, chunk: int = 0):
     """(query, key) pairs one head scores in a causal prefill of ``prompt`` tokens.
 
     Query :math:`i` attends to :math:`\\min(i, w)` keys; summed over the prompt (as a continuous
-    approximation, which drops terms of order :math:`p` against :math:`p^2`):
+    approximation, which drops terms of order :math:`p` against :math:`p^2`). With chunks of :math:`c`
+    tokens each full chunk is a causal prefill of its own, and the remainder :math:`r = p \\bmod c` another:
 
     .. math::
 
         N_\\text{pairs} = \\frac{p^2}{2} \\quad\\text{(full)}, \\qquad
-        N_\\text{pairs} = p\\,w' - \\frac{w'^2}{2},\\; w' = \\min(p, w) \\quad\\text{(sliding window)}
+        N_\\text{pairs} = p\\,w' - \\frac{w'^2}{2},\\; w' = \\min(p, w) \\quad\\text{(sliding window)}, \\qquad
+        N_\\text{pairs} = (p - r)\\,\\frac{c}{2} + \\frac{r^2}{2} \\quad\\text{(chunked)}
 
     Parameters
     ----------
@@ -759,6 +862,8 @@ def prefill_attention_pairs(prompt, window: int = 0):
         :term:`Prompt tokens per sequence <p>` [1].
     window : int
         The sliding window :math:`w` [tokens]; 0 for full attention.
+    chunk : int
+        The attention chunk :math:`c` [tokens]; 0 for none. Takes precedence over ``window``.
 
     Returns
     -------
@@ -771,7 +876,12 @@ def prefill_attention_pairs(prompt, window: int = 0):
     8388608.0
     >>> prefill_attention_pairs(8192, 128)   # 8192 x 128 - 128^2 / 2
     1040384.0
+    >>> prefill_attention_pairs(20000, chunk=8192)   # two chunks of 8192^2 / 2, then 3616^2 / 2
+    73646592.0
     """
+    if chunk:
+        r = _mod(prompt, chunk)
+        return (prompt - r) * chunk / 2 + r**2 / 2
     if window:
         w = _minimum(prompt, window)
         return prompt * w - w**2 / 2

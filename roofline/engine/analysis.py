@@ -17,6 +17,7 @@ from typing import Mapping
 
 import numpy as np
 
+from ..dtypes import peak_dtype
 from ..hardware.device import Device
 from ..placement.levels import check_fits
 from .terms import home_index as _home_index
@@ -70,8 +71,8 @@ def break_even(workload, device: Device, symbol, home: int | str | None = None, 
         symbol = next((s for s in workload.symbols if s.name == symbol), None) or sp.Symbol(symbol, positive=True)
     h = _home_index(device, home)
     lvl = device.memory[h]
-    t_c = sp.Add(*[op.count * op.flops / device.symbol(f"compute.{op.dtype}.{'sparse' if sparse else 'dense'}")
-                   for op in workload.ops])
+    kind, dt = ("sparse" if sparse else "dense"), (lambda op: peak_dtype(op.dtype, device.compute) or op.dtype)
+    t_c = sp.Add(*[op.count * op.flops / device.symbol(f"compute.{dt(op)}.{kind}") for op in workload.ops])
     t_m = sp.Add(*[op.count * split_bytes(op)[0] for op in workload.ops]) / device.symbol(f"memory.{lvl.name}.bandwidth")
     sols = sp.solve(sp.Eq(t_c, t_m), symbol)
     sols = [s for s in sols if s.is_real is not False]

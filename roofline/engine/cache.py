@@ -30,6 +30,7 @@ from pathlib import Path
 from typing import Callable
 
 from .._paths import cache_dir
+from ..dtypes import peak_dtype
 from .compiled import CompiledWorkload, compile_workload
 from .terms import _overlap
 
@@ -221,7 +222,7 @@ def compile_recipe(recipe, device, overlap: str = "max", ideal: bool = False, sp
         ``device`` publishes no peak for the recipe's compute data type (or no sparse one with ``sparse``).
     """
     mode = _overlap(overlap)
-    device.peak_figure(recipe.compute_dtype, sparse)
+    device.peak_figure(peak_dtype(recipe.compute_dtype, device.compute) or recipe.compute_dtype, sparse)
     key = f"{recipe.key}|{device_signature(device)}|{mode}|{ideal}|{sparse}"
     return cached_compile(key, lambda: compile_workload(recipe.build(), device, mode, ideal, sparse=sparse))
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Mapping
 
+from ..dtypes import peak_dtype
 from ..formulas import ridge_point
 from ..hardware.device import Device
 from ..vocab import Corner, Ranged
@@ -153,7 +154,7 @@ def kernel_result(workload, device: Device, shapes: Mapping[str, float] | None =
     r = res[Corner.NOMINAL]
     time = ranged(res, "time_s")
     flops = float(r["flops"])
-    peak = device.peak(cw.dtypes[0], sparse)
+    peak = device.peak(peak_dtype(cw.dtypes[0], device.compute) or cw.dtypes[0], sparse)
     return KernelReport(
         device=device.key, workload=cw.name, dtype=",".join(cw.dtypes), overlap=_overlap(overlap), ideal=ideal,
         time=time, flops=flops, bytes=float(r["bytes"]), arithmetic_intensity=float(r["arithmetic_intensity"]),

@@ -27,6 +27,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Mapping, Sequence
 
+from ..dtypes import peak_dtype
 from ..errors import InputError
 from ..hardware.device import Device
 from ..vocab import RESIDENT_ROLES, Overlap, Term, TermKind
@@ -209,8 +210,9 @@ def op_parts(op, device: Device, links: Mapping[str, str] | None = None, ideal: 
         :math:`F/P`, resident and transient bytes over each level's bandwidth, link times, latency [s],
         and the transient bytes [B].
     """
-    device.peak_figure(op.dtype, sparse)  # clear error for a missing peak
-    peak = device.symbol(f"compute.{op.dtype}.{'sparse' if sparse else 'dense'}")
+    dt = peak_dtype(op.dtype, device.compute) or op.dtype  # bf16 at the fp16 peak on a device without bf16
+    device.peak_figure(dt, sparse)  # clear error for a missing peak
+    peak = device.symbol(f"compute.{dt}.{'sparse' if sparse else 'dense'}")
     res, act = split_bytes(op)
     bws = [device.symbol(f"memory.{m.name}.bandwidth") for m in device.memory]
     return OpParts(compute=op.flops / peak, resident=tuple(res / bw for bw in bws),

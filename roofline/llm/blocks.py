@@ -8,8 +8,9 @@ builder                                 ops
 ======================================  ===================================================================
 :func:`embedding`                       ``embedding`` (one row per token), ``position_add`` (learned)
 :func:`layer_norms`                     ``norm`` (pre-attention and pre-MLP, every layer)
-:func:`attention_projections`           ``qkv_proj`` (MHA/GQA) or the MLA low-rank projections
-:func:`attention_core`                  ``attention`` (full) and ``attention_sliding`` (local layers)
+:func:`attention_projections`           ``qkv_proj`` (MHA/GQA) or the MLA low-rank projections, ``qk_norm``
+:func:`attention_core`                  ``attention`` (full), ``attention_sliding`` (sliding-window layers)
+                                        and ``attention_chunked`` (chunked-attention layers)
 :func:`output_projection`               ``o_proj``, ``residual_add``
 :func:`dense_mlp`                       ``mlp_up``, ``mlp_act``, ``mlp_down`` (dense layers)
 :func:`mixture_of_experts`              ``router``, ``experts``, ``shared_expert_*``, ``expert_all_to_all``
@@ -332,9 +333,11 @@ def attention_widths(c: BlockContext) -> AttentionWidths:
 def attention_projections(c: BlockContext) -> tuple[Op, ...]:
     """The projections into queries, keys and values.
 
-    Multi-head and grouped-query attention: one fused ``qkv_proj``. Multi-head latent attention: the
-    low-rank query (``q_a_proj``, ``q_b_proj``, or ``q_proj`` without a query latent) and key-value
-    (``kv_a_proj`` into the latent and RoPE key, ``kv_b_proj`` out of it) projections.
+    Multi-head and grouped-query attention: one fused ``qkv_proj``, then ``qk_norm`` on the layers that
+    normalise each head's queries and keys (4 FLOPs per element of q and k; a learned norm reads a
+    ``head_dim``-wide scale for each). Multi-head latent attention: the low-rank query (``q_a_proj``,
+    ``q_b_proj``, or ``q_proj`` without a query latent) and key-value (``kv_a_proj`` into the latent and
+    RoPE key, ``kv_b_proj`` out of it) projections.
 
     Parameters
     ----------
@@ -346,7 +349,10 @@ def attention_projections(c: BlockContext) -> tuple[Op, ...]:
     """
     m, T, L, d, h = c.model, c.T, c.model.n_layers, c.model.d_model, c.heads
     if not m.is_mla:
-        return (_gemm(c, "qkv_proj", T, d, h * m.head_dim + 2 * c.kv_heads * m.head_dim, L),)
+        qk = (h + c.kv_heads) * m.head_dim
+        norm = (_elementwise(c, "qk_norm", T * qk, T * qk, 4, m.qk_norm_layers,
+                             2 * m.head_dim if m.qk_norm == "rmsnorm" else 0),) if m.qk_norm_layers else ()
+        return (_gemm(c, "qkv_proj", T, d, h * m.head_dim + 2 * c.kv_heads * m.head_dim, L),) + norm
     qk = m.qk_nope_head_dim + m.qk_rope_head_dim
     if m.q_lora_rank:
         q = (_gemm(c, "q_a_proj", T, d, m.q_lora_rank, L), _gemm(c, "q_b_proj", T, m.q_lora_rank, h * qk, L))
@@ -356,15 +362,16 @@ def attention_projections(c: BlockContext) -> tuple[Op, ...]:
                 _gemm(c, "kv_b_proj", T, m.kv_lora_rank, h * (m.qk_nope_head_dim + m.v_head_dim), L))
 
 
-def _attention(c: BlockContext, w: AttentionWidths, name: str, count: int, window: int) -> Op:
+def _attention(c: BlockContext, w: AttentionWidths, name: str, count: int, window: int, chunk: int = 0) -> Op:
     b, ctx = c.b, c.ctx
     if c.phase is Phase.DECODE:
-        pairs = b * decode_attention_pairs(ctx, window)  # (query, key) pairs per head
-        # the step reads this layer's whole cache (at most the window) and appends one token
-        kv_read = formulas.kv_cache_elements(b, ctx, 1, w.kv, 1 if window else 0, window)
+        pairs = b * decode_attention_pairs(ctx, window, chunk)  # (query, key) pairs per head
+        # the step reads the keys this layer's new token attends to (the window, its chunk) and appends its own
+        kv_read = formulas.kv_cache_elements(b, decode_attention_pairs(ctx, chunk=chunk), 1, w.kv) if chunk \
+            else formulas.kv_cache_elements(b, ctx, 1, w.kv, 1 if window else 0, window)
         kv_write = formulas.kv_cache_elements(b, 1, 1, w.kv)
     else:
-        pairs = b * prefill_attention_pairs(ctx, window)
+        pairs = b * prefill_attention_pairs(ctx, window, chunk)
         kv_read = formulas.kv_cache_elements(b, ctx, 1, w.kv)  # each of the p tokens' K and V is read once
         kv_write = formulas.kv_cache_elements(b, ctx, 1, w.kv)
     flops = 2 * c.heads * pairs * (w.score + w.value)
@@ -375,12 +382,15 @@ def _attention(c: BlockContext, w: AttentionWidths, name: str, count: int, windo
 
 
 def attention_core(c: BlockContext, w: AttentionWidths) -> tuple[Op, ...]:
-    """Scores and weighted values: ``attention`` over full layers, ``attention_sliding`` over local ones.
+    """Scores and weighted values: ``attention`` over full layers, ``attention_sliding`` over sliding-window
+    layers, ``attention_chunked`` over chunked-attention layers (each counted from the model's per-layer
+    pattern).
 
     FLOPs are :math:`2 h \\, N_\\text{pairs} (w_\\text{score} + w_\\text{value})` per sequence, with the
     pairs of :func:`~roofline.formulas.decode_attention_pairs` or
-    :func:`~roofline.formulas.prefill_attention_pairs`. A decode step reads the layer's KV cache
-    (at most the window) and writes one token's; a prefill reads and writes every prompt token's once.
+    :func:`~roofline.formulas.prefill_attention_pairs`. A decode step reads the keys and values its new
+    token attends to (the layer's whole cache, at most the window, or the tokens of its own chunk:
+    :math:`s \\bmod c`) and writes one token's; a prefill reads and writes every prompt token's once.
 
     Parameters
     ----------
@@ -393,9 +403,10 @@ def attention_core(c: BlockContext, w: AttentionWidths) -> tuple[Op, ...]:
         One op per kind of layer present.
     """
     m = c.model
-    layers = (("attention", m.n_layers - m.sliding_window_layers, 0),
-              ("attention_sliding", m.sliding_window_layers, m.sliding_window))
-    return tuple(_attention(c, w, name, n, window) for name, n, window in layers if n > 0)
+    layers = (("attention", m.attention_layers("full"), 0, 0),
+              ("attention_sliding", m.attention_layers("sliding"), m.sliding_window, 0),
+              ("attention_chunked", m.attention_layers("chunked"), 0, m.attention_chunk))
+    return tuple(_attention(c, w, name, n, window, chunk) for name, n, window, chunk in layers if n > 0)
 
 
 def output_projection(c: BlockContext, w: AttentionWidths) -> tuple[Op, ...]:

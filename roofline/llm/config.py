@@ -3,6 +3,12 @@
 A :class:`ModelConfig` holds the architecture only (no data types, no devices); files are read into one by
 :mod:`roofline.llm.loader` through the schema of :mod:`roofline.llm.schema`. Its parameter counts are
 computed from the architecture and checked against the authors' published totals in the tests.
+
+Layers need not be alike: each layer has an attention kind (:data:`ATTENTION_KINDS`: full, a sliding
+window, or chunked local attention) and an MLP kind (:data:`MLP_KINDS`: dense or a mixture of experts),
+stated per layer (``layer_attention``, ``layer_mlp``) as the model's config states them, so that no model
+is approximated by rearranging its layers. A multi-token-prediction module (DeepSeek-V3's MTP) is
+described beside the main model (``mtp_modules``) and counted apart from it (:meth:`ModelConfig.mtp_params`).
 """
 
 from __future__ import annotations
@@ -10,7 +16,16 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Mapping
 
-__all__ = ['ModelConfig']
+__all__ = ['ModelConfig', 'ATTENTION_KINDS', 'MLP_KINDS', 'QK_NORMS']
+
+#: The attention of a layer: ``full`` (causal over the whole context), ``sliding`` (the last
+#: ``sliding_window`` tokens) or ``chunked`` (the tokens of the query's own ``attention_chunk``-token chunk).
+ATTENTION_KINDS = ("full", "sliding", "chunked")
+#: The MLP of a layer: ``dense`` (one MLP of width ``d_ff``) or ``moe`` (router, experts, shared experts).
+MLP_KINDS = ("dense", "moe")
+#: Norms on the queries and keys of every head: none, a learned RMSNorm of ``head_dim`` each for q and k
+#: (Qwen3), or a parameter-free L2 norm (Llama 4 Scout, on its RoPE layers).
+QK_NORMS = ("none", "rmsnorm", "l2")
 
 
 @dataclass(frozen=True)
@@ -19,6 +34,9 @@ class ModelConfig:
 
     Sizes are counts of elements; ``head_dim`` defaults to ``d_model / n_heads``. Mixture-of-experts
     models set ``n_experts > 0``; multi-head latent attention (DeepSeek-V3) sets ``kv_lora_rank > 0``.
+    ``layer_attention`` and ``layer_mlp`` give each layer's kind (one entry per layer; empty: every layer
+    full attention, and dense or, from ``first_dense_layers`` on, MoE); ``layer_rope`` whether a layer
+    rotates its queries and keys (empty: all do).
     """
 
     key: str
@@ -39,6 +57,11 @@ class ModelConfig:
     mlp_bias: bool = False
     sliding_window: int = 0
     sliding_window_layers: int = 0
+    attention_chunk: int = 0
+    qk_norm: str = "none"
+    layer_attention: tuple[str, ...] = ()
+    layer_mlp: tuple[str, ...] = ()
+    layer_rope: tuple[bool, ...] = ()
     # mixture of experts
     n_experts: int = 0
     experts_per_token: int = 0
@@ -52,6 +75,8 @@ class ModelConfig:
     qk_nope_head_dim: int = 0
     qk_rope_head_dim: int = 0
     v_head_dim: int = 0
+    # multi-token prediction (DeepSeek-V3 MTP): modules beside the main model
+    mtp_modules: int = 0
     aliases: tuple[str, ...] = ()
     family: str = ""
     year: int | None = None
@@ -132,14 +157,19 @@ class ModelConfig:
 
     @property
     def moe_layers(self) -> int:
-        """Layers whose MLP is a mixture of experts: all but the ``first_dense_layers`` (0 for a dense model).
+        """Layers whose MLP is a mixture of experts (``layer_mlp``; without it all but the
+        ``first_dense_layers``; 0 for a dense model).
 
         Returns
         -------
         int
             [1].
         """
-        return self.n_layers - self.first_dense_layers if self.is_moe else 0
+        if not self.is_moe:
+            return 0
+        if self.layer_mlp:
+            return self.layer_mlp.count("moe")
+        return self.n_layers - self.first_dense_layers
 
     @property
     def dense_layers(self) -> int:
@@ -152,6 +182,41 @@ class ModelConfig:
         """
         return self.n_layers - self.moe_layers
 
+    def attention_layers(self, kind: str) -> int:
+        """Layers whose attention is of ``kind`` (one of :data:`ATTENTION_KINDS`).
+
+        Without ``layer_attention``, the ``sliding_window_layers`` are sliding and the others full.
+
+        Parameters
+        ----------
+        kind : str
+            ``full``, ``sliding`` or ``chunked``.
+
+        Returns
+        -------
+        int
+            [1].
+        """
+        if self.layer_attention:
+            return self.layer_attention.count(kind)
+        return {"full": self.n_layers - self.sliding_window_layers, "sliding": self.sliding_window_layers}.get(kind, 0)
+
+    @property
+    def qk_norm_layers(self) -> int:
+        """Layers that normalise their queries and keys: every layer for a learned ``rmsnorm``; the RoPE
+        layers (``layer_rope``) for Llama 4's ``l2`` norm; none without ``qk_norm``.
+
+        Returns
+        -------
+        int
+            [1].
+        """
+        if self.qk_norm == "none":
+            return 0
+        if self.qk_norm == "l2" and self.layer_rope:
+            return sum(self.layer_rope)
+        return self.n_layers
+
     def _mlp_matrices(self) -> int:
         return 3 if self.mlp == "gated" else 2
 
@@ -161,7 +226,8 @@ class ModelConfig:
 
         .. math:: N_\\text{attn} = d\\,(n_h d_h) + 2 d\\,(n_{kv} d_h) + (n_h d_h)\\,d
 
-        Multi-head latent attention counts its low-rank projections and their latent norms instead.
+        Multi-head latent attention counts its low-rank projections and their latent norms instead. A
+        learned query-key norm (``qk_norm = "rmsnorm"``, Qwen3) adds a ``head_dim``-wide scale each for q and k.
 
         Returns
         -------
@@ -181,6 +247,8 @@ class ModelConfig:
         p = d * self.q_dim + 2 * d * self.kv_dim + self.q_dim * d
         if self.attention_bias:
             p += self.q_dim + 2 * self.kv_dim + d
+        if self.qk_norm == "rmsnorm":
+            p += 2 * self.head_dim
         return p
 
     def dense_mlp_params(self, d_ff: int | None = None) -> int:
@@ -324,3 +392,33 @@ class ModelConfig:
         emb = self.embedding_params() if include_embedding else 0
         lm = self.lm_head_params() if not self.tie_embeddings else self.embedding_params()
         return emb + layers + self.norm_params() + lm
+
+    def mtp_params(self, include_shared: bool = False) -> int:
+        """Parameters of the multi-token-prediction modules, counted apart from the main model.
+
+        Each module (DeepSeek-V3, arXiv 2412.19437, section 2.2) is one transformer layer like the main
+        model's last one, a projection of the concatenated hidden state and next-token embedding
+        (:math:`2d \\to d`), RMSNorms on both inputs and a final norm; it shares the main model's embedding
+        and output head:
+
+        .. math:: N_\\text{MTP} = D\\,\\big(N_\\text{layer} + 2d^2 + 3d\\big)
+                  \\; (+\\, D\\,(N_\\text{emb} + N_\\text{head}) \\text{ with the shared tables})
+
+        Parameters
+        ----------
+        include_shared : bool
+            Count each module's copy of the shared embedding and output head too (as the Hugging Face
+            checkpoint stores them).
+
+        Returns
+        -------
+        int
+            [1]; 0 without MTP modules.
+        """
+        if not self.mtp_modules:
+            return 0
+        last_is_moe = (self.layer_mlp[-1] == "moe") if self.layer_mlp else self.is_moe
+        per = self.layer_params(last_is_moe) + 2 * self.d_model * self.d_model + 3 * self.norm_params()
+        if include_shared:
+            per += self.embedding_params() + self.vocab_size * self.d_model
+        return self.mtp_modules * per

@@ -16,14 +16,19 @@ or tile); a user who forces fewer devices streams from the next level that holds
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Mapping
 
 import numpy as np
 
+import math
+
 from .. import formulas
+from ..dtypes import compute_dtype, elementwise_dtype, peak_dtype
 from ..engine.corners import evaluate_corners, ranged
 from ..errors import InputError
 from ..hardware.device import Device
 from ..hardware.library import get_device
+from ..hardware.prices import get_price
 from ..placement.layout import Placement
 from ..vocab import Corner, Phase, Ranged
 from .config import ModelConfig
@@ -163,6 +168,44 @@ def _energy(dev: Device, pl: Placement, q: _Request, tpot: Ranged) -> Ranged | N
                   formulas.energy_per_token(pf.high, pl.devices, tpot.high, q.batch))
 
 
+def _price(dev: Device, price) -> tuple[Ranged | None, str | None]:
+    """The price of one device-hour [USD/h]: given (one number, or a number per device key), or the price
+    table's (value, cheapest, dearest)."""
+    if isinstance(price, Mapping):
+        price = price.get(dev.key)
+    if price is not None:
+        if isinstance(price, bool) or not isinstance(price, (int, float)) or not math.isfinite(price) or price <= 0:
+            raise InputError(f"price must be a positive number of USD per device-hour, got {price!r}")
+        return Ranged(float(price), float(price), float(price)), "given"
+    p = get_price(dev.key)
+    if p is None:
+        return None, None
+    return Ranged(p.value, p.low, p.high), p.describe()
+
+
+def _cost(dev: Device, pl: Placement, tps: Ranged, price) -> dict:
+    """Cost per million tokens and tokens/s per MW, each at the nominal figures and at its corners: the
+    cheapest price (lowest power) with the fastest step is the best corner."""
+    usd, source = _price(dev, price)
+    out: dict = {"price_usd_per_device_hour": usd, "price_source": source}
+    if usd is not None:
+        out["usd_per_million_tokens"] = Ranged(*(formulas.usd_per_million_tokens(u, pl.devices, r) for u, r in (
+            (usd.nominal, tps.nominal), (usd.best, tps.best), (usd.worst, tps.worst))))
+    if dev.power_w:
+        pf = dev.figures["power.tdp"]
+        out["tokens_per_s_per_mw"] = Ranged(*(formulas.tokens_per_s_per_mw(r, w, pl.devices) for r, w in (
+            (tps.nominal, dev.power_w), (tps.best, pf.low), (tps.worst, pf.high))))
+    return out
+
+
+def _fallback(dev: Device, prec: Precision) -> dict[str, str]:
+    """The data types this model's ops compute in that ``dev`` runs at another type's peak."""
+    used = (compute_dtype(prec.weights, prec.activations), compute_dtype(prec.activations, prec.kv),
+            elementwise_dtype(prec.activations))
+    return {d: peak_dtype(d, dev.compute) for d in dict.fromkeys(used)
+            if peak_dtype(d, dev.compute) not in (d, None)}
+
+
 def _request_fields(q: _Request, corners: dict) -> dict:
     """The whole request's latency and rates (empty without ``generate``)."""
     if not q.generate:
@@ -173,10 +216,12 @@ def _request_fields(q: _Request, corners: dict) -> dict:
             "request_tokens_per_s": q.batch * q.generate / lat.nominal}
 
 
-def _result(m: ModelConfig, dev: Device, prec: Precision, pl: Placement, q: _Request, corners: dict) -> LLMEstimate:
+def _result(m: ModelConfig, dev: Device, prec: Precision, pl: Placement, q: _Request, corners: dict,
+            price=None) -> LLMEstimate:
     """Gather the corners' results into an :class:`LLMEstimate`."""
     nom = corners[Corner.NOMINAL]
     tpot = ranged(corners, "tpot_s")
+    tps = tpot.map(lambda t: q.batch / t)
     dec, pre = nom["decode"], nom["prefill"]
     return LLMEstimate(
         model=m.key, device=dev.key, weight_dtype=prec.weights, activation_dtype=prec.activations, kv_dtype=prec.kv,
@@ -187,11 +232,12 @@ def _result(m: ModelConfig, dev: Device, prec: Precision, pl: Placement, q: _Req
         resident_bytes_per_device=pl.resident_bytes_per_device,
         capacity_bytes_per_device=dev.memory[pl.home].capacity_bytes, links=dict(pl.links),
         ttft_s=ranged(corners, "ttft_s"), tpot_s=tpot,
-        tokens_per_s_per_user=tpot.map(lambda t: 1.0 / t), tokens_per_s=tpot.map(lambda t: q.batch / t),
+        tokens_per_s_per_user=tpot.map(lambda t: 1.0 / t), tokens_per_s=tps,
         bound=nom["bound"], prefill_bound=nom["prefill_bound"], energy_per_token_j=_energy(dev, pl, q, tpot),
         decode_terms_s=_terms(dec), prefill_terms_s=_terms(pre),
         decode_flops=float(dec["flops"]), decode_bytes=float(dec["bytes"]),
         prefill_flops=float(pre["flops"]), prefill_bytes=float(pre["bytes"]),
+        **_cost(dev, pl, tps, price), compute_fallback=_fallback(dev, prec),
         **_request_fields(q, corners), **_layout_fields(pl))
 
 
@@ -207,7 +253,8 @@ def _layout_fields(pl: Placement) -> dict:
 def estimate_result(model: str | ModelConfig, device: str | Device, batch: int = 1, context: int = 2048,
                     generate: int | None = None, prec: Precision | None = None, dtype: str = "bf16",
                     devices: int | None = None, tp: int | None = None, pp: int | None = None, ideal: bool = False,
-                    overlap: str = "max", prompt: int | None = None, **layout) -> LLMEstimate:
+                    overlap: str = "max", prompt: int | None = None,
+                    price: float | Mapping[str, float] | None = None, **layout) -> LLMEstimate:
     """Prefill of ``prompt`` (default ``context``) tokens and a decode step at ``context``, on a placement.
 
     Parameters
@@ -234,6 +281,9 @@ def estimate_result(model: str | ModelConfig, device: str | Device, batch: int =
         ``max`` (terms overlap: the roofline) or ``sum`` (no overlap).
     prompt : int, optional
         Prompt tokens per sequence for the prefill [1]; default ``context``.
+    price : float or mapping of str to float, optional
+        Rental price of one device for one hour [USD/h] (or one per device key); default the price
+        table's (:func:`roofline.hardware.prices.get_price`), none for a device the table does not list.
     **layout
         ``dp``, ``ep``, ``attention``, ``micro_batches`` and ``imbalance`` of the layout
         (:func:`roofline.placement.place`); ``batch`` is then the sequences in flight in the whole system.
@@ -241,12 +291,14 @@ def estimate_result(model: str | ModelConfig, device: str | Device, batch: int =
     Returns
     -------
     LLMEstimate
-        Times, rates, bounds and the placement; ranges (``best``, ``worst``) for an estimate-based device.
+        Times, rates, bounds and the placement; cost (USD per million tokens, tokens/s per MW); ranges
+        (``best``, ``worst``) for an estimate-based device or a price range.
 
     Raises
     ------
     InputError
-        For a non-positive or non-integer length, or a context beyond the model's maximum.
+        For a non-positive or non-integer length, a context beyond the model's maximum, or a price that
+        is not a positive number.
     CapacityError
         When the forced layout cannot hold the model.
     """
@@ -254,15 +306,17 @@ def estimate_result(model: str | ModelConfig, device: str | Device, batch: int =
     dev = get_device(device)
     prec = prec or Precision.of(dtype)
     q = _request(m, batch, context, generate, prompt, ideal, overlap)
+    _price(dev, price)  # a bad price is refused before any work
     pl = place(m, dev, prec, batch, q.peak_context, devices, tp, pp, **layout)
     corners = evaluate_corners(dev, lambda corner: _at_corner(m, dev, prec, pl, q, corner))
-    return _result(m, dev, prec, pl, q, corners)
+    return _result(m, dev, prec, pl, q, corners, price)
 
 
 def estimate(model: str | ModelConfig, device: str | Device, batch: int = 1, context: int = 2048,
              generate: int | None = None, prec: Precision | None = None, dtype: str = "bf16",
              devices: int | None = None, tp: int | None = None, pp: int | None = None, ideal: bool = False,
-             overlap: str = "max", prompt: int | None = None, **layout) -> dict:
+             overlap: str = "max", prompt: int | None = None,
+             price: float | Mapping[str, float] | None = None, **layout) -> dict:
     """:func:`estimate_result` as a record (a dict): the JSON of ``roofline llm``.
 
     Parameters
@@ -289,6 +343,8 @@ def estimate(model: str | ModelConfig, device: str | Device, batch: int = 1, con
         ``max`` or ``sum``.
     prompt : int, optional
         Prompt tokens per sequence [1]; default ``context``.
+    price : float or mapping of str to float, optional
+        Rental price of one device for one hour [USD/h] (or one per device key); default the price table's.
     **layout
         ``dp``, ``ep``, ``attention``, ``micro_batches``, ``imbalance`` (:func:`estimate_result`).
 
@@ -297,13 +353,16 @@ def estimate(model: str | ModelConfig, device: str | Device, batch: int = 1, con
     dict
         ``devices_used``, ``tp``, ``pp``, ``weights_level``, ``weights_bytes`` [B], ``kv_cache_bytes`` [B],
         ``ttft_s`` [s], ``tpot_s`` [s], ``tokens_per_s_per_user`` [1/s], ``tokens_per_s`` [1/s], ``bound``
-        (of the decode step), ``prefill_bound``, ``energy_per_token_j`` [J], ...; with ``generate`` the
+        (of the decode step), ``prefill_bound``, ``energy_per_token_j`` [J], ...,
+        ``price_usd_per_device_hour`` [USD/h], ``price_source``, ``usd_per_million_tokens`` [USD],
+        ``tokens_per_s_per_mw`` [1/(s MW)] (None without a price or a power figure), ``compute_fallback``;
+        with ``generate`` the
         whole request (``request_latency_s`` and ``request_tokens_per_s_per_user``). An estimate-based
         device adds ``<field>_range = [low, high]`` for each time and rate
         (:meth:`LLMEstimate.to_dict <roofline.llm.result.LLMEstimate.to_dict>`).
     """
     return estimate_result(model, device, batch, context, generate, prec, dtype, devices, tp, pp, ideal, overlap,
-                           prompt, **layout).to_dict()
+                           prompt, price, **layout).to_dict()
 
 
 def decode_break_even_batch(model: str | ModelConfig, device: str | Device, context: int = 2048,
@@ -360,7 +419,8 @@ def _break_even_numeric(wl, dev: Device, home: int, context: int) -> float | Non
 
     b = next(x for x in wl.symbols if x.name == "b")
     lvl = dev.memory[home]
-    t_c = sp.Add(*[op.count * op.flops / dev.symbol(f"compute.{op.dtype}.dense") for op in wl.ops])
+    t_c = sp.Add(*[op.count * op.flops / dev.symbol(f"compute.{peak_dtype(op.dtype, dev.compute) or op.dtype}.dense")
+                   for op in wl.ops])
     t_m = sp.Add(*[op.count * split_bytes(op)[0] for op in wl.ops]) / dev.symbol(f"memory.{lvl.name}.bandwidth")
     subs = dev.subs()
     subs.update({x: context for x in wl.symbols if x.name == "s"})

@@ -76,19 +76,24 @@ class _HFConfig:
     """A config.json's values by the first of several keys that is set (not null), remembering which key
     filled each field of the schema so that an error names it."""
 
-    def __init__(self, cfg: Mapping):
+    def __init__(self, cfg: Mapping, prefix: str = ""):
         self.cfg = cfg
+        self.prefix = prefix  # "text_config." when the model's settings sit in a multimodal config's text_config
         self.names: dict[str, str] = {}
 
     def get(self, field: str | None, *keys: str, default=None):
         for k in keys:
             if self.cfg.get(k) is not None:
                 if field:
-                    self.names[field] = k
+                    self.names[field] = self.prefix + k
                 return self.cfg[k]
         if field:
-            self.names.setdefault(field, keys[0])
+            self.names.setdefault(field, self.prefix + keys[0])
         return default
+
+    @property
+    def model_type(self) -> str:
+        return str(self.get(None, "model_type", default=""))
 
 
 def _hf_architecture(g: _HFConfig, file) -> dict:
@@ -105,7 +110,9 @@ def _hf_architecture(g: _HFConfig, file) -> dict:
     arch["n_kv_heads"] = g.get("architecture.n_kv_heads", "num_key_value_heads", default=arch["n_heads"])
     if g.get("architecture.head_dim", "head_dim"):
         arch["head_dim"] = g.get("architecture.head_dim", "head_dim")
-    d_ff = g.get("architecture.d_ff", "intermediate_size", "n_inner", "ffn_dim")
+    llama4 = g.model_type.startswith("llama4")  # intermediate_size is the experts'; the dense MLP's is _mlp
+    d_ff = g.get("architecture.d_ff", *(("intermediate_size_mlp",) if llama4 else ()), "intermediate_size", "n_inner",
+                 "ffn_dim")
     d_model = arch["d_model"]
     if d_ff is None and g.get(None, "n_embd") is not None and isinstance(d_model, int) and not isinstance(d_model, bool):
         d_ff = 4 * d_model  # GPT-2 convention: n_inner = 4 * n_embd when null
@@ -122,28 +129,83 @@ def _hf_architecture(g: _HFConfig, file) -> dict:
     arch["attention_bias"] = g.get("architecture.attention_bias", "attention_bias",
                                    default=model_type in ("gpt2", "qwen2"))
     arch["mlp_bias"] = g.get("architecture.mlp_bias", "mlp_bias", default=model_type == "gpt2")
-    window, types = g.get("architecture.sliding_window", "sliding_window"), g.get(None, "layer_types")
-    if window and types:
-        if not isinstance(types, list):
-            raise SpecError(file, "layer_types", f"expected a list of layer types, got {types!r}")
-        g.names["architecture.sliding_window_layers"] = "layer_types"
-        arch["sliding_window"] = window
-        arch["sliding_window_layers"] = sum(1 for t in types if "sliding" in str(t))
+    if model_type in ("qwen3", "qwen3_moe"):
+        arch["qk_norm"] = "rmsnorm"  # Qwen3Attention: q_norm and k_norm, RMSNorm(head_dim) each
+    elif llama4 and g.get(None, "use_qk_norm"):
+        arch["qk_norm"] = "l2"       # Llama4TextL2Norm, no weights, on the RoPE layers
     return arch
+
+
+def _hf_list(g: _HFConfig, key: str, file, n_layers) -> list | None:
+    """A per-layer list of config.json (``layer_types``, ``no_rope_layers``, ``moe_layers``...), checked."""
+    v = g.get(None, key)
+    if v is not None and not isinstance(v, list):
+        raise SpecError(file, g.prefix + key, f"expected a list, got {v!r}")
+    return v
+
+
+def _hf_attention(g: _HFConfig, arch: dict, file) -> dict:
+    """The ``[layers]`` attention and RoPE patterns: ``layer_types``, or Llama 4's ``no_rope_layers``
+    (RoPE layers attend within their chunk, NoPE layers globally)."""
+    n = arch["n_layers"]
+    types, no_rope = _hf_list(g, "layer_types", file, n), _hf_list(g, "no_rope_layers", file, n)
+    chunk = g.get("architecture.attention_chunk", "attention_chunk_size")
+    if not no_rope and g.model_type.startswith("llama4") and chunk and isinstance(n, int):
+        # absent or [] (as Meta's released configs have it): transformers derives it from the interval, 4
+        every = g.get(None, "no_rope_layer_interval", default=4)
+        no_rope = [int((i + 1) % every != 0) for i in range(n)]
+    layers: dict = {}
+    if types is not None:
+        g.names["layers.attention"] = g.prefix + "layer_types"
+        layers["attention"] = ["sliding" if "sliding" in str(x) else "chunked" if "chunked" in str(x) else "full"
+                               for x in types]
+    elif no_rope and chunk:
+        g.names["layers.attention"] = g.prefix + "no_rope_layers"
+        layers["attention"] = ["chunked" if r else "full" for r in no_rope]
+    if no_rope:
+        g.names["layers.rope"] = g.prefix + "no_rope_layers"
+        layers["rope"] = [bool(r) for r in no_rope]
+    kinds = layers.get("attention", ())
+    if "sliding" in kinds:
+        arch["sliding_window"] = g.get("architecture.sliding_window", "sliding_window")
+    if "chunked" in kinds:
+        arch["attention_chunk"] = chunk
+    return layers
 
 
 def _hf_moe(g: _HFConfig, d_ff) -> dict:
     n_exp = g.get("moe.n_experts", "num_local_experts", "n_routed_experts", "num_experts")
     if not n_exp:
         return {}
+    llama4 = g.model_type.startswith("llama4")  # one shared expert of intermediate_size, not in the config
     moe = {
         "n_experts": n_exp,
         "experts_per_token": g.get("moe.experts_per_token", "num_experts_per_tok", "num_experts_per_token", default=2),
-        "d_ff_expert": g.get("moe.d_ff_expert", "moe_intermediate_size", default=d_ff),
-        "n_shared_experts": g.get("moe.n_shared_experts", "n_shared_experts", default=0),
+        "d_ff_expert": g.get("moe.d_ff_expert", "moe_intermediate_size", *(("intermediate_size",) if llama4 else ()),
+                             default=d_ff),
+        "n_shared_experts": 1 if llama4 else g.get("moe.n_shared_experts", "n_shared_experts", default=0),
         "first_dense_layers": g.get("moe.first_dense_layers", "first_k_dense_replace", default=0),
     }
     return {k: v for k, v in moe.items() if v is not None}
+
+
+def _hf_mlp_pattern(g: _HFConfig, n_layers, file) -> list | None:
+    """Which layers are MoE: Llama 4's ``moe_layers`` or ``interleave_moe_layer_step``, Qwen's
+    ``decoder_sparse_step`` and ``mlp_only_layers``, DeepSeek's ``moe_layer_freq`` (None: every layer)."""
+    if not isinstance(n_layers, int) or isinstance(n_layers, bool):
+        return None
+    listed = _hf_list(g, "moe_layers", file, n_layers)
+    if listed is not None:
+        g.names["layers.mlp"] = g.prefix + "moe_layers"
+        return ["moe" if i in set(listed) else "dense" for i in range(n_layers)]
+    for key, first in (("interleave_moe_layer_step", 1), ("decoder_sparse_step", 1), ("moe_layer_freq", 0)):
+        step = g.get(None, key)
+        if isinstance(step, int) and not isinstance(step, bool) and step > 0:
+            only = set(_hf_list(g, "mlp_only_layers", file, n_layers) or ())
+            g.names["layers.mlp"] = g.prefix + key
+            # Llama 4 / Qwen: (i + 1) % step == 0; DeepSeek: i % freq == 0 (after first_k_dense_replace)
+            return ["moe" if (i + first) % step == 0 and i not in only else "dense" for i in range(n_layers)]
+    return None
 
 
 def _hf_mla(g: _HFConfig) -> dict:
@@ -155,11 +217,16 @@ def _hf_mla(g: _HFConfig) -> dict:
 
 
 def from_hf_config(cfg: Mapping, key: str = "custom", name: str | None = None, file="config.json") -> ModelConfig:
-    """Build a :class:`ModelConfig` from a Hugging Face ``config.json`` (Llama, Mistral/Mixtral, Qwen, GPT-2,
-    gpt-oss and DeepSeek-V3 style keys).
+    """Build a :class:`ModelConfig` from a Hugging Face ``config.json`` (Llama, Llama 4, Mistral/Mixtral,
+    Qwen2/Qwen3 and Qwen3-MoE, GPT-2, gpt-oss, DeepSeek-V3 and Kimi K2 style keys).
 
-    Null values count as absent. Every value is validated as a model file's is; an error names the
-    ``config.json`` key it came from.
+    Null values count as absent. A multimodal config (Llama 4) is read from its ``text_config``. The
+    per-layer keys become ``[layers]`` patterns: ``layer_types`` (sliding, chunked or full attention),
+    ``no_rope_layers`` with ``attention_chunk_size`` (Llama 4: RoPE layers attend within their chunk,
+    NoPE layers globally), ``moe_layers`` / ``interleave_moe_layer_step`` / ``decoder_sparse_step`` with
+    ``mlp_only_layers`` / ``moe_layer_freq`` (which layers are MoE); ``num_nextn_predict_layers`` becomes
+    ``[mtp] modules``; Qwen3 and Llama 4's ``use_qk_norm`` set ``qk_norm``. Every value is validated as a
+    model file's is; an error names the ``config.json`` key it came from.
 
     Parameters
     ----------
@@ -183,16 +250,27 @@ def from_hf_config(cfg: Mapping, key: str = "custom", name: str | None = None, f
     """
     if not isinstance(cfg, Mapping):
         raise SpecError(file, "", f"expected a JSON object of model settings, got {type(cfg).__name__}")
-    g = _HFConfig(cfg)
+    text = cfg.get("text_config")
+    g = _HFConfig(text, "text_config.") if isinstance(text, Mapping) and "num_hidden_layers" not in cfg \
+        else _HFConfig(cfg)
     arch = _hf_architecture(g, file)
-    doc: dict = {"model": {"key": key, "name": name or g.get("model.name", "_name_or_path", default=key)},
-                 "architecture": arch}
+    name = name or cfg.get("_name_or_path") or g.get("model.name", "_name_or_path", default=key)
+    doc: dict = {"model": {"key": key, "name": name}, "architecture": arch}
+    layers = _hf_attention(g, arch, file)
     moe = _hf_moe(g, arch.get("d_ff"))
     if moe:
         doc["moe"] = moe
+        mlp = _hf_mlp_pattern(g, arch["n_layers"], file)
+        if mlp is not None:
+            layers["mlp"] = mlp
+    if layers:
+        doc["layers"] = layers
     mla = _hf_mla(g)
     if mla:
         doc["mla"] = mla
+    mtp = g.get("mtp.modules", "num_nextn_predict_layers")
+    if mtp:
+        doc["mtp"] = {"modules": mtp}
     return model_from_doc(doc, file, g.names)
 
 

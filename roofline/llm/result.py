@@ -8,7 +8,7 @@ best, worst); the record form spells a range as ``<field>_range = [low, high]`` 
 from __future__ import annotations
 
 import html
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, field, fields
 from typing import Mapping
 
 from ..vocab import Ranged
@@ -20,6 +20,9 @@ _REQUEST_FIELDS = ("generate", "request_latency_s", "request_tokens_per_s_per_us
 
 #: rates whose range follows the decode step's (they are present only when ``tpot_s`` has one)
 _DECODE_RATES = ("tokens_per_s_per_user", "tokens_per_s", "energy_per_token_j")
+
+#: cost figures, whose range also follows the price's and the power's
+_COST_FIELDS = ("price_usd_per_device_hour", "usd_per_million_tokens", "tokens_per_s_per_mw")
 
 
 def _range_of(name: str, value: Ranged) -> dict:
@@ -76,6 +79,21 @@ class LLMEstimate:
         Prefill plus ``generate`` decode steps [s].
     request_tokens_per_s_per_user, request_tokens_per_s : float or None
         [1/s].
+    price_usd_per_device_hour : Ranged or None
+        Rental price of one device for one hour [USD/h]: given, or from the price table (its range:
+        cheapest and dearest list price); None without either.
+    price_source : str or None
+        Where the price comes from: ``"given"`` or the price table's entry and sources.
+    usd_per_million_tokens : Ranged or None
+        What a million generated tokens cost at the decode rate ``tokens_per_s`` on ``devices_used``
+        devices [USD] (:func:`~roofline.formulas.usd_per_million_tokens`); prefill is not charged. The best
+        corner takes the cheapest price and the fastest step. None without a price.
+    tokens_per_s_per_mw : Ranged or None
+        Generated tokens per second per megawatt of device power [1/(s MW)]
+        (:func:`~roofline.formulas.tokens_per_s_per_mw`); None without a power figure.
+    compute_fallback : mapping of str to str
+        Data types computed at another type's peak because the device publishes none for them
+        (``{"bf16": "fp16"}`` on a device without bf16; :func:`roofline.dtypes.peak_dtype`); empty otherwise.
     dp, ep : int
         Replicas, and devices the routed experts of a stage are spread over [1].
     attention : str
@@ -119,6 +137,11 @@ class LLMEstimate:
     decode_bytes: float
     prefill_flops: float
     prefill_bytes: float
+    price_usd_per_device_hour: Ranged | None = None
+    price_source: str | None = None
+    usd_per_million_tokens: Ranged | None = None
+    tokens_per_s_per_mw: Ranged | None = None
+    compute_fallback: Mapping[str, str] = field(default_factory=dict)
     generate: int = 0
     request_latency_s: Ranged | None = None
     request_tokens_per_s_per_user: float | None = None
@@ -138,6 +161,10 @@ class LLMEstimate:
                 value = getattr(self, name)
                 if value is not None:
                     out.update(_range_of(name, value))
+        for name in _COST_FIELDS:
+            value = getattr(self, name)
+            if value is not None:
+                out.update(_range_of(name, value))
         return out
 
     def to_dict(self) -> dict:
@@ -174,6 +201,13 @@ class LLMEstimate:
                 ("tokens/s", *_cells(self.tokens_per_s))]
         if self.energy_per_token_j is not None:
             rows.append(("energy per token [J]", *_cells(self.energy_per_token_j)))
+        if self.tokens_per_s_per_mw is not None:
+            rows.append(("tokens/s per MW", *_cells(self.tokens_per_s_per_mw)))
+        if self.usd_per_million_tokens is not None:
+            rows.append(("USD per million tokens", *_cells(self.usd_per_million_tokens)))
+        if self.compute_fallback:
+            rows.append(("computed at", ", ".join(f"{a} at the {b} peak" for a, b in self.compute_fallback.items()),
+                         ""))
         if self.generate:
             rows.append((f"request latency ({self.generate} tokens) [s]", *_cells(self.request_latency_s)))
         body = "".join(f"<tr><td>{html.escape(a)}</td><td>{html.escape(str(b))}</td><td>{html.escape(c)}</td></tr>"

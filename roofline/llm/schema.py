@@ -2,8 +2,13 @@
 
 A model file (``model_configs/*.toml``, a user's TOML file, or a Hugging Face ``config.json`` translated by
 :func:`roofline.llm.loader.from_hf_config`) has the tables ``[model]``, ``[architecture]`` and, for a
-mixture of experts, ``[moe]`` and, for multi-head latent attention, ``[mla]``; ``schema = 1`` and a free
-``[published]`` table may stand beside them. Each section is read by the same table-driven reader
+mixture of experts, ``[moe]``, for multi-head latent attention, ``[mla]``, for layers that differ,
+``[layers]`` (per-layer patterns: ``attention``, ``mlp``, ``rope``), and for multi-token-prediction
+modules, ``[mtp]``; ``schema = 1`` and a free ``[published]`` table may stand beside them.
+
+A pattern is a list of per-layer kinds, one per layer or a shorter period that repeats from the first layer
+(it must divide the number of layers): ``mlp = ["dense", "moe"]`` makes every other layer, from the second,
+a mixture of experts. Each section is read by the same table-driven reader
 (:func:`read_section`), then checked across its fields; every error is a
 :class:`~roofline.errors.SpecError` naming the file, the field and what was expected, like a device spec's.
 """
@@ -15,7 +20,7 @@ from dataclasses import dataclass, field
 from typing import Any, Callable, Mapping
 
 from ..errors import SpecError
-from .config import ModelConfig
+from .config import ATTENTION_KINDS, MLP_KINDS, QK_NORMS, ModelConfig
 
 __all__ = ["Field", "SECTIONS", "TOP_LEVEL", "read_section", "model_from_doc"]
 
@@ -33,7 +38,9 @@ class Field:
         The key in its table.
     kind : str
         ``int`` (a whole number, never a bool or a fraction), ``bool``, ``text`` (a non-empty printable
-        string), ``choice`` (one of ``choices``), ``texts`` (a list of texts, or one), ``table`` (text values).
+        string), ``choice`` (one of ``choices``), ``texts`` (a list of texts, or one), ``table`` (text values),
+        ``pattern`` (a non-empty list of ``choices``, per layer or repeating), ``flags`` (a non-empty list
+        of true/false, per layer or repeating).
     required : bool
         Must be present.
     minimum : int
@@ -78,7 +85,12 @@ ARCHITECTURE = (
     Field("attention_bias", "bool", meaning="q, k, v and o projections have biases"),
     Field("mlp_bias", "bool", meaning="MLP matrices have biases"),
     Field("sliding_window", "int", minimum=0, meaning="window of the local layers [tokens]; 0 for none"),
-    Field("sliding_window_layers", "int", minimum=0, meaning="layers with a sliding window; default all"),
+    Field("sliding_window_layers", "int", minimum=0, meaning="layers with a sliding window (a count; "
+          "[layers] attention says which); default all"),
+    Field("attention_chunk", "int", minimum=0, meaning="chunk of the chunked-attention layers [tokens] "
+          "(attention_chunk_size); 0 for none"),
+    Field("qk_norm", "choice", choices=QK_NORMS, meaning="norm of each head's queries and keys: none, rmsnorm "
+          "(learned, head_dim each: Qwen3) or l2 (parameter-free, on the RoPE layers: Llama 4)"),
 )
 
 MOE = (
@@ -98,12 +110,27 @@ MLA = (
     Field("v_head_dim", "int", True, meaning="per-head value width"),
 )
 
+LAYERS = (
+    Field("attention", "pattern", choices=ATTENTION_KINDS, meaning="per layer: full, sliding (the "
+          "sliding_window) or chunked (attention_chunk); default all full (layer_types, no_rope_layers)"),
+    Field("mlp", "pattern", choices=MLP_KINDS, meaning="per layer: dense or moe; default dense for the "
+          "first_dense_layers, moe after (interleave_moe_layer_step, decoder_sparse_step, mlp_only_layers)"),
+    Field("rope", "flags", meaning="per layer: rotary positions (true) or none (false); default all true "
+          "(no_rope_layers)"),
+)
+
+MTP = (
+    Field("modules", "int", True, minimum=0, meaning="multi-token-prediction modules beside the main model "
+          "(num_nextn_predict_layers)"),
+)
+
 #: every section: its fields and whether the file must have it
 SECTIONS: Mapping[str, tuple[tuple[Field, ...], bool]] = {
-    "model": (MODEL, True), "architecture": (ARCHITECTURE, True), "moe": (MOE, False), "mla": (MLA, False)}
+    "model": (MODEL, True), "architecture": (ARCHITECTURE, True), "moe": (MOE, False), "mla": (MLA, False),
+    "layers": (LAYERS, False), "mtp": (MTP, False)}
 
 #: the keys a model file may hold at its top level
-TOP_LEVEL = ("schema", "model", "architecture", "moe", "mla", "published")
+TOP_LEVEL = ("schema", "model", "architecture", "moe", "mla", "layers", "mtp", "published")
 
 
 @dataclass(frozen=True)
@@ -168,8 +195,16 @@ def _read_table(v, f: Field, path: str, at: _Where) -> dict[str, str]:
     return out
 
 
+def _read_pattern(v, f: Field, path: str, at: _Where) -> tuple:
+    if not isinstance(v, list) or not v:
+        raise at.error(path, f"expected a non-empty list (one entry per layer, or a period that repeats), got {v!r}")
+    read = _read_bool if f.kind == "flags" else _read_choice
+    return tuple(read(x, f, path, at) for x in v)
+
+
 _READERS: Mapping[str, Callable] = {"int": _read_int, "bool": _read_bool, "text": _read_text,
-                                    "choice": _read_choice, "texts": _read_texts, "table": _read_table}
+                                    "choice": _read_choice, "texts": _read_texts, "table": _read_table,
+                                    "pattern": _read_pattern, "flags": _read_pattern}
 
 
 def read_section(doc: Mapping, name: str, at: Any) -> dict:
@@ -258,7 +293,56 @@ def _architecture(a: dict, has_moe: bool, at: _Where) -> dict:
                 mlp=a.get("mlp", "gated"), norm=a.get("norm", "rmsnorm"), position=a.get("position", "rope"),
                 tie_embeddings=a.get("tie_embeddings", False), attention_bias=a.get("attention_bias", False),
                 mlp_bias=a.get("mlp_bias", False), max_context=a.get("max_context", 4096),
-                sliding_window=window, sliding_window_layers=layers or (n_layers if window else 0))
+                sliding_window=window, sliding_window_layers=layers if "sliding_window_layers" in a else None,
+                attention_chunk=a.get("attention_chunk", 0), qk_norm=a.get("qk_norm", "none"))
+
+
+def _expand(pattern: tuple, n_layers: int, path: str, at: _Where) -> tuple:
+    """A per-layer pattern at full length: one entry per layer, or a period repeated from the first layer."""
+    if len(pattern) > n_layers:
+        raise at.error(path, f"cannot exceed n_layers ({n_layers}) entries, got {len(pattern)}")
+    if n_layers % len(pattern):
+        raise at.error(path, f"expected one entry per layer ({n_layers}) or a period that divides {n_layers}, "
+                             f"got {len(pattern)} entries")
+    return pattern * (n_layers // len(pattern))
+
+
+def _attention_pattern(lay: dict, kw: dict, at: _Where) -> tuple[str, ...]:
+    """Each layer's attention, from ``[layers] attention`` or the legacy ``sliding_window_layers`` count."""
+    n, window, count = kw["n_layers"], kw["sliding_window"], kw["sliding_window_layers"]
+    if "attention" in lay:
+        kinds = _expand(lay["attention"], n, "layers.attention", at)
+        if count is not None and count != kinds.count("sliding"):
+            raise at.error("architecture.sliding_window_layers", f"must match the {kinds.count('sliding')} sliding "
+                                                                 f"layers of [layers] attention, got {count}")
+    else:  # a count without positions: the counts are what every result rests on
+        count = n if count is None and window else (count or 0)
+        kinds = ("sliding",) * count + ("full",) * (n - count)
+    for kind, field_, size in (("sliding", "sliding_window", window), ("chunked", "attention_chunk",
+                                                                        kw["attention_chunk"])):
+        if kind in kinds and not size:
+            raise at.error(f"architecture.{field_}", f"missing (the {kind} layers of [layers] attention need "
+                                                     "a positive number of tokens)")
+    return kinds
+
+
+def _layers(lay: dict, kw: dict, at: _Where) -> dict:
+    """Per-layer attention, MLP and RoPE, each at full length, checked against the sections they need."""
+    n, attention = kw["n_layers"], _attention_pattern(lay, kw, at)
+    mlp: tuple[str, ...] = ()
+    if "mlp" in lay or kw.get("n_experts"):
+        first = kw.get("first_dense_layers", 0)
+        base = _expand(lay.get("mlp", ("moe",)), n, "layers.mlp", at)
+        mlp = ("dense",) * first + base[first:]
+        if "moe" in mlp and not kw.get("n_experts"):
+            raise at.error("layers.mlp", "moe layers need a [moe] table")
+        if "moe" not in mlp and kw.get("n_experts"):
+            raise at.error("layers.mlp", "a [moe] table needs at least one moe layer")
+        if "dense" in mlp and not kw["d_ff"]:
+            raise at.error("architecture.d_ff", "missing (needed by the dense layers of [layers] mlp)")
+    rope = _expand(lay["rope"], n, "layers.rope", at) if "rope" in lay else ()
+    return dict(layer_attention=attention, layer_mlp=mlp, layer_rope=rope,
+                sliding_window_layers=attention.count("sliding"))
 
 
 def _moe(moe: dict, arch: dict, at: _Where) -> dict:
@@ -315,6 +399,8 @@ def model_from_doc(doc: Mapping, file, names: Mapping[str, str] | None = None) -
     kw = _architecture(a, bool(moe), at)
     kw.update(_moe(moe, kw, at))
     kw.update(_mla(mla))
+    kw.update(_layers(read_section(doc, "layers", at), kw, at))
+    kw["mtp_modules"] = read_section(doc, "mtp", at).get("modules", 0)
     return ModelConfig(key=m["key"], name=m["name"], aliases=m.get("aliases", ()), family=m.get("family", ""),
                        year=m.get("year"), source=m.get("source", {}), published=dict(doc.get("published", {})),
                        file=str(file), **kw)

@@ -89,7 +89,8 @@ def weights_bytes_per_device(model: ModelConfig, prec: Precision, par: Paralleli
 
 def kv_cache_elements(model: ModelConfig, batch, context):
     """KV-cache elements for ``batch`` sequences of ``context`` tokens over all layers
-    (:func:`roofline.formulas.kv_cache_elements`; sliding-window layers keep at most the window).
+    (:func:`roofline.formulas.kv_cache_elements`; sliding-window layers keep at most the window, chunked
+    layers at most one chunk).
 
     Parameters
     ----------
@@ -105,7 +106,8 @@ def kv_cache_elements(model: ModelConfig, batch, context):
         Elements [1].
     """
     return formulas.kv_cache_elements(batch, context, model.n_layers, model.kv_cache_elements_per_token_per_layer,
-                                      model.sliding_window_layers, model.sliding_window)
+                                      model.attention_layers("sliding"), model.sliding_window,
+                                      model.attention_layers("chunked"), model.attention_chunk)
 
 
 def kv_cache_bytes(model: ModelConfig, prec: Precision, batch, context):

@@ -17,6 +17,7 @@ from typing import Iterable, Mapping, Sequence
 
 import numpy as np
 
+from .. import formulas
 from ..errors import CapacityError, InputError
 from ..hardware.device import Device
 from ..hardware.library import get_device
@@ -24,7 +25,7 @@ from ..placement.layout import Placement
 from ..sweep.chunks import _bar, _n_points, _pareto, evaluate_dask, grid_chunks  # noqa: F401 (old roofline.bigsweep path)
 from ..vocab import Corner, Phase
 from .config import ModelConfig
-from .inference import _run
+from .inference import _price, _run
 from .loader import get_model
 from .precision import Precision
 from .sizes import place
@@ -44,9 +45,9 @@ class Column:
 
 #: The column contract of every LLM sweep frame, in order. A frame holds the columns its sweep computes,
 #: in this order: :func:`decode_sweep` (model … pp, batch, context, time_s, tokens_per_s_per_user,
-#: tokens_per_s, bound, fits, level), :func:`frontier` (model, device, devices, batch, context, tpot_s,
-#: the four rates, bound), :func:`llm_sweep_chunks` (model, device, devices, batch, context, time_s, three
-#: rates, bound, fits).
+#: tokens_per_s, bound, fits, level, and the cost columns), :func:`frontier` (model, device, devices,
+#: batch, context, tpot_s, the four rates, bound, and the cost columns), :func:`llm_sweep_chunks` (model,
+#: device, devices, batch, context, time_s, three rates, bound, fits).
 COLUMNS: Mapping[str, Column] = MappingProxyType({
     "model": Column("", "model key"),
     "device": Column("", "device key"),
@@ -64,6 +65,10 @@ COLUMNS: Mapping[str, Column] = MappingProxyType({
     "bound": Column("", "the time term that binds; 'capacity' where the resident set does not fit"),
     "fits": Column("", "the resident set fits the placement's memory level"),
     "level": Column("", "the memory level holding the resident set"),
+    "tokens_per_s_per_mw": Column("1/(s MW)", "tokens per second per megawatt of device power; NaN without a "
+                                  "power figure"),
+    "usd_per_million_tokens": Column("USD", "what a million generated tokens cost at the price per device-hour "
+                                     "(given, or the price table's); NaN without a price"),
 })
 
 #: Per sweep, the columns whose best and worst corners an estimate-based device adds (in this order, the
@@ -91,6 +96,16 @@ def _frame(values: Mapping[str, object], corners: Mapping[Corner, Mapping[str, o
     return df
 
 
+def _cost_columns(dev: Device, devices: int, tokens_per_s, price) -> dict:
+    """The cost columns at the nominal price and power (:func:`roofline.formulas.usd_per_million_tokens`,
+    :func:`roofline.formulas.tokens_per_s_per_mw`); NaN where the device has no price or no power."""
+    usd = _price(dev, price)[0]
+    return {"tokens_per_s_per_mw": formulas.tokens_per_s_per_mw(tokens_per_s, dev.power_w, devices)
+            if dev.power_w else np.nan,
+            "usd_per_million_tokens": formulas.usd_per_million_tokens(usd.nominal, devices, tokens_per_s)
+            if usd is not None else np.nan}
+
+
 def _phase(phase) -> Phase:
     if phase not in (Phase.PREFILL, Phase.DECODE):
         raise InputError(f"unknown phase {phase!r}; expected 'prefill' or 'decode'")
@@ -114,7 +129,7 @@ def _points(m: ModelConfig, dev: Device, prec: Precision, pl: Placement, phase: 
 # ------------------------------------------------------------------------------------------------------
 def decode_sweep(model: str | ModelConfig, devices: Sequence[str | Device] | str | Device, batch, context,
                  device_counts: Sequence[int] | None = None, dtype: str = "bf16", prec: Precision | None = None,
-                 ideal: bool = False, overlap: str = "max", phase: str = "decode", ranges: bool = True):
+                 ideal: bool = False, overlap: str = "max", phase: str = "decode", ranges: bool = True, price=None):
     """Decode (or prefill) time over a grid of batch × context × device count × device, as a tidy DataFrame.
 
     Parameters
@@ -138,22 +153,23 @@ def decode_sweep(model: str | ModelConfig, devices: Sequence[str | Device] | str
         ``decode`` or ``prefill``.
     ranges : bool
         Add the best and worst corners of an estimate-based device.
+    price : float or mapping of str to float, optional
+        Price per device-hour [USD/h] (or one per device key); default the price table's.
 
     Returns
     -------
     pandas.DataFrame
         One row per point, the :data:`COLUMNS` model, device, devices, tp, pp, batch, context, time_s [s]
-        (NaN where the resident set does not fit the placement's level), tokens_per_s_per_user [1/s],
-        tokens_per_s [1/s], bound (categorical), fits, level; estimate-based devices add ``time_s_best``
-        and ``time_s_worst`` [s].
+        (NaN where the resident set does not fit), tokens_per_s_per_user, tokens_per_s [1/s], bound,
+        fits, level, tokens_per_s_per_mw [1/(s MW)], usd_per_million_tokens [USD] (nominal price and
+        power); estimate-based devices add ``time_s_best`` and ``time_s_worst`` [s].
     """
     import pandas as pd
 
     m = get_model(model)
     prec = prec or Precision.of(dtype)
     ph = _phase(phase)
-    B = np.asarray(batch, dtype=float).ravel()
-    S = np.asarray(context, dtype=float).ravel()
+    B, S = (np.asarray(x, dtype=float).ravel() for x in (batch, context))
     if np.any(B <= 0) or np.any(S <= 0):
         raise InputError("batch and context must be positive")
     bb, ss = (x.ravel() for x in np.meshgrid(B, S, indexing="ij"))
@@ -168,13 +184,14 @@ def decode_sweep(model: str | ModelConfig, devices: Sequence[str | Device] | str
                 "model": m.key, "device": dev.key, "devices": pl.devices, "tp": pl.parallel.tp, "pp": pl.parallel.pp,
                 "batch": bb.astype(np.int64), "context": ss.astype(np.int64), "time_s": t,
                 "tokens_per_s_per_user": 1.0 / t, "tokens_per_s": bb / t, "bound": pd.Categorical(bound),
-                "fits": fits, "level": dev.memory[pl.home].name}, corners))
+                "fits": fits, "level": dev.memory[pl.home].name, **_cost_columns(dev, pl.devices, bb / t, price)},
+                corners))
     return pd.concat(frames, ignore_index=True)
 
 
 def frontier(model: str | ModelConfig, device: str | Device, devices: int | None = None, context: int = 2048,
              batches: Iterable[int] | None = None, dtype: str = "bf16", prec: Precision | None = None,
-             ideal: bool = False, overlap: str = "max", tp: int | None = None, pp: int | None = None):
+             ideal: bool = False, overlap: str = "max", tp: int | None = None, pp: int | None = None, price=None):
     """Throughput against interactivity for one system (a device type × count) as batch grows.
 
     Parameters
@@ -196,15 +213,16 @@ def frontier(model: str | ModelConfig, device: str | Device, devices: int | None
         ``max`` or ``sum``.
     tp, pp : int, optional
         Force the layout [1].
+    price : float or mapping of str to float, optional
+        Price per device-hour [USD/h] (or one per device key); default the price table's.
 
     Returns
     -------
     pandas.DataFrame
         The :data:`COLUMNS` model, device, devices, batch, context, tpot_s [s], tokens_per_s_per_user
-        (= 1 / tpot) [1/s], tokens_per_s [1/s], tokens_per_s_per_device [1/s], tokens_per_s_per_kw
-        [1/(s kW)] and bound, up to the largest batch whose KV cache still fits beside the weights. For an
-        estimate-based device, ``*_best`` and ``*_worst`` columns of the per-user and per-device rates give
-        the band.
+        (= 1 / tpot), tokens_per_s, tokens_per_s_per_device [1/s], tokens_per_s_per_kw [1/(s kW)], bound,
+        tokens_per_s_per_mw [1/(s MW)], usd_per_million_tokens [USD], up to the largest batch that fits.
+        For an estimate-based device, ``*_best`` / ``*_worst`` per-user and per-device rates give the band.
 
     Raises
     ------
@@ -230,7 +248,7 @@ def frontier(model: str | ModelConfig, device: str | Device, devices: int | None
         "tpot_s": t, "tokens_per_s_per_user": 1.0 / t, "tokens_per_s": B / t,
         "tokens_per_s_per_device": B / t / pl.devices,
         "tokens_per_s_per_kw": (B / t / (pl.devices * power / 1e3)) if power else np.nan,
-        "bound": r["bound"]}, corners)
+        "bound": r["bound"], **_cost_columns(dev, pl.devices, B / t, price)}, corners)
 
 
 def _fitting_batches(m: ModelConfig, dev: Device, prec: Precision, pl: Placement, context: int, batches):

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from typing import Callable, Sequence
 
-from ..dtypes import DTYPES
+from ..dtypes import DTYPES, peak_dtype
 from ..engine.corners import corners_of
 from ..errors import CapacityError, InputError, RooflineError
 from ..formulas import bytes_per_flop, flops_per_watt, interval_div, ridge_point
@@ -219,26 +219,48 @@ def _llm_cells(r: dict) -> tuple[dict, dict]:
     return dec, pre
 
 
+def _cost_cells(r: dict) -> tuple[dict | None, dict | None]:
+    """The cost cells (USD per million tokens, tokens/s per MW) of one estimate; None where it has none."""
+    cells = []
+    for key, unit in (("usd_per_million_tokens", "USD"), ("tokens_per_s_per_mw", "tokens/s/MW")):
+        if r.get(key) is None:
+            cells.append(None)
+            continue
+        cell = {"value": r[key], "unit": unit}
+        if f"{key}_range" in r:
+            cell["range"] = r[f"{key}_range"]
+        if key == "usd_per_million_tokens":
+            cell["price_source"] = r["price_source"]
+        cells.append(cell)
+    return cells[0], cells[1]
+
+
 def _llm_rows(devs: list[Device], models: Sequence[str], batch: int, context: int, dtype: str,
-              ideal: bool) -> list[dict]:
+              ideal: bool, price=None) -> list[dict]:
     from ..llm.inference import estimate
     from ..llm.precision import Precision
 
     prec = Precision.of(dtype)
     rows = []
     for model in models:
-        dec, pre = {}, {}
+        dec, pre, usd, mw = {}, {}, {}, {}
         for dev in devs:
             try:
-                r = estimate(model, dev, batch=batch, context=context, prec=prec, ideal=ideal)
+                r = estimate(model, dev, batch=batch, context=context, prec=prec, ideal=ideal, price=price)
             except (CapacityError, InputError) as exc:
-                dec[dev.key] = pre[dev.key] = _error_cell(exc)
+                dec[dev.key] = pre[dev.key] = usd[dev.key] = mw[dev.key] = _error_cell(exc)
                 continue
             dec[dev.key], pre[dev.key] = _llm_cells(r)
+            usd[dev.key], mw[dev.key] = _cost_cells(r)
         rows.append({"section": "llm", "workload": f"{model} tokens/s/user", "model": model, "phase": "decode",
                      "metric": "tokens/s per user", "unit": "tokens/s", "better": "higher", "values": dec})
         rows.append({"section": "llm", "workload": f"{model} first token", "model": model, "phase": "prefill",
                      "metric": "time to first token", "unit": "s", "better": "lower", "values": pre})
+        rows.append({"section": "cost", "workload": f"{model} USD/M tokens", "model": model,
+                     "phase": "decode", "metric": "USD per million tokens", "unit": "USD", "better": "lower",
+                     "values": usd})
+        rows.append({"section": "cost", "workload": f"{model} tokens/s/MW", "model": model, "phase": "decode",
+                     "metric": "tokens/s per MW", "unit": "tokens/s/MW", "better": "higher", "values": mw})
     return rows
 
 
@@ -270,18 +292,19 @@ def _devices(devices: Sequence[str | Device], dtype: str, spec_paths) -> list[De
     if len({d.key for d in devs}) != len(devs):
         raise InputError("compare needs different devices")
     bytes_per_element(dtype)
-    missing = [d.key for d in devs if dtype not in d.compute]
+    missing = [d.key for d in devs if peak_dtype(dtype, d.compute) is None]
     if missing:
         raise InputError(f"{', '.join(missing)} publish no {dtype} peak; choose another --dtype")
     return devs
 
 
 def compare(devices: Sequence[str | Device], models: Sequence[str] | None = None, batch: int = 1,
-            context: int = 2048, dtype: str = "bf16", ideal: bool = False, spec_paths=()) -> dict:
+            context: int = 2048, dtype: str = "bf16", ideal: bool = False, spec_paths=(), price=None) -> dict:
     """Compare ``devices``: their figures (:func:`figure_rows`), and default (or given) workloads timed on each.
 
-    The workloads are a square GEMM and a GEMV of 8192 and, per model, decode (tokens/s per user) and
-    prefill (time to first token) on the fewest devices that hold the model.
+    The workloads are a square GEMM and a GEMV of 8192 and, per model, decode (tokens/s per user),
+    prefill (time to first token) and the decode's cost (USD per million tokens at the price per
+    device-hour, tokens/s per MW) on the fewest devices that hold the model.
 
     Parameters
     ----------
@@ -299,6 +322,9 @@ def compare(devices: Sequence[str | Device], models: Sequence[str] | None = None
         Drop the latency terms (the pure roofline).
     spec_paths : iterable of path
         Extra spec files or folders.
+    price : float or mapping of str to float, optional
+        Rental price per device-hour [USD/h], for every device or per device key; default the price
+        table's (a device without one gets no cost cell).
 
     Returns
     -------
@@ -316,7 +342,7 @@ def compare(devices: Sequence[str | Device], models: Sequence[str] | None = None
     devs = _devices(devices, dtype, spec_paths)
     specs = figure_rows(devs, dtype)
     loads = (_kernel_rows(devs, dtype, ideal, 8192)
-             + _llm_rows(devs, list(models) if models else list(DEFAULT_MODELS), batch, context, dtype, ideal))
+             + _llm_rows(devs, list(models) if models else list(DEFAULT_MODELS), batch, context, dtype, ideal, price))
     _ratios(specs, devs)
     _ratios(loads, devs)
     return {"devices": [{"key": d.key, "name": d.name, "vendor": d.vendor, "kind": d.kind, "status": d.status,
@@ -335,7 +361,9 @@ def _cell(v: dict | None) -> str:
         return "does not fit" if v.get("reason") == "capacity" else "n/a"
     unit = v.get("unit", "")
     lo, hi = v.get("range", (None, None))
-    if unit == "tokens/s":
+    if unit in ("tokens/s/MW", "USD"):
+        text = human_range(v["value"], lo, hi, "tok/s/MW" if unit == "tokens/s/MW" else unit)
+    elif unit == "tokens/s":
         fmt = (lambda x: f"{x:,.0f}") if v["value"] >= 100 else (lambda x: f"{x:,.1f}")  # noqa: E731
         text = fmt(v["value"])
         if lo is not None and hi - lo > 0.01 * v["value"]:

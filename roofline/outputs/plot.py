@@ -242,6 +242,7 @@ _LABELS = {
     "batch": "batch [sequences]", "context": "context [tokens]", "time_s": "time per step [s]",
     "tokens_per_s_per_user": "tokens/s per user", "tokens_per_s": "tokens/s (all users)",
     "tokens_per_s_per_device": "tokens/s per device", "tokens_per_s_per_kw": "tokens/s per kW",
+    "tokens_per_s_per_mw": "tokens/s per MW", "usd_per_million_tokens": "USD per million tokens (cheaper →)",
     "tpot_s": "time per output token [s]", "attainable_flops_per_s": "attainable [FLOP/s]",
     "arithmetic_intensity": "arithmetic intensity [FLOP/B]", "M": "M", "N": "N", "K": "K",
 }
@@ -312,7 +313,8 @@ def frontier_chart(frames: Sequence, per: str = "device", title: str | None = No
     frames : sequence of pandas.DataFrame
         From :func:`roofline.llm.frontier`, one per system.
     per : str
-        ``"device"`` (tokens/s per device) or ``"kw"`` (tokens/s per kW).
+        ``"device"`` (tokens/s per device), ``"kw"`` (tokens/s per kW) or ``"dollar"`` (USD per million
+        tokens, on a reversed axis so that cheaper is to the right; systems without a price are left out).
     title : str, optional
         The chart title.
 
@@ -323,11 +325,15 @@ def frontier_chart(frames: Sequence, per: str = "device", title: str | None = No
     Raises
     ------
     InputError
-        ``per`` is neither.
+        ``per`` is none of these, or (``"dollar"``) no system has a price.
     """
-    col = {"device": "tokens_per_s_per_device", "kw": "tokens_per_s_per_kw"}.get(per)
+    col = {"device": "tokens_per_s_per_device", "kw": "tokens_per_s_per_kw", "dollar": "usd_per_million_tokens"}.get(per)
     if col is None:
-        raise InputError(f"per must be 'device' or 'kw', got {per!r}")
+        raise InputError(f"per must be 'device', 'kw' or 'dollar', got {per!r}")
+    if per == "dollar":
+        frames = [f for f in frames if len(f) and f[col].notna().any()]
+        if not frames:
+            raise InputError("no price per device-hour for these devices: give --price USD_PER_DEVICE_HOUR")
     with plt.rc_context(_style()):
         fig, ax = plt.subplots(figsize=(_WIDTH_IN, 4.2))
         for f in frames:
@@ -345,6 +351,8 @@ def frontier_chart(frames: Sequence, per: str = "device", title: str | None = No
                         textcoords="offset points", xytext=(3, 3), fontsize=6.5, color=device_color(dev))
         ax.set_xscale("log")
         ax.set_yscale("log")
+        if per == "dollar":
+            ax.invert_xaxis()
         ax.set_xlabel(_LABELS[col])
         ax.set_ylabel("tokens/s per user (interactivity)")
         ax.set_title(title or "Throughput against interactivity (batch grows along each curve)")
@@ -360,27 +368,81 @@ _WALL_SERIES = (("peak_flops_per_s", "peak compute (dense 16-bit)", "compute_gro
                  "#009E73", "^"))
 
 
+def _announced(p: Mapping) -> bool:
+    return p.get("status") == "announced"
+
+
 def _wall_series(ax, points: list[dict], key: str, label: str, published, color: str, marker: str) -> None:
-    """One series of the memory-wall chart: its points relative to the first, and its fitted growth line."""
-    pts = sorted((p for p in points if p[key]), key=lambda p: p["year"])
-    if len(pts) < 2:
+    """One series of the memory-wall chart: its points relative to the first shipped one, the growth line
+    fitted through the shipped parts, announced parts hollow beside it; the compute points are labelled."""
+    pts = sorted((p for p in points if p[key]), key=lambda p: (p["year"], p[key]))
+    shipped = [p for p in pts if not _announced(p)]
+    if len(shipped) < 2:
         return
-    yrs = np.array([p["year"] for p in pts])
-    vals = np.array([p[key] for p in pts])
+    yrs = np.array([p["year"] for p in shipped])
+    vals = np.array([p[key] for p in shipped])
     rel = vals / vals[0]
     g = growth_per_two_years(yrs, vals)
     ax.semilogy(yrs, rel, ls="none", marker=marker, color=color, ms=4)
+    later = [p for p in pts if _announced(p)]
+    if later:
+        ax.semilogy([p["year"] for p in later], [p[key] / vals[0] for p in later], ls="none", marker=marker, ms=4,
+                    markerfacecolor="none", color=color)
     # the least-squares line in log space has slope ln(g)/2 per year and passes through the points' centroid
     fit_t = np.linspace(yrs.min(), yrs.max(), 50)
     fit = np.exp(np.mean(np.log(rel))) * g ** ((fit_t - yrs.mean()) / 2)
     ax.semilogy(fit_t, fit, color=color, lw=1.2,
                 label=f"{label}: fitted {g:.2f}× / 2 yr" + (f" (Gholami et al.: {published}×)" if published else ""))
+    if key == "peak_flops_per_s":
+        for i, p in enumerate(pts):
+            _label_point(ax, p, p[key] / vals[0], _in_year(pts, i))
+
+
+def _in_year(pts: list[Mapping], i: int) -> int:
+    """How many points before the ``i``-th share its year (labels of one year alternate sides)."""
+    return sum(1 for q in pts[:i] if q["year"] == pts[i]["year"])
+
+
+def _label_point(ax, p: Mapping, y: float, i: int) -> None:
+    """A point's device label, alternately right and left of it so that neighbours in a year stay apart."""
+    text = p.get("label", p["device"]) + (" (announced)" if _announced(p) else "")
+    right = i % 2 == 0
+    ax.annotate(text, (p["year"], y), textcoords="offset points", xytext=(4 if right else -4, 1), fontsize=5.5,
+                ha="left" if right else "right", va="center", color="#333333")
+
+
+def _bytes_per_flop_panel(ax, data: Mapping) -> None:
+    """Bandwidth per FLOP over the years: DRAM for the accelerators, on-chip SRAM for the SRAM machines,
+    each point labelled, estimated figures as bars, announced parts hollow."""
+    series = (("DRAM bytes per FLOP (accelerators with HBM)", data["points"], "#0072B2", "s"),
+              ("on-chip SRAM bytes per FLOP (SRAM machines)", data.get("sram_points", []), "#D55E00", "D"))
+    for label, pts, color, marker in series:
+        pts = sorted((p for p in pts if p.get("bytes_per_flop")), key=lambda p: (p["year"], p["bytes_per_flop"]))
+        for i, p in enumerate(pts):
+            rng = p.get("bytes_per_flop_range")
+            err = [[p["bytes_per_flop"] - rng[0]], [rng[1] - p["bytes_per_flop"]]] if rng else None
+            ax.errorbar(p["year"], p["bytes_per_flop"], yerr=err, ls="none", marker=marker, ms=4, color=color,
+                        markerfacecolor="none" if _announced(p) else color, elinewidth=0.8,
+                        label=label if i == 0 else "_")
+            _label_point(ax, p, p["bytes_per_flop"], _in_year(pts, i))
+    ax.set_yscale("log")
+    ax.set_xlabel("year")
+    ax.set_ylabel("bytes per FLOP (bandwidth / peak)")
+    ax.set_title("Two answers: keep the weights in SRAM, or buy HBM bandwidth", fontsize=9)
+    ax.grid(True, which="major", alpha=0.3)
+    if ax.get_legend_handles_labels()[0]:
+        ax.legend(frameon=False, loc="center left", fontsize=7)
 
 
 def memory_wall_chart(path: str | None = None, title: str | None = None):
-    """Peak compute, DRAM bandwidth and interconnect bandwidth over the years, each relative to its first
-    point, with the growth per two years (:func:`~roofline.formulas.growth_per_two_years`) beside
-    Gholami et al.'s 3.0× / 1.6× / 1.4×.
+    """The memory wall through 2026, in two panels.
+
+    Above, peak compute, DRAM bandwidth and interconnect bandwidth over the years, each relative to its
+    first point, with the growth per two years (:func:`~roofline.formulas.growth_per_two_years`, fitted
+    through shipped parts) beside Gholami et al.'s 3.0× / 1.6× / 1.4×; every device is labelled and
+    announced parts are hollow. Below, bandwidth per FLOP (:func:`~roofline.formulas.bytes_per_flop`, from
+    :func:`load_trends`): the DRAM bytes per FLOP of accelerators with HBM falling, beside the on-chip SRAM
+    bytes per FLOP of the SRAM machines (WSE-2, WSE-3, Groq, Dojo D1): the two answers to the memory wall.
 
     Parameters
     ----------
@@ -392,21 +454,24 @@ def memory_wall_chart(path: str | None = None, title: str | None = None):
     Returns
     -------
     matplotlib.figure.Figure
+        Two axes: the growth chart, then bytes per FLOP.
     """
     data = load_trends(path)
     ref = data["reference"]
     with plt.rc_context(_style()):
-        fig, ax = plt.subplots(figsize=(_WIDTH_IN, 4.2))
+        fig, (ax, bx) = plt.subplots(2, 1, figsize=(_WIDTH_IN, 8.0), gridspec_kw={"height_ratios": [1.1, 1]})
         for key, label, refkey, color, marker in _WALL_SERIES:
             _wall_series(ax, data["points"], key, label, ref.get(refkey), color, marker)
         ax.set_xlabel("year")
         ax.set_ylabel("relative to the first device in the series")
         ax.set_title(title or "The memory wall: compute outgrows memory and interconnect bandwidth")
         ax.grid(True, which="major", alpha=0.3)
-        ax.legend(frameon=False, loc="upper left")
-        fig.text(0.01, 0.005, "Points: vendor datasheets in trends/memory-wall.toml. Reference: "
-                 "Gholami et al., 'AI and Memory Wall', IEEE Micro 2024.", fontsize=6)
-        fig.tight_layout(rect=(0, 0.03, 1, 1))
+        ax.legend(frameon=False, loc="upper left", fontsize=7)
+        _bytes_per_flop_panel(bx, data)
+        fig.text(0.01, 0.005, "Points: vendor datasheets in trends/memory-wall.toml and hardware_specs/ (hollow: "
+                 "announced, not shipped; bars: estimated ranges). Reference: Gholami et al., 'AI and Memory Wall', "
+                 "IEEE Micro 2024.", fontsize=5.5)
+        fig.tight_layout(rect=(0, 0.02, 1, 1))
     return fig
 
 

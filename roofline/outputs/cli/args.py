@@ -15,7 +15,8 @@ from ...errors import InputError
 from ..format import FORMATS
 
 __all__ = ["EXIT_USAGE", "Parser", "UsageError", "positive_int", "positive_float", "int_grid", "str_list",
-           "add_common", "add_layout", "layout_options", "check_plot_path", "check_frame_path"]
+           "add_common", "add_layout", "layout_options", "check_plot_path", "check_frame_path", "price_arg",
+           "add_price"]
 
 
 #: Exit status of a user error (a bad option, an unknown device, a model that does not fit...).
@@ -109,6 +110,61 @@ def positive_float(text: str) -> float:
     if not 0 < v < float("inf"):
         raise argparse.ArgumentTypeError(f"expected a positive number, got {text!r}")
     return v
+
+
+def price_arg(text: str) -> float | dict[str, float]:
+    """An argument type: a rental price per device-hour in USD, for every device (``"2.5"``) or per
+    device key (``"h100=2.5,b200=6.8"``; devices not named take the price table's).
+
+    Parameters
+    ----------
+    text : str
+        The argument as typed.
+
+    Returns
+    -------
+    float or dict of str to float
+        [USD/h].
+
+    Raises
+    ------
+    argparse.ArgumentTypeError
+        Not a positive, finite number (or KEY=NUMBER list of them).
+    """
+    import math
+
+    def one(v: str) -> float:
+        try:
+            x = float(v)
+        except ValueError:
+            x = float("nan")
+        if not math.isfinite(x) or x <= 0:
+            raise argparse.ArgumentTypeError(f"expected a positive price in USD per device-hour, got {text!r}")
+        return x
+
+    if "=" not in text:
+        return one(text)
+    pairs = [item.partition("=") for item in text.split(",")]
+    if any(not k.strip() or not sep for k, sep, _ in pairs):
+        raise argparse.ArgumentTypeError(f"expected PRICE or DEVICE=PRICE,DEVICE=PRICE, got {text!r}")
+    return {k.strip(): one(v) for k, _, v in pairs}
+
+
+def add_price(p: argparse.ArgumentParser) -> None:
+    """Add ``--price`` (:func:`price_arg`): the rental price that cost figures use instead of the table's.
+
+    Parameters
+    ----------
+    p : argparse.ArgumentParser
+        A command's parser.
+
+    Returns
+    -------
+    None
+    """
+    p.add_argument("--price", type=price_arg, metavar="USD_PER_DEVICE_HOUR",
+                   help="rental price of one device for one hour in USD (or DEVICE=USD,...), for USD per "
+                   "million tokens; default: the shipped cloud price table (prices/cloud-prices.toml)")
 
 
 def _grid_values(text: str) -> list[int]:

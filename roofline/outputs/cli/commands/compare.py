@@ -7,13 +7,15 @@ import argparse
 
 from ....vocab import Status
 from ...format import render
-from ..args import add_common, check_plot_path, positive_int
+from ..args import add_common, add_price, check_plot_path, positive_int
 
 __all__ = ["NAME", "register", "run"]
 
 NAME = "compare"
 
-_NOTE = ("(a–b): range from estimated figures. ×N: devices the model needs.\n"
+_NOTE = ("(a–b): range from estimated figures (for cost, also from the cheapest and dearest list\n"
+         "price). ×N: devices the model needs. USD per million tokens: generated tokens at the decode\n"
+         "rate, at the price per device-hour (--price, or prices/cloud-prices.toml).\n"
          "[x]: the binding term (compute, latency, a memory level or a link).\n"
          "ratio: how far the first device is ahead of the second (above 1: faster, larger or more efficient).")
 
@@ -44,6 +46,7 @@ def register(subparsers) -> argparse.ArgumentParser:
     p.add_argument("--ideal", action="store_true", help="drop latency terms: the pure roofline")
     p.add_argument("--no-bounds", action="store_true", help="leave the binding terms out of the table")
     p.add_argument("--plot", metavar="FILE", help="also write the comparison chart (.png, .svg or .pdf)")
+    add_price(p)
     add_common(p)
     return p
 
@@ -60,7 +63,7 @@ def run(args: argparse.Namespace) -> str:
     ----------
     args : argparse.Namespace
         ``devices``, ``model``, ``batch`` and ``context`` [1], ``dtype``, ``ideal``, ``no_bounds``,
-        ``plot``, ``spec`` and ``format``.
+        ``plot``, ``price`` [USD/h], ``spec`` and ``format``.
 
     Returns
     -------
@@ -73,7 +76,7 @@ def run(args: argparse.Namespace) -> str:
     if args.plot:
         check_plot_path(args.plot)
     res = compare(args.devices, models=args.model, batch=args.batch, context=args.context, dtype=args.dtype,
-                  ideal=args.ideal, spec_paths=args.spec)
+                  ideal=args.ideal, spec_paths=args.spec, price=args.price)
     if args.plot:
         from ...plot import compare_chart, save
 

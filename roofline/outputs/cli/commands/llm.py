@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 
 from ...format import human, render
-from ..args import add_common, add_layout, layout_options, positive_int
+from ..args import add_common, add_layout, add_price, layout_options, positive_int
 
 __all__ = ["NAME", "register", "run"]
 
@@ -57,6 +57,7 @@ def register(subparsers) -> argparse.ArgumentParser:
     p.add_argument("--generate", type=positive_int, help="also report a whole request of --context prompt "
                    "tokens and G generated tokens")
     p.add_argument("--prompt", type=positive_int, help="prompt tokens for prefill (default: --context)")
+    add_price(p)
     add_common(p)
     return p
 
@@ -69,7 +70,7 @@ def run(args: argparse.Namespace) -> str:
     args : argparse.Namespace
         ``model``, ``device``, the data types, ``batch``, ``context``, ``generate`` and ``prompt`` [1],
         ``devices``, ``tp``, ``pp``, ``dp``, ``ep``, ``micro_batches`` [1], ``attention``, ``imbalance``,
-        ``ideal``, ``overlap``, ``spec`` and ``format``.
+        ``ideal``, ``overlap``, ``price`` [USD/h], ``spec`` and ``format``.
 
     Returns
     -------
@@ -84,7 +85,8 @@ def run(args: argparse.Namespace) -> str:
     prec = Precision.of(args.dtype, weights=args.weight_dtype, activations=args.act_dtype, kv=args.kv_dtype)
     rec = estimate(args.model, dev, batch=args.batch, context=args.context,
                    generate=args.generate, prec=prec, devices=args.devices, tp=args.tp, pp=args.pp,
-                   ideal=args.ideal, overlap=args.overlap, prompt=args.prompt, **layout_options(args))
+                   ideal=args.ideal, overlap=args.overlap, prompt=args.prompt, price=args.price,
+                   **layout_options(args))
     if args.format == "json":
         return render(None, "json", json_obj=rec)
     return render(_llm_rows(rec), args.format, title=(
@@ -104,6 +106,22 @@ def _rate_range(rec: dict, key: str) -> str:
     return f"{r[0]:,.1f} – {r[1]:,.1f}" if r else ""
 
 
+def _cost_rows(rec: dict) -> list[tuple[str, str, str]]:
+    """Cost and efficiency rows, each only where the estimate has it; the data-type fallback, if any."""
+    rows = []
+    if rec.get("tokens_per_s_per_mw") is not None:
+        rows.append(("tokens/s per MW", f"{rec['tokens_per_s_per_mw']:,.0f}", _rate_range(rec, "tokens_per_s_per_mw")))
+    if rec.get("usd_per_million_tokens") is not None:
+        r = rec.get("usd_per_million_tokens_range")
+        rows.append(("USD per million tokens", f"{rec['usd_per_million_tokens']:,.4g}",
+                     f"{r[0]:,.4g} – {r[1]:,.4g}" if r else ""))
+        rows.append(("  at a price per device-hour", f"{rec['price_usd_per_device_hour']:,.2f} USD",
+                     rec["price_source"]))
+    for dt, at in (rec.get("compute_fallback") or {}).items():
+        rows.append((f"{dt} computed at", f"the {at} peak", "the device publishes no bf16 peak" if dt == "bf16" else ""))
+    return rows
+
+
 def _llm_rows(rec: dict) -> list[dict]:
     """The estimate as text rows; every number is the estimate's own, formatted with its unit."""
     rows = [
@@ -121,7 +139,7 @@ def _llm_rows(rec: dict) -> list[dict]:
         ("tokens/s per user", f"{rec['tokens_per_s_per_user']:,.1f}", _rate_range(rec, "tokens_per_s_per_user")),
         ("tokens/s (batch)", f"{rec['tokens_per_s']:,.1f}", _rate_range(rec, "tokens_per_s")),
         ("energy per token", human(rec["energy_per_token_j"], "J"), _range(rec, "energy_per_token_j", "J")),
-    ]
+    ] + _cost_rows(rec)
     if "request_latency_s" in rec:
         rows += [("request latency", human(rec["request_latency_s"], "s"), _range(rec, "request_latency_s", "s")),
                  ("request tokens/s per user", f"{rec['request_tokens_per_s_per_user']:,.1f}", "")]

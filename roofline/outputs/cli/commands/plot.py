@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import argparse
 
-from ..args import check_plot_path, int_grid, positive_int, str_list
+from ..args import add_price, check_plot_path, int_grid, positive_int, str_list
 
 __all__ = ["NAME", "register", "run"]
 
@@ -52,14 +52,15 @@ def _sweep_parser(kinds) -> None:
 
 
 def _frontier_parser(kinds) -> None:
-    q = kinds.add_parser("frontier", help="tokens/s per user against tokens/s per device (or per kW)",
+    q = kinds.add_parser("frontier", help="tokens/s per user against tokens/s per device (or per kW, or cost)",
                          epilog="example:\n  roofline plot frontier wse3 8xh100 --model llama-3.1-70b --out frontier.svg")
     q.add_argument("devices", nargs="+", metavar="DEVICE", help="device, or COUNTxDEVICE such as 8xh100")
     q.add_argument("--model", required=True, help="model key, alias or file")
     q.add_argument("--context", type=positive_int, default=2048, help="tokens in context (default 2048)")
     q.add_argument("--dtype", default="bf16", help="data type (default bf16)")
-    q.add_argument("--per", choices=["device", "kw"], default="device",
-                   help="throughput per device or per kW (default device)")
+    q.add_argument("--per", choices=["device", "kw", "dollar"], default="device",
+                   help="throughput per device, per kW, or cost: USD per million tokens (default device)")
+    add_price(q)
 
 
 def register(subparsers) -> argparse.ArgumentParser:
@@ -137,7 +138,7 @@ def _frontier(args: argparse.Namespace):
     for text in args.devices:
         n, key = _count_and_device(text)
         frames.append(frontier(args.model, get_device(key, args.spec), devices=n, context=args.context,
-                               dtype=args.dtype, ideal=args.ideal))
+                               dtype=args.dtype, ideal=args.ideal, price=args.price))
     return plot.frontier_chart(frames, per=args.per)
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 
 from ...format import render
-from ..args import add_common, check_frame_path, check_plot_path, int_grid, str_list
+from ..args import add_common, add_price, check_frame_path, check_plot_path, int_grid, str_list
 
 __all__ = ["NAME", "register", "run"]
 
@@ -44,6 +44,7 @@ def register(subparsers) -> argparse.ArgumentParser:
     p.add_argument("--plot", metavar="FILE", help="also write a chart of --y against --x (.png, .svg, .pdf)")
     p.add_argument("--x", default="batch", help="chart x column (default batch)")
     p.add_argument("--y", default="tokens_per_s_per_user", help="chart y column (default tokens_per_s_per_user)")
+    add_price(p)
     add_common(p)
     return p
 
@@ -60,7 +61,7 @@ def _grid(args: argparse.Namespace):
     for model in args.model:
         for dt in args.dtype:
             df = decode_sweep(model, devs, args.batch, args.context, device_counts=args.devices,
-                              prec=Precision.of(dt), ideal=args.ideal, phase=args.phase)
+                              prec=Precision.of(dt), ideal=args.ideal, phase=args.phase, price=args.price)
             df.insert(1, "dtype", dt)
             frames.append(df)
     df = pd.concat(frames, ignore_index=True)
@@ -87,7 +88,7 @@ def run(args: argparse.Namespace) -> str:
     ----------
     args : argparse.Namespace
         ``model``, ``device``, ``batch``, ``context`` and ``devices`` (grids [1]), ``dtype``, ``phase``,
-        ``ideal``, ``out``, ``plot``, ``x``, ``y``, ``spec`` and ``format``.
+        ``ideal``, ``out``, ``plot``, ``x``, ``y``, ``price`` [USD/h], ``spec`` and ``format``.
 
     Returns
     -------
