@@ -471,10 +471,8 @@ def throughput_result(model: str | ModelConfig, device: str | Device, devices: i
         The data type of everything, when ``prec`` is not given.
     ideal : bool
         Every estimated figure at its favourable end and no latencies: an upper bound.
-    prefill_device : str or Device, optional
-        A separate prefill pool's device (disaggregated serving).
-    prefill_devices : int, optional
-        Devices of the prefill pool [1].
+    prefill_device, prefill_devices : str or Device, int, optional
+        A separate prefill pool's device and devices (disaggregated serving) [1].
     interactivity : float, optional
         Tokens per second every user must get at least [1/s].
     chunk : int, optional
@@ -496,25 +494,28 @@ def throughput_result(model: str | ModelConfig, device: str | Device, devices: i
 
     Raises
     ------
-    InputError
-        Bad lengths, an interactivity no layout reaches, a prefill device without a count.
-    CapacityError
-        No layout of the system holds the model and one sequence.
+    InputError, CapacityError
+        Bad lengths, an interactivity no layout reaches; no layout holds the model and one sequence.
     """
-    m = get_model(model)
     dev = get_device(device)
-    prec = prec or Precision.of(dtype)
-    ask = _ask(m, prec, input_tokens, output_tokens, ideal, interactivity, chunk, device_values)
+    ask = _ask(get_model(model), prec or Precision.of(dtype), input_tokens, output_tokens, ideal, interactivity,
+               chunk, device_values)
     if (prefill_device is None) != (prefill_devices is None):
         raise InputError("a prefill pool needs both --prefill-device and --prefill-devices")
     pre_dev = get_device(prefill_device) if prefill_device is not None else None
     best, searched = _system(ask, dev, int(devices), pre_dev, prefill_devices, PoolRole(pool) if pool else None,
                              layout, split)
     if best is None:
-        raise (InputError(f"no layout of {devices} x {dev.key} gives each user {interactivity:g} tokens/s")
-               if interactivity else CapacityError(f"{m.key} does not fit {devices} x {dev.key} with one "
-                                                   f"sequence of {int(ask.context)} tokens in any layout"))
+        _nothing(ask, dev, devices)
     return _result(ask, dev, int(devices) + (prefill_devices or 0), best, searched)
+
+
+def _nothing(ask: _Ask, dev: Device, devices: int):
+    """Say why no point qualifies: no layout reaches the speed asked, or none holds the model."""
+    if ask.interactivity:
+        raise InputError(f"no layout of {devices} x {dev.key} gives each user {ask.interactivity:g} tokens/s")
+    raise CapacityError(f"{ask.model.key} does not fit {devices} x {dev.key} with one sequence of "
+                        f"{int(ask.context)} tokens in any layout")
 
 
 def _result(ask: _Ask, dev: Device, n: int, best: dict, searched: int) -> ThroughputResult:
