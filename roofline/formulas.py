@@ -40,6 +40,12 @@ __all__ = [
     "growth_per_two_years",
     "interval_mul",
     "interval_div",
+    "expected_tokens_per_step",
+    "expected_tokens_per_step_positional",
+    "speculative_speedup",
+    "speculative_speedup_at_batch",
+    "optimal_draft_tokens",
+    "speculative_break_even_batch",
 ]
 
 
@@ -54,6 +60,14 @@ def _mod(a, b: int):
 
         return sp.Mod(a, b)
     return a % b
+def _maximum(a, b):
+    if isinstance(a, (int, float)) and isinstance(b, (int, float)):
+        return max(a, b)
+    if _is_sym(a, b):
+        import sympy as sp
+
+        return sp.Max(a, b)
+    return np.maximum(a, b)
 
 
 def _minimum(a, b):
@@ -801,15 +815,20 @@ def interval_div(a: tuple[float, float], b: tuple[float, float]) -> tuple[float,
     return min(c), max(c)
 
 
-def decode_attention_pairs(context, window: int = 0, chunk: int = 0):
-    """(query, key) pairs one head scores for one new token of a sequence.
+def decode_attention_pairs(context, window: int = 0, chunk: int = 0, tokens=1):
+    """(query, key) pairs one head scores for the new tokens of a sequence in a decode (or verify) step.
 
-    The new token attends to every token in the KV cache, to the last ``window`` of them in a
-    sliding-window layer, or to the tokens of its own chunk in a chunked-attention layer (the new token
-    is the :math:`(s+1)`-th; the chunk began at the last multiple of :math:`c` below it):
+    Each new token attends to every token in the KV cache, to the last ``window`` of them in a
+    sliding-window layer, or to the cached tokens of its own chunk in a chunked-attention layer (the chunk
+    began at the last multiple of :math:`c`: :math:`s \\bmod c` keys). A speculative verify step scores :math:`q = \\gamma + 1` tokens at once, and the
+    :math:`i`-th of them also attends to the :math:`i - 1` new tokens before it (counted without a window;
+    with one, the window bounds the growth and the term is left out, which keeps the count a lower bound):
 
-    .. math:: N_\\text{pairs} = s \\;\\text{(full)}, \\qquad \\min(s, w) \\;\\text{(sliding)}, \\qquad
-              s \\bmod c \\;\\text{(chunked)}
+    .. math::
+
+        N_\\text{pairs} = q \\min(s, w) + \\frac{q (q - 1)}{2} \\quad\\text{(full)}, \\qquad
+        N_\\text{pairs} = q \\min(s, w) \\quad\\text{(sliding window)}, \\qquad
+        N_\\text{pairs} = q\\,(s \\bmod c) \\quad\\text{(chunked)}
 
     Parameters
     ----------
@@ -819,6 +838,8 @@ def decode_attention_pairs(context, window: int = 0, chunk: int = 0):
         The sliding window :math:`w` [tokens]; 0 for full attention.
     chunk : int
         The attention chunk :math:`c` [tokens]; 0 for none. Takes precedence over ``window``.
+    tokens : int, float, ndarray or sympy.Expr
+        :term:`Tokens per sequence in the step <q>`, :math:`q` [1]: 1 for plain decode.
 
     Returns
     -------
@@ -837,10 +858,20 @@ def decode_attention_pairs(context, window: int = 0, chunk: int = 0):
     (8192, 128)
     >>> decode_attention_pairs(10000, chunk=8192)   # 10,000 - 8,192 tokens of its chunk are cached
     1808
+    >>> decode_attention_pairs(8192, tokens=5)   # 5 x 8192 + 5 x 4 / 2
+    40970
     """
     if chunk:
-        return _mod(context, chunk)
-    return _minimum(context, window) if window else context
+        # a chunked layer: the keys of the token's own chunk; several new tokens (a verify step) count the
+        # cached part of the chunk for each, a lower bound as for a window
+        base = _mod(context, chunk)
+        return base if isinstance(tokens, int) and tokens == 1 else tokens * base
+    if isinstance(tokens, int) and tokens == 1:
+        return _minimum(context, window) if window else context
+    if window:
+        return tokens * _minimum(context, window)
+    return tokens * context + tokens * (tokens - 1) // 2 if isinstance(tokens, int) \
+        else tokens * context + tokens * (tokens - 1) / 2
 
 
 def prefill_attention_pairs(prompt, window: int = 0, chunk: int = 0):
@@ -941,3 +972,326 @@ def achieved_performance(flops, time_s):
     989.38...
     """
     return flops / time_s
+
+
+# ------------------------------------------------------------------------------------------------------
+# speculative decoding
+# ------------------------------------------------------------------------------------------------------
+def expected_tokens_per_step(acceptance, draft_tokens):
+    """Expected tokens one speculative step emits: the accepted prefix of the drafted tokens, plus one.
+
+    The draft proposes :math:`\\gamma` tokens; the verify step accepts each with probability
+    :math:`\\alpha` until the first rejection, then adds one token of its own (the correction, or the bonus
+    token after a full acceptance). The accepted prefix is a truncated geometric variable:
+
+    .. math::
+
+        E[\\text{tokens}] = \\sum_{k=0}^{\\gamma} \\alpha^k = \\frac{1 - \\alpha^{\\gamma + 1}}{1 - \\alpha}
+        \\qquad (\\gamma + 1 \\text{ at } \\alpha = 1)
+
+    Parameters
+    ----------
+    acceptance : float, ndarray or sympy.Expr
+        :term:`Acceptance rate <alpha>` :math:`\\alpha` of a drafted token, between 0 and 1 [1].
+    draft_tokens : int, ndarray or sympy.Expr
+        :term:`Draft tokens per step <gamma>` :math:`\\gamma` [1].
+
+    Returns
+    -------
+    float, ndarray or sympy.Expr
+        Tokens per step [1], between 1 and :math:`\\gamma + 1`.
+
+    References
+    ----------
+    Y. Leviathan, M. Kalman and Y. Matias, "Fast Inference from Transformers via Speculative Decoding",
+    ICML 2023 (arXiv 2211.17192), equation (1); C. Chen et al., "Accelerating Large Language Model
+    Decoding with Speculative Sampling", arXiv 2302.01318, 2023.
+
+    Examples
+    --------
+    >>> round(expected_tokens_per_step(0.8, 4), 4)    # 1 + 0.8 + 0.64 + 0.512 + 0.4096
+    3.3616
+    >>> expected_tokens_per_step(1.0, 4), expected_tokens_per_step(0.0, 4)
+    (5.0, 1.0)
+    """
+    if _is_sym(acceptance, draft_tokens):
+        return (1 - acceptance ** (draft_tokens + 1)) / (1 - acceptance)
+    if isinstance(acceptance, (int, float)) and isinstance(draft_tokens, (int, float)):
+        if acceptance == 1:
+            return float(draft_tokens + 1)
+        return (1 - acceptance ** (draft_tokens + 1)) / (1 - acceptance)
+    a = np.asarray(acceptance, dtype=float)
+    g = np.asarray(draft_tokens, dtype=float)
+    one = a == 1.0
+    safe = np.where(one, 0.5, a)
+    return np.where(one, g + 1.0, (1 - safe ** (g + 1)) / (1 - safe))
+
+
+def expected_tokens_per_step_positional(acceptances):
+    """Expected tokens per speculative step when each draft position has its own acceptance rate.
+
+    :math:`\\alpha_k` is the probability that the :math:`k`-th drafted token is accepted *given* that the
+    tokens before it were (a conditional rate; with every :math:`\\alpha_k = \\alpha` this is
+    :func:`expected_tokens_per_step`). Serving engines often print *unconditional* per-position rates
+    :math:`p_k = \\prod_{i \\le k} \\alpha_i` instead; then :math:`E = 1 + \\sum_k p_k`.
+
+    .. math:: E[\\text{tokens}] = 1 + \\sum_{k=1}^{\\gamma} \\prod_{i=1}^{k} \\alpha_i
+
+    Parameters
+    ----------
+    acceptances : sequence of float, ndarray or sympy.Expr
+        :math:`\\alpha_1, \\dots, \\alpha_\\gamma`, each between 0 and 1 [1]; its length is the draft length.
+
+    Returns
+    -------
+    float, ndarray or sympy.Expr
+        Tokens per step [1].
+
+    References
+    ----------
+    Leviathan, Kalman and Matias, ICML 2023 (arXiv 2211.17192), section 3.3, with the i.i.d. assumption
+    on :math:`\\alpha` relaxed to one rate per position.
+
+    Examples
+    --------
+    >>> round(expected_tokens_per_step_positional([0.9, 0.8, 0.7]), 4)   # 1 + 0.9 + 0.72 + 0.504
+    3.124
+    """
+    expected, prefix = 1.0, 1.0
+    for a in acceptances:
+        prefix = prefix * a
+        expected = expected + prefix
+    return expected
+
+
+def speculative_speedup(acceptance, draft_tokens, cost_ratio, verify_ratio=1.0):
+    """Speed-up of speculative decoding over plain decoding: tokens per step over the step's cost.
+
+    With a draft step costing :math:`c` target decode steps and the verify step of :math:`\\gamma + 1`
+    tokens costing :math:`v` of them (:math:`v \\approx 1` while the target is bandwidth- or latency-bound;
+    it grows toward :math:`\\gamma + 1` as the batch makes the verify compute-bound):
+
+    .. math:: S = \\frac{1 - \\alpha^{\\gamma + 1}}{(1 - \\alpha)(\\gamma c + v)}
+
+    Parameters
+    ----------
+    acceptance : float, ndarray or sympy.Expr
+        :term:`Acceptance rate <alpha>` :math:`\\alpha` [1].
+    draft_tokens : int, ndarray or sympy.Expr
+        :term:`Draft tokens per step <gamma>` :math:`\\gamma` [1].
+    cost_ratio : float, ndarray or sympy.Expr
+        :term:`Cost ratio <c>` :math:`c`: one draft step's time over one target decode step's [1].
+    verify_ratio : float, ndarray or sympy.Expr
+        :math:`v`: the verify step's time over one target decode step's [1].
+
+    Returns
+    -------
+    float, ndarray or sympy.Expr
+        Tokens/s with speculation over tokens/s without [1]; below 1 speculation costs time.
+
+    References
+    ----------
+    Leviathan, Kalman and Matias, ICML 2023 (arXiv 2211.17192), theorem 3.8 (the case :math:`v = 1`).
+
+    Examples
+    --------
+    >>> round(speculative_speedup(0.8, 4, 0.1), 4)   # 3.3616 / (4 x 0.1 + 1)
+    2.4011
+    >>> speculative_speedup(0.0, 4, 0.05) < 1       # nothing accepted: the draft is pure cost
+    True
+    """
+    return expected_tokens_per_step(acceptance, draft_tokens) / (draft_tokens * cost_ratio + verify_ratio)
+
+
+def _lambert_w_lower(log_minus_z):
+    """The lower real branch :math:`W_{-1}(z)` from :math:`\\ell = \\ln(-z) \\le -1`, for :math:`-1/e \\le z < 0`.
+
+    Solves :math:`W + \\ln(-W) = \\ell` (:math:`W \\le -1`) by Newton's method from the series about the
+    branch point or the asymptote :math:`\\ell - \\ln(-\\ell)`; working with :math:`\\ln(-z)` keeps it exact where
+    :math:`z` itself would underflow.
+    """
+    ell = np.minimum(np.asarray(log_minus_z, dtype=float), -1.0)
+    p = -np.sqrt(2.0 * np.maximum(-np.expm1(ell + 1.0), 0.0))       # p = -sqrt(2 (1 + e z))
+    near = -1.0 + p - p**2 / 3.0 + 11.0 / 72.0 * p**3
+    w = np.where(ell > -3.0, near, ell - np.log(-ell))
+    for _ in range(60):
+        slope = 1.0 + 1.0 / w
+        step = np.where(np.abs(slope) > 1e-12, (w + np.log(-w) - ell) / np.where(slope == 0, 1.0, slope), 0.0)
+        w = np.minimum(w - step, -1.0)
+    return w
+
+
+def optimal_draft_tokens(acceptance, cost_ratio, verify_ratio=1.0):
+    """The draft length that maximises the speed-up of :func:`speculative_speedup`, treated as continuous.
+
+    Setting :math:`\\partial S / \\partial \\gamma = 0` gives
+    :math:`\\alpha^{\\gamma+1}\\,(c - \\ln\\alpha\\,(c\\gamma + v)) = c`, whose root is on the lower branch
+    of the Lambert W function:
+
+    .. math::
+
+        \\gamma^* = \\frac{1 + W_{-1}(z)}{\\ln \\alpha} - \\frac{v}{c}, \\qquad
+        z = -\\frac{\\alpha^{v / c - 1}}{e}
+
+    :math:`S` is unimodal in :math:`\\gamma`, so the best whole draft length is :math:`\\lfloor\\gamma^*\\rfloor`
+    or :math:`\\lceil\\gamma^*\\rceil`. A draft that costs nothing (:math:`c = 0`) or is always accepted
+    (:math:`\\alpha = 1`) has no finite optimum (infinity); one that costs as much as a verify step
+    (:math:`c \\ge v`), or is never accepted (:math:`\\alpha = 0`), is best not run (0).
+
+    Parameters
+    ----------
+    acceptance : float, ndarray or sympy.Expr
+        :term:`Acceptance rate <alpha>` :math:`\\alpha` [1].
+    cost_ratio : float, ndarray or sympy.Expr
+        :term:`Cost ratio <c>` :math:`c` [1].
+    verify_ratio : float, ndarray or sympy.Expr
+        :math:`v` [1].
+
+    Returns
+    -------
+    float, ndarray or sympy.Expr
+        :math:`\\gamma^*` [1], at least 0; a SymPy expression (with ``LambertW(z, -1)``) for symbolic input.
+
+    References
+    ----------
+    Leviathan, Kalman and Matias, ICML 2023 (arXiv 2211.17192), section 3.4 (the optimal :math:`\\gamma`,
+    found there numerically); R. M. Corless et al., "On the Lambert W function", Adv. Comput. Math. 5, 1996.
+
+    Examples
+    --------
+    >>> round(float(optimal_draft_tokens(0.8, 0.05)), 2)
+    7.86
+    >>> # the whole optimum is 8: (1 - 0.8^9) / (0.2 x (8 x 0.05 + 1)) = 0.86578 / 0.28
+    >>> [round(speculative_speedup(0.8, k, 0.05), 4) for k in (7, 8, 9)]
+    [3.0823, 3.0921, 3.078]
+    """
+    if _is_sym(acceptance, cost_ratio, verify_ratio):
+        import sympy as sp
+
+        z = -acceptance ** (verify_ratio / cost_ratio - 1) / sp.E
+        return (1 + sp.LambertW(z, -1)) / sp.log(acceptance) - verify_ratio / cost_ratio
+    a, c, v = (np.asarray(x, dtype=float) for x in (acceptance, cost_ratio, verify_ratio))
+    a, c, v = np.broadcast_arrays(a, c, v)
+    inside = (a > 0) & (a < 1) & (c > 0) & (c < v)
+    sa, sc = np.where(inside, a, 0.5), np.where(inside, c, 0.25)
+    sv = np.where(inside, v, 1.0)
+    log_minus_z = (sv / sc - 1.0) * np.log(sa) - 1.0                   # ln(-z), z = -alpha^(v/c - 1) / e
+    g = np.where(inside, (1.0 + _lambert_w_lower(log_minus_z)) / np.log(sa) - sv / sc, 0.0)
+    g = np.where(((a >= 1) | (c <= 0)) & (a > 0) & (c < v), np.inf, np.maximum(g, 0.0))
+    return float(g) if g.ndim == 0 else g
+
+
+def speculative_speedup_at_batch(acceptance, draft_tokens, cost_ratio, batch, weight_time_s, kv_time_per_sequence_s,
+                                 compute_time_per_token_s):
+    """Speed-up of speculative decoding at a batch, on a whole-step roofline of the target.
+
+    A decode step of :math:`b` sequences reads the weights and every sequence's KV cache, or computes one
+    token per sequence, whichever takes longer; the verify step reads the same bytes and computes
+    :math:`\\gamma + 1` tokens per sequence; a draft step costs :math:`c` decode steps:
+
+    .. math::
+
+        t_\\text{dec} = \\max(t_w + b\\,t_{kv},\\; b\\,t_f), \\qquad
+        t_\\text{ver} = \\max(t_w + b\\,t_{kv},\\; (\\gamma + 1)\\, b\\,t_f), \\qquad
+        S(b) = \\frac{E\\, t_\\text{dec}}{\\gamma c\\, t_\\text{dec} + t_\\text{ver}}
+
+    with :math:`E` of :func:`expected_tokens_per_step`. :math:`S` is :func:`speculative_speedup` with
+    :math:`v = t_\\text{ver} / t_\\text{dec}`: 1 while both steps are bandwidth-bound, :math:`\\gamma + 1` once
+    both are compute-bound.
+
+    Parameters
+    ----------
+    acceptance : float, ndarray or sympy.Expr
+        :term:`Acceptance rate <alpha>` :math:`\\alpha` [1].
+    draft_tokens : int, ndarray or sympy.Expr
+        :term:`Draft tokens per step <gamma>` :math:`\\gamma` [1].
+    cost_ratio : float, ndarray or sympy.Expr
+        :term:`Cost ratio <c>` :math:`c` [1].
+    batch : float, ndarray or sympy.Expr
+        :term:`Sequences in flight <b>` [1].
+    weight_time_s : float, ndarray or sympy.Expr
+        :math:`t_w`: reading the weights once [s].
+    kv_time_per_sequence_s : float, ndarray or sympy.Expr
+        :math:`t_{kv}`: reading one sequence's KV cache [s].
+    compute_time_per_token_s : float, ndarray or sympy.Expr
+        :math:`t_f`: the FLOPs of one token at peak [s].
+
+    Returns
+    -------
+    float, ndarray or sympy.Expr
+        :math:`S(b)` [1].
+
+    References
+    ----------
+    Leviathan, Kalman and Matias, ICML 2023 (arXiv 2211.17192), theorem 3.8, with the verify step's cost
+    from the roofline of Williams, Waterman and Patterson (CACM 52(4), 2009).
+
+    Examples
+    --------
+    >>> # E = 3.3616, gamma = 4, c = 0.1; t_w = 10 ms, t_kv = 10 us, t_f = 20 us
+    >>> round(speculative_speedup_at_batch(0.8, 4, 0.1, 1, 10e-3, 10e-6, 20e-6), 4)   # 3.3616 / 1.4
+    2.4011
+    >>> round(speculative_speedup_at_batch(0.8, 4, 0.1, 2000, 10e-3, 10e-6, 20e-6), 4)  # 3.3616 / 5.4
+    0.6225
+    """
+    e = expected_tokens_per_step(acceptance, draft_tokens)
+    read = weight_time_s + batch * kv_time_per_sequence_s
+    t_dec = _maximum(read, batch * compute_time_per_token_s)
+    t_ver = _maximum(read, (draft_tokens + 1) * batch * compute_time_per_token_s)
+    return e * t_dec / (draft_tokens * cost_ratio * t_dec + t_ver)
+
+
+def speculative_break_even_batch(expected_tokens, draft_tokens, cost_ratio, weight_time_s,
+                                 kv_time_per_sequence_s, compute_time_per_token_s):
+    """The batch above which speculative decoding stops paying, on a whole-step roofline of the target.
+
+    A decode step of :math:`b` sequences takes :math:`t_\\text{dec} = \\max(t_w + b\\,t_{kv},\\; b\\,t_f)`; a
+    verify step of :math:`\\gamma + 1` tokens per sequence reads the same bytes and computes
+    :math:`\\gamma + 1` times more, :math:`t_\\text{ver} = \\max(t_w + b\\,t_{kv},\\; (\\gamma + 1)\\, b\\,t_f)`;
+    each draft step costs :math:`c\\,t_\\text{dec}`. The speed-up
+    :math:`E\\,t_\\text{dec} / (\\gamma c\\,t_\\text{dec} + t_\\text{ver})` is :math:`E / (\\gamma c + 1)` while
+    both steps are bandwidth-bound and falls through 1 (:func:`speculative_speedup_at_batch`) once the verify
+    step is compute-bound and the decode step is not yet:
+
+    .. math:: b^* = \\frac{(E - \\gamma c)\\, t_w}{(\\gamma + 1)\\, t_f - (E - \\gamma c)\\, t_{kv}}
+
+    Parameters
+    ----------
+    expected_tokens : float, ndarray or sympy.Expr
+        :math:`E`, tokens per step (:func:`expected_tokens_per_step`) [1].
+    draft_tokens : int, ndarray or sympy.Expr
+        :term:`Draft tokens per step <gamma>` :math:`\\gamma` [1].
+    cost_ratio : float, ndarray or sympy.Expr
+        :term:`Cost ratio <c>` :math:`c` [1].
+    weight_time_s : float, ndarray or sympy.Expr
+        :math:`t_w`: reading the weights once [s].
+    kv_time_per_sequence_s : float, ndarray or sympy.Expr
+        :math:`t_{kv}`: reading one sequence's KV cache [s].
+    compute_time_per_token_s : float, ndarray or sympy.Expr
+        :math:`t_f`: the FLOPs of one token at peak [s].
+
+    Returns
+    -------
+    float, ndarray or sympy.Expr
+        :math:`b^*` [1]; 0 where speculation never pays (:math:`E - \\gamma c \\le 1`), infinity where it
+        pays at every batch (a denominator that is not positive: the KV cache dominates).
+
+    References
+    ----------
+    The step model is the roofline of Williams, Waterman and Patterson (CACM 52(4), 2009) applied to the
+    verify step of Leviathan, Kalman and Matias (ICML 2023, arXiv 2211.17192).
+
+    Examples
+    --------
+    >>> # E = 3.3616, gamma = 4, c = 0.1; t_w = 10 ms, t_kv = 10 us, t_f = 20 us:
+    >>> # (3.3616 - 0.4) x 10 ms / (5 x 20 us - 2.9616 x 10 us) = 29.616 / 0.070384
+    >>> round(speculative_break_even_batch(3.3616, 4, 0.1, 10e-3, 10e-6, 20e-6), 1)
+    420.8
+    """
+    gain = expected_tokens - draft_tokens * cost_ratio
+    den = (draft_tokens + 1) * compute_time_per_token_s - gain * kv_time_per_sequence_s
+    if _is_sym(gain, den, weight_time_s):
+        return gain * weight_time_s / den
+    gain, den, tw = (np.asarray(x, dtype=float) for x in (gain, den, weight_time_s))
+    out = np.where(gain <= 1, 0.0, np.where(den <= 0, np.inf, gain * tw / np.where(den == 0, 1.0, den)))
+    return float(out) if out.ndim == 0 else out

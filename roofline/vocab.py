@@ -19,8 +19,8 @@ from enum import StrEnum
 
 from .errors import InputError
 
-__all__ = ["Corner", "Overlap", "Phase", "TensorRole", "LinkRole", "AttentionMode", "PoolRole", "MemoryKind", "DeviceKind",
-           "Basis", "Status", "TermKind", "Term", "Ranged", "RESIDENT_ROLES", "CACHE_KINDS"]
+__all__ = ["Corner", "Overlap", "Phase", "DraftKind", "TensorRole", "LinkRole", "AttentionMode", "PoolRole",
+           "MemoryKind", "DeviceKind", "Basis", "Status", "TermKind", "Term", "Ranged", "RESIDENT_ROLES", "CACHE_KINDS"]
 
 
 class Corner(StrEnum):
@@ -77,15 +77,35 @@ class Overlap(StrEnum):
 
 
 class Phase(StrEnum):
-    """An LLM inference phase, with the shape symbol of its length."""
+    """An LLM inference phase, with the shape symbol of its length.
+
+    ``verify`` is the target's step in speculative decoding: a decode step that scores ``q`` tokens per
+    sequence (the ``γ`` drafted ones and one more) against the KV cache of ``s`` tokens.
+    """
 
     PREFILL = "prefill"
     DECODE = "decode"
+    VERIFY = "verify"
 
     @property
     def length_symbol(self) -> str:
-        """``p`` (prompt tokens per sequence) for prefill, ``s`` (tokens in the KV cache) for decode."""
+        """``p`` (prompt tokens per sequence) for prefill, ``s`` (tokens in the KV cache) for decode and verify."""
         return "p" if self is Phase.PREFILL else "s"
+
+
+class DraftKind(StrEnum):
+    """Where the drafted tokens of speculative decoding come from.
+
+    ``model``: a separate, smaller model run autoregressively (Leviathan et al. 2023; Chen et al. 2023);
+    ``mtp``: the target's own multi-token-prediction modules (DeepSeek-V3); ``eagle``: an EAGLE-style head
+    of decoder layers on the target's hidden state (Li et al. 2024); ``ideal``: a draft that costs nothing,
+    the favourable end when a source does not say what drafted.
+    """
+
+    MODEL = "model"
+    MTP = "mtp"
+    EAGLE = "eagle"
+    IDEAL = "ideal"
 
 
 class TensorRole(StrEnum):

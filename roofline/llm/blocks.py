@@ -17,6 +17,7 @@ builder                                 ops
 :func:`tensor_parallel_all_reduce`      ``tp_all_reduce`` (after attention and each dense MLP)
 :func:`pipeline_handoff`                ``pp_handoff`` between stages
 :func:`final_norm_and_lm_head`          ``final_norm``, ``lm_head`` (last position of each sequence)
+:func:`draft_input_projection`          ``draft_fuse`` (a speculative draft head's input projection)
 ======================================  ===================================================================
 
 :func:`assemble` strings them together, in that order, into a :class:`~roofline.workloads.Workload` with
@@ -24,9 +25,10 @@ the resident set (weights and KV cache per device). The physics shared with othe
 :mod:`roofline.formulas` (expected experts touched, collective bytes and steps, KV-cache sizes).
 
 Shape symbols: ``b`` (sequences of one attention group in one micro-batch: of a tensor-parallel group, or
-of one device under data-parallel attention), ``s`` (decode: tokens already in the KV cache) and ``p``
-(prefill: prompt tokens per sequence). Parallelism and data types are plain values: they change the
-structure of the expressions, not their arguments.
+of one device under data-parallel attention), ``s`` (decode: tokens already in the KV cache), ``p``
+(prefill: prompt tokens per sequence) and ``q`` (a speculative verify step: tokens each sequence scores).
+Parallelism and data types are plain values: they change the structure of the expressions, not their
+arguments.
 
 Token ownership decides every collective's bytes. With tensor-parallel attention every device of a stage
 holds every token of the step after the attention all-reduce; with data-parallel attention each device
@@ -57,7 +59,8 @@ from .sizes import kv_cache_bytes, kv_elements_per_token_per_device, kv_shards, 
 
 __all__ = ["BlockContext", "AttentionWidths", "attention_widths", "embedding", "layer_norms",
            "attention_projections", "attention_core", "output_projection", "dense_mlp", "mixture_of_experts",
-           "tensor_parallel_all_reduce", "pipeline_handoff", "final_norm_and_lm_head", "assemble"]
+           "tensor_parallel_all_reduce", "pipeline_handoff", "final_norm_and_lm_head", "draft_input_projection",
+           "assemble"]
 
 _W, _KV, _ACT = TensorRole.WEIGHT, TensorRole.KV, TensorRole.ACTIVATION
 
@@ -78,9 +81,10 @@ class BlockContext:
     b : sympy.Symbol
         Sequences in flight [1].
     t : sympy.Expr
-        Tokens each sequence processes in the step [1]: 1 in decode, ``p`` in prefill.
+        Tokens each sequence processes in the step [1]: 1 in decode, ``q`` in a speculative verify step,
+        ``p`` in prefill.
     ctx : sympy.Expr
-        Tokens each sequence attends over [1]: ``s`` in decode, ``p`` in prefill.
+        Tokens each sequence attends over [1]: ``s`` in decode and verify, ``p`` in prefill.
     compute_dtype : str
         The data type GEMMs compute in (the wider of weights and activations).
     attention_dtype : str
@@ -108,7 +112,7 @@ class BlockContext:
         ----------
         model : ModelConfig
         phase : Phase or str
-            ``prefill`` or ``decode``.
+            ``prefill``, ``decode`` or ``verify``.
         prec : Precision
         par : Parallelism
 
@@ -118,7 +122,8 @@ class BlockContext:
         """
         phase = Phase(phase)
         ctx = shape_symbol(phase.length_symbol)
-        t = sp.Integer(1) if phase is Phase.DECODE else ctx
+        # tokens per sequence in the step: one in decode, q = gamma + 1 in a speculative verify, p in prefill
+        t = {Phase.DECODE: sp.Integer(1), Phase.VERIFY: shape_symbol("q")}.get(phase, ctx)
         return cls(model, phase, prec, par, shape_symbol("b"), t, ctx,
                    compute_dtype(prec.weights, prec.activations), compute_dtype(prec.activations, prec.kv),
                    elementwise_dtype(prec.activations))
@@ -364,12 +369,14 @@ def attention_projections(c: BlockContext) -> tuple[Op, ...]:
 
 def _attention(c: BlockContext, w: AttentionWidths, name: str, count: int, window: int, chunk: int = 0) -> Op:
     b, ctx = c.b, c.ctx
-    if c.phase is Phase.DECODE:
-        pairs = b * decode_attention_pairs(ctx, window, chunk)  # (query, key) pairs per head
-        # the step reads the keys this layer's new token attends to (the window, its chunk) and appends its own
+    if c.phase is not Phase.PREFILL:
+        # (query, key) pairs per head: one new token, or the q tokens of a speculative verify step
+        pairs = b * decode_attention_pairs(ctx, window, chunk, c.t if c.phase is Phase.VERIFY else 1)
+        # the step reads the keys this layer's new tokens attend to (its cache, at most the window, or its
+        # chunk) once and appends its new tokens
         kv_read = formulas.kv_cache_elements(b, decode_attention_pairs(ctx, chunk=chunk), 1, w.kv) if chunk \
             else formulas.kv_cache_elements(b, ctx, 1, w.kv, 1 if window else 0, window)
-        kv_write = formulas.kv_cache_elements(b, 1, 1, w.kv)
+        kv_write = formulas.kv_cache_elements(b, c.t, 1, w.kv)
     else:
         pairs = b * prefill_attention_pairs(ctx, window, chunk)
         kv_read = formulas.kv_cache_elements(b, ctx, 1, w.kv)  # each of the p tokens' K and V is read once
@@ -599,7 +606,8 @@ def pipeline_handoff(c: BlockContext) -> tuple[Op, ...]:
 # the head, and the whole
 # ------------------------------------------------------------------------------------------------------
 def final_norm_and_lm_head(c: BlockContext) -> tuple[Op, ...]:
-    """The final norm and the lm_head, for the last position of each sequence only (``b`` tokens).
+    """The final norm and the lm_head, for the last position of each sequence only (``b`` tokens); a
+    speculative verify step needs the logits of every position it scores (``b q`` tokens).
 
     Parameters
     ----------
@@ -610,10 +618,33 @@ def final_norm_and_lm_head(c: BlockContext) -> tuple[Op, ...]:
     tuple of Op
         ``final_norm`` and ``lm_head`` (the vocabulary split over the tensor-parallel ranks).
     """
-    m, b = c.model, c.b
+    m, b = c.model, (c.T if c.phase is Phase.VERIFY else c.b)
     d = m.d_model
     return (_elementwise(c, "final_norm", b * d, b * d, 4, 1, d),
             _gemm(c, "lm_head", b, d, formulas.ceil_div(m.vocab_size, c.dense_tp), 1))
+
+
+def draft_input_projection(c: BlockContext, inputs: int = 2) -> tuple[Op, ...]:
+    """The projection a draft head runs first: ``inputs`` vectors of width ``d`` (the target's hidden state
+    and the next token's embedding) concatenated and mapped back to ``d``.
+
+    DeepSeek-V3's MTP module (its matrix :math:`M_k`, arXiv 2412.19437 section 2.2) and EAGLE's head
+    (arXiv 2401.15077, section 4.1) both concatenate two :math:`d`-wide vectors: a GEMM of
+    :math:`2 d \\times d` per drafted token.
+
+    Parameters
+    ----------
+    c : BlockContext
+    inputs : int
+        Vectors concatenated [1].
+
+    Returns
+    -------
+    tuple of Op
+        ``draft_fuse``.
+    """
+    d = c.model.d_model
+    return (_gemm(c, "draft_fuse", c.T, inputs * d, formulas.ceil_div(d, c.dense_tp), 1),)
 
 
 def _resident(c: BlockContext) -> sp.Expr:
@@ -621,7 +652,7 @@ def _resident(c: BlockContext) -> sp.Expr:
     after the step."""
     m = c.model
     per_dev_w = weights_bytes_per_device(m, c.prec, c.par)
-    tokens = c.ctx if c.phase is Phase.PREFILL else c.ctx + 1
+    tokens = c.ctx if c.phase is Phase.PREFILL else c.ctx + c.t
     kv_dev = kv_cache_bytes(m, c.prec, c.b * c.par.micro_batches, tokens) / kv_shards(m, c.par)
     return sp.nsimplify(per_dev_w) + sp.sympify(kv_dev)
 

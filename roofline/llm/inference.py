@@ -36,6 +36,7 @@ from .loader import get_model
 from .precision import Precision
 from .result import LLMEstimate
 from .sizes import kv_cache_bytes, place, weights_bytes
+from .speculative import Speculation, SpeculativePlacement, corner_fields, place_speculative, result_fields
 from .workload import llm_workload
 
 __all__ = ['estimate', 'estimate_result', 'decode_break_even_batch', 'step_batch']
@@ -111,6 +112,7 @@ class _Request:
     generate: int
     ideal: bool
     overlap: str
+    speculation: Speculation | None = None
 
     @property
     def peak_context(self) -> int:
@@ -118,7 +120,7 @@ class _Request:
         return max(self.context, self.prompt + self.generate)
 
 
-def _request(m: ModelConfig, batch, context, generate, prompt, ideal, overlap) -> _Request:
+def _request(m: ModelConfig, batch, context, generate, prompt, ideal, overlap, speculation=None) -> _Request:
     """Check the request's lengths against each other and the model's maximum context."""
     P = int(prompt if prompt is not None else context)
     G = int(generate or 0)
@@ -129,10 +131,11 @@ def _request(m: ModelConfig, batch, context, generate, prompt, ideal, overlap) -
         raise InputError(f"generate must be a positive integer, got {generate!r}")
     if max(context, P + G) > m.max_context:
         raise InputError(f"context {max(context, P + G)} exceeds {m.key}'s maximum of {m.max_context} tokens")
-    return _Request(batch, context, P, G, ideal, overlap)
+    return _Request(batch, context, P, G, ideal, overlap, speculation)
 
 
-def _at_corner(m: ModelConfig, dev: Device, prec: Precision, pl: Placement, q: _Request, corner: Corner) -> dict:
+def _at_corner(m: ModelConfig, dev: Device, prec: Precision, pl: Placement, q: _Request, corner: Corner,
+               spl: SpeculativePlacement | None = None) -> dict:
     """Prefill, decode step and (with ``generate``) the whole request at one corner of the device.
 
     A step of one micro-batch crosses every stage (its time is the sum over the stages); with several
@@ -149,6 +152,9 @@ def _at_corner(m: ModelConfig, dev: Device, prec: Precision, pl: Placement, q: _
         ctxs = q.prompt + np.arange(q.generate)
         steps = _run(m, dev, Phase.DECODE, prec, pl, {"b": b, "s": ctxs}, q.ideal, q.overlap, corner)
         r["request_latency_s"] = r["ttft_s"] + float(np.sum(cycle(steps["time_s"])))
+    if spl is not None:  # speculative decoding: draft steps and one verify step replace the decode step
+        r.update(corner_fields(m, dev, prec, spl, q.speculation, q.batch, q.context, q.prompt, q.generate,
+                               r["ttft_s"], q.ideal, q.overlap, corner))
     return r
 
 
@@ -157,15 +163,17 @@ def _terms(run: dict) -> dict[str, float]:
     return {lbl: float(x) for lbl, x in zip(run["labels"], run["term_times"])}
 
 
-def _energy(dev: Device, pl: Placement, q: _Request, tpot: Ranged) -> Ranged | None:
-    """Energy per token at the device's power: the low power with the fastest step, the high with the slowest."""
+def _energy(dev: Device, pl: Placement, q: _Request, tpot: Ranged, extra_devices: int = 0) -> Ranged | None:
+    """Energy per token at the device's power: the low power with the fastest step, the high with the slowest
+    (``extra_devices``: a draft model's own devices)."""
     power = dev.power_w
     if not power:
         return None
     pf = dev.figures["power.tdp"]
-    return Ranged(formulas.energy_per_token(power, pl.devices, tpot.nominal, q.batch),
-                  formulas.energy_per_token(pf.low, pl.devices, tpot.low, q.batch),
-                  formulas.energy_per_token(pf.high, pl.devices, tpot.high, q.batch))
+    n = pl.devices + extra_devices
+    return Ranged(formulas.energy_per_token(power, n, tpot.nominal, q.batch),
+                  formulas.energy_per_token(pf.low, n, tpot.low, q.batch),
+                  formulas.energy_per_token(pf.high, n, tpot.high, q.batch))
 
 
 def _price(dev: Device, price) -> tuple[Ranged | None, str | None]:
@@ -183,17 +191,19 @@ def _price(dev: Device, price) -> tuple[Ranged | None, str | None]:
     return Ranged(p.value, p.low, p.high), p.describe()
 
 
-def _cost(dev: Device, pl: Placement, tps: Ranged, price) -> dict:
+def _cost(dev: Device, pl: Placement, tps: Ranged, price, extra_devices: int = 0) -> dict:
     """Cost per million tokens and tokens/s per MW, each at the nominal figures and at its corners: the
-    cheapest price (lowest power) with the fastest step is the best corner."""
+    cheapest price (lowest power) with the fastest step is the best corner. ``extra_devices``: devices a
+    speculative draft runs on beside the target's."""
     usd, source = _price(dev, price)
+    n = pl.devices + extra_devices
     out: dict = {"price_usd_per_device_hour": usd, "price_source": source}
     if usd is not None:
-        out["usd_per_million_tokens"] = Ranged(*(formulas.usd_per_million_tokens(u, pl.devices, r) for u, r in (
+        out["usd_per_million_tokens"] = Ranged(*(formulas.usd_per_million_tokens(u, n, r) for u, r in (
             (usd.nominal, tps.nominal), (usd.best, tps.best), (usd.worst, tps.worst))))
     if dev.power_w:
         pf = dev.figures["power.tdp"]
-        out["tokens_per_s_per_mw"] = Ranged(*(formulas.tokens_per_s_per_mw(r, w, pl.devices) for r, w in (
+        out["tokens_per_s_per_mw"] = Ranged(*(formulas.tokens_per_s_per_mw(r, w, n) for r, w in (
             (tps.nominal, dev.power_w), (tps.best, pf.low), (tps.worst, pf.high))))
     return out
 
@@ -216,8 +226,19 @@ def _request_fields(q: _Request, corners: dict) -> dict:
             "request_tokens_per_s": q.batch * q.generate / lat.nominal}
 
 
+def _placements(m: ModelConfig, dev: Device, prec: Precision, q: _Request, devices, tp, pp, layout: dict):
+    """The target's placement and, with speculation, the draft's (the target's devices then hold both)."""
+    if q.speculation is None:
+        return place(m, dev, prec, q.batch, q.peak_context, devices, tp, pp, **layout), None
+    if any(v is not None for v in layout.values()):
+        raise InputError("speculative decoding is estimated on tensor- and pipeline-parallel layouts only: "
+                         "drop --dp, --ep, --attention, --micro-batches and --imbalance")
+    spl = place_speculative(m, dev, prec, q.speculation, q.batch, q.peak_context, devices, tp, pp)
+    return spl.target, spl
+
+
 def _result(m: ModelConfig, dev: Device, prec: Precision, pl: Placement, q: _Request, corners: dict,
-            price=None) -> LLMEstimate:
+            spl: SpeculativePlacement | None = None, price=None) -> LLMEstimate:
     """Gather the corners' results into an :class:`LLMEstimate`."""
     nom = corners[Corner.NOMINAL]
     tpot = ranged(corners, "tpot_s")
@@ -233,12 +254,14 @@ def _result(m: ModelConfig, dev: Device, prec: Precision, pl: Placement, q: _Req
         capacity_bytes_per_device=dev.memory[pl.home].capacity_bytes, links=dict(pl.links),
         ttft_s=ranged(corners, "ttft_s"), tpot_s=tpot,
         tokens_per_s_per_user=tpot.map(lambda t: 1.0 / t), tokens_per_s=tps,
-        bound=nom["bound"], prefill_bound=nom["prefill_bound"], energy_per_token_j=_energy(dev, pl, q, tpot),
+        bound=nom["bound"], prefill_bound=nom["prefill_bound"],
+        energy_per_token_j=_energy(dev, pl, q, tpot, spl.own_devices if spl else 0),
         decode_terms_s=_terms(dec), prefill_terms_s=_terms(pre),
         decode_flops=float(dec["flops"]), decode_bytes=float(dec["bytes"]),
         prefill_flops=float(pre["flops"]), prefill_bytes=float(pre["bytes"]),
-        **_cost(dev, pl, tps, price), compute_fallback=_fallback(dev, prec),
-        **_request_fields(q, corners), **_layout_fields(pl))
+        **_cost(dev, pl, tps, price, spl.own_devices if spl else 0), compute_fallback=_fallback(dev, prec),
+        **_request_fields(q, corners), **_layout_fields(pl),
+        **(result_fields(q.speculation, spl, corners) if spl is not None else {}))
 
 
 def _layout_fields(pl: Placement) -> dict:
@@ -254,8 +277,10 @@ def estimate_result(model: str | ModelConfig, device: str | Device, batch: int =
                     generate: int | None = None, prec: Precision | None = None, dtype: str = "bf16",
                     devices: int | None = None, tp: int | None = None, pp: int | None = None, ideal: bool = False,
                     overlap: str = "max", prompt: int | None = None,
-                    price: float | Mapping[str, float] | None = None, **layout) -> LLMEstimate:
-    """Prefill of ``prompt`` (default ``context``) tokens and a decode step at ``context``, on a placement.
+                    price: float | Mapping[str, float] | None = None,
+                    speculation: Speculation | None = None, **layout) -> LLMEstimate:
+    """Prefill of ``prompt`` (default ``context``) tokens and a decode step at ``context``, on a placement;
+    with ``speculation`` a speculative decode step (:mod:`roofline.llm.speculative`).
 
     Parameters
     ----------
@@ -264,7 +289,7 @@ def estimate_result(model: str | ModelConfig, device: str | Device, batch: int =
     device : str or Device
         A device key or alias, or a device.
     batch : int
-        Sequences in flight [1].
+        Sequences in flight in the whole system [1].
     context : int
         Tokens in the KV cache at the decode step [1].
     generate : int, optional
@@ -282,41 +307,40 @@ def estimate_result(model: str | ModelConfig, device: str | Device, batch: int =
     prompt : int, optional
         Prompt tokens per sequence for the prefill [1]; default ``context``.
     price : float or mapping of str to float, optional
-        Rental price of one device for one hour [USD/h] (or one per device key); default the price
-        table's (:func:`roofline.hardware.prices.get_price`), none for a device the table does not list.
+        Rental price of one device for one hour [USD/h] (or one per device key); default the price table's.
+    speculation : Speculation, optional
+        Speculative decoding (:meth:`Speculation.of <roofline.llm.speculative.Speculation.of>`).
     **layout
-        ``dp``, ``ep``, ``attention``, ``micro_batches`` and ``imbalance`` of the layout
-        (:func:`roofline.placement.place`); ``batch`` is then the sequences in flight in the whole system.
+        ``dp``, ``ep``, ``attention``, ``micro_batches``, ``imbalance`` (:func:`roofline.placement.place`).
 
     Returns
     -------
     LLMEstimate
         Times, rates, bounds and the placement; cost (USD per million tokens, tokens/s per MW); ranges
-        (``best``, ``worst``) for an estimate-based device or a price range.
+        (``best``, ``worst``) for an estimate-based device or a price range; with speculation also
+        ``tokens_per_step``, ``draft_time_s`` and ``verify_time_s``.
 
     Raises
     ------
-    InputError
-        For a non-positive or non-integer length, a context beyond the model's maximum, or a price that
-        is not a positive number.
-    CapacityError
-        When the forced layout cannot hold the model.
+    InputError, CapacityError
+        A non-positive length, a context beyond the model's maximum, a price that is not positive; a forced
+        layout that cannot hold the model.
     """
-    m = get_model(model)
-    dev = get_device(device)
+    m, dev = get_model(model), get_device(device)
     prec = prec or Precision.of(dtype)
-    q = _request(m, batch, context, generate, prompt, ideal, overlap)
+    q = _request(m, batch, context, generate, prompt, ideal, overlap, speculation)
     _price(dev, price)  # a bad price is refused before any work
-    pl = place(m, dev, prec, batch, q.peak_context, devices, tp, pp, **layout)
-    corners = evaluate_corners(dev, lambda corner: _at_corner(m, dev, prec, pl, q, corner))
-    return _result(m, dev, prec, pl, q, corners, price)
+    pl, spl = _placements(m, dev, prec, q, devices, tp, pp, layout)
+    corners = evaluate_corners(dev, lambda corner: _at_corner(m, dev, prec, pl, q, corner, spl))
+    return _result(m, dev, prec, pl, q, corners, spl, price)
 
 
 def estimate(model: str | ModelConfig, device: str | Device, batch: int = 1, context: int = 2048,
              generate: int | None = None, prec: Precision | None = None, dtype: str = "bf16",
              devices: int | None = None, tp: int | None = None, pp: int | None = None, ideal: bool = False,
              overlap: str = "max", prompt: int | None = None,
-             price: float | Mapping[str, float] | None = None, **layout) -> dict:
+             price: float | Mapping[str, float] | None = None, speculation: Speculation | None = None,
+             **layout) -> dict:
     """:func:`estimate_result` as a record (a dict): the JSON of ``roofline llm``.
 
     Parameters
@@ -345,6 +369,9 @@ def estimate(model: str | ModelConfig, device: str | Device, batch: int = 1, con
         Prompt tokens per sequence [1]; default ``context``.
     price : float or mapping of str to float, optional
         Rental price of one device for one hour [USD/h] (or one per device key); default the price table's.
+    speculation : Speculation, optional
+        Speculative decoding: adds ``tokens_per_step`` [1], ``draft_time_s`` and ``verify_time_s`` [s] and
+        ``speculation`` (what drafts, how much is accepted).
     **layout
         ``dp``, ``ep``, ``attention``, ``micro_batches``, ``imbalance`` (:func:`estimate_result`).
 
@@ -362,7 +389,7 @@ def estimate(model: str | ModelConfig, device: str | Device, batch: int = 1, con
         (:meth:`LLMEstimate.to_dict <roofline.llm.result.LLMEstimate.to_dict>`).
     """
     return estimate_result(model, device, batch, context, generate, prec, dtype, devices, tp, pp, ideal, overlap,
-                           prompt, price, **layout).to_dict()
+                           prompt, price, speculation, **layout).to_dict()
 
 
 def decode_break_even_batch(model: str | ModelConfig, device: str | Device, context: int = 2048,

@@ -18,6 +18,9 @@ __all__ = ["LLMEstimate"]
 #: fields present only when a whole request (``generate`` tokens) was estimated
 _REQUEST_FIELDS = ("generate", "request_latency_s", "request_tokens_per_s_per_user", "request_tokens_per_s")
 
+#: fields present only with speculative decoding (``tokens_per_step`` is None without it)
+_SPECULATIVE_FIELDS = ("tokens_per_step", "draft_time_s", "verify_time_s", "speculation")
+
 #: rates whose range follows the decode step's (they are present only when ``tpot_s`` has one)
 _DECODE_RATES = ("tokens_per_s_per_user", "tokens_per_s", "energy_per_token_j")
 
@@ -94,6 +97,15 @@ class LLMEstimate:
     compute_fallback : mapping of str to str
         Data types computed at another type's peak because the device publishes none for them
         (``{"bf16": "fp16"}`` on a device without bf16; :func:`roofline.dtypes.peak_dtype`); empty otherwise.
+    tokens_per_step : float or None
+        With speculative decoding: tokens each step emits per sequence [1]; ``tpot_s`` is then the step's
+        time over them, and ``bound``, ``decode_terms_s``, ``decode_flops`` and ``decode_bytes`` describe
+        the verify step.
+    draft_time_s, verify_time_s : Ranged or None
+        The draft phase (all its steps) and the verify step [s].
+    speculation : mapping or None
+        What drafts and how much is accepted (:meth:`roofline.llm.speculative.Speculation.to_dict`), the
+        draft's bound, the bytes it adds per device and the devices of the whole system.
     dp, ep : int
         Replicas, and devices the routed experts of a stage are spread over [1].
     attention : str
@@ -146,6 +158,11 @@ class LLMEstimate:
     request_latency_s: Ranged | None = None
     request_tokens_per_s_per_user: float | None = None
     request_tokens_per_s: float | None = None
+    # speculative decoding (present only with a draft)
+    tokens_per_step: float | None = None
+    draft_time_s: Ranged | None = None
+    verify_time_s: Ranged | None = None
+    speculation: Mapping[str, object] | None = None
     dp: int = 1
     ep: int = 1
     attention: str = "tp"
@@ -154,7 +171,8 @@ class LLMEstimate:
 
     def _ranges(self) -> dict:
         out: dict = {}
-        for name in ("ttft_s", "tpot_s") + (("request_latency_s",) if self.generate else ()):
+        for name in ("ttft_s", "tpot_s") + (("request_latency_s",) if self.generate else ()) \
+                + (("draft_time_s", "verify_time_s") if self.tokens_per_step is not None else ()):
             out.update(_range_of(name, getattr(self, name)))
         if self.tpot_s.has_range:
             for name in _DECODE_RATES:
@@ -173,12 +191,14 @@ class LLMEstimate:
         Returns
         -------
         dict
-            Keys in field order; the request fields only with ``generate``; ``<field>_range = [low, high]``
-            for each time and rate that has a range.
+            Keys in field order; the request fields only with ``generate``, the speculative ones only with a
+            draft; ``<field>_range = [low, high]`` for each time and rate that has a range.
         """
         out: dict = {}
         for f in fields(self):
             if f.name in _REQUEST_FIELDS and not self.generate:
+                continue
+            if f.name in _SPECULATIVE_FIELDS and self.tokens_per_step is None:
                 continue
             v = getattr(self, f.name)
             out[f.name] = v.nominal if isinstance(v, Ranged) else dict(v) if isinstance(v, Mapping) else v
@@ -210,6 +230,10 @@ class LLMEstimate:
                          ""))
         if self.generate:
             rows.append((f"request latency ({self.generate} tokens) [s]", *_cells(self.request_latency_s)))
+        if self.tokens_per_step is not None:
+            rows += [("tokens per step", f"{self.tokens_per_step:.4g}", ""),
+                     ("draft time per step [s]", *_cells(self.draft_time_s)),
+                     ("verify time per step [s]", *_cells(self.verify_time_s))]
         body = "".join(f"<tr><td>{html.escape(a)}</td><td>{html.escape(str(b))}</td><td>{html.escape(c)}</td></tr>"
                        for a, b, c in rows)
         title = html.escape(f"{self.model} on {self.device}, batch {self.batch}, context {self.context}")

@@ -30,6 +30,8 @@ from .loader import get_model
 from .precision import Precision
 from .sizes import place
 from .sizes import resident_bytes_per_device as _resident_per_device
+from .speculative import Speculation, SpeculativePlacement, place_speculative, speculative_step
+from .speculative import resident_bytes as _speculative_resident
 
 __all__ = ['Column', 'COLUMNS', 'CORNER_FIELDS', 'decode_sweep', 'frontier', 'llm_sweep_chunks',
            'llm_sweep_to_parquet', 'llm_sweep_reduce']
@@ -56,10 +58,15 @@ COLUMNS: Mapping[str, Column] = MappingProxyType({
     "pp": Column("1", "pipeline stages"),
     "batch": Column("1", "sequences in flight"),
     "context": Column("1", "tokens in the KV cache (decode) or prompt tokens per sequence (prefill)"),
-    "time_s": Column("s", "time of one step; NaN where the resident set does not fit"),
+    "time_s": Column("s", "time of one step (with speculation: its draft steps and its verify step); NaN where "
+                          "the resident set does not fit"),
     "tpot_s": Column("s", "time per output token (one decode step)"),
-    "tokens_per_s_per_user": Column("1/s", "tokens each sequence gets per second: 1 / time"),
-    "tokens_per_s": Column("1/s", "tokens the system produces per second: batch / time"),
+    "tokens_per_step": Column("1", "tokens each sequence gets per step: 1, or with speculation the expected "
+                                   "accepted drafts plus one"),
+    "draft_time_s": Column("s", "with speculation: the draft steps of one step"),
+    "verify_time_s": Column("s", "with speculation: the verify step of gamma + 1 tokens per sequence"),
+    "tokens_per_s_per_user": Column("1/s", "tokens each sequence gets per second: tokens per step / time"),
+    "tokens_per_s": Column("1/s", "tokens the system produces per second: batch x tokens per step / time"),
     "tokens_per_s_per_device": Column("1/s", "tokens per second per device"),
     "tokens_per_s_per_kw": Column("1/(s kW)", "tokens per second per kilowatt of device power"),
     "bound": Column("", "the time term that binds; 'capacity' where the resident set does not fit"),
@@ -129,7 +136,8 @@ def _points(m: ModelConfig, dev: Device, prec: Precision, pl: Placement, phase: 
 # ------------------------------------------------------------------------------------------------------
 def decode_sweep(model: str | ModelConfig, devices: Sequence[str | Device] | str | Device, batch, context,
                  device_counts: Sequence[int] | None = None, dtype: str = "bf16", prec: Precision | None = None,
-                 ideal: bool = False, overlap: str = "max", phase: str = "decode", ranges: bool = True, price=None):
+                 ideal: bool = False, overlap: str = "max", phase: str = "decode", ranges: bool = True,
+                 speculation: Speculation | None = None, price=None):
     """Decode (or prefill) time over a grid of batch × context × device count × device, as a tidy DataFrame.
 
     Parameters
@@ -155,14 +163,18 @@ def decode_sweep(model: str | ModelConfig, devices: Sequence[str | Device] | str
         Add the best and worst corners of an estimate-based device.
     price : float or mapping of str to float, optional
         Price per device-hour [USD/h] (or one per device key); default the price table's.
+    speculation : Speculation, optional
+        Speculative decoding (decode only): each step drafts and verifies
+        (:func:`roofline.llm.speculative.speculative_step`).
 
     Returns
     -------
     pandas.DataFrame
         One row per point, the :data:`COLUMNS` model, device, devices, tp, pp, batch, context, time_s [s]
-        (NaN where the resident set does not fit), tokens_per_s_per_user, tokens_per_s [1/s], bound,
-        fits, level, tokens_per_s_per_mw [1/(s MW)], usd_per_million_tokens [USD] (nominal price and
-        power); estimate-based devices add ``time_s_best`` and ``time_s_worst`` [s].
+        (NaN where the resident set does not fit the placement's level), tokens_per_s_per_user [1/s],
+        tokens_per_s [1/s], bound (categorical), fits, level, tokens_per_s_per_mw [1/(s MW)],
+        usd_per_million_tokens [USD] (nominal price and power); with speculation also tokens_per_step [1],
+        draft_time_s and verify_time_s [s]; estimate-based devices add ``time_s_best`` and ``time_s_worst`` [s].
     """
     import pandas as pd
 
@@ -173,25 +185,67 @@ def decode_sweep(model: str | ModelConfig, devices: Sequence[str | Device] | str
     if np.any(B <= 0) or np.any(S <= 0):
         raise InputError("batch and context must be positive")
     bb, ss = (x.ravel() for x in np.meshgrid(B, S, indexing="ij"))
-    frames = []
-    for dev in _devices(devices):
-        for n in device_counts or [place(m, dev, prec, 1, int(S.min())).devices]:
-            pl = place(m, dev, prec, 1, 1, devices=int(n)) if device_counts else place(m, dev, prec, 1, int(S.min()))
-            t, fits, bound = _points(m, dev, prec, pl, ph, bb, ss, ideal, overlap)
-            corners = {c: {"time_s": _points(m, dev, prec, pl, ph, bb, ss, ideal, overlap, c)[0]}
-                       for c in _CORNERS} if ranges and dev.is_estimate else None
-            frames.append(_frame({
-                "model": m.key, "device": dev.key, "devices": pl.devices, "tp": pl.parallel.tp, "pp": pl.parallel.pp,
-                "batch": bb.astype(np.int64), "context": ss.astype(np.int64), "time_s": t,
-                "tokens_per_s_per_user": 1.0 / t, "tokens_per_s": bb / t, "bound": pd.Categorical(bound),
-                "fits": fits, "level": dev.memory[pl.home].name, **_cost_columns(dev, pl.devices, bb / t, price)},
-                corners))
+    if speculation is not None and ph is not Phase.DECODE:
+        raise InputError("speculative decoding changes the decode step; a prefill sweep has none")
+    frames = [_sweep_frame(m, dev, prec, None if n is None else int(n), int(S.min()), ph, bb, ss, ideal, overlap,
+                           ranges, speculation, price)
+              for dev in _devices(devices) for n in (device_counts or [None])]
     return pd.concat(frames, ignore_index=True)
+
+
+def _place_system(m: ModelConfig, dev: Device, prec: Precision, n: int | None, context_min: int,
+                  spec: Speculation | None) -> tuple[Placement, SpeculativePlacement | None]:
+    """The target's placement on ``n`` devices (None: the fewest that hold it) and, with speculation, the draft's."""
+    ctx = 1 if n else context_min
+    if spec is None:
+        return place(m, dev, prec, 1, ctx, devices=n), None
+    spl = place_speculative(m, dev, prec, spec, 1, ctx, devices=n)
+    return spl.target, spl
+
+
+def _speculative_points(m, dev: Device, prec, spl: SpeculativePlacement, spec: Speculation, b, s, ideal, overlap,
+                        corner: Corner = Corner.NOMINAL) -> dict:
+    """A speculative step at the points ``(b, s)``: times NaN and bound ``capacity`` where target and draft do
+    not fit."""
+    st = speculative_step(m, dev, prec, spl, spec, b, s, ideal, overlap, corner)
+    fits = np.asarray(_speculative_resident(m, prec, spec, spl, b, s)) <= dev.memory[spl.target.home].capacity_bytes
+    out = {k: np.where(fits, st[k], np.nan) for k in ("time_s", "draft_time_s", "verify_time_s")}
+    return {**out, "fits": fits, "bound": np.where(fits, st["bound"], "capacity"),
+            "tokens_per_step": st["tokens_per_step"]}
+
+
+def _sweep_frame(m: ModelConfig, dev: Device, prec: Precision, n, context_min: int, ph: Phase, bb, ss, ideal, overlap,
+                 ranges: bool, spec: Speculation | None, price=None):
+    """The frame of one system (a device type and count) over the points ``(bb, ss)``."""
+    import pandas as pd
+
+    pl, spl = _place_system(m, dev, prec, n, context_min, spec)
+    if spl is None:
+        t, fits, bound = _points(m, dev, prec, pl, ph, bb, ss, ideal, overlap)
+        e, extra = 1.0, {}
+
+        def at(c):
+            return _points(m, dev, prec, pl, ph, bb, ss, ideal, overlap, c)[0]
+    else:
+        pts = _speculative_points(m, dev, prec, spl, spec, bb, ss, ideal, overlap)
+        t, fits, bound, e = pts["time_s"], pts["fits"], pts["bound"], pts["tokens_per_step"]
+        extra = {"tokens_per_step": e, "draft_time_s": pts["draft_time_s"], "verify_time_s": pts["verify_time_s"]}
+
+        def at(c):
+            return _speculative_points(m, dev, prec, spl, spec, bb, ss, ideal, overlap, c)["time_s"]
+    corners = {c: {"time_s": at(c)} for c in _CORNERS} if ranges and dev.is_estimate else None
+    return _frame({
+        "model": m.key, "device": dev.key, "devices": spl.devices if spl else pl.devices, "tp": pl.parallel.tp,
+        "pp": pl.parallel.pp, "batch": bb.astype(np.int64), "context": ss.astype(np.int64), "time_s": t, **extra,
+        "tokens_per_s_per_user": e / t, "tokens_per_s": bb * e / t, "bound": pd.Categorical(bound),
+        "fits": fits, "level": dev.memory[pl.home].name,
+        **_cost_columns(dev, spl.devices if spl else pl.devices, bb * e / t, price)}, corners)
 
 
 def frontier(model: str | ModelConfig, device: str | Device, devices: int | None = None, context: int = 2048,
              batches: Iterable[int] | None = None, dtype: str = "bf16", prec: Precision | None = None,
-             ideal: bool = False, overlap: str = "max", tp: int | None = None, pp: int | None = None, price=None):
+             ideal: bool = False, overlap: str = "max", tp: int | None = None, pp: int | None = None,
+             speculation: Speculation | None = None, price=None):
     """Throughput against interactivity for one system (a device type × count) as batch grows.
 
     Parameters
@@ -207,14 +261,14 @@ def frontier(model: str | ModelConfig, device: str | Device, devices: int | None
     dtype : str
         The data type of everything, when ``prec`` is not given.
     prec : Precision, optional
-    ideal : bool
-        Leave out latency and overhead terms.
-    overlap : str
-        ``max`` or ``sum``.
+    ideal, overlap : bool, str
+        Leave out latency terms; ``max`` or ``sum``.
     tp, pp : int, optional
         Force the layout [1].
     price : float or mapping of str to float, optional
         Price per device-hour [USD/h] (or one per device key); default the price table's.
+    speculation : Speculation, optional
+        Speculative decoding: ``tpot_s`` is a step's time over its tokens; ``devices`` counts a draft's own.
 
     Returns
     -------
@@ -232,30 +286,51 @@ def frontier(model: str | ModelConfig, device: str | Device, devices: int | None
     m = get_model(model)
     dev = get_device(device)
     prec = prec or Precision.of(dtype)
-    pl = place(m, dev, prec, 1, context, devices, tp, pp)
-    B = _fitting_batches(m, dev, prec, pl, context, batches)
-    shapes = {"b": B, "s": np.full_like(B, context)}
-    r = _run(m, dev, Phase.DECODE, prec, pl, shapes, ideal, overlap, Corner.NOMINAL)
-    t = r["time_s"]
+    pl, spl, n = _frontier_system(m, dev, prec, context, devices, tp, pp, speculation)
+    B = _fitting_batches(m, dev, prec, pl, context, batches, speculation, spl)
+    tpot, bound = _frontier_tpot(m, dev, prec, pl, spl, speculation, B, context, ideal, overlap, Corner.NOMINAL)
     power = dev.power_w
     corners = None
     if dev.is_estimate:  # the frontier of an estimate-based device is a band: best and worst corners
-        tw = {c: _run(m, dev, Phase.DECODE, prec, pl, shapes, ideal, overlap, c)["time_s"] for c in _CORNERS}
-        corners = {c: {"tokens_per_s_per_user": 1.0 / tw[c], "tokens_per_s_per_device": B / tw[c] / pl.devices}
+        tw = {c: _frontier_tpot(m, dev, prec, pl, spl, speculation, B, context, ideal, overlap, c)[0] for c in _CORNERS}
+        corners = {c: {"tokens_per_s_per_user": 1.0 / tw[c], "tokens_per_s_per_device": B / tw[c] / n}
                    for c in _CORNERS}
     return _frame({
-        "model": m.key, "device": dev.key, "devices": pl.devices, "context": context, "batch": B.astype(np.int64),
-        "tpot_s": t, "tokens_per_s_per_user": 1.0 / t, "tokens_per_s": B / t,
-        "tokens_per_s_per_device": B / t / pl.devices,
-        "tokens_per_s_per_kw": (B / t / (pl.devices * power / 1e3)) if power else np.nan,
-        "bound": r["bound"], **_cost_columns(dev, pl.devices, B / t, price)}, corners)
+        "model": m.key, "device": dev.key, "devices": n, "context": context, "batch": B.astype(np.int64),
+        "tpot_s": tpot, "tokens_per_s_per_user": 1.0 / tpot, "tokens_per_s": B / tpot,
+        "tokens_per_s_per_device": B / tpot / n,
+        "tokens_per_s_per_kw": (B / tpot / (n * power / 1e3)) if power else np.nan,
+        "bound": bound, **_cost_columns(dev, n, B / tpot, price)}, corners)
 
 
-def _fitting_batches(m: ModelConfig, dev: Device, prec: Precision, pl: Placement, context: int, batches):
-    """The batches (default 160 from 1 to 65,536 on a log scale) whose KV cache fits beside the weights."""
+def _frontier_system(m, dev, prec, context, devices, tp, pp, spec):
+    """The target's placement, the speculative one (or None) and the devices of the whole system."""
+    if spec is None:
+        pl = place(m, dev, prec, 1, context, devices, tp, pp)
+        return pl, None, pl.devices
+    spl = place_speculative(m, dev, prec, spec, 1, context, devices, tp, pp)
+    return spl.target, spl, spl.devices
+
+
+def _frontier_tpot(m, dev, prec, pl: Placement, spl, spec, B, context, ideal, overlap, corner):
+    """Time per output token at the batches ``B`` (a decode step, or a speculative step over its tokens),
+    and the binding term."""
+    if spl is None:
+        r = _run(m, dev, Phase.DECODE, prec, pl, {"b": B, "s": np.full_like(B, context)}, ideal, overlap, corner)
+        return r["time_s"], r["bound"]
+    st = speculative_step(m, dev, prec, spl, spec, B, np.full_like(B, context), ideal, overlap, corner)
+    return st["tpot_s"], st["bound"]
+
+
+def _fitting_batches(m: ModelConfig, dev: Device, prec: Precision, pl: Placement, context: int, batches,
+                     spec: Speculation | None = None, spl: SpeculativePlacement | None = None):
+    """The batches (default 160 from 1 to 65,536 on a log scale) whose KV cache fits beside the weights
+    (and the draft's)."""
     B = np.unique(np.asarray(list(batches) if batches is not None else np.unique(np.round(np.geomspace(1, 65536, 160))),
                              dtype=float))
-    B = B[_resident_per_device(m, prec, pl.parallel, B, context) <= dev.memory[pl.home].capacity_bytes]
+    held = _resident_per_device(m, prec, pl.parallel, B, context) if spl is None \
+        else _speculative_resident(m, prec, spec, spl, B, context)
+    B = B[np.asarray(held) <= dev.memory[pl.home].capacity_bytes]
     if B.size == 0:
         raise CapacityError(f"{m.key} at context {context} does not fit {pl.devices} x {dev.key} even at batch 1")
     return B

@@ -32,7 +32,8 @@ def _workload_cached(model_id: tuple, phase: Phase, prec: Precision, par: Parall
 
 def llm_workload(model: ModelConfig, phase: Phase | str, prec: Precision = Precision(),
                  par: Parallelism = Parallelism(), links: Mapping[str, str] | None = None):
-    """The per-device workload of one prefill (``phase="prefill"``) or one decode step (``"decode"``).
+    """The per-device workload of one prefill (``phase="prefill"``), one decode step (``"decode"``) or one
+    speculative verify step (``"verify"``: ``q`` tokens per sequence).
 
     Cached: the same model, phase, precision, parallelism and links return the same object.
 
@@ -40,7 +41,7 @@ def llm_workload(model: ModelConfig, phase: Phase | str, prec: Precision = Preci
     ----------
     model : ModelConfig
     phase : Phase or str
-        ``prefill`` (shape symbols ``b``, ``p``) or ``decode`` (``b``, ``s``).
+        ``prefill`` (shape symbols ``b``, ``p``), ``decode`` (``b``, ``s``) or ``verify`` (``b``, ``s``, ``q``).
     prec : Precision
         Data types of weights, activations and KV cache.
     par : Parallelism
@@ -58,8 +59,8 @@ def llm_workload(model: ModelConfig, phase: Phase | str, prec: Precision = Preci
     InputError
         For an unknown phase.
     """
-    if phase not in (Phase.PREFILL, Phase.DECODE):
-        raise InputError(f"unknown phase {phase!r}; expected 'prefill' or 'decode'")
+    if phase not in (Phase.PREFILL, Phase.DECODE, Phase.VERIFY):
+        raise InputError(f"unknown phase {phase!r}; expected 'prefill', 'decode' or 'verify'")
     mid = (model.key, hash(model))
     _MODELS[mid] = model
     return _workload_cached(mid, Phase(phase), prec, par, tuple(sorted((links or {}).items())))

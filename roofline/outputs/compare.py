@@ -236,7 +236,7 @@ def _cost_cells(r: dict) -> tuple[dict | None, dict | None]:
 
 
 def _llm_rows(devs: list[Device], models: Sequence[str], batch: int, context: int, dtype: str,
-              ideal: bool, price=None) -> list[dict]:
+              ideal: bool, price=None, speculation=None) -> list[dict]:
     from ..llm.inference import estimate
     from ..llm.precision import Precision
 
@@ -246,7 +246,8 @@ def _llm_rows(devs: list[Device], models: Sequence[str], batch: int, context: in
         dec, pre, usd, mw = {}, {}, {}, {}
         for dev in devs:
             try:
-                r = estimate(model, dev, batch=batch, context=context, prec=prec, ideal=ideal, price=price)
+                r = estimate(model, dev, batch=batch, context=context, prec=prec, ideal=ideal, price=price,
+                             speculation=speculation)
             except (CapacityError, InputError) as exc:
                 dec[dev.key] = pre[dev.key] = usd[dev.key] = mw[dev.key] = _error_cell(exc)
                 continue
@@ -299,7 +300,8 @@ def _devices(devices: Sequence[str | Device], dtype: str, spec_paths) -> list[De
 
 
 def compare(devices: Sequence[str | Device], models: Sequence[str] | None = None, batch: int = 1,
-            context: int = 2048, dtype: str = "bf16", ideal: bool = False, spec_paths=(), price=None) -> dict:
+            context: int = 2048, dtype: str = "bf16", ideal: bool = False, spec_paths=(), price=None,
+            speculation=None) -> dict:
     """Compare ``devices``: their figures (:func:`figure_rows`), and default (or given) workloads timed on each.
 
     The workloads are a square GEMM and a GEMV of 8192 and, per model, decode (tokens/s per user),
@@ -325,11 +327,14 @@ def compare(devices: Sequence[str | Device], models: Sequence[str] | None = None
     price : float or mapping of str to float, optional
         Rental price per device-hour [USD/h], for every device or per device key; default the price
         table's (a device without one gets no cost cell).
+    speculation : Speculation, optional
+        Speculative decoding for the LLM rows (:class:`roofline.llm.speculative.Speculation`).
 
     Returns
     -------
     dict
-        ``{"devices": [...], "dtype", "batch", "context", "ideal", "specs": [rows], "workloads": [rows]}``.
+        ``{"devices": [...], "dtype", "batch", "context", "ideal", "specs": [rows], "workloads": [rows]}``
+        (and ``"speculation"`` with a draft).
         Each row maps a device key to ``{"value", "unit", "range"?, "bound"?, "devices_used"?}`` and has
         ``ratio_vs_first`` (above 1: the first device is ahead). A device's ``estimate`` is
         :attr:`Device.is_estimate`.
@@ -342,12 +347,14 @@ def compare(devices: Sequence[str | Device], models: Sequence[str] | None = None
     devs = _devices(devices, dtype, spec_paths)
     specs = figure_rows(devs, dtype)
     loads = (_kernel_rows(devs, dtype, ideal, 8192)
-             + _llm_rows(devs, list(models) if models else list(DEFAULT_MODELS), batch, context, dtype, ideal, price))
+             + _llm_rows(devs, list(models) if models else list(DEFAULT_MODELS), batch, context, dtype, ideal,
+                         price, speculation))
     _ratios(specs, devs)
     _ratios(loads, devs)
     return {"devices": [{"key": d.key, "name": d.name, "vendor": d.vendor, "kind": d.kind, "status": d.status,
                          "estimate": d.is_estimate} for d in devs],
-            "dtype": dtype, "batch": batch, "context": context, "ideal": ideal, "specs": specs, "workloads": loads}
+            "dtype": dtype, "batch": batch, "context": context, "ideal": ideal, "specs": specs, "workloads": loads,
+            **({"speculation": speculation.to_dict()} if speculation is not None else {})}
 
 
 def _cell(v: dict | None) -> str:

@@ -16,8 +16,15 @@ For each row the bound is computed in ideal mode (pure roofline) and with latenc
 
 Where a row leaves the precision unstated, the most favourable one the device supports is assumed (FP4 on
 B200, FP8 on Hopper, 16-bit elsewhere), and the row says so in ``assumptions``: the bound stays a bound.
-Rows that use speculative decoding (column ``speculative``) are reported but cannot violate: a roofline of
-plain autoregressive decoding does not bound them.
+
+Rows that use speculative decoding are compared like every other row, against a speculative bound
+(:mod:`roofline.llm.speculative`). Their column ``speculative`` is ``true`` (nothing stated) or the
+configuration the source states, ``key=value`` pairs joined by ``;``: ``draft=<model>``, ``mtp=<K>``,
+``eagle=<K>`` or ``medusa[=<K>]`` (heads whose cost is not modelled: a free draft of ``K`` tokens), then
+``gamma=<tokens drafted>`` and ``alpha=<acceptance>``. What the source leaves out is read at its favourable
+end: a draft that costs nothing, the highest published acceptance rate of that kind of draft
+(:data:`roofline.llm.speculative.ACCEPTANCE`), and the best draft length up to
+:data:`UNSTATED_DRAFT_TOKENS`.
 """
 
 from __future__ import annotations
@@ -29,7 +36,7 @@ from pathlib import Path
 from ..errors import CapacityError, InputError, SpecError
 from ..hardware.library import get_device
 
-__all__ = ['FIELDS', 'default_path', 'load_measurements', 'validate', 'validation_frame']
+__all__ = ['FIELDS', 'UNSTATED_DRAFT_TOKENS', 'default_path', 'load_measurements', 'validate', 'validation_frame']
 
 
 #: The columns of the measurement file, in order.
@@ -37,6 +44,13 @@ FIELDS = ("id", "category", "device", "device_count", "model", "weight_dtype", "
           "input_tokens", "output_tokens", "context", "tp", "pp", "software", "gemm_m", "gemm_n", "gemm_k",
           "gemm_dtype", "speculative", "metric", "value", "unit", "source_title", "source_url", "source_date",
           "locator", "note")
+#: The longest draft a bound tries when a source does not state the draft length: twice the 8 of the deepest
+#: configuration behind :data:`roofline.llm.speculative.ACCEPTANCE` [tokens].
+UNSTATED_DRAFT_TOKENS = 16
+
+#: The keys of a stated speculative configuration, and how each value is read.
+_SPEC_KEYS = {"draft": str, "mtp": int, "eagle": int, "medusa": int, "gamma": int, "alpha": float}
+
 _INTS = ("device_count", "batch", "input_tokens", "output_tokens", "context", "tp", "pp", "gemm_m", "gemm_n", "gemm_k")
 
 
@@ -59,13 +73,31 @@ def _parse_row(r: dict, p: Path, line: int) -> dict:
             r[k] = int(float(r[k])) if r[k].strip() else None
     except ValueError as exc:
         raise SpecError(p, f"line {line}", f"not a number ({exc})") from None
-    spec = r["speculative"].strip().lower()
-    if spec not in ("true", "false"):
-        raise SpecError(p, f"line {line}: speculative", f"expected true or false, got {r['speculative']!r}")
-    r["speculative"] = spec == "true"
+    r["speculative_config"] = _speculative_config(r["speculative"], p, line)
+    r["speculative"] = r["speculative_config"] is not None
     if r["metric"] == "flops_per_s" and not all(r[k] for k in ("gemm_m", "gemm_n", "gemm_k")):
         raise SpecError(p, f"line {line}: gemm_m", "a GEMM row needs gemm_m, gemm_n, gemm_k and gemm_dtype")
     return r
+
+
+def _speculative_config(text: str, p: Path, line: int) -> dict | None:
+    """``false`` → None; ``true`` → ``{}`` (speculative, nothing stated); ``k=v;k=v`` → the stated values."""
+    t = text.strip()
+    if t.lower() in ("true", "false"):
+        return {} if t.lower() == "true" else None
+    out: dict = {}
+    for part in filter(None, (x.strip() for x in t.split(";"))):
+        key, _, val = part.partition("=")
+        key = key.strip().lower()
+        if key not in _SPEC_KEYS or (not val.strip() and key != "medusa"):
+            raise SpecError(p, f"line {line}: speculative", f"expected true, false or key=value pairs of "
+                            f"{', '.join(_SPEC_KEYS)} joined by ';', got {text!r}")
+        try:
+            out[key] = _SPEC_KEYS[key](val.strip()) if val.strip() else None
+        except ValueError:
+            raise SpecError(p, f"line {line}: speculative", f"{key}={val.strip()!r} is not a {_SPEC_KEYS[key].__name__}") \
+                from None
+    return out
 
 
 def load_measurements(path: str | os.PathLike | None = None) -> list[dict]:
@@ -100,20 +132,21 @@ def _precision(r: dict, dev):
 
     w = r["weight_dtype"].strip()
     assumed = []
+    sixteen = "bf16" if "bf16" in dev.compute or "fp16" not in dev.compute else "fp16"  # the device's 16-bit type
     if not w:
-        w = "fp4" if "fp4" in dev.compute else ("fp8" if "fp8" in dev.compute else "bf16")
+        w = "fp4" if "fp4" in dev.compute else ("fp8" if "fp8" in dev.compute else sixteen)
         assumed.append(f"precision not stated: {w} assumed (the most favourable)")
     w = "bf16" if w == "fp16" and "bf16" in dev.compute else w
     kv = r["kv_dtype"].strip()
     if not kv:
-        kv = "fp8" if ("fp8" in dev.compute and w in ("fp8", "fp4", "int4", "int8")) else "bf16"
+        kv = "fp8" if ("fp8" in dev.compute and w in ("fp8", "fp4", "int4", "int8")) else sixteen
         if kv == "fp8":
             assumed.append("KV-cache precision not stated: fp8 assumed")
     # quantised weights compute in their own type where the device has a peak for it (W8A8, W4A4),
-    # else in bf16 after dequantising (weight-only)
-    act = w if w in dev.compute else "bf16"
+    # else in 16 bits after dequantising (weight-only)
+    act = w if w in dev.compute else sixteen
     if act != w:
-        assumed.append(f"{w} weights dequantised to bf16 (no {w} peak)")
+        assumed.append(f"{w} weights dequantised to {act} (no {w} peak)")
     return Precision(w, act, kv), assumed
 
 
@@ -154,7 +187,7 @@ def _layout(r: dict, assumed: list) -> dict:
     return kw
 
 
-def _per_user(r: dict, dev, ideal: bool, prec, ctx: int, assumed: list, kw: dict):
+def _per_user(r: dict, dev, ideal: bool, prec, ctx: int, assumed: list, kw: dict, spec=None):
     from ..llm.inference import estimate
 
     metric = r["metric"]
@@ -165,7 +198,7 @@ def _per_user(r: dict, dev, ideal: bool, prec, ctx: int, assumed: list, kw: dict
     if ttft and not r["input_tokens"]:
         assumed.append("prompt length not stated: 128 tokens assumed")
     e = estimate(r["model"], dev, batch=batch, context=ctx, prec=prec, ideal=ideal,
-                 prompt=(r["input_tokens"] or 128) if ttft else None, **kw)
+                 prompt=(r["input_tokens"] or 128) if ttft else None, speculation=spec, **kw)
     det = {"devices_used": e["devices_used"], "bound_term": e["prefill_bound"] if ttft else e["bound"],
            "level": e["weights_level"], "precision": prec.weights}
     if metric == "tokens_per_s_per_user":
@@ -173,16 +206,16 @@ def _per_user(r: dict, dev, ideal: bool, prec, ctx: int, assumed: list, kw: dict
     return (e["ttft_s"] if ttft else e["tpot_s"]), "time", assumed, det
 
 
-def _system(r: dict, dev, ideal: bool, prec, ctx: int, assumed: list, kw: dict):
+def _system(r: dict, dev, ideal: bool, prec, ctx: int, assumed: list, kw: dict, spec=None):
     from ..llm.inference import estimate
     from ..llm.sweeps import frontier
 
     if r["batch"]:
-        e = estimate(r["model"], dev, batch=r["batch"], context=ctx, prec=prec, ideal=ideal, **kw)
+        e = estimate(r["model"], dev, batch=r["batch"], context=ctx, prec=prec, ideal=ideal, speculation=spec, **kw)
         return e["tokens_per_s"], "rate", assumed, {"devices_used": e["devices_used"], "bound_term": e["bound"],
                                                     "precision": prec.weights}
     assumed.append("batch not stated: the best batch that fits")
-    f = frontier(r["model"], dev, devices=r["device_count"], context=ctx, prec=prec, ideal=ideal)
+    f = frontier(r["model"], dev, devices=r["device_count"], context=ctx, prec=prec, ideal=ideal, speculation=spec)
     i = int(f["tokens_per_s"].values.argmax())
     return float(f["tokens_per_s"].iloc[i]), "rate", assumed, {
         "devices_used": int(f["devices"].iloc[0]), "bound_term": str(f["bound"].iloc[i]),
@@ -204,7 +237,48 @@ def _bound(r: dict, ideal: bool) -> tuple[float, str, list[str], dict]:
         raise InputError(f"{r['id']}: unknown metric {metric!r}")
     prec, assumed = _precision(r, dev)
     ctx = _context(r, assumed)
-    return _LLM_METRICS[metric](r, dev, ideal, prec, ctx, assumed, _layout(r, assumed))
+    kw = _layout(r, assumed)
+    best, failure = None, None
+    for spec in _speculations(r, assumed):
+        try:
+            res = _LLM_METRICS[metric](r, dev, ideal, prec, ctx, list(assumed), kw, spec)
+        except CapacityError as exc:  # a longer draft that no longer fits: the others still bound the row
+            failure = exc
+            continue
+        if spec is not None:
+            res[3].update(speculation=spec.describe(), tokens_per_step=spec.tokens_per_step)
+        if best is None or (res[0] > best[0] if res[1] == "rate" else res[0] < best[0]):
+            best = res
+    if best is None:
+        raise failure
+    return best
+
+
+def _speculations(r: dict, assumed: list) -> list:
+    """The speculative configurations a row's bound tries (``[None]`` for a plain row): what the source
+    states, and the favourable end of what it leaves out (the best of them is the bound)."""
+    cfg = r["speculative_config"]
+    if cfg is None:
+        return [None]
+    from ..llm.speculative import ACCEPTANCE, ACCEPTANCE_HIGH, Speculation
+    from ..vocab import DraftKind
+
+    kind = next((k for key, k in (("draft", DraftKind.MODEL), ("mtp", DraftKind.MTP), ("eagle", DraftKind.EAGLE))
+                 if cfg.get(key)), DraftKind.IDEAL)
+    if kind is DraftKind.IDEAL:
+        assumed.append("draft: Medusa heads, not modelled: taken to cost nothing" if "medusa" in cfg
+                       else "draft not stated: one that costs nothing")
+    alpha = cfg.get("alpha")
+    if alpha is None:
+        alpha = ACCEPTANCE_HIGH if kind is DraftKind.IDEAL else ACCEPTANCE[kind].high
+        assumed.append(f"acceptance not stated: {alpha} (the highest published for this kind of draft)")
+    gamma = cfg.get("gamma") or cfg.get("medusa")
+    if not gamma:
+        assumed.append(f"draft length not stated: the best of 1 to {UNSTATED_DRAFT_TOKENS} tokens")
+    opts = {DraftKind.MODEL: {"draft": cfg.get("draft")}, DraftKind.MTP: {"mtp": cfg.get("mtp")},
+            DraftKind.EAGLE: {"eagle": cfg.get("eagle")}, DraftKind.IDEAL: {"ideal": True}}[kind]
+    return [Speculation.of(**opts, draft_tokens=g, acceptance=alpha)
+            for g in ([gamma] if gamma else range(1, UNSTATED_DRAFT_TOKENS + 1))]
 
 
 def validate(path: str | os.PathLike | None = None) -> list[dict]:
@@ -220,8 +294,9 @@ def validate(path: str | os.PathLike | None = None) -> list[dict]:
     list of dict
         One record per row: the row's configuration and source, ``bound_ideal`` and ``bound`` (in the
         row's unit), ``efficiency_ideal`` and ``efficiency`` (measured / bound for rates, bound / measured
-        for times: at most 1 when the model bounds the measurement), ``violation`` (a non-speculative
-        measurement above its ideal bound), the binding term and the assumptions made.
+        for times: at most 1 when the model bounds the measurement), ``violation`` (a measurement above
+        its ideal bound, speculative or not), the binding term and the assumptions made; a speculative row
+        adds the configuration of its bound (``speculation``, ``tokens_per_step``).
     """
     out = []
     for r in load_measurements(path):
@@ -241,7 +316,7 @@ def validate(path: str | os.PathLike | None = None) -> list[dict]:
         rec.update(bound_ideal=b_ideal, bound=b_lat, sense=sense, efficiency_ideal=eff(b_ideal), efficiency=eff(b_lat),
                    assumptions="; ".join(assumed), **{f"{k}": x for k, x in det.items()},
                    bound_term_with_latency=det_lat.get("bound_term"))
-        rec["violation"] = (not rec["speculative"]) and rec["efficiency_ideal"] > 1.0 + 1e-9
+        rec["violation"] = rec["efficiency_ideal"] > 1.0 + 1e-9
         out.append(rec)
     return out
 

@@ -2,8 +2,9 @@
 
 :class:`Parser` turns argparse's usage dump into one line (:class:`UsageError`, exit status
 :data:`EXIT_USAGE`); :func:`positive_int`, :func:`int_grid` and :func:`str_list` are argument types;
-:func:`add_common` adds ``--spec`` and ``--format``; :func:`check_plot_path` and :func:`check_frame_path`
-refuse an output file the command could not write, before any work is done.
+:func:`add_common` adds ``--spec`` and ``--format``; :func:`add_speculation` the speculative-decoding options
+(read back by :func:`speculation_of`); :func:`check_plot_path` and :func:`check_frame_path` refuse an output
+file the command could not write, before any work is done.
 """
 
 from __future__ import annotations
@@ -15,7 +16,8 @@ from ...errors import InputError
 from ..format import FORMATS
 
 __all__ = ["EXIT_USAGE", "Parser", "UsageError", "positive_int", "positive_float", "int_grid", "str_list",
-           "add_common", "add_layout", "layout_options", "check_plot_path", "check_frame_path", "price_arg",
+           "acceptance_list", "add_common", "add_layout", "layout_options", "add_speculation", "speculation_of",
+           "check_plot_path", "check_frame_path", "price_arg",
            "add_price"]
 
 
@@ -241,6 +243,94 @@ def str_list(text: str) -> list[str]:
     if not vals:
         raise argparse.ArgumentTypeError(f"expected a comma-separated list, got {text!r}")
     return vals
+
+
+def acceptance_list(text: str) -> list[float]:
+    """An argument type: acceptance rates, one number or a comma list (one per drafted token).
+
+    Parameters
+    ----------
+    text : str
+        The argument as typed (``"0.8"``, ``"0.9,0.8,0.7"``).
+
+    Returns
+    -------
+    list of float
+        Each between 0 and 1 [1].
+
+    Raises
+    ------
+    argparse.ArgumentTypeError
+        A value that is not a number in [0, 1].
+
+    Examples
+    --------
+    >>> acceptance_list("0.9, 0.8,0.7")
+    [0.9, 0.8, 0.7]
+    """
+    try:
+        vals = [float(v) for v in text.split(",") if v.strip()]
+    except ValueError:
+        vals = []
+    if not vals or any(not 0.0 <= v <= 1.0 for v in vals):
+        raise argparse.ArgumentTypeError(f"expected acceptance rates in [0, 1]: 0.8 or 0.9,0.8,0.7; got {text!r}")
+    return vals
+
+
+def add_speculation(p: argparse.ArgumentParser) -> None:
+    """Add the speculative-decoding options: one draft (``--draft``, ``--mtp`` or ``--eagle``), its length,
+    its acceptance rate and (for a draft model) devices of its own.
+
+    Parameters
+    ----------
+    p : argparse.ArgumentParser
+        A command's parser.
+
+    Returns
+    -------
+    None
+    """
+    g = p.add_argument_group("speculative decoding", "a draft proposes tokens, one step of the model verifies "
+                             "them all (roofline.llm.speculative)")
+    which = g.add_mutually_exclusive_group()
+    which.add_argument("--draft", metavar="MODEL", help="a smaller draft model with the same vocabulary")
+    which.add_argument("--mtp", type=positive_int, metavar="K", help="K multi-token-prediction modules of the "
+                       "model (DeepSeek-V3 has 1)")
+    which.add_argument("--eagle", type=positive_int, metavar="K", help="an EAGLE-style head of K decoder layers")
+    g.add_argument("--draft-tokens", type=positive_int, metavar="GAMMA", help="tokens drafted per step (default: "
+                   "the draft length of the published acceptance figure; --mtp K: K)")
+    g.add_argument("--acceptance", type=acceptance_list, metavar="ALPHA", help="probability a drafted token is "
+                   "accepted: one number, or a comma list with one per drafted token, each given the ones before "
+                   "(default: the published figure for the kind of draft; see the methodology page)")
+    g.add_argument("--draft-devices", type=positive_int, metavar="N", help="run the draft model on N devices of "
+                   "its own (default: on the model's devices)")
+
+
+def speculation_of(args: argparse.Namespace):
+    """The :class:`~roofline.llm.speculative.Speculation` the options of :func:`add_speculation` ask for.
+
+    Parameters
+    ----------
+    args : argparse.Namespace
+        With ``draft``, ``mtp``, ``eagle``, ``draft_tokens``, ``acceptance`` and ``draft_devices``.
+
+    Returns
+    -------
+    Speculation or None
+        None without a draft.
+
+    Raises
+    ------
+    InputError
+        Draft options without a draft, or values the draft cannot take.
+    """
+    from ...llm.speculative import Speculation
+
+    acc = getattr(args, "acceptance", None)
+    return Speculation.of(draft=getattr(args, "draft", None), mtp=getattr(args, "mtp", None),
+                          eagle=getattr(args, "eagle", None), draft_tokens=getattr(args, "draft_tokens", None),
+                          acceptance=(acc[0] if acc and len(acc) == 1 else acc),
+                          draft_devices=getattr(args, "draft_devices", None))
 
 
 def add_common(p: argparse.ArgumentParser, fmt: bool = True) -> None:

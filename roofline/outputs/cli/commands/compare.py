@@ -7,7 +7,7 @@ import argparse
 
 from ....vocab import Status
 from ...format import render
-from ..args import add_common, add_price, check_plot_path, positive_int
+from ..args import add_common, add_price, add_speculation, check_plot_path, positive_int, speculation_of
 
 __all__ = ["NAME", "register", "run"]
 
@@ -47,6 +47,7 @@ def register(subparsers) -> argparse.ArgumentParser:
     p.add_argument("--no-bounds", action="store_true", help="leave the binding terms out of the table")
     p.add_argument("--plot", metavar="FILE", help="also write the comparison chart (.png, .svg or .pdf)")
     add_price(p)
+    add_speculation(p)
     add_common(p)
     return p
 
@@ -56,6 +57,10 @@ def _device_names(res: dict) -> str:
                      for d in res["devices"])
 
 
+def _draft_text(sp: dict) -> str:
+    return f"{sp['kind']} {sp['draft'] or sp['head_size']}, {sp['draft_tokens']} drafted, acceptance {sp['acceptance']}"
+
+
 def run(args: argparse.Namespace) -> str:
     """The comparison in ``args.format``, and its chart when ``args.plot`` names a file.
 
@@ -63,7 +68,7 @@ def run(args: argparse.Namespace) -> str:
     ----------
     args : argparse.Namespace
         ``devices``, ``model``, ``batch`` and ``context`` [1], ``dtype``, ``ideal``, ``no_bounds``,
-        ``plot``, ``price`` [USD/h], ``spec`` and ``format``.
+        ``plot``, ``price`` [USD/h], the speculative-decoding options, ``spec`` and ``format``.
 
     Returns
     -------
@@ -76,7 +81,7 @@ def run(args: argparse.Namespace) -> str:
     if args.plot:
         check_plot_path(args.plot)
     res = compare(args.devices, models=args.model, batch=args.batch, context=args.context, dtype=args.dtype,
-                  ideal=args.ideal, spec_paths=args.spec, price=args.price)
+                  ideal=args.ideal, spec_paths=args.spec, price=args.price, speculation=speculation_of(args))
     if args.plot:
         from ...plot import compare_chart, save
 
@@ -87,7 +92,8 @@ def run(args: argparse.Namespace) -> str:
     if args.format == "csv":
         return render(specs, "csv") + "\n\n" + render(loads, "csv")
     title = (f"Workloads ({res['dtype']}; LLMs at batch {res['batch']}, context {res['context']}, "
-             f"prefill of {res['context']} tokens)")
+             f"prefill of {res['context']} tokens"
+             + (f"; speculative decoding: {_draft_text(res['speculation'])})" if "speculation" in res else ")"))
     return "\n\n".join([render(specs, args.format, title=f"Devices: {_device_names(res)}"),
                         render(loads, args.format, title=title),
                         _NOTE + (" Ideal: no latency terms." if args.ideal else "")])

@@ -5,7 +5,8 @@ from __future__ import annotations
 import argparse
 
 from ...format import human, render
-from ..args import add_common, add_layout, add_price, layout_options, positive_int
+from ..args import (add_common, add_layout, add_price, add_speculation, layout_options, positive_int,
+                    speculation_of)
 
 __all__ = ["NAME", "register", "run"]
 
@@ -49,7 +50,8 @@ def register(subparsers) -> argparse.ArgumentParser:
                               description="LLM inference on a device: prefill (time to first token), decode "
                               "(time per output token), where the weights live and what binds each phase.",
                               epilog="example:\n  roofline llm --model llama-3.1-70b --device h100 --batch 8 "
-                              "--context 4096 --generate 256")
+                              "--context 4096 --generate 256\n  roofline llm --model llama-3.1-70b --device wse3 "
+                              "--draft llama-3.1-8b --draft-tokens 4 --acceptance 0.8")
     p.add_argument("--model", required=True, help="model key, alias, or a path to a TOML / config.json file")
     p.add_argument("--device", required=True)
     _add_precision(p)
@@ -58,6 +60,7 @@ def register(subparsers) -> argparse.ArgumentParser:
                    "tokens and G generated tokens")
     p.add_argument("--prompt", type=positive_int, help="prompt tokens for prefill (default: --context)")
     add_price(p)
+    add_speculation(p)
     add_common(p)
     return p
 
@@ -70,7 +73,8 @@ def run(args: argparse.Namespace) -> str:
     args : argparse.Namespace
         ``model``, ``device``, the data types, ``batch``, ``context``, ``generate`` and ``prompt`` [1],
         ``devices``, ``tp``, ``pp``, ``dp``, ``ep``, ``micro_batches`` [1], ``attention``, ``imbalance``,
-        ``ideal``, ``overlap``, ``price`` [USD/h], ``spec`` and ``format``.
+        ``ideal``, ``overlap``, ``price`` [USD/h], the speculative-decoding options
+        (:func:`~roofline.outputs.cli.args.add_speculation`), ``spec`` and ``format``.
 
     Returns
     -------
@@ -86,7 +90,7 @@ def run(args: argparse.Namespace) -> str:
     rec = estimate(args.model, dev, batch=args.batch, context=args.context,
                    generate=args.generate, prec=prec, devices=args.devices, tp=args.tp, pp=args.pp,
                    ideal=args.ideal, overlap=args.overlap, prompt=args.prompt, price=args.price,
-                   **layout_options(args))
+                   speculation=speculation_of(args), **layout_options(args))
     if args.format == "json":
         return render(None, "json", json_obj=rec)
     return render(_llm_rows(rec), args.format, title=(
@@ -140,10 +144,20 @@ def _llm_rows(rec: dict) -> list[dict]:
         ("tokens/s (batch)", f"{rec['tokens_per_s']:,.1f}", _rate_range(rec, "tokens_per_s")),
         ("energy per token", human(rec["energy_per_token_j"], "J"), _range(rec, "energy_per_token_j", "J")),
     ] + _cost_rows(rec)
+    if "tokens_per_step" in rec:
+        sp = rec["speculation"]
+        n = sp["draft_tokens"]
+        rows += [("speculative draft", f"{sp['kind']} {sp['draft'] or sp['head_size']}, {n} token{'s' * (n != 1)}, "
+                                       f"acceptance {sp['acceptance']}", ""),
+                 ("tokens per step", f"{rec['tokens_per_step']:.3f}", ""),
+                 ("draft time per step", human(rec["draft_time_s"], "s"), _range(rec, "draft_time_s", "s")),
+                 ("verify time per step", human(rec["verify_time_s"], "s"), _range(rec, "verify_time_s", "s")),
+                 ("draft bound", sp["draft_bound"], "")]
     if "request_latency_s" in rec:
         rows += [("request latency", human(rec["request_latency_s"], "s"), _range(rec, "request_latency_s", "s")),
                  ("request tokens/s per user", f"{rec['request_tokens_per_s_per_user']:,.1f}", "")]
+    step = "verify" if "tokens_per_step" in rec else "decode"
     for lbl, t in rec["decode_terms_s"].items():
         if t > 0:
-            rows.append((f"  decode time bound by {lbl}", human(t, "s"), ""))
+            rows.append((f"  {step} time bound by {lbl}", human(t, "s"), ""))
     return [{"quantity": a, "value": b, "range": c} for a, b, c in rows]

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import argparse
 
-from ..args import add_price, check_plot_path, int_grid, positive_int, str_list
+from ..args import add_price, add_speculation, check_plot_path, int_grid, positive_int, speculation_of, str_list
 
 __all__ = ["NAME", "register", "run"]
 
@@ -61,6 +61,7 @@ def _frontier_parser(kinds) -> None:
     q.add_argument("--per", choices=["device", "kw", "dollar"], default="device",
                    help="throughput per device, per kW, or cost: USD per million tokens (default device)")
     add_price(q)
+    add_speculation(q)
 
 
 def register(subparsers) -> argparse.ArgumentParser:
@@ -135,10 +136,11 @@ def _frontier(args: argparse.Namespace):
     from ... import plot
 
     frames = []
+    spec = speculation_of(args)
     for text in args.devices:
         n, key = _count_and_device(text)
         frames.append(frontier(args.model, get_device(key, args.spec), devices=n, context=args.context,
-                               dtype=args.dtype, ideal=args.ideal, price=args.price))
+                               dtype=args.dtype, ideal=args.ideal, price=args.price, speculation=spec))
     return plot.frontier_chart(frames, per=args.per)
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 
 from ...format import render
-from ..args import add_common, add_price, check_frame_path, check_plot_path, int_grid, str_list
+from ..args import add_common, add_price, add_speculation, check_frame_path, check_plot_path, int_grid, speculation_of, str_list
 
 __all__ = ["NAME", "register", "run"]
 
@@ -45,6 +45,7 @@ def register(subparsers) -> argparse.ArgumentParser:
     p.add_argument("--x", default="batch", help="chart x column (default batch)")
     p.add_argument("--y", default="tokens_per_s_per_user", help="chart y column (default tokens_per_s_per_user)")
     add_price(p)
+    add_speculation(p)
     add_common(p)
     return p
 
@@ -57,11 +58,13 @@ def _grid(args: argparse.Namespace):
     from ....llm.sweeps import decode_sweep
 
     devs = [get_device(d, args.spec) for d in args.device]
+    spec = speculation_of(args)
     frames = []
     for model in args.model:
         for dt in args.dtype:
             df = decode_sweep(model, devs, args.batch, args.context, device_counts=args.devices,
-                              prec=Precision.of(dt), ideal=args.ideal, phase=args.phase, price=args.price)
+                              prec=Precision.of(dt), ideal=args.ideal, phase=args.phase, price=args.price,
+                              speculation=spec)
             df.insert(1, "dtype", dt)
             frames.append(df)
     df = pd.concat(frames, ignore_index=True)
@@ -88,7 +91,8 @@ def run(args: argparse.Namespace) -> str:
     ----------
     args : argparse.Namespace
         ``model``, ``device``, ``batch``, ``context`` and ``devices`` (grids [1]), ``dtype``, ``phase``,
-        ``ideal``, ``out``, ``plot``, ``x``, ``y``, ``price`` [USD/h], ``spec`` and ``format``.
+        ``ideal``, ``out``, ``plot``, ``x``, ``y``, ``price`` [USD/h], the speculative-decoding options, ``spec``
+        and ``format``.
 
     Returns
     -------
