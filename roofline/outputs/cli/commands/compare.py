@@ -7,7 +7,8 @@ import argparse
 
 from ....vocab import Status
 from ...format import render
-from ..args import add_common, add_price, add_speculation, check_plot_path, positive_int, speculation_of
+from ..args import (add_common, add_layout, add_price, add_speculation, check_plot_path, layout_options, positive_int,
+                    speculation_of)
 
 __all__ = ["NAME", "register", "run"]
 
@@ -48,6 +49,7 @@ def register(subparsers) -> argparse.ArgumentParser:
     p.add_argument("--plot", metavar="FILE", help="also write the comparison chart (.png, .svg or .pdf)")
     add_price(p)
     add_speculation(p)
+    add_layout(p)
     add_common(p)
     return p
 
@@ -68,7 +70,8 @@ def run(args: argparse.Namespace) -> str:
     ----------
     args : argparse.Namespace
         ``devices``, ``model``, ``batch`` and ``context`` [1], ``dtype``, ``ideal``, ``no_bounds``,
-        ``plot``, ``price`` [USD/h], the speculative-decoding options, ``spec`` and ``format``.
+        ``plot``, ``price`` [USD/h], the speculative-decoding options, the layout options, ``spec`` and
+        ``format``.
 
     Returns
     -------
@@ -81,7 +84,8 @@ def run(args: argparse.Namespace) -> str:
     if args.plot:
         check_plot_path(args.plot)
     res = compare(args.devices, models=args.model, batch=args.batch, context=args.context, dtype=args.dtype,
-                  ideal=args.ideal, spec_paths=args.spec, price=args.price, speculation=speculation_of(args))
+                  ideal=args.ideal, spec_paths=args.spec, price=args.price, speculation=speculation_of(args),
+                  layout=layout_options(args, counts=True))
     if args.plot:
         from ...plot import compare_chart, save
 

@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import argparse
 
-from ..args import add_price, add_speculation, check_plot_path, int_grid, positive_int, speculation_of, str_list
+from ..args import (add_layout, add_price, add_speculation, check_plot_path, int_grid, layout_options, positive_int,
+                    speculation_of, str_list)
 
 __all__ = ["NAME", "register", "run"]
 
@@ -62,6 +63,7 @@ def _frontier_parser(kinds) -> None:
                    help="throughput per device, per kW, or cost: USD per million tokens (default device)")
     add_price(q)
     add_speculation(q)
+    add_layout(q)
 
 
 def register(subparsers) -> argparse.ArgumentParser:
@@ -140,7 +142,8 @@ def _frontier(args: argparse.Namespace):
     for text in args.devices:
         n, key = _count_and_device(text)
         frames.append(frontier(args.model, get_device(key, args.spec), devices=n, context=args.context,
-                               dtype=args.dtype, ideal=args.ideal, price=args.price, speculation=spec))
+                               dtype=args.dtype, ideal=args.ideal, price=args.price, speculation=spec,
+                               **layout_options(args, counts=True)))
     return plot.frontier_chart(frames, per=args.per)
 
 
