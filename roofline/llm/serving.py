@@ -130,9 +130,23 @@ def _totals(labels, out) -> dict:
     return {lbl: np.asarray(t, dtype=float) for lbl, t in zip(labels, out["term_totals"])}
 
 
-def _demand(ask: _Ask, dev: Device, pl: Placement, phase: Phase, b, length) -> tuple[dict, dict]:
+def _demand(ask: _Ask, dev: Device, par: Parallelism, phase: Phase, b, length) -> tuple[dict, dict]:
     """Time each resource needs for one micro-batch's step through every stage [s], and the part of it that
-    is weight traffic, by term label."""
+    is weight traffic, by term label.
+
+    Only the hand-offs between stages depend on the depth of a pipeline (``pp - 1`` of them, each the same),
+    so a deep pipeline's demand is that of one stage plus ``pp - 1`` times the hand-off that a two-stage
+    pipeline over the same link adds: two compiled workloads serve every depth."""
+    if par.pp <= 2:
+        return _demand_at(ask, dev, _placement(ask, dev, par), phase, b, length)
+    one, w = _demand_at(ask, dev, _placement(ask, dev, replace(par, pp=1)), phase, b, length)
+    two, _ = _demand_at(ask, dev, _placement(ask, dev, replace(par, pp=2), links_for(dev, par, ask.model.is_moe)),
+                        phase, b, length)
+    return {k: one.get(k, 0.0) + (par.pp - 1) * (two.get(k, 0.0) - one.get(k, 0.0)) for k in set(one) | set(two)}, w
+
+
+def _demand_at(ask: _Ask, dev: Device, pl: Placement, phase: Phase, b, length) -> tuple[dict, dict]:
+    """:func:`_demand` on one placement, from the engine."""
     shapes = {"b": b, phase.length_symbol: np.full_like(b, float(length))}
     r = _run(ask.model, dev, phase, ask.prec, pl, shapes, ask.ideal, "max", ask.corner, ask.overrides or None,
              detail=True)
@@ -163,9 +177,10 @@ def _binding(d: dict, shape) -> tuple[np.ndarray, np.ndarray]:
 # ------------------------------------------------------------------------------------------------------
 # one instance of a layout: the best batch
 # ------------------------------------------------------------------------------------------------------
-def _placement(ask: _Ask, dev: Device, par: Parallelism) -> Placement:
+def _placement(ask: _Ask, dev: Device, par: Parallelism, links: dict | None = None) -> Placement:
     need = float(ModelDemand(ask.model, ask.prec).resident_bytes(par, par.groups, ask.context))
-    return Placement(dev, par, dev.main_memory_index, links_for(dev, par, ask.model.is_moe), need, True)
+    links = links_for(dev, par, ask.model.is_moe) if links is None else links
+    return Placement(dev, par, dev.main_memory_index, links, need, True)
 
 
 def _max_batch(ask: _Ask, dev: Device, par: Parallelism, context: float) -> float:
@@ -185,15 +200,16 @@ def _batches(ask: _Ask, bmax: float, prefill_only: bool) -> np.ndarray:
     return np.unique(np.concatenate([np.geomspace(1, cap, BATCH_POINTS), [cap]]))
 
 
-def _step(ask: _Ask, dev: Device, pl: Placement, role: PoolRole, b) -> dict:
+def _step(ask: _Ask, dev: Device, par: Parallelism, role: PoolRole, b) -> dict:
     """Resource demand of one step of ``b`` sequences per group: decode, prefill, or both (colocated)."""
     I = ask.input_tokens
     if role is PoolRole.PREFILL:
-        return _demand(ask, dev, pl, Phase.PREFILL, b, I)[0]
-    dec, wdec = _demand(ask, dev, pl, Phase.DECODE, b, ask.context - 1)
+        return _demand(ask, dev, par, Phase.PREFILL, b, I)[0]
+    dec, wdec = _demand(ask, dev, par, Phase.DECODE, b, ask.context - 1)
     if role is PoolRole.DECODE:
         return dec
-    pre, wpre = _demand(ask, dev, pl, Phase.PREFILL, formulas.prefill_tokens_per_step(b, I, ask.output_tokens) / I, I)
+    n = formulas.prefill_tokens_per_step(b, I, ask.output_tokens) / I
+    pre, wpre = _demand(ask, dev, par, Phase.PREFILL, n, I)
     return _combine(dec, pre, wdec, wpre)
 
 
@@ -205,8 +221,7 @@ def _instance(ask: _Ask, dev: Device, par: Parallelism, role: PoolRole) -> dict 
     b = _batches(ask, bmax, role is PoolRole.PREFILL)
     if b.size == 0:
         return None
-    pl = _placement(ask, dev, par)
-    t, bound = _binding(_step(ask, dev, pl, role, b), b.shape)
+    t, bound = _binding(_step(ask, dev, par, role, b), b.shape)
     cycle = formulas.pipeline_cycle_time(t, par.pp, par.micro_batches)
     rate = par.attention_dp * par.micro_batches * b / cycle
     ok = np.ones(b.shape, dtype=bool)

@@ -550,7 +550,7 @@ def _stage_widths(device: Device, demand: Demand, devices: int) -> list[tuple[in
 def _pipeline_depths(demand: Demand, need_one: float, cap: float, room: int) -> list[int]:
     """Pipeline depths to try for a stage: the fewest that hold the weights, a few more, and powers of two."""
     fewest = max(1, math.ceil(need_one / cap)) if cap > 0 else 1
-    cands = {fewest * k for k in range(1, 5)} | {p for p in _SEARCH_POWERS if p >= fewest}
+    cands = {fewest, 2 * fewest, 4 * fewest} | {p for p in _SEARCH_POWERS if p >= fewest}
     return sorted(p for p in cands if p <= min(room, demand.n_layers))
 
 
