@@ -204,7 +204,8 @@ def _gemm(r: dict, dev, ideal: bool):
     from ..workloads import kernels
 
     wl = kernels.gemm(r["gemm_m"], r["gemm_n"], r["gemm_k"], dtype=r["gemm_dtype"])
-    rec = kernel_report(wl, dev, ideal=ideal)
+    # a benchmark that repeats one GEMM may find its operands in a cache: the warm case is the bound
+    rec = kernel_report(wl, dev, ideal=ideal, warm=True)
     return rec["attainable_flops_per_s"], "rate", [], {"bound_term": rec["bound"], "level": rec["home_level"]}
 
 
