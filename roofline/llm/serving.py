@@ -389,10 +389,10 @@ def _candidates(ask: _Ask, dev: Device, devices: int, forced: dict, micro: bool 
     """The instance layouts to search: all the system can express, or those matching the user's options."""
     demand = ModelDemand(ask.model, ask.prec)
     out = layout_candidates(demand, dev, devices, int(ask.context), micro_batches=micro)
-    imb = forced.get("imbalance")
-    if imb is not None:
-        out = [replace(p, imbalance=imb) for p in out]
-    want = {k: v for k, v in forced.items() if v is not None and k != "imbalance"}
+    mods = {k: forced[k] for k in ("imbalance", "micro_batches") if forced.get(k) is not None}
+    if mods:
+        out = [replace(p, **mods) for p in out]
+    want = {k: v for k, v in forced.items() if v is not None and k not in mods}
     if want.get("dp"):
         width = devices // want.pop("dp")
         out = [p for p in out if p.instance_devices == width]
@@ -429,7 +429,7 @@ def _one_pool(ask: _Ask, dev: Device, devices: int, role: PoolRole, layouts: lis
     return r
 
 
-def _ask(model, prec, input_tokens, output_tokens, ideal, interactivity, chunk, device_values) -> _Ask:
+def _ask(model, prec, input_tokens, output_tokens, ideal, interactivity, chunk, device_values, corner=None) -> _Ask:
     for name, v in (("input", input_tokens), ("output", output_tokens)):
         if isinstance(v, bool) or int(v) != v or v <= 0:
             raise InputError(f"{name} tokens must be a positive integer, got {v!r}")
@@ -440,8 +440,9 @@ def _ask(model, prec, input_tokens, output_tokens, ideal, interactivity, chunk, 
     if input_tokens + output_tokens > model.max_context:
         raise InputError(f"{input_tokens} + {output_tokens} tokens exceed {model.key}'s maximum context of "
                          f"{model.max_context}")
-    return _Ask(model, prec, int(input_tokens), int(output_tokens), ideal, Corner.BEST if ideal else Corner.NOMINAL,
-                dict(device_values or {}), chunk, interactivity)
+    corner = Corner(corner) if corner is not None else (Corner.BEST if ideal else Corner.NOMINAL)
+    return _Ask(model, prec, int(input_tokens), int(output_tokens), ideal, corner, dict(device_values or {}), chunk,
+                interactivity)
 
 
 def _system(ask: _Ask, dev: Device, n: int, pre_dev: Device | None, n_pre: int | None, pool: PoolRole | None,
@@ -467,23 +468,20 @@ def throughput_result(model: str | ModelConfig, device: str | Device, devices: i
                       output_tokens: int, prec: Precision | None = None, dtype: str = "bf16", ideal: bool = False,
                       prefill_device: str | Device | None = None, prefill_devices: int | None = None,
                       interactivity: float | None = None, chunk: int | None = None, pool: str | None = None,
-                      split: bool = True, device_values: dict | None = None, **layout) -> ThroughputResult:
+                      split: bool = True, device_values: dict | None = None, corner: str | None = None,
+                      **layout) -> ThroughputResult:
     """The highest output rate a system reaches for requests of ``input_tokens`` in, ``output_tokens`` out.
 
     Parameters
     ----------
     model : str or ModelConfig
         A model key, alias or file path, or a model.
-    device : str or Device
-        The device of the system (of its decode pool when a prefill pool is given).
-    devices : int
-        Devices of the system (of the decode pool when a prefill pool is given) [1].
+    device, devices : str or Device, int
+        The device of the system and how many [1] (of its decode pool when a prefill pool is given).
     input_tokens, output_tokens : int
         :math:`I` and :math:`O` per request [1].
-    prec : Precision, optional
+    prec, dtype : Precision, str
         Data types; default ``Precision.of(dtype)``.
-    dtype : str
-        The data type of everything, when ``prec`` is not given.
     ideal : bool
         Every estimated figure at its favourable end and no latencies: an upper bound.
     prefill_device, prefill_devices : str or Device, int, optional
@@ -499,9 +497,11 @@ def throughput_result(model: str | ModelConfig, device: str | Device, devices: i
         Also try every split of one device type into a prefill and a decode pool.
     device_values : dict, optional
         What-if figure values by path, replacing the device's [each figure's SI unit].
+    corner : Corner or str, optional
+        Corner of the estimated figures; default ``best`` when ideal, else ``nominal``.
     **layout
-        ``tp``, ``pp``, ``dp``, ``ep``, ``attention``, ``micro_batches``: search only layouts with these;
-        ``imbalance``: the busiest expert device's load over the mean, for every layout.
+        ``tp``, ``pp``, ``dp``, ``ep``, ``attention``: search only layouts with these; ``micro_batches``
+        and ``imbalance`` (the busiest expert device's load over the mean) for every layout.
 
     Returns
     -------
@@ -514,7 +514,7 @@ def throughput_result(model: str | ModelConfig, device: str | Device, devices: i
     """
     dev = get_device(device)
     ask = _ask(get_model(model), prec or Precision.of(dtype), input_tokens, output_tokens, ideal, interactivity,
-               chunk, device_values)
+               chunk, device_values, corner)
     if (prefill_device is None) != (prefill_devices is None):
         raise InputError("a prefill pool needs both --prefill-device and --prefill-devices")
     pre_dev = get_device(prefill_device) if prefill_device is not None else None
