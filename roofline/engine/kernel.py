@@ -137,14 +137,10 @@ def kernel_result(workload, device: Device, shapes: Mapping[str, float] | None =
     device : Device
     shapes : mapping of str to float, optional
         Values of the workload's free shape symbols [1].
-    overlap : str
-        ``max`` or ``sum``.
-    ideal : bool
-        Drop latency terms.
+    overlap, ideal, sparse : str, bool, bool
+        ``max`` or ``sum``; drop latency terms; use the 2:4-sparse peak.
     level : str, optional
         Force the memory level the operands live in.
-    sparse : bool
-        Use the 2:4-sparse peak.
     devices : int
         Devices the working set is spread over [1].
     warm : bool
