@@ -168,6 +168,17 @@ def test_system_bound_is_the_maximum_over_layouts_tp8_4xtp2_8xtp1():
     assert tp1["bound"] == "memory:hbm" and tp1["limit"] == "capacity"
 
 
+@pytest.mark.slow
+def test_a_pipeline_bound_does_not_fall_as_wafers_are_added():
+    # the example: Llama-3.1-405B on 19 WSE-3 wafers (810 GB of BF16 weights over 44 GB each) gave
+    # 18.0k tokens/s and on 38 only 16.8k, one batch in flight. With micro-batches every stage works, and
+    # 38 wafers run at least what two 19-stage pipelines do.
+    x19 = throughput("llama-3.1-405b", "wse3", 19, 1024, 1024, ideal=True, split=False)
+    x38 = throughput("llama-3.1-405b", "wse3", 38, 1024, 1024, ideal=True, split=False)
+    assert x19["layout"]["pp"] == 19 and x19["layout"]["micro_batches"] == 19
+    assert x38["output_tokens_per_s"] >= 2 * x19["output_tokens_per_s"] * (1 - 1e-12)
+
+
 def test_throughput_reports_its_layout_and_fields():
     r = throughput("llama-3.1-8b", "h100", 2, 512, 256, ideal=True)
     for key in ("output_tokens_per_s", "output_tokens_per_s_per_device", "tokens_per_s_per_user", "layout",
