@@ -15,7 +15,8 @@ import re
 from functools import lru_cache
 from importlib import resources
 
-__all__ = ["UnitError", "DIMENSIONS", "parse_quantity", "registry", "to_quantity", "quantity_in"]
+__all__ = ["UnitError", "DIMENSIONS", "parse_quantity", "registry", "to_quantity", "quantity_in", "as_si",
+           "unit_of_column"]
 
 
 class UnitError(ValueError):
@@ -193,6 +194,87 @@ def quantity_in(q, dimension: str, text=None) -> float:
             "W": "watt", "Hz": "hertz", "1": "", "FLOP": "flop", "m": "meter", "m^2": "meter ** 2"}[unit]
     value = q.to(base).magnitude if base else q.to("").magnitude
     return float(value)
+
+
+def as_si(value, unit: str):
+    """A quantity as the API takes it, turned into the SI float (or array) of ``unit``, its dimension checked.
+
+    A number or an array is taken to be in ``unit`` already; a string (``"3.35 TB/s"``) is parsed; a pint
+    Quantity (a scalar or an array) is converted, and refused when its dimension is not ``unit``'s; a list
+    or tuple is converted item by item into an array.
+
+    Parameters
+    ----------
+    value : float, array_like, str, pint.Quantity or sequence of them
+        The quantity [unit, when a bare number].
+    unit : str
+        The SI unit the library works in: one of the units of :data:`DIMENSIONS` (``"B/s"``, ``"FLOP/s"``,
+        ``"B"``, ``"s"``, ``"W"``, ``"Hz"``, ``"1"``...).
+
+    Returns
+    -------
+    float or numpy.ndarray
+        The value in ``unit``.
+
+    Raises
+    ------
+    UnitError
+        A string that is no quantity, or a quantity of another dimension.
+    KeyError
+        ``unit`` is not one of the units of :data:`DIMENSIONS`.
+
+    Examples
+    --------
+    >>> as_si("3.35 TB/s", "B/s"), as_si(["1 TB/s", 2e12], "B/s").tolist()
+    (3350000000000.0, [1000000000000.0, 2000000000000.0])
+    """
+    import numpy as np
+
+    dim = {u: name for name, (_, u) in DIMENSIONS.items()}[unit]
+    if isinstance(value, str):
+        return parse_quantity(value, dim)
+    if hasattr(value, "dimensionality") and hasattr(value, "magnitude"):
+        mags = np.asarray(value.magnitude, dtype=float)
+        if mags.ndim == 0:
+            return quantity_in(value, dim)
+        return np.asarray([quantity_in(registry().Quantity(float(m), value.units), dim) for m in mags.ravel()]).reshape(mags.shape)
+    if isinstance(value, (list, tuple)):
+        return np.asarray([as_si(v, unit) for v in value], dtype=float)
+    return value
+
+
+#: Column-name endings and the SI unit they say, most specific first (the package's naming convention:
+#: units in names, ``time_s``, ``bandwidth_bytes_per_s``, ``tokens_per_s_per_kw``).
+_NAME_UNITS = (("tokens_per_s_per_kw", "1/(s kW)"), ("flops_per_s", "FLOP/s"), ("bytes_per_s", "B/s"),
+               ("tokens_per_s", "1/s"), ("tokens_per_s_per_user", "1/s"), ("tokens_per_s_per_device", "1/s"),
+               ("flops_per_byte", "FLOP/B"),
+               ("arithmetic_intensity", "FLOP/B"), ("flops", "FLOP"), ("bytes", "B"), ("bytes_per_device", "B"),
+               ("_j", "J"), ("_w", "W"), ("_s", "s"))
+
+
+def unit_of_column(name: str) -> str:
+    """The SI unit a column's name says (``""`` for a label, a flag or a count without one).
+
+    Parameters
+    ----------
+    name : str
+        A column name: ``time_s``, ``tokens_per_s_per_user_best``, ``decode_terms_s.memory:hbm``...
+
+    Returns
+    -------
+    str
+        ``"s"``, ``"B"``, ``"B/s"``, ``"FLOP"``, ``"FLOP/s"``, ``"FLOP/B"``, ``"1/s"``, ``"J"``, ``"W"`` or ``""``.
+
+    Examples
+    --------
+    >>> unit_of_column("tpot_s_best"), unit_of_column("decode_terms_s.memory:hbm"), unit_of_column("batch")
+    ('s', 's', '')
+    """
+    base = re.sub(r"_(best|worst|low|high)$", "", name.split(".")[0])
+    for end, unit in sorted(_NAME_UNITS, key=lambda e: -len(e[0])):
+        if base.endswith(end):
+            return unit
+    return ""
 
 
 def _finite(x) -> bool:

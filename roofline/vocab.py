@@ -20,7 +20,8 @@ from enum import StrEnum
 from .errors import InputError
 
 __all__ = ["Corner", "Overlap", "Phase", "DraftKind", "TensorRole", "LinkRole", "AttentionMode", "PoolRole",
-           "MemoryKind", "DeviceKind", "Basis", "Status", "TermKind", "Term", "Ranged", "RESIDENT_ROLES", "CACHE_KINDS"]
+           "MemoryKind", "DeviceKind", "Basis", "Status", "TermKind", "Term", "Ranged", "RESIDENT_ROLES", "CACHE_KINDS",
+           "Record"]
 
 
 class Corner(StrEnum):
@@ -342,3 +343,47 @@ class Ranged:
             out[f"{field}_best"] = self.best
             out[f"{field}_worst"] = self.worst
         return out
+
+
+class Record(dict):
+    """The record form of a result (a plain dict: JSON, ``rec["tpot_s"]``) that still shows as its result
+    in a notebook (``_repr_html_``) and turns into a one-row DataFrame (``to_frame()``).
+
+    Parameters
+    ----------
+    data : mapping
+        The record.
+    result : object
+        The result it was made from, with ``_repr_html_()`` and ``to_frame()``.
+    """
+
+    __slots__ = ("result",)
+
+    def __init__(self, data, result=None):
+        super().__init__(data)
+        self.result = result
+
+    def _repr_html_(self) -> str | None:
+        """The result's HTML table (for Jupyter; it takes no parameters).
+
+        Returns
+        -------
+        str or None
+        """
+        return self.result._repr_html_() if self.result is not None else None
+
+    def to_frame(self):
+        """The result as a one-row pandas DataFrame, its units in ``attrs`` (it takes no parameters).
+
+        Returns
+        -------
+        pandas.DataFrame
+        """
+        if self.result is None:
+            import pandas as pd
+
+            return pd.DataFrame([dict(self)])
+        return self.result.to_frame()
+
+    def __reduce__(self):
+        return (Record, (dict(self), self.result))

@@ -146,7 +146,8 @@ def test_sweep_and_frontier_charts():
     df = llm.decode_sweep("llama-3.1-8b", ["h100", "b200"], batch=[1, 4, 16, 64], context=[2048])
     fig = plot.sweep_chart(df)
     ax = fig.axes[0]
-    assert {line.get_label() for line in ax.lines} == {"h100", "b200"}
+    # a system is named with its device count (issue 19: 2 × H200 against 1 × B200 must not look like chips)
+    assert {line.get_label() for line in ax.lines} == {"1 × h100", "1 × b200"}
     assert ax.get_ylabel() == "tokens/s per user"
     fr = [llm.frontier("llama-3.1-70b", "h100", devices=8), llm.frontier("llama-3.1-70b", "wse3")]
     fig = plot.frontier_chart(fr)

@@ -1,25 +1,25 @@
-// MathJax settings for pymdownx.arithmatex (generic mode): \( \) inline, \[ \] display.
+// MathJax 2 (shipped with the site, see docs/hooks/offline_assets.py) for pymdownx.arithmatex (generic
+// mode: \( \) inline, \[ \] display) and for the notebooks' Markdown cells ($ $ and $$ $$ as Jupyter writes them).
 window.MathJax = {
-  tex: {
-    inlineMath: [["\\(", "\\)"]],
-    displayMath: [["\\[", "\\]"]],
+  tex2jax: {
+    inlineMath: [["\\(", "\\)"], ["$", "$"]],
+    displayMath: [["\\[", "\\]"], ["$$", "$$"]],
     processEscapes: true,
-    processEnvironments: true
+    processEnvironments: true,
+    ignoreClass: ".*",
+    processClass: "arithmatex|jp-RenderedMarkdown|jp-MarkdownOutput|text_cell_render"
   },
-  options: {
-    ignoreHtmlClass: ".*|",
-    processHtmlClass: "arithmatex"
-  }
+  // the web font shipped with the site (jupyter-server-mathjax carries STIX-Web), never one from elsewhere
+  "HTML-CSS": { availableFonts: ["STIX-Web"], preferredFont: "STIX-Web", webFont: "STIX-Web", imageFont: null },
+  showMathMenu: false,
+  messageStyle: "none"
 };
 
 // Material's instant navigation swaps pages without a reload: typeset each new page.
 if (typeof document$ !== "undefined") {
-  document$.subscribe(() => {
-    if (window.MathJax && MathJax.startup) {
-      MathJax.startup.output.clearCache();
-      MathJax.typesetClear();
-      MathJax.texReset();
-      MathJax.typesetPromise();
+  document$.subscribe(function () {
+    if (window.MathJax && MathJax.Hub) {
+      MathJax.Hub.Queue(["Typeset", MathJax.Hub]);
     }
   });
 }

@@ -18,7 +18,7 @@ from typing import Mapping
 from ..dtypes import peak_dtype
 from ..formulas import ridge_point
 from ..hardware.device import Device
-from ..vocab import Corner, Ranged
+from ..vocab import Corner, Ranged, Record
 from .corners import evaluate_corners, ranged
 
 __all__ = ["KernelReport", "kernel_result", "kernel_report"]
@@ -96,9 +96,41 @@ class KernelReport:
         return out
 
     def _repr_html_(self) -> str:
-        rows = "".join(f"<tr><th style='text-align:left'>{k}</th><td>{v}</td></tr>"
-                       for k, v in self.to_dict().items() if k != "terms_s")
-        return f"<table>{rows}</table>"
+        """An HTML table of the record, the terms included (for notebooks; it takes no parameters).
+
+        Returns
+        -------
+        str
+        """
+        import html
+
+        rec = {k: v for k, v in self.to_dict().items() if k != "terms_s"}
+        rec.update({f"term {k} [s]": v for k, v in self.terms_s.items()})
+        rows = "".join(f"<tr><th style='text-align:left'>{html.escape(str(k))}</th><td>"
+                       f"{html.escape(f'{v:.4g}' if isinstance(v, float) else str(v))}</td></tr>" for k, v in rec.items())
+        cap = html.escape(f"{self.workload} on {self.device} ({self.dtype})")
+        return f"<table><caption>{cap}</caption>{rows}</table>"
+
+    def to_frame(self):
+        """The report as a one-row tidy DataFrame: ranges as ``<field>_best`` / ``<field>_worst``, terms as
+        ``terms_s.<term>``, each column's unit in ``attrs["units"]`` (it takes no parameters).
+
+        Returns
+        -------
+        pandas.DataFrame
+        """
+        import pandas as pd
+
+        from ..units import unit_of_column
+
+        row = {k: v for k, v in self.to_dict().items() if k != "terms_s" and not k.endswith("_range")}
+        row.update(self.time.to_columns("time_s"))
+        row.update(self.attainable_flops_per_s.to_columns("attainable_flops_per_s"))
+        row.update({f"terms_s.{k}": v for k, v in self.terms_s.items()})
+        df = pd.DataFrame([row])
+        df.attrs.update(device=self.device, workload=self.workload,
+                        units={c: unit_of_column(c) for c in df.columns if unit_of_column(c)})
+        return df
 
 
 def _compiled(workload, device: Device, overlap: str, ideal: bool, sparse: bool):
@@ -220,4 +252,5 @@ def kernel_report(workload, device: Device, shapes: Mapping[str, float] | None =
     CapacityError
         The working set fits no memory level.
     """
-    return kernel_result(workload, device, shapes, overlap, ideal, level, sparse, devices, warm).to_dict()
+    result = kernel_result(workload, device, shapes, overlap, ideal, level, sparse, devices, warm)
+    return Record(result.to_dict(), result)

@@ -495,3 +495,27 @@ class Device:
 
     def __repr__(self) -> str:
         return f"Device({self.key!r}, {self.name!r})"
+
+    def _repr_html_(self) -> str:
+        """The device as an HTML table for notebooks: every figure with its unit, range, basis and source
+        (it takes no parameters).
+
+        Returns
+        -------
+        str
+            An HTML ``<table>``.
+        """
+        import html
+
+        def cell(x) -> str:
+            return html.escape(str(x))
+
+        rows = []
+        for path, f in self.figures.items():
+            rng = f"{f.low:.4g} – {f.high:.4g}" if f.is_range else ""
+            src = "; ".join(self.sources.get(s, {}).get("title", s) for s in f.sources)
+            rows.append(f"<tr><td>{cell(path)}</td><td>{f.value:.4g} {cell(f.unit)}</td><td>{cell(rng)}</td>"
+                        f"<td>{cell(f.basis)}</td><td>{cell(src)}</td></tr>")
+        cap = cell(f"{self.name} ({self.key}): {self.vendor} {self.kind}, {self.year or ''} [{self.status}]")
+        return (f"<table><caption>{cap}</caption><thead><tr><th>figure</th><th>value [SI]</th><th>range</th>"
+                f"<th>basis</th><th>source</th></tr></thead><tbody>{''.join(rows)}</tbody></table>")

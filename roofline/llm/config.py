@@ -85,6 +85,25 @@ class ModelConfig:
     file: str = field(default="", compare=False)
 
     # -- derived sizes ---------------------------------------------------------------------------------
+    def _repr_html_(self) -> str:
+        """The model as an HTML table for notebooks: its shape, parameters and source (no parameters).
+
+        Returns
+        -------
+        str
+            An HTML ``<table>``.
+        """
+        import html
+
+        rows = [("layers", self.n_layers), ("d_model", self.d_model), ("heads", self.n_heads),
+                ("KV heads", self.n_kv_heads), ("head dim", self.head_dim), ("vocabulary", self.vocab_size),
+                ("parameters", f"{self.total_params() / 1e9:.2f} B"),
+                ("active parameters per token", f"{self.active_params() / 1e9:.2f} B"),
+                ("experts", self.n_experts or "dense"), ("source", self.source.get("url", ""))]
+        body = "".join(f"<tr><th style='text-align:left'>{html.escape(k)}</th><td>{html.escape(str(v))}</td></tr>"
+                       for k, v in rows)
+        return f"<table><caption>{html.escape(f'{self.name} ({self.key})')}</caption>{body}</table>"
+
     @property
     def is_moe(self) -> bool:
         """Whether the model routes tokens to experts (``n_experts > 0``).

@@ -30,7 +30,7 @@ from ..hardware.device import Device
 from ..hardware.library import get_device
 from ..hardware.prices import get_price
 from ..placement.layout import Placement
-from ..vocab import Corner, Phase, Ranged
+from ..vocab import Corner, Phase, Ranged, Record
 from .config import ModelConfig
 from .loader import get_model
 from .precision import Precision
@@ -378,7 +378,8 @@ def estimate(model: str | ModelConfig, device: str | Device, batch: int = 1, con
     Returns
     -------
     dict
-        ``devices_used``, ``tp``, ``pp``, ``weights_level``, ``weights_bytes`` [B], ``kv_cache_bytes`` [B],
+        A :class:`~roofline.vocab.Record`: a plain dict that shows as a table in a notebook and has
+        ``to_frame()``. ``devices_used``, ``tp``, ``pp``, ``weights_level``, ``weights_bytes`` [B], ``kv_cache_bytes`` [B],
         ``ttft_s`` [s], ``tpot_s`` [s], ``tokens_per_s_per_user`` [1/s], ``tokens_per_s`` [1/s], ``bound``
         (of the decode step), ``prefill_bound``, ``energy_per_token_j`` [J], ...,
         ``price_usd_per_device_hour`` [USD/h], ``price_source``, ``usd_per_million_tokens`` [USD],
@@ -388,8 +389,9 @@ def estimate(model: str | ModelConfig, device: str | Device, batch: int = 1, con
         device adds ``<field>_range = [low, high]`` for each time and rate
         (:meth:`LLMEstimate.to_dict <roofline.llm.result.LLMEstimate.to_dict>`).
     """
-    return estimate_result(model, device, batch, context, generate, prec, dtype, devices, tp, pp, ideal, overlap,
-                           prompt, price, speculation, **layout).to_dict()
+    result = estimate_result(model, device, batch, context, generate, prec, dtype, devices, tp, pp, ideal, overlap,
+                             prompt, price, speculation, **layout)
+    return Record(result.to_dict(), result)
 
 
 def decode_break_even_batch(model: str | ModelConfig, device: str | Device, context: int = 2048,

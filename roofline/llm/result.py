@@ -205,6 +205,37 @@ class LLMEstimate:
         out.update(self._ranges())
         return out
 
+    def to_frame(self):
+        """The estimate as a one-row tidy DataFrame (for pandas, notebooks and reports).
+
+        A range is spelled ``<field>_best`` / ``<field>_worst`` (:meth:`Ranged.to_columns`), a term
+        mapping ``decode_terms_s.<term>``; ``attrs`` carries the model, the device and each column's unit
+        (:func:`roofline.units.unit_of_column`).
+
+        Returns
+        -------
+        pandas.DataFrame
+        """
+        import pandas as pd
+
+        from ..units import unit_of_column
+
+        row: dict = {}
+        for f in fields(self):
+            if f.name in _REQUEST_FIELDS and not self.generate:
+                continue
+            v = getattr(self, f.name)
+            if isinstance(v, Ranged):
+                row.update(v.to_columns(f.name))
+            elif isinstance(v, Mapping):
+                row.update({f"{f.name}.{k}": x for k, x in v.items()})
+            else:
+                row[f.name] = v
+        df = pd.DataFrame([row])
+        df.attrs.update(model=self.model, device=self.device, devices=self.devices_used,
+                        units={c: unit_of_column(c) for c in df.columns if unit_of_column(c)})
+        return df
+
     def _repr_html_(self) -> str:
         """A small HTML table of the headline numbers, with ranges where the device has them (for notebooks).
 

@@ -82,7 +82,7 @@ COLUMNS: Mapping[str, Column] = MappingProxyType({
 #: Per sweep, the columns whose best and worst corners an estimate-based device adds (in this order, the
 #: best corner's first): ``<field>_best``, then ``<field>_worst``.
 CORNER_FIELDS: Mapping[str, tuple[str, ...]] = MappingProxyType({
-    "decode_sweep": ("time_s",),
+    "decode_sweep": ("time_s", "tokens_per_s_per_user", "tokens_per_s"),
     "frontier": ("tokens_per_s_per_user", "tokens_per_s_per_device"),
     "llm_sweep_chunks": (),
 })
@@ -112,6 +112,16 @@ def _cost_columns(dev: Device, devices: int, tokens_per_s, price) -> dict:
             if dev.power_w else np.nan,
             "usd_per_million_tokens": formulas.usd_per_million_tokens(usd.nominal, devices, tokens_per_s)
             if usd is not None else np.nan}
+def _with_attrs(df, model: str, devices, **extra):
+    """``df`` with its metadata in ``attrs``: the model, the devices, and each column's unit (from
+    :data:`COLUMNS`; a corner column has its field's unit)."""
+    units = {}
+    for c in df.columns:
+        base = c.rsplit("_", 1)[0] if c.endswith(("_best", "_worst")) else c
+        if base in COLUMNS and COLUMNS[base].unit:
+            units[c] = COLUMNS[base].unit
+    df.attrs.update(model=model, devices=list(devices), units=units, **extra)
+    return df
 
 
 def _phase(phase) -> Phase:
@@ -181,7 +191,9 @@ def decode_sweep(model: str | ModelConfig, devices: Sequence[str | Device] | str
         (NaN where the resident set does not fit the placement's level), tokens_per_s_per_user [1/s],
         tokens_per_s [1/s], bound (categorical), fits, level, tokens_per_s_per_mw [1/(s MW)],
         usd_per_million_tokens [USD] (nominal price and power); with speculation also tokens_per_step [1],
-        draft_time_s and verify_time_s [s]; estimate-based devices add ``time_s_best`` and ``time_s_worst`` [s].
+        draft_time_s and verify_time_s [s]; estimate-based devices add ``time_s_best`` and ``time_s_worst``
+        [s], and the best and worst corners of the two rates [1/s]. ``attrs`` holds the model, the devices,
+        the phase and each column's unit.
     """
     import pandas as pd
 
@@ -197,7 +209,8 @@ def decode_sweep(model: str | ModelConfig, devices: Sequence[str | Device] | str
     frames = [_sweep_frame(m, dev, prec, None if n is None else int(n), int(S.min()), ph, bb, ss, ideal, overlap,
                            ranges, speculation, price, layout)
               for dev in _devices(devices) for n in (device_counts or [None])]
-    return pd.concat(frames, ignore_index=True)
+    return _with_attrs(pd.concat(frames, ignore_index=True), m.key, [d.key for d in _devices(devices)],
+                       phase=str(ph), ideal=ideal, weight_dtype=prec.weights)
 
 
 def _place_system(m: ModelConfig, dev: Device, prec: Precision, n: int | None, context_min: int,
@@ -244,7 +257,10 @@ def _sweep_frame(m: ModelConfig, dev: Device, prec: Precision, n, context_min: i
 
         def at(c):
             return _speculative_points(m, dev, prec, spl, spec, bb, ss, ideal, overlap, c)["time_s"]
-    corners = {c: {"time_s": at(c)} for c in _CORNERS} if ranges and dev.is_estimate else None
+    tc = {c: at(c) for c in _CORNERS} if ranges and dev.is_estimate else None
+    # the best time gives the best rates (tokens per step do not depend on the device's figures)
+    corners = {c: {"time_s": tc[c], "tokens_per_s_per_user": e / tc[c], "tokens_per_s": bb * e / tc[c]}
+               for c in _CORNERS} if tc else None
     return _frame({
         "model": m.key, "device": dev.key, "devices": spl.devices if spl else pl.devices, "tp": pl.parallel.tp,
         "pp": pl.parallel.pp, "batch": bb.astype(np.int64), "context": ss.astype(np.int64), "time_s": t, **extra,
@@ -323,12 +339,13 @@ def _frontier_frame(m, dev, prec, pl: Placement, spl, n: int, context, batches, 
         tw = {c: _frontier_tpot(m, dev, prec, pl, spl, spec, B, context, ideal, overlap, c)[0] for c in _CORNERS}
         corners = {c: {"tokens_per_s_per_user": 1.0 / tw[c], "tokens_per_s_per_device": B / tw[c] / n}
                    for c in _CORNERS}
-    return _frame({
+    return _with_attrs(_frame({
         "model": m.key, "device": dev.key, "devices": n, "context": context, "batch": B.astype(np.int64),
         "tpot_s": tpot, "tokens_per_s_per_user": 1.0 / tpot, "tokens_per_s": B / tpot,
         "tokens_per_s_per_device": B / tpot / n,
         "tokens_per_s_per_kw": (B / tpot / (n * power / 1e3)) if power else np.nan,
-        "bound": bound, **_cost_columns(dev, n, B / tpot, price), "layout": pl.parallel.describe()}, corners)
+        "bound": bound, **_cost_columns(dev, n, B / tpot, price), "layout": pl.parallel.describe()}, corners),
+        m.key, [dev.key], system=f"{n} × {dev.key}", ideal=ideal, weight_dtype=prec.weights)
 
 
 def _frontier_envelope(m, dev, prec, devices, context, batches, ideal, overlap, price):
@@ -352,7 +369,8 @@ def _frontier_envelope(m, dev, prec, devices, context, batches, ideal, overlap, 
         return _frontier_frame(m, dev, prec, place(m, dev, prec, 1, context, devices), None, n, context, batches,
                                ideal, overlap, None, price)
     front = _pareto(pd.concat(frames, ignore_index=True).dropna(subset=["tokens_per_s_per_user"]))
-    return front.sort_values("tokens_per_s_per_user", ascending=False).reset_index(drop=True)
+    front = front.sort_values("tokens_per_s_per_user", ascending=False).reset_index(drop=True)
+    return _with_attrs(front, m.key, [dev.key], system=f"{n} × {dev.key}", ideal=ideal, weight_dtype=prec.weights)
 
 
 def _frontier_system(m, dev, prec, context, devices, tp, pp, spec, layout: Mapping | None = None):

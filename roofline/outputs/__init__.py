@@ -12,6 +12,7 @@ module              holds
 ``report``          device, model and roofline-point records (``list``, ``show``, ``models``)
 ``compare``         devices side by side: figures, balance and workloads (``compare``)
 ``plot``            charts, the only module that imports matplotlib
+``html``            the report: one self-contained HTML file (or PDF, or Markdown) (``report``)
 ``trends``          the memory-wall data file, read into SI floats
 ``cli``             the command line, one module per command (``cli/commands/``)
 ==================  ===================================================================================
@@ -23,7 +24,7 @@ from __future__ import annotations
 
 import importlib
 
-__all__ = ["format", "report", "compare", "plot", "trends", "cli"]
+__all__ = ["format", "report", "compare", "plot", "html", "trends", "cli"]
 
 
 def __getattr__(name: str):

@@ -25,7 +25,7 @@ from ..hardware.library import get_device
 from ..vocab import Corner, MemoryKind
 from .format import human_range, term_name
 
-__all__ = ['DEFAULT_MODELS', 'compare', 'figure_rows', 'comparison_rows']
+__all__ = ['DEFAULT_MODELS', 'TABLES', 'compare', 'figure_rows', 'comparison_rows', 'tidy_rows']
 
 
 #: The default LLM workloads of ``roofline compare``.
@@ -430,3 +430,49 @@ def comparison_rows(result: dict, bounds: bool = True) -> tuple[list[dict], list
         load_rows.append(r)
     return spec_rows, load_rows
 
+
+
+#: The two tables of a comparison: the devices' figures and the workloads timed on each.
+TABLES = ("specs", "workloads")
+
+
+def _tidy_cell(table: str, row: dict, key: str, cell: dict | None) -> dict:
+    lo, hi = (cell or {}).get("range", (None, None))
+    value = (cell or {}).get("value")
+    return {"table": table, "section": row["section"], "quantity": row.get("quantity") or row.get("workload"),
+            "unit": row["unit"], "better": row["better"], "device": key, "value": value,
+            "low": lo if lo is not None else value, "high": hi if hi is not None else value,
+            "devices_used": (cell or {}).get("devices_used", 1 if value is not None else None),
+            "bound": (cell or {}).get("bound"), "level": (cell or {}).get("level") or (cell or {}).get("link"),
+            "reason": (cell or {}).get("reason"), "ratio_vs_first": row.get("ratio_vs_first", {}).get(key)}
+
+
+def tidy_rows(result: dict, table: str | None = None) -> list[dict]:
+    """A :func:`compare` result as one tidy table for machines: one row per (quantity, device), SI numbers.
+
+    Parameters
+    ----------
+    result : dict
+        From :func:`compare`.
+    table : str, optional
+        One of :data:`TABLES` (default: both, told apart by the ``table`` column).
+
+    Returns
+    -------
+    list of dict
+        ``table``, ``section``, ``quantity``, ``unit`` (the SI unit of ``value``, ``low`` and ``high``),
+        ``better``, ``device``, ``value``, ``low``, ``high`` (the range; the value itself for an exact
+        figure), ``devices_used`` (devices a workload needs), ``bound`` (the binding term's text form),
+        ``level`` (the memory level or link), ``reason`` (why a workload cannot run: ``capacity`` or
+        ``input``) and ``ratio_vs_first`` (above 1: the first device is ahead).
+
+    Raises
+    ------
+    InputError
+        ``table`` is not one of :data:`TABLES`.
+    """
+    if table is not None and table not in TABLES:
+        raise InputError(f"unknown table {table!r}; expected one of {', '.join(TABLES)}")
+    keys = [d["key"] for d in result["devices"]]
+    return [_tidy_cell(t, row, k, row["values"].get(k))
+            for t in TABLES if table in (None, t) for row in result[t] for k in keys]

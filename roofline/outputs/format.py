@@ -1,9 +1,16 @@
-"""Formatting for people: SI floats back into ``"3.35 TB/s"``, and rows as a text table, Markdown, CSV or JSON.
+"""Formatting for people and for machines: SI floats back into ``"3.35 TB/s"``, and rows as a text table,
+Markdown, LaTeX, CSV or JSON.
 
 Every number in the package is an SI float (bytes, B/s, FLOP/s, s, W); this module is the one place that
 turns it back into text with a decimal prefix (:func:`human`, :func:`human_range`), turns a term label at
 the edge into its short name (:func:`term_name`), and renders a list of records in one of :data:`FORMATS`
 (:func:`render`). It computes nothing: a value is printed as the library returned it.
+
+Human strings belong to :data:`HUMAN_FORMATS` (``table``, ``markdown``, ``latex``) only. The machine
+formats (``csv``, ``json``) carry SI numbers, in columns whose names say the unit (``time_s``,
+``bandwidth_bytes_per_s``) or beside a ``unit`` column where rows differ in unit; :func:`flat_record`
+turns a nested record into such a row (a range ``<field>_range = [low, high]`` becomes ``<field>_low``
+and ``<field>_high``).
 
 >>> human(3.35e12, "B/s")
 '3.35 TB/s'
@@ -21,11 +28,18 @@ from typing import Iterable, Sequence
 
 from ..vocab import Term
 
-__all__ = ['FORMATS', 'human', 'human_range', 'term_name', 'to_jsonable', 'render']
+__all__ = ['FORMATS', 'HUMAN_FORMATS', 'MACHINE_FORMATS', 'human', 'human_range', 'term_name', 'to_jsonable',
+           'flat_record', 'render']
 
 
-#: The output formats of every command: a text table, GitHub Markdown, CSV and JSON.
-FORMATS = ("table", "markdown", "csv", "json")
+#: The output formats of every command: a text table, GitHub Markdown, a LaTeX tabular, CSV and JSON.
+FORMATS = ("table", "markdown", "latex", "csv", "json")
+
+#: Formats for people: numbers as text with their unit (``"3.35 TB/s"``).
+HUMAN_FORMATS = ("table", "markdown", "latex")
+
+#: Formats for machines: SI numbers, one table per stream, ids never cut.
+MACHINE_FORMATS = ("csv", "json")
 
 
 _PREFIXES = [(1e18, "E"), (1e15, "P"), (1e12, "T"), (1e9, "G"), (1e6, "M"), (1e3, "k"), (1.0, "")]
@@ -69,26 +83,34 @@ def human(value: float | None, unit: str = "", digits: int = 4) -> str:
         if abs(v) >= 1e4:
             return f"{v:,.0f}"
         return f"{v:.{digits}g}"
-    if unit == "s" or unit.endswith("/FLOP"):
-        for f, p in _SMALL:
-            if abs(v) >= f or f == 1e-12:
-                if abs(v) >= 1e3 and f == 1.0:
-                    return f"{v:,.0f} {unit}"
-                return f"{v / f:.{digits}g} {p}{unit}"
-    if unit in ("FLOP/B", "B/FLOP"):
-        return f"{v:.{digits}g} {unit}"
-    for f, p in _PREFIXES:
-        if abs(v) >= f:
-            return f"{v / f:.{digits}g} {p}{unit}"
-    return f"{v:.{digits}g} {unit}"
+    f, p = _scale(v, unit)
+    if p == "" and abs(v) >= 1e3 and _table(unit) is _SMALL:
+        return f"{v:,.0f} {unit}"
+    return f"{_num(v / f, digits)} {p}{unit}"
+
+
+def _table(unit: str):
+    """The prefixes of ``unit``: none for counts and for intensities (FLOP/B, B/FLOP: a prefix such as
+    ``mB/FLOP`` would read as megabytes), small ones for seconds and other per-FLOP units, else large."""
+    if unit in ("", "1", "FLOP/B", "B/FLOP"):
+        return None
+    return _SMALL if (unit == "s" or unit.endswith("/FLOP")) else _PREFIXES
+
+
+def _num(x: float, digits: int) -> str:
+    """``x`` to ``digits`` significant digits, never in exponent notation from 1 to 10^15."""
+    text = f"{x:.{digits}g}"
+    if "e" in text and 1 <= abs(x) < 1e15:
+        return f"{x:,.0f}"
+    return text
 
 
 def _scale(value: float, unit: str) -> tuple[float, str]:
-    """The factor and prefix :func:`human` uses for ``value``."""
-    v = abs(float(value))
-    if unit in ("", "1", "FLOP/B", "B/FLOP"):
+    """The factor and prefix :func:`human` uses for ``value`` (one rule for a value and its range)."""
+    table = _table(unit)
+    if table is None:
         return 1.0, ""
-    table = _SMALL if (unit == "s" or unit.endswith("/FLOP")) else _PREFIXES
+    v = abs(float(value))
     for f, p in table:
         if v >= f:
             return f, p
@@ -122,7 +144,7 @@ def human_range(value: float, low: float, high: float, unit: str = "", digits: i
     if abs(high - low) <= min_width * abs(value):
         return text
     f, _ = _scale(value, unit)
-    return f"{text} ({low / f:.{digits}g}–{high / f:.{digits}g})"
+    return f"{text} ({_num(low / f, digits)}–{_num(high / f, digits)})"
 
 
 def term_name(label: str) -> str:
@@ -182,6 +204,52 @@ def to_jsonable(x):
     return x
 
 
+def flat_record(record: dict, prefix: str = "") -> dict:
+    """A nested record as one flat row for CSV: SI numbers stay numbers, names keep their unit.
+
+    A nested mapping's keys are joined with ``.`` (``decode_terms_s.memory:hbm``); a range
+    ``<field>_range = [low, high]`` becomes ``<field>_low`` and ``<field>_high``; a list of plain values
+    is joined with ``;``.
+
+    Parameters
+    ----------
+    record : dict
+        A record as a library function returns it (SI floats, strings, flags, nested dicts).
+    prefix : str
+        Prepended to every key (used for nesting).
+
+    Returns
+    -------
+    dict
+        One flat row.
+
+    Examples
+    --------
+    >>> flat_record({"tpot_s": 0.02, "tpot_s_range": [0.01, 0.03], "terms_s": {"compute": 1e-3}})
+    {'tpot_s': 0.02, 'tpot_s_low': 0.01, 'tpot_s_high': 0.03, 'terms_s.compute': 0.001}
+    """
+    out: dict = {}
+    for k, v in record.items():
+        name = f"{prefix}{k}"
+        if isinstance(v, dict):
+            out.update(flat_record(v, name + "."))
+        elif k.endswith("_range") and isinstance(v, (list, tuple)) and len(v) == 2:
+            out[name[: -len("_range")] + "_low"], out[name[: -len("_range")] + "_high"] = v
+        elif isinstance(v, (list, tuple)):
+            out[name] = ";".join(str(x) for x in v)
+        else:
+            out[name] = v
+    return to_jsonable(out)
+
+
+def _latex(body: list, hdr: list, title: str | None) -> str:
+    """A booktabs tabular (tabulate escapes LaTeX's special characters); the title as a comment above."""
+    from tabulate import tabulate
+
+    text = tabulate(body, hdr, tablefmt="latex_booktabs", disable_numparse=True)
+    return (f"% {title}\n" if title else "") + text
+
+
 def render(rows: Sequence[dict] | dict, fmt: str = "table", columns: Iterable[str] | None = None,
            headers: dict | None = None, title: str | None = None, json_obj=None) -> str:
     """``rows`` as text in ``fmt``: a plain table, GitHub Markdown, CSV or indented JSON.
@@ -191,7 +259,7 @@ def render(rows: Sequence[dict] | dict, fmt: str = "table", columns: Iterable[st
     rows : list of dict or dict
         Records; a single dict is one row. The values are printed as they are (format them first).
     fmt : str
-        One of :data:`FORMATS`.
+        One of :data:`FORMATS` (``latex``: a booktabs ``tabular``, special characters escaped).
     columns : iterable of str, optional
         Columns in order (default: every key, in order of first appearance).
     headers : dict, optional
@@ -222,6 +290,8 @@ def render(rows: Sequence[dict] | dict, fmt: str = "table", columns: Iterable[st
 
     hdr = [(headers or {}).get(c, c) for c in cols]
     body = [[r.get(c, "") if r.get(c) is not None else "" for c in cols] for r in rows]
+    if fmt == "latex":
+        return _latex(body, hdr, title)
     if fmt == "markdown":
         text = tabulate(body, hdr, tablefmt="github", disable_numparse=True)
         return (f"**{title}**\n\n" if title else "") + text

@@ -20,7 +20,7 @@ from ..hardware.figure import Figure
 from .format import human
 from ..formulas import achieved_performance, arithmetic_intensity
 
-__all__ = ['device_summary', 'device_record', 'device_rows', 'model_summary', 'roofline_points']
+__all__ = ['device_summary', 'device_record', 'device_rows', 'figure_records', 'model_summary', 'roofline_points']
 
 
 def __getattr__(name: str):
@@ -163,6 +163,31 @@ def device_rows(dev: Device) -> list[dict]:
     return rows
 
 
+def figure_records(dev: Device) -> list[dict]:
+    """One machine-readable row per figure (``roofline show --format csv``): SI numbers, the unit beside.
+
+    Parameters
+    ----------
+    dev : Device
+        The device.
+
+    Returns
+    -------
+    list of dict
+        ``device``, ``figure`` (its path), ``value``, ``low`` and ``high`` (SI floats in ``unit``; the
+        range ends equal the value for a figure known exactly), ``unit`` (the SI unit), ``basis``,
+        ``sources`` (source ids, ``;``-separated), ``source_titles`` and ``source_urls`` (whole, never cut).
+    """
+    rows = []
+    for p, f in dev.figures.items():
+        srcs = [dev.sources.get(s, {}) for s in f.sources]
+        rows.append({"device": dev.key, "figure": p, "value": f.value, "low": f.low, "high": f.high,
+                     "unit": f.unit, "basis": f.basis, "sources": ";".join(f.sources),
+                     "source_titles": "; ".join(s.get("title", "") for s in srcs),
+                     "source_urls": " ".join(s.get("url", "") for s in srcs)})
+    return rows
+
+
 def model_summary(model) -> dict:
     """One record per LLM configuration for ``roofline models``.
 
@@ -195,22 +220,37 @@ def _kernel_points(dev: Device, dtype: str, size: int) -> list[dict]:
     return pts
 
 
-def _decode_point(dev: Device, model: str, dtype: str, batch: int, context: int) -> dict:
+def _rate_range(flops: float, rec: dict, key: str) -> list[float] | None:
+    """The achieved rate's range from the time's: the best time gives the highest rate."""
+    r = rec.get(key + "_range")
+    return None if not r else [achieved_performance(flops, r[1]), achieved_performance(flops, r[0])]
+
+
+def _llm_points(dev: Device, model: str, dtype: str, batch: int, context: int, ideal: bool) -> list[dict]:
+    """The decode step and the prefill of ``model`` on ``dev`` as roofline points."""
     from ..llm.inference import estimate
 
-    r = estimate(model, dev, batch=batch, context=context, dtype=dtype, ideal=True)
-    return {"intensity": arithmetic_intensity(r["decode_flops"], r["decode_bytes"]),
+    r = estimate(model, dev, batch=batch, context=context, dtype=dtype, ideal=ideal)
+    n = f" ×{r['devices_used']}" if r["devices_used"] > 1 else ""
+    pts = [{"intensity": arithmetic_intensity(r["decode_flops"], r["decode_bytes"]),
             "flops_per_s": achieved_performance(r["decode_flops"], r["tpot_s"]), "device": dev.key,
-            "label": f"{model} decode on {dev.key}", "bound": r["bound"]}
+            "phase": "decode", "label": f"{model} decode b={batch} on {dev.key}{n}", "bound": r["bound"],
+            "flops_per_s_range": _rate_range(r["decode_flops"], r, "tpot_s")},
+           {"intensity": arithmetic_intensity(r["prefill_flops"], r["prefill_bytes"]),
+            "flops_per_s": achieved_performance(r["prefill_flops"], r["ttft_s"]), "device": dev.key,
+            "phase": "prefill", "label": f"{model} prefill {r['prompt']} tok on {dev.key}{n}",
+            "bound": r["prefill_bound"], "flops_per_s_range": _rate_range(r["prefill_flops"], r, "ttft_s")}]
+    return [{k: v for k, v in p.items() if v is not None} for p in pts]
 
 
 def roofline_points(devices: Sequence[Device], dtype: str = "bf16", models: Sequence[str] = (), batch: int = 1,
-                    context: int = 2048, kernel_size: int = 8192) -> list[dict]:
-    """Workloads as points on a roofline chart (:func:`roofline.outputs.plot.roofline_chart`), in ideal mode.
+                    context: int = 2048, kernel_size: int = 8192, ideal: bool = True) -> list[dict]:
+    """Workloads as points on a roofline chart (:func:`roofline.outputs.plot.roofline_chart`).
 
     Per device: a square GEMM and a GEMV of ``kernel_size`` (where the device has a ``dtype`` peak), and one
-    decode step of each model. A kernel's point is its arithmetic intensity and attainable rate from
-    :func:`roofline.engine.kernel.kernel_report`; a decode step's is
+    decode step and the prefill of each model. A kernel's point is its arithmetic intensity and attainable
+    rate from :func:`roofline.engine.kernel.kernel_report`; a decode step's (and likewise a prefill's, with
+    its FLOPs, bytes and time to first token) is
 
     .. math:: I = \\frac{F}{Q}, \\qquad P = \\frac{F}{t}
 
@@ -230,16 +270,20 @@ def roofline_points(devices: Sequence[Device], dtype: str = "bf16", models: Sequ
         Tokens in context [1].
     kernel_size : int
         M = N = K of the GEMM, N = K of the GEMV [1].
+    ideal : bool
+        Leave out latency terms (the pure roofline; the kernels are always ideal).
 
     Returns
     -------
     list of dict
-        ``intensity`` [FLOP/B], ``flops_per_s`` [FLOP/s], ``label``, ``device`` and ``bound`` (the binding
-        term's label).
+        ``intensity`` [FLOP/B], ``flops_per_s`` [FLOP/s], ``label``, ``device``, ``bound`` (the binding
+        term's label), for a model ``phase`` (``decode`` or ``prefill``) and, where the device's figures
+        are ranges, ``flops_per_s_range`` [FLOP/s].
     """
     pts = []
     for dev in devices:
         if dtype in dev.compute:
             pts += _kernel_points(dev, dtype, kernel_size)
-        pts += [_decode_point(dev, model, dtype, batch, context) for model in models]
+        for model in models:
+            pts += _llm_points(dev, model, dtype, batch, context, ideal)
     return pts

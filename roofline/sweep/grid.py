@@ -12,6 +12,7 @@ from typing import Mapping, Sequence
 import numpy as np
 
 from ..errors import InputError
+from ..units import as_si, unit_of_column
 from ..hardware.device import Device
 from ..hardware.library import get_device
 from ..vocab import Corner
@@ -60,8 +61,10 @@ def sweep(workload, devices: Sequence[str | Device] | str | Device, shapes: Mapp
     shapes : mapping of str to sequence of float
         Shape symbol name to its values [1]; every free symbol of the workload needs values (``M``, ``N``,
         ``K`` for a GEMM).
-    figures : mapping of str to sequence of float, optional
-        What-if values for device figures [SI units], e.g. ``{"memory.hbm.bandwidth": [3.35e12, 6e12]}``.
+    figures : mapping of str to sequence, optional
+        What-if values for device figures, e.g. ``{"memory.hbm.bandwidth": [3.35e12, 6e12]}`` [SI units],
+        or as strings (``["3.35 TB/s", "6 TB/s"]``) or pint quantities, whose dimension must be the
+        figure's (:func:`roofline.units.as_si`).
     overlap : str
         ``"max"`` (full overlap, the roofline) or ``"sum"`` (no overlap).
     ideal : bool
@@ -85,7 +88,9 @@ def sweep(workload, devices: Sequence[str | Device] | str | Device, shapes: Mapp
 
     wls = dict(workload) if isinstance(workload, Mapping) else {workload.name: workload}
     devs = [get_device(d) for d in ([devices] if isinstance(devices, (str, Device)) else devices)]
-    axes, fig_axes = dict(shapes or {}), dict(figures or {})
+    axes = dict(shapes or {})
+    # what-if figures may be SI floats, strings ("6 TB/s") or pint quantities: each in the figure's own unit
+    fig_axes = {f: as_si(v, devs[0].figure(f).unit) if devs else v for f, v in (figures or {}).items()}
     g = grid(**axes, **fig_axes)
     frames = []
     for dev in devs:
@@ -97,7 +102,11 @@ def sweep(workload, devices: Sequence[str | Device] | str | Device, shapes: Mapp
                 raise InputError(f"{wl.name}: the sweep needs values for {', '.join(missing)}")
             results, labels = _evaluate_corners(wl, dev, g, axes, fig_axes, overlap, ideal, level, ranges, sparse)
             frames.append(pd.DataFrame(_columns(dev, label, g, axes, fig_axes, results, labels)))
-    return pd.concat(frames, ignore_index=True)
+    df = pd.concat(frames, ignore_index=True)
+    units = {c: unit_of_column(c) for c in df.columns if unit_of_column(c)}
+    units.update({f: devs[0].figure(f).unit for f in fig_axes})
+    df.attrs.update(devices=[d.key for d in devs], workloads=list(wls), units=units, ideal=ideal, overlap=overlap)
+    return df
 
 
 def _evaluate_corners(wl, dev: Device, g, axes, fig_axes, overlap, ideal, level, ranges, sparse):

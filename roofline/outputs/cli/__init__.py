@@ -11,11 +11,13 @@ command        what it prints (library function behind it)
 ``compare``    devices side by side (:func:`roofline.outputs.compare.compare`)
 ``sweep``      LLM decode or prefill over a grid (:func:`roofline.llm.sweeps.decode_sweep`)
 ``plot``       charts: roofline, compare, sweep, frontier, memory-wall (:mod:`roofline.outputs.plot`)
+``report``     one self-contained HTML report (or PDF, Markdown) (:func:`roofline.outputs.html.build_report`)
 ``validate``   published measurements against their bounds (:func:`roofline.validation.bounds.validate`)
 ``models``     the known LLM configurations (:func:`roofline.outputs.report.model_summary`)
 =============  ============================================================================================
 
-Every command takes ``--format table|markdown|csv|json`` (``plot`` writes a file instead) and
+Every command takes ``--format table|markdown|latex|csv|json`` (``plot`` and ``report`` write a file,
+their ``--format`` the file's) and
 ``--spec PATH``. A user error prints one line on stderr and exits with status 2, without a traceback;
 nothing here computes physics of its own.
 

@@ -17,8 +17,7 @@ from ..format import FORMATS
 
 __all__ = ["EXIT_USAGE", "Parser", "UsageError", "positive_int", "positive_float", "int_grid", "str_list",
            "acceptance_list", "add_common", "add_layout", "layout_options", "add_speculation", "speculation_of",
-           "check_plot_path", "check_frame_path", "price_arg",
-           "add_price"]
+           "check_plot_path", "check_frame_path", "price_arg", "add_price", "ListAction"]
 
 
 #: Exit status of a user error (a bad option, an unknown device, a model that does not fit...).
@@ -333,6 +332,20 @@ def speculation_of(args: argparse.Namespace):
                           draft_devices=getattr(args, "draft_devices", None))
 
 
+class ListAction(argparse.Action):
+    """The one list syntax of every list option: repeat the option, separate with commas, or both
+    (``--device h100,b200``, ``--device h100 --device b200``; ``--device h100 b200`` where the option
+    takes several words). The option's ``type`` turns one word into a list (:func:`str_list`,
+    :func:`int_grid`); a default is replaced, not extended, by the first value given."""
+
+    def __call__(self, parser, namespace, values, option_string=None):
+        words = values if isinstance(values, list) and values and isinstance(values[0], list) else [values]
+        items = [v for w in words for v in (w if isinstance(w, list) else [w])]
+        current = getattr(namespace, self.dest, None)
+        fresh = current is None or current is self.default
+        setattr(namespace, self.dest, (list(current) if not fresh else []) + items)
+
+
 def add_common(p: argparse.ArgumentParser, fmt: bool = True) -> None:
     """Add the options every command takes: ``--spec`` and (unless ``fmt`` is false) ``--format``.
 
@@ -350,7 +363,7 @@ def add_common(p: argparse.ArgumentParser, fmt: bool = True) -> None:
     p.add_argument("--spec", action="append", default=[], metavar="PATH",
                    help="extra spec file or folder (repeatable; also ROOFLINE_SPEC_PATH)")
     if fmt:
-        p.add_argument("--format", choices=FORMATS, default="table", help="output format (default: table)")
+        p.add_argument("-f", "--format", choices=FORMATS, default="table", help="output format (default: table)")
 
 
 #: the layout options beside ``--tp`` and ``--pp``, as ``(option, library keyword)``

@@ -7,8 +7,18 @@ import argparse
 
 from ....vocab import Status
 from ...format import render
-from ..args import (add_common, add_layout, add_price, add_speculation, check_plot_path, layout_options, positive_int,
-                    speculation_of)
+from ..args import (
+    ListAction,
+    add_common,
+    add_layout,
+    add_price,
+    add_speculation,
+    check_plot_path,
+    layout_options,
+    positive_int,
+    speculation_of,
+    str_list,
+)
 
 __all__ = ["NAME", "register", "run"]
 
@@ -39,16 +49,21 @@ def register(subparsers) -> argparse.ArgumentParser:
                               "and a GEMM, a GEMV and LLMs timed on each, with ratios to the first device.",
                               epilog="example:\n  roofline compare wse3 dojo h100 ai5 --format markdown "
                               "--plot compare.png")
-    p.add_argument("devices", nargs="+", metavar="DEVICE")
-    p.add_argument("--model", action="append", help="LLM(s) to time instead of the defaults (repeatable)")
-    p.add_argument("--batch", type=positive_int, default=1, help="LLM batch (default 1)")
-    p.add_argument("--context", type=positive_int, default=2048, help="LLM context and prompt length (default 2048)")
+    p.add_argument("devices", nargs="+", metavar="DEVICE", help="two or more devices (keys or aliases); the first "
+                   "is the reference of the ratios")
+    p.add_argument("-m", "--model", action=ListAction, type=str_list, help="LLM(s) to time instead of the "
+                   "defaults: repeat or separate with commas")
+    p.add_argument("-b", "--batch", type=positive_int, default=1, help="LLM batch (default 1)")
+    p.add_argument("-c", "--context", type=positive_int, default=2048, help="LLM context and prompt length (default 2048)")
     p.add_argument("--dtype", default="bf16", help="data type of the workloads (default bf16)")
     p.add_argument("--ideal", action="store_true", help="drop latency terms: the pure roofline")
     p.add_argument("--no-bounds", action="store_true", help="leave the binding terms out of the table")
     p.add_argument("--plot", metavar="FILE", help="also write the comparison chart (.png, .svg or .pdf)")
     add_price(p)
     add_speculation(p)
+    p.add_argument("--table", choices=["specs", "workloads"],
+                   help="only this table: the devices' figures or the workloads (default both; CSV and JSON "
+                   "are then one tidy table with a 'table' column)")
     add_layout(p)
     add_common(p)
     return p
@@ -76,10 +91,11 @@ def run(args: argparse.Namespace) -> str:
     Returns
     -------
     str
-        The text to print: JSON is the comparison as the library returns it; CSV the figure rows, a blank
-        line and the workload rows; a table or Markdown adds titles and a legend.
+        The text to print: JSON is the comparison as the library returns it (with ``--table``, that table's
+        tidy rows); CSV one tidy table of SI numbers (:func:`~roofline.outputs.compare.tidy_rows`); a
+        table, Markdown or LaTeX adds titles and a legend.
     """
-    from ...compare import compare, comparison_rows
+    from ...compare import compare, comparison_rows, tidy_rows
 
     if args.plot:
         check_plot_path(args.plot)
@@ -91,13 +107,18 @@ def run(args: argparse.Namespace) -> str:
 
         save(compare_chart(res), args.plot)
     if args.format == "json":
-        return render(None, "json", json_obj=res)
-    specs, loads = comparison_rows(res, bounds=not args.no_bounds)
+        return render(None, "json", json_obj=res if args.table is None else tidy_rows(res, args.table))
     if args.format == "csv":
-        return render(specs, "csv") + "\n\n" + render(loads, "csv")
+        return render(tidy_rows(res, args.table), "csv")
+    specs, loads = comparison_rows(res, bounds=not args.no_bounds)
     title = (f"Workloads ({res['dtype']}; LLMs at batch {res['batch']}, context {res['context']}, "
              f"prefill of {res['context']} tokens"
              + (f"; speculative decoding: {_draft_text(res['speculation'])})" if "speculation" in res else ")"))
-    return "\n\n".join([render(specs, args.format, title=f"Devices: {_device_names(res)}"),
-                        render(loads, args.format, title=title),
-                        _NOTE + (" Ideal: no latency terms." if args.ideal else "")])
+    parts = []
+    if args.table in (None, "specs"):
+        parts.append(render(specs, args.format, title=f"Devices: {_device_names(res)}"))
+    if args.table in (None, "workloads"):
+        parts.append(render(loads, args.format, title=title))
+    note = _NOTE + (" Ideal: no latency terms." if args.ideal else "")
+    parts.append("\n".join("% " + line for line in note.splitlines()) if args.format == "latex" else note)
+    return "\n\n".join(parts)

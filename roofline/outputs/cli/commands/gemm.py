@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from ...format import human, render
+from ...format import flat_record, human, render
 from ..args import add_common, positive_int
 
 __all__ = ["NAME", "register", "run"]
@@ -29,10 +29,10 @@ def register(subparsers) -> argparse.ArgumentParser:
                               description="Time a GEMM C[M,N] = A[M,K]·B[K,N] on a device and name its "
                               "binding term.", epilog="example:\n  roofline gemm --device h100 --m 8192 "
                               "--n 8192 --k 8192 --dtype fp8")
-    p.add_argument("--device", required=True)
-    p.add_argument("--m", type=positive_int, required=True)
-    p.add_argument("--n", type=positive_int, required=True)
-    p.add_argument("--k", type=positive_int, required=True)
+    p.add_argument("-d", "--device", required=True, help="device key or alias")
+    p.add_argument("--m", type=positive_int, required=True, help="rows of A and C [1]")
+    p.add_argument("--n", type=positive_int, required=True, help="columns of B and C [1]")
+    p.add_argument("--k", type=positive_int, required=True, help="the reduced dimension: columns of A, rows of B [1]")
     p.add_argument("--batch", type=positive_int, default=1, help="independent GEMMs (batched GEMM)")
     p.add_argument("--dtype", default="bf16", help="data type of all operands (default bf16)")
     p.add_argument("--dtype-a", help="data type of A (overrides --dtype)")
@@ -70,7 +70,8 @@ def run(args: argparse.Namespace) -> str:
     Returns
     -------
     str
-        The text to print; JSON is the kernel report with ``m``, ``n``, ``k`` and ``batch`` added.
+        The text to print; JSON is the kernel report with ``m``, ``n``, ``k`` and ``batch`` added, CSV the
+        same record as one row of SI numbers.
     """
     from ....engine.kernel import kernel_report
     from ....hardware.library import get_device
@@ -81,6 +82,8 @@ def run(args: argparse.Namespace) -> str:
     rec.update({"m": args.m, "n": args.n, "k": args.k, "batch": args.batch})
     if args.format == "json":
         return render(None, "json", json_obj=rec)
+    if args.format == "csv":
+        return render([flat_record(rec)], "csv")
     return render(_kernel_rows(rec), args.format, title=f"GEMM {args.m}×{args.n}×{args.k} {rec['dtype']} on "
                   f"{dev.name}" + (" (ideal)" if args.ideal else ""))
 

@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import argparse
 
-from ...format import human, render
-from ..args import (add_common, add_layout, add_price, add_speculation, layout_options, positive_int,
-                    speculation_of)
+from ...format import flat_record, human, render
+from ..args import add_common, add_layout, add_price, add_speculation, layout_options, positive_int, speculation_of
 
 __all__ = ["NAME", "register", "run"]
 
@@ -22,8 +21,8 @@ def _add_precision(p: argparse.ArgumentParser) -> None:
 
 
 def _add_shape_and_layout(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--batch", type=positive_int, default=1, help="sequences decoded together (default 1)")
-    p.add_argument("--context", type=positive_int, default=2048, help="tokens in context (default 2048)")
+    p.add_argument("-b", "--batch", type=positive_int, default=1, help="sequences decoded together (default 1)")
+    p.add_argument("-c", "--context", type=positive_int, default=2048, help="tokens in context (default 2048)")
     p.add_argument("--devices", type=positive_int, help="number of devices (default: the fewest that hold it)")
     p.add_argument("--tp", type=positive_int, help="tensor-parallel degree")
     p.add_argument("--pp", type=positive_int, help="pipeline-parallel stages")
@@ -52,8 +51,8 @@ def register(subparsers) -> argparse.ArgumentParser:
                               epilog="example:\n  roofline llm --model llama-3.1-70b --device h100 --batch 8 "
                               "--context 4096 --generate 256\n  roofline llm --model llama-3.1-70b --device wse3 "
                               "--draft llama-3.1-8b --draft-tokens 4 --acceptance 0.8")
-    p.add_argument("--model", required=True, help="model key, alias, or a path to a TOML / config.json file")
-    p.add_argument("--device", required=True)
+    p.add_argument("-m", "--model", required=True, help="model key, alias, or a path to a TOML / config.json file")
+    p.add_argument("-d", "--device", required=True, help="device key or alias")
     _add_precision(p)
     _add_shape_and_layout(p)
     p.add_argument("--generate", type=positive_int, help="also report a whole request of --context prompt "
@@ -79,7 +78,8 @@ def run(args: argparse.Namespace) -> str:
     Returns
     -------
     str
-        The text to print; JSON is the estimate as the library returns it.
+        The text to print; JSON is the estimate as the library returns it, CSV the same record as one row
+        of SI numbers (:func:`~roofline.outputs.format.flat_record`).
     """
     from ....hardware.library import get_device
     from ....llm.inference import estimate
@@ -93,6 +93,8 @@ def run(args: argparse.Namespace) -> str:
                    speculation=speculation_of(args), **layout_options(args))
     if args.format == "json":
         return render(None, "json", json_obj=rec)
+    if args.format == "csv":
+        return render([flat_record(rec)], "csv")
     return render(_llm_rows(rec), args.format, title=(
         f"{rec['model']} on {rec['devices_used']} x {rec['device']} (tp={rec['tp']}, pp={rec['pp']}, dp={rec['dp']}, "
         f"ep={rec['ep']}, attention {rec['attention']}), "

@@ -9,8 +9,18 @@ from __future__ import annotations
 
 import argparse
 
-from ..args import (add_layout, add_price, add_speculation, check_plot_path, int_grid, layout_options, positive_int,
-                    speculation_of, str_list)
+from ..args import (
+    ListAction,
+    add_layout,
+    add_price,
+    add_speculation,
+    check_plot_path,
+    int_grid,
+    layout_options,
+    positive_int,
+    speculation_of,
+    str_list,
+)
 
 __all__ = ["NAME", "register", "run"]
 
@@ -20,33 +30,38 @@ NAME = "plot"
 def _roofline_parser(kinds) -> None:
     q = kinds.add_parser("roofline", help="ceilings per memory level and data type, with workloads as points",
                          epilog="example:\n  roofline plot roofline wse3 h100 --model llama-3.1-8b --out roofline.svg")
-    q.add_argument("devices", nargs="+", metavar="DEVICE")
-    q.add_argument("--dtype", type=str_list, default=["bf16"], help="data type(s) of the ceilings")
-    q.add_argument("--model", action="append", default=[], help="add this model's decode step as a point (repeatable)")
-    q.add_argument("--batch", type=positive_int, default=1, help="decode batch of the model points (default 1)")
-    q.add_argument("--context", type=positive_int, default=2048, help="context of the model points (default 2048)")
+    q.add_argument("devices", nargs="+", metavar="DEVICE", help="device keys or aliases")
+    q.add_argument("--dtype", action=ListAction, type=str_list, default=["bf16"],
+                   help="data type(s) of the ceilings: repeat or separate with commas")
+    q.add_argument("-m", "--model", action=ListAction, type=str_list, default=[], help="add this model's decode "
+                   "step and prefill as points: repeat or separate with commas")
+    q.add_argument("-b", "--batch", type=positive_int, default=1, help="decode batch of the model points (default 1)")
+    q.add_argument("-c", "--context", type=positive_int, default=2048, help="context of the model points (default 2048)")
     q.add_argument("--sparse", action="store_true", help="sparse ceilings where published")
 
 
 def _compare_parser(kinds) -> None:
     q = kinds.add_parser("compare", help="a device comparison normalised to the first device",
                          epilog="example:\n  roofline plot compare wse3 h100 --out compare.png")
-    q.add_argument("devices", nargs="+", metavar="DEVICE")
-    q.add_argument("--model", action="append", help="LLM(s) to time instead of the defaults (repeatable)")
-    q.add_argument("--batch", type=positive_int, default=1, help="LLM batch (default 1)")
-    q.add_argument("--context", type=positive_int, default=2048, help="LLM context and prompt length (default 2048)")
+    q.add_argument("devices", nargs="+", metavar="DEVICE", help="two or more devices; the first is the reference")
+    q.add_argument("-m", "--model", action=ListAction, type=str_list, help="LLM(s) to time instead of the "
+                   "defaults: repeat or separate with commas")
+    q.add_argument("-b", "--batch", type=positive_int, default=1, help="LLM batch (default 1)")
+    q.add_argument("-c", "--context", type=positive_int, default=2048, help="LLM context and prompt length (default 2048)")
     q.add_argument("--dtype", default="bf16", help="data type of the workloads (default bf16)")
 
 
 def _sweep_parser(kinds) -> None:
     q = kinds.add_parser("sweep", help="a metric against batch or context",
                          epilog="example:\n  roofline plot sweep --model llama-3.1-8b --device h100 b200 --out sweep.png")
-    q.add_argument("--model", required=True, help="model key, alias or file")
-    q.add_argument("--device", nargs="+", required=True, help="device(s)")
-    q.add_argument("--batch", type=int_grid, default=[1, 2, 4, 8, 16, 32, 64, 128, 256, 512],
+    q.add_argument("-m", "--model", required=True, help="model key, alias or file")
+    q.add_argument("-d", "--device", nargs="+", action=ListAction, type=str_list, required=True,
+                   help="device(s): repeat, separate with commas or list after one option")
+    q.add_argument("-b", "--batch", type=int_grid, default=[1, 2, 4, 8, 16, 32, 64, 128, 256, 512],
                    help="batch values, as for `roofline sweep` (default 1:512)")
-    q.add_argument("--context", type=int_grid, default=[2048], help="context values (default 2048)")
-    q.add_argument("--devices", type=int_grid, help="device counts (default: the fewest that hold the model)")
+    q.add_argument("-c", "--context", type=int_grid, default=[2048], help="context values (default 2048)")
+    q.add_argument("--devices", action=ListAction, type=int_grid, help="device counts (default: the fewest that "
+                   "hold the model)")
     q.add_argument("--dtype", default="bf16", help="data type (default bf16)")
     q.add_argument("--x", default="batch", help="x column (default batch)")
     q.add_argument("--y", default="tokens_per_s_per_user", help="y column (default tokens_per_s_per_user)")
@@ -56,8 +71,8 @@ def _frontier_parser(kinds) -> None:
     q = kinds.add_parser("frontier", help="tokens/s per user against tokens/s per device (or per kW, or cost)",
                          epilog="example:\n  roofline plot frontier wse3 8xh100 --model llama-3.1-70b --out frontier.svg")
     q.add_argument("devices", nargs="+", metavar="DEVICE", help="device, or COUNTxDEVICE such as 8xh100")
-    q.add_argument("--model", required=True, help="model key, alias or file")
-    q.add_argument("--context", type=positive_int, default=2048, help="tokens in context (default 2048)")
+    q.add_argument("-m", "--model", required=True, help="model key, alias or file")
+    q.add_argument("-c", "--context", type=positive_int, default=2048, help="tokens in context (default 2048)")
     q.add_argument("--dtype", default="bf16", help="data type (default bf16)")
     q.add_argument("--per", choices=["device", "kw", "dollar"], default="device",
                    help="throughput per device, per kW, or cost: USD per million tokens (default device)")
@@ -90,10 +105,30 @@ def register(subparsers) -> argparse.ArgumentParser:
     kinds.add_parser("memory-wall", help="compute, DRAM and interconnect bandwidth over the years",
                      epilog="example:\n  roofline plot memory-wall --out wall.png")
     for q in kinds.choices.values():
-        q.add_argument("--out", required=True, metavar="FILE", help="chart file: .png, .svg or .pdf")
-        q.add_argument("--ideal", action="store_true", help="drop latency terms")
+        q.add_argument("-o", "--out", required=True, metavar="FILE", help="chart file: .png, .svg or .pdf")
+        q.add_argument("-f", "--format", choices=CHART_FORMATS, help="chart format (default: from the extension "
+                       "of --out; a name without one gets it added)")
+        q.add_argument("--ideal", action="store_true", help="drop latency terms: the pure roofline")
         q.add_argument("--spec", action="append", default=[], metavar="PATH", help="extra spec file or folder")
     return p
+
+
+#: The formats a chart is written in.
+CHART_FORMATS = ("png", "svg", "pdf")
+
+
+def _out_path(args: argparse.Namespace) -> str:
+    """``--out``, with the extension of ``--format`` added when it has none; a clash is a user error."""
+    import os
+
+    from ....errors import InputError
+
+    ext = os.path.splitext(args.out)[1].lower().lstrip(".")
+    if args.format and not ext:
+        return f"{args.out}.{args.format}"
+    if args.format and ext != args.format:
+        raise InputError(f"--format {args.format} but --out {args.out!r} ends in .{ext}; make them agree")
+    return args.out
 
 
 def _roofline(args: argparse.Namespace):
@@ -102,8 +137,13 @@ def _roofline(args: argparse.Namespace):
     from ...report import roofline_points
 
     devs = [get_device(d, args.spec) for d in args.devices]
-    pts = roofline_points(devs, dtype=args.dtype[0], models=args.model, batch=args.batch, context=args.context)
-    return plot.roofline_chart(devs, dtypes=args.dtype, points=pts, sparse=args.sparse)
+    pts = roofline_points(devs, dtype=args.dtype[0], models=args.model, batch=args.batch, context=args.context,
+                          ideal=args.ideal)
+    title = None
+    if args.model:
+        title = (f"Roofline: {', '.join(d.key for d in devs)} · {', '.join(args.model)} at batch {args.batch}, "
+                 f"context {args.context} ({', '.join(args.dtype)}{', ideal' if args.ideal else ''})")
+    return plot.roofline_chart(devs, dtypes=args.dtype, points=pts, sparse=args.sparse, title=title)
 
 
 def _compare(args: argparse.Namespace):
@@ -163,15 +203,16 @@ def run(args: argparse.Namespace) -> str:
     Parameters
     ----------
     args : argparse.Namespace
-        ``kind``, ``out``, and the options of that kind.
+        ``kind``, ``out``, ``format`` (the chart's, else from the extension), and the options of that kind.
 
     Returns
     -------
     str
         ``"wrote FILE"``.
     """
-    check_plot_path(args.out)
+    out = _out_path(args)
+    check_plot_path(out)
     from ... import plot
 
-    plot.save(_KINDS[args.kind](args), args.out)
-    return f"wrote {args.out}"
+    plot.save(_KINDS[args.kind](args), out)
+    return f"wrote {out}"

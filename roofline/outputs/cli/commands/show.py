@@ -28,7 +28,7 @@ def register(subparsers) -> argparse.ArgumentParser:
     p = subparsers.add_parser(NAME, help="every figure of a device, with its source",
                               description="Every figure of a device: value, range, basis and source.",
                               epilog="example:\n  roofline show h100 --format json")
-    p.add_argument("device")
+    p.add_argument("device", help="device key or alias")
     add_common(p)
     return p
 
@@ -49,14 +49,17 @@ def run(args: argparse.Namespace) -> str:
     Returns
     -------
     str
-        The text to print; the table ends with the sources and the spec file.
+        The text to print; the table ends with the sources and the spec file. CSV is one row per figure
+        in SI numbers (:func:`~roofline.outputs.report.figure_records`).
     """
     from ....hardware.library import get_device
-    from ...report import device_record, device_rows
+    from ...report import device_record, device_rows, figure_records
 
     dev = get_device(args.device, args.spec)
     if args.format == "json":
         return render(None, "json", json_obj=device_record(dev))
+    if args.format == "csv":
+        return render(figure_records(dev), "csv")
     title = f"{dev.name} ({dev.key}) — {dev.vendor}, {dev.kind}, {dev.year or ''} [{dev.status}]"
     text = render(device_rows(dev), args.format, title=title)
     if args.format == "table":

@@ -5,8 +5,19 @@ from __future__ import annotations
 import argparse
 
 from ...format import render
-from ..args import (add_common, add_layout, add_price, add_speculation, check_frame_path, check_plot_path, int_grid,
-                    layout_options, speculation_of, str_list)
+from ..args import (
+    ListAction,
+    add_common,
+    add_layout,
+    add_price,
+    add_speculation,
+    check_frame_path,
+    check_plot_path,
+    int_grid,
+    layout_options,
+    speculation_of,
+    str_list,
+)
 
 __all__ = ["NAME", "register", "run"]
 
@@ -31,17 +42,21 @@ def register(subparsers) -> argparse.ArgumentParser:
                               "devices and device counts: one row per point, to print or to write.",
                               epilog="example:\n  roofline sweep --model llama-3.1-8b --device h100 wse3 "
                               "--batch 1:1024 --context 1024,8192 --out grid.parquet")
-    p.add_argument("--model", action="append", required=True, help="model(s) (repeatable)")
-    p.add_argument("--device", nargs="+", required=True, help="device(s)")
-    p.add_argument("--batch", type=int_grid, default=[1], help="batch values: 1:1024 (powers of two), "
+    p.add_argument("-m", "--model", action=ListAction, type=str_list, required=True,
+                   help="model(s): repeat or separate with commas")
+    p.add_argument("-d", "--device", nargs="+", action=ListAction, type=str_list, required=True,
+                   help="device(s): repeat, separate with commas or list after one option")
+    p.add_argument("-b", "--batch", type=int_grid, default=[1], help="batch values: 1:1024 (powers of two), "
                    "1:1024:20 (20 log-spaced), 1:64:+8 (step 8) or 1,8,64 (default 1)")
-    p.add_argument("--context", type=int_grid, default=[2048], help="context values, same syntax (default 2048)")
-    p.add_argument("--dtype", type=str_list, default=["bf16"], help="data type(s): bf16 or bf16,fp8")
-    p.add_argument("--devices", type=int_grid, help="device counts to sweep (default: the fewest that hold it)")
+    p.add_argument("-c", "--context", type=int_grid, default=[2048], help="context values, same syntax (default 2048)")
+    p.add_argument("--dtype", action=ListAction, type=str_list, default=["bf16"],
+                   help="data type(s): repeat or separate with commas (bf16,fp8)")
+    p.add_argument("--devices", action=ListAction, type=int_grid, help="device counts to sweep, as for --batch "
+                   "(default: the fewest that hold it)")
     p.add_argument("--phase", choices=["decode", "prefill"], default="decode",
                    help="decode: --context is the KV length; prefill: it is the prompt length")
     p.add_argument("--ideal", action="store_true", help="drop latency terms: the pure roofline")
-    p.add_argument("--out", metavar="FILE", help="write the grid to FILE (.csv or .parquet)")
+    p.add_argument("-o", "--out", metavar="FILE", help="write the grid to FILE (.csv or .parquet)")
     p.add_argument("--plot", metavar="FILE", help="also write a chart of --y against --x (.png, .svg, .pdf)")
     p.add_argument("--x", default="batch", help="chart x column (default batch)")
     p.add_argument("--y", default="tokens_per_s_per_user", help="chart y column (default tokens_per_s_per_user)")

@@ -6,7 +6,7 @@ from __future__ import annotations
 import argparse
 
 from ...format import human, render
-from ..args import add_common
+from ..args import ListAction, add_common, str_list
 
 __all__ = ["NAME", "register", "run"]
 
@@ -35,7 +35,8 @@ def register(subparsers) -> argparse.ArgumentParser:
                               "with latency terms; a measurement above its ideal bound is a violation.",
                               epilog="example:\n  roofline validate --category llm-decode --format markdown")
     p.add_argument("--data", metavar="CSV", help="measurement file (default: the shipped data set)")
-    p.add_argument("--category", action="append", help="only these categories (repeatable)")
+    p.add_argument("--category", action=ListAction, type=str_list, help="only these categories: repeat or "
+                   "separate with commas")
     add_common(p)
     return p
 
@@ -50,7 +51,7 @@ def _num(v, metric: str) -> str:
 def _row(r: dict) -> dict:
     eff = r.get("efficiency_ideal")
     return {
-        "id": r["id"][:44], "metric": r["metric"].replace("_per_", "/").replace("tokens", "tok")[:18],
+        "id": r["id"], "metric": r["metric"].replace("_per_", "/").replace("tokens", "tok")[:18],
         "measured": _num(r["value"], r["metric"]),
         "bound (ideal)": _num(r.get("bound_ideal"), r["metric"]),
         "eff. ideal": f"{eff:.2f}" if eff is not None else "error",
@@ -70,7 +71,8 @@ def run(args: argparse.Namespace) -> str:
     Returns
     -------
     str
-        The text to print; JSON is the validation rows as the library returns them.
+        The text to print; JSON and CSV are the validation rows as the library returns them (SI numbers,
+        each measurement's ``unit`` beside its ``value`` and bounds; ids whole).
     """
     from ....validation.bounds import validate
 
@@ -79,8 +81,10 @@ def run(args: argparse.Namespace) -> str:
         rows = [r for r in rows if r["category"] in args.category]
     if args.format == "json":
         return render(None, "json", json_obj=rows)
+    if args.format == "csv":
+        return render(rows, "csv")
     n_bad = sum(1 for r in rows if r.get("violation"))
     summary = (f"{len(rows)} measurements; {n_bad} beat their ideal bound"
                + ("" if n_bad else " (none: every measurement is within the roofline)")
                + ". eff. = measured / bound for rates, bound / measured for times.")
-    return render([_row(r) for r in rows], args.format) + ("\n\n" + summary if args.format != "csv" else "")
+    return render([_row(r) for r in rows], args.format) + "\n\n" + ("% " if args.format == "latex" else "") + summary
