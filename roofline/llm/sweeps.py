@@ -167,10 +167,8 @@ def decode_sweep(model: str | ModelConfig, devices: Sequence[str | Device] | str
     dtype : str
         The data type of everything, when ``prec`` is not given.
     prec : Precision, optional
-    ideal : bool
-        Leave out latency and overhead terms.
-    overlap : str
-        ``max`` or ``sum``.
+    ideal, overlap : bool, str
+        Leave out latency and overhead terms; ``max`` or ``sum``.
     phase : str
         ``decode`` or ``prefill``.
     ranges : bool
@@ -181,8 +179,7 @@ def decode_sweep(model: str | ModelConfig, devices: Sequence[str | Device] | str
         Speculative decoding (decode only): each step drafts and verifies
         (:func:`roofline.llm.speculative.speculative_step`).
     **layout
-        ``tp``, ``pp``, ``dp``, ``ep``, ``attention``, ``micro_batches``, ``imbalance`` of every system's layout
-        (:func:`roofline.placement.place`); ``batch`` is the sequences in flight in the whole system.
+        ``tp``, ``pp``, ``dp``, ``ep``, ``attention``, ``micro_batches``, ``imbalance`` (:func:`place`).
 
     Returns
     -------

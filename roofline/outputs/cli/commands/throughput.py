@@ -37,8 +37,9 @@ def register(subparsers) -> argparse.ArgumentParser:
                               epilog="example:\n  roofline throughput --model deepseek-v3 --device h100 --devices 72 "
                               "--input 2000 --output 1000 --dtype fp8 --ideal\n  roofline throughput --model "
                               "llama-3.1-70b --device h100 --devices 8 --input 1000 --output 1000 --interactivity 50")
-    p.add_argument("--model", required=True, help="model key, alias, or a path to a TOML / config.json file")
-    p.add_argument("--device", required=True, help="device of the system (of its decode pool with --prefill-device)")
+    p.add_argument("-m", "--model", required=True, help="model key, alias, or a path to a TOML / config.json file")
+    p.add_argument("-d", "--device", required=True,
+                   help="device of the system (of its decode pool with --prefill-device)")
     p.add_argument("--devices", type=positive_int, required=True,
                    help="devices of the whole system: they serve prefill and decode unless a prefill pool is given")
     p.add_argument("--input", type=positive_int, required=True, help="input (prompt) tokens per request")
