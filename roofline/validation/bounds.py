@@ -48,14 +48,17 @@ from pathlib import Path
 from ..errors import CapacityError, InputError, SpecError
 from ..hardware.library import get_device
 
-__all__ = ['FIELDS', 'UNSTATED_DRAFT_TOKENS', 'default_path', 'load_measurements', 'validate', 'validation_frame']
+__all__ = ['FIELDS', 'OPTIONAL_FIELDS', 'UNSTATED_DRAFT_TOKENS', 'default_path', 'load_measurements', 'validate',
+           'validation_frame']
 
 
 #: The columns of the measurement file, in order.
 FIELDS = ("id", "category", "device", "device_count", "model", "weight_dtype", "kv_dtype", "batch",
           "input_tokens", "output_tokens", "context", "tp", "pp", "software", "gemm_m", "gemm_n", "gemm_k",
           "gemm_dtype", "speculative", "metric", "value", "unit", "source_title", "source_url", "source_date",
-          "locator", "note")
+          "locator", "note", "layout")
+#: Columns a measurement file may leave out (each row then states nothing there).
+OPTIONAL_FIELDS = ("layout",)
 #: The longest draft a bound tries when a source does not state the draft length: twice the 8 of the deepest
 #: configuration behind :data:`roofline.llm.speculative.ACCEPTANCE` [tokens].
 UNSTATED_DRAFT_TOKENS = 16
@@ -141,7 +144,8 @@ def load_measurements(path: str | os.PathLike | None = None) -> list[dict]:
     Parameters
     ----------
     path : path-like, optional
-        A CSV file with the columns :data:`FIELDS` (default: the shipped one).
+        A CSV file with the columns :data:`FIELDS`, :data:`OPTIONAL_FIELDS` may be left out (default: the
+        shipped one).
 
     Returns
     -------
@@ -155,7 +159,7 @@ def load_measurements(path: str | os.PathLike | None = None) -> list[dict]:
     p = Path(path) if path else default_path()
     with open(p, newline="") as fh:
         reader = csv.DictReader(fh)
-        missing = [f for f in FIELDS if f not in (reader.fieldnames or [])]
+        missing = [f for f in FIELDS if f not in (reader.fieldnames or []) and f not in OPTIONAL_FIELDS]
         if missing:
             raise SpecError(p, missing[0], "missing column")
         return [_parse_row(r, p, i) for i, r in enumerate(reader, start=2)]
