@@ -121,3 +121,54 @@ def test_python_dash_m_entry_point():
     assert r.returncode == 2
     assert r.stderr.strip().startswith("roofline: error: unknown device")
     assert "Traceback" not in r.stderr
+
+
+# ------------------------------------------------------------------------------------------------------
+# argument types and the terminal (issue 12): laws over every input
+# ------------------------------------------------------------------------------------------------------
+import argparse  # noqa: E402
+
+from hypothesis import given  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+from roofline.outputs.cli.args import MAX_GRID_VALUES, MAX_INT, int_grid, positive_int  # noqa: E402
+from roofline.outputs.format import escape_controls, for_terminal  # noqa: E402
+
+
+@given(st.integers(min_value=-10, max_value=2**60))
+def test_positive_int_takes_exactly_the_whole_numbers_up_to_2_53(n):
+    if 1 <= n <= MAX_INT:
+        assert positive_int(str(n)) == n
+    else:
+        with pytest.raises(argparse.ArgumentTypeError):
+            positive_int(str(n))
+
+
+@given(st.floats(allow_nan=True, allow_infinity=True))
+def test_positive_int_never_truncates_a_float(x):
+    if x == x and abs(x) != float("inf") and x.is_integer() and 1 <= x <= MAX_INT:
+        assert positive_int(repr(x)) == int(x)
+    else:
+        with pytest.raises(argparse.ArgumentTypeError):
+            positive_int(repr(x))
+
+
+@given(st.text(max_size=30))
+def test_int_grid_returns_positive_bounded_values_or_refuses(text):
+    try:
+        vals = int_grid(text)
+    except argparse.ArgumentTypeError:
+        return
+    assert 0 < len(vals) <= MAX_GRID_VALUES and all(isinstance(v, int) and 1 <= v <= MAX_INT for v in vals)
+
+
+@given(st.text(), st.sampled_from(["ascii", "latin-1", "cp1252", "utf-8"]))
+def test_for_terminal_prints_in_any_encoding_without_control_characters(text, encoding):
+    shown = for_terminal(text, encoding)
+    shown.encode(encoding)                                     # never a UnicodeEncodeError
+    assert all(c.isprintable() or c in "\n\t" for c in shown)  # no escape sequence reaches the terminal
+
+
+def test_escape_controls_spells_escapes():
+    assert escape_controls("ok\x1b[2Jred\u202e\x9b") == "ok\\x1b[2Jred\\u202e\\x9b"
+    assert for_terminal("8×8 GEMM — 1.2 µs, ∞", "ascii") == "8x8 GEMM - 1.2 us, inf"

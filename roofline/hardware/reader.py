@@ -26,6 +26,8 @@ from .schema import (
     _SOURCE_KEYS,
     _TOP_KEYS,
     _check_fastest_first,
+    _check_schema_version,
+    _check_whole_counts,
     _ident,
     _RawFigure,
     _str,
@@ -232,14 +234,13 @@ def _build_device(f: Path, doc: dict, part: Device | None) -> Device:
     if not isinstance(doc, dict):
         raise SpecError(f, "", "expected a TOML document")
     _unknown(doc, _TOP_KEYS, f, "")
-    schema = doc.get("schema", 1)
-    if schema != 1:
-        raise SpecError(f, "schema", f"expected 1, got {schema!r}")
+    _check_schema_version(doc, f)
     draft = _Draft(part=part)
     for _section, read in _SECTIONS:
         read(f, doc, draft)
     figures = _evaluate(f, draft.raws, draft.sources, part)
     _check_fastest_first(f, [name for name, _, _ in draft.memory], figures)
+    _check_whole_counts(f, figures)
     composition = None
     if draft.part_key is not None:
         composition = (draft.part_key, int(figures["composition.count"].value))

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any, Mapping
 
 from ..errors import SpecError
+from ..roles import role_of
 from .figure import Figure
 
 _TOP_KEYS = {"schema", "device", "sources", "compute", "memory", "interconnect", "power", "architecture",
@@ -69,6 +70,8 @@ def _str(d: dict, key: str, f: Path, path: str, required: bool = True, choices=N
     v = d[key]
     if not isinstance(v, str) or not v.strip():
         raise SpecError(f, path, f"expected a non-empty string, got {v!r}")
+    if not v.isprintable():  # an ANSI escape in a name would reach the terminal
+        raise SpecError(f, path, f"expected printable text (no control characters), got {v!r}")
     if choices is not None and v not in choices:
         raise SpecError(f, path, f"expected one of {', '.join(choices)}; got {v!r}")
     return v
@@ -80,6 +83,8 @@ def _str_list(d: dict, key: str, f: Path, path: str) -> list[str]:
         v = [v]
     if not isinstance(v, list) or not all(isinstance(x, str) and x for x in v):
         raise SpecError(f, path, f"expected a list of strings, got {v!r}")
+    if not all(x.isprintable() for x in v):
+        raise SpecError(f, path, f"expected printable text (no control characters), got {v!r}")
     return v
 
 
@@ -114,9 +119,29 @@ class _RawFigure:
     positive: bool
 
 
+def _check_schema_version(doc: dict, f: Path) -> None:
+    """``schema = 1`` (or no ``schema`` key): the integer 1, not ``true`` or ``1.0``."""
+    v = doc.get("schema", 1)
+    if type(v) is not int or v != 1:
+        raise SpecError(f, "schema", f"expected 1 (the spec-file schema version), got {v!r}")
+
+
 # ----------------------------------------------------------------------------------------------------
 # rules that span sections
 # ----------------------------------------------------------------------------------------------------
+def _check_whole_counts(f: Path, figures: Mapping[str, Figure]) -> None:
+    """Counts (devices in a link domain, parts of a composed device) are whole numbers, at every corner of
+    their range: ``domain_size = 8.5`` is refused rather than truncated to 8."""
+    for path, fig in figures.items():
+        try:
+            counted = role_of(path).dimension == "count"
+        except KeyError:
+            continue
+        bad = [x for x in (fig.value, fig.low, fig.high) if not float(x).is_integer()]
+        if counted and bad:
+            raise SpecError(f, path, f"expected a whole number (a count), got {bad[0]:g}")
+
+
 def _check_fastest_first(f: Path, levels: list[str], figures: Mapping[str, Figure]) -> None:
     """The ``[[memory]]`` levels are listed fastest first: no level has a higher nominal bandwidth than the
     level above it (equal is allowed). The engine takes the first level that holds a tensor as its home.

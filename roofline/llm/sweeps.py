@@ -467,7 +467,11 @@ def llm_sweep_to_parquet(path, model, devices, batch, context, device_counts=Non
                          ideal: bool = False, phase: str = "decode", chunk: int = 1 << 20, progress: bool = True) -> int:
     """Evaluate the grid chunk by chunk and append each chunk to the Parquet file ``path``.
 
-    Memory stays at one chunk whatever the grid's size; each chunk is one row group.
+    Memory stays at one chunk whatever the grid's size; each chunk is one row group. The chunks go to a
+    temporary file beside ``path``, renamed over it only once the last chunk is written
+    (:func:`roofline._paths.atomic_output`): an interrupted sweep leaves an earlier file at ``path`` whole and
+    no partial one. The file's key-value metadata records the grid (``roofline.grid``, JSON) and the row
+    count (``roofline.rows``).
 
     Parameters
     ----------
@@ -494,28 +498,61 @@ def llm_sweep_to_parquet(path, model, devices, batch, context, device_counts=Non
         Rows written [1]; the columns are those of :func:`llm_sweep_chunks`.
     """
     try:
-        import pyarrow as pa
-        import pyarrow.parquet as pq
+        import pyarrow.parquet  # noqa: F401
     except ImportError:
         raise InputError("writing Parquet needs pyarrow: pip install 'roofline[parquet]'") from None
+    from .._paths import atomic_output
+
     bar = _bar(_n_points(batch, context, devices, device_counts), progress)
+    grid = _grid_metadata(model, devices, batch, context, device_counts, dtype, ideal, phase)
+    frames = llm_sweep_chunks(model, devices, batch, context, device_counts, dtype, ideal=ideal, phase=phase,
+                              chunk=chunk)
+    try:
+        with atomic_output(path) as tmp:  # renamed over `path` only when every chunk is written
+            return _write_chunks(tmp, frames, bar, grid)
+    finally:
+        bar.close()
+
+
+def _write_chunks(tmp, frames, bar, grid: str) -> int:
+    """Append each frame to the Parquet file ``tmp`` as a row group; record the grid and the row count."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
     writer = None
     rows = 0
     try:
-        for df in llm_sweep_chunks(model, devices, batch, context, device_counts, dtype, ideal=ideal, phase=phase,
-                                   chunk=chunk):
+        for df in frames:
             df["bound"] = df["bound"].astype(str)
             table = pa.Table.from_pandas(df, preserve_index=False)
             if writer is None:
-                writer = pq.ParquetWriter(str(path), table.schema)
+                writer = pq.ParquetWriter(str(tmp), table.schema)
             writer.write_table(table)
             rows += len(df)
             bar.update(len(df))
+        if writer is not None and hasattr(writer, "add_key_value_metadata"):  # pyarrow >= 13
+            writer.add_key_value_metadata({"roofline.grid": grid, "roofline.rows": str(rows)})
     finally:
         if writer is not None:
             writer.close()
-        bar.close()
     return rows
+
+
+def _grid_metadata(model, devices, batch, context, device_counts, dtype, ideal, phase) -> str:
+    """The grid of a Parquet sweep as JSON, for its key-value metadata."""
+    import json
+
+    names = lambda xs: [getattr(x, "key", x) for x in (xs if isinstance(xs, (list, tuple)) else [xs])]  # noqa: E731
+
+    def ints(xs):  # an axis: its values, or its size and ends when it is long
+        if xs is None:
+            return None
+        v = np.asarray(xs).ravel()
+        return [int(x) for x in v] if v.size <= 256 else {"n": int(v.size), "min": int(v.min()), "max": int(v.max())}
+
+    return json.dumps({"model": getattr(model, "key", model), "devices": names(devices), "batch": ints(batch),
+                       "context": ints(context), "device_counts": ints(device_counts), "dtype": dtype,
+                       "ideal": bool(ideal), "phase": str(phase)})
 
 
 def llm_sweep_reduce(model, devices, batch, context, device_counts=None, dtype: str = "bf16", ideal: bool = False,

@@ -24,12 +24,13 @@ import csv
 import io
 import json
 import math
+import unicodedata
 from typing import Iterable, Sequence
 
 from ..vocab import Term
 
 __all__ = ['FORMATS', 'HUMAN_FORMATS', 'MACHINE_FORMATS', 'human', 'human_range', 'term_name', 'to_jsonable',
-           'flat_record', 'render']
+           'flat_record', 'render', 'escape_controls', 'ASCII_SPELLINGS', 'for_terminal']
 
 
 #: The output formats of every command: a text table, GitHub Markdown, a LaTeX tabular, CSV and JSON.
@@ -298,3 +299,112 @@ def render(rows: Sequence[dict] | dict, fmt: str = "table", columns: Iterable[st
     text = tabulate(body, hdr, tablefmt="simple", disable_numparse=True)
     return (f"{title}\n" if title else "") + text
 
+
+
+#: ASCII spellings of the symbols roofline prints, for a terminal whose encoding cannot show them.
+ASCII_SPELLINGS = {"µ": "u", "μ": "u", "×": "x", "—": "-", "–": "-", "·": "*", "²": "^2", "³": "^3", "→": "->",
+                   "∞": "inf", "…": "...", "÷": "/", "≤": "<=", "≥": ">=", "≈": "~", "\u00a0": " "}
+
+
+def _escape(c: str) -> str:
+    return c.encode("unicode_escape").decode("ascii")
+
+
+def escape_controls(text: str) -> str:
+    """``text`` with every control or invisible formatting character spelled as an escape (``\\x1b``).
+
+    A name read from a spec, model or measurement file, or typed on the command line, could carry an ANSI
+    escape sequence (recolour or clear the terminal, rewrite the title) or a bidirectional override that
+    makes the text read differently from what it is. Line feeds and tabs are kept; nothing else that
+    :meth:`str.isprintable` refuses reaches the terminal as it is.
+
+    Parameters
+    ----------
+    text : str
+        Text about to be printed.
+
+    Returns
+    -------
+    str
+        The same text when it is printable; else with each offending character escaped.
+
+    Examples
+    --------
+    >>> escape_controls("Toy \\x1b[31mred\\x1b[0m")
+    'Toy \\\\x1b[31mred\\\\x1b[0m'
+    >>> escape_controls("a\\tb\\nc")
+    'a\\tb\\nc'
+    """
+    if _printable(text):
+        return text
+    return _replace_each(text, {c: _escape(c) for c in set(text) if not (c.isprintable() or c in "\n\t")})
+
+
+def for_terminal(text: str, encoding: str | None) -> str:
+    """``text`` as a stream of ``encoding`` can print it: controls escaped (:func:`escape_controls`) and, where
+    the encoding cannot show a symbol (``µ``, ``×``, ``—``), its ASCII spelling (:data:`ASCII_SPELLINGS`).
+
+    Accented letters lose their accents where the encoding lacks them; any other character is written as a
+    Python escape (``\\u2264``), so nothing raises :class:`UnicodeEncodeError`.
+
+    Parameters
+    ----------
+    text : str
+        Text about to be printed.
+    encoding : str or None
+        The stream's encoding (``sys.stdout.encoding``); None is taken as UTF-8.
+
+    Returns
+    -------
+    str
+
+    Examples
+    --------
+    >>> for_terminal("1.1 µs, 8×8 — ok", "ascii")
+    '1.1 us, 8x8 - ok'
+    >>> for_terminal("1.1 µs", "utf-8")
+    '1.1 µs'
+    """
+    enc = encoding or "utf-8"
+    try:
+        if _printable(text):
+            text.encode(enc)
+            return text
+    except UnicodeEncodeError:
+        pass
+    except LookupError:  # an encoding Python does not know: plain ASCII is safe everywhere
+        enc = "ascii"
+    table = {}
+    for c in set(text):  # each distinct character once: output tables are long, their alphabets short
+        if not (c.isprintable() or c in "\n\t"):
+            table[c] = _escape(c)
+        elif not _encodes(c, enc):
+            table[c] = _spell(c)
+    return _replace_each(text, table)
+
+
+def _replace_each(text: str, table: dict) -> str:
+    """``text`` with each character key of ``table`` replaced by its value, one pass at C speed per key
+    (the backslash of an escape is printable, so no replacement is replaced again)."""
+    for c, spelled in table.items():
+        text = text.replace(c, spelled)
+    return text
+
+
+def _printable(text: str) -> bool:
+    """Nothing but printable characters, line feeds and tabs (checked at C speed)."""
+    return text.isprintable() or text.replace("\n", "").replace("\t", "").isprintable()
+
+
+def _encodes(c: str, encoding: str) -> bool:
+    try:
+        c.encode(encoding)
+        return True
+    except (UnicodeEncodeError, LookupError):
+        return False
+
+
+def _spell(c: str) -> str:
+    """The ASCII spelling of one character: a known symbol's, its letter without accents, or an escape."""
+    plain = "".join(x for x in unicodedata.normalize("NFKD", c) if not unicodedata.combining(x))
+    return ASCII_SPELLINGS.get(c) or (plain if plain.isascii() and plain else _escape(c))

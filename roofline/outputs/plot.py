@@ -155,7 +155,8 @@ def _declutter(ax, texts, steps: int = 60) -> None:
 
 
 def save(fig, path: str) -> str:
-    """Write ``fig`` to ``path`` and close it; the format follows the extension.
+    """Write ``fig`` to ``path`` (beside it, then renamed into place) and close it; the format follows the
+    extension.
 
     Parameters
     ----------
@@ -179,9 +180,11 @@ def save(fig, path: str) -> str:
         raise InputError(f"cannot write a chart to {path!r}: use a .png, .svg or .pdf file name")
     from .._paths import atomic_output
 
-    with plt.rc_context(SAVE_RC), atomic_output(path) as tmp:
-        fig.savefig(tmp, format=ext[1:], bbox_inches="tight", dpi=200 if ext == ".png" else None)
-    plt.close(fig)
+    try:  # an interrupted write leaves an earlier chart whole, and the figure is closed whatever happens
+        with plt.rc_context(SAVE_RC), atomic_output(path) as tmp:
+            fig.savefig(tmp, format=ext[1:], bbox_inches="tight", dpi=200 if ext == ".png" else None)
+    finally:
+        plt.close(fig)
     return path
 
 

@@ -414,6 +414,26 @@ def _forced_parallel(device: Device, demand: Demand, devices, tp, pp, dp) -> Par
     return replace(par, dp=dp)
 
 
+def _largest(fits, above: int) -> int:
+    """The largest ``v`` in ``[1, above)`` with ``fits(v)`` (``fits`` is monotone: true up to a point), or 0."""
+    lo, hi = 0, int(above)
+    while hi - lo > 1:
+        mid = (lo + hi) // 2
+        lo, hi = (mid, hi) if fits(mid) else (lo, mid)
+    return lo
+
+
+def _what_fits(fits, batch: int, context: int) -> str:
+    """What does fit, for a message: the largest batch at this context, else the longest context at batch 1."""
+    b = _largest(lambda v: fits(v, context), batch)
+    if b:
+        return f"at most batch {b:,} fits at context {context:,}"
+    c = _largest(lambda v: fits(1, v), context)
+    if c:
+        return f"not even batch 1 fits at context {context:,}; at batch 1 at most context {c:,} fits"
+    return "not even batch 1 at context 1 fits"
+
+
 def _place_forced(demand: Demand, device: Device, batch, context, counts: tuple, mods: Mapping) -> Placement:
     par = _with_node(device, _modified(_forced_parallel(device, demand, *counts), mods))
     check_layout(par, demand)
@@ -422,13 +442,16 @@ def _place_forced(demand: Demand, device: Device, batch, context, counts: tuple,
         if need <= device.memory[i].capacity_bytes:
             return Placement(device, par, i, links_for(device, par, demand.is_moe), need, True)
     top = device.memory[device.resident_levels[-1]]
+    fits = lambda b, c: float(demand.resident_bytes(par, b, c)) <= top.capacity_bytes  # noqa: E731
     raise CapacityError(
-        f"{demand.describe()} with batch {batch} x context {context} needs {_gb(need)} per device on "
-        f"{par.devices} ({par.describe()}), but {device.key}'s largest level ({top.name}) holds "
-        f"{_gb(top.capacity_bytes)} per device")
+        f"{demand.describe()} with batch {batch} x context {context} needs "
+        f"{_gb(need * par.devices)} ({_gb(need)} per device on {par.devices}, {par.describe()}), but "
+        f"{device.key}'s largest level ({top.name}) holds {_gb(top.capacity_bytes)} per device; "
+        f"{_what_fits(fits, batch, context)} on {par.devices} {device.key}")
 
 
-def _place_auto(demand: Demand, device: Device, batch, context, mods: Mapping) -> Placement:
+def _search_auto(demand: Demand, device: Device, batch, context, mods: Mapping) -> Placement | None:
+    """The fewest devices whose main memory holds the resident set, or None within :data:`MAX_DEVICES`."""
     primary = device.main_memory_index
     cap = device.memory[primary].capacity_bytes
     total = float(demand.resident_bytes(Parallelism(1, 1), batch, context))
@@ -442,9 +465,18 @@ def _place_auto(demand: Demand, device: Device, batch, context, mods: Mapping) -
         if par.pp > demand.n_layers:
             break
         n = par.devices + 1
+    return None
+
+
+def _place_auto(demand: Demand, device: Device, batch, context, mods: Mapping) -> Placement:
+    found = _search_auto(demand, device, batch, context, mods)
+    if found is not None:
+        return found
+    total = float(demand.resident_bytes(Parallelism(1, 1), batch, context))
+    fits = lambda b, c: _search_auto(demand, device, b, c, mods) is not None  # noqa: E731
     raise CapacityError(f"{demand.describe()} with batch {batch} x context {context} needs {_gb(total)}: it fits "
                         f"no layout of at most {MAX_DEVICES} {device.key} devices with one layer or more per stage; "
-                        "use a smaller batch or context")
+                        f"{_what_fits(fits, batch, context)}")
 
 
 def place(demand: Demand, device: Device, batch: int = 1, context: int = 2048, devices: int | None = None,

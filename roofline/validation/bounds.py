@@ -17,9 +17,9 @@ For each row the bound is computed in ideal mode (pure roofline) and with latenc
   layout and pool split the system can express); otherwise the most any batch that fits can reach;
 * ``input_tokens_per_s`` — the prompt tokens a prefill pool can take per second (serving bound).
 
-A row may state its layout in the trailing column ``layout``, ``key=value`` pairs joined by ``;`` (the
-column may be left out of a row): ``tp``, ``pp``, ``dp``, ``ep``, ``attention`` (``tp`` or ``dp``),
-``micro_batches``, ``imbalance``, and for a disaggregated system ``pool`` (``prefill`` or ``decode``: the
+A row may state its layout in the trailing column ``layout``, ``key=value`` pairs joined by ``;`` (a file
+may leave the column out; an empty cell states nothing): ``tp``, ``pp``, ``dp``, ``ep``, ``attention`` (``tp``
+or ``dp``), ``micro_batches``, ``imbalance``, and for a disaggregated system ``pool`` (``prefill`` or ``decode``: the
 row measures that pool alone, the other phase taken as free, as DeepSeek and SGLang measure theirs) and
 ``pool_devices`` (the devices of the pool, when the value is stated per node or per device:
 ``device_count`` then names the devices the value is per). A pool whose size the source leaves out is
@@ -42,6 +42,7 @@ end: a draft that costs nothing, the highest published acceptance rate of that k
 from __future__ import annotations
 
 import csv
+import math
 import os
 from pathlib import Path
 
@@ -85,13 +86,35 @@ def default_path() -> Path:
     return data_dir("measurements") / "measurements.csv"
 
 
+#: The largest count a measurement row may give (float64 holds whole numbers exactly up to 2**53).
+_MAX_COUNT = 2**53
+
+
+def _count(text: str, p: Path, where: str) -> int | None:
+    """A whole number of at least 1 (``"8"``, ``"1e3"``), or None for an empty cell; never truncated."""
+    if not text.strip():
+        return None
+    try:
+        v = float(text)
+    except ValueError:
+        raise SpecError(p, where, f"expected a whole number, got {text!r}") from None
+    if not (math.isfinite(v) and v.is_integer() and 1 <= v <= _MAX_COUNT):
+        raise SpecError(p, where, f"expected a whole number from 1 to 2**53, got {text!r}")
+    return int(v)
+
+
 def _parse_row(r: dict, p: Path, line: int) -> dict:
+    if None in r or any(v is None for v in r.values()):  # csv.DictReader: extra cells under None, missing ones None
+        cells = sum(v is not None for k, v in r.items() if k is not None) + len(r.get(None) or ())
+        raise SpecError(p, f"line {line}", f"expected {len(FIELDS)} columns, got {cells}")
     try:
         r["value"] = float(r["value"])
-        for k in _INTS:
-            r[k] = int(float(r[k])) if r[k].strip() else None
-    except ValueError as exc:
-        raise SpecError(p, f"line {line}", f"not a number ({exc})") from None
+    except ValueError:
+        raise SpecError(p, f"line {line}: value", f"expected a number, got {r['value']!r}") from None
+    if not (math.isfinite(r["value"]) and 0 < r["value"] <= 1e30):
+        raise SpecError(p, f"line {line}: value", f"expected a positive finite number, got {r['value']!r}")
+    for k in _INTS:
+        r[k] = _count(r[k], p, f"line {line}: {k}")
     r["speculative_config"] = _speculative_config(r["speculative"], p, line)
     r["speculative"] = r["speculative_config"] is not None
     r["layout"] = _layout_config(r.get("layout") or "", p, line)
@@ -157,12 +180,20 @@ def load_measurements(path: str | os.PathLike | None = None) -> list[dict]:
         A missing column or a malformed row, naming the file and the line.
     """
     p = Path(path) if path else default_path()
-    with open(p, newline="") as fh:
-        reader = csv.DictReader(fh)
-        missing = [f for f in FIELDS if f not in (reader.fieldnames or []) and f not in OPTIONAL_FIELDS]
-        if missing:
-            raise SpecError(p, missing[0], "missing column")
-        return [_parse_row(r, p, i) for i, r in enumerate(reader, start=2)]
+    try:
+        with open(p, newline="", encoding="utf-8") as fh:
+            reader = csv.DictReader(fh)
+            missing = [f for f in FIELDS if f not in (reader.fieldnames or []) and f not in OPTIONAL_FIELDS]
+            if missing:
+                raise SpecError(p, missing[0], "missing column")
+            return [_parse_row(r, p, i) for i, r in enumerate(reader, start=2)]
+    except OSError as exc:
+        what = "it is a folder" if p.is_dir() else (exc.strerror or str(exc))
+        raise SpecError(p, "", f"cannot read the measurement file ({what})") from None
+    except UnicodeDecodeError:
+        raise SpecError(p, "", "cannot read the measurement file: not UTF-8 text") from None
+    except csv.Error as exc:
+        raise SpecError(p, "", f"not a valid CSV file ({exc})") from None
 
 
 def _precision(r: dict, dev):
@@ -315,6 +346,16 @@ _LLM_METRICS = {"tokens_per_s_per_user": _per_user, "time_per_output_token_s": _
                 "time_to_first_token_s": _per_user, "tokens_per_s": _system, "input_tokens_per_s": _serving}
 
 
+def _resolve(r: dict, spec_paths, model_paths) -> dict:
+    """The row with its device (and, for an LLM metric, its model) looked up, the extra paths included."""
+    out = dict(r, device=get_device(r["device"], spec_paths))
+    if r["metric"] in _LLM_METRICS and r["model"]:
+        from ..llm.loader import get_model
+
+        out["model"] = get_model(r["model"], model_paths)
+    return out
+
+
 def _bound(r: dict, ideal: bool) -> tuple[float, str, list[str], dict]:
     """(bound, the sense: 'rate' (measured <= bound) or 'time' (measured >= bound), assumptions, details)."""
     dev = get_device(r["device"])
@@ -369,13 +410,17 @@ def _speculations(r: dict, assumed: list) -> list:
             for g in ([gamma] if gamma else range(1, UNSTATED_DRAFT_TOKENS + 1))]
 
 
-def validate(path: str | os.PathLike | None = None) -> list[dict]:
+def validate(path: str | os.PathLike | None = None, spec_paths=(), model_paths=()) -> list[dict]:
     """Each measurement with its bound (ideal and with latency terms) and its efficiency.
 
     Parameters
     ----------
     path : path-like, optional
         The measurement file (default: the shipped one).
+    spec_paths : iterable of path-like
+        Extra spec files or folders, where the rows' devices are looked up too.
+    model_paths : iterable of path-like
+        Extra model files or folders, where the rows' models are looked up too.
 
     Returns
     -------
@@ -394,8 +439,9 @@ def validate(path: str | os.PathLike | None = None) -> list[dict]:
         rec["stated_layout"] = ";".join(f"{k}={v}" for k, v in r["layout"].items())
         rec["speculative"] = r["speculative"]
         try:
-            b_ideal, sense, assumed, det = _bound(r, ideal=True)
-            b_lat, _, _, det_lat = _bound(r, ideal=False)
+            rr = _resolve(r, spec_paths, model_paths)
+            b_ideal, sense, assumed, det = _bound(rr, ideal=True)
+            b_lat, _, _, det_lat = _bound(rr, ideal=False)
         except (CapacityError, InputError) as exc:
             rec.update(error=str(exc), efficiency_ideal=None, efficiency=None, violation=False)
             out.append(rec)
@@ -410,13 +456,15 @@ def validate(path: str | os.PathLike | None = None) -> list[dict]:
     return out
 
 
-def validation_frame(path: str | os.PathLike | None = None):
+def validation_frame(path: str | os.PathLike | None = None, spec_paths=(), model_paths=()):
     """:func:`validate` as a pandas DataFrame.
 
     Parameters
     ----------
     path : path-like, optional
         The measurement file.
+    spec_paths, model_paths : iterable of path-like
+        Extra spec and model files or folders (see :func:`validate`).
 
     Returns
     -------
@@ -424,5 +472,5 @@ def validation_frame(path: str | os.PathLike | None = None):
     """
     import pandas as pd
 
-    return pd.DataFrame(validate(path))
+    return pd.DataFrame(validate(path, spec_paths, model_paths))
 

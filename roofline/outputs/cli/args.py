@@ -10,14 +10,17 @@ file the command could not write, before any work is done.
 from __future__ import annotations
 
 import argparse
+import math
 import os
+import sys
 
 from ...errors import InputError
-from ..format import FORMATS
+from ..format import FORMATS, for_terminal
 
-__all__ = ["EXIT_USAGE", "Parser", "UsageError", "positive_int", "positive_float", "int_grid", "str_list",
-           "acceptance_list", "add_common", "add_layout", "layout_options", "add_speculation", "speculation_of",
-           "check_plot_path", "check_frame_path", "price_arg", "add_price", "ListAction"]
+__all__ = ["EXIT_USAGE", "MAX_INT", "MAX_GRID_VALUES", "Parser", "UsageError", "positive_int", "positive_float",
+           "int_grid", "str_list", "path_arg", "acceptance_list", "add_common", "add_layout", "layout_options",
+           "add_speculation", "speculation_of", "check_plot_path", "check_frame_path", "check_output_path",
+           "price_arg", "add_price", "ListAction"]
 
 
 #: Exit status of a user error (a bad option, an unknown device, a model that does not fit...).
@@ -58,9 +61,38 @@ class Parser(argparse.ArgumentParser):
         """
         raise UsageError(f"{self.prog}: {message}")
 
+    def _print_message(self, message, file=None):
+        """Help and usage text, in a form the terminal's encoding can show (``·`` becomes ``*``)."""
+        if message:
+            file = file or sys.stdout
+            file.write(for_terminal(message, getattr(file, "encoding", None)))
+
+
+#: The largest whole number an option takes: float64 holds every whole number up to 2**53 exactly, and
+#: every count roofline computes with passes through a float.
+MAX_INT = 2**53
+
+#: The most values one grid axis may have (``1:10000000:+1`` is refused up front, before it fills memory).
+MAX_GRID_VALUES = 1_000_000
+
+
+def _whole(text: str) -> int:
+    """``text`` as a whole number from 1 to :data:`MAX_INT` (``"8"``, ``"1e3"``); ValueError otherwise."""
+    text = text.strip()
+    if text.isdigit():
+        v = int(text)
+    else:
+        f = float(text)  # ValueError for words; inf and nan pass here and fail below
+        if not (math.isfinite(f) and f.is_integer()):
+            raise ValueError(text)
+        v = int(f)
+    if not 1 <= v <= MAX_INT:
+        raise ValueError(text)
+    return v
+
 
 def positive_int(text: str) -> int:
-    """An argument type: a positive integer (``"8"``, ``"1e3"``).
+    """An argument type: a positive integer (``"8"``, ``"1e3"``) of at most :data:`MAX_INT`.
 
     Parameters
     ----------
@@ -75,15 +107,36 @@ def positive_int(text: str) -> int:
     Raises
     ------
     argparse.ArgumentTypeError
-        Not a positive whole number.
+        Not a whole number from 1 to :data:`MAX_INT` (a fraction, ``inf``, ``nan``, a word).
+
+    Examples
+    --------
+    >>> positive_int("1e3")
+    1000
     """
     try:
-        v = float(text)
+        return _whole(text)
     except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}") from None
-    if v != int(v) or v <= 0:
-        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}")
-    return int(v)
+        raise argparse.ArgumentTypeError(
+            f"expected a positive integer of at most 2**53 ({MAX_INT:.3g}), got {text!r}") from None
+
+
+def _range_values(lo: int, hi: int, how: str | None) -> list[int]:
+    import numpy as np
+
+    if hi < lo:
+        raise ValueError
+    if how is None:
+        return sorted({lo, hi} | {2**k for k in range(64) if lo <= 2**k <= hi})
+    if how.startswith("+"):
+        step = _whole(how[1:])
+        if (hi - lo) // step + 1 > MAX_GRID_VALUES:
+            raise OverflowError
+        return list(range(lo, hi + 1, step))
+    count = _whole(how)
+    if count > MAX_GRID_VALUES:
+        raise OverflowError
+    return sorted(set(int(round(v)) for v in np.geomspace(lo, hi, count)))
 
 
 def positive_float(text: str) -> float:
@@ -169,23 +222,20 @@ def add_price(p: argparse.ArgumentParser) -> None:
 
 
 def _grid_values(text: str) -> list[int]:
-    import numpy as np
-
     if ":" not in text:
-        return [int(float(v)) if float(v) == int(float(v)) else -1 for v in text.split(",")]
+        vals = [_whole(v) for v in text.split(",")]
+        if len(vals) > MAX_GRID_VALUES:
+            raise OverflowError
+        return vals
     parts = text.split(":")
-    lo, hi = int(parts[0]), int(parts[1])
-    if lo <= 0 or hi < lo:
+    if len(parts) > 3:
         raise ValueError
-    if len(parts) == 2:
-        return sorted({lo, hi} | {2**k for k in range(64) if lo <= 2**k <= hi})
-    if parts[2].startswith("+"):
-        return list(range(lo, hi + 1, int(parts[2][1:])))
-    return sorted(set(int(round(v)) for v in np.geomspace(lo, hi, int(parts[2]))))
+    return _range_values(_whole(parts[0]), _whole(parts[1]), parts[2] if len(parts) == 3 else None)
 
 
 def int_grid(text: str) -> list[int]:
-    """An argument type: a grid of positive integers.
+    """An argument type: a grid of positive integers (each at most :data:`MAX_INT`, at most
+    :data:`MAX_GRID_VALUES` of them).
 
     ``1:1024`` is the powers of two between the ends (and the ends), ``1:1024:20`` 20 log-spaced values,
     ``1:64:+8`` a step of 8, ``1,8,64`` a list.
@@ -203,7 +253,7 @@ def int_grid(text: str) -> list[int]:
     Raises
     ------
     argparse.ArgumentTypeError
-        Any other text, or a value that is not positive.
+        Any other text, a value that is not a positive whole number, or too many values.
 
     Examples
     --------
@@ -211,13 +261,37 @@ def int_grid(text: str) -> list[int]:
     ([3, 4, 8, 16, 20], [1, 17, 33, 49])
     """
     try:
-        vals = _grid_values(text)
-        if not vals or any(v <= 0 for v in vals):
-            raise ValueError
-        return vals
-    except (ValueError, ZeroDivisionError):
+        return _grid_values(text)
+    except OverflowError:
         raise argparse.ArgumentTypeError(
-            f"expected positive integers as 1:1024, 1:1024:20, 1:64:+8 or 1,8,64; got {text!r}") from None
+            f"{text!r} has more than {MAX_GRID_VALUES:,} values; use a coarser grid (1:1024:20)") from None
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"expected positive integers (at most 2**53) as 1:1024, 1:1024:20, 1:64:+8 or 1,8,64; got {text!r}"
+        ) from None
+
+
+def path_arg(text: str) -> str:
+    """An argument type: a file or folder name, which must not be empty.
+
+    Parameters
+    ----------
+    text : str
+        The argument as typed.
+
+    Returns
+    -------
+    str
+        ``text`` unchanged.
+
+    Raises
+    ------
+    argparse.ArgumentTypeError
+        An empty (or blank) name, or one holding a NUL character.
+    """
+    if not text.strip() or "\0" in text:
+        raise argparse.ArgumentTypeError(f"expected a file name, got {text!r}")
+    return text
 
 
 def str_list(text: str) -> list[str]:
@@ -360,7 +434,7 @@ def add_common(p: argparse.ArgumentParser, fmt: bool = True) -> None:
     -------
     None
     """
-    p.add_argument("--spec", action="append", default=[], metavar="PATH",
+    p.add_argument("--spec", action="append", default=[], metavar="PATH", type=path_arg,
                    help="extra spec file or folder (repeatable; also ROOFLINE_SPEC_PATH)")
     if fmt:
         p.add_argument("-f", "--format", choices=FORMATS, default="table", help="output format (default: table)")
@@ -419,33 +493,8 @@ def layout_options(args: argparse.Namespace, counts: bool = False) -> dict:
     return {kw: getattr(args, opt) for opt, kw in names if getattr(args, opt, None) is not None}
 
 
-def check_plot_path(path: str) -> None:
-    """Refuse a chart file that cannot be written: a wrong extension or a missing folder.
-
-    Parameters
-    ----------
-    path : str
-        The chart file the user asked for.
-
-    Returns
-    -------
-    None
-
-    Raises
-    ------
-    InputError
-        Not ``.png``, ``.svg`` or ``.pdf``, or its folder does not exist.
-    """
-    ext = os.path.splitext(path)[1].lower()
-    if ext not in (".png", ".svg", ".pdf"):
-        raise InputError(f"cannot write a chart to {path!r}: use a .png, .svg or .pdf file name")
-    folder = os.path.dirname(os.path.abspath(path))
-    if not os.path.isdir(folder):
-        raise InputError(f"cannot write {path!r}: no folder {folder!r}")
-
-
-def check_frame_path(path: str) -> None:
-    """Refuse a grid file in a format the sweep cannot write.
+def check_output_path(path: str) -> None:
+    """Refuse a file the command could not write, before any work is done.
 
     Parameters
     ----------
@@ -459,7 +508,59 @@ def check_frame_path(path: str) -> None:
     Raises
     ------
     InputError
-        Neither ``.csv`` nor ``.parquet``.
+        Its folder is missing or not writable, or it names a folder.
+    """
+    folder = os.path.dirname(os.path.abspath(path))
+    if not os.path.isdir(folder):
+        raise InputError(f"cannot write {path!r}: no folder {folder!r}")
+    if os.path.isdir(path):
+        raise InputError(f"cannot write {path!r}: it is a folder; give a file name")
+    if not os.access(folder, os.W_OK):
+        raise InputError(f"cannot write {path!r}: the folder {folder!r} is not writable")
+
+
+def check_plot_path(path: str) -> None:
+    """Refuse a chart file that cannot be written: a wrong extension, a missing folder, a folder's name.
+
+    Parameters
+    ----------
+    path : str
+        The chart file the user asked for.
+
+    Returns
+    -------
+    None
+
+    Raises
+    ------
+    InputError
+        Not ``.png``, ``.svg`` or ``.pdf``, its folder does not exist or cannot be written, or it names a
+        folder.
+    """
+    ext = os.path.splitext(path)[1].lower()
+    if ext not in (".png", ".svg", ".pdf"):
+        raise InputError(f"cannot write a chart to {path!r}: use a .png, .svg or .pdf file name")
+    check_output_path(path)
+
+
+def check_frame_path(path: str) -> None:
+    """Refuse a grid file that cannot be written: a format the sweep cannot write, a missing folder.
+
+    Parameters
+    ----------
+    path : str
+        The file the user asked for.
+
+    Returns
+    -------
+    None
+
+    Raises
+    ------
+    InputError
+        Neither ``.csv`` nor ``.parquet``, its folder does not exist or cannot be written, or it names a
+        folder.
     """
     if os.path.splitext(path)[1].lower() not in (".csv", ".parquet"):
         raise InputError(f"cannot write {path!r}: use a .csv or .parquet file name")
+    check_output_path(path)

@@ -15,6 +15,7 @@ from ..args import (
     add_speculation,
     check_plot_path,
     layout_options,
+    path_arg,
     positive_int,
     speculation_of,
     str_list,
@@ -58,7 +59,7 @@ def register(subparsers) -> argparse.ArgumentParser:
     p.add_argument("--dtype", default="bf16", help="data type of the workloads (default bf16)")
     p.add_argument("--ideal", action="store_true", help="drop latency terms: the pure roofline")
     p.add_argument("--no-bounds", action="store_true", help="leave the binding terms out of the table")
-    p.add_argument("--plot", metavar="FILE", help="also write the comparison chart (.png, .svg or .pdf)")
+    p.add_argument("--plot", metavar="FILE", type=path_arg, help="also write the comparison chart (.png, .svg or .pdf)")
     add_price(p)
     add_speculation(p)
     p.add_argument("--table", choices=["specs", "workloads"],

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 
 from ...format import render
-from ..args import add_common
+from ..args import add_common, path_arg
 
 __all__ = ["NAME", "register", "run"]
 
@@ -28,7 +28,8 @@ def register(subparsers) -> argparse.ArgumentParser:
     p = subparsers.add_parser(NAME, help="list the known LLM configurations",
                               description="List the known LLM configurations: layers, widths, heads and "
                               "parameters.", epilog="example:\n  roofline models --model-path my-models/")
-    p.add_argument("--model-path", action="append", default=[], metavar="PATH", help="extra model file or folder")
+    p.add_argument("--model-path", action="append", default=[], metavar="PATH", type=path_arg,
+                   help="extra model file or folder (repeatable; also ROOFLINE_MODEL_PATH)")
     add_common(p)
     return p
 
@@ -39,15 +40,20 @@ def run(args: argparse.Namespace) -> str:
     Parameters
     ----------
     args : argparse.Namespace
-        ``model_path`` (extra model files or folders) and ``format``.
+        ``model_path`` (extra model files or folders), ``spec`` (extra spec files or folders: checked, so
+        that a wrong path or a broken file is an error, though no device is listed) and ``format``.
 
     Returns
     -------
     str
         The text to print.
     """
+    from ....hardware.library import library
     from ....llm.loader import list_models
     from ...report import model_summary
+
+    if args.spec:
+        library(args.spec)  # a --spec that names nothing, or a broken spec file, is refused, not ignored
 
     rows = [model_summary(m) for m in list_models(args.model_path)]
     if args.format in ("json", "csv"):

@@ -17,6 +17,7 @@ from ..args import (
     check_plot_path,
     int_grid,
     layout_options,
+    path_arg,
     positive_int,
     speculation_of,
     str_list,
@@ -105,11 +106,12 @@ def register(subparsers) -> argparse.ArgumentParser:
     kinds.add_parser("memory-wall", help="compute, DRAM and interconnect bandwidth over the years",
                      epilog="example:\n  roofline plot memory-wall --out wall.png")
     for q in kinds.choices.values():
-        q.add_argument("-o", "--out", required=True, metavar="FILE", help="chart file: .png, .svg or .pdf")
+        q.add_argument("-o", "--out", required=True, metavar="FILE", type=path_arg, help="chart file: .png, .svg or .pdf")
         q.add_argument("-f", "--format", choices=CHART_FORMATS, help="chart format (default: from the extension "
                        "of --out; a name without one gets it added)")
         q.add_argument("--ideal", action="store_true", help="drop latency terms: the pure roofline")
-        q.add_argument("--spec", action="append", default=[], metavar="PATH", help="extra spec file or folder")
+        q.add_argument("--spec", action="append", default=[], metavar="PATH", type=path_arg,
+                       help="extra spec file or folder")
     return p
 
 

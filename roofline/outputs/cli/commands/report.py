@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import argparse
 
-from ..args import ListAction, add_common, positive_int, str_list
+from ..args import ListAction, add_common, check_output_path, path_arg, positive_int, str_list
 
 __all__ = ["NAME", "register", "run"]
 
@@ -40,7 +40,7 @@ def register(subparsers) -> argparse.ArgumentParser:
                    help="tokens in context and in the prompt (default 2048)")
     p.add_argument("--dtype", default="bf16", help="data type of weights, activations and KV cache (default bf16)")
     p.add_argument("--ideal", action="store_true", help="drop latency terms: the pure roofline")
-    p.add_argument("-o", "--out", required=True, metavar="FILE", help="report file: .html, .pdf or .md")
+    p.add_argument("-o", "--out", required=True, metavar="FILE", type=path_arg, help="report file: .html, .pdf or .md")
     add_common(p, fmt=False)
     p.add_argument("-f", "--format", choices=["html", "pdf", "md"],
                    help="report format (default: from the extension of --out; a name without one gets it added)")
@@ -82,8 +82,7 @@ def run(args: argparse.Namespace) -> str:
     out = _out_path(args)
     if os.path.splitext(out)[1].lower() not in REPORT_FORMATS:
         raise InputError(f"cannot write a report to {out!r}: use a .html, .pdf or .md file name")
-    if not os.path.isdir(os.path.dirname(os.path.abspath(out))):
-        raise InputError(f"cannot write {out!r}: no folder {os.path.dirname(os.path.abspath(out))!r}")
+    check_output_path(out)
     rep = build_report(args.devices, models=args.model or None, batch=args.batch, context=args.context,
                        dtype=args.dtype, ideal=args.ideal, spec_paths=args.spec)
     try:

@@ -15,6 +15,7 @@ from ..args import (
     check_plot_path,
     int_grid,
     layout_options,
+    path_arg,
     speculation_of,
     str_list,
 )
@@ -56,8 +57,9 @@ def register(subparsers) -> argparse.ArgumentParser:
     p.add_argument("--phase", choices=["decode", "prefill"], default="decode",
                    help="decode: --context is the KV length; prefill: it is the prompt length")
     p.add_argument("--ideal", action="store_true", help="drop latency terms: the pure roofline")
-    p.add_argument("-o", "--out", metavar="FILE", help="write the grid to FILE (.csv or .parquet)")
-    p.add_argument("--plot", metavar="FILE", help="also write a chart of --y against --x (.png, .svg, .pdf)")
+    p.add_argument("-o", "--out", metavar="FILE", type=path_arg, help="write the grid to FILE (.csv or .parquet)")
+    p.add_argument("--plot", metavar="FILE", type=path_arg,
+                   help="also write a chart of --y against --x (.png, .svg, .pdf)")
     p.add_argument("--x", default="batch", help="chart x column (default batch)")
     p.add_argument("--y", default="tokens_per_s_per_user", help="chart y column (default tokens_per_s_per_user)")
     add_price(p)
@@ -90,15 +92,19 @@ def _grid(args: argparse.Namespace):
 
 
 def _write_frame(df, path: str) -> None:
+    """Write the grid beside ``path`` and rename it into place (:func:`roofline._paths.atomic_output`): an
+    interrupted write leaves any earlier file whole and no partial one."""
+    from ...._paths import atomic_output
     from ....errors import InputError
 
-    if path.lower().endswith(".parquet"):
-        try:
-            df.to_parquet(path, index=False)
-        except ImportError:
-            raise InputError("writing Parquet needs pyarrow: pip install 'roofline[parquet]'") from None
-    else:
-        df.to_csv(path, index=False)
+    with atomic_output(path) as tmp:
+        if path.lower().endswith(".parquet"):
+            try:
+                df.to_parquet(tmp, index=False)
+            except ImportError:
+                raise InputError("writing Parquet needs pyarrow: pip install 'roofline[parquet]'") from None
+        else:
+            df.to_csv(tmp, index=False)
 
 
 def run(args: argparse.Namespace) -> str:

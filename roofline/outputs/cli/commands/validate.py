@@ -6,7 +6,7 @@ from __future__ import annotations
 import argparse
 
 from ...format import human, render
-from ..args import ListAction, add_common, str_list
+from ..args import ListAction, add_common, path_arg, str_list
 
 __all__ = ["NAME", "register", "run"]
 
@@ -34,9 +34,11 @@ def register(subparsers) -> argparse.ArgumentParser:
                               description="Published measurements against their roofline bounds, ideal and "
                               "with latency terms; a measurement above its ideal bound is a violation.",
                               epilog="example:\n  roofline validate --category llm-decode --format markdown")
-    p.add_argument("--data", metavar="CSV", help="measurement file (default: the shipped data set)")
+    p.add_argument("--data", metavar="CSV", type=path_arg, help="measurement file (default: the shipped data set)")
     p.add_argument("--category", action=ListAction, type=str_list, help="only these categories: repeat or "
                    "separate with commas")
+    p.add_argument("--model-path", action="append", default=[], metavar="PATH", type=path_arg,
+                   help="extra model file or folder, for the models a measurement file names (repeatable)")
     add_common(p)
     return p
 
@@ -66,7 +68,8 @@ def run(args: argparse.Namespace) -> str:
     Parameters
     ----------
     args : argparse.Namespace
-        ``data`` (a measurement file), ``category``, ``spec`` and ``format``.
+        ``data`` (a measurement file), ``category``, ``spec`` and ``model_path`` (extra spec and model
+        files or folders, where the rows' devices and models are looked up too) and ``format``.
 
     Returns
     -------
@@ -76,7 +79,7 @@ def run(args: argparse.Namespace) -> str:
     """
     from ....validation.bounds import validate
 
-    rows = validate(args.data)
+    rows = validate(args.data, spec_paths=args.spec, model_paths=args.model_path)
     if args.category:
         rows = [r for r in rows if r["category"] in args.category]
     if args.format == "json":
