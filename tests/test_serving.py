@@ -210,6 +210,8 @@ def test_disaggregated_pools_are_bound_by_the_kv_transfer_when_the_link_is_slow(
     roles = [p["role"] for p in r["layout"]["pools"]]
     assert roles == ["prefill", "decode"] and r["layout"]["pools"][0]["device"] == "h100"
     assert r["devices"] == 16
+    # one request's cache over one device's link: 134,217,728 B / 1 GB/s (no latency in the ideal bound)
+    assert r["kv_transfer_s"] == pytest.approx(1024 * 131_072 / 1e9, rel=1e-12)
 
 
 def test_a_prefill_pool_needs_a_device_and_a_count():

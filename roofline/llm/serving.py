@@ -272,23 +272,25 @@ def _egress(ask: _Ask, dev: Device, overrides: dict) -> tuple[float, float]:
     return vals[f"interconnect.{name}.bandwidth"] * lk.direction_factor, lat
 
 
-def _kv_rate(ask: _Ask, pre: tuple[Device, int], dec: tuple[Device, int], overrides: dict) -> float:
-    """Requests per second whose KV cache the links between the pools can carry [1/s]."""
+def _kv_link(ask: _Ask, pre: tuple[Device, int], dec: tuple[Device, int], overrides: dict) -> tuple[float, float]:
+    """Requests per second whose KV cache the links between the pools can carry [1/s], and the time one
+    request's cache takes from a prefill device to a decode device [s] (bandwidth and latency)."""
     q = float(kv_cache_bytes(ask.model, ask.prec, 1, ask.input_tokens))
-    bw = min(n * _egress(ask, d, overrides)[0] for d, n in (pre, dec))
-    return bw / q
+    (bw_p, lat_p), (bw_d, lat_d) = (_egress(ask, d, overrides) for d, _ in (pre, dec))
+    rate = min(pre[1] * bw_p, dec[1] * bw_d) / q
+    return rate, formulas.transfer_time(q, min(bw_p, bw_d), max(lat_p, lat_d))
 
 
-def _disaggregated(ask: _Ask, pre: dict | None, dec: dict | None, kv_rate: float) -> dict | None:
+def _disaggregated(ask: _Ask, pre: dict | None, dec: dict | None, kv: tuple[float, float]) -> dict | None:
     """The system's rate with a prefill and a decode pool: the least of the three."""
     if pre is None or dec is None:
         return None
     O = ask.output_tokens
-    rates = {"prefill": O * pre["rate"], "decode": dec["rate"], "kv_transfer": O * kv_rate}
+    rates = {"prefill": O * pre["rate"], "decode": dec["rate"], "kv_transfer": O * kv[0]}
     which = min(rates, key=rates.get)
     bound = {"prefill": f"prefill:{pre['bound']}", "decode": dec["bound"], "kv_transfer": "kv_transfer"}[which]
     return dict(dec, rate=rates[which], bound=bound, limit=dec["limit"] if which == "decode" else which,
-                pools=[_pool_dict(PoolRole.PREFILL, pre), _pool_dict(PoolRole.DECODE, dec)])
+                pools=[_pool_dict(PoolRole.PREFILL, pre), _pool_dict(PoolRole.DECODE, dec)], kv_transfer_s=kv[1])
 
 
 def _pool_dict(role: PoolRole, r: dict) -> dict:
@@ -304,7 +306,7 @@ def _split_search(ask: _Ask, dev: Device, devices: int, insts: dict, overrides: 
         if pre is None or dec is None:
             continue
         pre["device"] = dec["device"] = dev.key
-        r = _disaggregated(ask, pre, dec, _kv_rate(ask, (dev, n_pre), (dev, devices - n_pre), overrides))
+        r = _disaggregated(ask, pre, dec, _kv_link(ask, (dev, n_pre), (dev, devices - n_pre), overrides))
         if r is not None and (best is None or r["rate"] > best["rate"]):
             best = r
     return best
@@ -350,6 +352,9 @@ class ThroughputResult:
         colocated) pool, and ``pools``: each pool's role, device, devices and layout.
     layouts_searched : int
         Instance layouts evaluated [1].
+    kv_transfer_s : float or None
+        With a prefill and a decode pool: one request's KV cache from a prefill to a decode device, at the
+        slower device's link bandwidth plus the link latency (none when ideal) [s]; it adds to the first token.
     """
 
     model: str
@@ -373,6 +378,7 @@ class ThroughputResult:
     limit: str
     layout: dict
     layouts_searched: int
+    kv_transfer_s: float | None = None
 
     def to_dict(self) -> dict:
         """The record form (the JSON of ``roofline throughput``).
@@ -460,7 +466,7 @@ def _system(ask: _Ask, dev: Device, n: int, pre_dev: Device | None, n_pre: int |
         pre["device"] = pre_dev.key
     if dec is not None:
         dec["device"] = dev.key
-    kv = _kv_rate(ask, (pre_dev, n_pre), (dev, n), ask.overrides)
+    kv = _kv_link(ask, (pre_dev, n_pre), (dev, n), ask.overrides)
     return _disaggregated(ask, pre, dec, kv), len(layouts) + len(pre_layouts)
 
 
@@ -543,7 +549,8 @@ def _result(ask: _Ask, dev: Device, n: int, best: dict, searched: int) -> Throug
         kv_dtype=ask.prec.kv, ideal=ask.ideal, corner=str(ask.corner), interactivity=ask.interactivity,
         output_tokens_per_s=rate, output_tokens_per_s_per_device=rate / n, input_tokens_per_s=req * ask.input_tokens,
         requests_per_s=req, tokens_per_s_per_user=best["per_user"], batch=best["batch"], bound=best["bound"],
-        limit=best["limit"], layout={**par.to_dict(), "pools": best["pools"]}, layouts_searched=searched)
+        limit=best["limit"], layout={**par.to_dict(), "pools": best["pools"]}, layouts_searched=searched,
+        kv_transfer_s=best.get("kv_transfer_s"))
 
 
 def throughput(*args, **kwargs) -> dict:

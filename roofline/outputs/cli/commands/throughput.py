@@ -109,6 +109,8 @@ def _rows(rec: dict) -> list[dict]:
             ("sequences decoding", human(rec["batch"])),
             ("bound", rec["bound"]), ("batch limited by", rec["limit"])]
     rows += [(f"{p['role']} pool", _layout_text(p)) for p in rec["layout"]["pools"]]
+    if rec.get("kv_transfer_s") is not None:
+        rows.append(("KV cache per request, pool to pool", human(rec["kv_transfer_s"], "s")))
     if rec["interactivity"]:
         rows.append(("interactivity asked", f"{rec['interactivity']:g} tokens/s per user"))
     rows.append(("layouts searched", str(rec["layouts_searched"])))
