@@ -28,6 +28,12 @@ __all__ = [
     "all_reduce_bytes",
     "all_reduce_steps",
     "all_to_all_bytes",
+    "expected_groups_touched",
+    "expert_exchange_bytes",
+    "pipeline_cycle_time",
+    "mean_decode_context",
+    "prefill_tokens_per_step",
+    "transfer_time",
     "energy_per_token",
     "usd_per_million_tokens",
     "tokens_per_s_per_mw",
@@ -413,6 +419,227 @@ def all_to_all_bytes(tokens, experts_per_token: int, d_model: int, bytes_per_ele
 
         return tokens * experts_per_token * d_model * bytes_per_element * sp.Rational(devices - 1, devices)
     return tokens * experts_per_token * d_model * bytes_per_element * (devices - 1) / devices
+
+
+def expected_groups_touched(experts_per_token: int, total_experts: int, groups: float) -> float:
+    """Expected number of distinct groups (devices, or nodes) that hold a token's routed experts.
+
+    The :math:`E` routed experts are spread evenly over :math:`g` groups of :math:`E/g` experts; a token
+    picks :math:`k` distinct experts uniformly. A given group holds none of them with probability
+    :math:`\\binom{E - E/g}{k} / \\binom{E}{k}`, so
+
+    .. math:: G = g \\left(1 - \\prod_{i=0}^{k-1} \\frac{E - E/g - i}{E - i}\\right)
+
+    (the product is the ratio of binomials, valid for a fractional :math:`E/g` as well, and 0 once a
+    factor reaches 0). A token's hidden state has to reach each such group once: the group fans it out
+    to its experts itself, as DeepEP's dispatch does.
+
+    Parameters
+    ----------
+    experts_per_token : int
+        :math:`k` [1].
+    total_experts : int
+        :math:`E` [1].
+    groups : float
+        :math:`g` [1]: devices (or nodes) the experts are spread over.
+
+    Returns
+    -------
+    float
+        :math:`G` [1]: at most :math:`\\min(k, g)`, and 1 for one group.
+
+    References
+    ----------
+    DeepSeek-AI, "DeepEP: an efficient expert-parallel communication library" (dispatch sends a token
+    once per destination rank and node), https://github.com/deepseek-ai/DeepEP, 2025.
+
+    Examples
+    --------
+    >>> round(expected_groups_touched(8, 256, 8), 4)     # DeepSeek-V3 over 8 GPUs of 32 experts
+    5.2947
+    >>> expected_groups_touched(2, 8, 1)                 # one group holds everything
+    1.0
+    """
+    g = float(groups)
+    if g <= 1:
+        return 1.0
+    per = total_experts / g
+    miss = 1.0
+    for i in range(experts_per_token):
+        miss *= max(0.0, (total_experts - per - i) / (total_experts - i))
+    return g * (1.0 - miss)
+
+
+def expert_exchange_bytes(tokens, d_model: int, bytes_per_element, destinations):
+    """Bytes one device sends in one expert dispatch (or receives in one combine) under data-parallel
+    attention, where each device owns its own tokens.
+
+    Each of the device's :math:`T_\\text{own}` tokens sends its hidden state once to every *other*
+    destination that holds one of its experts (:math:`D` of them in expectation):
+
+    .. math:: Q = T_\\text{own}\\, D\\, d \\cdot \\text{bpe}
+
+    With tensor-parallel attention no dispatch is needed (every device already holds every token of the
+    step) and the combine is an all-reduce (:func:`all_reduce_bytes`).
+
+    Parameters
+    ----------
+    tokens : float, ndarray or sympy.Expr
+        :math:`T_\\text{own}`, tokens this device owns in the step [1].
+    d_model : int
+        Hidden size :math:`d` [1].
+    bytes_per_element : float or sympy.Expr
+        Data type of the exchanged hidden states [B].
+    destinations : float
+        :math:`D`, expected other devices (or other nodes) a token is sent to
+        (:func:`expected_groups_touched` times :math:`(g-1)/g`) [1].
+
+    Returns
+    -------
+    float, ndarray or sympy.Expr
+        [B] per device.
+
+    Examples
+    --------
+    >>> expert_exchange_bytes(1, 7168, 1, 4.0)   # one token to 4 other GPUs in FP8
+    28672.0
+    """
+    if _is_sym(tokens, bytes_per_element):
+        import sympy as sp
+
+        return tokens * d_model * bytes_per_element * sp.nsimplify(destinations)
+    return tokens * d_model * bytes_per_element * float(destinations)
+
+
+def pipeline_cycle_time(time_all_stages_s, stages: int, micro_batches: int):
+    """Time for every micro-batch in flight through a pipeline to advance one step.
+
+    A step of one micro-batch crosses all :math:`p` stages one after another (:math:`t_\\text{all}`, the sum
+    of the stages' times); with :math:`m` micro-batches in flight the stages work on different micro-batches
+    at once, and in steady state each stage is busy :math:`m\\,t_\\text{all}/p` per round (balanced stages:
+    the slowest is at least the average, so this is a lower bound on the round):
+
+    .. math:: t_\\text{cycle} = \\max\\left(t_\\text{all},\\; \\frac{m\\,t_\\text{all}}{p}\\right)
+
+    It is the time per output token of every sequence; the pipeline produces :math:`m b_\\mu` tokens per
+    cycle, so up to :math:`m = p` micro-batches multiply the throughput by :math:`m` at the same latency.
+
+    Parameters
+    ----------
+    time_all_stages_s : float, ndarray or sympy.Expr
+        :math:`t_\\text{all}`, one micro-batch's step through every stage, hand-offs included [s].
+    stages : int
+        :math:`p` [1].
+    micro_batches : int
+        :math:`m` [1].
+
+    Returns
+    -------
+    float, ndarray or sympy.Expr
+        [s].
+
+    References
+    ----------
+    Y. Huang et al., "GPipe: Efficient Training of Giant Neural Networks using Pipeline Parallelism",
+    NeurIPS 2019 (micro-batches keep the stages busy).
+
+    Examples
+    --------
+    >>> pipeline_cycle_time(0.04, 4, 1), pipeline_cycle_time(0.04, 4, 4), pipeline_cycle_time(0.04, 4, 8)
+    (0.04, 0.04, 0.08)
+    """
+    return time_all_stages_s * max(1.0, micro_batches / stages)
+
+
+def mean_decode_context(input_tokens, output_tokens):
+    """Mean number of tokens in a sequence's KV cache over its decode steps.
+
+    The :math:`O` decode steps of a request with :math:`I` input tokens attend over :math:`I, I+1, \\dots,
+    I+O-1` tokens; under continuous batching the sequences in flight are spread evenly over those steps,
+    so a step reads, per sequence, the mean
+
+    .. math:: \\bar s = I + \\frac{O - 1}{2}
+
+    Parameters
+    ----------
+    input_tokens : float or ndarray
+        :math:`I` [1].
+    output_tokens : float or ndarray
+        :math:`O` [1].
+
+    Returns
+    -------
+    float or ndarray
+        [1].
+
+    Examples
+    --------
+    >>> mean_decode_context(1000, 1001)
+    1500.0
+    """
+    return input_tokens + (output_tokens - 1) / 2
+
+
+def prefill_tokens_per_step(batch, input_tokens, output_tokens):
+    """Prompt tokens each step of a continuously batched machine must prefill to keep ``batch`` busy.
+
+    In steady state :math:`b/O` requests finish per decode step (each stays :math:`O` steps), so as many
+    start, each with :math:`I` prompt tokens to prefill:
+
+    .. math:: T_\\text{prefill} = \\frac{b\\,I}{O}
+
+    Parameters
+    ----------
+    batch : float or ndarray
+        Sequences decoding in each step, :math:`b` [1].
+    input_tokens : float
+        :math:`I` [1].
+    output_tokens : float
+        :math:`O` [1].
+
+    Returns
+    -------
+    float or ndarray
+        [1] per step.
+
+    References
+    ----------
+    A. Agrawal et al., "Taming Throughput-Latency Tradeoff in LLM Inference with Sarathi-Serve", OSDI 2024
+    (prefill chunks ride along with decode steps).
+
+    Examples
+    --------
+    >>> prefill_tokens_per_step(64, 2000, 500)
+    256.0
+    """
+    return batch * input_tokens / output_tokens
+
+
+def transfer_time(message_bytes, bandwidth_bytes_per_s, latency_s=0.0):
+    """Time to move a message over a link: bandwidth term plus one latency.
+
+    .. math:: t = \\frac{Q}{BW} + \\tau
+
+    Parameters
+    ----------
+    message_bytes : float or ndarray
+        :math:`Q` [B].
+    bandwidth_bytes_per_s : float or ndarray
+        :math:`BW`, in the direction of travel [B/s].
+    latency_s : float or ndarray
+        :math:`\\tau` [s].
+
+    Returns
+    -------
+    float or ndarray
+        [s].
+
+    Examples
+    --------
+    >>> transfer_time(50e9, 50e9, 5e-6)
+    1.000005
+    """
+    return message_bytes / bandwidth_bytes_per_s + latency_s
 
 
 def energy_per_token(power_w, devices, time_per_step_s, tokens_per_step):

@@ -19,8 +19,9 @@ from enum import StrEnum
 
 from .errors import InputError
 
-__all__ = ["Corner", "Overlap", "Phase", "DraftKind", "TensorRole", "LinkRole", "MemoryKind", "DeviceKind", "Basis",
-           "Status", "TermKind", "Term", "Ranged", "RESIDENT_ROLES", "CACHE_KINDS", "Record"]
+__all__ = ["Corner", "Overlap", "Phase", "DraftKind", "TensorRole", "LinkRole", "AttentionMode", "PoolRole",
+           "MemoryKind", "DeviceKind", "Basis", "Status", "TermKind", "Term", "Ranged", "RESIDENT_ROLES", "CACHE_KINDS",
+           "Record"]
 
 
 class Corner(StrEnum):
@@ -124,12 +125,39 @@ RESIDENT_ROLES = frozenset({TensorRole.WEIGHT, TensorRole.KV, TensorRole.INPUT, 
 
 
 class LinkRole(StrEnum):
-    """The traffic a link carries: tensor-parallel, pipeline, expert or data-parallel."""
+    """The traffic a link carries: tensor-parallel, pipeline, expert or data-parallel.
+
+    ``ep_network`` is the part of the expert exchange that leaves a link domain (a node): when the devices
+    of an expert-parallel group span several domains, the hidden states bound for another domain cross the
+    network link, the rest stays on the domain's own link (``ep``).
+    """
 
     TP = "tp"
     PP = "pp"
     EP = "ep"
+    EP_NETWORK = "ep_network"
     DP = "dp"
+
+
+class AttentionMode(StrEnum):
+    """How a layout runs attention over the devices of a stage.
+
+    ``tp``: tensor-parallel, heads split over the devices, every device holds every token of the step
+    (Megatron). ``dp``: data-parallel, every device holds whole attention weights and its own sequences
+    and KV cache; only the routed experts are shared across the stage (SGLang's and TensorRT-LLM's
+    *attention data parallelism*, DeepSeek's "MLA/Shared Expert DP").
+    """
+
+    TP = "tp"
+    DP = "dp"
+
+
+class PoolRole(StrEnum):
+    """What a pool of devices serves: both phases together, or one of them in a disaggregated system."""
+
+    COLOCATED = "colocated"
+    PREFILL = "prefill"
+    DECODE = "decode"
 
 
 class MemoryKind(StrEnum):

@@ -180,8 +180,8 @@ def test_every_command_is_one_module_with_register_and_run():
     from roofline.outputs.cli.commands import COMMANDS
 
     names = [c.NAME for c in COMMANDS]
-    assert names == ["list", "show", "gemm", "llm", "compare", "sweep", "plot", "report", "validate", "calibrate",
-                     "models"]
+    assert names == ["list", "show", "gemm", "llm", "throughput", "compare", "sweep", "plot", "report", "validate",
+                     "calibrate", "models"]
     for c in COMMANDS:
         assert callable(c.register) and callable(c.run)
         assert c.__name__.rpartition(".")[2] == c.NAME

@@ -88,3 +88,16 @@ def test_bad_measurement_file_is_a_user_error(tmp_path, capsys):
     p.write_text("id,value\nx,1\n")
     assert main(["validate", "--data", str(p)]) == 2
     assert "missing column" in capsys.readouterr().err
+
+
+def test_moe_serving_rows_state_their_layouts_and_stay_under_their_bounds(results):
+    # issue 16: 2025 serving results for mixtures of experts, with the layout each source states (pools,
+    # expert parallelism, data-parallel attention), each under its ideal serving bound
+    rows = [r for r in results if r["category"] == "llm-serving"]
+    assert len(rows) >= 5
+    for r in rows:
+        assert r["model"] in ("deepseek-v3", "deepseek-r1") and r["source_date"][:4] in ("2025", "")
+        assert "attention=dp" in r["stated_layout"], r["id"]
+        assert "error" not in r and 0 < r["efficiency_ideal"] <= 1.0, (r["id"], r.get("efficiency_ideal"))
+    pools = {r["stated_layout"].partition("pool=")[2].partition(";")[0] for r in rows}
+    assert {"prefill", "decode"} <= pools

@@ -1,5 +1,10 @@
 """One kernel on one device: the result record behind ``roofline gemm`` and the kernel rows of ``compare``.
 
+A standalone kernel reads its operands from the level they live in between calls: the device's main
+memory (HBM on a GPU) unless the caller says the data is *warm* (``warm=True``: the kernel re-reads data it
+has just touched, so operands that fit a cache are read from it). A working set larger than the main
+memory lives in the slower level that holds it either way.
+
 :func:`kernel_result` returns a :class:`KernelReport`; :func:`kernel_report` its plain dict (for JSON,
 tables and notebooks). Numbers are SI floats; a result for a device with estimated figures carries its
 range as ``<field>_range = [low, high]`` (:class:`roofline.vocab.Ranged`).
@@ -49,6 +54,8 @@ class KernelReport:
         Peak over the home level's bandwidth [FLOP/B].
     terms_s : dict
         Each term's total [s].
+    warm : bool
+        The operands were taken to be in the fastest level that holds them (else: cold, in main memory).
     """
 
     device: str
@@ -67,6 +74,7 @@ class KernelReport:
     working_set_bytes: float
     ridge_flops_per_byte: float
     terms_s: dict = field(default_factory=dict)
+    warm: bool = False
 
     def to_dict(self) -> dict:
         """The record as ``roofline gemm --format json`` prints it.
@@ -81,7 +89,7 @@ class KernelReport:
                "attainable_flops_per_s": self.attainable_flops_per_s.nominal,
                "peak_flops_per_s": self.peak_flops_per_s, "bound": self.bound, "home_level": self.home_level,
                "working_set_bytes": self.working_set_bytes, "ridge_flops_per_byte": self.ridge_flops_per_byte,
-               "terms_s": dict(self.terms_s)}
+               "terms_s": dict(self.terms_s), "warm": self.warm}
         if self.time.has_range:
             out["time_s_range"] = [self.time.low, self.time.high]
             out["attainable_flops_per_s_range"] = [self.attainable_flops_per_s.low, self.attainable_flops_per_s.high]
@@ -135,9 +143,21 @@ def _compiled(workload, device: Device, overlap: str, ideal: bool, sparse: bool)
     return compile_workload(workload, device, overlap, ideal, sparse=sparse)
 
 
+def _cold_level(device: Device, ws: float, devices: int, level: str | None, warm: bool) -> str | None:
+    """The level a kernel's operands are read from: as forced; the fastest that holds them when warm; else
+    the main memory, or the slower level that holds them when it does not."""
+    from ..placement.levels import home_level
+
+    if level is not None or warm:
+        return level
+    h = int(home_level(device, ws, devices))
+    main = device.main_memory_index
+    return device.memory[main].name if h < main else None
+
+
 def kernel_result(workload, device: Device, shapes: Mapping[str, float] | None = None, overlap: str = "max",
                   ideal: bool = False, level: str | None = None, sparse: bool = False,
-                  devices: int = 1) -> KernelReport:
+                  devices: int = 1, warm: bool = False) -> KernelReport:
     """A single kernel on a device: time, work, traffic, intensity, attainable rate and the binding term.
 
     .. math:: t = \\max_j t_j \\;(\\text{or } \\textstyle\\sum_j t_j), \\qquad I = F / Q, \\qquad P_\\text{att} = F / t
@@ -149,16 +169,15 @@ def kernel_result(workload, device: Device, shapes: Mapping[str, float] | None =
     device : Device
     shapes : mapping of str to float, optional
         Values of the workload's free shape symbols [1].
-    overlap : str
-        ``max`` or ``sum``.
-    ideal : bool
-        Drop latency terms.
+    overlap, ideal, sparse : str, bool, bool
+        ``max`` or ``sum``; drop latency terms; use the 2:4-sparse peak.
     level : str, optional
         Force the memory level the operands live in.
-    sparse : bool
-        Use the 2:4-sparse peak.
     devices : int
         Devices the working set is spread over [1].
+    warm : bool
+        The operands are in the fastest level that holds them (a kernel re-reading data it just touched);
+        by default they are cold: read from the main memory, where they live between calls.
 
     Returns
     -------
@@ -180,6 +199,7 @@ def kernel_result(workload, device: Device, shapes: Mapping[str, float] | None =
     shapes = dict(shapes or {})
     cw = _compiled(workload, device, overlap, ideal, sparse)
     ws = float(cw.working_set(shapes, device.values()))
+    level = _cold_level(device, ws, devices, level, warm)
     home = check_fits(device, ws, devices, what=f"{cw.name} working set", level=level)
     res = evaluate_corners(device, lambda c: evaluate(None, device, shapes, overlap, ideal, c, devices, level,
                                                       compiled=cw))
@@ -193,11 +213,12 @@ def kernel_result(workload, device: Device, shapes: Mapping[str, float] | None =
         attainable_flops_per_s=Ranged(float(r["attainable_flops_per_s"]), flops / time.best, flops / time.worst),
         peak_flops_per_s=peak, bound=str(r["bound"]), home_level=device.memory[home].name, working_set_bytes=ws,
         ridge_flops_per_byte=ridge_point(peak, device.memory[home].bandwidth_bytes_per_s),
-        terms_s={lbl: float(t) for lbl, t in zip(r["labels"], r["term_totals"])})
+        terms_s={lbl: float(t) for lbl, t in zip(r["labels"], r["term_totals"])}, warm=warm)
 
 
 def kernel_report(workload, device: Device, shapes: Mapping[str, float] | None = None, overlap: str = "max",
-                  ideal: bool = False, level: str | None = None, sparse: bool = False, devices: int = 1) -> dict:
+                  ideal: bool = False, level: str | None = None, sparse: bool = False, devices: int = 1,
+                  warm: bool = False) -> dict:
     """:func:`kernel_result` as a plain dict (what ``roofline gemm --format json`` prints).
 
     Parameters
@@ -217,6 +238,8 @@ def kernel_report(workload, device: Device, shapes: Mapping[str, float] | None =
         Use the 2:4-sparse peak.
     devices : int
         Devices the working set is spread over [1].
+    warm : bool
+        Operands in the fastest level that holds them (default: cold, in main memory).
 
     Returns
     -------
@@ -229,5 +252,5 @@ def kernel_report(workload, device: Device, shapes: Mapping[str, float] | None =
     CapacityError
         The working set fits no memory level.
     """
-    result = kernel_result(workload, device, shapes, overlap, ideal, level, sparse, devices)
+    result = kernel_result(workload, device, shapes, overlap, ideal, level, sparse, devices, warm)
     return Record(result.to_dict(), result)

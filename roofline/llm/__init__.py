@@ -15,6 +15,7 @@ module              holds
 ``result``          :class:`LLMEstimate`: an estimate's result, ``to_dict()`` and ``_repr_html_``
 ``inference``       :func:`estimate`, :func:`estimate_result`, :func:`decode_break_even_batch`
 ``sweeps``          :func:`decode_sweep`, :func:`frontier`, chunked sweeps; the one column contract
+``serving``         :func:`throughput`: the serving bound under continuous batching, over the best layout
 ==================  ===================================================================================
 
 No placement policy and no evaluation loop lives here: placement is :mod:`roofline.placement`, the
@@ -52,10 +53,12 @@ from .sweeps import (
     llm_sweep_reduce,
     llm_sweep_to_parquet,
 )
+from .serving import ThroughputResult, throughput, throughput_result
 from .workload import llm_workload
 
 __all__ = ['ModelConfig', 'load_model_file', 'from_hf_config', 'model_library', 'get_model', 'list_models',
            'Precision', 'Parallelism', 'Placement', 'place', 'ModelDemand', 'resident_bytes_per_device',
            'weights_bytes', 'kv_cache_elements', 'kv_cache_bytes', 'llm_workload', 'decode_sweep', 'frontier',
            'llm_sweep_chunks', 'llm_sweep_to_parquet', 'llm_sweep_reduce', 'COLUMNS', 'estimate',
-           'estimate_result', 'LLMEstimate', 'decode_break_even_batch']
+           'estimate_result', 'LLMEstimate', 'decode_break_even_batch', 'throughput', 'throughput_result',
+           'ThroughputResult']

@@ -24,11 +24,20 @@ builder                                 ops
 the resident set (weights and KV cache per device). The physics shared with other rooms comes from
 :mod:`roofline.formulas` (expected experts touched, collective bytes and steps, KV-cache sizes).
 
-Shape symbols: ``b`` (sequences in flight), ``s`` (decode: tokens already in the KV cache), ``p``
+Shape symbols: ``b`` (sequences of one attention group in one micro-batch: of a tensor-parallel group, or
+of one device under data-parallel attention), ``s`` (decode: tokens already in the KV cache), ``p``
 (prefill: prompt tokens per sequence) and ``q`` (a speculative verify step: tokens each sequence scores).
 Parallelism and data types are plain values: they change the structure of the expressions, not their
-arguments. This module imports SymPy; it is loaded only when an
-expression is built (see :func:`roofline.llm.workload.llm_workload`).
+arguments.
+
+Token ownership decides every collective's bytes. With tensor-parallel attention every device of a stage
+holds every token of the step after the attention all-reduce; with data-parallel attention each device
+holds only its own sequences' tokens. The routed experts of a stage are spread over its ``tp`` devices
+whatever the attention, so the MoE work of a device is its share of the whole stage's tokens, and the
+expert exchange moves only the hidden states a device owns to the devices holding their experts.
+
+This module imports SymPy; it is loaded only when an expression is built (see
+:func:`roofline.llm.workload.llm_workload`).
 """
 
 from __future__ import annotations
@@ -46,7 +55,7 @@ from ..workloads.ir import Op, Tensor, Workload
 from ..formulas import decode_attention_pairs, prefill_attention_pairs
 from .config import ModelConfig
 from .precision import Precision
-from .sizes import kv_cache_bytes, kv_elements_per_token_per_device, kv_shards, weights_bytes
+from .sizes import kv_cache_bytes, kv_elements_per_token_per_device, kv_shards, weights_bytes_per_device
 
 __all__ = ["BlockContext", "AttentionWidths", "attention_widths", "embedding", "layer_norms",
            "attention_projections", "attention_core", "output_projection", "dense_mlp", "mixture_of_experts",
@@ -132,36 +141,70 @@ class BlockContext:
 
     @property
     def heads(self) -> int:
-        """Query heads on one tensor-parallel rank, :math:`\\lceil n_h / t \\rceil`.
+        """Query heads on one device, :math:`\\lceil n_h / t_\\text{attn} \\rceil` (all with data-parallel attention).
 
         Returns
         -------
         int
             [1].
         """
-        return formulas.ceil_div(self.model.n_heads, self.par.tp)
+        return formulas.ceil_div(self.model.n_heads, self.par.attention_tp)
 
     @property
     def kv_heads(self) -> int:
-        """KV heads on one tensor-parallel rank, :math:`\\lceil n_{kv} / t \\rceil`.
+        """KV heads on one device, :math:`\\lceil n_{kv} / t_\\text{attn} \\rceil`.
 
         Returns
         -------
         int
             [1].
         """
-        return formulas.ceil_div(self.model.n_kv_heads, self.par.tp)
+        return formulas.ceil_div(self.model.n_kv_heads, self.par.attention_tp)
 
     @property
     def ep(self) -> int:
-        """Devices the routed experts are spread over: the tensor-parallel group.
+        """Devices the routed experts of a stage are spread over.
 
         Returns
         -------
         int
             [1].
         """
-        return self.par.tp
+        return self.par.ep
+
+    @property
+    def dense_tp(self) -> int:
+        """Devices a dense MLP, a shared expert and the lm_head are split over: the attention group.
+
+        Returns
+        -------
+        int
+            [1].
+        """
+        return self.par.attention_tp
+
+    @property
+    def moe_tokens(self) -> sp.Expr:
+        """Tokens the routed experts of a stage serve in the step, :math:`T \\cdot n_\\text{attn groups}`.
+
+        Returns
+        -------
+        sympy.Expr
+            [1].
+        """
+        return self.T * self.par.attention_dp
+
+    @property
+    def owned_tokens(self) -> sp.Expr:
+        """Tokens one device owns for the expert exchange: its own under data-parallel attention, its
+        :math:`1/tp` share of the step's under tensor-parallel attention.
+
+        Returns
+        -------
+        sympy.Expr
+            [1].
+        """
+        return self.T / self.par.attention_tp if self.par.attention_tp > 1 else self.T
 
     @property
     def mlp_matrices(self) -> int:
@@ -281,7 +324,7 @@ def attention_widths(c: BlockContext) -> AttentionWidths:
     AttentionWidths
     """
     m, h = c.model, c.heads
-    kv = kv_elements_per_token_per_device(m, c.par.tp)
+    kv = kv_elements_per_token_per_device(m, c.par.attention_tp)
     if not m.is_mla:
         return AttentionWidths(h * m.head_dim, h * m.head_dim, kv, m.head_dim, m.head_dim)
     qk = m.qk_nope_head_dim + m.qk_rope_head_dim
@@ -397,7 +440,7 @@ def _mlp(c: BlockContext, prefix: str, d_ff: int, count: int) -> tuple[Op, ...]:
     if count <= 0:
         return ()
     d, T, mats = c.model.d_model, c.T, c.mlp_matrices
-    f = formulas.ceil_div(d_ff, c.par.tp)
+    f = formulas.ceil_div(d_ff, c.dense_tp)
     return (_gemm(c, f"{prefix}_up", T, d, mats * f, count),
             _elementwise(c, f"{prefix}_act", mats * T * f, T * f, 4, count),
             _gemm(c, f"{prefix}_down", T, f, d, count))
@@ -419,12 +462,14 @@ def dense_mlp(c: BlockContext) -> tuple[Op, ...]:
 
 
 def _routed_experts(c: BlockContext) -> Op:
-    """Token-expert pairs are balanced over the expert-parallel group; a device reads the weights of the
-    experts its tokens touch (:func:`roofline.formulas.expected_experts_touched`)."""
-    m, T, ep = c.model, c.T, c.ep
-    E, k, d, f = m.n_experts, m.experts_per_token, m.d_model, m.d_ff_expert
+    """The stage's token-expert pairs spread over its ``ep`` expert groups (each expert split ``tp / ep``
+    ways), the busiest device carrying ``imbalance`` times the mean; a device reads the weights of the
+    experts the stage's tokens touch (:func:`roofline.formulas.expected_experts_touched`)."""
+    m, T, ep, etp = c.model, c.moe_tokens, c.ep, c.par.expert_tp
+    E, k, d, f = m.n_experts, m.experts_per_token, m.d_model, formulas.ceil_div(m.d_ff_expert, etp)
     e_dev = sp.Rational(E, ep) if E % ep else sp.Integer(E // ep)
-    routed = T * sp.Rational(k, ep)  # token-expert pairs per device
+    load = sp.nsimplify(c.par.imbalance)
+    routed = T * sp.Rational(k, ep) * load  # token-expert pairs of the busiest expert group
     touched = formulas.expected_experts_touched(e_dev, k, E, T)
     w_expert = (c.mlp_matrices + 1) * d * f
     ad = c.prec.activations
@@ -433,21 +478,57 @@ def _routed_experts(c: BlockContext) -> Op:
     return Op("experts", 2 * routed * w_expert, c.compute_dtype, ts, count=sp.Integer(m.moe_layers), kind="moe")
 
 
-def _expert_all_to_all(c: BlockContext) -> tuple[Op, ...]:
-    """Dispatch and combine: two all-to-alls per MoE layer, one step each through a switch."""
-    if c.ep <= 1:
-        return ()
+def _exchange_bytes(c: BlockContext, groups: float) -> sp.Expr:
+    """Bytes a device sends to the other ``groups - 1`` groups of the stage in one dispatch: each token it
+    owns once per other group that holds one of its experts, the busiest receiver ``imbalance`` times that."""
     m = c.model
-    a2a = formulas.all_to_all_bytes(c.T, m.experts_per_token, m.d_model, _bpe(c.prec.activations), c.ep)
-    return (Op("expert_all_to_all", sp.Integer(0), c.compute_dtype, (), link_bytes={LinkRole.EP: a2a},
-               link_steps={LinkRole.EP: sp.Integer(1)}, count=sp.Integer(2 * m.moe_layers), kind="collective"),)
+    dest = formulas.expected_groups_touched(m.experts_per_token, m.n_experts, groups) * (groups - 1) / groups
+    return formulas.expert_exchange_bytes(c.owned_tokens, m.d_model, _bpe(c.prec.activations), dest) \
+        * sp.nsimplify(c.par.imbalance)
+
+
+def _expert_all_to_all(c: BlockContext) -> tuple[Op, ...]:
+    """Dispatch and combine of every MoE layer, per device, from who owns which token and which expert.
+
+    Each device sends the hidden states it owns (:attr:`BlockContext.owned_tokens`) to the other devices of
+    the stage that hold their experts, once per device (:func:`roofline.formulas.expected_groups_touched`),
+    and gets the results back: :math:`2\\,T_\\text{own} D d` bytes per layer. When the stage spans several
+    link domains, the part bound for other domains crosses the network once per domain (``ep_network``)
+    and the rest stays on the domain's link. With tensor-parallel attention inside one domain, an
+    all-reduce of the step's :math:`T d` outputs does the same job; the smaller of the two is charged.
+    """
+    tp = c.par.tp
+    if tp <= 1:
+        return ()
+    node = c.par.node if 1 < c.par.node < tp else tp
+    intra = 2 * _exchange_bytes(c, tp) * sp.Rational(node - 1, tp - 1)
+    links = {LinkRole.EP: intra}
+    steps = {LinkRole.EP: sp.Integer(2)}
+    if node < tp:
+        links[LinkRole.EP_NETWORK] = 2 * _exchange_bytes(c, tp / node)
+        steps[LinkRole.EP_NETWORK] = sp.Integer(2)
+    elif c.par.attention_tp > 1:
+        ar = formulas.all_reduce_bytes(c.T * c.model.d_model * _bpe(c.prec.activations), tp)
+        if _smaller(ar, intra):
+            links, steps = {LinkRole.EP: ar}, {LinkRole.EP: sp.Integer(formulas.all_reduce_steps(tp))}
+    return (Op("expert_all_to_all", sp.Integer(0), c.compute_dtype, (), link_bytes=links, link_steps=steps,
+               count=sp.Integer(c.model.moe_layers), kind="collective"),)
+
+
+def _smaller(a: sp.Expr, b: sp.Expr) -> bool:
+    """Whether ``a <= b`` for every positive value of the shape symbols (both are linear in the tokens)."""
+    syms = sorted((sp.sympify(a) + sp.sympify(b)).free_symbols, key=lambda x: x.name)
+    one = {x: 1 for x in syms}
+    return bool(sp.sympify(a).subs(one) <= sp.sympify(b).subs(one))
 
 
 def mixture_of_experts(c: BlockContext) -> tuple[Op, ...]:
     """The MoE block of every MoE layer: router, routed experts, shared experts, expert all-to-all.
 
-    The routed experts run :math:`T k / n_{ep}` token-expert pairs per device and read the weights of
-    :math:`E_\\text{dev}(1 - (1 - k/E)^T)` experts in expectation (uniform routing).
+    The routed experts run :math:`T_\\text{stage} k / n_{ep}` token-expert pairs per expert group and read
+    the weights of :math:`E_\\text{dev}(1 - (1 - k/E)^{T_\\text{stage}})` experts in expectation (uniform
+    routing), where :math:`T_\\text{stage}` is the tokens of the whole stage (the step's under
+    tensor-parallel attention, every device's own under data-parallel attention).
 
     Parameters
     ----------
@@ -472,8 +553,8 @@ def mixture_of_experts(c: BlockContext) -> tuple[Op, ...]:
 # collectives of the layout
 # ------------------------------------------------------------------------------------------------------
 def tensor_parallel_all_reduce(c: BlockContext) -> tuple[Op, ...]:
-    """The all-reduces of tensor parallelism: after attention and after each dense MLP (MoE layers use the
-    all-to-all).
+    """The all-reduces of tensor-parallel attention: after attention and after each dense MLP (MoE layers
+    use the expert exchange); none under data-parallel attention.
 
     Each is bounded by the bandwidth-optimal ring (:func:`roofline.formulas.all_reduce_bytes`) and the
     latency-optimal tree (:func:`roofline.formulas.all_reduce_steps`); each is the least any algorithm
@@ -488,7 +569,7 @@ def tensor_parallel_all_reduce(c: BlockContext) -> tuple[Op, ...]:
     tuple of Op
         ``tp_all_reduce``; none on one tensor-parallel rank.
     """
-    tp = c.par.tp
+    tp = c.par.attention_tp
     if tp <= 1:
         return ()
     m, T, ad = c.model, c.T, c.prec.activations
@@ -540,7 +621,7 @@ def final_norm_and_lm_head(c: BlockContext) -> tuple[Op, ...]:
     m, b = c.model, (c.T if c.phase is Phase.VERIFY else c.b)
     d = m.d_model
     return (_elementwise(c, "final_norm", b * d, b * d, 4, 1, d),
-            _gemm(c, "lm_head", b, d, formulas.ceil_div(m.vocab_size, c.par.tp), 1))
+            _gemm(c, "lm_head", b, d, formulas.ceil_div(m.vocab_size, c.dense_tp), 1))
 
 
 def draft_input_projection(c: BlockContext, inputs: int = 2) -> tuple[Op, ...]:
@@ -563,15 +644,16 @@ def draft_input_projection(c: BlockContext, inputs: int = 2) -> tuple[Op, ...]:
         ``draft_fuse``.
     """
     d = c.model.d_model
-    return (_gemm(c, "draft_fuse", c.T, inputs * d, formulas.ceil_div(d, c.par.tp), 1),)
+    return (_gemm(c, "draft_fuse", c.T, inputs * d, formulas.ceil_div(d, c.dense_tp), 1),)
 
 
 def _resident(c: BlockContext) -> sp.Expr:
-    """Bytes one device holds: its share of the weights and of the KV cache after the step."""
+    """Bytes one device holds: its share of the weights and of the KV cache of every micro-batch in flight
+    after the step."""
     m = c.model
-    per_dev_w = weights_bytes(m, c.prec) / c.par.devices
+    per_dev_w = weights_bytes_per_device(m, c.prec, c.par)
     tokens = c.ctx if c.phase is Phase.PREFILL else c.ctx + c.t
-    kv_dev = kv_cache_bytes(m, c.prec, c.b, tokens) / kv_shards(m, c.par)
+    kv_dev = kv_cache_bytes(m, c.prec, c.b * c.par.micro_batches, tokens) / kv_shards(m, c.par)
     return sp.nsimplify(per_dev_w) + sp.sympify(kv_dev)
 
 

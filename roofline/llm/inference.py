@@ -39,25 +39,50 @@ from .sizes import kv_cache_bytes, place, weights_bytes
 from .speculative import Speculation, SpeculativePlacement, corner_fields, place_speculative, result_fields
 from .workload import llm_workload
 
-__all__ = ['estimate', 'estimate_result', 'decode_break_even_batch']
+__all__ = ['estimate', 'estimate_result', 'decode_break_even_batch', 'step_batch']
 
 
 # ------------------------------------------------------------------------------------------------------
 # evaluation of one phase at one corner
 # ------------------------------------------------------------------------------------------------------
 def _compiled(model, device: Device, phase, prec, placement: Placement, ideal, overlap):
-    """The lambdified decode or prefill workload for this placement, from memory, the disk cache, or built."""
+    """The lambdified decode or prefill workload for this placement, from memory, the disk cache, or built.
+
+    One device's step does not depend on the replicas or the micro-batches in flight (:attr:`Parallelism.step`),
+    so those stay out of the key."""
     from ..engine.cache import cached_compile, device_signature
     from ..engine.compiled import compile_workload
 
-    key = (f"llm|{model!r}|{phase}|{prec!r}|{placement.parallel!r}|{sorted(placement.links.items())!r}|"
+    par = placement.parallel.step
+    key = (f"llm|{model!r}|{phase}|{prec!r}|{par!r}|{sorted(placement.links.items())!r}|"
            f"{device_signature(device)}|{ideal}|{overlap}")
 
     def build():
-        wl = llm_workload(model, phase, prec, placement.parallel, placement.links)
+        wl = llm_workload(model, phase, prec, par, placement.links)
         return compile_workload(wl, device, overlap, ideal, placement.links)
 
     return cached_compile(key, build)
+
+
+def step_batch(par, batch):
+    """Sequences one attention group runs in one micro-batch when ``batch`` are in flight in layout ``par``
+    (the workload's shape ``b``): the batch shared out over the replicas, the attention groups of a stage
+    and the micro-batches.
+
+    Parameters
+    ----------
+    par : Parallelism
+        The layout.
+    batch : float or ndarray
+        Sequences in flight in the whole layout [1].
+
+    Returns
+    -------
+    float or ndarray
+        [1]; fractional when the batch does not divide evenly (the mean, which favours the device).
+    """
+    share = par.groups * par.micro_batches
+    return batch / share if share > 1 else batch
 
 
 def _run(model, device, phase, prec, placement, shapes, ideal, overlap, which, device_values=None, detail=False):
@@ -111,17 +136,22 @@ def _request(m: ModelConfig, batch, context, generate, prompt, ideal, overlap, s
 
 def _at_corner(m: ModelConfig, dev: Device, prec: Precision, pl: Placement, q: _Request, corner: Corner,
                spl: SpeculativePlacement | None = None) -> dict:
-    """Prefill, decode step and (with ``generate``) the whole request at one corner of the device."""
-    pre = _run(m, dev, Phase.PREFILL, prec, pl, {"b": q.batch, "p": q.prompt}, q.ideal, q.overlap, corner,
-               detail=True)
-    dec = _run(m, dev, Phase.DECODE, prec, pl, {"b": q.batch, "s": q.context}, q.ideal, q.overlap, corner,
-               detail=True)
-    r = {"ttft_s": float(pre["time_s"]), "tpot_s": float(dec["time_s"]), "bound": str(dec["bound"]),
+    """Prefill, decode step and (with ``generate``) the whole request at one corner of the device.
+
+    A step of one micro-batch crosses every stage (its time is the sum over the stages); with several
+    micro-batches in flight the time per output token is the pipeline's cycle
+    (:func:`roofline.formulas.pipeline_cycle_time`)."""
+    par = pl.parallel
+    b = step_batch(par, q.batch)
+    cycle = lambda t: formulas.pipeline_cycle_time(t, par.pp, par.micro_batches)  # noqa: E731
+    pre = _run(m, dev, Phase.PREFILL, prec, pl, {"b": b, "p": q.prompt}, q.ideal, q.overlap, corner, detail=True)
+    dec = _run(m, dev, Phase.DECODE, prec, pl, {"b": b, "s": q.context}, q.ideal, q.overlap, corner, detail=True)
+    r = {"ttft_s": float(pre["time_s"]), "tpot_s": float(cycle(dec["time_s"])), "bound": str(dec["bound"]),
          "prefill_bound": str(pre["bound"]), "decode": dec, "prefill": pre}
     if q.generate:
         ctxs = q.prompt + np.arange(q.generate)
-        steps = _run(m, dev, Phase.DECODE, prec, pl, {"b": q.batch, "s": ctxs}, q.ideal, q.overlap, corner)
-        r["request_latency_s"] = r["ttft_s"] + float(np.sum(steps["time_s"]))
+        steps = _run(m, dev, Phase.DECODE, prec, pl, {"b": b, "s": ctxs}, q.ideal, q.overlap, corner)
+        r["request_latency_s"] = r["ttft_s"] + float(np.sum(cycle(steps["time_s"])))
     if spl is not None:  # speculative decoding: draft steps and one verify step replace the decode step
         r.update(corner_fields(m, dev, prec, spl, q.speculation, q.batch, q.context, q.prompt, q.generate,
                                r["ttft_s"], q.ideal, q.overlap, corner))
@@ -196,10 +226,13 @@ def _request_fields(q: _Request, corners: dict) -> dict:
             "request_tokens_per_s": q.batch * q.generate / lat.nominal}
 
 
-def _placements(m: ModelConfig, dev: Device, prec: Precision, q: _Request, devices, tp, pp):
+def _placements(m: ModelConfig, dev: Device, prec: Precision, q: _Request, devices, tp, pp, layout: dict):
     """The target's placement and, with speculation, the draft's (the target's devices then hold both)."""
     if q.speculation is None:
-        return place(m, dev, prec, q.batch, q.peak_context, devices, tp, pp), None
+        return place(m, dev, prec, q.batch, q.peak_context, devices, tp, pp, **layout), None
+    if any(v is not None for v in layout.values()):
+        raise InputError("speculative decoding is estimated on tensor- and pipeline-parallel layouts only: "
+                         "drop --dp, --ep, --attention, --micro-batches and --imbalance")
     spl = place_speculative(m, dev, prec, q.speculation, q.batch, q.peak_context, devices, tp, pp)
     return spl.target, spl
 
@@ -227,8 +260,14 @@ def _result(m: ModelConfig, dev: Device, prec: Precision, pl: Placement, q: _Req
         decode_flops=float(dec["flops"]), decode_bytes=float(dec["bytes"]),
         prefill_flops=float(pre["flops"]), prefill_bytes=float(pre["bytes"]),
         **_cost(dev, pl, tps, price, spl.own_devices if spl else 0), compute_fallback=_fallback(dev, prec),
-        **_request_fields(q, corners),
+        **_request_fields(q, corners), **_layout_fields(pl),
         **(result_fields(q.speculation, spl, corners) if spl is not None else {}))
+
+
+def _layout_fields(pl: Placement) -> dict:
+    par = pl.parallel
+    return {"dp": par.dp, "ep": par.ep, "attention": str(par.attention), "micro_batches": par.micro_batches,
+            "imbalance": par.imbalance}
 
 
 # ------------------------------------------------------------------------------------------------------
@@ -239,7 +278,7 @@ def estimate_result(model: str | ModelConfig, device: str | Device, batch: int =
                     devices: int | None = None, tp: int | None = None, pp: int | None = None, ideal: bool = False,
                     overlap: str = "max", prompt: int | None = None,
                     price: float | Mapping[str, float] | None = None,
-                    speculation: Speculation | None = None) -> LLMEstimate:
+                    speculation: Speculation | None = None, **layout) -> LLMEstimate:
     """Prefill of ``prompt`` (default ``context``) tokens and a decode step at ``context``, on a placement;
     with ``speculation`` a speculative decode step (:mod:`roofline.llm.speculative`).
 
@@ -250,7 +289,7 @@ def estimate_result(model: str | ModelConfig, device: str | Device, batch: int =
     device : str or Device
         A device key or alias, or a device.
     batch : int
-        Sequences in flight [1].
+        Sequences in flight in the whole system [1].
     context : int
         Tokens in the KV cache at the decode step [1].
     generate : int, optional
@@ -268,10 +307,11 @@ def estimate_result(model: str | ModelConfig, device: str | Device, batch: int =
     prompt : int, optional
         Prompt tokens per sequence for the prefill [1]; default ``context``.
     price : float or mapping of str to float, optional
-        Rental price of one device for one hour [USD/h] (or one per device key); default the price
-        table's (:func:`roofline.hardware.prices.get_price`), none for a device the table does not list.
+        Rental price of one device for one hour [USD/h] (or one per device key); default the price table's.
     speculation : Speculation, optional
         Speculative decoding (:meth:`Speculation.of <roofline.llm.speculative.Speculation.of>`).
+    **layout
+        ``dp``, ``ep``, ``attention``, ``micro_batches``, ``imbalance`` (:func:`roofline.placement.place`).
 
     Returns
     -------
@@ -282,16 +322,15 @@ def estimate_result(model: str | ModelConfig, device: str | Device, batch: int =
 
     Raises
     ------
-    InputError
-        A non-positive length, a context beyond the model's maximum, a price that is not positive.
-    CapacityError
-        When the forced layout cannot hold the model.
+    InputError, CapacityError
+        A non-positive length, a context beyond the model's maximum, a price that is not positive; a forced
+        layout that cannot hold the model.
     """
     m, dev = get_model(model), get_device(device)
     prec = prec or Precision.of(dtype)
     q = _request(m, batch, context, generate, prompt, ideal, overlap, speculation)
     _price(dev, price)  # a bad price is refused before any work
-    pl, spl = _placements(m, dev, prec, q, devices, tp, pp)
+    pl, spl = _placements(m, dev, prec, q, devices, tp, pp, layout)
     corners = evaluate_corners(dev, lambda corner: _at_corner(m, dev, prec, pl, q, corner, spl))
     return _result(m, dev, prec, pl, q, corners, spl, price)
 
@@ -300,7 +339,8 @@ def estimate(model: str | ModelConfig, device: str | Device, batch: int = 1, con
              generate: int | None = None, prec: Precision | None = None, dtype: str = "bf16",
              devices: int | None = None, tp: int | None = None, pp: int | None = None, ideal: bool = False,
              overlap: str = "max", prompt: int | None = None,
-             price: float | Mapping[str, float] | None = None, speculation: Speculation | None = None) -> dict:
+             price: float | Mapping[str, float] | None = None, speculation: Speculation | None = None,
+             **layout) -> dict:
     """:func:`estimate_result` as a record (a dict): the JSON of ``roofline llm``.
 
     Parameters
@@ -332,6 +372,8 @@ def estimate(model: str | ModelConfig, device: str | Device, batch: int = 1, con
     speculation : Speculation, optional
         Speculative decoding: adds ``tokens_per_step`` [1], ``draft_time_s`` and ``verify_time_s`` [s] and
         ``speculation`` (what drafts, how much is accepted).
+    **layout
+        ``dp``, ``ep``, ``attention``, ``micro_batches``, ``imbalance`` (:func:`estimate_result`).
 
     Returns
     -------
@@ -348,7 +390,7 @@ def estimate(model: str | ModelConfig, device: str | Device, batch: int = 1, con
         (:meth:`LLMEstimate.to_dict <roofline.llm.result.LLMEstimate.to_dict>`).
     """
     result = estimate_result(model, device, batch, context, generate, prec, dtype, devices, tp, pp, ideal, overlap,
-                             prompt, price, speculation)
+                             prompt, price, speculation, **layout)
     return Record(result.to_dict(), result)
 
 

@@ -106,6 +106,14 @@ class LLMEstimate:
     speculation : mapping or None
         What drafts and how much is accepted (:meth:`roofline.llm.speculative.Speculation.to_dict`), the
         draft's bound, the bytes it adds per device and the devices of the whole system.
+    dp, ep : int
+        Replicas, and devices the routed experts of a stage are spread over [1].
+    attention : str
+        ``tp`` or ``dp``: tensor- or data-parallel attention.
+    micro_batches : int
+        Micro-batches in flight through the pipeline [1].
+    imbalance : float
+        Busiest expert device's load over the mean [1].
     """
 
     model: str
@@ -155,6 +163,11 @@ class LLMEstimate:
     draft_time_s: Ranged | None = None
     verify_time_s: Ranged | None = None
     speculation: Mapping[str, object] | None = None
+    dp: int = 1
+    ep: int = 1
+    attention: str = "tp"
+    micro_batches: int = 1
+    imbalance: float = 1.0
 
     def _ranges(self) -> dict:
         out: dict = {}
@@ -231,8 +244,8 @@ class LLMEstimate:
         str
             An HTML ``<table>``.
         """
-        rows = [("placement", f"{self.devices_used} × {self.device} (tp={self.tp}, pp={self.pp}), "
-                              f"weights in {self.weights_level}", ""),
+        rows = [("placement", f"{self.devices_used} × {self.device} (tp={self.tp}, pp={self.pp}, dp={self.dp}, "
+                              f"ep={self.ep}, attention {self.attention}), weights in {self.weights_level}", ""),
                 ("time to first token [s]", *_cells(self.ttft_s)), ("prefill bound", self.prefill_bound, ""),
                 ("time per output token [s]", *_cells(self.tpot_s)), ("decode bound", self.bound, ""),
                 ("tokens/s per user", *_cells(self.tokens_per_s_per_user)),

@@ -18,8 +18,9 @@ from ..placement.layout import place as _place
 from .config import ModelConfig
 from .precision import Precision
 
-__all__ = ["weights_bytes", "kv_cache_elements", "kv_cache_bytes", "kv_elements_per_token_per_device", "kv_shards",
-           "resident_bytes_per_device", "ModelDemand", "place"]
+__all__ = ["weights_bytes", "expert_weights_bytes", "weights_bytes_per_device", "kv_cache_elements", "kv_cache_bytes",
+           "kv_elements_per_token_per_device", "kv_shards", "kv_cache_bytes_per_device", "resident_bytes_per_device",
+           "ModelDemand", "place"]
 
 
 def weights_bytes(model: ModelConfig, prec: Precision) -> float:
@@ -36,6 +37,54 @@ def weights_bytes(model: ModelConfig, prec: Precision) -> float:
         [B].
     """
     return model.total_params() * bytes_per_element(prec.weights)
+
+
+def expert_weights_bytes(model: ModelConfig, prec: Precision) -> float:
+    """Bytes of the routed experts of every MoE layer (0 for a dense model).
+
+    Parameters
+    ----------
+    model : ModelConfig
+    prec : Precision
+
+    Returns
+    -------
+    float
+        [B].
+    """
+    return model.moe_layers * model.n_experts * model.expert_params() * bytes_per_element(prec.weights)
+
+
+def weights_bytes_per_device(model: ModelConfig, prec: Precision, par: Parallelism) -> float:
+    """Weights one device of layout ``par`` holds.
+
+    The routed experts of a stage are spread over all its ``tp`` devices (``ep`` ways, each expert split
+    ``tp / ep`` ways); everything else (attention, shared experts, dense MLPs, embeddings, lm_head) is split
+    over the attention group, so it is replicated on every device under data-parallel attention:
+
+    .. math:: W_\\text{dev} = \\frac{W_\\text{experts}}{tp\\,pp} + \\frac{W - W_\\text{experts}}{tp_\\text{attn}\\,pp}
+
+    Parameters
+    ----------
+    model : ModelConfig
+    prec : Precision
+    par : Parallelism
+
+    Returns
+    -------
+    float
+        [B].
+
+    Examples
+    --------
+    >>> from roofline.llm import get_model
+    >>> from roofline.placement import Parallelism
+    >>> m = get_model("llama-3.1-70b")
+    >>> weights_bytes_per_device(m, Precision(), Parallelism(tp=8)) == weights_bytes(m, Precision()) / 8
+    True
+    """
+    experts = expert_weights_bytes(model, prec)
+    return experts / (par.tp * par.pp) + (weights_bytes(model, prec) - experts) / (par.attention_tp * par.pp)
 
 
 def kv_cache_elements(model: ModelConfig, batch, context):
@@ -124,8 +173,9 @@ def kv_elements_per_token_per_device(model: ModelConfig, tp: int) -> int:
 
 
 def kv_shards(model: ModelConfig, par: Parallelism) -> int:
-    """Into how many distinct parts a layout splits the KV cache: pipeline stages times the tensor-parallel
-    ranks that hold distinct KV heads (at most ``n_kv_heads``; MLA's shared latent is not split by TP).
+    """Into how many distinct parts a layout splits the KV cache of one attention group's sequences:
+    pipeline stages times the tensor-parallel ranks that hold distinct KV heads (at most ``n_kv_heads``;
+    MLA's shared latent is not split by TP; data-parallel attention splits no head).
 
     Parameters
     ----------
@@ -137,15 +187,50 @@ def kv_shards(model: ModelConfig, par: Parallelism) -> int:
     int
         Parts [1]; one device holds ``1 / kv_shards`` of the cache.
     """
-    return par.pp * (1 if model.is_mla else min(par.tp, model.n_kv_heads))
+    return par.pp * (1 if model.is_mla else min(par.attention_tp, model.n_kv_heads))
+
+
+def kv_cache_bytes_per_device(model: ModelConfig, prec: Precision, par: Parallelism, batch, context):
+    """KV-cache bytes one device of layout ``par`` holds when ``batch`` sequences are in flight in the layout.
+
+    The sequences are shared out over the attention groups (``dp`` replicas, and every device of a stage
+    under data-parallel attention); a group's cache splits over its pipeline stages and over the
+    tensor-parallel ranks that hold distinct KV heads. MLA's latent is shared by all heads, so tensor-
+    parallel attention replicates it on every rank, and data-parallel attention does not:
+
+    .. math:: Q_{KV,\\text{dev}} = \\frac{Q_{KV}(b / n_\\text{groups}, s)}{pp \\cdot \\min(tp_\\text{attn}, h_{kv})}
+        \\quad (\\text{MLA: } pp)
+
+    Parameters
+    ----------
+    model : ModelConfig
+    prec : Precision
+    par : Parallelism
+    batch, context : float, ndarray or sympy.Expr
+        Sequences in flight in the layout, tokens per sequence [1].
+
+    Returns
+    -------
+    float, ndarray or sympy.Expr
+        [B].
+
+    Examples
+    --------
+    >>> from roofline.llm import get_model
+    >>> from roofline.placement import Parallelism
+    >>> v3 = get_model("deepseek-v3")      # 61 layers x (512 + 64) latent x 2 B = 70,272 B per token
+    >>> kv_cache_bytes_per_device(v3, Precision(), Parallelism(tp=8), 64, 1)   # every rank holds all 64
+    4497408.0
+    >>> kv_cache_bytes_per_device(v3, Precision(), Parallelism(tp=8, attention="dp"), 64, 1)  # 8 each
+    562176.0
+    """
+    return kv_cache_bytes(model, prec, batch / par.groups if par.groups > 1 else batch, context) \
+        / kv_shards(model, par)
 
 
 def resident_bytes_per_device(model: ModelConfig, prec: Precision, par: Parallelism, batch, context):
-    """Weights and KV cache one device of layout ``par`` holds.
-
-    Weights split evenly over every device. The KV cache splits over pipeline stages and over the
-    tensor-parallel ranks that hold distinct KV heads (at most ``n_kv_heads`` of them); MLA's latent
-    cache is shared by all heads and so replicated on every tensor-parallel rank.
+    """Weights and KV cache one device of layout ``par`` holds (:func:`weights_bytes_per_device` plus
+    :func:`kv_cache_bytes_per_device`).
 
     Parameters
     ----------
@@ -153,15 +238,15 @@ def resident_bytes_per_device(model: ModelConfig, prec: Precision, par: Parallel
     prec : Precision
     par : Parallelism
     batch, context : float or ndarray
-        [1].
+        Sequences in flight in the layout, tokens per sequence [1].
 
     Returns
     -------
     float or ndarray
         [B].
     """
-    w = weights_bytes(model, prec) / par.devices
-    kv = kv_cache_bytes(model, prec, batch, context) / kv_shards(model, par)
+    w = weights_bytes_per_device(model, prec, par)
+    kv = kv_cache_bytes_per_device(model, prec, par, batch, context)
     return w + kv if isinstance(kv, np.ndarray) else float(w + kv)
 
 
@@ -227,7 +312,7 @@ class ModelDemand:
         ----------
         par : Parallelism
         batch, context : float or ndarray
-            Sequences and tokens per sequence [1].
+            Sequences in flight in the layout and tokens per sequence [1].
 
         Returns
         -------
@@ -247,7 +332,7 @@ class ModelDemand:
 
 
 def place(model: ModelConfig, device: Device, prec: Precision = Precision(), batch: int = 1, context: int = 2048,
-          devices: int | None = None, tp: int | None = None, pp: int | None = None) -> Placement:
+          devices: int | None = None, tp: int | None = None, pp: int | None = None, **layout) -> Placement:
     """Place ``model`` on ``device``: :func:`roofline.placement.place` for an LLM.
 
     Parameters
@@ -256,12 +341,14 @@ def place(model: ModelConfig, device: Device, prec: Precision = Precision(), bat
     device : Device
     prec : Precision
     batch, context : int
-        Sequences and tokens per sequence the KV cache must hold [1].
+        Sequences in flight and tokens per sequence the KV cache must hold [1].
     devices, tp, pp : int, optional
         Force the layout.
+    **layout
+        ``dp``, ``ep``, ``attention``, ``micro_batches``, ``imbalance`` (:func:`roofline.placement.place`).
 
     Returns
     -------
     Placement
     """
-    return _place(ModelDemand(model, prec), device, batch, context, devices, tp, pp)
+    return _place(ModelDemand(model, prec), device, batch, context, devices, tp, pp, **layout)

@@ -11,7 +11,7 @@ counts, whose placements change the expressions' structure.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from types import MappingProxyType
 from typing import Iterable, Mapping, Sequence
 
@@ -21,14 +21,14 @@ from .. import formulas
 from ..errors import CapacityError, InputError
 from ..hardware.device import Device
 from ..hardware.library import get_device
-from ..placement.layout import Placement
+from ..placement.layout import Placement, layout_candidates
 from ..sweep.chunks import _bar, _n_points, _pareto, evaluate_dask, grid_chunks  # noqa: F401 (old roofline.bigsweep path)
 from ..vocab import Corner, Phase
 from .config import ModelConfig
-from .inference import _price, _run
+from .inference import _price, _run, step_batch
 from .loader import get_model
 from .precision import Precision
-from .sizes import place
+from .sizes import ModelDemand, place
 from .sizes import resident_bytes_per_device as _resident_per_device
 from .speculative import Speculation, SpeculativePlacement, place_speculative, speculative_step
 from .speculative import resident_bytes as _speculative_resident
@@ -47,9 +47,9 @@ class Column:
 
 #: The column contract of every LLM sweep frame, in order. A frame holds the columns its sweep computes,
 #: in this order: :func:`decode_sweep` (model … pp, batch, context, time_s, tokens_per_s_per_user,
-#: tokens_per_s, bound, fits, level, and the cost columns), :func:`frontier` (model, device, devices,
-#: batch, context, tpot_s, the four rates, bound, and the cost columns), :func:`llm_sweep_chunks` (model,
-#: device, devices, batch, context, time_s, three rates, bound, fits).
+#: tokens_per_s, bound, fits, level, the cost columns and the layout), :func:`frontier` (model, device,
+#: devices, batch, context, tpot_s, the four rates, bound, the cost columns and the layout of each point),
+#: :func:`llm_sweep_chunks` (model, device, devices, batch, context, time_s, three rates, bound, fits).
 COLUMNS: Mapping[str, Column] = MappingProxyType({
     "model": Column("", "model key"),
     "device": Column("", "device key"),
@@ -76,6 +76,7 @@ COLUMNS: Mapping[str, Column] = MappingProxyType({
                                   "power figure"),
     "usd_per_million_tokens": Column("USD", "what a million generated tokens cost at the price per device-hour "
                                      "(given, or the price table's); NaN without a price"),
+    "layout": Column("", "the layout of the point: tp, pp, dp, ep, attention (and micro-batches, imbalance)"),
 })
 
 #: Per sweep, the columns whose best and worst corners an estimate-based device adds (in this order, the
@@ -135,10 +136,13 @@ def _devices(devices) -> list[Device]:
 
 def _points(m: ModelConfig, dev: Device, prec: Precision, pl: Placement, phase: Phase, b, s, ideal, overlap,
             corner: Corner = Corner.NOMINAL):
-    """Evaluate a step at the points ``(b, s)``: ``(time, fits, bound)``, time NaN where it does not fit."""
-    r = _run(m, dev, phase, prec, pl, {"b": b, phase.length_symbol: s}, ideal, overlap, corner)
-    fits = _resident_per_device(m, prec, pl.parallel, b, s) <= dev.memory[pl.home].capacity_bytes
-    return np.where(fits, r["time_s"], np.nan), fits, np.where(fits, r["bound"], "capacity")
+    """Evaluate a step at the points ``(b, s)`` (``b`` sequences in the whole system): ``(time, fits, bound)``,
+    time NaN where it does not fit. A decode step's time is the pipeline's cycle with its micro-batches."""
+    par = pl.parallel
+    r = _run(m, dev, phase, prec, pl, {"b": step_batch(par, b), phase.length_symbol: s}, ideal, overlap, corner)
+    t = formulas.pipeline_cycle_time(r["time_s"], par.pp, par.micro_batches) if phase is Phase.DECODE else r["time_s"]
+    fits = _resident_per_device(m, prec, par, b, s) <= dev.memory[pl.home].capacity_bytes
+    return np.where(fits, t, np.nan), fits, np.where(fits, r["bound"], "capacity")
 
 
 # ------------------------------------------------------------------------------------------------------
@@ -147,7 +151,7 @@ def _points(m: ModelConfig, dev: Device, prec: Precision, pl: Placement, phase: 
 def decode_sweep(model: str | ModelConfig, devices: Sequence[str | Device] | str | Device, batch, context,
                  device_counts: Sequence[int] | None = None, dtype: str = "bf16", prec: Precision | None = None,
                  ideal: bool = False, overlap: str = "max", phase: str = "decode", ranges: bool = True,
-                 speculation: Speculation | None = None, price=None):
+                 speculation: Speculation | None = None, price=None, **layout):
     """Decode (or prefill) time over a grid of batch × context × device count × device, as a tidy DataFrame.
 
     Parameters
@@ -163,10 +167,8 @@ def decode_sweep(model: str | ModelConfig, devices: Sequence[str | Device] | str
     dtype : str
         The data type of everything, when ``prec`` is not given.
     prec : Precision, optional
-    ideal : bool
-        Leave out latency and overhead terms.
-    overlap : str
-        ``max`` or ``sum``.
+    ideal, overlap : bool, str
+        Leave out latency and overhead terms; ``max`` or ``sum``.
     phase : str
         ``decode`` or ``prefill``.
     ranges : bool
@@ -176,6 +178,8 @@ def decode_sweep(model: str | ModelConfig, devices: Sequence[str | Device] | str
     speculation : Speculation, optional
         Speculative decoding (decode only): each step drafts and verifies
         (:func:`roofline.llm.speculative.speculative_step`).
+    **layout
+        ``tp``, ``pp``, ``dp``, ``ep``, ``attention``, ``micro_batches``, ``imbalance`` (:func:`place`).
 
     Returns
     -------
@@ -200,18 +204,22 @@ def decode_sweep(model: str | ModelConfig, devices: Sequence[str | Device] | str
     if speculation is not None and ph is not Phase.DECODE:
         raise InputError("speculative decoding changes the decode step; a prefill sweep has none")
     frames = [_sweep_frame(m, dev, prec, None if n is None else int(n), int(S.min()), ph, bb, ss, ideal, overlap,
-                           ranges, speculation, price)
+                           ranges, speculation, price, layout)
               for dev in _devices(devices) for n in (device_counts or [None])]
     return _with_attrs(pd.concat(frames, ignore_index=True), m.key, [d.key for d in _devices(devices)],
                        phase=str(ph), ideal=ideal, weight_dtype=prec.weights)
 
 
 def _place_system(m: ModelConfig, dev: Device, prec: Precision, n: int | None, context_min: int,
-                  spec: Speculation | None) -> tuple[Placement, SpeculativePlacement | None]:
+                  spec: Speculation | None, layout: Mapping | None = None
+                  ) -> tuple[Placement, SpeculativePlacement | None]:
     """The target's placement on ``n`` devices (None: the fewest that hold it) and, with speculation, the draft's."""
     ctx = 1 if n else context_min
+    layout = {k: v for k, v in (layout or {}).items() if v is not None}
     if spec is None:
-        return place(m, dev, prec, 1, ctx, devices=n), None
+        return place(m, dev, prec, 1, ctx, devices=n, **layout), None
+    if layout:
+        raise InputError("speculative decoding is estimated on the default layouts: drop the layout options")
     spl = place_speculative(m, dev, prec, spec, 1, ctx, devices=n)
     return spl.target, spl
 
@@ -228,11 +236,11 @@ def _speculative_points(m, dev: Device, prec, spl: SpeculativePlacement, spec: S
 
 
 def _sweep_frame(m: ModelConfig, dev: Device, prec: Precision, n, context_min: int, ph: Phase, bb, ss, ideal, overlap,
-                 ranges: bool, spec: Speculation | None, price=None):
+                 ranges: bool, spec: Speculation | None, price=None, layout: Mapping | None = None):
     """The frame of one system (a device type and count) over the points ``(bb, ss)``."""
     import pandas as pd
 
-    pl, spl = _place_system(m, dev, prec, n, context_min, spec)
+    pl, spl = _place_system(m, dev, prec, n, context_min, spec, layout)
     if spl is None:
         t, fits, bound = _points(m, dev, prec, pl, ph, bb, ss, ideal, overlap)
         e, extra = 1.0, {}
@@ -255,14 +263,16 @@ def _sweep_frame(m: ModelConfig, dev: Device, prec: Precision, n, context_min: i
         "pp": pl.parallel.pp, "batch": bb.astype(np.int64), "context": ss.astype(np.int64), "time_s": t, **extra,
         "tokens_per_s_per_user": e / t, "tokens_per_s": bb * e / t, "bound": pd.Categorical(bound),
         "fits": fits, "level": dev.memory[pl.home].name,
-        **_cost_columns(dev, spl.devices if spl else pl.devices, bb * e / t, price)}, corners)
+        **_cost_columns(dev, spl.devices if spl else pl.devices, bb * e / t, price),
+        "layout": pl.parallel.describe()}, corners)
 
 
 def frontier(model: str | ModelConfig, device: str | Device, devices: int | None = None, context: int = 2048,
              batches: Iterable[int] | None = None, dtype: str = "bf16", prec: Precision | None = None,
              ideal: bool = False, overlap: str = "max", tp: int | None = None, pp: int | None = None,
-             speculation: Speculation | None = None, price=None):
-    """Throughput against interactivity for one system (a device type × count) as batch grows.
+             speculation: Speculation | None = None, price=None, envelope: bool = True, **layout):
+    """Throughput against interactivity for one system (a device type × count) as batch grows: the
+    envelope over the layouts the system can express, or one layout.
 
     Parameters
     ----------
@@ -285,14 +295,21 @@ def frontier(model: str | ModelConfig, device: str | Device, devices: int | None
         Price per device-hour [USD/h] (or one per device key); default the price table's.
     speculation : Speculation, optional
         Speculative decoding: ``tpot_s`` is a step's time over its tokens; ``devices`` counts a draft's own.
+    envelope : bool
+        Without a forced layout or speculation, the upper envelope of every layout's frontier
+        (:func:`roofline.placement.layout_candidates`: tensor-parallel degrees, replicas, data-parallel
+        attention, pipelines with micro-batches); otherwise the default placement's.
+    **layout
+        ``dp``, ``ep``, ``attention``, ``micro_batches``, ``imbalance``: force the layout.
 
     Returns
     -------
     pandas.DataFrame
         The :data:`COLUMNS` model, device, devices, batch, context, tpot_s [s], tokens_per_s_per_user
         (= 1 / tpot), tokens_per_s, tokens_per_s_per_device [1/s], tokens_per_s_per_kw [1/(s kW)], bound,
-        tokens_per_s_per_mw [1/(s MW)], usd_per_million_tokens [USD], up to the largest batch that fits.
-        For an estimate-based device, ``*_best`` / ``*_worst`` per-user and per-device rates give the band.
+        tokens_per_s_per_mw [1/(s MW)], usd_per_million_tokens [USD] and the layout of each point, up to the
+        largest batch that fits. For an estimate-based device, ``*_best`` / ``*_worst`` per-user and per-device
+        rates give the band.
 
     Raises
     ------
@@ -302,13 +319,21 @@ def frontier(model: str | ModelConfig, device: str | Device, devices: int | None
     m = get_model(model)
     dev = get_device(device)
     prec = prec or Precision.of(dtype)
-    pl, spl, n = _frontier_system(m, dev, prec, context, devices, tp, pp, speculation)
-    B = _fitting_batches(m, dev, prec, pl, context, batches, speculation, spl)
-    tpot, bound = _frontier_tpot(m, dev, prec, pl, spl, speculation, B, context, ideal, overlap, Corner.NOMINAL)
+    forced = speculation is not None or tp or pp or any(v is not None for v in layout.values())
+    if envelope and not forced:
+        return _frontier_envelope(m, dev, prec, devices, context, batches, ideal, overlap, price)
+    pl, spl, n = _frontier_system(m, dev, prec, context, devices, tp, pp, speculation, layout)
+    return _frontier_frame(m, dev, prec, pl, spl, n, context, batches, ideal, overlap, speculation, price)
+
+
+def _frontier_frame(m, dev, prec, pl: Placement, spl, n: int, context, batches, ideal, overlap, spec, price):
+    """The frontier of one placement over the batches that fit."""
+    B = _fitting_batches(m, dev, prec, pl, context, batches, spec, spl)
+    tpot, bound = _frontier_tpot(m, dev, prec, pl, spl, spec, B, context, ideal, overlap, Corner.NOMINAL)
     power = dev.power_w
     corners = None
     if dev.is_estimate:  # the frontier of an estimate-based device is a band: best and worst corners
-        tw = {c: _frontier_tpot(m, dev, prec, pl, spl, speculation, B, context, ideal, overlap, c)[0] for c in _CORNERS}
+        tw = {c: _frontier_tpot(m, dev, prec, pl, spl, spec, B, context, ideal, overlap, c)[0] for c in _CORNERS}
         corners = {c: {"tokens_per_s_per_user": 1.0 / tw[c], "tokens_per_s_per_device": B / tw[c] / n}
                    for c in _CORNERS}
     return _with_attrs(_frame({
@@ -316,14 +341,39 @@ def frontier(model: str | ModelConfig, device: str | Device, devices: int | None
         "tpot_s": tpot, "tokens_per_s_per_user": 1.0 / tpot, "tokens_per_s": B / tpot,
         "tokens_per_s_per_device": B / tpot / n,
         "tokens_per_s_per_kw": (B / tpot / (n * power / 1e3)) if power else np.nan,
-        "bound": bound, **_cost_columns(dev, n, B / tpot, price)}, corners), m.key, [dev.key],
-        system=f"{n} × {dev.key}", ideal=ideal, weight_dtype=prec.weights)
+        "bound": bound, **_cost_columns(dev, n, B / tpot, price), "layout": pl.parallel.describe()}, corners),
+        m.key, [dev.key], system=f"{n} × {dev.key}", ideal=ideal, weight_dtype=prec.weights)
 
 
-def _frontier_system(m, dev, prec, context, devices, tp, pp, spec):
+def _frontier_envelope(m, dev, prec, devices, context, batches, ideal, overlap, price):
+    """The upper envelope (Pareto front of per-user and per-device rates) of every layout's frontier on the
+    system: ``devices`` devices, or the fewest that hold the model."""
+    import pandas as pd
+
+    from ..placement.layout import links_for
+
+    n = devices or place(m, dev, prec, 1, context).devices
+    frames = []
+    for par in layout_candidates(ModelDemand(m, prec), dev, n, context):
+        par = replace(par, dp=n // par.instance_devices)
+        need = float(_resident_per_device(m, prec, par, par.groups, context))
+        pl = Placement(dev, par, dev.main_memory_index, links_for(dev, par, m.is_moe), need, True)
+        try:
+            frames.append(_frontier_frame(m, dev, prec, pl, None, n, context, batches, ideal, overlap, None, price))
+        except CapacityError:
+            continue
+    if not frames:
+        return _frontier_frame(m, dev, prec, place(m, dev, prec, 1, context, devices), None, n, context, batches,
+                               ideal, overlap, None, price)
+    front = _pareto(pd.concat(frames, ignore_index=True).dropna(subset=["tokens_per_s_per_user"]))
+    front = front.sort_values("tokens_per_s_per_user", ascending=False).reset_index(drop=True)
+    return _with_attrs(front, m.key, [dev.key], system=f"{n} × {dev.key}", ideal=ideal, weight_dtype=prec.weights)
+
+
+def _frontier_system(m, dev, prec, context, devices, tp, pp, spec, layout: Mapping | None = None):
     """The target's placement, the speculative one (or None) and the devices of the whole system."""
     if spec is None:
-        pl = place(m, dev, prec, 1, context, devices, tp, pp)
+        pl = place(m, dev, prec, 1, context, devices, tp, pp, **(layout or {}))
         return pl, None, pl.devices
     spl = place_speculative(m, dev, prec, spec, 1, context, devices, tp, pp)
     return spl.target, spl, spl.devices
@@ -333,8 +383,10 @@ def _frontier_tpot(m, dev, prec, pl: Placement, spl, spec, B, context, ideal, ov
     """Time per output token at the batches ``B`` (a decode step, or a speculative step over its tokens),
     and the binding term."""
     if spl is None:
-        r = _run(m, dev, Phase.DECODE, prec, pl, {"b": B, "s": np.full_like(B, context)}, ideal, overlap, corner)
-        return r["time_s"], r["bound"]
+        par = pl.parallel
+        r = _run(m, dev, Phase.DECODE, prec, pl, {"b": step_batch(par, B), "s": np.full_like(B, context)}, ideal,
+                 overlap, corner)
+        return formulas.pipeline_cycle_time(r["time_s"], par.pp, par.micro_batches), r["bound"]
     st = speculative_step(m, dev, prec, spl, spec, B, np.full_like(B, context), ideal, overlap, corner)
     return st["tpot_s"], st["bound"]
 

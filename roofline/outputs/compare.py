@@ -236,7 +236,7 @@ def _cost_cells(r: dict) -> tuple[dict | None, dict | None]:
 
 
 def _llm_rows(devs: list[Device], models: Sequence[str], batch: int, context: int, dtype: str,
-              ideal: bool, price=None, speculation=None) -> list[dict]:
+              ideal: bool, price=None, speculation=None, layout=None) -> list[dict]:
     from ..llm.inference import estimate
     from ..llm.precision import Precision
 
@@ -247,7 +247,7 @@ def _llm_rows(devs: list[Device], models: Sequence[str], batch: int, context: in
         for dev in devs:
             try:
                 r = estimate(model, dev, batch=batch, context=context, prec=prec, ideal=ideal, price=price,
-                             speculation=speculation)
+                             speculation=speculation, **dict(layout or {}))
             except (CapacityError, InputError) as exc:
                 dec[dev.key] = pre[dev.key] = usd[dev.key] = mw[dev.key] = _error_cell(exc)
                 continue
@@ -301,7 +301,7 @@ def _devices(devices: Sequence[str | Device], dtype: str, spec_paths) -> list[De
 
 def compare(devices: Sequence[str | Device], models: Sequence[str] | None = None, batch: int = 1,
             context: int = 2048, dtype: str = "bf16", ideal: bool = False, spec_paths=(), price=None,
-            speculation=None) -> dict:
+            speculation=None, layout=None) -> dict:
     """Compare ``devices``: their figures (:func:`figure_rows`), and default (or given) workloads timed on each.
 
     The workloads are a square GEMM and a GEMV of 8192 and, per model, decode (tokens/s per user),
@@ -329,6 +329,9 @@ def compare(devices: Sequence[str | Device], models: Sequence[str] | None = None
         table's (a device without one gets no cost cell).
     speculation : Speculation, optional
         Speculative decoding for the LLM rows (:class:`roofline.llm.speculative.Speculation`).
+    layout : mapping, optional
+        Layout of the LLM rows: ``tp``, ``pp``, ``dp``, ``ep``, ``attention``, ``micro_batches``,
+        ``imbalance`` (:func:`roofline.placement.place`); default the fewest devices that hold the model.
 
     Returns
     -------
@@ -348,7 +351,7 @@ def compare(devices: Sequence[str | Device], models: Sequence[str] | None = None
     specs = figure_rows(devs, dtype)
     loads = (_kernel_rows(devs, dtype, ideal, 8192)
              + _llm_rows(devs, list(models) if models else list(DEFAULT_MODELS), batch, context, dtype, ideal,
-                         price, speculation))
+                         price, speculation, layout))
     _ratios(specs, devs)
     _ratios(loads, devs)
     return {"devices": [{"key": d.key, "name": d.name, "vendor": d.vendor, "kind": d.kind, "status": d.status,

@@ -12,7 +12,19 @@ For each row the bound is computed in ideal mode (pure roofline) and with latenc
 * ``tokens_per_s_per_user`` — 1 / time per output token at the row's batch and context (prompt plus
   half the output; 128 tokens when unstated, which favours the device);
 * ``time_per_output_token_s`` / ``time_to_first_token_s`` — the decode-step / prefill time;
-* ``tokens_per_s`` (a whole system) — the most any batch that fits can reach, batch / time per token.
+* ``tokens_per_s`` (a whole system) — with a stated batch, batch / time per token; with input and output
+  lengths and no batch, the serving bound of :mod:`roofline.llm.serving` (continuous batching, the best
+  layout and pool split the system can express); otherwise the most any batch that fits can reach;
+* ``input_tokens_per_s`` — the prompt tokens a prefill pool can take per second (serving bound).
+
+A row may state its layout in the trailing column ``layout``, ``key=value`` pairs joined by ``;`` (a file
+may leave the column out; an empty cell states nothing): ``tp``, ``pp``, ``dp``, ``ep``, ``attention`` (``tp``
+or ``dp``), ``micro_batches``, ``imbalance``, and for a disaggregated system ``pool`` (``prefill`` or ``decode``: the
+row measures that pool alone, the other phase taken as free, as DeepSeek and SGLang measure theirs) and
+``pool_devices`` (the devices of the pool, when the value is stated per node or per device:
+``device_count`` then names the devices the value is per). A pool whose size the source leaves out is
+taken as large as the device's fastest link domain (the favourable end: a wider pool spreads the experts
+thinner and holds more sequences).
 
 Where a row leaves the precision unstated, the most favourable one the device supports is assumed (FP4 on
 B200, FP8 on Hopper, 16-bit elsewhere), and the row says so in ``assumptions``: the bound stays a bound.
@@ -37,14 +49,17 @@ from pathlib import Path
 from ..errors import CapacityError, InputError, SpecError
 from ..hardware.library import get_device
 
-__all__ = ['FIELDS', 'UNSTATED_DRAFT_TOKENS', 'default_path', 'load_measurements', 'validate', 'validation_frame']
+__all__ = ['FIELDS', 'OPTIONAL_FIELDS', 'UNSTATED_DRAFT_TOKENS', 'default_path', 'load_measurements', 'validate',
+           'validation_frame']
 
 
 #: The columns of the measurement file, in order.
 FIELDS = ("id", "category", "device", "device_count", "model", "weight_dtype", "kv_dtype", "batch",
           "input_tokens", "output_tokens", "context", "tp", "pp", "software", "gemm_m", "gemm_n", "gemm_k",
           "gemm_dtype", "speculative", "metric", "value", "unit", "source_title", "source_url", "source_date",
-          "locator", "note")
+          "locator", "note", "layout")
+#: Columns a measurement file may leave out (each row then states nothing there).
+OPTIONAL_FIELDS = ("layout",)
 #: The longest draft a bound tries when a source does not state the draft length: twice the 8 of the deepest
 #: configuration behind :data:`roofline.llm.speculative.ACCEPTANCE` [tokens].
 UNSTATED_DRAFT_TOKENS = 16
@@ -53,6 +68,10 @@ UNSTATED_DRAFT_TOKENS = 16
 _SPEC_KEYS = {"draft": str, "mtp": int, "eagle": int, "medusa": int, "gamma": int, "alpha": float}
 
 _INTS = ("device_count", "batch", "input_tokens", "output_tokens", "context", "tp", "pp", "gemm_m", "gemm_n", "gemm_k")
+
+#: The keys of the optional ``layout`` column, and how each value is read.
+_LAYOUT_KEYS = {"tp": int, "pp": int, "dp": int, "ep": int, "micro_batches": int, "attention": str,
+                "imbalance": float, "pool": str, "pool_devices": int}
 
 
 def default_path() -> Path:
@@ -98,6 +117,7 @@ def _parse_row(r: dict, p: Path, line: int) -> dict:
         r[k] = _count(r[k], p, f"line {line}: {k}")
     r["speculative_config"] = _speculative_config(r["speculative"], p, line)
     r["speculative"] = r["speculative_config"] is not None
+    r["layout"] = _layout_config(r.get("layout") or "", p, line)
     if r["metric"] == "flops_per_s" and not all(r[k] for k in ("gemm_m", "gemm_n", "gemm_k")):
         raise SpecError(p, f"line {line}: gemm_m", "a GEMM row needs gemm_m, gemm_n, gemm_k and gemm_dtype")
     return r
@@ -123,13 +143,32 @@ def _speculative_config(text: str, p: Path, line: int) -> dict | None:
     return out
 
 
+def _layout_config(text: str, p: Path, line: int) -> dict:
+    """The ``layout`` column: ``key=value`` pairs joined by ``;`` (empty: nothing stated)."""
+    out: dict = {}
+    for part in filter(None, (x.strip() for x in text.split(";"))):
+        key, _, val = (x.strip() for x in part.partition("="))
+        if key not in _LAYOUT_KEYS or not val:
+            raise SpecError(p, f"line {line}: layout", f"expected key=value pairs of {', '.join(_LAYOUT_KEYS)} "
+                            f"joined by ';', got {text!r}")
+        try:
+            out[key] = _LAYOUT_KEYS[key](val)
+        except ValueError:
+            raise SpecError(p, f"line {line}: layout", f"{key}={val!r} is not a {_LAYOUT_KEYS[key].__name__}") \
+                from None
+    if out.get("pool", "decode") not in ("prefill", "decode", "colocated"):
+        raise SpecError(p, f"line {line}: layout", f"pool must be prefill, decode or colocated, got {out['pool']!r}")
+    return out
+
+
 def load_measurements(path: str | os.PathLike | None = None) -> list[dict]:
     """Rows of the measurement data set, with numbers parsed.
 
     Parameters
     ----------
     path : path-like, optional
-        A CSV file with the columns :data:`FIELDS` (default: the shipped one).
+        A CSV file with the columns :data:`FIELDS`, :data:`OPTIONAL_FIELDS` may be left out (default: the
+        shipped one).
 
     Returns
     -------
@@ -144,7 +183,7 @@ def load_measurements(path: str | os.PathLike | None = None) -> list[dict]:
     try:
         with open(p, newline="", encoding="utf-8") as fh:
             reader = csv.DictReader(fh)
-            missing = [f for f in FIELDS if f not in (reader.fieldnames or [])]
+            missing = [f for f in FIELDS if f not in (reader.fieldnames or []) and f not in OPTIONAL_FIELDS]
             if missing:
                 raise SpecError(p, missing[0], "missing column")
             return [_parse_row(r, p, i) for i, r in enumerate(reader, start=2)]
@@ -200,12 +239,19 @@ def _gemm(r: dict, dev, ideal: bool):
     from ..workloads import kernels
 
     wl = kernels.gemm(r["gemm_m"], r["gemm_n"], r["gemm_k"], dtype=r["gemm_dtype"])
-    rec = kernel_report(wl, dev, ideal=ideal)
+    # a benchmark that repeats one GEMM may find its operands in a cache: the warm case is the bound
+    rec = kernel_report(wl, dev, ideal=ideal, warm=True)
     return rec["attainable_flops_per_s"], "rate", [], {"bound_term": rec["bound"], "level": rec["home_level"]}
 
 
 def _layout(r: dict, assumed: list) -> dict:
-    """The row's device count and tensor-parallel layout as ``estimate`` options."""
+    """The row's device count and layout as ``estimate`` options."""
+    extra = {k: v for k, v in r["layout"].items() if k in ("dp", "ep", "attention", "micro_batches", "imbalance")}
+    return {**_counts(r, assumed), **extra}
+
+
+def _counts(r: dict, assumed: list) -> dict:
+    """The row's device count and tensor-parallel degree as ``estimate`` options."""
     n = r["device_count"]
     kw = dict(devices=n, tp=r["tp"] if r["tp"] and n and r["tp"] <= n else None)
     if kw["tp"] and n:
@@ -237,10 +283,52 @@ def _per_user(r: dict, dev, ideal: bool, prec, ctx: int, assumed: list, kw: dict
     return (e["ttft_s"] if ttft else e["tpot_s"]), "time", assumed, det
 
 
+def _serves(r: dict, spec) -> bool:
+    """Whether a system row is bounded by the serving model: a pool, or request lengths without a batch."""
+    return spec is None and (bool(r["layout"].get("pool")) or r["metric"] == "input_tokens_per_s"
+                             or (not r["batch"] and bool(r["input_tokens"]) and bool(r["output_tokens"])))
+
+
+def _pool_size(r: dict, dev, assumed: list) -> int:
+    """Devices of the pool (or system) a row measures: stated, or the device's fastest link domain."""
+    n = r["layout"].get("pool_devices") or (None if r["layout"].get("pool") else r["device_count"])
+    if n:
+        return n
+    from ..placement.layout import link_for
+
+    lk = link_for(dev, 2)
+    n = max(r["device_count"] or 1, dev.link(lk).devices_per_domain if lk else 1)
+    assumed.append(f"pool size not stated: {n} devices (the device's fastest link domain)")
+    return n
+
+
+def _serving(r: dict, dev, ideal: bool, prec, ctx: int, assumed: list, kw: dict, spec=None):
+    """Output (or, for a prefill pool, input) tokens per second that the serving bound allows the row's
+    devices: the pool's bound, shared out per device and multiplied by the devices the value is per."""
+    from ..llm.serving import throughput
+
+    lay = dict(r["layout"])
+    pool = lay.pop("pool", None) or ("prefill" if r["metric"] == "input_tokens_per_s" else None)
+    pool = None if pool == "colocated" else pool
+    n = _pool_size(r, dev, assumed)
+    lay.pop("pool_devices", None)
+    I = r["context"] if pool == "decode" and r["context"] else (r["input_tokens"] or ctx)
+    O = 1 if pool == "prefill" else (r["output_tokens"] or 1)
+    if pool == "decode" and not r["output_tokens"]:
+        assumed.append("output length not stated: the decode steps at the stated context alone")
+    t = throughput(r["model"], dev, n, I, O, prec=prec, ideal=ideal, pool=pool, **lay)
+    per = (r["device_count"] or n) / n
+    value = (t["input_tokens_per_s"] if r["metric"] == "input_tokens_per_s" else t["output_tokens_per_s"]) * per
+    return value, "rate", assumed, {"devices_used": n, "bound_term": t["bound"], "precision": prec.weights,
+                                    "layout": " ".join(f"{k}={v}" for k, v in t["layout"].items() if k != "pools")}
+
+
 def _system(r: dict, dev, ideal: bool, prec, ctx: int, assumed: list, kw: dict, spec=None):
     from ..llm.inference import estimate
     from ..llm.sweeps import frontier
 
+    if _serves(r, spec):
+        return _serving(r, dev, ideal, prec, ctx, assumed, kw, spec)
     if r["batch"]:
         e = estimate(r["model"], dev, batch=r["batch"], context=ctx, prec=prec, ideal=ideal, speculation=spec, **kw)
         return e["tokens_per_s"], "rate", assumed, {"devices_used": e["devices_used"], "bound_term": e["bound"],
@@ -255,7 +343,7 @@ def _system(r: dict, dev, ideal: bool, prec, ctx: int, assumed: list, kw: dict, 
 
 _KERNEL_METRICS = {"bandwidth_bytes_per_s": _membw, "flops_per_s": _gemm}
 _LLM_METRICS = {"tokens_per_s_per_user": _per_user, "time_per_output_token_s": _per_user,
-                "time_to_first_token_s": _per_user, "tokens_per_s": _system}
+                "time_to_first_token_s": _per_user, "tokens_per_s": _system, "input_tokens_per_s": _serving}
 
 
 def _resolve(r: dict, spec_paths, model_paths) -> dict:
@@ -348,6 +436,7 @@ def validate(path: str | os.PathLike | None = None, spec_paths=(), model_paths=(
         rec = {k: r[k] for k in ("id", "category", "device", "device_count", "model", "weight_dtype", "batch",
                                  "input_tokens", "output_tokens", "metric", "value", "unit", "source_title",
                                  "source_url", "source_date", "locator")}
+        rec["stated_layout"] = ";".join(f"{k}={v}" for k, v in r["layout"].items())
         rec["speculative"] = r["speculative"]
         try:
             rr = _resolve(r, spec_paths, model_paths)

@@ -17,9 +17,10 @@ import sys
 from ...errors import InputError
 from ..format import FORMATS, for_terminal
 
-__all__ = ["EXIT_USAGE", "MAX_INT", "MAX_GRID_VALUES", "Parser", "UsageError", "positive_int", "int_grid",
-           "str_list", "path_arg", "acceptance_list", "add_common", "add_speculation", "speculation_of",
-           "check_plot_path", "check_frame_path", "check_output_path", "price_arg", "add_price", "ListAction"]
+__all__ = ["EXIT_USAGE", "MAX_INT", "MAX_GRID_VALUES", "Parser", "UsageError", "positive_int", "positive_float",
+           "int_grid", "str_list", "path_arg", "acceptance_list", "add_common", "add_layout", "layout_options",
+           "add_speculation", "speculation_of", "check_plot_path", "check_frame_path", "check_output_path",
+           "price_arg", "add_price", "ListAction"]
 
 
 #: Exit status of a user error (a bad option, an unknown device, a model that does not fit...).
@@ -136,6 +137,33 @@ def _range_values(lo: int, hi: int, how: str | None) -> list[int]:
     if count > MAX_GRID_VALUES:
         raise OverflowError
     return sorted(set(int(round(v)) for v in np.geomspace(lo, hi, count)))
+
+
+def positive_float(text: str) -> float:
+    """An argument type: a positive number (``"20"``, ``"1.5"``).
+
+    Parameters
+    ----------
+    text : str
+        The argument as typed.
+
+    Returns
+    -------
+    float
+        The value.
+
+    Raises
+    ------
+    argparse.ArgumentTypeError
+        Not a positive finite number.
+    """
+    try:
+        v = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a positive number, got {text!r}") from None
+    if not 0 < v < float("inf"):
+        raise argparse.ArgumentTypeError(f"expected a positive number, got {text!r}")
+    return v
 
 
 def price_arg(text: str) -> float | dict[str, float]:
@@ -410,6 +438,59 @@ def add_common(p: argparse.ArgumentParser, fmt: bool = True) -> None:
                    help="extra spec file or folder (repeatable; also ROOFLINE_SPEC_PATH)")
     if fmt:
         p.add_argument("-f", "--format", choices=FORMATS, default="table", help="output format (default: table)")
+
+
+#: the layout options beside ``--tp`` and ``--pp``, as ``(option, library keyword)``
+_LAYOUT = (("dp", "dp"), ("ep", "ep"), ("attention", "attention"), ("micro_batches", "micro_batches"),
+           ("imbalance", "imbalance"))
+
+
+def add_layout(p: argparse.ArgumentParser, counts: bool = True) -> None:
+    """Add the layout options: ``--dp``, ``--ep``, ``--attention``, ``--micro-batches``, ``--imbalance``
+    (and ``--tp``, ``--pp`` unless ``counts`` is false, for a command that has them already).
+
+    Parameters
+    ----------
+    p : argparse.ArgumentParser
+        A command's parser.
+    counts : bool
+        Also add ``--tp`` and ``--pp``.
+
+    Returns
+    -------
+    None
+    """
+    if counts:
+        p.add_argument("--tp", type=positive_int, help="devices per pipeline stage (tensor-parallel degree)")
+        p.add_argument("--pp", type=positive_int, help="pipeline stages")
+    p.add_argument("--dp", type=positive_int, help="independent replicas of the model (data parallelism)")
+    p.add_argument("--ep", type=positive_int, help="devices the routed experts of a stage are spread over "
+                   "(default: the whole stage; each expert tensor-parallel over tp / ep)")
+    p.add_argument("--attention", choices=["tp", "dp"], help="attention tensor-parallel (default) or data-"
+                   "parallel over a stage (each device its own sequences; experts over the whole stage)")
+    p.add_argument("--micro-batches", type=positive_int, dest="micro_batches",
+                   help="micro-batches in flight through the pipeline (default 1)")
+    p.add_argument("--imbalance", type=positive_float, help="routed-expert load of the busiest device over the "
+                   "mean (default 1: balanced)")
+
+
+def layout_options(args: argparse.Namespace, counts: bool = False) -> dict:
+    """The layout options the user gave, as library keywords (``dp``, ``ep``, ``attention``, ...).
+
+    Parameters
+    ----------
+    args : argparse.Namespace
+        Parsed options of a command with :func:`add_layout`.
+    counts : bool
+        Include ``tp`` and ``pp``.
+
+    Returns
+    -------
+    dict
+        Only the options that were given.
+    """
+    names = list(_LAYOUT) + ([("tp", "tp"), ("pp", "pp")] if counts else [])
+    return {kw: getattr(args, opt) for opt, kw in names if getattr(args, opt, None) is not None}
 
 
 def check_output_path(path: str) -> None:

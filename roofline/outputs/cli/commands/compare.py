@@ -10,9 +10,11 @@ from ...format import render
 from ..args import (
     ListAction,
     add_common,
+    add_layout,
     add_price,
     add_speculation,
     check_plot_path,
+    layout_options,
     path_arg,
     positive_int,
     speculation_of,
@@ -63,6 +65,7 @@ def register(subparsers) -> argparse.ArgumentParser:
     p.add_argument("--table", choices=["specs", "workloads"],
                    help="only this table: the devices' figures or the workloads (default both; CSV and JSON "
                    "are then one tidy table with a 'table' column)")
+    add_layout(p)
     add_common(p)
     return p
 
@@ -83,7 +86,8 @@ def run(args: argparse.Namespace) -> str:
     ----------
     args : argparse.Namespace
         ``devices``, ``model``, ``batch`` and ``context`` [1], ``dtype``, ``ideal``, ``no_bounds``,
-        ``plot``, ``price`` [USD/h], the speculative-decoding options, ``spec`` and ``format``.
+        ``plot``, ``price`` [USD/h], the speculative-decoding options, the layout options, ``spec`` and
+        ``format``.
 
     Returns
     -------
@@ -97,7 +101,8 @@ def run(args: argparse.Namespace) -> str:
     if args.plot:
         check_plot_path(args.plot)
     res = compare(args.devices, models=args.model, batch=args.batch, context=args.context, dtype=args.dtype,
-                  ideal=args.ideal, spec_paths=args.spec, price=args.price, speculation=speculation_of(args))
+                  ideal=args.ideal, spec_paths=args.spec, price=args.price, speculation=speculation_of(args),
+                  layout=layout_options(args, counts=True))
     if args.plot:
         from ...plot import compare_chart, save
 

@@ -39,6 +39,8 @@ def register(subparsers) -> argparse.ArgumentParser:
     p.add_argument("--dtype-b", help="data type of B (overrides --dtype)")
     p.add_argument("--dtype-c", help="data type of C (overrides --dtype)")
     p.add_argument("--level", help="force the memory level the operands live in")
+    p.add_argument("--warm", action="store_true", help="operands already in the fastest level that holds them "
+                   "(a kernel re-reading data it just touched); default: cold, read from main memory")
     p.add_argument("--overlap", default="max", choices=["max", "sum"],
                    help="max: full overlap (roofline, lower bound); sum: no overlap (upper bound)")
     p.add_argument("--ideal", action="store_true", help="drop latency terms: the pure roofline")
@@ -62,8 +64,8 @@ def run(args: argparse.Namespace) -> str:
     Parameters
     ----------
     args : argparse.Namespace
-        ``device``, ``m``, ``n``, ``k`` and ``batch`` [1], the data types, ``level``, ``overlap``,
-        ``ideal``, ``sparse``, ``spec`` and ``format``.
+        ``device``, ``m``, ``n``, ``k`` and ``batch`` [1], the data types, ``level``, ``warm``,
+        ``overlap``, ``ideal``, ``sparse``, ``spec`` and ``format``.
 
     Returns
     -------
@@ -76,7 +78,7 @@ def run(args: argparse.Namespace) -> str:
 
     dev = get_device(args.device, args.spec)
     rec = kernel_report(_recipe(args), dev, overlap=args.overlap, ideal=args.ideal, level=args.level,
-                        sparse=args.sparse)
+                        sparse=args.sparse, warm=args.warm)
     rec.update({"m": args.m, "n": args.n, "k": args.k, "batch": args.batch})
     if args.format == "json":
         return render(None, "json", json_obj=rec)

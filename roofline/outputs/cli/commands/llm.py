@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 
 from ...format import flat_record, human, render
-from ..args import add_common, add_price, add_speculation, positive_int, speculation_of
+from ..args import add_common, add_layout, add_price, add_speculation, layout_options, positive_int, speculation_of
 
 __all__ = ["NAME", "register", "run"]
 
@@ -26,6 +26,7 @@ def _add_shape_and_layout(p: argparse.ArgumentParser) -> None:
     p.add_argument("--devices", type=positive_int, help="number of devices (default: the fewest that hold it)")
     p.add_argument("--tp", type=positive_int, help="tensor-parallel degree")
     p.add_argument("--pp", type=positive_int, help="pipeline-parallel stages")
+    add_layout(p, counts=False)
     p.add_argument("--ideal", action="store_true", help="drop latency terms: the pure roofline")
     p.add_argument("--overlap", default="max", choices=["max", "sum"],
                    help="max: full overlap of compute, memory and links per op; sum: none")
@@ -70,8 +71,9 @@ def run(args: argparse.Namespace) -> str:
     ----------
     args : argparse.Namespace
         ``model``, ``device``, the data types, ``batch``, ``context``, ``generate`` and ``prompt`` [1],
-        ``devices``, ``tp`` and ``pp`` [1], ``ideal``, ``overlap``, ``price`` [USD/h], the speculative-decoding
-        options (:func:`~roofline.outputs.cli.args.add_speculation`), ``spec`` and ``format``.
+        ``devices``, ``tp``, ``pp``, ``dp``, ``ep``, ``micro_batches`` [1], ``attention``, ``imbalance``,
+        ``ideal``, ``overlap``, ``price`` [USD/h], the speculative-decoding options
+        (:func:`~roofline.outputs.cli.args.add_speculation`), ``spec`` and ``format``.
 
     Returns
     -------
@@ -88,13 +90,14 @@ def run(args: argparse.Namespace) -> str:
     rec = estimate(args.model, dev, batch=args.batch, context=args.context,
                    generate=args.generate, prec=prec, devices=args.devices, tp=args.tp, pp=args.pp,
                    ideal=args.ideal, overlap=args.overlap, prompt=args.prompt, price=args.price,
-                   speculation=speculation_of(args))
+                   speculation=speculation_of(args), **layout_options(args))
     if args.format == "json":
         return render(None, "json", json_obj=rec)
     if args.format == "csv":
         return render([flat_record(rec)], "csv")
     return render(_llm_rows(rec), args.format, title=(
-        f"{rec['model']} on {rec['devices_used']} x {rec['device']} (tp={rec['tp']}, pp={rec['pp']}), "
+        f"{rec['model']} on {rec['devices_used']} x {rec['device']} (tp={rec['tp']}, pp={rec['pp']}, dp={rec['dp']}, "
+        f"ep={rec['ep']}, attention {rec['attention']}), "
         f"{rec['weight_dtype']} weights, batch {rec['batch']}, context {rec['context']}"
         + (" (ideal)" if rec["ideal"] else "")))
 
@@ -128,7 +131,9 @@ def _cost_rows(rec: dict) -> list[tuple[str, str, str]]:
 def _llm_rows(rec: dict) -> list[dict]:
     """The estimate as text rows; every number is the estimate's own, formatted with its unit."""
     rows = [
-        ("devices used", f"{rec['devices_used']} (tp={rec['tp']}, pp={rec['pp']}, {rec['placement']})", ""),
+        ("devices used", f"{rec['devices_used']} (tp={rec['tp']}, pp={rec['pp']}, dp={rec['dp']}, ep={rec['ep']}, "
+                         f"attention {rec['attention']}, {rec['micro_batches']} micro-batch(es), {rec['placement']})",
+         ""),
         ("weights live in", rec["weights_level"], ""),
         ("weights", human(rec["weights_bytes"], "B"), ""),
         ("KV cache", human(rec["kv_cache_bytes"], "B"), ""),

@@ -11,10 +11,12 @@ import argparse
 
 from ..args import (
     ListAction,
+    add_layout,
     add_price,
     add_speculation,
     check_plot_path,
     int_grid,
+    layout_options,
     path_arg,
     positive_int,
     speculation_of,
@@ -77,6 +79,7 @@ def _frontier_parser(kinds) -> None:
                    help="throughput per device, per kW, or cost: USD per million tokens (default device)")
     add_price(q)
     add_speculation(q)
+    add_layout(q)
 
 
 def register(subparsers) -> argparse.ArgumentParser:
@@ -181,7 +184,8 @@ def _frontier(args: argparse.Namespace):
     for text in args.devices:
         n, key = _count_and_device(text)
         frames.append(frontier(args.model, get_device(key, args.spec), devices=n, context=args.context,
-                               dtype=args.dtype, ideal=args.ideal, price=args.price, speculation=spec))
+                               dtype=args.dtype, ideal=args.ideal, price=args.price, speculation=spec,
+                               **layout_options(args, counts=True)))
     return plot.frontier_chart(frames, per=args.per)
 
 

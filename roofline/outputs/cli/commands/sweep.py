@@ -8,11 +8,13 @@ from ...format import render
 from ..args import (
     ListAction,
     add_common,
+    add_layout,
     add_price,
     add_speculation,
     check_frame_path,
     check_plot_path,
     int_grid,
+    layout_options,
     path_arg,
     speculation_of,
     str_list,
@@ -62,6 +64,7 @@ def register(subparsers) -> argparse.ArgumentParser:
     p.add_argument("--y", default="tokens_per_s_per_user", help="chart y column (default tokens_per_s_per_user)")
     add_price(p)
     add_speculation(p)
+    add_layout(p)
     add_common(p)
     return p
 
@@ -80,7 +83,7 @@ def _grid(args: argparse.Namespace):
         for dt in args.dtype:
             df = decode_sweep(model, devs, args.batch, args.context, device_counts=args.devices,
                               prec=Precision.of(dt), ideal=args.ideal, phase=args.phase, price=args.price,
-                              speculation=spec)
+                              speculation=spec, **layout_options(args, counts=True))
             df.insert(1, "dtype", dt)
             frames.append(df)
     df = pd.concat(frames, ignore_index=True)
