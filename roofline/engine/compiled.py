@@ -273,7 +273,7 @@ def compile_workload(workload, device: Device, overlap: str = "max", ideal: bool
         fused_source=fused_src, device_paths=device_paths, func=_lambdify(shape_syms + dev_args, exprs),
         zero_outputs=zero_outputs, n_ops=len(workload.ops), n_terms=layout.n_terms, name=workload.name,
         dtypes=tuple(workload.dtypes), n_levels=len(device.memory), overlap=mode,
-        default_mode=str(mode_of(None, ideal)),
+        default_mode=str(ideal) if isinstance(ideal, str) else str(mode_of(None, ideal)),
     )
 
 
