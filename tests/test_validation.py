@@ -61,10 +61,11 @@ def test_gpu_small_batch_decode_efficiency_band(results):
 
 def test_latency_terms_close_part_of_the_gap(results):
     for r in _gpu_decode(results):
-        assert r["efficiency"] >= r["efficiency_ideal"] - 1e-12, r["id"]
+        # the latency bound lies between the roofline and the estimate, in speed
+        assert r["efficiency_ideal"] - 1e-12 <= r["efficiency_latency"] <= r["ratio_estimate"] + 1e-12, r["id"]
     # for a 70B model on 8 GPUs with tensor parallelism, the all-reduce and launch latencies matter most
     tp8 = next(r for r in results if r["id"] == "a100x8-llama2-70b-tp8-base-gptfast")
-    assert tp8["efficiency"] > 1.1 * tp8["efficiency_ideal"]
+    assert tp8["ratio_estimate"] > 1.2 * tp8["efficiency_ideal"]
 
 
 def test_hbm_bandwidth_microbenchmarks_below_datasheet(results):
