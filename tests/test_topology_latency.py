@@ -309,3 +309,39 @@ def test_a_70b_model_on_sn40l_lives_in_hbm_and_streams_from_ddr_only_when_forced
     forced = llm.estimate("llama-3.1-70b", "sn40l", context=2048, devices=2)
     assert forced["weights_level"] == "ddr" and forced["bound"] == "memory:ddr"
     assert forced["tokens_per_s_per_user"] < r["tokens_per_s_per_user"] / 10
+
+
+# ---------------------------------------------------------------------------------------------------
+# charts
+# ---------------------------------------------------------------------------------------------------
+def test_where_the_time_goes_wafer_in_the_fabric_gpu_in_memory():
+    from roofline.outputs import plot
+
+    wafer = llm.estimate("llama-3.1-8b", "wse3", context=2048)
+    gpu = llm.estimate("llama-3.1-8b", "h100", context=2048)
+    pw, pg = plot.time_parts(wafer["decode_terms_s"]), plot.time_parts(gpu["decode_terms_s"])
+    assert sum(pw.values()) == pytest.approx(wafer["tpot_s"]) and sum(pg.values()) == pytest.approx(gpu["tpot_s"])
+    assert max(pw, key=pw.get) == "fabric" and max(pg, key=pg.get) == "memory"
+    fig = plot.where_time_goes_chart([wafer, gpu])
+    ax = fig.axes[0]
+    labels = {c.get_label() for c in ax.containers}
+    assert {"fabric", "memory", "launch"} <= labels
+    notes = [t.get_text() for t in ax.texts]
+    assert all("ideal" in n and "bound" in n and "estimate" in n for n in notes)
+    plot.plt.close(fig)
+
+
+def test_sweep_and_frontier_charts_mark_latency_bound_points():
+    from roofline.llm import decode_sweep, frontier
+    from roofline.outputs import plot
+
+    df = decode_sweep("llama-3.1-8b", ["wse3"], batch=[1, 8, 64, 512], context=[2048])
+    fig = plot.sweep_chart(df)
+    marks = [c for c in fig.axes[0].collections if c.get_label().startswith("latency-bound")]
+    # at batch 1 a wafer's decode is bound by the fabric's reductions
+    assert marks and len(marks[0].get_offsets()) >= 1
+    plot.plt.close(fig)
+    f = frontier("llama-3.1-8b", "wse3", context=2048)
+    fig = plot.frontier_chart([f])
+    assert any(c.get_label().startswith("latency-bound") for c in fig.axes[0].collections)
+    plot.plt.close(fig)
