@@ -312,12 +312,10 @@ def evaluate(workload, device: Device, shapes: Mapping[str, object] | None = Non
         What-if figure values by path, replacing the device's [each figure's SI unit].
     links, sparse : mapping of str to str, bool
         Link role (``tp``, ``pp``, ``ep``) to link name; use the 2:4-sparse peaks.
-    compiled : CompiledWorkload, optional
-        Reuse this instead of compiling ``workload``.
-    detail : bool
-        Add ``term_times`` and ``term_totals``.
+    compiled, detail : CompiledWorkload or None, bool
+        Reuse this instead of compiling ``workload``; add ``term_times`` and ``term_totals``.
     mode : Mode or str, optional
-        ``ideal``, ``latency_bound`` or ``estimate`` (default: from ``ideal``).
+        ``ideal``, ``latency_bound`` or ``estimate`` (default: from ``ideal``, or ``compiled``'s own).
 
     Returns
     -------
@@ -338,7 +336,9 @@ def evaluate(workload, device: Device, shapes: Mapping[str, object] | None = Non
     home = None
     if level is not None:
         home = [m.name for m in device.memory].index(device.level(level).name)
-    out = cw.evaluate(shapes or {}, vals, caps, devices=devices, home=home, detail=detail, mode=mode_of(mode, ideal))
+    # a compiled function passed in keeps the mode it was compiled for unless one is asked for
+    use = cw.default_mode if (compiled is not None and mode is None and not ideal) else mode_of(mode, ideal)
+    out = cw.evaluate(shapes or {}, vals, caps, devices=devices, home=home, detail=detail, mode=use)
     out["labels"] = cw.labels
     out["bound"] = np.asarray(cw.labels, dtype=object)[out["bound_index"]]
     return out

@@ -84,7 +84,7 @@ class _Writer:
 def _header(wr: _Writer, cache: bool) -> None:
     nl = wr.layout.n_levels
     args = ", ".join([f"A{i}" for i in range(wr.na)] + [f"d{i}" for i in range(wr.nd)])
-    for line in ("import math", "import numpy as np", "from numba import njit", "",
+    for line in ("import math", "from math import exp, log, sqrt", "import numpy as np", "from numba import njit", "",
                  f"@njit(cache={cache}, fastmath=False, nogil=True)",
                  f"def kernel({args}{', ' if args else ''}caps, devs, home, nlab, mode, out_time, out_bound, "
                  "out_flops, out_bytes, out_home, out_fits):",

@@ -607,8 +607,7 @@ def frontier_chart(frames: Sequence, per: str = "device", title: str | None = No
         fig, ax, created = _axes(ax, 4.2)
         for f in frames:
             dev, n, model = f["device"].iloc[0], int(f["devices"].iloc[0]), f["model"].iloc[0]
-            ax.plot(f[col], f["tokens_per_s_per_user"], color=device_color(dev), marker=".", ms=3,
-                    label=f"{n} × {dev} · {model}")
+            ax.plot(f[col], f["tokens_per_s_per_user"], color=device_color(dev), marker=".", ms=3, label=f"{n} × {dev} · {model}")
             _mark_latency_bound(ax, f, col, "tokens_per_s_per_user", device_color(dev))
             if per == "device" and "tokens_per_s_per_user_best" in f:
                 _frontier_band(ax, f, col, device_color(dev), f"{n} × {dev} (range)")
