@@ -9,7 +9,9 @@ and returns the same kind: SymPy is never imported unless a SymPy expression is 
 
 from __future__ import annotations
 
+import functools
 import math
+import sys
 
 import numpy as np
 
@@ -46,11 +48,26 @@ __all__ = [
     "speculative_speedup_at_batch",
     "optimal_draft_tokens",
     "speculative_break_even_batch",
+    "collective_bytes",
+    "tree_steps",
+    "line_hops",
+    "ring_hops",
+    "grid_diameter",
+    "grid_radius",
+    "group_shape",
+    "collective_time",
+    "mesh_cells",
+    "mesh_band_crossing",
+    "mesh_reduction_bound",
+    "mesh_decode_latency",
+    "latency_compute_crossover_batch",
+    "handoff_dominance_stages",
 ]
 
 
 def _is_sym(*xs) -> bool:
-    return any(type(x).__module__.startswith("sympy") for x in xs)
+    sp = sys.modules.get("sympy")
+    return any(type(x).__module__.startswith("sympy") or (sp is not None and isinstance(x, sp.Basic)) for x in xs)
 
 
 def _mod(a, b: int):
@@ -78,6 +95,60 @@ def _minimum(a, b):
 
         return sp.Min(a, b)
     return np.minimum(a, b)
+
+
+@functools.lru_cache(maxsize=None)
+def _cheap_extrema():
+    """``least(a, b)`` and ``most(a, b)``: SymPy functions that, unlike ``Min`` and ``Max``, do not try to
+    order their arguments when built (which takes seconds for the mesh expressions of a whole model); they
+    print as ``numpy.minimum`` / ``numpy.maximum`` and as Python's ``min`` / ``max``, and differentiate."""
+    import sympy as sp
+
+    def _make(name: str, pick, np_name: str, py_name: str):
+        def _eval(cls, a, b):
+            if a.is_Number and b.is_Number:
+                return pick(a, b)
+            return None
+
+        def _fdiff(self, argindex=1):
+            a, b = self.args
+            first = sp.Heaviside(b - a) if np_name == "minimum" else sp.Heaviside(a - b)
+            return first if argindex == 1 else 1 - first
+
+        def _np(self, printer):
+            return f"{printer._module_format('numpy.' + np_name)}({printer._print(self.args[0])}, " \
+                   f"{printer._print(self.args[1])})"
+
+        def _py(self, printer):
+            return f"{py_name}({printer._print(self.args[0])}, {printer._print(self.args[1])})"
+
+        return type(name, (sp.Function,), {"nargs": 2, "eval": classmethod(_eval), "fdiff": _fdiff,
+                                            "_numpycode": _np, "_pythoncode": _py, "is_real": True})
+
+    return (_make("least", lambda a, b: sp.Min(a, b), "minimum", "min"),
+            _make("most", lambda a, b: sp.Max(a, b), "maximum", "max"))
+
+
+def _lo(a, b):
+    """The smaller of ``a`` and ``b``; on SymPy input a :func:`_cheap_extrema` ``least``."""
+    if _is_sym(a, b):
+        return _cheap_extrema()[0](a, b)
+    return _minimum(a, b)
+
+
+def _hi(a, b):
+    """The larger of ``a`` and ``b``; on SymPy input a :func:`_cheap_extrema` ``most``."""
+    if _is_sym(a, b):
+        return _cheap_extrema()[1](a, b)
+    return _maximum(a, b)
+
+
+def _sqrt(x):
+    if _is_sym(x):
+        import sympy as sp
+
+        return sp.sqrt(x)
+    return np.sqrt(x) if isinstance(x, np.ndarray) else math.sqrt(x)
 
 
 def ceil_div(a: int, b: int) -> int:
@@ -1295,3 +1366,475 @@ def speculative_break_even_batch(expected_tokens, draft_tokens, cost_ratio, weig
     gain, den, tw = (np.asarray(x, dtype=float) for x in (gain, den, weight_time_s))
     out = np.where(gain <= 1, 0.0, np.where(den <= 0, np.inf, gain * tw / np.where(den == 0, 1.0, den)))
     return float(out) if out.ndim == 0 else out
+
+
+# ------------------------------------------------------------------------------------------------------
+# collectives: bytes per device, and the hops and steps a topology charges
+# ------------------------------------------------------------------------------------------------------
+def collective_bytes(collective: str, message_bytes, devices: int):
+    """Bytes each device sends in a bandwidth-optimal ``collective`` over ``devices`` devices.
+
+    ``message_bytes`` is the whole message: the vector every device reduces (all-reduce, reduce-scatter),
+    the gathered result (all-gather), everything one device holds for the others (all-to-all), or what is
+    broadcast or sent. Bandwidth-optimal algorithms (ring, recursive halving) reach these figures and no
+    algorithm sends less, so they keep a roofline a bound:
+
+    .. math::
+
+        Q_{AR} = 2\\frac{n-1}{n} M, \\quad Q_{RS} = Q_{AG} = Q_{A2A} = \\frac{n-1}{n} M, \\quad
+        Q_{BC} = Q_{P2P} = M
+
+    Parameters
+    ----------
+    collective : str
+        ``all_reduce``, ``reduce_scatter``, ``all_gather``, ``all_to_all``, ``broadcast`` or
+        ``point_to_point`` (a :class:`roofline.vocab.Collective`).
+    message_bytes : float, ndarray or sympy.Expr
+        :math:`M` [B].
+    devices : int
+        :math:`n` [1].
+
+    Returns
+    -------
+    float, ndarray or sympy.Expr
+        [B] per device; 0 for a group of one (except a point-to-point send).
+
+    Raises
+    ------
+    ValueError
+        For an unknown collective.
+
+    References
+    ----------
+    E. Chan, M. Heimlich, A. Purkayastha, R. van de Geijn, "Collective communication: theory, practice,
+    and experience", Concurrency Computat. 19(13), 2007 (the lower bounds); J. Austin et al., "How to
+    Scale Your Model" (2025), part 3, "Sharded matrices and how to multiply them" (the costs on a TPU torus).
+
+    Examples
+    --------
+    >>> collective_bytes("all_reduce", 16384, 8), collective_bytes("all_gather", 16384, 8)
+    (28672.0, 14336.0)
+    """
+    c = str(collective)
+    if c == "point_to_point":
+        return message_bytes
+    if devices <= 1:
+        return 0 * message_bytes
+    if c == "broadcast":
+        return message_bytes
+    factor = {"all_reduce": 2, "reduce_scatter": 1, "all_gather": 1, "all_to_all": 1}.get(c)
+    if factor is None:
+        raise ValueError(f"unknown collective {collective!r}")
+    if _is_sym(message_bytes):
+        import sympy as sp
+
+        return factor * sp.Rational(devices - 1, devices) * message_bytes
+    return factor * (devices - 1) / devices * message_bytes
+
+
+def tree_steps(devices: int) -> int:
+    """Message steps of a binomial tree or recursive doubling over ``devices`` devices.
+
+    .. math:: n_\\text{tree} = \\lceil \\log_2 n \\rceil
+
+    Parameters
+    ----------
+    devices : int
+        :math:`n` [1].
+
+    Returns
+    -------
+    int
+        Steps [1]; 0 for one device.
+
+    References
+    ----------
+    Thakur, Rabenseifner and Gropp, IJHPCA 19(1), 2005.
+
+    Examples
+    --------
+    >>> tree_steps(8), tree_steps(9), tree_steps(1)
+    (3, 4, 0)
+    """
+    return math.ceil(math.log2(devices)) if devices > 1 else 0
+
+
+def line_hops(k: int) -> int:
+    """Hops between the two ends of a line of ``k`` devices (a mesh axis, or a torus axis without its
+    wraparound link).
+
+    .. math:: h = k - 1
+
+    Parameters
+    ----------
+    k : int
+        Devices on the line [1].
+
+    Returns
+    -------
+    int
+        [1].
+
+    Examples
+    --------
+    >>> line_hops(16)
+    15
+    """
+    return max(k - 1, 0)
+
+
+def ring_hops(k: int) -> int:
+    """Hops between the two farthest devices of a ring of ``k`` (a torus axis with its wraparound link).
+
+    .. math:: h = \\lfloor k / 2 \\rfloor
+
+    Parameters
+    ----------
+    k : int
+        Devices on the ring [1].
+
+    Returns
+    -------
+    int
+        [1].
+
+    Examples
+    --------
+    >>> ring_hops(16), ring_hops(5)
+    (8, 2)
+    """
+    return k // 2
+
+
+def grid_diameter(shape, wrap) -> int:
+    """Hops between the two farthest devices of a grid (mesh or torus), dimension-ordered routing.
+
+    .. math:: D = \\sum_i h(k_i), \\quad h(k) = \\lfloor k/2 \\rfloor \\text{ (wraparound)},\\; k - 1 \\text{ (none)}
+
+    Parameters
+    ----------
+    shape : sequence of int
+        Devices along each dimension, :math:`k_i` [1].
+    wrap : sequence of bool
+        Whether each dimension has its wraparound link.
+
+    Returns
+    -------
+    int
+        [1].
+
+    References
+    ----------
+    W. J. Dally and B. Towles, *Principles and Practices of Interconnection Networks*, Morgan Kaufmann,
+    2004, ch. 5 (tori and meshes).
+
+    Examples
+    --------
+    >>> grid_diameter((16, 16), (True, True)), grid_diameter((5, 5), (False, False))
+    (16, 8)
+    """
+    return sum(ring_hops(k) if w else line_hops(k) for k, w in zip(shape, wrap))
+
+
+def grid_radius(shape, wrap) -> int:
+    """Hops from the most central device of a grid to the farthest one: the depth of a reduction to the
+    centre (then a broadcast back).
+
+    .. math:: R = \\sum_i \\lceil h(k_i) / 2 \\rceil \\text{ (mesh)}, \\qquad R = D \\text{ (torus: no centre)}
+
+    Parameters
+    ----------
+    shape : sequence of int
+        Devices along each dimension [1].
+    wrap : sequence of bool
+        Whether each dimension has its wraparound link.
+
+    Returns
+    -------
+    int
+        [1].
+
+    Examples
+    --------
+    >>> grid_radius((5, 5), (False, False)), grid_radius((16,), (True,))
+    (4, 8)
+    """
+    return sum(ring_hops(k) if w else math.ceil(line_hops(k) / 2) for k, w in zip(shape, wrap))
+
+
+def group_shape(devices: int, dims) -> tuple[int, ...]:
+    """The compact block ``devices`` devices occupy in a grid of ``dims``: the first dimension filled first.
+
+    Parameters
+    ----------
+    devices : int
+        Devices in the group [1].
+    dims : sequence of int
+        The grid's size along each dimension [1].
+
+    Returns
+    -------
+    tuple of int
+        Devices along each dimension the group spans (dimensions it does not span are left out) [1].
+
+    Examples
+    --------
+    >>> group_shape(8, (16, 16)), group_shape(64, (16, 16)), group_shape(512, (16, 16))
+    ((8,), (16, 4), (16, 16))
+    """
+    out, left = [], max(int(devices), 1)
+    for k in dims:
+        if left <= 1:
+            break
+        take = min(k, left)
+        out.append(take)
+        left = ceil_div(left, take)
+    return tuple(out)
+
+
+def collective_time(bytes_per_device, bandwidth_bytes_per_s, hops, hop_latency_s):
+    """Time of a collective: its bytes at the bandwidth, plus its hops at the per-hop latency.
+
+    .. math:: t = \\frac{Q}{BW} + h\\,\\tau
+
+    Parameters
+    ----------
+    bytes_per_device : float, ndarray or sympy.Expr
+        :math:`Q` (:func:`collective_bytes`) [B].
+    bandwidth_bytes_per_s : float, ndarray or sympy.Expr
+        What the device sends in one direction over the links the collective uses [B/s].
+    hops : float, ndarray or sympy.Expr
+        Latency-bearing hops or message steps in sequence [1].
+    hop_latency_s : float, ndarray or sympy.Expr
+        :math:`\\tau`, per hop or step [s].
+
+    Returns
+    -------
+    float, ndarray or sympy.Expr
+        [s].
+
+    References
+    ----------
+    R. W. Hockney, "The communication challenge for MPP", Parallel Computing 20(3), 1994 (the
+    :math:`\\alpha + \\beta n` model).
+
+    Examples
+    --------
+    >>> round(collective_time(28672, 450e9, 6, 1e-6) * 1e6, 3)  # 8-GPU all-reduce of 16 KiB on H100
+    6.064
+    """
+    return bytes_per_device / bandwidth_bytes_per_s + hops * hop_latency_s
+
+
+# ------------------------------------------------------------------------------------------------------
+# the mesh model: regions of a wafer or tile, reductions over them, hand-offs between them
+# ------------------------------------------------------------------------------------------------------
+def mesh_cells(bytes_held, capacity_bytes, width, height):
+    """Cores (cells) of a mesh that ``bytes_held`` bytes need, at the per-core share of the capacity.
+
+    .. math:: A = \\frac{Q}{C / (W H)}
+
+    Parameters
+    ----------
+    bytes_held : float, ndarray or sympy.Expr
+        Bytes the region holds (weights and KV cache) [B].
+    capacity_bytes : float, ndarray or sympy.Expr
+        The mesh's memory, all cores together [B].
+    width, height : float, ndarray or sympy.Expr
+        Cores along each side of the mesh [1].
+
+    Returns
+    -------
+    float, ndarray or sympy.Expr
+        Cores [1] (not rounded).
+
+    Examples
+    --------
+    >>> round(mesh_cells(0.5e9, 44e9, 762, 1172))  # one Llama-3.1-8B layer on a WSE-3
+    10148
+    """
+    return bytes_held * width * height / capacity_bytes
+
+
+def mesh_band_crossing(cells, width, height):
+    """Hops to reduce over a band of ``cells`` cores across a mesh's shorter side, and broadcast back.
+
+    The region is laid across the shorter side :math:`s = \\min(W, H)` (a strip one or more rows deep),
+    so consecutive regions are stacked along the longer side :math:`l` and share a whole edge. A
+    reduction to the centre and the broadcast back cross each side once:
+
+    .. math:: h = a + b, \\quad a = \\min(s, A), \\quad b = \\min(A / a,\\; l)
+
+    Parameters
+    ----------
+    cells : float, ndarray or sympy.Expr
+        Cores in the region, :math:`A` (:func:`mesh_cells`) [1].
+    width, height : float, ndarray or sympy.Expr
+        Cores along each side of the mesh [1].
+
+    Returns
+    -------
+    float, ndarray or sympy.Expr
+        Hops [1]; the whole mesh's :math:`W + H` when the region fills it.
+
+    References
+    ----------
+    C. He et al., "WaferLLM: Large Language Model Inference at Wafer Scale", OSDI 2025 (arXiv
+    2502.04563): the PLMR view of a wafer, where a reduction's latency grows with the hops across the
+    region it spans.
+
+    Examples
+    --------
+    >>> round(mesh_band_crossing(10148, 762, 1172), 1)  # a band 762 cores wide and ~13 deep
+    775.3
+    """
+    short, long_ = _lo(width, height), _hi(width, height)
+    a = _lo(short, cells)
+    return a + _lo(cells / a, long_)
+
+
+def mesh_reduction_bound(roofline_s, cells_fit, cells_total, hop_latency_s, crossings):
+    """The least time a dependent reduction adds to an op on a mesh, over every size of the region it uses.
+
+    An op whose work takes :math:`R` on the whole mesh of :math:`N` cores takes :math:`R N / A` on a
+    region of :math:`A` of them, and a reduction over a square region reaches its centre from the farthest
+    core in :math:`\\sqrt{A}` hops. The region must hold the op's data (:math:`A \\ge A_\\text{fit}`) and
+    cannot exceed the mesh, so with :math:`\\kappa` dependent reductions the op takes at least
+
+    .. math::
+
+        \\min_{A_\\text{fit} \\le A \\le N} \\Big( R \\frac{N}{A} + \\kappa \\tau \\sqrt{A} \\Big),
+        \\qquad A^* = \\Big(\\frac{2 R N}{\\kappa \\tau}\\Big)^{2/3}
+
+    (convex in :math:`A`, so the clamped :math:`A^*` is the minimum), and the latency it adds to the
+    roofline :math:`R` is that minimum less :math:`R`. Any :math:`R` not above the op's true time on the
+    whole mesh keeps the result a lower bound.
+
+    Parameters
+    ----------
+    roofline_s : float, ndarray or sympy.Expr
+        :math:`R`, the op's time on the whole mesh [s].
+    cells_fit : float, ndarray or sympy.Expr
+        :math:`A_\\text{fit}`, cores that hold the op's data [1].
+    cells_total : float, ndarray or sympy.Expr
+        :math:`N`, cores of the mesh [1].
+    hop_latency_s : float, ndarray or sympy.Expr
+        :math:`\\tau` [s].
+    crossings : int
+        :math:`\\kappa`, dependent reductions in the op [1].
+
+    Returns
+    -------
+    float, ndarray or sympy.Expr
+        [s]; 0 without a reduction.
+
+    References
+    ----------
+    WaferLLM (OSDI 2025): PLMR's trade of parallelism (P) against latency (L) across a mesh.
+
+    Examples
+    --------
+    >>> round(mesh_reduction_bound(2.9e-9, 1024, 893064, 0.833e-9, 1) * 1e9, 1)  # an 8B QKV GEMV, WSE-3
+    226.9
+    """
+    if not crossings:
+        return 0 * roofline_s
+    k_tau = crossings * hop_latency_s
+    a_star = _lo(_hi(_two_thirds(2 * roofline_s * cells_total / k_tau), cells_fit), cells_total)
+    return roofline_s * cells_total / a_star + k_tau * _sqrt(a_star) - roofline_s
+
+
+def _two_thirds(x):
+    if _is_sym(x):
+        import sympy as sp
+
+        return x ** sp.Rational(2, 3)
+    return x ** (2 / 3)
+
+
+def mesh_decode_latency(layers, crossings_per_layer, band_hops, hop_latency_s, devices, handoff_s):
+    """Latency of one decode step on wafers or tiles in the mesh model: every layer's reductions across its
+    band, and a hand-off over the system link between consecutive devices.
+
+    .. math:: t = L \\,\\kappa\\, h_\\text{band}\\, \\tau + (n_w - 1)\\, \\tau_\\text{handoff}
+
+    Parameters
+    ----------
+    layers : float or sympy.Expr
+        :math:`L` [1].
+    crossings_per_layer : float or sympy.Expr
+        :math:`\\kappa`, dependent reductions and broadcasts in one layer [1].
+    band_hops : float or sympy.Expr
+        :math:`h_\\text{band}`, hops of one crossing (:func:`mesh_band_crossing`) [1].
+    hop_latency_s : float or sympy.Expr
+        :math:`\\tau` [s].
+    devices : float or sympy.Expr
+        :math:`n_w`, wafers or tiles in the pipeline [1].
+    handoff_s : float or sympy.Expr
+        :math:`\\tau_\\text{handoff}`, one hand-off between devices [s].
+
+    Returns
+    -------
+    float or sympy.Expr
+        [s].
+
+    Examples
+    --------
+    >>> round(mesh_decode_latency(126, 8, 934, 0.909e-9, 19, 5e-6) * 1e3, 3)  # Llama-3.1-405B, 19 WSE-3
+    0.946
+    """
+    return layers * crossings_per_layer * band_hops * hop_latency_s + (devices - 1) * handoff_s
+
+
+def latency_compute_crossover_batch(latency_s, flops_per_token, peak_flops_per_s):
+    """The batch above which a decode step's compute exceeds its latency (and turns compute-bound).
+
+    .. math:: b^* = \\frac{t_\\text{latency} \\, P}{F_\\text{token}}
+
+    Parameters
+    ----------
+    latency_s : float, ndarray or sympy.Expr
+        The step's latency, independent of the batch [s].
+    flops_per_token : float, ndarray or sympy.Expr
+        Work per token [FLOP].
+    peak_flops_per_s : float, ndarray or sympy.Expr
+        :term:`Peak compute <P>` [FLOP/s].
+
+    Returns
+    -------
+    float, ndarray or sympy.Expr
+        [1].
+
+    Examples
+    --------
+    >>> round(latency_compute_crossover_batch(180e-6, 16e9, 15.8e15))  # Llama-3.1-8B on one WSE-3
+    178
+    """
+    return latency_s * peak_flops_per_s / flops_per_token
+
+
+def handoff_dominance_stages(layers, layer_time_s, handoff_s):
+    """Pipeline stages beyond which the hand-offs between them take longer than all the layers together.
+
+    .. math:: n^* = 1 + \\frac{L \\, t_\\text{layer}}{\\tau_\\text{handoff}}
+
+    Parameters
+    ----------
+    layers : float, ndarray or sympy.Expr
+        :math:`L` [1].
+    layer_time_s : float, ndarray or sympy.Expr
+        Time of one layer [s].
+    handoff_s : float, ndarray or sympy.Expr
+        One hand-off between stages [s].
+
+    Returns
+    -------
+    float, ndarray or sympy.Expr
+        [1].
+
+    Examples
+    --------
+    >>> round(handoff_dominance_stages(80, 7e-6, 5e-6), 1)
+    113.0
+    """
+    return 1 + layers * layer_time_s / handoff_s

@@ -21,7 +21,7 @@ from .errors import InputError
 
 __all__ = ["Corner", "Overlap", "Phase", "DraftKind", "TensorRole", "LinkRole", "AttentionMode", "PoolRole",
            "MemoryKind", "DeviceKind", "Basis", "Status", "TermKind", "Term", "Ranged", "RESIDENT_ROLES", "CACHE_KINDS",
-           "Record"]
+           "Record", "TopologyKind", "Collective", "Latency", "Mode"]
 
 
 class Corner(StrEnum):
@@ -158,6 +158,56 @@ class PoolRole(StrEnum):
     COLOCATED = "colocated"
     PREFILL = "prefill"
     DECODE = "decode"
+
+
+class TopologyKind(StrEnum):
+    """How a link domain joins its devices (or a mesh its cores).
+
+    ``switch``: every device one switch traversal from every other (NVSwitch, an Ethernet or InfiniBand
+    fabric); ``full``: every pair joined by a direct link (AMD's 8-GPU Infinity Fabric); ``ring``, ``torus``
+    (TPU ICI) and ``mesh`` (a wafer's fabric, a Dojo tile, tiles in a tray): neighbours joined along each
+    dimension, with (torus, ring) or without (mesh) wraparound; ``dragonfly``: groups fully connected inside,
+    groups joined by global links (a Groq rack).
+    """
+
+    SWITCH = "switch"
+    FULL = "full"
+    RING = "ring"
+    TORUS = "torus"
+    MESH = "mesh"
+    DRAGONFLY = "dragonfly"
+
+
+class Collective(StrEnum):
+    """A collective communication operation over a group of devices."""
+
+    ALL_REDUCE = "all_reduce"
+    REDUCE_SCATTER = "reduce_scatter"
+    ALL_GATHER = "all_gather"
+    ALL_TO_ALL = "all_to_all"
+    BROADCAST = "broadcast"
+    POINT_TO_POINT = "point_to_point"
+
+
+class Latency(StrEnum):
+    """The latency terms (the names of :attr:`TermKind.LATENCY` terms): ``fabric`` (reductions and
+    broadcasts across a mesh region), ``handoff`` (from one layer or pipeline stage to the next),
+    ``launch`` (a kernel's launch and synchronisation on a GPU), ``link`` (message steps of collectives over
+    a link)."""
+
+    FABRIC = "fabric"
+    HANDOFF = "handoff"
+    LAUNCH = "launch"
+    LINK = "link"
+
+
+class Mode(StrEnum):
+    """What a time means: ``ideal`` (the pure roofline), ``latency_bound`` (the roofline plus the latency no
+    implementation avoids: never beaten) or ``estimate`` (the roofline plus realistic latency terms)."""
+
+    IDEAL = "ideal"
+    LATENCY_BOUND = "latency_bound"
+    ESTIMATE = "estimate"
 
 
 class MemoryKind(StrEnum):

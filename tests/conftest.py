@@ -42,6 +42,7 @@ duplex = "per-direction"
 bandwidth = { value = "100 GB/s", basis = "datasheet", source = "s1" }
 latency = { value = "1 us", basis = "datasheet", source = "s1" }
 domain_size = { value = 8, basis = "datasheet", source = "s1" }
+topology = { kind = "switch", basis = "datasheet", source = "s1" }
 
 [power]
 tdp = { value = "300 W", basis = "datasheet", source = "s1" }

@@ -97,13 +97,17 @@ def test_working_set_that_fits_nowhere_is_an_error(h100):
     assert not bool(r["fits"]) and np.isnan(r["time_s"])  # never silently charged at a faster level
 
 
-def test_latency_term_is_a_floor_and_switchable(h100):
+def test_latency_terms_add_to_the_roofline_and_are_switchable(h100):
     tiny = workloads.gemm(1, 64, 64)
     real = float(engine.evaluate(tiny, h100, {})["time_s"])
     ideal = float(engine.evaluate(tiny, h100, {}, ideal=True)["time_s"])
-    assert real == pytest.approx(h100.figure("overheads.kernel_launch").value)  # 2.5 us launch dominates
-    assert engine.evaluate(tiny, h100, {})["bound"] == "latency"
+    bound = float(engine.evaluate(tiny, h100, {}, mode="latency_bound")["time_s"])
+    # the 2.5 us launch comes on top of the kernel's own (tiny) roofline time, and names its term
+    assert real == pytest.approx(ideal + h100.figure("overheads.kernel_launch").value)
+    assert engine.evaluate(tiny, h100, {})["bound"] == "latency:launch"
     assert ideal < 1e-7
+    # a launch is avoidable (a persistent kernel): the latency bound of one kernel is its roofline
+    assert bound == ideal
 
 
 def test_overlap_models(h100):

@@ -194,8 +194,10 @@ def test_interconnect_can_bind_and_is_reported():
     # tensor parallelism across CS-3s: each layer's two all-reduces cross the 150 GB/s system I/O with a
     # few microseconds of latency per step, which dwarfs the SRAM-resident compute
     r = llm.estimate("llama-3.1-70b", "wse3", batch=1, context=2048, tp=4)
-    assert r["bound"] == "interconnect:system_io"
+    assert r["bound"] == "latency:link" and r["decode_terms_s"]["interconnect:system_io"] > 0
     assert r["links"] == {"tp": "system_io"}
+    # 160 all-reduces over 4 wafers through one Ethernet switch level: 2 log2(4) = 4 message steps of 5 us each
+    assert r["decode_terms_s"]["latency:link"] == pytest.approx(160 * 4 * 5e-6, rel=1e-9)
 
 
 def test_tensor_parallel_uses_nvlink_within_the_domain_and_the_network_beyond():

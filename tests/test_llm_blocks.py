@@ -198,18 +198,19 @@ def test_assemble_orders_the_blocks():
     assert names == ["embedding", "norm", "q_a_proj", "q_b_proj", "kv_a_proj", "kv_b_proj", "attention", "o_proj",
                      "residual_add", "mlp_up", "mlp_act", "mlp_down", "router", "experts", "shared_expert_up",
                      "shared_expert_act", "shared_expert_down", "expert_all_to_all", "tp_all_reduce", "pp_handoff",
-                     "final_norm", "lm_head"]
+                     "layer_handoff", "final_norm", "lm_head"]
     counts = {op.name: int(op.count) for op in wl.ops}
     # 3 dense layers (first_k_dense_replace) and 58 MoE layers; all-reduces after attention (61) and each
-    # dense MLP (3); one expert exchange (dispatch and combine) per MoE layer (58); 2 stages hand off once
+    # dense MLP (3); one expert exchange (dispatch and combine) per MoE layer (58); 2 stages hand off once;
+    # inside the stages the other 61 - 2 layer boundaries hand the hidden state from one layer's region to the next
     assert (counts["mlp_up"], counts["experts"], counts["tp_all_reduce"], counts["expert_all_to_all"],
-            counts["pp_handoff"]) == (3, 58, 61 + 3, 58, 1)
+            counts["pp_handoff"], counts["layer_handoff"]) == (3, 58, 61 + 3, 58, 1, 59)
 
 
 def test_tp_all_reduce_is_the_ring_bound():
     wl = llm.llm_workload(get_model("llama-3.1-70b"), "decode", par=Parallelism(tp=8))
     ar = _op(wl, "tp_all_reduce")
-    # one token's 8192-wide BF16 activation: a ring moves 2 (8 - 1) / 8 of 16,384 B = 28,672 B per device,
-    # in 2 log2(8) = 6 latency steps; two per layer over 80 layers
+    # one token's 8192-wide BF16 activation: a ring moves 2 (8 - 1) / 8 of 16,384 B = 28,672 B per device;
+    # an all-reduce over the 8 ranks (its hops come from the link's topology); two per layer over 80 layers
     assert _at(ar.link_bytes["tp"], b=1) == 2 * 7 / 8 * 8192 * 2
-    assert ar.link_steps["tp"] == 6 and ar.count == 2 * 80
+    assert ar.collectives["tp"] == ("all_reduce", 8) and ar.count == 2 * 80

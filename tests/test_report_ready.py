@@ -230,8 +230,8 @@ def test_roofline_model_points_are_decode_and_prefill_and_ideal_matters():
     assert {p.get("phase") for p in real} >= {"decode", "prefill"}
     dec_real = next(p for p in real if p.get("phase") == "decode")
     dec_ideal = next(p for p in ideal if p.get("phase") == "decode")
-    # batch-1 decode on a wafer is latency-bound; without latency terms it runs faster
-    assert dec_real["bound"] == "latency" and dec_ideal["flops_per_s"] > dec_real["flops_per_s"]
+    # batch-1 decode on a wafer is bound by the fabric's reductions; without latency terms it runs faster
+    assert dec_real["bound"] == "latency:fabric" and dec_ideal["flops_per_s"] > dec_real["flops_per_s"]
 
 
 def test_every_chart_accepts_ax_and_composes_into_subplots():
@@ -278,7 +278,9 @@ def test_token_time_chart_draws_the_decode_terms():
     assert sum(est["decode_terms_s"].values()) == pytest.approx(est["tpot_s"])
     bars = {p.get_label(): p.get_width() for c in ax.containers for p in c}
     assert sum(p.get_width() for c in ax.containers for p in c) == pytest.approx(100)
-    assert 90 < [p.get_width() for c in ax.containers if c.get_label() == "hbm" for p in c][0] <= 100
+    # the 4.8 ms of weights against 323 kernels (10 per layer x 32, embedding, final norm, lm_head) each paying
+    # a 2.5 us launch on top (0.81 ms): HBM is 4.8 / (4.8 + 0.81) ~ 85 % of the step
+    assert 80 < [p.get_width() for c in ax.containers if c.get_label() == "hbm" for p in c][0] < 90
     assert bars
 
 
@@ -527,8 +529,9 @@ def test_results_display_in_notebooks_and_turn_into_frames():
     assert df.attrs["units"]["tpot_s"] == "s" and df.attrs["units"]["weights_bytes"] == "B"
     k = kernel_report(kernels.gemm(4096, 4096, 4096), roofline.get_device("h100"))
     kf = k.to_frame()
-    # 2 x 4096^3 FLOP at the H100's 989.4 TFLOP/s dense BF16 peak: 139 us
-    assert kf.time_s.iloc[0] == pytest.approx(2 * 4096**3 / 989.4e12) and kf.attrs["units"]["flops"] == "FLOP"
+    # 2 x 4096^3 FLOP at the H100's 989.4 TFLOP/s dense BF16 peak: 139 us, plus its 2.5 us launch
+    assert kf.time_s.iloc[0] == pytest.approx(2 * 4096**3 / 989.4e12 + 2.5e-6)
+    assert kf.attrs["units"]["flops"] == "FLOP"
     assert "<table" in k._repr_html_()
     html_dev = roofline.get_device("h100")._repr_html_()
     assert "memory.hbm.bandwidth" in html_dev and "3.35e+12 B/s" in html_dev and "datasheet" in html_dev
@@ -557,8 +560,9 @@ def test_api_takes_quantities_as_strings_or_pint_and_checks_their_dimension():
     b = sweep(gemv, "h100", figures={"memory.hbm.bandwidth": registry().Quantity([3.35, 6.7], "TB/s")})
     c = sweep(gemv, "h100", figures={"memory.hbm.bandwidth": [3.35e12, 6.7e12]})
     assert a.time_s.tolist() == b.time_s.tolist() == c.time_s.tolist()
-    # twice the bandwidth halves a bandwidth-bound GEMV: 8192^2 x 2 B / 3.35 TB/s = 40 us
-    assert a.time_s.iloc[0] == pytest.approx(2 * a.time_s.iloc[1], rel=1e-3)
+    # twice the bandwidth halves a bandwidth-bound GEMV: 8192^2 x 2 B / 3.35 TB/s = 40 us; the 2.5 us launch
+    # comes on top of both
+    assert a.time_s.iloc[0] - 2.5e-6 == pytest.approx(2 * (a.time_s.iloc[1] - 2.5e-6), rel=1e-3)
     assert a.attrs["units"]["memory.hbm.bandwidth"] == "B/s"
     with pytest.raises(UnitError, match="expected"):
         sweep(gemv, "h100", figures={"memory.hbm.bandwidth": registry().Quantity([3.35], "TB")})

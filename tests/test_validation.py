@@ -61,10 +61,11 @@ def test_gpu_small_batch_decode_efficiency_band(results):
 
 def test_latency_terms_close_part_of_the_gap(results):
     for r in _gpu_decode(results):
-        assert r["efficiency"] >= r["efficiency_ideal"] - 1e-12, r["id"]
+        # the latency bound lies between the roofline and the estimate, in speed
+        assert r["efficiency_ideal"] - 1e-12 <= r["efficiency_latency"] <= r["ratio_estimate"] + 1e-12, r["id"]
     # for a 70B model on 8 GPUs with tensor parallelism, the all-reduce and launch latencies matter most
     tp8 = next(r for r in results if r["id"] == "a100x8-llama2-70b-tp8-base-gptfast")
-    assert tp8["efficiency"] > 1.1 * tp8["efficiency_ideal"]
+    assert tp8["ratio_estimate"] > 1.2 * tp8["efficiency_ideal"]
 
 
 def test_hbm_bandwidth_microbenchmarks_below_datasheet(results):
@@ -101,3 +102,44 @@ def test_moe_serving_rows_state_their_layouts_and_stay_under_their_bounds(result
         assert "error" not in r and 0 < r["efficiency_ideal"] <= 1.0, (r["id"], r.get("efficiency_ideal"))
     pools = {r["stated_layout"].partition("pool=")[2].partition(";")[0] for r in rows}
     assert {"prefill", "decode"} <= pools
+# ---------------------------------------------------------------------------------------------------
+# wafer-scale rows against the mesh model (issue 15)
+# ---------------------------------------------------------------------------------------------------
+def _wafer_speed_rows(results, device=None):
+    return [r for r in results if r["category"] == "wafer-inference" and r["metric"] == "tokens_per_s_per_user"
+            and not r["speculative"] and (device is None or r["device"] == device)]
+
+
+def test_the_latency_bound_is_never_beaten_and_stays_near_wafer_measurements(results):
+    rows = [r for r in results if r["category"] == "wafer-inference" and r.get("efficiency_latency") is not None]
+    assert len(rows) >= 6
+    for r in rows:
+        # never beaten; within 30x of every wafer-scale speed (the pure roofline is hundreds of times off)
+        assert r["efficiency_latency"] <= 1.0, r["id"]
+        if r["metric"] == "tokens_per_s_per_user":
+            assert r["efficiency_latency"] >= 1 / 30, (r["id"], r["efficiency_latency"])
+            assert r["efficiency_ideal"] < 0.06, r["id"]
+
+
+def test_wse3_speeds_after_the_launch_software_match_the_mesh_estimate(results):
+    # no constant is fitted per row: the estimate is the mesh model at the spec's nominal figures. Cerebras's
+    # software from November 2024 on (Llama-3.1-405B at 969 tokens/s, gpt-oss-120b at ~3,000) lands within
+    # 2x of it and inside its best/worst range; the August 2024 launch figures (8B at 1,800, 70B at 450) are
+    # 3-4.5x slower than the estimate: early software (docs/validation.md)
+    rows = _wafer_speed_rows(results, "wse3")
+    late = [r for r in rows if r["source_date"] >= "2024-09"]
+    early = [r for r in rows if r["source_date"] < "2024-09"]
+    assert len(late) >= 2 and len(early) >= 3
+    for r in late:
+        assert 0.5 <= r["ratio_estimate"] <= 2.0 and r["in_estimate_range"], (r["id"], r["ratio_estimate"])
+    for r in early:
+        assert r["ratio_estimate"] < 0.5, r["id"]
+
+
+def test_category_summary(results):
+    from roofline.validation import category_summary
+
+    s = category_summary(results)
+    assert {"membw", "gemm", "llm-decode", "wafer-inference"} <= set(s)
+    for cat, d in s.items():
+        assert d["min"] <= d["median"] <= d["max"] and 0 <= d["within_2x"] <= d["n"], cat

@@ -62,11 +62,15 @@ def device_signature(device) -> str:
     Returns
     -------
     str
-        A JSON text with sorted keys: ``levels``, ``links``, ``overheads`` and ``compute``.
+        A JSON text with sorted keys: ``levels``, ``links`` (with their topologies), ``overheads``, ``mesh``,
+        ``main`` (the main memory) and ``compute``.
     """
     return json.dumps({
         "levels": [(m.name, m.kind) for m in device.memory],
-        "links": [(lk.name, lk.duplex, lk.latency is not None) for lk in device.interconnect],
+        "links": [(lk.name, lk.duplex, lk.latency is not None, lk.topology and (str(lk.topology.kind),
+                   list(lk.topology.dimensions)), lk.ports is not None and lk.ports.value) for lk in device.interconnect],
+        "mesh": sorted(p for p in device.figures if p.startswith("mesh.")),
+        "main": device.main_memory.name,
         "overheads": sorted(p for p in device.figures if p.startswith("overheads.")),
         "compute": {dt: sorted(k) for dt, k in device.compute.items()},
     }, sort_keys=True)
@@ -126,6 +130,7 @@ def _save(path: Path, cw) -> None:
         "device_paths": list(cw.device_paths), "zero_outputs": [[bool(z) for z in zs] for zs in cw.zero_outputs],
         "n_ops": cw.n_ops, "n_terms": cw.n_terms, "n_levels": cw.n_levels, "overlap": cw.overlap,
         "name": cw.name, "dtypes": list(cw.dtypes), "fused_source": cw.fused_source,
+        "default_mode": cw.default_mode,
     }
     doc["mac"] = _mac(_secret(path.parent), doc)
     fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".tmp")
@@ -151,6 +156,7 @@ def _load(path: Path):
         device_paths=tuple(doc["device_paths"]), func=ns["_lambdifygenerated"], zero_outputs=doc["zero_outputs"],
         n_ops=doc["n_ops"], n_terms=doc["n_terms"], n_levels=doc["n_levels"], overlap=doc["overlap"],
         name=doc.get("name", ""), dtypes=tuple(doc.get("dtypes", ())), fused_source=doc.get("fused_source", ""),
+        default_mode=doc.get("default_mode", "estimate"),
     )
 
 

@@ -13,7 +13,10 @@ op's terms, and the time
 .. math:: T = \sum_i c_i \max_j t_{ij} \quad\text{(overlap max)}, \qquad
           T = \sum_i c_i \sum_j t_{ij} \quad\text{(overlap sum)}
 
-per operator, never one roofline over the whole workload. Blocks of points go to the NumPy evaluator
+per operator, never one roofline over the whole workload (under full overlap, each op's latency terms add to
+the maximum of its other terms). The function carries the latency terms of the estimate and of the bound;
+the :class:`~roofline.vocab.Mode` passed to :meth:`CompiledWorkload.evaluate` picks one set, or none for the
+pure roofline. Blocks of points go to the NumPy evaluator
 (:mod:`roofline.engine.numpy_eval`) or, for large grids with numba installed, the fused one
 (:mod:`roofline.engine.fused`). Compiled functions are cached by :mod:`roofline.engine.cache`.
 """
@@ -27,9 +30,10 @@ import numpy as np
 
 from ..errors import InputError
 from ..hardware.device import Device
-from .layout import OutputLayout
+from ..vocab import Mode
+from .layout import N_LATENCY, OutputLayout
 from .numpy_eval import evaluate_block
-from .terms import _overlap, links_used, op_parts, term_labels
+from .terms import Region, _overlap, links_used, mode_of, op_parts, term_labels
 
 __all__ = ['CompiledWorkload', 'compile_workload', 'evaluate']
 
@@ -73,6 +77,8 @@ class CompiledWorkload:
     fused_source : str
         Source of the numba kernel of the same expressions (:mod:`roofline.engine.fused`); empty without
         numba.
+    default_mode : str
+        The :class:`~roofline.vocab.Mode` :meth:`evaluate` uses when none is given.
     """
 
     workload: object
@@ -88,11 +94,12 @@ class CompiledWorkload:
     name: str = ""
     dtypes: tuple = ()
     fused_source: str = ""  # a numba kernel of the same expressions (roofline.fused), when numba is installed
+    default_mode: str = "estimate"
 
     @property
     def n_links(self) -> int:
         """Links the workload uses [1]."""
-        return self.n_terms - 3 - 2 * self.n_levels
+        return self.n_terms - 2 - 2 * self.n_levels - 2 * N_LATENCY
 
     @property
     def layout(self) -> OutputLayout:
@@ -120,7 +127,7 @@ class CompiledWorkload:
 
     def evaluate(self, shapes: Mapping[str, object], device_values: Mapping[str, object],
                  capacities: Sequence[object], devices=1, home=None, with_bound: bool = True,
-                 detail: bool = False, chunk: int = 1 << 15) -> dict:
+                 detail: bool = False, chunk: int = 1 << 15, mode: Mode | str | None = None) -> dict:
         """Evaluate over broadcasting arrays, in blocks of ``chunk`` points (the outputs of :func:`evaluate`).
 
         Parameters
@@ -137,12 +144,16 @@ class CompiledWorkload:
             Find the binding term; add ``term_times`` (time each term binds) and ``term_totals`` [s].
         chunk : int
             Points per block (a loop over blocks, not points: temporaries stay in cache) [1].
+        mode : Mode or str, optional
+            Which latency terms to add: none (``ideal``), the bound's or the estimate's; default
+            :attr:`default_mode`.
 
         Returns
         -------
         dict of ndarray
             ``time_s`` [s], ``flops`` [FLOP], ``bytes`` [B], ``home``, ``fits``, ``bound_index``...
         """
+        mode = Mode(mode or self.default_mode)
         args = [np.asarray(shapes[n], dtype=float) for n in self.shape_names]
         args += [np.asarray(device_values[p], dtype=float) for p in self.device_paths]
         caps = [np.asarray(c, dtype=float) for c in capacities]
@@ -157,27 +168,33 @@ class CompiledWorkload:
                 from . import fused
 
                 if fused.available():
-                    return fused.run(self, args, caps, devs, hm, n, shape)
+                    return fused.run(self, args, caps, devs, hm, n, shape, mode)
         if n <= chunk:
-            return evaluate_block(self, args, caps, devs, hm, with_bound, detail)
-        flat = lambda a: np.broadcast_to(a, shape).reshape(-1) if a.ndim else a  # noqa: E731
-        fargs = [flat(a) for a in args]
-        fcaps = [flat(c) for c in caps]
-        fdevs = flat(devs)
-        fhm = None if hm is None else flat(hm)
-        out: dict = {}
-        for lo in range(0, n, chunk):
-            sl = slice(lo, min(lo + chunk, n))
-            part = evaluate_block(self, [a[sl] if a.ndim else a for a in fargs],
-                                  [c[sl] if c.ndim else c for c in fcaps], fdevs[sl] if fdevs.ndim else fdevs,
-                                  None if fhm is None else (fhm[sl] if fhm.ndim else fhm), with_bound, detail)
-            for k, v in part.items():
-                if k not in out:
-                    lead = v.shape[:-1] if k.startswith("term_") else ()
-                    out[k] = np.empty(lead + (n,), dtype=v.dtype)
-                out[k][..., sl] = v
-        return {k: v.reshape(v.shape[:-1] + shape) if k.startswith("term_") else v.reshape(shape)
-                for k, v in out.items()}
+            return evaluate_block(self, args, caps, devs, hm, with_bound, detail, mode)
+        return _in_chunks(self, args, caps, devs, hm, (with_bound, detail, mode), shape, n, chunk)
+
+
+def _in_chunks(cw, args, caps, devs, hm, opts: tuple, shape, n: int, chunk: int) -> dict:
+    """Evaluate ``n`` points in blocks of ``chunk`` and stitch the blocks' outputs back into ``shape``."""
+    flat = lambda a: np.broadcast_to(a, shape).reshape(-1) if a.ndim else a  # noqa: E731
+    fargs = [flat(a) for a in args]
+    fcaps = [flat(c) for c in caps]
+    fdevs = flat(devs)
+    fhm = None if hm is None else flat(hm)
+    out: dict = {}
+    for lo in range(0, n, chunk):
+        sl = slice(lo, min(lo + chunk, n))
+        part = evaluate_block(cw, [a[sl] if a.ndim else a for a in fargs],
+                              [c[sl] if c.ndim else c for c in fcaps], fdevs[sl] if fdevs.ndim else fdevs,
+                              None if fhm is None else (fhm[sl] if fhm.ndim else fhm), *opts)
+        for k, v in part.items():
+            if k not in out:
+                lead = v.shape[:-1] if k.startswith("term_") else ()
+                out[k] = np.empty(lead + (n,), dtype=v.dtype)
+            out[k][..., sl] = v
+    return {k: v.reshape(v.shape[:-1] + shape) if k.startswith("term_") else v.reshape(shape)
+            for k, v in out.items()}
+
 
 def _fused_min_points() -> int:
     from .fused import MIN_POINTS
@@ -185,13 +202,14 @@ def _fused_min_points() -> int:
     return MIN_POINTS
 
 
-def _op_exprs(op, device: Device, links, ideal: bool, sparse: bool, used_links: list[str]) -> list:
+def _op_exprs(op, device: Device, links, ideal: bool, sparse: bool, used_links: list[str], region: Region) -> list:
     """One op's outputs in :class:`~roofline.engine.layout.OutputLayout` order, from the one term builder."""
 
-    parts = op_parts(op, device, links, ideal, sparse)
+    parts = op_parts(op, device, links, ideal, sparse, region)
     return ([parts.compute, *parts.resident, *parts.transient]
             + [parts.links.get(ln, 0) for ln in used_links]
-            + [parts.latency, parts.act_bytes, op.count])
+            + list(parts.latencies(Mode.ESTIMATE)) + list(parts.latencies(Mode.LATENCY_BOUND))
+            + [parts.act_bytes, op.count])
 
 
 def _device_args(exprs, shape_syms, device: Device):
@@ -221,7 +239,7 @@ def compile_workload(workload, device: Device, overlap: str = "max", ideal: bool
     overlap : str
         ``max`` or ``sum``.
     ideal : bool
-        Drop latencies.
+        Make the pure roofline the default mode of the result (both latency sets are compiled either way).
     links : mapping of str to str, optional
         Link role to link name.
     sparse : bool
@@ -241,8 +259,9 @@ def compile_workload(workload, device: Device, overlap: str = "max", ideal: bool
     shape_syms = list(workload.symbols)
     exprs = [sp.sympify(workload.flops), sp.sympify(workload.bytes), sp.sympify(workload.working_set)]
     zero_outputs = []
+    region = Region(workload.resident, workload.layer_bytes)
     for op in workload.ops:
-        op_exprs = [sp.sympify(e) for e in _op_exprs(op, device, links, ideal, sparse, used)]
+        op_exprs = [sp.sympify(e) for e in _op_exprs(op, device, links, ideal, sparse, used, region)]
         zero_outputs.append([e == 0 for e in op_exprs])
         exprs += op_exprs
     device_paths, dev_args = _device_args(exprs, shape_syms, device)
@@ -254,6 +273,7 @@ def compile_workload(workload, device: Device, overlap: str = "max", ideal: bool
         fused_source=fused_src, device_paths=device_paths, func=_lambdify(shape_syms + dev_args, exprs),
         zero_outputs=zero_outputs, n_ops=len(workload.ops), n_terms=layout.n_terms, name=workload.name,
         dtypes=tuple(workload.dtypes), n_levels=len(device.memory), overlap=mode,
+        default_mode=str(ideal) if isinstance(ideal, str) else str(mode_of(None, ideal)),
     )
 
 
@@ -266,7 +286,7 @@ def _lambdify(args, expr):
 def evaluate(workload, device: Device, shapes: Mapping[str, object] | None = None, overlap: str = "max",
              ideal: bool = False, which: str = "nominal", devices=1, level: str | None = None,
              device_values: Mapping[str, object] | None = None, links=None, sparse: bool = False,
-             compiled: CompiledWorkload | None = None, detail: bool = True) -> dict:
+             compiled: CompiledWorkload | None = None, detail: bool = True, mode: Mode | str | None = None) -> dict:
     """Evaluate ``workload`` on ``device`` over broadcasting shape arrays.
 
     .. math:: T = \\sum_i c_i \\max_j t_{ij}, \\qquad I = F / Q, \\qquad P_\\text{att} = F / T
@@ -281,7 +301,7 @@ def evaluate(workload, device: Device, shapes: Mapping[str, object] | None = Non
     overlap : str
         ``max`` (the roofline) or ``sum`` (no overlap).
     ideal : bool
-        Drop latencies.
+        Drop latencies (the old flag).
     which : Corner or str
         Corner of the device's figures (``nominal``, ``best``, ``worst``).
     devices : int or array_like
@@ -290,14 +310,12 @@ def evaluate(workload, device: Device, shapes: Mapping[str, object] | None = Non
         Force the memory level the working set lives in (no capacity check).
     device_values : mapping of str to array_like, optional
         What-if figure values by path, replacing the device's [each figure's SI unit].
-    links : mapping of str to str, optional
-        Link role (``tp``, ``pp``, ``ep``) to link name.
-    sparse : bool
-        Use the 2:4-sparse peaks.
-    compiled : CompiledWorkload, optional
-        Reuse this instead of compiling ``workload``.
-    detail : bool
-        Add ``term_times`` and ``term_totals``.
+    links, sparse : mapping of str to str, bool
+        Link role (``tp``, ``pp``, ``ep``) to link name; use the 2:4-sparse peaks.
+    compiled, detail : CompiledWorkload or None, bool
+        Reuse this instead of compiling ``workload``; add ``term_times`` and ``term_totals``.
+    mode : Mode or str, optional
+        ``ideal``, ``latency_bound`` or ``estimate`` (default: from ``ideal``, or ``compiled``'s own).
 
     Returns
     -------
@@ -318,7 +336,9 @@ def evaluate(workload, device: Device, shapes: Mapping[str, object] | None = Non
     home = None
     if level is not None:
         home = [m.name for m in device.memory].index(device.level(level).name)
-    out = cw.evaluate(shapes or {}, vals, caps, devices=devices, home=home, detail=detail)
+    # a compiled function passed in keeps the mode it was compiled for unless one is asked for
+    use = cw.default_mode if (compiled is not None and mode is None and not ideal) else mode_of(mode, ideal)
+    out = cw.evaluate(shapes or {}, vals, caps, devices=devices, home=home, detail=detail, mode=use)
     out["labels"] = cw.labels
     out["bound"] = np.asarray(cw.labels, dtype=object)[out["bound_index"]]
     return out

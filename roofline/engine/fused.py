@@ -30,7 +30,8 @@ from pathlib import Path
 import numpy as np
 
 from .._paths import cache_dir, fused_enabled
-from .layout import OutputLayout
+from ..vocab import Mode
+from .layout import N_LATENCY, OutputLayout
 
 __all__ = ["MIN_POINTS", "available", "generate", "run"]
 
@@ -83,10 +84,10 @@ class _Writer:
 def _header(wr: _Writer, cache: bool) -> None:
     nl = wr.layout.n_levels
     args = ", ".join([f"A{i}" for i in range(wr.na)] + [f"d{i}" for i in range(wr.nd)])
-    for line in ("import math", "import numpy as np", "from numba import njit", "",
+    for line in ("import math", "from math import exp, log, sqrt", "import numpy as np", "from numba import njit", "",
                  f"@njit(cache={cache}, fastmath=False, nogil=True)",
-                 f"def kernel({args}{', ' if args else ''}caps, devs, home, nlab, out_time, out_bound, out_flops, "
-                 "out_bytes, out_home, out_fits):",
+                 f"def kernel({args}{', ' if args else ''}caps, devs, home, nlab, mode, out_time, out_bound, "
+                 "out_flops, out_bytes, out_home, out_fits):",
                  "    n = out_time.shape[0]", "    acc = np.zeros(nlab)", "    for i in range(n):"):
         wr.w(line)
     for j in range(wr.na):
@@ -118,8 +119,20 @@ def _op_terms(wr: _Writer, o: int) -> list[tuple[int, str | None]]:
                 ([f"(({a}) if {lv} <= ha else 0.0)"] if a is not None else [])
         terms.append((lay.term_of_level(lv), " + ".join(parts) if parts else None))
     terms += [(lay.term_of_link(j), wr.get(o, lay.link(j))) for j in range(lay.n_links)]
-    terms.append((lay.term_latency, wr.get(o, lay.latency)))
     return terms
+
+
+def _latencies(wr: _Writer, o: int) -> list[tuple[int, str]]:
+    """Op ``o``'s latency terms as (label index, expression choosing the estimate's or the bound's by mode)."""
+    lay, out = wr.layout, []
+    est_mode, bound_mode = _MODE_CODE[Mode.ESTIMATE], _MODE_CODE[Mode.LATENCY_BOUND]
+    for j in range(N_LATENCY):
+        e, b = wr.get(o, lay.latency(j)), wr.get(o, lay.latency(j, bound=True))
+        if e is None and b is None:
+            continue
+        out.append((lay.term_latency(j), f"(({e or '0.0'}) if mode == {est_mode} else "
+                                         f"(({b or '0.0'}) if mode == {bound_mode} else 0.0))"))
+    return out
 
 
 def _op(wr: _Writer, o: int, overlap: str) -> None:
@@ -141,6 +154,10 @@ def _op(wr: _Writer, o: int, overlap: str) -> None:
         wr.w("        tt = (" + " + ".join(f"t{j}" for j, _ in live) + f") * ({cnt})")
     wr.w("        total += tt")
     wr.w("        acc[jb] += tt")
+    for j, e in _latencies(wr, o):  # each latency is paid on top, and charged to its own term
+        wr.w(f"        lt = ({e}) * ({cnt})")
+        wr.w("        total += lt")
+        wr.w(f"        acc[{j}] += lt")
 
 
 def _footer(wr: _Writer) -> None:
@@ -149,6 +166,10 @@ def _footer(wr: _Writer) -> None:
                  "        out_time[i] = total if fits else np.nan", "        out_bound[i] = bi",
                  "        out_home[i] = hc", "        out_fits[i] = fits"):
         wr.w(line)
+
+
+#: The mode as the integer the kernel compares.
+_MODE_CODE = {Mode.IDEAL: 0, Mode.LATENCY_BOUND: 1, Mode.ESTIMATE: 2}
 
 
 def generate(exprs, shape_syms, dev_syms, zero_outputs, n_ops: int, layout: OutputLayout, overlap: str,
@@ -175,8 +196,9 @@ def generate(exprs, shape_syms, dev_syms, zero_outputs, n_ops: int, layout: Outp
     Returns
     -------
     str
-        A module defining ``kernel(*shapes, *figures, caps, devs, home, nlab, out_time, out_bound, out_flops,
-        out_bytes, out_home, out_fits)``, which fills the ``out_*`` arrays in place.
+        A module defining ``kernel(*shapes, *figures, caps, devs, home, nlab, mode, out_time, out_bound,
+        out_flops, out_bytes, out_home, out_fits)``, which fills the ``out_*`` arrays in place (``mode``: 0
+        ideal, 1 latency bound, 2 estimate).
     """
     wr = _Writer(exprs, shape_syms, dev_syms, zero_outputs, n_ops, layout)
     _header(wr, cache)
@@ -246,7 +268,7 @@ def _kernel(source: str):
     return _in_memory(source)
 
 
-def run(cw, args, caps, devs, hm, n: int, shape) -> dict:
+def run(cw, args, caps, devs, hm, n: int, shape, mode: Mode = Mode.ESTIMATE) -> dict:
     """Evaluate ``cw`` with its fused kernel over ``n`` points; returns the arrays the NumPy path returns.
 
     Parameters
@@ -265,6 +287,8 @@ def run(cw, args, caps, devs, hm, n: int, shape) -> dict:
         Points of the grid [1].
     shape : tuple
         The broadcast shape of the grid.
+    mode : Mode
+        Which latency terms to add.
 
     Returns
     -------
@@ -282,8 +306,8 @@ def run(cw, args, caps, devs, hm, n: int, shape) -> dict:
             else np.ascontiguousarray(np.broadcast_to(hm, shape).reshape(-1), dtype=np.int64))
     out = {"time_s": np.empty(n), "bound_index": np.empty(n, dtype=np.int64), "flops": np.empty(n),
            "bytes": np.empty(n), "home": np.empty(n, dtype=np.int64), "fits": np.empty(n, dtype=np.bool_)}
-    kernel(*flat, *devvals, capsf, devs_f, home, len(cw.labels), out["time_s"], out["bound_index"], out["flops"],
-           out["bytes"], out["home"], out["fits"])
+    kernel(*flat, *devvals, capsf, devs_f, home, len(cw.labels), _MODE_CODE[Mode(mode)], out["time_s"],
+           out["bound_index"], out["flops"], out["bytes"], out["home"], out["fits"])
     out = {k: v.reshape(shape) for k, v in out.items()}
     with np.errstate(divide="ignore", invalid="ignore"):
         out["arithmetic_intensity"] = out["flops"] / out["bytes"]

@@ -4,8 +4,12 @@ A compiled workload is one function ``f(*shapes, *figures)`` returning one flat 
 subexpressions are computed once per block of points. Its layout is::
 
     [flops, bytes, working set,
-     op 0: compute, resident at level 0..L-1, transient at level 0..L-1, link 0..K-1, latency, act bytes, count,
+     op 0: compute, resident at level 0..L-1, transient at level 0..L-1, link 0..K-1,
+           latency of the estimate 0..J-1, latency of the bound 0..J-1, act bytes, count,
      op 1: ...]
+
+with :math:`J` the latency terms (:data:`N_LATENCY`: fabric, handoff, launch, link). The mode picks one
+latency set at evaluation (none for the pure roofline), so one compiled function serves all three.
 
 The NumPy evaluator (:mod:`roofline.engine.numpy_eval`) and the numba kernel generator
 (:mod:`roofline.engine.fused`) both read positions from an :class:`OutputLayout`; neither does index
@@ -16,7 +20,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-__all__ = ["OutputLayout"]
+__all__ = ["OutputLayout", "N_LATENCY"]
+
+#: Latency terms per op (:data:`roofline.engine.latency.LATENCY_TERMS`).
+N_LATENCY = 4
 
 
 @dataclass(frozen=True)
@@ -33,8 +40,10 @@ class OutputLayout:
     Examples
     --------
     >>> lay = OutputLayout(n_levels=2, n_links=1)
-    >>> lay.per_op, lay.op(1).start, lay.resident(), lay.link(0), lay.count
-    (9, 12, slice(1, 3, None), 5, 8)
+    >>> lay.per_op, lay.op(1).start, lay.resident(), lay.link(0), lay.latency(0), lay.latency(0, bound=True)
+    (16, 19, slice(1, 3, None), 5, 6, 10)
+    >>> lay.act_bytes, lay.count, lay.term_latency(0), lay.n_reported
+    (14, 15, 4, 8)
     """
 
     n_levels: int
@@ -51,7 +60,7 @@ class OutputLayout:
     @property
     def per_op(self) -> int:
         """Outputs per op [1]."""
-        return 4 + 2 * self.n_levels + self.n_links
+        return 3 + 2 * self.n_levels + self.n_links + 2 * N_LATENCY
 
     @property
     def n_terms(self) -> int:
@@ -117,22 +126,34 @@ class OutputLayout:
         base = 1 + 2 * self.n_levels
         return slice(base, base + self.n_links) if j is None else base + j
 
-    @property
-    def latency(self) -> int:
-        """Offset of the latency term inside an op's slice."""
-        return 1 + 2 * self.n_levels + self.n_links
+    def latency(self, j: int | None = None, bound: bool = False):
+        """Offset (or slice) of the latency terms of the estimate, or of the bound, inside an op's slice.
+
+        Parameters
+        ----------
+        j : int, optional
+            Index of the latency term (:data:`roofline.engine.latency.LATENCY_TERMS`) [1]; None: all.
+        bound : bool
+            The latency-bound set rather than the estimate's.
+
+        Returns
+        -------
+        int or slice
+        """
+        base = 1 + 2 * self.n_levels + self.n_links + (N_LATENCY if bound else 0)
+        return slice(base, base + N_LATENCY) if j is None else base + j
 
     @property
     def act_bytes(self) -> int:
         """Offset of the transient bytes [B] inside an op's slice."""
-        return self.latency + 1
+        return 1 + 2 * self.n_levels + self.n_links + 2 * N_LATENCY
 
     @property
     def count(self) -> int:
         """Offset of the op's repeat count inside an op's slice."""
-        return self.latency + 2
+        return self.act_bytes + 1
 
-    # -- the terms as reported (compute, memory per level, links, latency) ---------------------------------
+    # -- the terms as reported (compute, memory per level, links, latencies) -------------------------------
     def term_of_level(self, level: int) -> int:
         """Index of the memory term of ``level`` in the reported terms.
 
@@ -161,12 +182,26 @@ class OutputLayout:
         """
         return 1 + self.n_levels + j
 
+    def term_latency(self, j: int) -> int:
+        """Index of latency term ``j`` in the reported terms.
+
+        Parameters
+        ----------
+        j : int
+            Index of the latency term [1].
+
+        Returns
+        -------
+        int
+        """
+        return 1 + self.n_levels + self.n_links + j
+
     @property
-    def term_latency(self) -> int:
-        """Index of the latency term in the reported terms."""
+    def n_work(self) -> int:
+        """Reported terms whose maximum an op takes under full overlap: compute, levels, links [1]."""
         return 1 + self.n_levels + self.n_links
 
     @property
     def n_reported(self) -> int:
         """Number of reported terms (labels) [1]."""
-        return 2 + self.n_levels + self.n_links
+        return self.n_work + N_LATENCY

@@ -3,14 +3,16 @@ binding term.
 
 Written for speed: terms that are identically zero are skipped, masks that are the same for every point
 become Python branches, and the running maximum, the binding-term index and the totals are updated in
-place. Positions in the output vector come from :class:`~roofline.engine.layout.OutputLayout`.
+place. Under full overlap an op takes the maximum of its work terms (compute, memory, links) plus its
+latency terms; the work time is charged to the work term that binds, each latency to its own term. Positions in the output vector come from :class:`~roofline.engine.layout.OutputLayout`.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-from .layout import OutputLayout
+from ..vocab import Mode
+from .layout import N_LATENCY, OutputLayout
 
 __all__ = ["evaluate_block", "home_levels"]
 
@@ -75,8 +77,9 @@ class _Block:
             ha = np.where(abytes <= self.caps[i], i, ha)
         return np.minimum(ha, self.hc)
 
-    def op_terms(self, o: int) -> tuple[list, object]:
-        """Op ``o``'s reported terms (None where identically zero) and its count."""
+    def op_terms(self, o: int, mode: Mode) -> tuple[list, list, object]:
+        """Op ``o``'s work terms (compute, levels, links) and latency terms of ``mode`` (None where
+        identically zero), and its count."""
         lay, nl = self.layout, self.nl
         raw = self.values[lay.op(o)]
         z = self.cw.zero_outputs[o]
@@ -86,9 +89,12 @@ class _Block:
             terms.append(None if (z[r] or m is False) else (raw[r] if m is True else np.where(m, raw[r], 0.0)))
         if not all(z[lay.transient()]):
             self._add_transient(terms, raw, z)
-        rest = range(lay.link(0), lay.latency + 1)
-        terms += [None if z[j] else raw[j] for j in rest]
-        return terms, raw[lay.count]
+        terms += [None if z[j] else raw[j] for j in range(lay.link(0), lay.link(0) + lay.n_links)]
+        lat: list = [None] * N_LATENCY
+        if mode is not Mode.IDEAL:
+            pos = [lay.latency(j, bound=mode is Mode.LATENCY_BOUND) for j in range(N_LATENCY)]
+            lat = [None if z[p] else raw[p] for p in pos]
+        return terms, lat, raw[lay.count]
 
     def _add_transient(self, terms, raw, z):
         lay = self.layout
@@ -106,8 +112,9 @@ class _Block:
             terms[1 + i] = a if terms[1 + i] is None else terms[1 + i] + a
 
 
-def _combine(terms, cnt, overlap: str, shape, with_bound: bool, best, idx, gt):
-    """An op's time (max or sum of its live terms, times its count) and, in ``idx``, its binding term."""
+def _combine(terms, lat, cnt, overlap: str, shape, with_bound: bool, best, idx, gt):
+    """An op's time (max or sum of its work terms, plus its latencies, times its count), its work part, and
+    in ``idx`` the work term that binds it."""
     live = [(j, x) for j, x in enumerate(terms) if x is not None] or [(0, 0.0)]
     if overlap == "max":
         j0, x0 = live[0]
@@ -119,20 +126,29 @@ def _combine(terms, cnt, overlap: str, shape, with_bound: bool, best, idx, gt):
                 np.greater(x, best, out=gt)
                 np.copyto(idx, j, where=gt)
             np.maximum(best, x, out=best)
-        return best * cnt if not (np.ndim(cnt) == 0 and cnt == 1) else best.copy()
-    t = np.zeros(shape)
-    for _, x in live:
-        t += x
-    t *= cnt
-    if with_bound:
-        full = [np.zeros(shape) if x is None else x for x in terms]
-        idx[...] = np.argmax(np.stack(np.broadcast_arrays(*[np.asarray(x, dtype=float) for x in full])), axis=0)
-    return t
+        work = best * cnt
+    else:
+        work = np.zeros(shape)
+        for _, x in live:
+            work += x
+        work *= cnt
+        if with_bound:
+            full = [np.zeros(shape) if x is None else x for x in terms]
+            idx[...] = np.argmax(np.stack(np.broadcast_arrays(*[np.asarray(x, dtype=float) for x in full])), axis=0)
+    t = np.array(work, dtype=float, copy=True)
+    for x in lat:
+        if x is not None:
+            t = t + x * cnt
+    return t, work
 
 
-def _binding(keys, times, nlab: int, npts: int, shape, detail: bool) -> dict:
-    """The term that binds most of the time at each point, from each op's (term, time) attribution."""
+def _binding(keys, times, lat_acc, lay, npts: int, shape, detail: bool) -> dict:
+    """The term that binds most of the time at each point: each op's work term with its work time, and each
+    latency term with its own."""
+    nlab = lay.n_reported
     acc = np.bincount(keys.reshape(-1), weights=times.reshape(-1), minlength=nlab * npts).reshape(nlab, npts)
+    for j in range(N_LATENCY):
+        acc[lay.term_latency(j)] += lat_acc[j]
     bi = np.zeros(npts, dtype=np.int64)
     bv = acc[0].copy()
     g = np.empty(npts, dtype=bool)
@@ -146,7 +162,7 @@ def _binding(keys, times, nlab: int, npts: int, shape, detail: bool) -> dict:
     return out
 
 
-def evaluate_block(cw, args, caps, devs, hm, with_bound: bool, detail: bool) -> dict:
+def evaluate_block(cw, args, caps, devs, hm, with_bound: bool, detail: bool, mode: Mode = Mode.ESTIMATE) -> dict:
     """Evaluate compiled workload ``cw`` over one block of points.
 
     Parameters
@@ -165,6 +181,8 @@ def evaluate_block(cw, args, caps, devs, hm, with_bound: bool, detail: bool) -> 
         Also find the binding term.
     detail : bool
         Also return ``term_times`` and ``term_totals`` [s].
+    mode : Mode
+        Which latency terms to add: none (``ideal``), the bound's or the estimate's.
 
     Returns
     -------
@@ -173,34 +191,32 @@ def evaluate_block(cw, args, caps, devs, hm, with_bound: bool, detail: bool) -> 
         [FLOP/B], ``attainable_flops_per_s`` [FLOP/s] and, with ``with_bound``, ``bound_index``.
     """
     blk = _Block(cw, args, caps, devs, hm)
-    shape, npts, nlab = blk.shape, blk.npts, len(cw.labels)
-    single = cw.n_ops == 1
-    attribute = with_bound and (not single or detail)
-    keys = np.empty((cw.n_ops, npts), dtype=np.int64) if attribute else None
-    times = np.empty((cw.n_ops, npts)) if attribute else None
-    sums = np.zeros((nlab,) + shape) if detail else None
+    shape, npts, lay = blk.shape, blk.npts, blk.layout
+    keys = np.empty((cw.n_ops, npts), dtype=np.int64) if with_bound else None
+    times = np.empty((cw.n_ops, npts)) if with_bound else None
+    lat_acc = [np.zeros(npts) for _ in range(N_LATENCY)]
+    sums = np.zeros((lay.n_reported,) + shape) if detail else None
     best, total = np.empty(shape), np.zeros(shape)
     idx = np.empty(shape, dtype=np.int64) if with_bound else None
     gt = np.empty(shape, dtype=bool) if with_bound else None
-    bound_index = None
     for o in range(cw.n_ops):
-        terms, cnt = blk.op_terms(o)
-        t = _combine(terms, cnt, cw.overlap, shape, with_bound, best, idx, gt)
+        terms, lat, cnt = blk.op_terms(o, mode)
+        t, work = _combine(terms, lat, cnt, cw.overlap, shape, with_bound, best, idx, gt)
         total += t
-        if with_bound and single and not detail:
-            bound_index = idx.copy()
-        elif attribute:
+        if with_bound:
             np.multiply(idx.reshape(-1), npts, out=keys[o])
             keys[o] += np.arange(npts)
-            times[o] = np.broadcast_to(t, shape).reshape(-1)
+            times[o] = np.broadcast_to(work, shape).reshape(-1)
+            for j, x in enumerate(lat):
+                if x is not None:
+                    lat_acc[j] += np.broadcast_to(np.asarray(x, dtype=float) * cnt, shape).reshape(-1)
         if detail:
-            for j, x in enumerate(terms):
+            for j, x in enumerate(list(terms) + list(lat)):
                 if x is not None:
                     sums[j] += np.broadcast_to(np.asarray(x, dtype=float) * cnt, shape)
     out = _totals(blk, total)
     if with_bound:
-        out.update({"bound_index": bound_index} if bound_index is not None
-                   else _binding(keys, times, nlab, npts, shape, detail))
+        out.update(_binding(keys, times, lat_acc, lay, npts, shape, detail))
     if detail:
         out["term_totals"] = sums
     return out

@@ -5,17 +5,20 @@ For one op on one device the time terms are
 .. math::
     t_\text{compute} = \frac{F}{P_\text{dtype}}, \qquad
     t_{\text{memory}:\ell} = \frac{Q_\text{res}[\ell \le h] + Q_\text{act}[\ell \le h_a]}{BW_\ell}, \qquad
-    t_{\text{interconnect}:k} = \frac{Q_k}{BW_k^{\rightarrow}} + n_k\,\tau_k, \qquad
-    t_\text{latency} = \sum \tau_\text{overheads}
+    t_{\text{interconnect}:k} = \frac{Q_k}{s_k\,BW_k^{\rightarrow}}, \qquad
+    t_{\text{latency}:j} \;\text{(fabric, handoff, launch, link: see roofline.engine.latency)}
 
 where :math:`h` is the *home* level of resident data (weights, KV cache, a kernel's operands): data there
 passes through every faster level on its way to the cores, so each of those sees the same traffic.
 Transient activations follow **one rule** on both paths: they live in the fastest level that holds them,
 never slower than the home, :math:`h_a = \min(h, \min\{\ell : Q_\text{act} \le C_\ell\})`.
-:math:`BW_k^{\rightarrow}` is the bandwidth of link :math:`k` in one direction. An op's time is the
-``max`` of its terms under full overlap (the roofline) or their sum without overlap; a workload's time is
-the sum over its ops (per-operator, never one roofline over the whole workload). ``ideal=True`` drops the
-latency term and link latencies: the pure roofline.
+:math:`BW_k^{\rightarrow}` is the bandwidth of link :math:`k` in one direction and :math:`s_k` the share of
+its links a collective can drive (its topology). Under full overlap an op's time is the ``max`` of its
+compute, memory and link terms **plus** its latency terms (a latency is paid on top of the work, never
+hidden under it); without overlap, the sum of them all. A workload's time is the sum over its ops
+(per-operator, never one roofline over the whole workload). The :class:`~roofline.vocab.Mode` picks the
+latency terms: none (``ideal``, the pure roofline), the unavoidable ones (``latency_bound``) or the
+realistic ones (``estimate``).
 
 :func:`op_parts` builds the pieces once; :func:`op_terms` / :func:`time_expr` assemble them into SymPy
 expressions (the activation rule as a ``Piecewise`` over capacities), and
@@ -30,10 +33,11 @@ from typing import Mapping, Sequence
 from ..dtypes import peak_dtype
 from ..errors import InputError
 from ..hardware.device import Device
-from ..vocab import RESIDENT_ROLES, Overlap, Term, TermKind
+from ..vocab import RESIDENT_ROLES, Latency, Mode, Overlap, Term, TermKind
+from .latency import LATENCY_TERMS, Region, collective_share, op_latencies
 
 __all__ = ["OVERLAP_MODELS", "RESIDENT_ROLES", "OpParts", "terms_of", "term_labels", "split_bytes", "op_parts",
-           "op_terms", "default_home", "home_index", "time_expr", "links_used"]
+           "op_terms", "default_home", "home_index", "time_expr", "links_used", "mode_of", "Region"]
 
 #: Overlap models and their synonyms: ``max`` (full overlap of compute, memory and links: the roofline, a
 #: lower bound on time) and ``sum`` (no overlap: an upper bound).
@@ -45,8 +49,27 @@ def _overlap(name: str) -> str:
     return str(Overlap.parse(name))
 
 
+def mode_of(mode: Mode | str | None = None, ideal: bool = False) -> Mode:
+    """The mode a call means: ``mode`` when given, else ``ideal`` or ``estimate`` from the old flag.
+
+    Parameters
+    ----------
+    mode : Mode or str, optional
+        ``ideal``, ``latency_bound`` or ``estimate``.
+    ideal : bool
+        The old flag: the pure roofline.
+
+    Returns
+    -------
+    Mode
+    """
+    if mode is not None:
+        return Mode(mode)
+    return Mode.IDEAL if ideal else Mode.ESTIMATE
+
+
 def terms_of(device: Device, links: Sequence[str] = ()) -> tuple[Term, ...]:
-    """The time terms, in order: compute, one per memory level, one per link used, latency.
+    """The time terms, in order: compute, one per memory level, one per link used, the four latencies.
 
     Parameters
     ----------
@@ -58,14 +81,16 @@ def terms_of(device: Device, links: Sequence[str] = ()) -> tuple[Term, ...]:
     Returns
     -------
     tuple of Term
-        ``compute``, ``memory:<level>`` per level, ``interconnect:<link>`` per link, ``latency``.
+        ``compute``, ``memory:<level>`` per level, ``interconnect:<link>`` per link, then
+        ``latency:fabric``, ``latency:handoff``, ``latency:launch``, ``latency:link``.
     """
     return ((Term(TermKind.COMPUTE),) + tuple(Term(TermKind.MEMORY, m.name) for m in device.memory)
-            + tuple(Term(TermKind.INTERCONNECT, lk) for lk in links) + (Term(TermKind.LATENCY),))
+            + tuple(Term(TermKind.INTERCONNECT, lk) for lk in links)
+            + tuple(Term(TermKind.LATENCY, str(j)) for j in LATENCY_TERMS))
 
 
 def term_labels(device: Device, links: Sequence[str] = (), ideal: bool = False) -> tuple[str, ...]:
-    """The text form of :func:`terms_of` (``compute``, ``memory:hbm``..., ``latency``), for the edges.
+    """The text form of :func:`terms_of` (``compute``, ``memory:hbm``..., ``latency:fabric``...), for the edges.
 
     Parameters
     ----------
@@ -85,8 +110,10 @@ def term_labels(device: Device, links: Sequence[str] = (), ideal: bool = False) 
     --------
     >>> from types import SimpleNamespace
     >>> dev = SimpleNamespace(memory=[SimpleNamespace(name="sram"), SimpleNamespace(name="hbm")])
-    >>> term_labels(dev, ["nvlink"])
-    ('compute', 'memory:sram', 'memory:hbm', 'interconnect:nvlink', 'latency')
+    >>> term_labels(dev, ["nvlink"])[:4]
+    ('compute', 'memory:sram', 'memory:hbm', 'interconnect:nvlink')
+    >>> term_labels(dev, ["nvlink"])[4:]
+    ('latency:fabric', 'latency:handoff', 'latency:launch', 'latency:link')
     """
     return tuple(str(t) for t in terms_of(device, links))
 
@@ -117,15 +144,37 @@ class OpParts:
     """The pieces of one op's time terms on a device, before placement decides the home levels.
 
     ``resident[i]`` and ``transient[i]`` are the times the resident and transient bytes would take at
-    level ``i`` [s]; ``links`` maps link names to their time [s]; ``act_bytes`` is the transient bytes [B].
+    level ``i`` [s]; ``links`` maps link names to their bandwidth time [s]; ``latency`` maps each
+    :class:`~roofline.vocab.Latency` to its ``(estimate, bound)`` times [s]; ``act_bytes`` is the transient
+    bytes [B].
     """
 
     compute: object
     resident: tuple
     transient: tuple
     links: Mapping[str, object]
-    latency: object
+    latency: Mapping[Latency, tuple]
     act_bytes: object
+
+    def latencies(self, mode: Mode) -> tuple:
+        """The latency times of ``mode``, in the order of :data:`~roofline.engine.latency.LATENCY_TERMS`.
+
+        Parameters
+        ----------
+        mode : Mode
+            ``ideal`` (all zero), ``latency_bound`` or ``estimate``.
+
+        Returns
+        -------
+        tuple of sympy.Expr
+            [s].
+        """
+        import sympy as sp
+
+        if mode is Mode.IDEAL:
+            return tuple(sp.Integer(0) for _ in LATENCY_TERMS)
+        k = 0 if mode is Mode.ESTIMATE else 1
+        return tuple(self.latency[j][k] for j in LATENCY_TERMS)
 
 
 def links_used(workload, device: Device, links: Mapping[str, str] | None = None) -> list[str]:
@@ -151,7 +200,7 @@ def links_used(workload, device: Device, links: Mapping[str, str] | None = None)
     """
     used: list[str] = []
     for op in workload.ops:
-        for role in sorted(set(op.link_bytes) | set(op.link_steps)):
+        for role in sorted(set(op.link_bytes) | set(op.link_steps) | set(op.collectives)):
             ln = _link_name(device, links, role)
             if ln not in used:
                 used.append(ln)
@@ -165,31 +214,22 @@ def _link_name(device: Device, links, role) -> str:
     return lname
 
 
-def _link_terms(op, device: Device, links, ideal: bool) -> dict:
+def _link_terms(op, device: Device, links) -> dict:
+    """Each link's bandwidth time: the op's bytes over the share of the link its collective drives."""
     import sympy as sp
 
     out: dict = {}
-    for role in sorted(set(op.link_bytes) | set(op.link_steps)):
+    for role in sorted(set(op.link_bytes) | set(op.link_steps) | set(op.collectives)):
         lname = _link_name(device, links, role)
         lk = device.link(lname)
-        t = sp.sympify(op.link_bytes.get(role, 0)) / (device.symbol(f"interconnect.{lname}.bandwidth")
-                                                       * sp.nsimplify(lk.direction_factor))
-        if not ideal and lk.latency is not None:
-            t = t + sp.sympify(op.link_steps.get(role, 0)) * device.symbol(f"interconnect.{lname}.latency")
+        share = sp.nsimplify(lk.direction_factor * collective_share(device, lname, op, role))
+        t = sp.sympify(op.link_bytes.get(role, 0)) / (device.symbol(f"interconnect.{lname}.bandwidth") * share)
         out[lname] = out.get(lname, 0) + t
     return out
 
 
-def _latency_term(device: Device, ideal: bool):
-    import sympy as sp
-
-    if ideal:
-        return sp.Integer(0)
-    return sp.Add(*[device.symbol(p) for p in device.figures if p.startswith("overheads.")])
-
-
 def op_parts(op, device: Device, links: Mapping[str, str] | None = None, ideal: bool = False,
-             sparse: bool = False) -> OpParts:
+             sparse: bool = False, region: Region | None = None) -> OpParts:
     """Build the pieces of ``op``'s time terms on ``device`` (SymPy expressions in shape and figure symbols).
 
     Parameters
@@ -200,24 +240,27 @@ def op_parts(op, device: Device, links: Mapping[str, str] | None = None, ideal: 
     links : mapping of str to str, optional
         Link role to link name.
     ideal : bool
-        Drop latencies (the pure roofline).
+        Unused (kept for the old signature): both latency sets are built, and the mode picks one.
     sparse : bool
         Use the 2:4-sparse peak.
+    region : Region, optional
+        The bytes that size mesh regions (the device's stage, one layer); by default the op's own.
 
     Returns
     -------
     OpParts
-        :math:`F/P`, resident and transient bytes over each level's bandwidth, link times, latency [s],
-        and the transient bytes [B].
+        :math:`F/P`, resident and transient bytes over each level's bandwidth, link times, the latencies
+        of the estimate and of the bound [s], and the transient bytes [B].
     """
     dt = peak_dtype(op.dtype, device.compute) or op.dtype  # bf16 at the fp16 peak on a device without bf16
     device.peak_figure(dt, sparse)  # clear error for a missing peak
     peak = device.symbol(f"compute.{dt}.{'sparse' if sparse else 'dense'}")
     res, act = split_bytes(op)
     bws = [device.symbol(f"memory.{m.name}.bandwidth") for m in device.memory]
+    lat = op_latencies(op, device, lambda role: _link_name(device, links, role), region or Region(), res, peak)
     return OpParts(compute=op.flops / peak, resident=tuple(res / bw for bw in bws),
-                   transient=tuple(act / bw for bw in bws), links=_link_terms(op, device, links, ideal),
-                   latency=_latency_term(device, ideal), act_bytes=act)
+                   transient=tuple(act / bw for bw in bws), links=_link_terms(op, device, links),
+                   latency=lat, act_bytes=act)
 
 
 def _transient_at(parts: OpParts, device: Device, i: int, act_home: int | None):
@@ -237,7 +280,8 @@ def _transient_at(parts: OpParts, device: Device, i: int, act_home: int | None):
 
 
 def op_terms(op, device: Device, links: Mapping[str, str] | None = None, ideal: bool = False,
-             sparse: bool = False, home: int | None = None, act_home: int | None = None) -> dict[str, object]:
+             sparse: bool = False, home: int | None = None, act_home: int | None = None,
+             mode: Mode | str | None = None, region: Region | None = None) -> dict[str, object]:
     """SymPy expressions of every time term of ``op`` on ``device`` [s], keyed by the term's text form.
 
     .. math:: t_{\\text{memory}:\\ell} = \\frac{Q_\\text{res}[\\ell \\le h] + Q_\\text{act}[\\ell \\le h_a]}{BW_\\ell}
@@ -252,7 +296,7 @@ def op_terms(op, device: Device, links: Mapping[str, str] | None = None, ideal: 
     links : mapping of str to str, optional
         Link role (``tp``, ``pp``, ``ep``) to link name; by default every role uses the first link.
     ideal : bool
-        Drop latencies.
+        Drop latencies (the old flag; ``mode`` wins when given).
     sparse : bool
         Use the 2:4-sparse peak.
     home : int, optional
@@ -260,15 +304,20 @@ def op_terms(op, device: Device, links: Mapping[str, str] | None = None, ideal: 
     act_home : int, optional
         Force the level of the transient bytes; by default the activation rule decides (fastest level
         that holds them, as a ``Piecewise`` over the capacities), never slower than ``home``.
+    mode : Mode or str, optional
+        ``ideal``, ``latency_bound`` or ``estimate`` (the latency terms).
+    region : Region, optional
+        The bytes that size mesh regions.
 
     Returns
     -------
     dict of str to sympy.Expr
-        Term label (``compute``, ``memory:hbm``...) to its time [s], in the order of :func:`terms_of`.
+        Term label (``compute``, ``memory:hbm``..., ``latency:fabric``...) to its time [s], in the order of
+        :func:`terms_of`.
     """
     import sympy as sp
 
-    parts = op_parts(op, device, links, ideal, sparse)
+    parts = op_parts(op, device, links, ideal, sparse, region)
     h = len(device.memory) - 1 if home is None else home
     ha = None if act_home is None else min(act_home, h)
     terms: dict[str, object] = {str(Term(TermKind.COMPUTE)): parts.compute}
@@ -277,7 +326,8 @@ def op_terms(op, device: Device, links: Mapping[str, str] | None = None, ideal: 
         terms[str(Term(TermKind.MEMORY, m.name))] = sp.sympify(q)
     for lname, t in parts.links.items():
         terms[str(Term(TermKind.INTERCONNECT, lname))] = t
-    terms[str(Term(TermKind.LATENCY))] = parts.latency
+    for j, t in zip(LATENCY_TERMS, parts.latencies(mode_of(mode, ideal))):
+        terms[str(Term(TermKind.LATENCY, str(j)))] = t
     return terms
 
 
@@ -325,13 +375,15 @@ def home_index(device: Device, home) -> int:
 
 
 def time_expr(workload, device: Device, overlap: str = "max", ideal: bool = False, home: int | str | None = None,
-              links: Mapping[str, str] | None = None, sparse: bool = False, act_home: int | str | None = None):
-    """The workload's time on ``device`` as a SymPy expression of shape and device symbols.
+              links: Mapping[str, str] | None = None, sparse: bool = False, act_home: int | str | None = None,
+              mode: Mode | str | None = None):
+    r"""The workload's time on ``device`` as a SymPy expression of shape and device symbols.
 
-    .. math:: T = \\sum_i c_i \\max_j t_{ij} \\;\\text{(overlap max)}, \\qquad
-              T = \\sum_i c_i \\sum_j t_{ij} \\;\\text{(overlap sum)}
+    .. math:: T = \sum_i c_i \Big(\max_j t_{ij} + \sum_k \lambda_{ik}\Big) \;\text{(overlap max)}, \qquad
+              T = \sum_i c_i \Big(\sum_j t_{ij} + \sum_k \lambda_{ik}\Big) \;\text{(overlap sum)}
 
-    with :math:`t_{ij}` the terms of :func:`op_terms` and :math:`c_i` the op's count.
+    with :math:`t_{ij}` the compute, memory and link terms of :func:`op_terms`, :math:`\lambda_{ik}` its
+    latency terms and :math:`c_i` the op's count.
 
     Parameters
     ----------
@@ -340,7 +392,7 @@ def time_expr(workload, device: Device, overlap: str = "max", ideal: bool = Fals
     overlap : str
         ``max`` (each op contributes ``Max(terms)``) or ``sum``.
     ideal : bool
-        Drop latencies.
+        Drop latencies (the old flag; ``mode`` wins when given).
     home : int or str, optional
         Where resident data lives (default: the main memory).
     links : mapping, optional
@@ -349,6 +401,8 @@ def time_expr(workload, device: Device, overlap: str = "max", ideal: bool = Fals
         Use the 2:4-sparse peak.
     act_home : int or str, optional
         Force where activations live; by default the one activation rule (see the module).
+    mode : Mode or str, optional
+        ``ideal``, ``latency_bound`` or ``estimate``.
 
     Returns
     -------
@@ -361,12 +415,15 @@ def time_expr(workload, device: Device, overlap: str = "max", ideal: bool = Fals
     """
     import sympy as sp
 
-    mode = _overlap(overlap)
+    how = _overlap(overlap)
     h = home_index(device, home)
     ha = home_index(device, act_home) if act_home is not None else None
+    region = Region(workload.resident, workload.layer_bytes)
     total = sp.Integer(0)
     for op in workload.ops:
-        terms = [v for v in op_terms(op, device, links, ideal, sparse, h, ha).values() if v != 0]
-        t = sp.Max(*terms) if mode == "max" else sp.Add(*terms)
-        total += op.count * t
+        terms = op_terms(op, device, links, ideal, sparse, h, ha, mode, region)
+        work = [v for k, v in terms.items() if not k.startswith(str(TermKind.LATENCY)) and v != 0]
+        lat = sp.Add(*[v for k, v in terms.items() if k.startswith(str(TermKind.LATENCY))])
+        t = (sp.Max(*work) if work else sp.Integer(0)) if how == "max" else sp.Add(*work)
+        total += op.count * (t + lat)
     return total

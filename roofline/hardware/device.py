@@ -16,6 +16,7 @@ from typing import Mapping
 from ..dtypes import DTYPES
 from ..vocab import CACHE_KINDS, Basis, Corner, DeviceKind, MemoryKind, Status
 from .figure import Figure
+from .topology import SWITCH, Topology
 
 __all__ = ['DTYPES', 'BASES', 'DEVICE_KINDS', 'MEMORY_KINDS', 'DUPLEX', 'STATUSES', 'MemoryLevel', 'Link', 'Device']
 
@@ -99,6 +100,11 @@ class Link:
         Latency per transfer [s], where published.
     domain_size : Figure or None
         Devices one link domain joins [1].
+    topology : Topology or None
+        How the domain joins its devices (see :mod:`roofline.hardware.topology`); None for a link that
+        joins no devices (a host link).
+    ports : Figure or None
+        Links per device in the domain [1], where published.
     """
 
     name: str
@@ -107,6 +113,46 @@ class Link:
     bandwidth: Figure
     latency: Figure | None = None
     domain_size: Figure | None = None
+    topology: Topology | None = None
+    ports: Figure | None = None
+
+    @property
+    def shape(self) -> Topology:
+        """The topology, or a switch (one step between any two devices) for a link that states none.
+
+        Returns
+        -------
+        Topology
+        """
+        return self.topology or SWITCH
+
+    @property
+    def per_link_bytes_per_s(self) -> float:
+        """Nominal bandwidth of one link in one direction: the per-direction bandwidth over the ports.
+
+        .. math:: BW_{link} = \\frac{f_{dir} \\cdot BW_{published}}{n_{ports}}
+
+        Returns
+        -------
+        float
+            Bandwidth [B/s]; the whole per-direction figure when the ports are not stated.
+        """
+        return self.per_direction_bytes_per_s / (self.ports.value if self.ports is not None else 1.0)
+
+    def collective_share(self, devices: int) -> float:
+        """The share of the per-direction bandwidth a collective over ``devices`` devices can use.
+
+        Parameters
+        ----------
+        devices : int
+            Devices in the group [1].
+
+        Returns
+        -------
+        float
+            [1] (see :meth:`Topology.link_share`).
+        """
+        return self.shape.link_share(devices, int(self.ports.value) if self.ports is not None else None)
 
     @property
     def bandwidth_bytes_per_s(self) -> float:

@@ -177,6 +177,13 @@ def _fig_from(d: dict) -> Figure:
     return Figure(**{**d, "sources": tuple(d["sources"])})
 
 
+def _topology_json(t) -> dict | None:
+    if t is None:
+        return None
+    return {"kind": str(t.kind), "dimensions": list(t.dimensions), "basis": t.basis, "sources": list(t.sources),
+            "note": t.note}
+
+
 def _spec_cache() -> Path | None:
     """The folder of cached devices (``<cache>/specs``), or None: cache off or refused."""
     from .._paths import cache_dir
@@ -207,7 +214,7 @@ def _store_device(digest: str, dev: Device) -> None:
         "figures": {p: _fig_json(f) for p, f in dev.figures.items()},
         "compute": {dt: list(k) for dt, k in dev.compute.items()},
         "memory": [[m.name, m.label, m.kind] for m in dev.memory],
-        "interconnect": [[lk.name, lk.label, lk.duplex] for lk in dev.interconnect],
+        "interconnect": [[lk.name, lk.label, lk.duplex, _topology_json(lk.topology)] for lk in dev.interconnect],
         "composition": list(dev.composition) if dev.composition else None,
     }
     tmp = None

@@ -17,8 +17,10 @@ from typing import Callable, Mapping
 
 from ..errors import SpecError
 from ..roles import role_of
+from ..vocab import TopologyKind
 from .device import DEVICE_KINDS, DTYPES, DUPLEX, MEMORY_KINDS, STATUSES, Device, Link, MemoryLevel
 from .formula import _evaluate
+from .topology import Topology
 from .schema import (
     _DEVICE_KEYS,
     _LINK_KEYS,
@@ -28,6 +30,8 @@ from .schema import (
     _check_fastest_first,
     _check_schema_version,
     _check_whole_counts,
+    _check_link_domains,
+    _topology,
     _ident,
     _RawFigure,
     _str,
@@ -48,7 +52,7 @@ class _Draft:
     sources: dict = field(default_factory=dict)
     compute_kinds: dict[str, list[str]] = field(default_factory=dict)
     memory: list[tuple[str, str, str]] = field(default_factory=list)        # (name, label, kind)
-    links: list[tuple[str, str, str]] = field(default_factory=list)         # (name, label, duplex)
+    links: list[tuple] = field(default_factory=list)                        # (name, label, duplex, topology)
     part_key: str | None = None
     raws: list[_RawFigure] = field(default_factory=list)
 
@@ -159,7 +163,8 @@ def _read_memory(f: Path, doc: dict, d: _Draft) -> None:
 
 
 def _read_interconnect(f: Path, doc: dict, d: _Draft) -> None:
-    """``[[interconnect]]``: the links, each with a duplex, a bandwidth, maybe a latency and a domain size."""
+    """``[[interconnect]]``: the links, each with a duplex, a bandwidth and, for a domain that joins devices,
+    a latency per hop and a topology (ports per device where published)."""
     links = doc.get("interconnect", [])
     if not isinstance(links, list):
         raise SpecError(f, "interconnect", "expected [[interconnect]] entries")
@@ -167,10 +172,11 @@ def _read_interconnect(f: Path, doc: dict, d: _Draft) -> None:
     for i, lk in enumerate(links):
         name = _entry_name(f, lk, f"interconnect[{i}]", _LINK_KEYS, seen, "link")
         duplex = _str(lk, "duplex", f, f"interconnect.{name}.duplex", choices=DUPLEX)
-        d.links.append((name, lk.get("label", name), duplex))
+        topo = _topology(lk, f, f"interconnect.{name}.topology", d.sources)
+        d.links.append((name, lk.get("label", name), duplex, topo))
         if "bandwidth" not in lk:
             raise SpecError(f, f"interconnect.{name}.bandwidth", "missing")
-        for fld in ("bandwidth", "latency", "domain_size"):
+        for fld in ("bandwidth", "latency", "domain_size", "ports"):
             if fld in lk:
                 d.role_figure(f"interconnect.{name}.{fld}", lk[fld])
 
@@ -269,11 +275,20 @@ def _build_device(f: Path, doc: dict, part: Device | None) -> Device:
     figures = _evaluate(f, draft.raws, draft.sources, part)
     _check_fastest_first(f, [name for name, _, _ in draft.memory], figures)
     _check_whole_counts(f, figures)
+    _check_link_domains(f, draft.links, figures)
     composition = None
     if draft.part_key is not None:
         composition = (draft.part_key, int(figures["composition.count"].value))
     return _assemble(draft.identity, draft.sources, draft.compute_kinds, draft.memory, draft.links, figures,
                      composition)
+
+
+def _topology_of(meta: list) -> Topology | None:
+    """A link's topology from its reader tuple, or from the loader cache's list form (or None)."""
+    t = meta[0] if meta else None
+    if t is None or isinstance(t, Topology):
+        return t
+    return Topology(TopologyKind(t["kind"]), tuple(t["dimensions"]), t["basis"], tuple(t["sources"]), t["note"])
 
 
 def _assemble(identity: dict, sources: Mapping, compute_kinds: Mapping, mem_meta, link_meta,
@@ -284,7 +299,8 @@ def _assemble(identity: dict, sources: Mapping, compute_kinds: Mapping, mem_meta
     memory = tuple(MemoryLevel(n, lbl, mk, figures[f"memory.{n}.capacity"], figures[f"memory.{n}.bandwidth"],
                                figures.get(f"memory.{n}.latency")) for n, lbl, mk in mem_meta)
     links = tuple(Link(n, lbl, dx, figures[f"interconnect.{n}.bandwidth"], figures.get(f"interconnect.{n}.latency"),
-                       figures.get(f"interconnect.{n}.domain_size")) for n, lbl, dx in link_meta)
+                       figures.get(f"interconnect.{n}.domain_size"), _topology_of(topo),
+                       figures.get(f"interconnect.{n}.ports")) for n, lbl, dx, *topo in link_meta)
     return Device(**identity, sources=MappingProxyType({k: MappingProxyType(dict(v)) for k, v in sources.items()}),
                   compute=MappingProxyType(compute), memory=memory, interconnect=links,
                   figures=MappingProxyType(figures), composition=tuple(composition) if composition else None)

@@ -17,7 +17,9 @@ from typing import Any, Mapping
 
 from ..errors import SpecError
 from ..roles import role_of
+from ..vocab import Basis, TopologyKind
 from .figure import Figure
+from .topology import Topology
 
 _TOP_KEYS = {"schema", "device", "sources", "compute", "memory", "interconnect", "power", "architecture",
              "overheads", "mesh", "composition", "measured"}
@@ -40,7 +42,10 @@ _SOURCE_KEYS = {"title", "publisher", "url", "date", "authors", "locator", "note
 _MEMORY_KEYS = {"name", "label", "kind", "capacity", "bandwidth", "latency"}
 
 
-_LINK_KEYS = {"name", "label", "duplex", "bandwidth", "latency", "domain_size"}
+_LINK_KEYS = {"name", "label", "duplex", "bandwidth", "latency", "domain_size", "topology", "ports"}
+
+
+_TOPOLOGY_KEYS = {"kind", "dimensions", "basis", "source", "note"}
 
 
 def _read_toml(f: Path) -> dict:
@@ -159,3 +164,53 @@ def _check_fastest_first(f: Path, levels: list[str], figures: Mapping[str, Figur
                             f"level {lower!r} ({bw_lower:.6g} B/s) is faster than the level above it, {upper!r} "
                             f"({bw_upper:.6g} B/s); list [[memory]] levels fastest first (bandwidth must not "
                             "increase from one level to the next)")
+
+
+def _topology(lk: dict, f: Path, path: str, sources: Mapping) -> Topology | None:
+    """The ``topology`` table of a link: its kind, dimensions (ring, torus, mesh, dragonfly), basis and
+    source, checked; None when the link states none."""
+    if "topology" not in lk:
+        return None
+    t = lk["topology"]
+    if not isinstance(t, dict):
+        raise SpecError(f, path, "expected a table such as { kind = \"switch\", basis = \"datasheet\", source = \"...\" }")
+    _unknown(t, _TOPOLOGY_KEYS, f, path)
+    kind = TopologyKind(_str(t, "kind", f, f"{path}.kind", choices=tuple(TopologyKind)))
+    basis = _str(t, "basis", f, f"{path}.basis", choices=tuple(Basis))
+    srcs = _str_list(t, "source", f, f"{path}.source")
+    if not srcs:
+        raise SpecError(f, f"{path}.source", "missing (every topology needs a source)")
+    for sid in srcs:
+        if sid not in sources:
+            raise SpecError(f, f"{path}.source", f"unknown source {sid!r}; expected one of: {', '.join(sources)}")
+    dims = t.get("dimensions", [])
+    if not isinstance(dims, list) or not all(isinstance(k, int) and not isinstance(k, bool) and k > 0 for k in dims):
+        raise SpecError(f, f"{path}.dimensions", f"expected a list of positive integers, got {dims!r}")
+    need = {TopologyKind.TORUS: "devices along each axis", TopologyKind.MESH: "devices along each axis",
+            TopologyKind.DRAGONFLY: "[devices per group, groups]"}
+    if kind in need and not dims:
+        raise SpecError(f, f"{path}.dimensions", f"missing: a {kind} needs its dimensions ({need[kind]})")
+    if kind is TopologyKind.DRAGONFLY and len(dims) != 2:
+        raise SpecError(f, f"{path}.dimensions", f"expected [devices per group, groups], got {dims!r}")
+    return Topology(kind, tuple(dims), basis, tuple(srcs), str(t.get("note", "")))
+
+
+def _check_link_domains(f: Path, links, figures: Mapping[str, Figure]) -> None:
+    """A link that joins more than one device states its latency and its topology, and a topology's
+    dimensions hold exactly the domain's devices."""
+    for name, _label, _duplex, topo in links:
+        dom = figures.get(f"interconnect.{name}.domain_size")
+        if dom is None or dom.value <= 1:
+            continue
+        for fld, missing in (("latency", f"interconnect.{name}.latency" not in figures), ("topology", topo is None)):
+            if missing:
+                raise SpecError(f, f"interconnect.{name}.{fld}",
+                                f"missing: a link domain of {dom.value:g} devices needs its {fld} "
+                                "(a sourced figure, or an estimate with a range)")
+        if topo.dimensions and topo.kind is not TopologyKind.RING:
+            n = 1
+            for k in topo.dimensions:
+                n *= k
+            if n != round(dom.value):
+                raise SpecError(f, f"interconnect.{name}.topology.dimensions",
+                                f"{list(topo.dimensions)} hold {n} devices, but the domain joins {dom.value:g}")

@@ -16,6 +16,7 @@ builder                                 ops
 :func:`mixture_of_experts`              ``router``, ``experts``, ``shared_expert_*``, ``expert_all_to_all``
 :func:`tensor_parallel_all_reduce`      ``tp_all_reduce`` (after attention and each dense MLP)
 :func:`pipeline_handoff`                ``pp_handoff`` between stages
+:func:`layer_handoff`                   ``layer_handoff`` from one layer's region to the next (on a mesh)
 :func:`final_norm_and_lm_head`          ``final_norm``, ``lm_head`` (last position of each sequence)
 :func:`draft_input_projection`          ``draft_fuse`` (a speculative draft head's input projection)
 ======================================  ===================================================================
@@ -23,6 +24,11 @@ builder                                 ops
 :func:`assemble` strings them together, in that order, into a :class:`~roofline.workloads.Workload` with
 the resident set (weights and KV cache per device). The physics shared with other rooms comes from
 :mod:`roofline.formulas` (expected experts touched, collective bytes and steps, KV-cache sizes).
+
+Latency is described, not timed: each op names the collective it runs on a link role (the link's topology
+gives the hops, :mod:`roofline.engine.latency`) and, for a mesh, its dependent reductions as an
+implementation runs them and the fewest its dependencies allow (``reductions``), over its layer's region or
+its own (``region``).
 
 Shape symbols: ``b`` (sequences of one attention group in one micro-batch: of a tensor-parallel group, or
 of one device under data-parallel attention), ``s`` (decode: tokens already in the KV cache), ``p``
@@ -50,7 +56,7 @@ from .. import formulas
 from ..dtypes import bytes_per_element, compute_dtype, elementwise_dtype
 from ..placement.layout import Parallelism
 from ..symbols import shape_symbol
-from ..vocab import LinkRole, Phase, TensorRole
+from ..vocab import Collective, LinkRole, Phase, TensorRole
 from ..workloads.ir import Op, Tensor, Workload
 from ..formulas import decode_attention_pairs, prefill_attention_pairs
 from .config import ModelConfig
@@ -59,8 +65,8 @@ from .sizes import kv_cache_bytes, kv_elements_per_token_per_device, kv_shards, 
 
 __all__ = ["BlockContext", "AttentionWidths", "attention_widths", "embedding", "layer_norms",
            "attention_projections", "attention_core", "output_projection", "dense_mlp", "mixture_of_experts",
-           "tensor_parallel_all_reduce", "pipeline_handoff", "final_norm_and_lm_head", "draft_input_projection",
-           "assemble"]
+           "tensor_parallel_all_reduce", "pipeline_handoff", "layer_handoff", "final_norm_and_lm_head",
+           "draft_input_projection", "assemble"]
 
 _W, _KV, _ACT = TensorRole.WEIGHT, TensorRole.KV, TensorRole.ACTIVATION
 
@@ -222,21 +228,26 @@ def _bpe(dtype: str) -> sp.Expr:
     return sp.nsimplify(bytes_per_element(dtype))
 
 
-def _gemm(c: BlockContext, name: str, M, K: int, N: int, count: int) -> Op:
-    """``y[M, N] = x[M, K] · W[K, N]``: 2 M K N FLOPs, a weight of K N elements."""
+def _gemm(c: BlockContext, name: str, M, K: int, N: int, count: int, reductions=(1, 1), region: str = "layer") -> Op:
+    """``y[M, N] = x[M, K] · W[K, N]``: 2 M K N FLOPs, a weight of K N elements; on a mesh, one reduction over
+    its region (the input broadcast in, the partial sums reduced out)."""
     wd, ad = c.prec.weights, c.prec.activations
     return Op(name, 2 * M * K * N, c.compute_dtype,
               (Tensor("x", M * K, ad, _ACT), Tensor("W", sp.Integer(K * N), wd, _W), Tensor("y", M * N, ad, _ACT)),
-              count=sp.Integer(count), kind="gemm")
+              count=sp.Integer(count), kind="gemm", reductions=reductions, region=region)
 
 
-def _elementwise(c: BlockContext, name: str, n_in, n_out, flops_per: int, count: int, weight_elems: int = 0) -> Op:
-    """Reads ``n_in`` and writes ``n_out`` activations (and a ``weight_elems`` weight), ``flops_per`` per output."""
+def _elementwise(c: BlockContext, name: str, n_in, n_out, flops_per: int, count: int, weight_elems: int = 0,
+                 reductions=(0, 0), region: str = "layer") -> Op:
+    """Reads ``n_in`` and writes ``n_out`` activations (and a ``weight_elems`` weight), ``flops_per`` per output;
+    a norm reduces over the hidden state (one reduction an implementation runs, none the bound needs: it folds
+    into the neighbouring GEMV's)."""
     wd, ad = c.prec.weights, c.prec.activations
     ts = [Tensor("x", n_in, ad, _ACT), Tensor("y", n_out, ad, _ACT)]
     if weight_elems:
         ts.append(Tensor("w", sp.Integer(weight_elems), wd, _W))
-    return Op(name, flops_per * n_out, c.elementwise_dtype, tuple(ts), count=sp.Integer(count), kind="elementwise")
+    return Op(name, flops_per * n_out, c.elementwise_dtype, tuple(ts), count=sp.Integer(count), kind="elementwise",
+              reductions=reductions, region=region)
 
 
 # ------------------------------------------------------------------------------------------------------
@@ -276,7 +287,7 @@ def layer_norms(c: BlockContext) -> tuple[Op, ...]:
         ``norm``, run twice per layer.
     """
     d, T = c.model.d_model, c.T
-    return (_elementwise(c, "norm", T * d, T * d, 4, 2 * c.model.n_layers, d),)
+    return (_elementwise(c, "norm", T * d, T * d, 4, 2 * c.model.n_layers, d, reductions=(1, 0)),)
 
 
 # ------------------------------------------------------------------------------------------------------
@@ -363,8 +374,9 @@ def attention_projections(c: BlockContext) -> tuple[Op, ...]:
         q = (_gemm(c, "q_a_proj", T, d, m.q_lora_rank, L), _gemm(c, "q_b_proj", T, m.q_lora_rank, h * qk, L))
     else:
         q = (_gemm(c, "q_proj", T, d, h * qk, L),)
-    return q + (_gemm(c, "kv_a_proj", T, d, m.kv_lora_rank + m.qk_rope_head_dim, L),
-                _gemm(c, "kv_b_proj", T, m.kv_lora_rank, h * (m.qk_nope_head_dim + m.v_head_dim), L))
+    # the key-value chain runs beside the query chain: the bound charges its reductions to the queries'
+    return q + (_gemm(c, "kv_a_proj", T, d, m.kv_lora_rank + m.qk_rope_head_dim, L, reductions=(1, 0)),
+                _gemm(c, "kv_b_proj", T, m.kv_lora_rank, h * (m.qk_nope_head_dim + m.v_head_dim), L, reductions=(1, 0)))
 
 
 def _attention(c: BlockContext, w: AttentionWidths, name: str, count: int, window: int, chunk: int = 0) -> Op:
@@ -385,7 +397,10 @@ def _attention(c: BlockContext, w: AttentionWidths, name: str, count: int, windo
     ad, kd = c.prec.activations, c.prec.kv
     ts = (Tensor("q", c.T * w.q, ad, _ACT), Tensor("kv_read", kv_read, kd, _KV),
           Tensor("kv_write", kv_write, kd, _KV), Tensor("o", c.T * w.o, ad, _ACT))
-    return Op(name, flops, c.attention_dtype, ts, count=sp.Integer(count), kind="attention")
+    # on a mesh: the softmax's reduction over the cached positions and the weighted sum of values (one pass
+    # with an online softmax, which is all the bound charges)
+    return Op(name, flops, c.attention_dtype, ts, count=sp.Integer(count), kind="attention", reductions=(2, 1),
+              region="layer")
 
 
 def attention_core(c: BlockContext, w: AttentionWidths) -> tuple[Op, ...]:
@@ -436,14 +451,14 @@ def output_projection(c: BlockContext, w: AttentionWidths) -> tuple[Op, ...]:
 # ------------------------------------------------------------------------------------------------------
 # MLP and mixture of experts
 # ------------------------------------------------------------------------------------------------------
-def _mlp(c: BlockContext, prefix: str, d_ff: int, count: int) -> tuple[Op, ...]:
+def _mlp(c: BlockContext, prefix: str, d_ff: int, count: int, reductions=(1, 1)) -> tuple[Op, ...]:
     if count <= 0:
         return ()
     d, T, mats = c.model.d_model, c.T, c.mlp_matrices
     f = formulas.ceil_div(d_ff, c.dense_tp)
-    return (_gemm(c, f"{prefix}_up", T, d, mats * f, count),
+    return (_gemm(c, f"{prefix}_up", T, d, mats * f, count, reductions),
             _elementwise(c, f"{prefix}_act", mats * T * f, T * f, 4, count),
-            _gemm(c, f"{prefix}_down", T, f, d, count))
+            _gemm(c, f"{prefix}_down", T, f, d, count, reductions))
 
 
 def dense_mlp(c: BlockContext) -> tuple[Op, ...]:
@@ -475,7 +490,10 @@ def _routed_experts(c: BlockContext) -> Op:
     ad = c.prec.activations
     ts = (Tensor("x", routed * d, ad, _ACT), Tensor("W", touched * w_expert, c.prec.weights, _W),
           Tensor("h", routed * (c.mlp_matrices + 1) * f, ad, _ACT), Tensor("y", routed * d, ad, _ACT))
-    return Op("experts", 2 * routed * w_expert, c.compute_dtype, ts, count=sp.Integer(m.moe_layers), kind="moe")
+    # on a mesh: dispatch to the chosen experts, their up and down GEMVs, the weighted combine (the bound: the
+    # two GEMVs)
+    return Op("experts", 2 * routed * w_expert, c.compute_dtype, ts, count=sp.Integer(m.moe_layers), kind="moe",
+              reductions=(4, 2), region="layer")
 
 
 def _exchange_bytes(c: BlockContext, groups: float) -> sp.Expr:
@@ -504,15 +522,20 @@ def _expert_all_to_all(c: BlockContext) -> tuple[Op, ...]:
     intra = 2 * _exchange_bytes(c, tp) * sp.Rational(node - 1, tp - 1)
     links = {LinkRole.EP: intra}
     steps = {LinkRole.EP: sp.Integer(2)}
+    # the latency of each exchange comes from the link's topology (roofline.engine.latency): dispatch and
+    # combine are two all-to-alls per layer over the devices of the stage
+    colls = {LinkRole.EP: (Collective.ALL_TO_ALL, node)}
     if node < tp:
         links[LinkRole.EP_NETWORK] = 2 * _exchange_bytes(c, tp / node)
         steps[LinkRole.EP_NETWORK] = sp.Integer(2)
+        colls[LinkRole.EP_NETWORK] = (Collective.ALL_TO_ALL, tp // node)
     elif c.par.attention_tp > 1:
         ar = formulas.all_reduce_bytes(c.T * c.model.d_model * _bpe(c.prec.activations), tp)
         if _smaller(ar, intra):
             links, steps = {LinkRole.EP: ar}, {LinkRole.EP: sp.Integer(formulas.all_reduce_steps(tp))}
+            colls = {LinkRole.EP: (Collective.ALL_REDUCE, tp)}
     return (Op("expert_all_to_all", sp.Integer(0), c.compute_dtype, (), link_bytes=links, link_steps=steps,
-               count=sp.Integer(c.model.moe_layers), kind="collective"),)
+               collectives=colls, count=sp.Integer(c.model.moe_layers), kind="collective"),)
 
 
 def _smaller(a: sp.Expr, b: sp.Expr) -> bool:
@@ -544,8 +567,9 @@ def mixture_of_experts(c: BlockContext) -> tuple[Op, ...]:
     if not m.is_moe:
         return ()
     ops = (_gemm(c, "router", c.T, m.d_model, m.n_experts, m.moe_layers), _routed_experts(c))
-    if m.n_shared_experts:
-        ops += _mlp(c, "shared_expert", m.n_shared_experts * (m.d_ff_shared or m.d_ff_expert), m.moe_layers)
+    if m.n_shared_experts:  # beside the routed experts: no reductions of their own on a mesh
+        ops += _mlp(c, "shared_expert", m.n_shared_experts * (m.d_ff_shared or m.d_ff_expert), m.moe_layers,
+                    reductions=(0, 0))
     return ops + _expert_all_to_all(c)
 
 
@@ -556,9 +580,9 @@ def tensor_parallel_all_reduce(c: BlockContext) -> tuple[Op, ...]:
     """The all-reduces of tensor-parallel attention: after attention and after each dense MLP (MoE layers
     use the expert exchange); none under data-parallel attention.
 
-    Each is bounded by the bandwidth-optimal ring (:func:`roofline.formulas.all_reduce_bytes`) and the
-    latency-optimal tree (:func:`roofline.formulas.all_reduce_steps`); each is the least any algorithm
-    pays, so together they stay a lower bound.
+    Its bytes are the bandwidth-optimal ring's (:func:`roofline.formulas.collective_bytes`); its hops come
+    from the link's topology (:meth:`roofline.hardware.topology.Topology.hops`): the fewest any algorithm
+    needs in the bound, the algorithms libraries use in the estimate.
 
     Parameters
     ----------
@@ -577,8 +601,8 @@ def tensor_parallel_all_reduce(c: BlockContext) -> tuple[Op, ...]:
     msg = T * d * _bpe(ad)
     return (Op("tp_all_reduce", T * d * sp.Rational(tp - 1, tp), c.elementwise_dtype,
                (Tensor("x", T * d, ad, _ACT), Tensor("y", T * d, ad, _ACT)),
-               link_bytes={LinkRole.TP: formulas.all_reduce_bytes(msg, tp)},
-               link_steps={LinkRole.TP: sp.Integer(formulas.all_reduce_steps(tp))},
+               link_bytes={LinkRole.TP: formulas.collective_bytes(Collective.ALL_REDUCE, msg, tp)},
+               collectives={LinkRole.TP: (Collective.ALL_REDUCE, tp)},
                count=sp.Integer(m.n_layers + m.dense_layers), kind="collective"),)
 
 
@@ -599,7 +623,28 @@ def pipeline_handoff(c: BlockContext) -> tuple[Op, ...]:
         return ()
     return (Op("pp_handoff", sp.Integer(0), c.compute_dtype, (),
                link_bytes={LinkRole.PP: c.T * c.model.d_model * _bpe(c.prec.activations)},
-               link_steps={LinkRole.PP: sp.Integer(1)}, count=sp.Integer(pp - 1), kind="collective"),)
+               collectives={LinkRole.PP: (Collective.POINT_TO_POINT, 2)}, count=sp.Integer(pp - 1),
+               kind="collective"),)
+
+
+def layer_handoff(c: BlockContext) -> tuple[Op, ...]:
+    """The hidden state moving from one layer's region of a mesh to the next on the same device (no work,
+    no traffic: a latency on a wafer or a tile, nothing elsewhere).
+
+    Parameters
+    ----------
+    c : BlockContext
+
+    Returns
+    -------
+    tuple of Op
+        ``layer_handoff``, one per layer boundary inside a stage; none for a single layer per stage.
+    """
+    n = c.model.n_layers - c.par.pp
+    if n <= 0:
+        return ()
+    return (Op("layer_handoff", sp.Integer(0), c.compute_dtype, (), count=sp.Integer(n), kind="handoff",
+               handoffs=1),)
 
 
 # ------------------------------------------------------------------------------------------------------
@@ -620,8 +665,8 @@ def final_norm_and_lm_head(c: BlockContext) -> tuple[Op, ...]:
     """
     m, b = c.model, (c.T if c.phase is Phase.VERIFY else c.b)
     d = m.d_model
-    return (_elementwise(c, "final_norm", b * d, b * d, 4, 1, d),
-            _gemm(c, "lm_head", b, d, formulas.ceil_div(m.vocab_size, c.dense_tp), 1))
+    return (_elementwise(c, "final_norm", b * d, b * d, 4, 1, d, reductions=(1, 0), region="own"),
+            _gemm(c, "lm_head", b, d, formulas.ceil_div(m.vocab_size, c.dense_tp), 1, region="own"))
 
 
 def draft_input_projection(c: BlockContext, inputs: int = 2) -> tuple[Op, ...]:
@@ -672,7 +717,9 @@ def assemble(c: BlockContext) -> Workload:
     w = attention_widths(c)
     ops = (*embedding(c), *layer_norms(c), *attention_projections(c), *attention_core(c, w),
            *output_projection(c, w), *dense_mlp(c), *mixture_of_experts(c), *tensor_parallel_all_reduce(c),
-           *pipeline_handoff(c), *final_norm_and_lm_head(c))
+           *pipeline_handoff(c), *layer_handoff(c), *final_norm_and_lm_head(c))
     m = c.model
-    return Workload(f"{m.key} {c.phase}", ops, resident=_resident(c),
-                    meta={"model": m.key, "phase": c.phase, "precision": c.prec, "parallel": c.par})
+    resident = _resident(c)
+    return Workload(f"{m.key} {c.phase}", ops, resident=resident,
+                    meta={"model": m.key, "phase": c.phase, "precision": c.prec, "parallel": c.par},
+                    layer_bytes=resident / formulas.ceil_div(m.n_layers, c.par.pp))

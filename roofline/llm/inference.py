@@ -8,7 +8,10 @@ the device's figures (:func:`roofline.engine.corners.evaluate_corners`) and retu
 memory- to compute-bound.
 
 Each op is timed by the engine and the times are **summed per operator**, never one roofline over the
-whole model. Weights and the KV cache live in the placement's home level (HBM on a GPU, SRAM on a wafer
+whole model. Every estimate also carries three **modes** (:data:`MODES`): the pure roofline (``ideal``)
+and the latency-inclusive bound (``latency_bound``), both with every estimated figure at its favourable end
+(:attr:`~roofline.vocab.Corner.BEST`), and the ``estimate`` with realistic latency terms at the nominal
+figures (:mod:`roofline.engine.latency`). Weights and the KV cache live in the placement's home level (HBM on a GPU, SRAM on a wafer
 or tile); a user who forces fewer devices streams from the next level that holds them, or gets a
 :class:`~roofline.errors.CapacityError` that says how much is needed.
 """
@@ -30,7 +33,7 @@ from ..hardware.device import Device
 from ..hardware.library import get_device
 from ..hardware.prices import get_price
 from ..placement.layout import Placement
-from ..vocab import Corner, Phase, Ranged, Record
+from ..vocab import Corner, Mode, Phase, Ranged, Record
 from .config import ModelConfig
 from .loader import get_model
 from .precision import Precision
@@ -39,14 +42,20 @@ from .sizes import kv_cache_bytes, place, weights_bytes
 from .speculative import Speculation, SpeculativePlacement, corner_fields, place_speculative, result_fields
 from .workload import llm_workload
 
-__all__ = ['estimate', 'estimate_result', 'decode_break_even_batch', 'step_batch']
+__all__ = ['estimate', 'estimate_result', 'decode_break_even_batch', 'step_batch', 'MODES']
+
+#: Each mode and the corner of the device's ranges it is evaluated at: a bound at the favourable end of
+#: every range, the estimate at the nominal figures.
+MODES: tuple[tuple[Mode, Corner], ...] = ((Mode.IDEAL, Corner.BEST), (Mode.LATENCY_BOUND, Corner.BEST),
+                                         (Mode.ESTIMATE, Corner.NOMINAL))
 
 
 # ------------------------------------------------------------------------------------------------------
 # evaluation of one phase at one corner
 # ------------------------------------------------------------------------------------------------------
 def _compiled(model, device: Device, phase, prec, placement: Placement, ideal, overlap):
-    """The lambdified decode or prefill workload for this placement, from memory, the disk cache, or built.
+    """The lambdified decode or prefill workload for this placement, from memory, the disk cache, or built
+    (one function for every mode: ``ideal`` is not part of it).
 
     One device's step does not depend on the replicas or the micro-batches in flight (:attr:`Parallelism.step`),
     so those stay out of the key."""
@@ -55,11 +64,11 @@ def _compiled(model, device: Device, phase, prec, placement: Placement, ideal, o
 
     par = placement.parallel.step
     key = (f"llm|{model!r}|{phase}|{prec!r}|{par!r}|{sorted(placement.links.items())!r}|"
-           f"{device_signature(device)}|{ideal}|{overlap}")
+           f"{device_signature(device)}|{overlap}")
 
     def build():
         wl = llm_workload(model, phase, prec, par, placement.links)
-        return compile_workload(wl, device, overlap, ideal, placement.links)
+        return compile_workload(wl, device, overlap, False, placement.links)
 
     return cached_compile(key, build)
 
@@ -86,13 +95,17 @@ def step_batch(par, batch):
 
 
 def _run(model, device, phase, prec, placement, shapes, ideal, overlap, which, device_values=None, detail=False):
-    """Evaluate ``phase`` over ``shapes`` (``b`` and ``s`` or ``p``, numbers or arrays) at corner ``which``."""
-    cw = _compiled(model, device, phase, prec, placement, ideal, overlap)
+    """Evaluate ``phase`` over ``shapes`` (``b`` and ``s`` or ``p``, numbers or arrays) at corner ``which``;
+    ``ideal`` is a :class:`~roofline.vocab.Mode` or the old flag (pure roofline or estimate)."""
+    from ..engine.terms import mode_of
+
+    mode = ideal if isinstance(ideal, str) else mode_of(None, ideal)
+    cw = _compiled(model, device, phase, prec, placement, False, overlap)
     vals = device.values(which)
     if device_values:
         vals.update(device_values)
     caps = [vals[f"memory.{lvl.name}.capacity"] for lvl in device.memory]
-    out = cw.evaluate(shapes, vals, caps, devices=1, home=placement.home, detail=detail)
+    out = cw.evaluate(shapes, vals, caps, devices=1, home=placement.home, detail=detail, mode=mode)
     out["labels"] = cw.labels
     out["bound"] = np.asarray(cw.labels, dtype=object)[out["bound_index"]]
     return out
@@ -156,6 +169,34 @@ def _at_corner(m: ModelConfig, dev: Device, prec: Precision, pl: Placement, q: _
         r.update(corner_fields(m, dev, prec, spl, q.speculation, q.batch, q.context, q.prompt, q.generate,
                                r["ttft_s"], q.ideal, q.overlap, corner))
     return r
+
+
+def _mode(m: ModelConfig, dev: Device, prec: Precision, pl: Placement, q: _Request, mode: Mode, corner: Corner,
+          spl: SpeculativePlacement | None = None) -> dict:
+    """One mode's record: prefill and decode step (or speculative step) at one corner."""
+    pre = _run(m, dev, Phase.PREFILL, prec, pl, {"b": q.batch, "p": q.prompt}, mode, q.overlap, corner)
+    ttft = float(pre["time_s"])
+    if spl is not None:
+        f = corner_fields(m, dev, prec, spl, q.speculation, q.batch, q.context, q.prompt, 0, ttft, mode, q.overlap,
+                          corner)
+        ttft, tpot, bound = f["ttft_s"], f["tpot_s"], f["bound"]
+    else:
+        dec = _run(m, dev, Phase.DECODE, prec, pl, {"b": q.batch, "s": q.context}, mode, q.overlap, corner)
+        tpot, bound = float(dec["time_s"]), str(dec["bound"])
+    return {"ttft_s": ttft, "tpot_s": tpot, "tokens_per_s_per_user": 1.0 / tpot, "tokens_per_s": q.batch / tpot,
+            "bound": bound, "prefill_bound": str(pre["bound"]), "corner": str(corner)}
+
+
+def _modes(m: ModelConfig, dev: Device, prec: Precision, pl: Placement, q: _Request,
+           spl: SpeculativePlacement | None = None) -> dict:
+    """The three modes (:data:`MODES`); the estimate adds ``<field>_range`` over the device's corners."""
+    out = {str(mode): _mode(m, dev, prec, pl, q, mode, corner, spl) for mode, corner in MODES}
+    if dev.is_estimate:
+        est = out[str(Mode.ESTIMATE)]
+        ends = [_mode(m, dev, prec, pl, q, Mode.ESTIMATE, c, spl) for c in (Corner.BEST, Corner.WORST)]
+        for k in ("ttft_s", "tpot_s", "tokens_per_s_per_user", "tokens_per_s"):
+            est[f"{k}_range"] = sorted([ends[0][k], ends[1][k]])
+    return out
 
 
 def _terms(run: dict) -> dict[str, float]:
@@ -261,7 +302,8 @@ def _result(m: ModelConfig, dev: Device, prec: Precision, pl: Placement, q: _Req
         prefill_flops=float(pre["flops"]), prefill_bytes=float(pre["bytes"]),
         **_cost(dev, pl, tps, price, spl.own_devices if spl else 0), compute_fallback=_fallback(dev, prec),
         **_request_fields(q, corners), **_layout_fields(pl),
-        **(result_fields(q.speculation, spl, corners) if spl is not None else {}))
+        **(result_fields(q.speculation, spl, corners) if spl is not None else {}),
+        modes=_modes(m, dev, prec, pl, q, spl))
 
 
 def _layout_fields(pl: Placement) -> dict:

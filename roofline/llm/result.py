@@ -114,6 +114,11 @@ class LLMEstimate:
         Micro-batches in flight through the pipeline [1].
     imbalance : float
         Busiest expert device's load over the mean [1].
+    modes : mapping of str to mapping
+        ``ideal``, ``latency_bound`` and ``estimate``, each with ``ttft_s`` [s], ``tpot_s`` [s],
+        ``tokens_per_s_per_user`` [1/s], ``tokens_per_s`` [1/s], ``bound`` and ``prefill_bound`` (the binding
+        terms) and the ``corner`` it is evaluated at (the bounds at ``best``, the estimate at ``nominal``,
+        with ``<field>_range`` for a device with ranges); see :data:`roofline.llm.inference.MODES`.
     """
 
     model: str
@@ -168,6 +173,7 @@ class LLMEstimate:
     attention: str = "tp"
     micro_batches: int = 1
     imbalance: float = 1.0
+    modes: Mapping[str, Mapping] = field(default_factory=dict)
 
     def _ranges(self) -> dict:
         out: dict = {}
@@ -200,9 +206,12 @@ class LLMEstimate:
                 continue
             if f.name in _SPECULATIVE_FIELDS and self.tokens_per_step is None:
                 continue
+            if f.name == "modes":
+                continue
             v = getattr(self, f.name)
             out[f.name] = v.nominal if isinstance(v, Ranged) else dict(v) if isinstance(v, Mapping) else v
         out.update(self._ranges())
+        out["modes"] = {k: dict(v) for k, v in self.modes.items()}
         return out
 
     def to_frame(self):
@@ -265,6 +274,9 @@ class LLMEstimate:
             rows += [("tokens per step", f"{self.tokens_per_step:.4g}", ""),
                      ("draft time per step [s]", *_cells(self.draft_time_s)),
                      ("verify time per step [s]", *_cells(self.verify_time_s))]
+        for name, rec in self.modes.items():
+            rows.append((f"tokens/s per user, {name} ({rec.get('corner', '')})",
+                         f"{rec['tokens_per_s_per_user']:.4g}", str(rec.get("bound", ""))))
         body = "".join(f"<tr><td>{html.escape(a)}</td><td>{html.escape(str(b))}</td><td>{html.escape(c)}</td></tr>"
                        for a, b, c in rows)
         title = html.escape(f"{self.model} on {self.device}, batch {self.batch}, context {self.context}")

@@ -378,8 +378,8 @@ def _cell(v: dict | None) -> str:
         text = fmt(v["value"])
         if lo is not None and hi - lo > 0.01 * v["value"]:
             text += f" ({fmt(lo)}–{fmt(hi)})"
-    else:
-        text = human_range(v["value"], lo, hi, unit)
+    else:  # a range narrower than 5 % (a few launches' worth on a long GPU step) is left out of the table
+        text = human_range(v["value"], lo, hi, unit, min_width=0.05)
     if "devices_used" in v and v["devices_used"] > 1:
         text += f" ×{v['devices_used']}"
     return text

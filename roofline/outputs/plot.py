@@ -48,7 +48,7 @@ from ..hardware.trends import load_trends  # noqa: E402
 
 __all__ = ['device_color', 'save', 'to_svg', 'roofline_chart', 'compare_chart', 'sweep_chart', 'frontier_chart',
            'token_time_chart', 'load_trends', 'growth_per_two_years', 'memory_wall_chart', 'validation_chart',
-           'regime_chart', 'SAVE_RC']
+           'regime_chart', 'SAVE_RC', 'where_time_goes_chart', 'time_parts', 'TIME_PARTS']
 
 
 if os.environ.get("DISPLAY", "") == "" and not os.environ.get("MPLBACKEND"):
@@ -491,6 +491,24 @@ def _sweep_lines(ax, df, x: str, y: str, hue: str, varying: list[str]) -> None:
         line, = ax.plot(g[x], g[y], color=c, ls=ls, marker=".", ms=3, label=_series_label(varying, key, counts))
         if f"{y}_best" in g.columns and g[f"{y}_best"].notna().any():
             ax.fill_between(g[x], g[f"{y}_best"], g[f"{y}_worst"], color=line.get_color(), alpha=0.15, lw=0)
+        _mark_latency_bound(ax, g, x, y, line.get_color())
+
+
+def _mark_latency_bound(ax, g, x: str, y: str, color) -> None:
+    """Ring the points where a latency term binds (``bound`` is ``latency:...``): the latency-bound region,
+    where more bandwidth or compute buys nothing."""
+    if "bound" not in g.columns:
+        return
+    lat = g["bound"].astype(str).str.startswith("latency").to_numpy()
+    if not lat.any():
+        return
+    seen = any(h.get_label() == _LATENCY_MARK for h in ax.collections)
+    ax.scatter(g[x].to_numpy()[lat], g[y].to_numpy()[lat], s=26, facecolors="none", edgecolors=color, lw=0.9,
+               zorder=3, label=None if seen else _LATENCY_MARK)
+
+
+#: Legend text of the rings on points where a latency term binds
+_LATENCY_MARK = "latency-bound (a latency term binds)"
 
 
 def sweep_chart(df, x: str = "batch", y: str = "tokens_per_s_per_user", hue: str = "device",
@@ -592,8 +610,8 @@ def frontier_chart(frames: Sequence, per: str = "device", title: str | None = No
         fig, ax, created = _axes(ax, 4.2)
         for f in frames:
             dev, n, model = f["device"].iloc[0], int(f["devices"].iloc[0]), f["model"].iloc[0]
-            ax.plot(f[col], f["tokens_per_s_per_user"], color=device_color(dev), marker=".", ms=3,
-                    label=f"{n} × {dev} · {model}")
+            ax.plot(f[col], f["tokens_per_s_per_user"], color=device_color(dev), marker=".", ms=3, label=f"{n} × {dev} · {model}")
+            _mark_latency_bound(ax, f, col, "tokens_per_s_per_user", device_color(dev))
             if per == "device" and "tokens_per_s_per_user_best" in f:
                 _frontier_band(ax, f, col, device_color(dev), f"{n} × {dev} (range)")
             ax.annotate(f"b={int(f['batch'].iloc[-1])}", (f[col].iloc[-1], f["tokens_per_s_per_user"].iloc[-1]),
@@ -665,6 +683,88 @@ def token_time_chart(estimates: Sequence[Mapping], title: str | None = None, ax=
         ax.grid(True, axis="x", which="major", alpha=0.3)
         ax.legend(frameon=False, loc="upper center", bbox_to_anchor=(0.5, -0.2 - 0.6 / (len(estimates) + 2)),
                   ncol=min(4, max(1, len(terms))))
+        if created:
+            fig.tight_layout()
+    return fig
+
+
+#: The six places the time of a token goes, in the order the bars stack them, with their colours
+TIME_PARTS = (("compute", "#0072B2"), ("memory", "#56B4E9"), ("fabric", "#D55E00"), ("hand-off", "#E69F00"),
+              ("link", "#009E73"), ("launch", "#999999"))
+
+
+def time_parts(terms: Mapping[str, float]) -> dict[str, float]:
+    """A step's term times gathered into :data:`TIME_PARTS`: every memory level into ``memory``, a link's
+    bandwidth and its latency into ``link``.
+
+    Parameters
+    ----------
+    terms : mapping of str to float
+        ``decode_terms_s`` of an estimate: term label to time [s].
+
+    Returns
+    -------
+    dict of str to float
+        Part to time [s], every part present.
+    """
+    names = {"latency:fabric": "fabric", "latency:handoff": "hand-off", "latency:launch": "launch",
+             "latency:link": "link", "compute": "compute"}
+    out = {p: 0.0 for p, _ in TIME_PARTS}
+    for lbl, t in terms.items():
+        part = names.get(lbl) or ("memory" if lbl.startswith("memory") else "link" if lbl.startswith("interconnect")
+                                  else "compute")
+        out[part] += float(t)
+    return out
+
+
+def where_time_goes_chart(estimates: Sequence[Mapping], title: str | None = None, ax=None):
+    """Where the time of one token goes on each device: compute, memory, fabric, hand-off, link and launch.
+
+    One bar per estimate, split into :data:`TIME_PARTS` (:func:`time_parts` of its ``decode_terms_s``: each
+    operator's roofline time goes to the term that binds it, each latency to its own part), drawn as shares
+    of the step; at the end of each bar the time per token of the three modes: the pure roofline, the
+    latency bound and the estimate. A wafer spends its token in the fabric, a GPU in memory: the two answers
+    to the memory wall and to the interconnect.
+
+    Parameters
+    ----------
+    estimates : sequence of dict
+        Records from :func:`roofline.llm.inference.estimate` (with ``modes``).
+    title : str, optional
+        The chart title.
+    ax : matplotlib.axes.Axes, optional
+        Draw into this Axes instead of a new figure.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+    """
+    parts = [time_parts(e["decode_terms_s"]) for e in estimates]
+    with plt.rc_context(_style()):
+        fig, ax, created = _axes(ax, 0.38 * len(estimates) + 1.6)
+        y = np.arange(len(estimates))
+        left = np.zeros(len(estimates))
+        for name, color in TIME_PARTS:
+            share = np.array([p[name] / max(sum(p.values()), 1e-300) for p in parts])
+            if share.any():
+                ax.barh(y, 100 * share, left=100 * left, height=0.6, color=color, label=name)
+            left += share
+        for yi, e in zip(y, estimates):
+            m = e.get("modes", {})
+            txt = " · ".join(f"{k} {human_range(m[k]['tpot_s'], None, None, 's')}" for k in
+                             ("ideal", "latency_bound", "estimate") if k in m) or human_range(e["tpot_s"], None, None, "s")
+            ax.annotate(txt.replace("latency_bound", "bound"), (100, yi), textcoords="offset points",
+                        xytext=(4, -3), fontsize=6.5)
+        ax.set_yticks(y)
+        ax.set_yticklabels([f"{e['devices_used']} × {e['device']} · {e['model']}" for e in estimates])
+        ax.invert_yaxis()
+        ax.set_xlim(0, 175)
+        ax.set_xticks(range(0, 101, 20))
+        ax.set_xlabel("share of one decode step [%] (time per token: pure roofline · latency bound · estimate)")
+        ax.set_title(title or "Where the time of one token goes: compute, memory, fabric, hand-off, link, launch")
+        ax.grid(True, axis="x", which="major", alpha=0.3)
+        ax.legend(frameon=False, loc="upper center", bbox_to_anchor=(0.5, -0.2 - 0.6 / (len(estimates) + 2)),
+                  ncol=6)
         if created:
             fig.tight_layout()
     return fig
@@ -823,12 +923,12 @@ def _validation_efficiency(bx, ok: list[Mapping]) -> None:
     for i, cat in enumerate(cats):
         rs = [r for r in ok if r["category"] == cat]
         e0 = [r["efficiency_ideal"] for r in rs]
-        e1 = [r["efficiency"] for r in rs]
+        e1 = [r["efficiency"] for r in rs]  # against the latency bound
         jitter = np.linspace(-0.15, 0.15, len(rs)) if len(rs) > 1 else np.zeros(1)
         bx.semilogy(i - 0.1 + jitter * 0.5, e0, ls="none", marker="o", ms=3, color=_CATEGORY_COLORS[cat],
                     label="ideal" if i == 0 else None)
         bx.semilogy(i + 0.1 + jitter * 0.5, e1, ls="none", marker="x", ms=3.5, color=_CATEGORY_COLORS[cat],
-                    label="with latency terms" if i == 0 else None)
+                    label="latency bound" if i == 0 else None)
     bx.axhline(1.0, color="black", lw=0.8)
     bx.set_xticks(range(len(cats)))
     bx.set_xticklabels(cats, rotation=35, ha="right")
@@ -842,7 +942,7 @@ def validation_chart(rows: Sequence[Mapping] | None = None, title: str | None = 
 
     Left: measured rate against the ideal bound, log-log, every metric in its own unit (times as 1/time),
     with the line measured = bound; nothing may lie above it. Right: the efficiency of each measurement
-    in ideal mode and with latency terms, per category.
+    against the ideal bound and against the latency bound, per category.
 
     Parameters
     ----------

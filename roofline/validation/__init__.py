@@ -2,14 +2,15 @@
 
 The data (``measurements/measurements.csv``) holds one sourced measurement per row with its configuration
 in columns (device, count, model, precision, batch, lengths, layout, GEMM shape, speculative or not);
-:func:`validate` computes the ideal bound and the latency-inclusive figure of each and their efficiency;
+:func:`validate` computes the ideal bound, the latency bound and the estimate of each, and how the measurement
+compares with them; :func:`category_summary` the distribution of measured / estimated speed per category;
 :func:`regime_summary` judges the estimate on measured ceilings per regime (:mod:`.regimes`).
 """
 
 from __future__ import annotations
 
-from .bounds import FIELDS, default_path, load_measurements, validate, validation_frame
+from .bounds import FIELDS, category_summary, default_path, load_measurements, validate, validation_frame
 from .regimes import REGIMES, estimate_rows, regime_of, regime_summary
 
-__all__ = ["FIELDS", "REGIMES", "default_path", "estimate_rows", "load_measurements", "regime_of", "regime_summary",
-           "validate", "validation_frame"]
+__all__ = ["FIELDS", "REGIMES", "category_summary", "default_path", "estimate_rows", "load_measurements", "regime_of",
+           "regime_summary", "validate", "validation_frame"]

@@ -4,7 +4,12 @@ A roofline is an upper bound on speed (a lower bound on time). A measurement tha
 bound is a bug in the model or a spec; a measurement far below it says what the model leaves out. The
 data set is ``measurements/measurements.csv`` (each row with its configuration and source).
 
-For each row the bound is computed in ideal mode (pure roofline) and with latency terms:
+Each row is set against three figures (:data:`roofline.llm.inference.MODES`): the **ideal** bound (the pure
+roofline) and the **latency bound** (the roofline plus the latency no implementation avoids), both with every
+estimated figure at its favourable end, which no measurement may beat; and the **estimate** (realistic
+latency terms, at the nominal figures, with its best-to-worst range), which a measurement should land near.
+:func:`category_summary` gives, per category, the distribution of measured against estimated speed. The
+metrics:
 
 * ``membw`` — the main memory's datasheet bandwidth;
 * ``gemm`` — the attainable FLOP/s of that GEMM shape (columns ``gemm_m``, ``gemm_n``, ``gemm_k``,
@@ -48,9 +53,14 @@ from pathlib import Path
 
 from ..errors import CapacityError, InputError, SpecError
 from ..hardware.library import get_device
+from ..vocab import Corner, Mode
+
+#: Estimates of the rows being validated, by row, speculative configuration and options (each row's
+#: estimate carries every mode, so one call serves all three figures)
+_ESTIMATES: dict = {}
 
 __all__ = ['FIELDS', 'OPTIONAL_FIELDS', 'UNSTATED_DRAFT_TOKENS', 'default_path', 'load_measurements', 'validate',
-           'validation_frame']
+           'validation_frame', 'category_summary']
 
 
 #: The columns of the measurement file, in order.
@@ -229,19 +239,28 @@ def _context(r: dict, assumed: list) -> int:
     return 128
 
 
-def _membw(r: dict, dev, ideal: bool):
+def _membw(r: dict, dev, mode: Mode):
     lvl = dev.main_memory
-    return lvl.bandwidth_bytes_per_s, "rate", [], {"level": lvl.name}
+    det = {"level": lvl.name}
+    if mode is Mode.ESTIMATE:
+        det["estimate_range"] = [lvl.bandwidth.low, lvl.bandwidth.high]
+        return lvl.bandwidth_bytes_per_s, "rate", [], det
+    return lvl.bandwidth.at(Corner.BEST), "rate", [], det
 
 
-def _gemm(r: dict, dev, ideal: bool):
-    from ..engine.kernel import kernel_report
+def _gemm(r: dict, dev, mode: Mode):
+    from ..engine.kernel import kernel_result
     from ..workloads import kernels
 
     wl = kernels.gemm(r["gemm_m"], r["gemm_n"], r["gemm_k"], dtype=r["gemm_dtype"])
+    # one kernel: its launch is avoidable (a persistent kernel), so the latency bound is the roofline
     # a benchmark that repeats one GEMM may find its operands in a cache: the warm case is the bound
-    rec = kernel_report(wl, dev, ideal=ideal, warm=True)
-    return rec["attainable_flops_per_s"], "rate", [], {"bound_term": rec["bound"], "level": rec["home_level"]}
+    rep = kernel_result(wl, dev, ideal=mode is not Mode.ESTIMATE, warm=True)
+    rate, det = rep.attainable_flops_per_s, {"bound_term": rep.bound, "level": rep.home_level}
+    if mode is Mode.ESTIMATE:
+        det["estimate_range"] = [rate.low, rate.high]
+        return rate.nominal, "rate", [], det
+    return rate.best, "rate", [], det
 
 
 def _layout(r: dict, assumed: list) -> dict:
@@ -264,9 +283,25 @@ def _counts(r: dict, assumed: list) -> dict:
     return kw
 
 
-def _per_user(r: dict, dev, ideal: bool, prec, ctx: int, assumed: list, kw: dict, spec=None):
+def _estimate(r: dict, dev, spec, **kw) -> dict:
+    """The row's estimate (every mode at once), computed once per row and speculative configuration."""
     from ..llm.inference import estimate
 
+    key = (r["id"], spec.describe() if spec is not None else None, tuple(sorted(kw.items())))
+    if key not in _ESTIMATES:
+        _ESTIMATES[key] = estimate(r["model"], dev, speculation=spec, **kw)
+    return _ESTIMATES[key]
+
+
+def _mode_figure(e: dict, mode: Mode, key: str, det: dict) -> float:
+    """The figure ``key`` of ``mode`` in an estimate record; the estimate's range goes into ``det``."""
+    rec = e["modes"][str(mode)]
+    if mode is Mode.ESTIMATE:
+        det["estimate_range"] = rec.get(f"{key}_range", [rec[key], rec[key]])
+    return rec[key]
+
+
+def _per_user(r: dict, dev, mode: Mode, prec, ctx: int, assumed: list, kw: dict, spec=None):
     metric = r["metric"]
     batch = r["batch"] or 1
     if not r["batch"]:
@@ -274,13 +309,13 @@ def _per_user(r: dict, dev, ideal: bool, prec, ctx: int, assumed: list, kw: dict
     ttft = metric == "time_to_first_token_s"
     if ttft and not r["input_tokens"]:
         assumed.append("prompt length not stated: 128 tokens assumed")
-    e = estimate(r["model"], dev, batch=batch, context=ctx, prec=prec, ideal=ideal,
-                 prompt=(r["input_tokens"] or 128) if ttft else None, speculation=spec, **kw)
-    det = {"devices_used": e["devices_used"], "bound_term": e["prefill_bound"] if ttft else e["bound"],
+    e = _estimate(r, dev, spec, batch=batch, context=ctx, prec=prec,
+                  prompt=(r["input_tokens"] or 128) if ttft else None, **kw)
+    det = {"devices_used": e["devices_used"], "bound_term": e["modes"][str(mode)]["prefill_bound" if ttft else "bound"],
            "level": e["weights_level"], "precision": prec.weights}
     if metric == "tokens_per_s_per_user":
-        return e["tokens_per_s_per_user"], "rate", assumed, det
-    return (e["ttft_s"] if ttft else e["tpot_s"]), "time", assumed, det
+        return _mode_figure(e, mode, "tokens_per_s_per_user", det), "rate", assumed, det
+    return _mode_figure(e, mode, "ttft_s" if ttft else "tpot_s", det), "time", assumed, det
 
 
 def _serves(r: dict, spec) -> bool:
@@ -302,7 +337,7 @@ def _pool_size(r: dict, dev, assumed: list) -> int:
     return n
 
 
-def _serving(r: dict, dev, ideal: bool, prec, ctx: int, assumed: list, kw: dict, spec=None):
+def _serving(r: dict, dev, mode: Mode, prec, ctx: int, assumed: list, kw: dict, spec=None):
     """Output (or, for a prefill pool, input) tokens per second that the serving bound allows the row's
     devices: the pool's bound, shared out per device and multiplied by the devices the value is per."""
     from ..llm.serving import throughput
@@ -316,25 +351,29 @@ def _serving(r: dict, dev, ideal: bool, prec, ctx: int, assumed: list, kw: dict,
     O = 1 if pool == "prefill" else (r["output_tokens"] or 1)
     if pool == "decode" and not r["output_tokens"]:
         assumed.append("output length not stated: the decode steps at the stated context alone")
-    t = throughput(r["model"], dev, n, I, O, prec=prec, ideal=ideal, pool=pool, **lay)
+    t = throughput(r["model"], dev, n, I, O, prec=prec, ideal=mode is Mode.IDEAL, pool=pool, **lay)
     per = (r["device_count"] or n) / n
     value = (t["input_tokens_per_s"] if r["metric"] == "input_tokens_per_s" else t["output_tokens_per_s"]) * per
     return value, "rate", assumed, {"devices_used": n, "bound_term": t["bound"], "precision": prec.weights,
                                     "layout": " ".join(f"{k}={v}" for k, v in t["layout"].items() if k != "pools")}
 
 
-def _system(r: dict, dev, ideal: bool, prec, ctx: int, assumed: list, kw: dict, spec=None):
+def _system(r: dict, dev, mode: Mode, prec, ctx: int, assumed: list, kw: dict, spec=None):
     from ..llm.inference import estimate
     from ..llm.sweeps import frontier
 
     if _serves(r, spec):
-        return _serving(r, dev, ideal, prec, ctx, assumed, kw, spec)
+        return _serving(r, dev, mode, prec, ctx, assumed, kw, spec)
     if r["batch"]:
-        e = estimate(r["model"], dev, batch=r["batch"], context=ctx, prec=prec, ideal=ideal, speculation=spec, **kw)
-        return e["tokens_per_s"], "rate", assumed, {"devices_used": e["devices_used"], "bound_term": e["bound"],
-                                                    "precision": prec.weights}
+        e = _estimate(r, dev, spec, batch=r["batch"], context=ctx, prec=prec, **kw)
+        det = {"devices_used": e["devices_used"], "bound_term": e["modes"][str(mode)]["bound"],
+               "precision": prec.weights}
+        return _mode_figure(e, mode, "tokens_per_s", det), "rate", assumed, det
+    # the best batch that fits; the latency bound is taken as the ideal one there (at large batches latency
+    # costs little, and the ideal frontier is a bound on it)
     assumed.append("batch not stated: the best batch that fits")
-    f = frontier(r["model"], dev, devices=r["device_count"], context=ctx, prec=prec, ideal=ideal, speculation=spec)
+    f = frontier(r["model"], dev, devices=r["device_count"], context=ctx, prec=prec, ideal=mode is not Mode.ESTIMATE,
+                 speculation=spec)
     i = int(f["tokens_per_s"].values.argmax())
     return float(f["tokens_per_s"].iloc[i]), "rate", assumed, {
         "devices_used": int(f["devices"].iloc[0]), "bound_term": str(f["bound"].iloc[i]),
@@ -356,12 +395,13 @@ def _resolve(r: dict, spec_paths, model_paths) -> dict:
     return out
 
 
-def _bound(r: dict, ideal: bool) -> tuple[float, str, list[str], dict]:
-    """(bound, the sense: 'rate' (measured <= bound) or 'time' (measured >= bound), assumptions, details)."""
+def _bound(r: dict, mode: Mode) -> tuple[float, str, list[str], dict]:
+    """(the figure of ``mode``, the sense: 'rate' (measured <= bound) or 'time' (measured >= bound),
+    assumptions, details)."""
     dev = get_device(r["device"])
     metric = r["metric"]
     if metric in _KERNEL_METRICS:
-        return _KERNEL_METRICS[metric](r, dev, ideal)
+        return _KERNEL_METRICS[metric](r, dev, mode)
     if metric not in _LLM_METRICS:
         raise InputError(f"{r['id']}: unknown metric {metric!r}")
     prec, assumed = _precision(r, dev)
@@ -370,7 +410,7 @@ def _bound(r: dict, ideal: bool) -> tuple[float, str, list[str], dict]:
     best, failure = None, None
     for spec in _speculations(r, assumed):
         try:
-            res = _LLM_METRICS[metric](r, dev, ideal, prec, ctx, list(assumed), kw, spec)
+            res = _LLM_METRICS[metric](r, dev, mode, prec, ctx, list(assumed), kw, spec)
         except CapacityError as exc:  # a longer draft that no longer fits: the others still bound the row
             failure = exc
             continue
@@ -410,8 +450,48 @@ def _speculations(r: dict, assumed: list) -> list:
             for g in ([gamma] if gamma else range(1, UNSTATED_DRAFT_TOKENS + 1))]
 
 
+def _speed(v: float, sense: str) -> float:
+    """A figure as a speed (a rate as it is, a time inverted), so that larger is faster."""
+    return v if sense == "rate" else 1.0 / v
+
+
+def _judge(v: float, ideal: float, lat: float, est: float, est_range, sense: str) -> dict:
+    """Efficiencies against each bound, the measured/estimate speed ratio, and whether it lies in the range."""
+    speed = _speed(v, sense)
+    lo, hi = sorted(_speed(x, sense) for x in est_range)
+    out = {"bound_ideal": ideal, "bound_latency": lat, "estimate": est, "estimate_range": list(est_range),
+           "sense": sense, "efficiency_ideal": speed / _speed(ideal, sense),
+           "efficiency_latency": speed / _speed(lat, sense), "ratio_estimate": speed / _speed(est, sense),
+           "in_estimate_range": bool(lo * (1 - 1e-9) <= speed <= hi * (1 + 1e-9))}
+    out["bound"], out["efficiency"] = out["bound_latency"], out["efficiency_latency"]
+    out["violation"] = max(out["efficiency_ideal"], out["efficiency_latency"]) > 1 + 1e-9
+    return out
+
+
+def _row(r: dict, spec_paths=(), model_paths=()) -> dict:
+    """One row's record: its configuration and source, its three figures and how it compares."""
+    rec = {k: r[k] for k in ("id", "category", "device", "device_count", "model", "weight_dtype", "batch",
+                             "input_tokens", "output_tokens", "software", "metric", "value", "unit",
+                             "source_title", "source_url", "source_date", "locator")}
+    rec["stated_layout"] = ";".join(f"{k}={v}" for k, v in r["layout"].items())
+    rec["speculative"] = r["speculative"]
+    try:
+        rr = _resolve(r, spec_paths, model_paths)
+        b_ideal, sense, assumed, det = _bound(rr, Mode.IDEAL)
+        b_lat, _, _, det_lat = _bound(rr, Mode.LATENCY_BOUND)
+        b_est, _, _, det_est = _bound(rr, Mode.ESTIMATE)
+    except (CapacityError, InputError) as exc:
+        rec.update(error=str(exc), efficiency_ideal=None, efficiency=None, ratio_estimate=None, violation=False)
+        return rec
+    rec.update(assumptions="; ".join(assumed), **det)
+    rec.update(_judge(r["value"], b_ideal, b_lat, b_est, det_est.get("estimate_range", [b_est, b_est]), sense))
+    rec.update(bound_term_latency=det_lat.get("bound_term"), bound_term_estimate=det_est.get("bound_term"),
+               bound_term_with_latency=det_est.get("bound_term"))
+    return rec
+
+
 def validate(path: str | os.PathLike | None = None, spec_paths=(), model_paths=()) -> list[dict]:
-    """Each measurement with its bound (ideal and with latency terms) and its efficiency.
+    """Each measurement with its ideal bound, its latency bound and its estimate.
 
     Parameters
     ----------
@@ -425,34 +505,47 @@ def validate(path: str | os.PathLike | None = None, spec_paths=(), model_paths=(
     Returns
     -------
     list of dict
-        One record per row: the row's configuration and source, ``bound_ideal`` and ``bound`` (in the
-        row's unit), ``efficiency_ideal`` and ``efficiency`` (measured / bound for rates, bound / measured
-        for times: at most 1 when the model bounds the measurement), ``violation`` (a measurement above
-        its ideal bound, speculative or not), the binding term and the assumptions made; a speculative row
-        adds the configuration of its bound (``speculation``, ``tokens_per_step``).
+        One record per row: the row's configuration and source; ``bound_ideal``, ``bound_latency`` and
+        ``estimate`` (with ``estimate_range``) in the row's unit; ``efficiency_ideal`` and
+        ``efficiency_latency`` (measured / bound as speeds: at most 1 when the model bounds the measurement;
+        ``bound`` and ``efficiency`` repeat the latency bound's); ``ratio_estimate`` (measured / estimated
+        speed) and ``in_estimate_range``; ``violation`` (a measurement faster than either bound, speculative
+        or not); the binding terms (``bound_term`` of the ideal bound, ``bound_term_latency``,
+        ``bound_term_estimate``) and the assumptions made; a speculative row adds the configuration of its
+        bound (``speculation``, ``tokens_per_step``).
     """
-    out = []
-    for r in load_measurements(path):
-        rec = {k: r[k] for k in ("id", "category", "device", "device_count", "model", "weight_dtype", "batch",
-                                 "input_tokens", "output_tokens", "metric", "value", "unit", "source_title",
-                                 "source_url", "source_date", "locator")}
-        rec["stated_layout"] = ";".join(f"{k}={v}" for k, v in r["layout"].items())
-        rec["speculative"] = r["speculative"]
-        try:
-            rr = _resolve(r, spec_paths, model_paths)
-            b_ideal, sense, assumed, det = _bound(rr, ideal=True)
-            b_lat, _, _, det_lat = _bound(rr, ideal=False)
-        except (CapacityError, InputError) as exc:
-            rec.update(error=str(exc), efficiency_ideal=None, efficiency=None, violation=False)
-            out.append(rec)
-            continue
-        v = r["value"]
-        eff = (lambda b: v / b) if sense == "rate" else (lambda b: b / v)
-        rec.update(bound_ideal=b_ideal, bound=b_lat, sense=sense, efficiency_ideal=eff(b_ideal), efficiency=eff(b_lat),
-                   assumptions="; ".join(assumed), **{f"{k}": x for k, x in det.items()},
-                   bound_term_with_latency=det_lat.get("bound_term"))
-        rec["violation"] = rec["efficiency_ideal"] > 1.0 + 1e-9
-        out.append(rec)
+    _ESTIMATES.clear()
+    try:
+        return [_row(r, spec_paths, model_paths) for r in load_measurements(path)]
+    finally:
+        _ESTIMATES.clear()
+
+
+def category_summary(rows: list[dict], key: str = "ratio_estimate") -> dict[str, dict]:
+    """Per category, the distribution of ``key`` (by default measured / estimated speed) over the rows that
+    are not speculative and have one.
+
+    Parameters
+    ----------
+    rows : list of dict
+        From :func:`validate`.
+    key : str
+        The field to summarise [1].
+
+    Returns
+    -------
+    dict
+        ``{category: {"n", "median", "min", "max", "within_2x"}}``; ``within_2x`` counts rows between 0.5
+        and 2.
+    """
+    import statistics
+
+    out: dict[str, dict] = {}
+    for cat in dict.fromkeys(r["category"] for r in rows):
+        xs = [r[key] for r in rows if r["category"] == cat and not r["speculative"] and r.get(key) is not None]
+        if xs:
+            out[cat] = {"n": len(xs), "median": statistics.median(xs), "min": min(xs), "max": max(xs),
+                        "within_2x": sum(0.5 <= x <= 2 for x in xs)}
     return out
 
 

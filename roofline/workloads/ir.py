@@ -74,11 +74,26 @@ class Op:
     link_bytes : mapping of str to sympy.Expr
         Bytes one device sends over each link role (``tp``, ``pp``, ``ep``) for this op [B].
     link_steps : mapping of str to sympy.Expr
-        Latency-bearing message steps per link role [1] (see :func:`roofline.formulas.all_reduce_steps`).
+        Latency-bearing message steps per link role [1], for an op whose steps do not depend on the link's
+        topology (most ops name a ``collective`` instead).
     count : sympy.Expr
         How many times the op runs (layers) [1].
     kind : str
-        What kind of kernel it is (``gemm``, ``attention``...), for reports.
+        What kind of kernel it is (``gemm``, ``attention``, ``collective``, ``handoff``...), for reports; a
+        ``handoff`` is no kernel (it pays no launch).
+    collectives : mapping of str to tuple
+        Per link role, ``(collective, devices)``: the :class:`~roofline.vocab.Collective` the op runs and
+        the devices of its group, from which the link's topology gives the hops
+        (:meth:`roofline.hardware.topology.Topology.hops`).
+    reductions : tuple of int
+        Dependent reductions or broadcasts across the op's region of a mesh (a wafer, a tile): as an
+        implementation runs them, and the fewest the op's data dependencies allow (norms fused into the
+        neighbouring reduction, online softmax) [1].
+    region : str
+        The mesh region those reductions span: ``layer`` (the region of the op's layer) or ``own`` (the
+        cores that hold the op's own resident data).
+    handoffs : int
+        Hand-offs of the hidden state from one layer's region to the next that the op stands for [1].
     """
 
     name: str
@@ -89,6 +104,10 @@ class Op:
     link_steps: Mapping[str, sp.Expr] = field(default_factory=dict)
     count: sp.Expr = sp.Integer(1)
     kind: str = ""
+    collectives: Mapping[str, tuple] = field(default_factory=dict)
+    reductions: tuple[int, int] = (0, 0)
+    region: str = "own"
+    handoffs: int = 0
 
     @property
     def bytes(self) -> sp.Expr:
@@ -145,6 +164,9 @@ class Workload:
         set is the largest op's bytes (for a single kernel, the op's own operands).
     meta : mapping of str to object
         Free-form facts for reports (the model, the phase...).
+    layer_bytes : sympy.Expr, optional
+        Bytes one layer holds on its device (weights and KV cache) [B]: sizes the mesh region of ops whose
+        ``region`` is ``layer``; None outside a layered model.
 
     Examples
     --------
@@ -158,6 +180,7 @@ class Workload:
     ops: tuple[Op, ...]
     resident: sp.Expr | None = None
     meta: Mapping[str, object] = field(default_factory=dict)
+    layer_bytes: sp.Expr | None = None
 
     @property
     def symbols(self) -> tuple[sp.Symbol, ...]:
@@ -165,8 +188,9 @@ class Workload:
         s: set = set()
         for op in self.ops:
             s |= op.free_symbols()
-        if self.resident is not None:
-            s |= self.resident.free_symbols
+        for extra in (self.resident, self.layer_bytes):
+            if extra is not None:
+                s |= sp.sympify(extra).free_symbols
         return tuple(sorted(s, key=lambda x: x.name))
 
     @property

@@ -70,7 +70,7 @@ def gemm(m=None, n=None, k=None, dtype: str = "bf16", dtype_a: str | None = None
     da, db, dc = dtype_a or dtype, dtype_b or dtype, dtype_c or dtype
     op = Op(name, 2 * M * N * K, compute_dtype(da, db),
             (Tensor("A", M * K, da, "input"), Tensor("B", K * N, db, b_role), Tensor("C", M * N, dc, "output")),
-            kind="gemm")
+            kind="gemm", reductions=(1, 1))  # on a mesh: one reduction over the cores that hold the operands
     return Workload(name, (op,))
 
 
@@ -104,7 +104,7 @@ def batched_gemm(batch=None, m=None, n=None, k=None, dtype: str = "bf16", name: 
     M, N, K = _sym(m, "M"), _sym(n, "N"), _sym(k, "K")
     op = Op(name, 2 * B * M * N * K, compute_dtype(dtype),
             (Tensor("A", B * M * K, dtype, "input"), Tensor("B", B * K * N, dtype, "input"),
-             Tensor("C", B * M * N, dtype, "output")), kind="gemm")
+             Tensor("C", B * M * N, dtype, "output")), kind="gemm", reductions=(1, 1))
     return Workload(name, (op,))
 
 
@@ -198,7 +198,7 @@ def reduction(n=None, dtype: str = "bf16", name: str = "reduction") -> Workload:
     4000
     """
     Nn = _sym(n, "n")
-    op = Op(name, Nn, compute_dtype(dtype), (Tensor("x", Nn, dtype, "input"),), kind="reduction")
+    op = Op(name, Nn, compute_dtype(dtype), (Tensor("x", Nn, dtype, "input"),), kind="reduction", reductions=(1, 1))
     return Workload(name, (op,))
 
 

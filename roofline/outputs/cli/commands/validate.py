@@ -30,9 +30,10 @@ def register(subparsers) -> argparse.ArgumentParser:
     argparse.ArgumentParser
         The command's parser.
     """
-    p = subparsers.add_parser(NAME, help="published measurements against their bounds (ideal and with latency)",
-                              description="Published measurements against their roofline bounds, ideal and "
-                              "with latency terms; a measurement above its ideal bound is a violation.",
+    p = subparsers.add_parser(NAME, help="published measurements against their bounds and estimates",
+                              description="Published measurements against their roofline bounds (ideal, and "
+                              "with the unavoidable latency) and the estimate; a measurement above either bound "
+                              "is a violation.",
                               epilog="example:\n  roofline validate --category llm-decode --format markdown")
     p.add_argument("--data", metavar="CSV", type=path_arg, help="measurement file (default: the shipped data set)")
     p.add_argument("--category", action=ListAction, type=str_list, help="only these categories: repeat or "
@@ -59,7 +60,9 @@ def _row(r: dict) -> dict:
         "measured": _num(r["value"], r["metric"]),
         "bound (ideal)": _num(r.get("bound_ideal"), r["metric"]),
         "eff. ideal": f"{eff:.2f}" if eff is not None else "error",
-        "eff. latency": f"{r['efficiency']:.2f}" if r.get("efficiency") is not None else "",
+        "eff. lat. bound": f"{r['efficiency']:.2f}" if r.get("efficiency") is not None else "",
+        "meas/est": (f"{r['ratio_estimate']:.2f}" + ("" if r.get("in_estimate_range") else "*"))
+        if r.get("ratio_estimate") is not None else "",
         "flag": ("VIOLATION" if r.get("violation") else "") + ("speculative" if r.get("speculative") else ""),
     }
 
@@ -93,7 +96,9 @@ def run(args: argparse.Namespace) -> str:
     n_bad = sum(1 for r in rows if r.get("violation"))
     summary = (f"{len(rows)} measurements; {n_bad} beat their ideal bound"
                + ("" if n_bad else " (none: every measurement is within the roofline)")
-               + ". eff. = measured / bound for rates, bound / measured for times.")
+               + ". eff. = measured / bound for rates, bound / measured for times (ideal: the pure roofline; "
+               "lat. bound: with the latency no implementation avoids); meas/est = measured / estimated speed, "
+               "* outside the estimate's best-worst range.")
     return render([_row(r) for r in rows], args.format) + "\n\n" + ("% " if args.format == "latex" else "") + summary
 
 
