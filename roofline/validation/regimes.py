@@ -18,6 +18,7 @@ import statistics
 from ..errors import CapacityError, InputError
 from ..hardware.library import get_device
 from ..hardware.measured import estimate_device
+from ..vocab import Mode
 from .bounds import _bound, load_measurements
 
 __all__ = ["REGIMES", "regime_of", "estimate_rows", "regime_summary"]
@@ -84,9 +85,9 @@ def estimate_rows(path: str | os.PathLike | None = None) -> list[dict]:
     for r in load_measurements(path):
         rec = {"id": r["id"], "regime": regime_of(r), "device": r["device"], "value": r["value"]}
         try:
-            ideal, sense, _, _ = _bound(r, ideal=True)
-            lat = _bound(r, ideal=False)[0]
-            est = _bound(dict(r, device=estimate_device(get_device(r["device"]))), ideal=False)[0]
+            ideal, sense, _, _ = _bound(r, Mode.IDEAL)
+            lat = _bound(r, Mode.LATENCY_BOUND)[0]
+            est = _bound(dict(r, device=estimate_device(get_device(r["device"]))), Mode.ESTIMATE)[0]
         except (CapacityError, InputError) as exc:
             rec["error"] = str(exc)
             out.append(rec)
