@@ -73,7 +73,7 @@ SLOW_TESTS = {
     "test_second_run_needs_no_sympy_and_no_pint", "test_cache_off", "test_compare_does_not_import_matplotlib",
     "test_no_measurement_beats_its_ideal_bound", "test_cli_validate", "test_plot_command_writes_each_format",
     "test_compare_plot_files", "test_symbolic_and_lambdified_agree", "test_sweep_command_csv_and_parquet",
-    "test_dask_arrays_with_the_local_scheduler", "test_python_m_roofline_runs",
+    "test_dask_arrays_with_the_local_scheduler", "test_python_m_roofline_runs", "test_regime_targets",
 }
 
 

@@ -181,7 +181,7 @@ def test_every_command_is_one_module_with_register_and_run():
 
     names = [c.NAME for c in COMMANDS]
     assert names == ["list", "show", "gemm", "llm", "throughput", "compare", "sweep", "plot", "report", "validate",
-                     "models"]
+                     "calibrate", "models"]
     for c in COMMANDS:
         assert callable(c.register) and callable(c.run)
         assert c.__name__.rpartition(".")[2] == c.NAME

@@ -15,7 +15,31 @@ from mkdocs.structure.files import File
 
 MARKER = "<!-- validation-table -->"
 CHART = "validation/chart.svg"
+REGIME_MARKER = "<!-- regime-table -->"
+REGIME_CHART = "validation/regimes.svg"
 _rows = None
+_regimes = None
+
+
+def _summary():
+    global _regimes
+    if _regimes is None:
+        from roofline.validation import estimate_rows, regime_summary
+
+        _regimes = regime_summary(estimate_rows())
+    return _regimes
+
+
+def _regime_table() -> str:
+    lines = ["| regime | rows | before: median | before: quartiles | before: within ±20 % / ±50 % | "
+             "after: median | after: quartiles | after: within ±20 % / ±50 % | below both bounds |",
+             "|---|---|---|---|---|---|---|---|---|"]
+    for s in _summary():
+        b, a = s["before"], s["after"]
+        lines.append(f"| {s['regime']} | {s['rows']} | {b['median']:.2f} | {b['q1']:.2f}–{b['q3']:.2f} | "
+                     f"{b['within_20']:.0%} / {b['within_50']:.0%} | **{a['median']:.2f}** | {a['q1']:.2f}–{a['q3']:.2f} | "
+                     f"{a['within_20']:.0%} / {a['within_50']:.0%} | {s['below_bounds']}/{s['rows']} |")
+    return "\n".join(lines)
 
 
 def _results():
@@ -38,6 +62,11 @@ def on_files(files, config):
     fig.savefig(buf, format="svg", bbox_inches="tight")
     plot.plt.close(fig)
     files.append(File.generated(config, CHART, content=buf.getvalue()))
+    fig = plot.regime_chart(_summary())
+    buf = io.StringIO()
+    fig.savefig(buf, format="svg", bbox_inches="tight")
+    plot.plt.close(fig)
+    files.append(File.generated(config, REGIME_CHART, content=buf.getvalue()))
     return files
 
 
@@ -66,4 +95,6 @@ def on_page_markdown(markdown, page, config, files):
             f"| `{r['id']}`{flag} | {r['device']} × {n} | {r['metric']} | {_fmt(r['value'], r['metric'])} | "
             f"{_fmt(r['bound_ideal'], r['metric'])} | {r['efficiency_ideal']:.3f} | {r['efficiency']:.3f} | "
             f"{r.get('bound_term') or r.get('level', '')} | [{r['source_title'][:50]}]({r['source_url']}) |")
+    if REGIME_MARKER in markdown:
+        markdown = markdown.replace(REGIME_MARKER, _regime_table())
     return markdown.replace(MARKER, "\n".join(lines))

@@ -429,13 +429,14 @@ class Device:
         """Whether any figure is a range (:attr:`Figure.is_range`): results for this device are ranges too.
 
         The one definition of "has ranges" for a device; the corners (nominal, best, worst) are evaluated
-        for such a device only.
+        for such a device only. The figures of ``[measured]`` (the ceilings of the ``estimate`` mode,
+        :mod:`roofline.hardware.measured`) do not count: the bounds never read them.
 
         Returns
         -------
         bool
         """
-        return any(f.is_range for f in self.figures.values())
+        return any(f.is_range for p, f in self.figures.items() if not p.startswith("measured."))
 
     def values(self, which: Corner | str = Corner.NOMINAL) -> dict[str, float]:
         """Every figure's value at a corner, by path.
@@ -491,7 +492,7 @@ class Device:
         """
         from ..symbols import figure_symbol
 
-        return {figure_symbol(p): f.at(which) for p, f in self.figures.items()}
+        return {figure_symbol(p): f.at(which) for p, f in self.figures.items() if not p.startswith("measured.")}
 
     def __repr__(self) -> str:
         return f"Device({self.key!r}, {self.name!r})"

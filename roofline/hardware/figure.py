@@ -44,6 +44,9 @@ class Figure:
         The formula of a derived figure ("" otherwise).
     published : float or None
         The figure the vendor prints for a derived figure, if the spec states it [unit of ``value``].
+    benchmark, software, date : str
+        For a figure of ``[measured]``: the benchmark it was measured with, the software and library
+        versions, and the date of the measurement ("" otherwise).
     """
 
     path: str
@@ -58,6 +61,9 @@ class Figure:
     locator: str = ""
     formula: str = ""
     published: float | None = None
+    benchmark: str = ""
+    software: str = ""
+    date: str = ""
 
     @property
     def is_range(self) -> bool:

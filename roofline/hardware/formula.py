@@ -35,7 +35,7 @@ from ..errors import SpecError, suggest
 from ..units import DIMENSIONS, UnitError, quantity_in, registry, to_quantity
 from .device import BASES, Device
 from .figure import Figure
-from .schema import _FIGURE_KEYS, _RawFigure, _str, _unknown
+from .schema import _FIGURE_KEYS, _MEASURED_KEYS, _RawFigure, _str, _unknown
 
 __all__: list[str] = []
 
@@ -146,7 +146,7 @@ def _basis_and_sources(f: Path, r: _RawFigure, sources: dict) -> tuple[str, list
     if not isinstance(spec, dict):
         raise SpecError(f, path, "expected an inline table such as "
                         "{ value = \"3.35 TB/s\", basis = \"datasheet\", source = \"...\" }")
-    _unknown(spec, _FIGURE_KEYS, f, path)
+    _unknown(spec, _FIGURE_KEYS | (_MEASURED_KEYS if path.startswith("measured.") else set()), f, path)
     basis = _str(spec, "basis", f, f"{path}.basis", choices=BASES)
     src = spec.get("source")
     ids = [src] if isinstance(src, str) else src
@@ -172,8 +172,9 @@ def _plain_quantities(f: Path, r: _RawFigure, basis: str) -> _Triple:
                 raise SpecError(f, f"{path}.{b}", "missing (an estimate states its range: low and high)")
         if not spec.get("note"):
             raise SpecError(f, f"{path}.note", "missing (an estimate says what it rests on)")
-    elif "low" in spec or "high" in spec:
-        raise SpecError(f, f"{path}.low", "only an estimate has a range; set basis = \"estimate\"")
+    elif ("low" in spec or "high" in spec) and basis != "measured":
+        raise SpecError(f, f"{path}.low", "only an estimate (or a measurement whose sources differ) has a range; "
+                        "set basis = \"estimate\"")
     ql = _parse(spec["low"], f, f"{path}.low") if "low" in spec else q
     qh = _parse(spec["high"], f, f"{path}.high") if "high" in spec else q
     return q, ql, qh
@@ -242,7 +243,8 @@ def _make_figure(f: Path, r: _RawFigure, basis: str, ids: list[str], triple: _Tr
     text = spec.get("value", spec.get("formula", ""))
     return Figure(path=path, value=v, dimension=dim, basis=basis, sources=tuple(ids), low=lo, high=hi,
                   text=str(text), note=str(spec.get("note", "")), locator=str(spec.get("locator", "")),
-                  formula=str(spec.get("formula", "")))
+                  formula=str(spec.get("formula", "")),
+                  **{k: str(spec.get(k, "")) for k in ("benchmark", "software", "date")})
 
 
 def _as_quantity(v):

@@ -175,6 +175,33 @@ def _read_interconnect(f: Path, doc: dict, d: _Draft) -> None:
                 d.role_figure(f"interconnect.{name}.{fld}", lk[fld])
 
 
+#: The datasheet figures a ``[measured]`` figure may stand beside: its path is ``measured.`` + one of these.
+_MEASURABLE = (("memory", "bandwidth"), ("compute", "dense"), ("compute", "sparse"), ("interconnect", "bandwidth"))
+
+
+def _read_measured(f: Path, doc: dict, d: _Draft) -> None:
+    """``[measured]``: achievable rates from microbenchmarks, each beside the datasheet figure it measures
+    (``[measured.memory.hbm]`` ``bandwidth = {...}`` measures ``memory.hbm.bandwidth``)."""
+    measured = _table(doc, "measured", f, "measured", required=False)
+    known = {r.path for r in d.raws}
+    for section, tables in measured.items():
+        if not isinstance(tables, dict):
+            raise SpecError(f, f"measured.{section}", "expected tables such as [measured.memory.hbm]")
+        for name, fields in tables.items():
+            if not isinstance(fields, dict):
+                raise SpecError(f, f"measured.{section}.{name}", "expected a table of measured figures")
+            for fld, spec in fields.items():
+                path = f"{section}.{name}.{fld}"
+                if (section, fld) not in _MEASURABLE or path not in known:
+                    raise SpecError(f, f"measured.{path}", "expected the path of a datasheet figure of this file "
+                                    "(memory.<level>.bandwidth, compute.<dtype>.dense|sparse, "
+                                    "interconnect.<link>.bandwidth)")
+                if not isinstance(spec, dict) or spec.get("basis") != "measured":
+                    raise SpecError(f, f"measured.{path}.basis", "expected basis = \"measured\"")
+                role = role_of(path)
+                d.figure(f"measured.{path}", spec, role.dimension, role.positive)
+
+
 def _entry_name(f: Path, entry, where: str, allowed: set, seen: set[str], what: str) -> str:
     """The checked, unique name of one ``[[memory]]`` or ``[[interconnect]]`` entry."""
     if not isinstance(entry, dict):
@@ -223,6 +250,7 @@ _SECTIONS: tuple[tuple[str, Callable[[Path, dict, _Draft], None]], ...] = (
     ("overheads", partial(_read_figure_table, section="overheads", identifiers=True)),
     ("mesh", partial(_read_figure_table, section="mesh", identifiers=True)),
     ("composition", _read_composition),
+    ("measured", _read_measured),
 )
 
 

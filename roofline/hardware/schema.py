@@ -20,13 +20,18 @@ from ..roles import role_of
 from .figure import Figure
 
 _TOP_KEYS = {"schema", "device", "sources", "compute", "memory", "interconnect", "power", "architecture",
-             "overheads", "mesh", "composition"}
+             "overheads", "mesh", "composition", "measured"}
 
 
 _DEVICE_KEYS = {"key", "aliases", "name", "vendor", "kind", "year", "process", "status", "summary"}
 
 
 _FIGURE_KEYS = {"value", "basis", "source", "locator", "low", "high", "formula", "published", "tolerance", "note"}
+
+
+#: The extra keys of a figure in ``[measured]``: the benchmark it was measured with, the software (library
+#: versions) and the date of the measurement.
+_MEASURED_KEYS = {"benchmark", "software", "date"}
 
 
 _SOURCE_KEYS = {"title", "publisher", "url", "date", "authors", "locator", "note"}

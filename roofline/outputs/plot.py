@@ -48,7 +48,7 @@ from ..hardware.trends import load_trends  # noqa: E402
 
 __all__ = ['device_color', 'save', 'to_svg', 'roofline_chart', 'compare_chart', 'sweep_chart', 'frontier_chart',
            'token_time_chart', 'load_trends', 'growth_per_two_years', 'memory_wall_chart', 'validation_chart',
-           'SAVE_RC']
+           'regime_chart', 'SAVE_RC']
 
 
 if os.environ.get("DISPLAY", "") == "" and not os.environ.get("MPLBACKEND"):
@@ -870,5 +870,51 @@ def validation_chart(rows: Sequence[Mapping] | None = None, title: str | None = 
         _validation_scatter(ax, ok)
         _validation_efficiency(bx, ok)
         fig.suptitle(title or "Published measurements against roofline bounds", fontsize=10)
+        fig.tight_layout()
+    return fig
+
+
+def regime_chart(summary: Sequence[Mapping] | None = None, title: str | None = None, ax=None):
+    """Measured against estimated speed per regime, before and after the measured ceilings.
+
+    One row per regime: the median of ``measured / estimate`` (1 is exact) with its quartiles as a bar,
+    before (the latency bound alone) and after (the estimate on measured ceilings); the band 0.8-1.2 is the
+    ±20 % target.
+
+    Parameters
+    ----------
+    summary : sequence of dict, optional
+        From :func:`roofline.validation.regimes.regime_summary` (default: computed on the shipped set).
+    title : str, optional
+        The chart title.
+    ax : matplotlib.axes.Axes, optional
+        Draw into these Axes instead of a new figure.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+    """
+    if summary is None:
+        from ..validation.regimes import regime_summary
+
+        summary = regime_summary()
+    with plt.rc_context(_style()):
+        if ax is None:
+            fig, ax = plt.subplots(figsize=(_WIDTH_IN, 0.45 * len(summary) + 1.2))
+        fig = ax.figure
+        ax.axvspan(0.8, 1.2, color="0.9", zorder=0, label="±20 %")
+        ax.axvline(1.0, color="0.5", lw=0.8, zorder=1)
+        for when, color, dy in (("before", "0.55", 0.15), ("after", "C0", -0.15)):
+            for i, s in enumerate(summary):
+                st = s[when]
+                ax.plot([st["q1"], st["q3"]], [i + dy] * 2, color=color, lw=3, alpha=0.6, zorder=2)
+                ax.plot(st["median"], i + dy, "o", color=color, zorder=3,
+                        label=(f"{when}: latency bound" if when == "before" else f"{when}: estimate") if i == 0 else None)
+        ax.set_yticks(range(len(summary)), [f"{s['regime']} ({s['rows']})" for s in summary])
+        ax.invert_yaxis()
+        ax.set_xscale("log")
+        ax.set_xlabel("measured / model speed (median, quartiles); 1 = exact")
+        ax.legend(loc="lower right", fontsize=7)
+        ax.set_title(title or "Validation by regime: before and after measured ceilings", fontsize=10)
         fig.tight_layout()
     return fig

@@ -564,3 +564,55 @@ def check_frame_path(path: str) -> None:
     if os.path.splitext(path)[1].lower() not in (".csv", ".parquet"):
         raise InputError(f"cannot write {path!r}: use a .csv or .parquet file name")
     check_output_path(path)
+
+
+#: The three numbers of every answer, as ``--mode`` names them.
+MODES = ("ideal", "latency_bound", "estimate")
+
+
+def add_mode(p: argparse.ArgumentParser) -> None:
+    """Add ``--mode ideal|latency_bound|estimate`` beside a command's ``--ideal``.
+
+    Parameters
+    ----------
+    p : argparse.ArgumentParser
+        A command's parser that has ``--ideal``.
+
+    Returns
+    -------
+    None
+    """
+    p.add_argument("--mode", choices=MODES, help="what tables and charts show: ideal (the pure roofline: "
+                   "datasheet peaks), latency_bound (with latency terms, never beaten; the default) or estimate "
+                   "(measured ceilings plus the latency terms)")
+
+
+def apply_mode(args: argparse.Namespace) -> None:
+    """Turn ``--mode`` into what the commands read: ``ideal``, and the devices' ``@estimate`` names.
+
+    Parameters
+    ----------
+    args : argparse.Namespace
+        Parsed arguments; changed in place.
+
+    Returns
+    -------
+    None
+
+    Raises
+    ------
+    UsageError
+        ``--ideal`` with another mode.
+    """
+    mode = getattr(args, "mode", None)
+    if mode is None:
+        return
+    if getattr(args, "ideal", False) and mode != "ideal":
+        raise UsageError(f"roofline: error: --ideal contradicts --mode {mode}")
+    args.ideal = mode == "ideal"
+    if mode == "estimate":
+        if isinstance(getattr(args, "device", None), str):
+            args.device += "@estimate"
+        devs = getattr(args, "devices", None)
+        if isinstance(devs, list) and all(isinstance(d, str) for d in devs):
+            args.devices = [d + "@estimate" for d in devs]

@@ -14,7 +14,7 @@ from typing import Sequence
 
 from ...errors import RooflineError
 from ..format import for_terminal
-from .args import EXIT_USAGE, UsageError
+from .args import EXIT_USAGE, UsageError, apply_mode
 from .commands import BY_NAME
 from .parser import build_parser
 
@@ -47,6 +47,7 @@ def _run(parser, argv) -> int:
     if not args.command:
         _emit(parser.format_help().rstrip("\n"), sys.stdout)
         return 0
+    apply_mode(args)
     out = BY_NAME[args.command].run(args)
     if out:
         _emit(out, sys.stdout)

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import argparse
 
-from .args import EXIT_USAGE, Parser, UsageError
+from .args import EXIT_USAGE, Parser, UsageError, add_mode
 from .commands import COMMANDS
 
 __all__ = ["EXIT_USAGE", "build_parser"]
@@ -27,5 +27,15 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="store_true", help="print the version and exit")
     sub = parser.add_subparsers(dest="command", parser_class=Parser)
     for command in COMMANDS:
-        command.register(sub)
+        _add_modes(command.register(sub))
     return parser
+
+
+def _add_modes(p: argparse.ArgumentParser) -> None:
+    """``--mode`` on every parser (and sub-command parser) that takes ``--ideal``."""
+    if "--ideal" in p._option_string_actions:
+        add_mode(p)
+    for action in p._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            for q in action.choices.values():
+                _add_modes(q)

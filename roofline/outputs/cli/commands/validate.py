@@ -37,6 +37,8 @@ def register(subparsers) -> argparse.ArgumentParser:
     p.add_argument("--data", metavar="CSV", type=path_arg, help="measurement file (default: the shipped data set)")
     p.add_argument("--category", action=ListAction, type=str_list, help="only these categories: repeat or "
                    "separate with commas")
+    p.add_argument("--by-regime", action="store_true", help="per regime (microbenchmarks, single-user decode, "
+                   "prefill, throughput, wafer-scale): measured / estimate before and after measured ceilings")
     p.add_argument("--model-path", action="append", default=[], metavar="PATH", type=path_arg,
                    help="extra model file or folder, for the models a measurement file names (repeatable)")
     add_common(p)
@@ -79,6 +81,8 @@ def run(args: argparse.Namespace) -> str:
     """
     from ....validation.bounds import validate
 
+    if getattr(args, "by_regime", False):
+        return _by_regime(args)
     rows = validate(args.data, spec_paths=args.spec, model_paths=args.model_path)
     if args.category:
         rows = [r for r in rows if r["category"] in args.category]
@@ -91,3 +95,19 @@ def run(args: argparse.Namespace) -> str:
                + ("" if n_bad else " (none: every measurement is within the roofline)")
                + ". eff. = measured / bound for rates, bound / measured for times.")
     return render([_row(r) for r in rows], args.format) + "\n\n" + ("% " if args.format == "latex" else "") + summary
+
+
+def _by_regime(args: argparse.Namespace) -> str:
+    """The regime summary (:func:`roofline.validation.regimes.regime_summary`) as a table or JSON."""
+    from ....validation.regimes import estimate_rows, regime_summary
+
+    summary = regime_summary(estimate_rows(args.data))
+    if args.format == "json":
+        return render(None, "json", json_obj=summary)
+    rows = [{"regime": s["regime"], "rows": s["rows"], **{
+        f"{w} {k}": (f"{s[w][k]:.2f}" if k != "spread" else f"{s[w]['q1']:.2f}-{s[w]['q3']:.2f}")
+        for w in ("before", "after") for k in ("median", "spread", "within_20", "within_50")},
+        "below bounds": f"{s['below_bounds']}/{s['rows']}"} for s in summary]
+    note = ("measured / estimated speed (1 = exact): before = the latency bound alone, after = the estimate on "
+            "measured ceilings; spread = quartiles; within_20/50 = share of rows within +-20 %/+-50 %.")
+    return render(rows, args.format) + ("" if args.format == "csv" else "\n\n" + note)

@@ -1,0 +1,206 @@
+"""The ceilings of the ``estimate`` mode: measured rates where published, a class efficiency elsewhere.
+
+``ideal`` and ``latency_bound`` read the datasheet's peaks; the ``estimate`` reads what a device achieves.
+:func:`ceilings` is the one function that decides, for every rate an estimate uses (the main memory's
+bandwidth, the peak of each data type, each link's bandwidth), which figure stands in for the datasheet's:
+
+1. a figure of the spec's ``[measured]`` table (basis ``measured``: a published microbenchmark such as
+   STREAM copy and triad, the maximum achievable matmul rate, NCCL bus bandwidth), clipped at the
+   datasheet figure (an estimate is never faster than the roofline);
+2. for a data type without its own measurement, the measured efficiency of a data type of the same
+   device with the same datasheet peak (BF16 and FP16 run on the same tensor cores);
+3. else the efficiency of the device's class (:data:`CLASS_EFFICIENCY`), an estimate with a range;
+4. else the datasheet figure (a class without published microbenchmarks: the estimate equals the bound).
+
+:func:`estimate_values` gives the ceilings as ``{path: value}`` at a corner, to pass as the device values of
+a compiled workload; :func:`estimate_device` gives a copy of the device that carries them.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from types import MappingProxyType
+
+from ..vocab import Corner, DeviceKind
+from .device import Device
+from .figure import Figure
+
+__all__ = ["CLASS_EFFICIENCY", "ESTIMATE_SUFFIX", "ClassEfficiency", "ceilings", "estimate_device", "estimate_values", "measured"]
+
+
+#: A device name with this suffix (``h100@estimate``) names the device with its estimate ceilings
+#: (:func:`roofline.hardware.library.get_device`).
+ESTIMATE_SUFFIX = "@estimate"
+
+
+@dataclasses.dataclass(frozen=True)
+class ClassEfficiency:
+    """The achievable share of a datasheet rate on a class of device: an estimate with a range.
+
+    Attributes
+    ----------
+    nominal, low, high : float
+        The share [1] and its range.
+    note : str
+        What it rests on.
+    """
+
+    nominal: float
+    low: float
+    high: float
+    note: str
+
+
+#: Efficiency per device class and kind of rate (``memory``, ``matmul``, ``link``): the measured ceilings of
+#: the library's GPUs against their datasheets (the ``[measured]`` tables of a100, h100, h200, b200; sources
+#: there). Memory: STREAM copy/triad 1.61/2.039 = 0.79 (A100), 4.01/4.8 = 0.84 (H200), 2.935/3.35 = 0.88
+#: (H100). Matmul (MAMF): 0.71 (H100 FP8), 0.73 (H200 FP8), 0.76 (B200 FP8), 0.78 (B200 BF16), 0.80 (H100
+#: BF16), 0.87 (A100 BF16). Links (NCCL all-reduce bus bandwidth): 0.80 (A100 NVLink 3), 1.0 (H100 NVLink 4
+#: with NVLS, clipped). The nominal is the median, the range the extremes rounded outwards to two decimals. Independent reports agree: pure
+#: rooflines come out 1.5-2x optimistic and one bandwidth derate closes about 12 points (issue 18).
+CLASS_EFFICIENCY: dict[str, dict[str, ClassEfficiency]] = {
+    DeviceKind.GPU: {
+        "memory": ClassEfficiency(0.84, 0.78, 0.88, "median (range) of STREAM copy/triad over datasheet "
+                                  "bandwidth on A100, H100, H200"),
+        "matmul": ClassEfficiency(0.77, 0.70, 0.87, "median (range) of the maximum achievable matmul rate "
+                                  "(mamf-finder) over the dense datasheet peak on A100, H100, H200, B200"),
+        "link": ClassEfficiency(0.85, 0.77, 1.0, "NCCL all-reduce bus bandwidth over the per-direction link "
+                                "rate: 0.77-0.83 on A100 NVLink 3, at or above 1 on H100 NVLink 4 (NVLS)"),
+    },
+}
+
+
+def _kind_of_rate(path: str) -> str | None:
+    """``memory``, ``matmul`` or ``link`` for a rate an estimate derates; None for any other figure."""
+    parts = path.split(".")
+    if parts[0] == "compute":
+        return "matmul"
+    if parts[0] == "interconnect" and parts[-1] == "bandwidth":
+        return "link"
+    return None
+
+
+def measured(device: Device) -> dict[str, Figure]:
+    """The device's ``[measured]`` figures by the path of the datasheet figure they measure.
+
+    Parameters
+    ----------
+    device : Device
+        A device of the library or of a spec file.
+
+    Returns
+    -------
+    dict of str to Figure
+        ``{"memory.hbm.bandwidth": Figure(basis="measured"...), ...}``; empty without measurements.
+    """
+    return {p[len("measured."):]: f for p, f in device.figures.items() if p.startswith("measured.")}
+
+
+def _scaled(fig: Figure, eff: tuple[float, float, float], basis: str, note: str, sources=None) -> Figure:
+    """``fig`` times an efficiency ``(nominal, low, high)``, never above ``fig``'s own value."""
+    v, lo, hi = (min(fig.value * e, fig.value) for e in eff)
+    return dataclasses.replace(fig, value=v, low=lo, high=hi, basis=basis, note=note, formula="", published=None,
+                               sources=tuple(sources or fig.sources))
+
+
+def _clipped(ds: Figure, m: Figure) -> Figure:
+    """A measured figure at the datasheet's path, clipped at the datasheet value."""
+    v, lo, hi = (min(x, ds.value) for x in (m.value, m.low, m.high))
+    note = m.note + (" [clipped at the datasheet figure]" if m.high > ds.value else "")
+    return dataclasses.replace(m, path=ds.path, value=v, low=lo, high=hi, note=note.strip())
+
+
+def _same_peak(device: Device, path: str, meas: dict[str, Figure]) -> Figure | None:
+    """A measured compute figure of another data type with the same datasheet peak as ``path``."""
+    kind = path.split(".")[-1]
+    ds = device.figures[path].value
+    for p, m in meas.items():
+        if p.startswith("compute.") and p.endswith("." + kind) and device.figures[p].value == ds:
+            return m
+    dense = path.rsplit(".", 1)[0] + ".dense"
+    if kind == "sparse" and dense in meas:  # the sparse peak derated like the dense one
+        return meas[dense]
+    return None
+
+
+def _ceiling(device: Device, path: str, meas: dict[str, Figure], rate: str) -> Figure:
+    ds = device.figures[path]
+    if path in meas:
+        return _clipped(ds, meas[path])
+    other = _same_peak(device, path, meas) if rate == "matmul" else None
+    if other is not None:
+        base = device.figures[other.path[len("measured."):]]
+        eff = tuple(x / base.value for x in (other.value, other.low, other.high))
+        return _scaled(ds, eff, "derived", f"the measured efficiency of {other.path} (same datasheet peak)",
+                       other.sources)
+    cls = CLASS_EFFICIENCY.get(device.kind, {}).get(rate)
+    if cls is None:
+        return ds
+    return _scaled(ds, (cls.nominal, cls.low, cls.high), "estimate", f"{device.kind} class efficiency: {cls.note}")
+
+
+def ceilings(device: Device) -> dict[str, Figure]:
+    """The figures an estimate uses in place of the datasheet's, with their basis (see the module's rules).
+
+    Parameters
+    ----------
+    device : Device
+        Its datasheet figures, its ``[measured]`` table and its kind (:data:`CLASS_EFFICIENCY`).
+
+    Returns
+    -------
+    dict of str to Figure
+        ``{path: Figure}`` for the main memory's bandwidth, every compute peak and every link's bandwidth;
+        each figure is at most the datasheet's, with basis ``measured``, ``derived`` (another data type's
+        measured efficiency), ``estimate`` (a class efficiency) or ``datasheet`` (nothing better known).
+    """
+    meas = measured(device)
+    out = {}
+    main = f"memory.{device.main_memory.name}.bandwidth"
+    for path in device.figures:
+        rate = "memory" if path == main else _kind_of_rate(path)
+        if rate is not None:
+            out[path] = _ceiling(device, path, meas, rate)
+    return out
+
+
+def estimate_values(device: Device, which: Corner | str = Corner.NOMINAL) -> dict[str, float]:
+    """The ceilings of :func:`ceilings` as ``{path: value}`` at a corner, to override the device's values.
+
+    Parameters
+    ----------
+    device : Device
+        See :func:`ceilings`.
+    which : Corner or str
+        The corner of each ceiling's range (``nominal``, ``best``, ``worst``).
+
+    Returns
+    -------
+    dict of str to float
+        In each figure's SI unit [B/s, FLOP/s].
+    """
+    return {p: f.at(which) for p, f in ceilings(device).items()}
+
+
+def estimate_device(device: Device) -> Device:
+    """A copy of ``device`` whose rates are the ceilings of :func:`ceilings` (same key, name marked).
+
+    Parameters
+    ----------
+    device : Device
+        See :func:`ceilings`.
+
+    Returns
+    -------
+    Device
+        Its main memory's bandwidth, compute peaks and link bandwidths replaced; everything else as it was.
+    """
+    figs = dict(device.figures)
+    figs.update(ceilings(device))
+    memory = tuple(dataclasses.replace(m, bandwidth=figs[f"memory.{m.name}.bandwidth"]) for m in device.memory)
+    links = tuple(dataclasses.replace(lk, bandwidth=figs[f"interconnect.{lk.name}.bandwidth"])
+                  for lk in device.interconnect)
+    compute = MappingProxyType({dt: MappingProxyType({k: figs[f"compute.{dt}.{k}"] for k in kinds})
+                                for dt, kinds in device.compute.items()})
+    return dataclasses.replace(device, name=f"{device.name} (estimate ceilings)", memory=memory,
+                               interconnect=links, compute=compute, figures=MappingProxyType(figs))

@@ -1,0 +1,136 @@
+"""Validation by regime: how close the ``estimate`` comes to each published measurement, per kind of run.
+
+For each row of the measurement set (:mod:`roofline.validation.bounds`) the *estimate* is the latency-
+inclusive model evaluated on the device's estimate ceilings (:func:`roofline.hardware.measured.estimate_device`:
+measured rates where published, a class efficiency elsewhere). Unlike the bounds it may be beaten: it is a
+prediction, judged by ``ratio = measured speed / estimated speed`` (1 is exact) and its error ``|ratio - 1|``.
+"Before" is what the latency-inclusive bound alone predicted (the estimate before measured ceilings).
+
+:func:`regime_summary` gives, per regime, the median and spread of the ratio and the share of rows within
+±20 % and ±50 %, before and after.
+"""
+
+from __future__ import annotations
+
+import os
+import statistics
+
+from ..errors import CapacityError, InputError
+from ..hardware.library import get_device
+from ..hardware.measured import estimate_device
+from .bounds import _bound, load_measurements
+
+__all__ = ["REGIMES", "regime_of", "estimate_rows", "regime_summary"]
+
+#: The regimes the summary reports, in order, with what each holds.
+REGIMES = {
+    "microbenchmark-memory": "memory bandwidth kernels (copy, triad, dot, empirical peaks)",
+    "microbenchmark-gemm": "GEMM kernels of every shape",
+    "decode-single-user-gpu": "single-user decode on GPUs, non-speculative, 16-bit weights",
+    "decode-single-user-gpu-quantised": "single-user decode on GPUs, non-speculative, 8- or 4-bit weights",
+    "decode-other": "speculative decode, batched decode (server TPOT), non-GPU decode",
+    "prefill": "time to first token",
+    "throughput": "whole-system tokens per second",
+    "wafer-scale": "wafer-scale engines (Cerebras)",
+}
+
+
+def regime_of(r: dict) -> str:
+    """The regime of a measurement row (a key of :data:`REGIMES`).
+
+    Parameters
+    ----------
+    r : dict
+        A row of :func:`roofline.validation.bounds.load_measurements`.
+
+    Returns
+    -------
+    str
+    """
+    cat = r["category"]
+    if cat in ("membw", "gemm"):
+        return "microbenchmark-memory" if cat == "membw" else "microbenchmark-gemm"
+    if cat == "llm-decode":
+        single = (r["batch"] or 1) == 1 and r["metric"] == "tokens_per_s_per_user" and not r["speculative"]
+        if single and get_device(r["device"]).kind == "gpu":
+            quant = r["weight_dtype"].strip() not in ("", "bf16", "fp16")
+            return "decode-single-user-gpu" + ("-quantised" if quant else "")
+        return "decode-other"
+    return {"llm-prefill": "prefill", "llm-throughput": "throughput",
+            "llm-serving": "throughput"}.get(cat, "wafer-scale")
+
+
+def _ratio(value: float, estimate: float, sense: str) -> float:
+    """Measured speed over estimated speed [1]: ``value / estimate`` for a rate, the inverse for a time."""
+    return value / estimate if sense == "rate" else estimate / value
+
+
+def estimate_rows(path: str | os.PathLike | None = None) -> list[dict]:
+    """Each measurement with its latency bound (before) and its estimate on measured ceilings (after).
+
+    Parameters
+    ----------
+    path : path-like, optional
+        The measurement file (default: the shipped one).
+
+    Returns
+    -------
+    list of dict
+        ``id``, ``regime``, ``device``, ``value``; ``bound_ideal``, ``bound_latency`` and ``estimate`` (in
+        the row's unit), ``ratio_before`` (measured / latency bound) and ``ratio_after`` (measured /
+        estimate) as speeds, and ``below_bounds`` (the row is no faster than either bound); ``error`` for a
+        row the model cannot place.
+    """
+    out = []
+    for r in load_measurements(path):
+        rec = {"id": r["id"], "regime": regime_of(r), "device": r["device"], "value": r["value"]}
+        try:
+            ideal, sense, _, _ = _bound(r, ideal=True)
+            lat = _bound(r, ideal=False)[0]
+            est = _bound(dict(r, device=estimate_device(get_device(r["device"]))), ideal=False)[0]
+        except (CapacityError, InputError) as exc:
+            rec["error"] = str(exc)
+            out.append(rec)
+            continue
+        rec.update(bound_ideal=ideal, bound_latency=lat, estimate=est, sense=sense,
+                   ratio_before=_ratio(r["value"], lat, sense), ratio_after=_ratio(r["value"], est, sense),
+                   below_bounds=_ratio(r["value"], ideal, sense) <= 1 + 1e-9 and _ratio(r["value"], lat, sense) <= 1 + 1e-9)
+        out.append(rec)
+    return out
+
+
+def _stats(ratios: list[float]) -> dict:
+    """Median, quartiles, extremes of the ratios and the shares within ±20 % and ±50 % of 1."""
+    q = statistics.quantiles(ratios, n=4) if len(ratios) > 1 else [ratios[0]] * 3
+    med = statistics.median(ratios)
+    return {"median": med, "median_error": abs(med - 1), "q1": q[0], "q3": q[2], "min": min(ratios),
+            "max": max(ratios), "within_20": sum(abs(x - 1) <= 0.2 for x in ratios) / len(ratios),
+            "within_50": sum(abs(x - 1) <= 0.5 for x in ratios) / len(ratios)}
+
+
+def regime_summary(rows: list[dict] | None = None) -> list[dict]:
+    """Per regime, the distribution of measured / estimated speed before and after measured ceilings.
+
+    Parameters
+    ----------
+    rows : list of dict, optional
+        From :func:`estimate_rows` (default: computed on the shipped measurement set).
+
+    Returns
+    -------
+    list of dict
+        One record per regime with rows, in the order of :data:`REGIMES`: ``regime``, ``rows``,
+        ``before`` and ``after`` (each ``median``, ``median_error`` = ``|median - 1|``, ``q1``, ``q3``,
+        ``min``, ``max``, ``within_20`` and ``within_50`` as shares of the rows), and ``below_bounds``
+        (rows no faster than their ideal and latency bounds).
+    """
+    rows = estimate_rows() if rows is None else rows
+    out = []
+    for regime in REGIMES:
+        sel = [r for r in rows if r["regime"] == regime and "error" not in r]
+        if not sel:
+            continue
+        out.append({"regime": regime, "rows": len(sel), "before": _stats([r["ratio_before"] for r in sel]),
+                    "after": _stats([r["ratio_after"] for r in sel]),
+                    "below_bounds": sum(r["below_bounds"] for r in sel)})
+    return out
