@@ -57,7 +57,8 @@ def regime_of(r: dict) -> str:
             quant = r["weight_dtype"].strip() not in ("", "bf16", "fp16")
             return "decode-single-user-gpu" + ("-quantised" if quant else "")
         return "decode-other"
-    return {"llm-prefill": "prefill", "llm-throughput": "throughput"}.get(cat, "wafer-scale")
+    return {"llm-prefill": "prefill", "llm-throughput": "throughput",
+            "llm-serving": "throughput"}.get(cat, "wafer-scale")
 
 
 def _ratio(value: float, estimate: float, sense: str) -> float:
