@@ -89,10 +89,6 @@ class Calibration:
 def default_array_bytes() -> int:
     """Four times the largest CPU cache the system reports, and at least 64 MiB [B].
 
-    Parameters
-    ----------
-    None
-
     Returns
     -------
     int
