@@ -99,7 +99,7 @@ class _Mesh:
         return cells / formulas._lo(formulas._lo(self.w, self.h), cells)
 
 
-def _fabric(op, device: Device, m: _Mesh, res_bytes, region: Region, peak) -> tuple:
+def _fabric(op, m: _Mesh, res_bytes, region: Region, peak) -> tuple:
     import sympy as sp
 
     est_n, low_n = op.reductions
@@ -168,7 +168,7 @@ def op_latencies(op, device: Device, link_of, region: Region, res_bytes, peak) -
 
     zero = sp.Integer(0)
     m = _Mesh(device) if is_mesh(device) else None
-    fabric = _fabric(op, device, m, res_bytes, region, peak) if m is not None else (zero, zero)
+    fabric = _fabric(op, m, res_bytes, region, peak) if m is not None else (zero, zero)
     coll = _collective_terms(op, device, link_of, m)
     hand_est = coll[Latency.HANDOFF][0]
     if op.handoffs and m is not None and region.layer_bytes is not None:

@@ -128,6 +128,13 @@ def _cost_rows(rec: dict) -> list[tuple[str, str, str]]:
     return rows
 
 
+def _mode_rows(rec: dict) -> list[tuple[str, str, str]]:
+    """Tokens/s per user in the three modes: the pure roofline, the latency bound, the estimate."""
+    modes = rec.get("modes") or {}
+    return [(f"tokens/s per user, {name.replace('_', ' ')}", f"{m['tokens_per_s_per_user']:,.1f}",
+             f"bound by {m['bound']} ({m['corner']} figures)") for name, m in modes.items()]
+
+
 def _llm_rows(rec: dict) -> list[dict]:
     """The estimate as text rows; every number is the estimate's own, formatted with its unit."""
     rows = [
@@ -145,7 +152,7 @@ def _llm_rows(rec: dict) -> list[dict]:
         ("tokens/s per user", f"{rec['tokens_per_s_per_user']:,.1f}", _rate_range(rec, "tokens_per_s_per_user")),
         ("tokens/s (batch)", f"{rec['tokens_per_s']:,.1f}", _rate_range(rec, "tokens_per_s")),
         ("energy per token", human(rec["energy_per_token_j"], "J"), _range(rec, "energy_per_token_j", "J")),
-    ] + _cost_rows(rec)
+    ] + _cost_rows(rec) + _mode_rows(rec)
     if "tokens_per_step" in rec:
         sp = rec["speculation"]
         n = sp["draft_tokens"]
