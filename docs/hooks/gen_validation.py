@@ -21,7 +21,7 @@ _rows = None
 _regimes = None
 
 
-def _summary():
+def _regimes_summary():
     global _regimes
     if _regimes is None:
         from roofline.validation import estimate_rows, regime_summary
@@ -34,7 +34,7 @@ def _regime_table() -> str:
     lines = ["| regime | rows | before: median | before: quartiles | before: within ±20 % / ±50 % | "
              "after: median | after: quartiles | after: within ±20 % / ±50 % | below both bounds |",
              "|---|---|---|---|---|---|---|---|---|"]
-    for s in _summary():
+    for s in _regimes_summary():
         b, a = s["before"], s["after"]
         lines.append(f"| {s['regime']} | {s['rows']} | {b['median']:.2f} | {b['q1']:.2f}–{b['q3']:.2f} | "
                      f"{b['within_20']:.0%} / {b['within_50']:.0%} | **{a['median']:.2f}** | {a['q1']:.2f}–{a['q3']:.2f} | "
@@ -62,7 +62,7 @@ def on_files(files, config):
     fig.savefig(buf, format="svg", bbox_inches="tight")
     plot.plt.close(fig)
     files.append(File.generated(config, CHART, content=buf.getvalue()))
-    fig = plot.regime_chart(_summary())
+    fig = plot.regime_chart(_regimes_summary())
     buf = io.StringIO()
     fig.savefig(buf, format="svg", bbox_inches="tight")
     plot.plt.close(fig)
@@ -81,7 +81,7 @@ def _fmt(v, metric):
 SUMMARY = "<!-- validation-summary -->"
 
 
-def _summary(rows) -> str:
+def _category_table(rows) -> str:
     """Per category: the distribution of measured / estimated speed (the mesh model's estimate)."""
     from roofline.validation import category_summary
 
@@ -119,4 +119,4 @@ def on_page_markdown(markdown, page, config, files):
             f"[{r['source_title'][:50]}]({r['source_url']}) |")
     if REGIME_MARKER in markdown:
         markdown = markdown.replace(REGIME_MARKER, _regime_table())
-    return markdown.replace(MARKER, "\n".join(lines)).replace(SUMMARY, _summary(rows))
+    return markdown.replace(MARKER, "\n".join(lines)).replace(SUMMARY, _category_table(rows))
