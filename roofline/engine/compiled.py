@@ -20,18 +20,21 @@ per operator, never one roofline over the whole workload. Blocks of points go to
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Mapping, Sequence
 
 import numpy as np
 
 from ..errors import InputError
 from ..hardware.device import Device
+from . import dispatch
+from .dispatch import _scalar
 from .layout import OutputLayout
-from .numpy_eval import evaluate_block
+from .scalar import load as scalar_load
+from .scalar import run as scalar_run
 from .terms import _overlap, links_used, op_parts, term_labels
 
-__all__ = ['CompiledWorkload', 'compile_workload', 'evaluate']
+__all__ = ['CompiledWorkload', 'BoundWorkload', 'compile_workload', 'evaluate']
 
 
 # ----------------------------------------------------------------------------------------------------
@@ -73,6 +76,8 @@ class CompiledWorkload:
     fused_source : str
         Source of the numba kernel of the same expressions (:mod:`roofline.engine.fused`); empty without
         numba.
+    scalar_source : str
+        Source of the scalar evaluator of the same expressions (:mod:`roofline.engine.scalar`).
     """
 
     workload: object
@@ -88,6 +93,8 @@ class CompiledWorkload:
     name: str = ""
     dtypes: tuple = ()
     fused_source: str = ""  # a numba kernel of the same expressions (roofline.fused), when numba is installed
+    scalar_source: str = ""  # the same expressions as one Python function of floats (roofline.engine.scalar)
+    _point: object = field(default=None, repr=False, compare=False)
 
     @property
     def n_links(self) -> int:
@@ -118,10 +125,47 @@ class CompiledWorkload:
         args += [np.asarray(device_values[p], dtype=float) for p in self.device_paths]
         return np.asarray(self.func(*args)[2], dtype=float)
 
+    def point_function(self):
+        """The scalar evaluator of :mod:`roofline.engine.scalar` for this workload (built once), or None.
+
+        Returns
+        -------
+        callable or None
+        """
+        if self._point is None and self.scalar_source:
+            self._point = scalar_load(self.scalar_source, f"<roofline scalar: {self.name}>")
+        return self._point
+
+    def bind(self, device_values: Mapping[str, object], capacities: Sequence[object], devices=1,
+             home=None) -> "BoundWorkload":
+        """This workload with its device figures fixed: repeated evaluations skip looking them up.
+
+        Parameters
+        ----------
+        device_values : mapping of str to float
+            Values of :attr:`device_paths` [each figure's SI unit] (others are ignored).
+        capacities : sequence of float
+            Capacity of each memory level, fastest first [B].
+        devices : float
+            Devices the working set is spread over [1].
+        home : int, optional
+            Forced home level index; None: the fastest level that holds the working set.
+
+        Returns
+        -------
+        BoundWorkload
+        """
+        return BoundWorkload(self, {p: device_values[p] for p in self.device_paths}, list(capacities), devices, home)
+
     def evaluate(self, shapes: Mapping[str, object], device_values: Mapping[str, object],
                  capacities: Sequence[object], devices=1, home=None, with_bound: bool = True,
-                 detail: bool = False, chunk: int = 1 << 15) -> dict:
-        """Evaluate over broadcasting arrays, in blocks of ``chunk`` points (the outputs of :func:`evaluate`).
+                 detail: bool = False, chunk: int = 1 << 15, workers: int | None = None) -> dict:
+        """Evaluate over broadcasting arrays (the outputs of :func:`evaluate`).
+
+        One configuration (every value a scalar) runs the scalar evaluator (:mod:`roofline.engine.scalar`)
+        and returns Python scalars; a grid runs the NumPy evaluator in blocks of ``chunk`` points or, where
+        the measured break-even says it pays, the fused one (:mod:`roofline.engine.dispatch`), on several
+        cores above a size threshold.
 
         Parameters
         ----------
@@ -136,53 +180,84 @@ class CompiledWorkload:
         with_bound, detail : bool
             Find the binding term; add ``term_times`` (time each term binds) and ``term_totals`` [s].
         chunk : int
-            Points per block (a loop over blocks, not points: temporaries stay in cache) [1].
+            Points per block of the NumPy evaluator (a loop over blocks, not points) [1].
+        workers : int, optional
+            Threads to spread a large grid over; default every core this process may use
+            (``ROOFLINE_THREADS`` caps it) [1].
 
         Returns
         -------
         dict of ndarray
             ``time_s`` [s], ``flops`` [FLOP], ``bytes`` [B], ``home``, ``fits``, ``bound_index``...
         """
-        args = [np.asarray(shapes[n], dtype=float) for n in self.shape_names]
-        args += [np.asarray(device_values[p], dtype=float) for p in self.device_paths]
-        caps = [np.asarray(c, dtype=float) for c in capacities]
-        devs = np.asarray(devices, dtype=float)
-        hm = None if home is None else np.asarray(home, dtype=np.int64)
-        extra = [devs] + caps + ([hm] if hm is not None else [])
-        shape = np.broadcast_shapes(*(a.shape for a in args + extra))
-        n = int(np.prod(shape)) if shape else 1
-        if self.fused_source and not detail and n >= _fused_min_points():
-            ndev = len(self.device_paths)
-            if all(a.ndim == 0 for a in args[len(args) - ndev:]) and all(c.ndim == 0 for c in caps):
-                from . import fused
+        point = dispatch.scalar_call(self, shapes, device_values, capacities, devices, home, detail)
+        if point is not None:
+            return point
+        return dispatch.grid_call(self, shapes, device_values, capacities, devices, home, with_bound, detail,
+                                  chunk, workers)
 
-                if fused.available():
-                    return fused.run(self, args, caps, devs, hm, n, shape)
-        if n <= chunk:
-            return evaluate_block(self, args, caps, devs, hm, with_bound, detail)
-        flat = lambda a: np.broadcast_to(a, shape).reshape(-1) if a.ndim else a  # noqa: E731
-        fargs = [flat(a) for a in args]
-        fcaps = [flat(c) for c in caps]
-        fdevs = flat(devs)
-        fhm = None if hm is None else flat(hm)
-        out: dict = {}
-        for lo in range(0, n, chunk):
-            sl = slice(lo, min(lo + chunk, n))
-            part = evaluate_block(self, [a[sl] if a.ndim else a for a in fargs],
-                                  [c[sl] if c.ndim else c for c in fcaps], fdevs[sl] if fdevs.ndim else fdevs,
-                                  None if fhm is None else (fhm[sl] if fhm.ndim else fhm), with_bound, detail)
-            for k, v in part.items():
-                if k not in out:
-                    lead = v.shape[:-1] if k.startswith("term_") else ()
-                    out[k] = np.empty(lead + (n,), dtype=v.dtype)
-                out[k][..., sl] = v
-        return {k: v.reshape(v.shape[:-1] + shape) if k.startswith("term_") else v.reshape(shape)
-                for k, v in out.items()}
 
-def _fused_min_points() -> int:
-    from .fused import MIN_POINTS
+class BoundWorkload:
+    """A :class:`CompiledWorkload` with its device figures, capacities, devices and home level fixed.
 
-    return MIN_POINTS
+    :meth:`evaluate` takes shapes only. One configuration (every shape a scalar) goes straight to the scalar
+    evaluator with the figures already in argument order, which is what an estimate at one batch and
+    context, an optimiser or a layout search asks for again and again.
+
+    Parameters
+    ----------
+    cw : CompiledWorkload
+        The compiled workload.
+    device_values : mapping of str to float
+        Values of ``cw.device_paths`` [each figure's SI unit].
+    capacities : list of float
+        Capacity of each memory level, fastest first [B].
+    devices : float
+        Devices the working set is spread over [1].
+    home : int or None
+        Forced home level index.
+    """
+
+    def __init__(self, cw: CompiledWorkload, device_values: Mapping[str, object], capacities: list, devices=1,
+                 home=None):
+        self.cw, self.device_values, self.capacities, self.devices, self.home = (
+            cw, device_values, capacities, devices, home)
+        figs = [_scalar(device_values[p]) for p in cw.device_paths]
+        caps = [_scalar(c) for c in capacities]
+        dv = _scalar(devices)
+        hm = None if home is None else _scalar(home)
+        ok = None not in figs and None not in caps and dv is not None and (home is None or hm is not None)
+        self._point = cw.point_function() if ok else None
+        self._figs, self._caps, self._dv = figs, caps, dv
+        self._hm = None if hm is None else int(hm)
+
+    def evaluate(self, shapes: Mapping[str, object], detail: bool = False, with_bound: bool = True,
+                 workers: int | None = None) -> dict:
+        """:meth:`CompiledWorkload.evaluate` at ``shapes`` with the bound figures.
+
+        Parameters
+        ----------
+        shapes : mapping of str to array_like
+            Values of the shape symbols [1].
+        detail, with_bound : bool
+            As in :meth:`CompiledWorkload.evaluate`.
+        workers : int, optional
+            Threads for a large grid [1].
+
+        Returns
+        -------
+        dict
+            Python scalars for one configuration, arrays for a grid.
+        """
+        if self._point is not None:
+            vals = [_scalar(shapes[n]) for n in self.cw.shape_names]
+            if None not in vals:
+                try:
+                    return scalar_run(self._point, vals + self._figs, self._caps, self._dv, self._hm, detail)
+                except (ZeroDivisionError, OverflowError, ValueError):
+                    pass  # NumPy's rules for a zero or infinite figure
+        return self.cw.evaluate(shapes, self.device_values, self.capacities, self.devices, self.home,
+                                with_bound, detail, workers=workers)
 
 
 def _op_exprs(op, device: Device, links, ideal: bool, sparse: bool, used_links: list[str]) -> list:
@@ -234,7 +309,8 @@ def compile_workload(workload, device: Device, overlap: str = "max", ideal: bool
     """
     import sympy as sp
 
-    from . import fused
+    from . import fused, scalar
+    from .pointcode import PointCode
 
     mode = _overlap(overlap)
     used = links_used(workload, device, links)
@@ -247,11 +323,11 @@ def compile_workload(workload, device: Device, overlap: str = "max", ideal: bool
         exprs += op_exprs
     device_paths, dev_args = _device_args(exprs, shape_syms, device)
     layout = OutputLayout(len(device.memory), len(used))
-    fused_src = fused.generate(exprs, shape_syms, dev_args, zero_outputs, len(workload.ops), layout, mode) \
-        if fused.available() else ""
+    pc = PointCode(exprs, shape_syms, dev_args, zero_outputs, len(workload.ops), layout, mode)
     return CompiledWorkload(
         workload=workload, labels=term_labels(device, used), shape_names=tuple(s.name for s in shape_syms),
-        fused_source=fused_src, device_paths=device_paths, func=_lambdify(shape_syms + dev_args, exprs),
+        fused_source=fused.generate(pc) if fused.available() else "", scalar_source=scalar.generate(pc),
+        device_paths=device_paths, func=_lambdify(shape_syms + dev_args, exprs),
         zero_outputs=zero_outputs, n_ops=len(workload.ops), n_terms=layout.n_terms, name=workload.name,
         dtypes=tuple(workload.dtypes), n_levels=len(device.memory), overlap=mode,
     )

@@ -23,19 +23,18 @@ import hashlib
 import importlib.util
 import os
 import stat
+import subprocess
 import sys
+import time
 from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
 
 from .._paths import cache_dir, fused_enabled
-from .layout import OutputLayout
+from .pointcode import PointCode, body_lines
 
-__all__ = ["MIN_POINTS", "available", "generate", "run"]
-
-#: below this many points the NumPy path is used (numba's start-up would dominate)
-MIN_POINTS = 1 << 16
+__all__ = ["available", "generate", "run", "load", "setup_seconds", "compile_in_background", "forget"]
 
 
 def available() -> bool:
@@ -45,130 +44,41 @@ def available() -> bool:
     -------
     bool
     """
-    return fused_enabled() and importlib.util.find_spec("numba") is not None
+    return fused_enabled() and _installed()
 
 
-class _Writer:
-    """Lines of the kernel's source, with the expression printer and the renamed symbols."""
-
-    def __init__(self, exprs, shape_syms, dev_syms, zero_outputs, n_ops: int, layout: OutputLayout):
-        import sympy as sp
-
-        self.lines: list[str] = []
-        self.layout, self.zero, self.n_ops = layout, zero_outputs, n_ops
-        self.na, self.nd = len(shape_syms), len(dev_syms)
-        ren = {s: sp.Symbol(f"a{i}") for i, s in enumerate(shape_syms)}
-        ren.update({s: sp.Symbol(f"d{i}") for i, s in enumerate(dev_syms)})
-        live = list(range(OutputLayout.HEAD))
-        for o in range(n_ops):
-            live += [layout.op(o).start + t for t in range(layout.per_op) if not zero_outputs[o][t]]
-        exprs = [sp.sympify(e).xreplace(ren) for e in exprs]
-        self.reps, reduced = sp.cse([exprs[i] for i in live], symbols=sp.numbered_symbols("x"))
-        self.val = dict(zip(live, reduced))
-
-    def w(self, line: str) -> None:
-        self.lines.append(line)
-
-    @staticmethod
-    def pc(e) -> str:
-        import sympy as sp
-
-        return sp.pycode(e, fully_qualified_modules=False, standard="python3")
-
-    def get(self, o: int, t: int):
-        """The printed expression of op ``o``'s output at offset ``t``, or None where identically zero."""
-        return None if self.zero[o][t] else self.pc(self.val[self.layout.op(o).start + t])
+@lru_cache(maxsize=1)
+def _installed() -> bool:
+    return importlib.util.find_spec("numba") is not None
 
 
-def _header(wr: _Writer, cache: bool) -> None:
-    nl = wr.layout.n_levels
-    args = ", ".join([f"A{i}" for i in range(wr.na)] + [f"d{i}" for i in range(wr.nd)])
-    for line in ("import math", "import numpy as np", "from numba import njit", "",
-                 f"@njit(cache={cache}, fastmath=False, nogil=True)",
-                 f"def kernel({args}{', ' if args else ''}caps, devs, home, nlab, out_time, out_bound, out_flops, "
-                 "out_bytes, out_home, out_fits):",
-                 "    n = out_time.shape[0]", "    acc = np.zeros(nlab)", "    for i in range(n):"):
-        wr.w(line)
-    for j in range(wr.na):
-        wr.w(f"        a{j} = A{j}[i]")
-    for sym, e in wr.reps:
-        wr.w(f"        {sym} = {wr.pc(e)}")
-    wr.w(f"        out_flops[i] = {wr.pc(wr.val[OutputLayout.FLOPS])}")
-    wr.w(f"        out_bytes[i] = {wr.pc(wr.val[OutputLayout.BYTES])}")
-    for line in ("        if home[i] >= 0:", "            h = home[i]", "        else:",
-                 f"            ws = ({wr.pc(wr.val[OutputLayout.WORKING_SET])}) / devs[i]", f"            h = {nl}",
-                 f"            for lv in range({nl - 1}, -1, -1):", "                if ws <= caps[lv]:",
-                 "                    h = lv", f"        fits = h < {nl}", f"        hc = h if h < {nl} else {nl - 1}",
-                 "        for q in range(nlab):", "            acc[q] = 0.0", "        total = 0.0"):
-        wr.w(line)
+def _kernel_lines(pc: PointCode, cache: bool) -> list[str]:
+    nl, na, nd = pc.layout.n_levels, pc.na, pc.nd
+    args = ", ".join([f"A{i}" for i in range(na)] + [f"d{i}" for i in range(nd)])
+    lines = ["import math", "import numpy as np", "from numba import njit", "",
+             f"@njit(cache={cache}, fastmath=False, nogil=True)",
+             f"def kernel({args}{', ' if args else ''}caps, devs, home, nlab, out_time, out_bound, out_flops, "
+             "out_bytes, out_home, out_fits):",
+             "    n = out_time.shape[0]", "    acc = np.zeros(nlab)"]
+    lines += [f"    c{lv} = caps[{lv}]" for lv in range(nl)]
+    lines += ["    for i in range(n):"] + [f"        a{j} = A{j}[i]" for j in range(na)]
+    lines += ["        dv = devs[i]", "        hm = home[i]", "        for q in range(nlab):", "            acc[q] = 0.0"]
+    lines += ["        " + line for line in body_lines(pc)]
+    lines += ["        bi = 0", "        bv = acc[0]", "        for q in range(1, nlab):",
+              "            if acc[q] > bv:", "                bv = acc[q]", "                bi = q",
+              "        out_time[i] = total if fits else np.nan", "        out_bound[i] = bi",
+              "        out_flops[i] = flops", "        out_bytes[i] = nbytes",
+              "        out_home[i] = hc", "        out_fits[i] = fits"]
+    return lines
 
 
-def _op_terms(wr: _Writer, o: int) -> list[tuple[int, str | None]]:
-    """Op ``o``'s reported terms as (label index, printed expression); the activation rule as in NumPy."""
-    lay, nl = wr.layout, wr.layout.n_levels
-    terms = [(0, wr.get(o, lay.COMPUTE))]
-    if any(not wr.zero[o][lay.transient(lv)] for lv in range(nl)):
-        for line in (f"        ab = {wr.get(o, lay.act_bytes) or '0.0'}", f"        ha = {nl - 1}",
-                     f"        for lv in range({nl - 1}, -1, -1):", "            if ab <= caps[lv]:",
-                     "                ha = lv", "        if ha > hc:", "            ha = hc"):
-            wr.w(line)
-    for lv in range(nl):
-        r, a = wr.get(o, lay.resident(lv)), wr.get(o, lay.transient(lv))
-        parts = ([f"(({r}) if {lv} <= hc else 0.0)"] if r is not None else []) + \
-                ([f"(({a}) if {lv} <= ha else 0.0)"] if a is not None else [])
-        terms.append((lay.term_of_level(lv), " + ".join(parts) if parts else None))
-    terms += [(lay.term_of_link(j), wr.get(o, lay.link(j))) for j in range(lay.n_links)]
-    terms.append((lay.term_latency, wr.get(o, lay.latency)))
-    return terms
-
-
-def _op(wr: _Writer, o: int, overlap: str) -> None:
-    cnt = wr.get(o, wr.layout.count) or "0.0"
-    wr.w(f"        # op {o}")
-    live = [(j, e) for j, e in _op_terms(wr, o) if e is not None] or [(0, "0.0")]
-    for j, e in live:
-        wr.w(f"        t{j} = {e}")
-    j0 = live[0][0]
-    wr.w(f"        best = t{j0}")
-    wr.w(f"        jb = {j0}")
-    for j, _ in live[1:]:  # the binding term: the largest (first on ties), as in the NumPy path
-        wr.w(f"        if t{j} > best:")
-        wr.w(f"            best = t{j}")
-        wr.w(f"            jb = {j}")
-    if overlap == "max":
-        wr.w(f"        tt = best * ({cnt})")
-    else:
-        wr.w("        tt = (" + " + ".join(f"t{j}" for j, _ in live) + f") * ({cnt})")
-    wr.w("        total += tt")
-    wr.w("        acc[jb] += tt")
-
-
-def _footer(wr: _Writer) -> None:
-    for line in ("        bi = 0", "        bv = acc[0]", "        for q in range(1, nlab):",
-                 "            if acc[q] > bv:", "                bv = acc[q]", "                bi = q",
-                 "        out_time[i] = total if fits else np.nan", "        out_bound[i] = bi",
-                 "        out_home[i] = hc", "        out_fits[i] = fits"):
-        wr.w(line)
-
-
-def generate(exprs, shape_syms, dev_syms, zero_outputs, n_ops: int, layout: OutputLayout, overlap: str,
-             cache: bool = True) -> str:
-    """Python source of a numba kernel evaluating ``exprs`` for every point.
+def generate(pc: PointCode, cache: bool = True) -> str:
+    """Python source of a numba kernel evaluating the expressions of ``pc`` for every point.
 
     Parameters
     ----------
-    exprs : list of sympy.Expr
-        The compiled workload's outputs, in ``layout`` order.
-    shape_syms, dev_syms : list of sympy.Symbol
-        The arguments: shapes, then figures.
-    zero_outputs : list of list of bool
-        Per op, which outputs are identically zero.
-    n_ops : int
-        Ops in the workload [1].
-    layout : OutputLayout
-        Positions of the outputs in ``exprs``.
-    overlap : str
-        ``max`` or ``sum``.
+    pc : PointCode
+        The compiled workload's expressions, printed once (:mod:`roofline.engine.pointcode`).
     cache : bool
         Let numba cache the machine code next to the source file.
 
@@ -178,12 +88,7 @@ def generate(exprs, shape_syms, dev_syms, zero_outputs, n_ops: int, layout: Outp
         A module defining ``kernel(*shapes, *figures, caps, devs, home, nlab, out_time, out_bound, out_flops,
         out_bytes, out_home, out_fits)``, which fills the ``out_*`` arrays in place.
     """
-    wr = _Writer(exprs, shape_syms, dev_syms, zero_outputs, n_ops, layout)
-    _header(wr, cache)
-    for o in range(n_ops):
-        _op(wr, o, overlap)
-    _footer(wr)
-    return "\n".join(wr.lines) + "\n"
+    return "\n".join(_kernel_lines(pc, cache)) + "\n"
 
 
 def _trusted(path: Path, source: str) -> bool:
@@ -224,29 +129,212 @@ def _in_memory(source: str):
     return ns["kernel"]
 
 
-@lru_cache(maxsize=64)
-def _kernel(source: str):
-    digest = hashlib.sha256(source.encode()).hexdigest()[:24]
-    name = f"roofline_fused_{digest}"
-    if name in sys.modules:
-        return sys.modules[name].kernel
+def _name(source: str) -> str:
+    return "roofline_fused_" + hashlib.sha256(source.encode()).hexdigest()[:24]
+
+
+def _folder() -> Path | None:
+    """The kernels' folder inside the per-user cache (mode 0700), or None with the cache off."""
     folder = cache_dir()
     if folder is None:
-        return _in_memory(source)
+        return None
     folder = folder / "fused"
     try:
         folder.mkdir(mode=0o700, exist_ok=True)
-        path = folder / f"{name}.py"
+    except OSError:
+        return None
+    return folder
+
+
+def _source_file(source: str) -> Path | None:
+    """The kernel's file in the cache folder, written when missing or different; None when it cannot be."""
+    folder = _folder()
+    if folder is None:
+        return None
+    path = folder / f"{_name(source)}.py"
+    try:
         if not _trusted(path, source):
             _write(path, source)
-        if _trusted(path, source):
-            return _from_file(name, path)
+    except OSError:
+        return None
+    return path if _trusted(path, source) else None
+
+
+@lru_cache(maxsize=64)
+def _kernel(source: str):
+    name = _name(source)
+    if name in sys.modules:
+        return sys.modules[name].kernel
+    path = _source_file(source)
+    return _from_file(name, path) if path is not None else _in_memory(source)
+
+
+# ------------------------------------------------------------------------------------------------------
+# what the fused path still costs now: the measured break-even of roofline.engine.dispatch
+# ------------------------------------------------------------------------------------------------------
+#: seconds to import numba in a fresh process (benchmark suite, 2-core reference machine; measured again
+#: whenever this process imports it)
+IMPORT_S = [0.25]
+#: seconds to load one kernel whose machine code numba has cached on disk
+LOAD_S = [0.05]
+#: seconds to compile a kernel, per op of its workload, and fixed
+COMPILE_S_PER_OP, COMPILE_S = [0.12], [0.8]
+#: start a separate compiling process for a kernel never compiled (off in tests that must not spawn one)
+BACKGROUND = True
+
+_READY: dict[str, object] = {}
+_SPAWNED: set[str] = set()
+
+
+def forget() -> None:
+    """Forget the kernels loaded in this process (their files and numba's disk cache stay)."""
+    _READY.clear()
+    _SPAWNED.clear()
+    _kernel.cache_clear()
+
+
+def _marker(source: str, kind: str) -> Path | None:
+    folder = cache_dir()
+    return None if folder is None else folder / "fused" / f"{_name(source)}.{kind}"
+
+
+def setup_seconds(source: str, n_ops: int) -> float | None:
+    """Seconds this process would spend before the kernel of ``source`` can run, or None when it was never
+    compiled and the disk cache can hold it (then :func:`compile_in_background` compiles it).
+
+    Parameters
+    ----------
+    source : str
+        From :func:`generate`.
+    n_ops : int
+        Ops of its workload [1] (a compilation's cost grows with them).
+
+    Returns
+    -------
+    float or None
+        [s]: 0 for a loaded kernel, importing numba (when not yet imported) plus loading a kernel numba has
+        cached, or compiling one when the disk cache is off.
+    """
+    if source in _READY:
+        return 0.0
+    imp = 0.0 if "numba" in sys.modules else IMPORT_S[0]
+    ready = _marker(source, "ready")
+    if ready is None:
+        return imp + COMPILE_S[0] + COMPILE_S_PER_OP[0] * n_ops
+    return imp + LOAD_S[0] if ready.exists() else None
+
+
+def _dummy_call(kernel, na: int, nd: int, nl: int) -> None:
+    """Call ``kernel`` on an empty grid: numba compiles it, or loads its cached machine code."""
+    z = np.empty(0)
+    kernel(*([z] * na), *([1.0] * nd), np.ones(nl), z, np.empty(0, dtype=np.int64), nl + 3, z,
+           np.empty(0, dtype=np.int64), z, z, np.empty(0, dtype=np.int64), np.empty(0, dtype=np.bool_))
+
+
+def load(source: str, na: int, nd: int, nl: int):
+    """The kernel of ``source``, ready to run: numba imported, machine code loaded or compiled (timed).
+
+    Parameters
+    ----------
+    source : str
+        From :func:`generate`.
+    na, nd, nl : int
+        Shape arguments, figure arguments and memory levels of its workload [1].
+
+    Returns
+    -------
+    callable
+    """
+    hit = _READY.get(source)
+    if hit is not None:
+        return hit
+    t0 = time.perf_counter()
+    if "numba" not in sys.modules:
+        import numba  # noqa: F401
+
+        IMPORT_S[0] = time.perf_counter() - t0
+    t1 = time.perf_counter()
+    kernel = _kernel(source)
+    _dummy_call(kernel, na, nd, nl)
+    ready = _marker(source, "ready")
+    if ready is not None and ready.exists():
+        LOAD_S[0] = time.perf_counter() - t1
+    elif ready is not None:
+        _touch(ready)
+    _READY[source] = kernel
+    return kernel
+
+
+def _touch(path: Path) -> None:
+    try:
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT, 0o600))
     except OSError:
         pass
-    return _in_memory(source)
 
 
-def run(cw, args, caps, devs, hm, n: int, shape) -> dict:
+def compile_in_background(source: str, na: int, nd: int, nl: int) -> bool:
+    """Compile the kernel of ``source`` in a separate process, which leaves its machine code in numba's disk
+    cache (and a ``.ready`` marker) for this process and later ones; this process carries on with NumPy.
+
+    Once per kernel and process, and only with the disk cache on: a ``.compiling`` file keeps two processes
+    from compiling the same kernel (one older than ten minutes is taken as abandoned).
+
+    Parameters
+    ----------
+    source : str
+        From :func:`generate`.
+    na, nd, nl : int
+        Shape arguments, figure arguments and memory levels of its workload [1].
+
+    Returns
+    -------
+    bool
+        True when a process was started.
+    """
+    if not BACKGROUND or source in _SPAWNED:
+        return False
+    _SPAWNED.add(source)
+    path = _source_file(source)
+    lock = _marker(source, "compiling")
+    if path is None or lock is None:
+        return False
+    try:
+        fd = os.open(lock, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        if time.time() - lock.stat().st_mtime < 600:
+            return False
+        fd = os.open(lock, os.O_WRONLY | os.O_TRUNC, 0o600)
+    os.close(fd)
+    digest = hashlib.sha256(source.encode()).hexdigest()
+    root = str(Path(__file__).resolve().parents[2])
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join([root] + [p for p in [os.environ.get("PYTHONPATH")] if p]))
+    subprocess.Popen([sys.executable, "-m", "roofline.engine.fused", str(path), digest, str(na), str(nd), str(nl)],
+                     stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                     start_new_session=True, env=env, cwd=str(path.parent))
+    return True
+
+
+def _compile_main(argv: list[str]) -> int:
+    """The compiling process: check the kernel file is this user's and holds the source whose hash it was
+    given, compile it (numba caches the machine code), mark it ready."""
+    path, digest = Path(argv[0]), argv[1]
+    na, nd, nl = (int(x) for x in argv[2:5])
+    lock = path.with_suffix(".compiling")
+    try:
+        source = path.read_text()
+        if hashlib.sha256(source.encode()).hexdigest() != digest or not _trusted(path, source):
+            return 1
+        _dummy_call(_from_file(_name(source), path), na, nd, nl)
+        _touch(path.with_suffix(".ready"))
+        return 0
+    finally:
+        try:
+            lock.unlink()
+        except OSError:
+            pass
+
+
+def run(cw, args, caps, devs, hm, n: int, shape, parallel=None) -> dict:
     """Evaluate ``cw`` with its fused kernel over ``n`` points; returns the arrays the NumPy path returns.
 
     Parameters
@@ -265,6 +353,9 @@ def run(cw, args, caps, devs, hm, n: int, shape) -> dict:
         Points of the grid [1].
     shape : tuple
         The broadcast shape of the grid.
+    parallel : callable, optional
+        ``parallel(fn)`` calls ``fn(lo, hi)`` over spans covering ``range(n)`` (on threads: the kernel
+        releases the GIL); default one call over everything.
 
     Returns
     -------
@@ -272,8 +363,8 @@ def run(cw, args, caps, devs, hm, n: int, shape) -> dict:
         ``time_s`` [s], ``bound_index``, ``flops`` [FLOP], ``bytes`` [B], ``home``, ``fits``,
         ``arithmetic_intensity`` [FLOP/B] and ``attainable_flops_per_s`` [FLOP/s], each of ``shape``.
     """
-    kernel = _kernel(cw.fused_source)
     na = len(cw.shape_names)
+    kernel = load(cw.fused_source, na, len(args) - na, len(caps))
     flat = [np.ascontiguousarray(np.broadcast_to(a, shape).reshape(-1), dtype=np.float64) for a in args[:na]]
     devvals = [float(np.asarray(a)) for a in args[na:]]
     capsf = np.asarray([float(np.asarray(c)) for c in caps], dtype=np.float64)
@@ -282,10 +373,19 @@ def run(cw, args, caps, devs, hm, n: int, shape) -> dict:
             else np.ascontiguousarray(np.broadcast_to(hm, shape).reshape(-1), dtype=np.int64))
     out = {"time_s": np.empty(n), "bound_index": np.empty(n, dtype=np.int64), "flops": np.empty(n),
            "bytes": np.empty(n), "home": np.empty(n, dtype=np.int64), "fits": np.empty(n, dtype=np.bool_)}
-    kernel(*flat, *devvals, capsf, devs_f, home, len(cw.labels), out["time_s"], out["bound_index"], out["flops"],
-           out["bytes"], out["home"], out["fits"])
+    keys = ("time_s", "bound_index", "flops", "bytes", "home", "fits")
+
+    def span(lo: int, hi: int) -> None:
+        kernel(*[f[lo:hi] for f in flat], *devvals, capsf, devs_f[lo:hi], home[lo:hi], len(cw.labels),
+               *[out[k][lo:hi] for k in keys])
+
+    (parallel or (lambda fn: fn(0, n)))(span)
     out = {k: v.reshape(shape) for k, v in out.items()}
     with np.errstate(divide="ignore", invalid="ignore"):
         out["arithmetic_intensity"] = out["flops"] / out["bytes"]
         out["attainable_flops_per_s"] = out["flops"] / out["time_s"]
     return out
+
+
+if __name__ == "__main__":
+    sys.exit(_compile_main(sys.argv[1:]))

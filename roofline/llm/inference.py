@@ -39,6 +39,9 @@ __all__ = ['estimate', 'estimate_result', 'decode_break_even_batch']
 # ------------------------------------------------------------------------------------------------------
 # evaluation of one phase at one corner
 # ------------------------------------------------------------------------------------------------------
+_BOUND: dict = {}
+
+
 def _compiled(model, device: Device, phase, prec, placement: Placement, ideal, overlap):
     """The lambdified decode or prefill workload for this placement, from memory, the disk cache, or built."""
     from ..engine.cache import cached_compile, device_signature
@@ -54,16 +57,40 @@ def _compiled(model, device: Device, phase, prec, placement: Placement, ideal, o
     return cached_compile(key, build)
 
 
-def _run(model, device, phase, prec, placement, shapes, ideal, overlap, which, device_values=None, detail=False):
-    """Evaluate ``phase`` over ``shapes`` (``b`` and ``s`` or ``p``, numbers or arrays) at corner ``which``."""
+def _bound(model, device: Device, phase, prec, placement: Placement, ideal, overlap, which):
+    """The compiled workload with the device's figures at corner ``which`` bound (kept per process: the
+    model and device objects are immutable, so their identity and the layout name the entry)."""
+    key = (id(model), id(device), phase, prec, placement.parallel, placement.home,
+           tuple(sorted(placement.links.items())), ideal, overlap, which)
+    hit = _BOUND.get(key)
+    if hit is not None and hit[0] is model and hit[1] is device:
+        return hit[2]
     cw = _compiled(model, device, phase, prec, placement, ideal, overlap)
     vals = device.values(which)
-    if device_values:
-        vals.update(device_values)
     caps = [vals[f"memory.{lvl.name}.capacity"] for lvl in device.memory]
-    out = cw.evaluate(shapes, vals, caps, devices=1, home=placement.home, detail=detail)
+    bw = cw.bind(vals, caps, devices=1, home=placement.home)
+    if len(_BOUND) > 4096:
+        _BOUND.clear()
+    _BOUND[key] = (model, device, bw)
+    return bw
+
+
+def _run(model, device, phase, prec, placement, shapes, ideal, overlap, which, device_values=None, detail=False,
+         workers=None):
+    """Evaluate ``phase`` over ``shapes`` (``b`` and ``s`` or ``p``, numbers or arrays) at corner ``which``."""
+    if device_values:
+        cw = _compiled(model, device, phase, prec, placement, ideal, overlap)
+        vals = device.values(which)
+        vals.update(device_values)
+        caps = [vals[f"memory.{lvl.name}.capacity"] for lvl in device.memory]
+        out = cw.evaluate(shapes, vals, caps, devices=1, home=placement.home, detail=detail, workers=workers)
+    else:
+        bw = _bound(model, device, phase, prec, placement, ideal, overlap, which)
+        cw = bw.cw
+        out = bw.evaluate(shapes, detail=detail, workers=workers)
     out["labels"] = cw.labels
-    out["bound"] = np.asarray(cw.labels, dtype=object)[out["bound_index"]]
+    bi = out["bound_index"]
+    out["bound"] = cw.labels[bi] if type(bi) is int else np.asarray(cw.labels, dtype=object)[bi]
     return out
 
 
