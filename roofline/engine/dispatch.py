@@ -33,7 +33,7 @@ from .._paths import fused_always, thread_count
 from . import fused
 from .numpy_eval import evaluate_block
 
-__all__ = ["PARALLEL_MIN", "Costs", "choose", "scalar_call", "grid_call", "costs_of"]
+__all__ = ["PARALLEL_MIN", "Costs", "choose", "prepare", "scalar_call", "grid_call", "costs_of"]
 
 #: points from which a grid is split over threads [1]
 PARALLEL_MIN = 1 << 17
@@ -157,6 +157,41 @@ def choose(cw, n: int, detail: bool, fused_ok: bool) -> str:
             fused.compile_in_background(cw.fused_source, len(cw.shape_names), len(cw.device_paths), cw.n_levels)
         return "numpy"
     return "fused" if setup + c.expected("fused", n) < t_np else "numpy"
+
+
+def prepare(cw, n_points: int) -> str:
+    """Get the fused kernel of ``cw`` ready when a run of ``n_points`` in all (a sweep in chunks) pays for it.
+
+    Loads it now when importing numba and loading the kernel cost less than the NumPy time it saves over
+    the run; starts its compilation in another process when it was never compiled and the run is worth it.
+
+    Parameters
+    ----------
+    cw : CompiledWorkload
+    n_points : int
+        Points the caller is about to evaluate with ``cw``, in as many calls as it likes [1].
+
+    Returns
+    -------
+    str
+        ``ready``, ``loaded``, ``compiling`` or ``numpy`` (the NumPy path will run).
+    """
+    if not cw.fused_source or not fused.available():
+        return "numpy"
+    c = costs_of(cw)
+    saved = c.expected("numpy", n_points) - c.expected("fused", n_points)
+    setup = fused.setup_seconds(cw.fused_source, cw.n_ops)
+    if setup == 0.0:
+        return "ready"
+    if setup is None:
+        if c.expected("numpy", n_points) >= COMPILE_WORTH_S and fused.compile_in_background(
+                cw.fused_source, len(cw.shape_names), len(cw.device_paths), cw.n_levels):
+            return "compiling"
+        return "numpy"
+    if fused_always() or setup < saved:
+        fused.load(cw.fused_source, len(cw.shape_names), len(cw.device_paths), cw.n_levels)
+        return "loaded"
+    return "numpy"
 
 
 # ------------------------------------------------------------------------------------------------------

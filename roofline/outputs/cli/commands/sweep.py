@@ -1,4 +1,8 @@
-"""``roofline sweep``: LLM decode or prefill over a grid (:func:`roofline.llm.sweeps.decode_sweep`)."""
+"""``roofline sweep``: LLM decode or prefill over a grid (:func:`roofline.llm.sweeps.decode_sweep`).
+
+With ``--out`` the grid is written chunk by chunk as it is computed (pyarrow's CSV and Parquet writers,
+atomically), so its size is bounded by the disk, not by memory.
+"""
 
 from __future__ import annotations
 
@@ -48,36 +52,40 @@ def register(subparsers) -> argparse.ArgumentParser:
     return p
 
 
-def _grid(args: argparse.Namespace):
-    import pandas as pd
-
-    from ....hardware.library import get_device
+def _combos(args: argparse.Namespace):
+    """(model, precision, tag) for every model × data type asked for."""
     from ....llm.precision import Precision
-    from ....llm.sweeps import decode_sweep
 
-    devs = [get_device(d, args.spec) for d in args.device]
-    frames = []
     for model in args.model:
         for dt in args.dtype:
-            df = decode_sweep(model, devs, args.batch, args.context, device_counts=args.devices,
-                              prec=Precision.of(dt), ideal=args.ideal, phase=args.phase)
-            df.insert(1, "dtype", dt)
-            frames.append(df)
+            yield model, Precision.of(dt), {"dtype": dt, "phase": args.phase}
+
+
+def _grid(args: argparse.Namespace, devs):
+    import pandas as pd
+
+    from ....llm.sweeps import decode_sweep
+
+    frames = [decode_sweep(model, devs, args.batch, args.context, device_counts=args.devices, prec=prec,
+                           ideal=args.ideal, phase=args.phase, tag=tag) for model, prec, tag in _combos(args)]
+    if len(frames) == 1:
+        return frames[0]
     df = pd.concat(frames, ignore_index=True)
-    df.insert(2, "phase", args.phase)
+    for c in ("model", "dtype", "phase", "device", "bound", "level"):
+        df[c] = df[c].astype("category")
     return df
 
 
-def _write_frame(df, path: str) -> None:
-    from ....errors import InputError
+def _stream(args: argparse.Namespace, devs) -> int:
+    """Every model × data type written to ``args.out`` chunk by chunk, in bounded memory."""
+    from ....llm.sweeps import decode_sweep
+    from ....sweep.writer import FrameWriter
 
-    if path.lower().endswith(".parquet"):
-        try:
-            df.to_parquet(path, index=False)
-        except ImportError:
-            raise InputError("writing Parquet needs pyarrow: pip install 'roofline[parquet]'") from None
-    else:
-        df.to_csv(path, index=False)
+    with FrameWriter(args.out, attrs={"command": "roofline sweep"}) as w:
+        for model, prec, tag in _combos(args):
+            decode_sweep(model, devs, args.batch, args.context, device_counts=args.devices, prec=prec,
+                         ideal=args.ideal, phase=args.phase, tag=tag, out=w)
+    return w.rows
 
 
 def run(args: argparse.Namespace) -> str:
@@ -98,14 +106,22 @@ def run(args: argparse.Namespace) -> str:
         check_frame_path(args.out)
     if args.plot:
         check_plot_path(args.plot)
-    df = _grid(args)
+    from ....hardware.library import get_device
+
+    devs = [get_device(d, args.spec) for d in args.device]
+    if args.out and not args.plot:
+        rows = _stream(args, devs)
+        return f"wrote {rows:,} rows to {args.out}"
+    df = _grid(args, devs)
     if args.plot:
         from ...plot import save, sweep_chart
 
         save(sweep_chart(df, x=args.x, y=args.y, hue="device", style="model" if len(args.model) > 1 else None),
              args.plot)
     if args.out:
-        _write_frame(df, args.out)
+        from ....sweep.writer import write_frame
+
+        write_frame(df, args.out)
         return f"wrote {len(df):,} rows to {args.out}"
     if args.format == "json":
         return df.to_json(orient="records", indent=2)
