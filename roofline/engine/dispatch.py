@@ -33,7 +33,7 @@ from .._paths import fused_always, thread_count
 from . import fused
 from .numpy_eval import evaluate_block
 
-__all__ = ["PARALLEL_MIN", "Costs", "choose", "prepare", "scalar_call", "grid_call", "costs_of"]
+__all__ = ["PARALLEL_MIN", "Costs", "choose", "prepare", "prepare_all", "scalar_call", "grid_call", "costs_of"]
 
 #: points from which a grid is split over threads [1]
 PARALLEL_MIN = 1 << 17
@@ -194,6 +194,28 @@ def prepare(cw, n_points: int) -> str:
     return "numpy"
 
 
+def prepare_all(runs) -> None:
+    """:func:`prepare` for several kernels about to run together: importing numba is paid once for all.
+
+    Parameters
+    ----------
+    runs : iterable of (CompiledWorkload, int)
+        Each workload and the points it still has to evaluate [1].
+    """
+    runs = [(cw, n) for cw, n in runs if n > 0 and cw.fused_source]
+    if runs and fused.available() and not fused.numba_imported():
+        gain = 0.0
+        for cw, n in runs:
+            setup = fused.setup_seconds(cw.fused_source, cw.n_ops)
+            if setup:  # loadable from the disk cache: the import is shared, the load is not
+                c = costs_of(cw)
+                gain += max(0.0, c.expected("numpy", n) - c.expected("fused", n) - fused.LOAD_S[0])
+        if gain > fused.IMPORT_S[0]:
+            fused.import_numba()
+    for cw, n in sorted(runs, key=lambda r: -r[1]):
+        prepare(cw, n)
+
+
 # ------------------------------------------------------------------------------------------------------
 # one configuration
 # ------------------------------------------------------------------------------------------------------
@@ -257,7 +279,7 @@ def _pool(workers: int) -> ThreadPoolExecutor:
 
 def _workers(n: int, workers: int | None) -> int:
     w = thread_count() if workers is None else max(1, int(workers))
-    return 1 if n < PARALLEL_MIN else min(w, max(1, n // (PARALLEL_MIN // 2)))
+    return 1 if n < PARALLEL_MIN else min(w, max(1, n // max(1, PARALLEL_MIN // 2)))
 
 
 def _spans(n: int, parts: int, align: int = 1):

@@ -25,6 +25,7 @@ import os
 import stat
 import subprocess
 import sys
+import threading
 import time
 from functools import lru_cache
 from pathlib import Path
@@ -34,7 +35,8 @@ import numpy as np
 from .._paths import cache_dir, fused_enabled
 from .pointcode import PointCode, body_lines
 
-__all__ = ["available", "generate", "run", "load", "setup_seconds", "compile_in_background", "forget"]
+__all__ = ["available", "generate", "run", "load", "setup_seconds", "compile_in_background", "forget", "numba_imported",
+           "import_numba"]
 
 
 def available() -> bool:
@@ -183,6 +185,7 @@ COMPILE_S_PER_OP, COMPILE_S = [0.12], [0.8]
 BACKGROUND = True
 
 _READY: dict[str, object] = {}
+_LOCK = threading.RLock()
 _SPAWNED: set[str] = set()
 
 
@@ -248,11 +251,31 @@ def load(source: str, na: int, nd: int, nl: int):
     hit = _READY.get(source)
     if hit is not None:
         return hit
-    t0 = time.perf_counter()
+    with _LOCK:  # one thread loads; the others wait for it
+        return _READY.get(source) or _load(source, na, nd, nl)
+
+
+def numba_imported() -> bool:
+    """True once this process has imported numba.
+
+    Returns
+    -------
+    bool
+    """
+    return "numba" in sys.modules
+
+
+def import_numba() -> None:
+    """Import numba now, timing it (:data:`IMPORT_S`)."""
     if "numba" not in sys.modules:
+        t0 = time.perf_counter()
         import numba  # noqa: F401
 
         IMPORT_S[0] = time.perf_counter() - t0
+
+
+def _load(source: str, na: int, nd: int, nl: int):
+    import_numba()
     t1 = time.perf_counter()
     kernel = _kernel(source)
     _dummy_call(kernel, na, nd, nl)

@@ -93,8 +93,14 @@ def _level_of(var: str, amount: str, n_levels: int, none: int) -> list[str]:
     """``var`` = the fastest level whose capacity holds ``amount`` (``none`` where no level does), unrolled."""
     out = [f"{var} = {none}"]
     for lv in range(n_levels - 1, -1, -1):
-        out += [f"if {amount} <= c{lv}:", f"    {var} = {lv}"]
+        if lv != none:
+            out += [f"if {amount} <= c{lv}:", f"    {var} = {lv}"]
     return out
+
+
+def _times(expr: str, cnt: str) -> str:
+    """``expr`` times an op's count, without multiplying by a count of one."""
+    return expr if cnt == "1" else f"{expr} * ({cnt})"
 
 
 def _head(pc: PointCode) -> list[str]:
@@ -114,10 +120,10 @@ def _op_terms(pc: PointCode, o: int, lines: list[str]) -> list[tuple[int, str | 
         lines.append(f"ab = {pc.get(o, lay.act_bytes) or '0.0'}")
         lines += _level_of("ha", "ab", nl, nl - 1)
         lines += ["if ha > hc:", "    ha = hc"]
-    for lv in range(nl):
+    for lv in range(nl):  # level 0 is at or above every home: its terms need no test
         r, a = pc.get(o, lay.resident(lv)), pc.get(o, lay.transient(lv))
-        parts = ([f"(({r}) if {lv} <= hc else 0.0)"] if r is not None else []) + \
-                ([f"(({a}) if {lv} <= ha else 0.0)"] if a is not None else [])
+        parts = ([f"({r})" if lv == 0 else f"(({r}) if {lv} <= hc else 0.0)"] if r is not None else []) + \
+                ([f"({a})" if lv == 0 else f"(({a}) if {lv} <= ha else 0.0)"] if a is not None else [])
         terms.append((lay.term_of_level(lv), " + ".join(parts) if parts else None))
     terms += [(lay.term_of_link(j), pc.get(o, lay.link(j))) for j in range(lay.n_links)]
     terms.append((lay.term_latency, pc.get(o, lay.latency)))
@@ -135,12 +141,12 @@ def _op(pc: PointCode, o: int, detail: bool) -> list[str]:
     for j, _ in live[1:]:
         lines += [f"if t{j} > best:", f"    best = t{j}", f"    jb = {j}"]
     if pc.overlap == "max":
-        lines.append(f"tt = best * ({cnt})")
+        lines.append(f"tt = {_times('best', cnt)}")
     else:
-        lines.append("tt = (" + " + ".join(f"t{j}" for j, _ in live) + f") * ({cnt})")
+        lines.append(f"tt = {_times('(' + ' + '.join(f't{j}' for j, _ in live) + ')', cnt)}")
     lines += ["total += tt", "acc[jb] += tt"]
     if detail:
-        lines += [f"s{j} += t{j} * ({cnt})" for j, _ in live]
+        lines += [f"s{j} += {_times(f't{j}', cnt)}" for j, _ in live]
     return lines
 
 

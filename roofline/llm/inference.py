@@ -21,6 +21,7 @@ import numpy as np
 
 from .. import formulas
 from ..engine.corners import evaluate_corners, ranged
+from ..engine.fused import available as fused_available
 from ..errors import InputError
 from ..hardware.device import Device
 from ..hardware.library import get_device
@@ -61,7 +62,7 @@ def _bound(model, device: Device, phase, prec, placement: Placement, ideal, over
     """The compiled workload with the device's figures at corner ``which`` bound (kept per process: the
     model and device objects are immutable, so their identity and the layout name the entry)."""
     key = (id(model), id(device), phase, prec, placement.parallel, placement.home,
-           tuple(sorted(placement.links.items())), ideal, overlap, which)
+           tuple(sorted(placement.links.items())), ideal, overlap, which, fused_available())
     hit = _BOUND.get(key)
     if hit is not None and hit[0] is model and hit[1] is device:
         return hit[2]

@@ -11,6 +11,7 @@ counts, whose placements change the expressions' structure.
 
 from __future__ import annotations
 
+import threading
 from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Iterable, Mapping, Sequence
@@ -183,13 +184,28 @@ def _plan(model, devices, batch, context, device_counts, dtype, prec, ideal, ove
     return plan
 
 
-def _prepare(plan: _Plan) -> None:
-    """Let each system's evaluator see the size of the whole sweep (the fused kernel is loaded, or compiled
-    in the background, only when the whole sweep pays for it)."""
-    for k, (dev, pl) in enumerate(plan.systems):
-        for corner in (Corner.NOMINAL, *(_CORNERS if plan.corners[k] else ())):
-            dispatch.prepare(_bound(plan.model, dev, plan.phase, plan.prec, pl, plan.ideal, plan.overlap,
-                                    corner).cw, plan.per_system)
+class _Kernels:
+    """The points each kernel still has to evaluate in this sweep: before each chunk, the evaluator is told
+    how many remain (with the costs measured so far), so the fused kernel is loaded, or compiled in the
+    background, once the rest of the sweep pays for it. Systems of one structure share a kernel."""
+
+    def __init__(self, plan: _Plan):
+        self.plan, self.lock = plan, threading.Lock()
+        self.remaining: dict[str, list] = {}
+        self.of_system: list[list] = []
+        for k, (dev, pl) in enumerate(plan.systems):
+            cws = [_bound(plan.model, dev, plan.phase, plan.prec, pl, plan.ideal, plan.overlap, c).cw
+                   for c in (Corner.NOMINAL, *(_CORNERS if plan.corners[k] else ()))]
+            for cw in cws:
+                self.remaining.setdefault(cw.fused_source, [cw, 0])[1] += plan.per_system
+            self.of_system.append(cws)
+
+    def before(self, k: int, rows: int) -> None:
+        """Called before system ``k`` evaluates ``rows`` more points."""
+        with self.lock:
+            dispatch.prepare_all([(cw, n) for cw, n in self.remaining.values()])
+            for cw in self.of_system[k]:
+                self.remaining[cw.fused_source][1] -= rows
 
 
 def _span(plan: _Plan, k: int, lo: int, hi: int) -> dict:
@@ -277,12 +293,14 @@ def _in_memory(plan: _Plan, chunk: int, workers, tag: Mapping[str, str]):
         for c, v in _constants(plan, k).items():
             cols[c][k * per:(k + 1) * per] = cats[c].index(v) if c in cats else v
 
+    kernels = _Kernels(plan)
+
     def fill(task) -> None:
         k, lo, hi = task
+        kernels.before(k, hi - lo)
         for c, v in _span(plan, k, lo, hi).items():
             cols[c][k * per + lo:k * per + hi] = v
 
-    _prepare(plan)
     pipeline(_tasks(plan, chunk), fill, sweep_workers(n, workers))
     cats["bound"] = plan.bounds
     data = {c: (pd.Categorical.from_codes(cols[c], categories=cats[c]) if c in cats else cols[c])
@@ -347,8 +365,11 @@ def _write_plan(plan: _Plan, w: FrameWriter, chunk: int, workers, tag, progress:
     first = w.rows == 0
     start = w.rows
 
+    kernels = _Kernels(plan)
+
     def make(task):
         i, (k, lo, hi) = task
+        kernels.before(k, hi - lo)
         table = _chunk_table(plan, k, lo, hi, tag, w.pa) if w.pa is not None else _chunk_frame(plan, k, lo, hi, tag)
         return (w.encode(table, header=first and i == 0) if w.format == "csv" else table), hi - lo
 
@@ -357,7 +378,6 @@ def _write_plan(plan: _Plan, w: FrameWriter, chunk: int, workers, tag, progress:
         w.write_bytes(data, rows) if w.format == "csv" else w.write(data)
         bar.update(rows)
 
-    _prepare(plan)
     try:
         pipeline(enumerate(_tasks(plan, chunk)), make, sweep_workers(plan.n, workers), put)
     finally:
@@ -394,8 +414,11 @@ def _reduce(plan: _Plan, reduce: str, min_rate: float, chunk: int, workers, prog
     kept: dict[int, dict | None] = {k: None for k in range(len(plan.systems))}
     bar = _bar(plan.n, progress)
 
+    kernels = _Kernels(plan)
+
     def make(task):
         k, lo, hi = task
+        kernels.before(k, hi - lo)
         part = _span(plan, k, lo, hi)
         part["tokens_per_s_per_device"] = part["tokens_per_s"] / plan.systems[k][1].devices
         ok = part["fits"] & (part["tokens_per_s_per_user"] >= min_rate)
@@ -406,7 +429,6 @@ def _reduce(plan: _Plan, reduce: str, min_rate: float, chunk: int, workers, prog
         kept[k] = _fold(kept[k], part, reduce)
         bar.update(rows)
 
-    _prepare(plan)
     try:
         pipeline(_tasks(plan, chunk), make, sweep_workers(plan.n, workers), put)
     finally:

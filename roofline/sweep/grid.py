@@ -16,7 +16,7 @@ from ..hardware.device import Device
 from ..hardware.library import get_device
 from ..vocab import Corner
 
-__all__ = ['grid', 'sweep']
+__all__ = ['grid', 'sweep', 'UNITS']
 
 
 def grid(**axes) -> dict[str, np.ndarray]:
@@ -87,7 +87,7 @@ def sweep(workload, devices: Sequence[str | Device] | str | Device, shapes: Mapp
     devs = [get_device(d) for d in ([devices] if isinstance(devices, (str, Device)) else devices)]
     axes, fig_axes = dict(shapes or {}), dict(figures or {})
     g = grid(**axes, **fig_axes)
-    frames = []
+    runs = []
     for dev in devs:
         for f in fig_axes:
             dev.figure(f)  # clear error for an unknown figure path
@@ -95,9 +95,40 @@ def sweep(workload, devices: Sequence[str | Device] | str | Device, shapes: Mapp
             missing = [s.name for s in wl.symbols if s.name not in axes]
             if missing:
                 raise InputError(f"{wl.name}: the sweep needs values for {', '.join(missing)}")
-            results, labels = _evaluate_corners(wl, dev, g, axes, fig_axes, overlap, ideal, level, ranges, sparse)
-            frames.append(pd.DataFrame(_columns(dev, label, g, axes, fig_axes, results, labels)))
-    return pd.concat(frames, ignore_index=True)
+            runs.append((dev, label, *_evaluate_corners(wl, dev, g, axes, fig_axes, overlap, ideal, level, ranges,
+                                                         sparse)))
+    cats = _categories(runs)
+    df = pd.concat([pd.DataFrame(_columns(dev, label, g, axes, fig_axes, results, labels, cats))
+                    for dev, label, results, labels in runs], ignore_index=True)
+    df.attrs.update(_attrs(runs, df.columns, overlap, ideal, sparse))
+    return df
+
+
+#: units of the result columns of :func:`sweep`
+UNITS = {"time_s": "s", "time_s_best": "s", "time_s_worst": "s", "flops": "FLOP", "bytes": "B",
+         "arithmetic_intensity": "FLOP/B", "attainable_flops_per_s": "FLOP/s", "device": "", "workload": "",
+         "bound": "", "level": "", "fits": ""}
+
+
+def _categories(runs) -> dict[str, list]:
+    """The categories of the categorical columns, the same in every frame so that they stay categorical."""
+    cats: dict[str, dict] = {"device": {}, "workload": {}, "bound": {}, "level": {}}
+    for dev, label, _, labels in runs:
+        cats["device"].setdefault(dev.key)
+        cats["workload"].setdefault(label)
+        for lb in labels:
+            cats["bound"].setdefault(lb)
+        for m in dev.memory:
+            cats["level"].setdefault(m.name)
+    return {k: list(v) for k, v in cats.items()}
+
+
+def _attrs(runs, columns, overlap, ideal, sparse) -> dict:
+    """The metadata of a sweep frame: units, options and, per (device, workload), its binding-term labels."""
+    return {"sweep": "sweep", "overlap": overlap, "ideal": ideal, "sparse": sparse,
+            "units": {c: UNITS[c] for c in columns if c in UNITS},
+            "systems": [{"device": dev.key, "workload": label, "bound_labels": list(labels),
+                         "levels": [m.name for m in dev.memory]} for dev, label, _, labels in runs]}
 
 
 def _evaluate_corners(wl, dev: Device, g, axes, fig_axes, overlap, ideal, level, ranges, sparse):
@@ -116,18 +147,21 @@ def _evaluate_corners(wl, dev: Device, g, axes, fig_axes, overlap, ideal, level,
     return results, cw.labels
 
 
-def _columns(dev: Device, label: str, g, axes, fig_axes, results, labels) -> dict:
+def _columns(dev: Device, label: str, g, axes, fig_axes, results, labels, cats) -> dict:
     """The tidy columns of one (device, workload): the grid, then the results (see :func:`sweep`)."""
     import pandas as pd
 
     n = len(next(iter(g.values()))) if g else 1
     r = results[Corner.NOMINAL]
     full = lambda a: np.broadcast_to(a, (n,))  # noqa: E731
-    levels = np.asarray([m.name for m in dev.memory], dtype=object)
-    cols = {"device": dev.key, "workload": label, **{k: g[k] for k in axes}, **{k: g[k] for k in fig_axes}}
+    const = lambda c, v: pd.Categorical.from_codes(np.full(n, cats[c].index(v), dtype=np.int16), cats[c])  # noqa: E731
+    lut = lambda c, names: np.asarray([cats[c].index(x) for x in names], dtype=np.int16)  # noqa: E731
+    cols = {"device": const("device", dev.key), "workload": const("workload", label), **{k: g[k] for k in axes},
+            **{k: g[k] for k in fig_axes}}
     cols.update({k: full(r[k]) for k in ("time_s", "flops", "bytes", "arithmetic_intensity", "attainable_flops_per_s")})
-    cols["bound"] = pd.Categorical.from_codes(full(r["bound_index"]).astype(np.int64), categories=list(labels))
-    cols["level"] = pd.Categorical(levels[full(r["home"])])
+    cols["bound"] = pd.Categorical.from_codes(lut("bound", labels)[full(r["bound_index"])], categories=cats["bound"])
+    cols["level"] = pd.Categorical.from_codes(lut("level", [m.name for m in dev.memory])[full(r["home"])],
+                                              categories=cats["level"])
     cols["fits"] = full(r["fits"])
     for which in (Corner.BEST, Corner.WORST):
         if which in results:
