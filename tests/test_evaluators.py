@@ -234,6 +234,7 @@ def test_numba_is_taken_only_when_it_pays_for_this_call(monkeypatch):
     if not cw.fused_source:
         pytest.skip("numba is not installed")
     spawned = []
+    monkeypatch.setattr(dispatch, "_COSTS", {})                          # no time spent on NumPy yet
     monkeypatch.setattr(fused, "compile_in_background", lambda *a: spawned.append(a) or True)
     monkeypatch.setattr(fused, "available", lambda: True)
     monkeypatch.delenv("ROOFLINE_FUSED", raising=False)
