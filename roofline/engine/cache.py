@@ -16,8 +16,6 @@ the cache, only the functions that compute them. The threat model is in ``docs/s
 
 from __future__ import annotations
 
-import builtins
-import functools
 import hashlib
 import hmac
 import inspect
@@ -31,6 +29,7 @@ from typing import Callable
 
 from .._paths import cache_dir
 from .compiled import CompiledWorkload, compile_workload
+from .numpy_eval import namespace, names_of
 from .terms import _overlap
 
 __all__ = ['cache_dir', 'device_signature', 'cached_compile', 'compile_recipe', 'clear_memory']
@@ -71,26 +70,6 @@ def device_signature(device) -> str:
     }, sort_keys=True)
 
 
-def _namespace(names) -> dict:
-    """What the generated code needs: NumPy functions by name (looked up one by one, so that NumPy's lazily
-    imported submodules stay unimported) and ``reduce``."""
-    import numpy as np
-
-    ns = {"reduce": functools.reduce, "numpy": np, "builtins": builtins, "range": range}
-    for n in names:
-        if n not in ns and not n.startswith("_") and hasattr(np, n) and n not in ("f2py", "testing", "distutils"):
-            ns[n] = getattr(np, n)
-    return ns
-
-
-def _names(code) -> set:
-    out = set(code.co_names)
-    for c in code.co_consts:
-        if hasattr(c, "co_names"):
-            out |= _names(c)
-    return out
-
-
 def _secret(folder: Path) -> bytes:
     """The per-user key that signs cache entries (created once, mode 0600)."""
     path = folder / "key"
@@ -118,8 +97,8 @@ def _mac(key: bytes, doc: dict) -> str:
 
 
 def _save(path: Path, cw) -> None:
-    src = inspect.getsource(cw.func)
-    used = sorted(_names(cw.func.__code__))
+    src = cw.numpy_source or inspect.getsource(cw.func)
+    used = sorted(names_of(cw.func.__code__))
     doc = {
         "source": src, "names": used, "labels": list(cw.labels), "shape_names": list(cw.shape_names),
         "device_paths": list(cw.device_paths), "zero_outputs": [[bool(z) for z in zs] for zs in cw.zero_outputs],
@@ -141,7 +120,7 @@ def _load(path: Path):
         doc = json.load(fh)
     if not hmac.compare_digest(str(doc.get("mac", "")), _mac(_secret(path.parent), doc)):
         return None
-    ns = _namespace(doc["names"])
+    ns = namespace(doc["names"])
     missing = [n for n in doc["names"] if n not in ns and n not in doc["shape_names"]]
     if missing:
         return None
@@ -151,7 +130,7 @@ def _load(path: Path):
         device_paths=tuple(doc["device_paths"]), func=ns["_lambdifygenerated"], zero_outputs=doc["zero_outputs"],
         n_ops=doc["n_ops"], n_terms=doc["n_terms"], n_levels=doc["n_levels"], overlap=doc["overlap"],
         name=doc.get("name", ""), dtypes=tuple(doc.get("dtypes", ())), fused_source=doc.get("fused_source", ""),
-        scalar_source=doc.get("scalar_source", ""),
+        scalar_source=doc.get("scalar_source", ""), numpy_source=doc["source"],
     )
 
 

@@ -78,6 +78,8 @@ class CompiledWorkload:
         numba.
     scalar_source : str
         Source of the scalar evaluator of the same expressions (:mod:`roofline.engine.scalar`).
+    numpy_source : str
+        Source of ``func`` (:func:`roofline.engine.numpy_eval.generate`).
     """
 
     workload: object
@@ -94,6 +96,7 @@ class CompiledWorkload:
     dtypes: tuple = ()
     fused_source: str = ""  # a numba kernel of the same expressions (roofline.fused), when numba is installed
     scalar_source: str = ""  # the same expressions as one Python function of floats (roofline.engine.scalar)
+    numpy_source: str = ""  # the source of ``func``
     _point: object = field(default=None, repr=False, compare=False)
 
     @property
@@ -309,7 +312,7 @@ def compile_workload(workload, device: Device, overlap: str = "max", ideal: bool
     """
     import sympy as sp
 
-    from . import fused, scalar
+    from . import fused, numpy_eval, scalar
     from .pointcode import PointCode
 
     mode = _overlap(overlap)
@@ -324,19 +327,14 @@ def compile_workload(workload, device: Device, overlap: str = "max", ideal: bool
     device_paths, dev_args = _device_args(exprs, shape_syms, device)
     layout = OutputLayout(len(device.memory), len(used))
     pc = PointCode(exprs, shape_syms, dev_args, zero_outputs, len(workload.ops), layout, mode)
+    src = numpy_eval.generate(pc, len(exprs))
     return CompiledWorkload(
         workload=workload, labels=term_labels(device, used), shape_names=tuple(s.name for s in shape_syms),
         fused_source=fused.generate(pc) if fused.available() else "", scalar_source=scalar.generate(pc),
-        device_paths=device_paths, func=_lambdify(shape_syms + dev_args, exprs),
+        numpy_source=src, device_paths=device_paths, func=numpy_eval.load(src, f"<roofline: {workload.name}>"),
         zero_outputs=zero_outputs, n_ops=len(workload.ops), n_terms=layout.n_terms, name=workload.name,
         dtypes=tuple(workload.dtypes), n_levels=len(device.memory), overlap=mode,
     )
-
-
-def _lambdify(args, expr):
-    import sympy as sp
-
-    return sp.lambdify(args, expr, modules="numpy", cse=True)
 
 
 def evaluate(workload, device: Device, shapes: Mapping[str, object] | None = None, overlap: str = "max",

@@ -55,6 +55,8 @@ class PointCode:
         exprs = [sp.sympify(e).xreplace(ren) for e in exprs]
         self.reps, reduced = sp.cse([exprs[i] for i in live], symbols=sp.numbered_symbols("x"))
         self.val = dict(zip(live, reduced))
+        self._printed: dict[tuple, str | None] = {}
+        self.rep_lines = [f"{sym} = {self.pc(e)}" for sym, e in self.reps]
 
     @staticmethod
     def pc(e) -> str:
@@ -86,7 +88,10 @@ class PointCode:
         -------
         str or None
         """
-        return None if self.zero[o][t] else self.pc(self.val[self.layout.op(o).start + t])
+        key = (o, t)
+        if key not in self._printed:
+            self._printed[key] = None if self.zero[o][t] else self.pc(self.val[self.layout.op(o).start + t])
+        return self._printed[key]
 
 
 def _level_of(var: str, amount: str, n_levels: int, none: int) -> list[str]:
@@ -105,7 +110,7 @@ def _times(expr: str, cnt: str) -> str:
 
 def _head(pc: PointCode) -> list[str]:
     nl = pc.layout.n_levels
-    out = [f"{sym} = {pc.pc(e)}" for sym, e in pc.reps]
+    out = list(pc.rep_lines)
     out += [f"flops = {pc.pc(pc.val[OutputLayout.FLOPS])}", f"nbytes = {pc.pc(pc.val[OutputLayout.BYTES])}",
             "if hm >= 0:", "    h = hm", "else:", f"    ws = ({pc.pc(pc.val[OutputLayout.WORKING_SET])}) / dv"]
     out += ["    " + line for line in _level_of("h", "ws", nl, nl)]
