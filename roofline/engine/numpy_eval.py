@@ -8,6 +8,8 @@ place. Positions in the output vector come from :class:`~roofline.engine.layout.
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 
 from .layout import OutputLayout
@@ -37,12 +39,20 @@ def generate(pc, n_outputs: int) -> str:
 
     pr = NumPyPrinter({"fully_qualified_modules": False, "inline": True, "allow_unknown_functions": True,
                        "user_functions": {}})
+
+    def text(e, plain: str) -> str:  # arithmetic prints the same for floats and arrays: reuse the scalar text
+        return plain if _ARITHMETIC.fullmatch(plain) else pr.doprint(e)
+
     args = [f"a{i}" for i in range(pc.na)] + [f"d{i}" for i in range(pc.nd)]
     lines = [f"def _lambdifygenerated({', '.join(args)}):"]
-    lines += [f"    {sym} = {pr.doprint(e)}" for sym, e in pc.reps]
-    outs = [pr.doprint(pc.val[i]) if i in pc.val else "0" for i in range(n_outputs)]
+    lines += [f"    {sym} = {text(e, line.split(' = ', 1)[1])}" for (sym, e), line in zip(pc.reps, pc.rep_lines)]
+    outs = [text(pc.val[i], pc.pc(pc.val[i])) if i in pc.val else "0" for i in range(n_outputs)]
     lines.append(f"    return [{', '.join(outs)}]")
     return "\n".join(lines) + "\n"
+
+
+#: printed expressions made of numbers, the arguments, the subexpressions and + - * / ** ( ) only
+_ARITHMETIC = re.compile(r"(?:[adx]\d+|\d+(?:\.\d*)?(?:e[+-]?\d+)?|[\s+\-*/().])*")
 
 
 def names_of(code) -> set:
