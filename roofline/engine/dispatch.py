@@ -24,7 +24,6 @@ their inner loops); ``ROOFLINE_THREADS`` caps the number.
 from __future__ import annotations
 
 import time
-from concurrent.futures import ThreadPoolExecutor
 from functools import lru_cache
 
 import numpy as np
@@ -273,7 +272,9 @@ def scalar_call(cw, shapes, device_values, capacities, devices, home, detail: bo
 # grids
 # ------------------------------------------------------------------------------------------------------
 @lru_cache(maxsize=4)
-def _pool(workers: int) -> ThreadPoolExecutor:
+def _pool(workers: int):
+    from concurrent.futures import ThreadPoolExecutor
+
     return ThreadPoolExecutor(max_workers=workers, thread_name_prefix="roofline")
 
 

@@ -23,7 +23,6 @@ import hashlib
 import importlib.util
 import os
 import stat
-import subprocess
 import sys
 import threading
 import time
@@ -328,6 +327,8 @@ def compile_in_background(source: str, na: int, nd: int, nl: int) -> bool:
             return False
         fd = os.open(lock, os.O_WRONLY | os.O_TRUNC, 0o600)
     os.close(fd)
+    import subprocess
+
     digest = hashlib.sha256(source.encode()).hexdigest()
     root = str(Path(__file__).resolve().parents[2])
     env = dict(os.environ, PYTHONPATH=os.pathsep.join([root] + [p for p in [os.environ.get("PYTHONPATH")] if p]))

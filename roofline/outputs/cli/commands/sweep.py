@@ -44,7 +44,8 @@ def register(subparsers) -> argparse.ArgumentParser:
     p.add_argument("--phase", choices=["decode", "prefill"], default="decode",
                    help="decode: --context is the KV length; prefill: it is the prompt length")
     p.add_argument("--ideal", action="store_true", help="drop latency terms: the pure roofline")
-    p.add_argument("--out", metavar="FILE", help="write the grid to FILE (.csv or .parquet)")
+    p.add_argument("--out", metavar="FILE", help="write the grid to FILE (.csv or .parquet), chunk by chunk as it "
+                   "is computed: memory stays bounded whatever the grid's size")
     p.add_argument("--plot", metavar="FILE", help="also write a chart of --y against --x (.png, .svg, .pdf)")
     p.add_argument("--x", default="batch", help="chart x column (default batch)")
     p.add_argument("--y", default="tokens_per_s_per_user", help="chart y column (default tokens_per_s_per_user)")
