@@ -285,3 +285,20 @@ def test_a_new_kernel_is_compiled_in_another_process(tmp_path, monkeypatch):
     monkeypatch.setenv("ROOFLINE_FUSED", "0")
     _same(got, cw.evaluate({"M": np.arange(1.0, 5000.0), "N": 4096.0, "K": 4096.0}, vals, caps))
     fused.forget()
+
+
+@pytest.mark.slow  # numba compiles the corners kernels
+@pytest.mark.skipif(not fused.available(), reason="numba is not installed")
+def test_the_corners_kernel_equals_one_evaluation_per_corner(monkeypatch):
+    """A sweep of estimate-based devices evaluates nominal, best and worst in one pass of the fused corners
+    kernel; it gives the NumPy path's three times and nominal binding term."""
+    from roofline.sweep import chunks
+
+    monkeypatch.setattr(chunks, "PARALLEL_MIN", 1)
+    args = ("llama-3.1-70b", ["h100", "wse3"], np.arange(1, 80), [512, 8192, 60000])
+    monkeypatch.setenv("ROOFLINE_FUSED", "0")
+    ref = llm.decode_sweep(*args, device_counts=[8])
+    monkeypatch.setenv("ROOFLINE_FUSED", "always")
+    got = llm.decode_sweep(*args, device_counts=[8], chunk=50, workers=2)
+    assert got.time_s_best.notna().any() and (~got.fits).any()
+    _frames_equal(ref, got)

@@ -104,7 +104,7 @@ def _save(path: Path, cw) -> None:
         "device_paths": list(cw.device_paths), "zero_outputs": [[bool(z) for z in zs] for zs in cw.zero_outputs],
         "n_ops": cw.n_ops, "n_terms": cw.n_terms, "n_levels": cw.n_levels, "overlap": cw.overlap,
         "name": cw.name, "dtypes": list(cw.dtypes), "fused_source": cw.fused_source,
-        "scalar_source": cw.scalar_source,
+        "scalar_source": cw.scalar_source, "fused_corners_source": cw.fused_corners_source,
     }
     doc["mac"] = _mac(_secret(path.parent), doc)
     fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".tmp")
@@ -131,6 +131,7 @@ def _load(path: Path):
         n_ops=doc["n_ops"], n_terms=doc["n_terms"], n_levels=doc["n_levels"], overlap=doc["overlap"],
         name=doc.get("name", ""), dtypes=tuple(doc.get("dtypes", ())), fused_source=doc.get("fused_source", ""),
         scalar_source=doc.get("scalar_source", ""), numpy_source=doc["source"],
+        fused_corners_source=doc.get("fused_corners_source", ""),
     )
 
 

@@ -80,6 +80,9 @@ class CompiledWorkload:
         Source of the scalar evaluator of the same expressions (:mod:`roofline.engine.scalar`).
     numpy_source : str
         Source of ``func`` (:func:`roofline.engine.numpy_eval.generate`).
+    fused_corners_source : str
+        Source of the numba kernel that evaluates several corners per pass
+        (:func:`roofline.engine.fused.generate_corners`); empty without numba.
     """
 
     workload: object
@@ -97,6 +100,7 @@ class CompiledWorkload:
     fused_source: str = ""  # a numba kernel of the same expressions (roofline.fused), when numba is installed
     scalar_source: str = ""  # the same expressions as one Python function of floats (roofline.engine.scalar)
     numpy_source: str = ""  # the source of ``func``
+    fused_corners_source: str = ""  # a numba kernel of the same expressions at several corners per pass
     _point: object = field(default=None, repr=False, compare=False)
 
     @property
@@ -331,6 +335,7 @@ def compile_workload(workload, device: Device, overlap: str = "max", ideal: bool
     return CompiledWorkload(
         workload=workload, labels=term_labels(device, used), shape_names=tuple(s.name for s in shape_syms),
         fused_source=fused.generate(pc) if fused.available() else "", scalar_source=scalar.generate(pc),
+        fused_corners_source=fused.generate_corners(pc) if fused.available() else "",
         numpy_source=src, device_paths=device_paths, func=numpy_eval.load(src, f"<roofline: {workload.name}>"),
         zero_outputs=zero_outputs, n_ops=len(workload.ops), n_terms=layout.n_terms, name=workload.name,
         dtypes=tuple(workload.dtypes), n_levels=len(device.memory), overlap=mode,

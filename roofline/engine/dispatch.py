@@ -32,7 +32,7 @@ from .._paths import fused_always, thread_count
 from . import fused
 from .numpy_eval import evaluate_block
 
-__all__ = ["PARALLEL_MIN", "Costs", "choose", "prepare", "prepare_all", "scalar_call", "grid_call", "costs_of"]
+__all__ = ["PARALLEL_MIN", "Costs", "choose", "corners_call", "prepare", "prepare_all", "scalar_call", "grid_call", "costs_of"]
 
 #: points from which a grid is split over threads [1]
 PARALLEL_MIN = 1 << 17
@@ -148,17 +148,58 @@ def choose(cw, n: int, detail: bool, fused_ok: bool) -> str:
         return "numpy"
     if fused_always():
         return "fused"
+    return _decide(cw, cw.fused_source, n)
+
+
+def _decide(cw, source: str, n: int) -> str:
+    """``fused`` when kernel ``source`` makes ``n`` points cheaper now than NumPy, its setup included."""
     c = costs_of(cw)
     t_np = c.expected("numpy", n)
-    setup = fused.setup_seconds(cw.fused_source, cw.n_ops)
+    setup = fused.setup_seconds(source, cw.n_ops)
     if setup is None:  # never compiled: NumPy now, the kernel compiled elsewhere when it will pay
         if t_np >= COMPILE_WORTH_S or c.numpy_seconds >= COMPILE_WORTH_S:
-            fused.compile_in_background(cw.fused_source, len(cw.shape_names), len(cw.device_paths), cw.n_levels)
+            fused.compile_in_background(source, len(cw.shape_names), len(cw.device_paths), cw.n_levels)
         return "numpy"
     return "fused" if setup + c.expected("fused", n) < t_np else "numpy"
 
 
-def prepare(cw, n_points: int) -> str:
+def corners_call(bound, shapes, workers: int | None = None):
+    """Evaluate a grid at several corners in one pass of the fused corners kernel, when that pays now.
+
+    Parameters
+    ----------
+    bound : list of BoundWorkload
+        One per corner, all of the same compiled workload (its figures and capacities differ).
+    shapes : mapping of str to ndarray
+        Flat shape arrays of one length [1].
+    workers : int, optional
+        Threads [1].
+
+    Returns
+    -------
+    tuple of ndarray or None
+        The time at each corner, shape ``(corners, n)`` [s], and the first corner's binding term; None when
+        the corners are better evaluated one by one (no numba, a kernel not ready or not worth loading).
+    """
+    cw = bound[0].cw
+    if not cw.fused_corners_source or not fused.available() or any(b.cw is not cw or b._point is None
+                                                                      for b in bound):
+        return None
+    args = [np.asarray(shapes[k], dtype=float) for k in cw.shape_names]
+    n = args[0].size if args else 1
+    if any(a.shape != (n,) for a in args):
+        return None
+    if not fused_always() and _decide(cw, cw.fused_corners_source, n * len(bound)) != "fused":
+        return None
+    w = _workers(n, workers)
+    t0 = time.perf_counter()
+    out = fused.run_corners(cw, args, [b._figs for b in bound], [b._caps for b in bound], bound[0]._dv,
+                            bound[0]._hm, n, lambda fn: run_parallel(fn, n, w))
+    costs_of(cw).record("fused", n * len(bound), time.perf_counter() - t0, w)
+    return out
+
+
+def prepare(cw, n_points: int, source: str | None = None) -> str:
     """Get the fused kernel of ``cw`` ready when a run of ``n_points`` in all (a sweep in chunks) pays for it.
 
     Loads it now when importing numba and loading the kernel cost less than the NumPy time it saves over
@@ -169,26 +210,29 @@ def prepare(cw, n_points: int) -> str:
     cw : CompiledWorkload
     n_points : int
         Points the caller is about to evaluate with ``cw``, in as many calls as it likes [1].
+    source : str, optional
+        The kernel to prepare: ``cw.fused_source`` (default) or ``cw.fused_corners_source``.
 
     Returns
     -------
     str
         ``ready``, ``loaded``, ``compiling`` or ``numpy`` (the NumPy path will run).
     """
-    if not cw.fused_source or not fused.available():
+    source = cw.fused_source if source is None else source
+    if not source or not fused.available():
         return "numpy"
     c = costs_of(cw)
     saved = c.expected("numpy", n_points) - c.expected("fused", n_points)
-    setup = fused.setup_seconds(cw.fused_source, cw.n_ops)
+    setup = fused.setup_seconds(source, cw.n_ops)
     if setup == 0.0:
         return "ready"
     if setup is None:
         if c.expected("numpy", n_points) >= COMPILE_WORTH_S and fused.compile_in_background(
-                cw.fused_source, len(cw.shape_names), len(cw.device_paths), cw.n_levels):
+                source, len(cw.shape_names), len(cw.device_paths), cw.n_levels):
             return "compiling"
         return "numpy"
     if fused_always() or setup < saved:
-        fused.load(cw.fused_source, len(cw.shape_names), len(cw.device_paths), cw.n_levels)
+        fused.load(source, len(cw.shape_names), len(cw.device_paths), cw.n_levels)
         return "loaded"
     return "numpy"
 
@@ -198,21 +242,21 @@ def prepare_all(runs) -> None:
 
     Parameters
     ----------
-    runs : iterable of (CompiledWorkload, int)
-        Each workload and the points it still has to evaluate [1].
+    runs : iterable of (CompiledWorkload, int, str)
+        Each workload, the points it still has to evaluate [1] and the kernel (its source).
     """
-    runs = [(cw, n) for cw, n in runs if n > 0 and cw.fused_source]
+    runs = [(cw, n, src) for cw, n, src in runs if n > 0 and src]
     if runs and fused.available() and not fused.numba_imported():
         gain = 0.0
-        for cw, n in runs:
-            setup = fused.setup_seconds(cw.fused_source, cw.n_ops)
+        for cw, n, src in runs:
+            setup = fused.setup_seconds(src, cw.n_ops)
             if setup:  # loadable from the disk cache: the import is shared, the load is not
                 c = costs_of(cw)
                 gain += max(0.0, c.expected("numpy", n) - c.expected("fused", n) - fused.LOAD_S[0])
         if gain > fused.IMPORT_S[0]:
             fused.import_numba()
-    for cw, n in sorted(runs, key=lambda r: -r[1]):
-        prepare(cw, n)
+    for cw, n, src in sorted(runs, key=lambda r: -r[1]):
+        prepare(cw, n, src)
 
 
 # ------------------------------------------------------------------------------------------------------

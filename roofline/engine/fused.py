@@ -34,7 +34,7 @@ import numpy as np
 from .._paths import cache_dir, fused_enabled
 from .pointcode import PointCode, body_lines
 
-__all__ = ["available", "generate", "run", "load", "setup_seconds", "compile_in_background", "forget", "numba_imported",
+__all__ = ["available", "generate", "generate_corners", "run", "run_corners", "load", "setup_seconds", "compile_in_background", "forget", "numba_imported",
            "import_numba"]
 
 
@@ -71,6 +71,51 @@ def _kernel_lines(pc: PointCode, cache: bool) -> list[str]:
               "        out_flops[i] = flops", "        out_bytes[i] = nbytes",
               "        out_home[i] = hc", "        out_fits[i] = fits"]
     return lines
+
+
+def _corners_lines(pc: PointCode, cache: bool) -> list[str]:
+    """A kernel evaluating every point at several corners (rows of ``D`` and ``CAPS``) in one pass."""
+    nl, na, nd = pc.layout.n_levels, pc.na, pc.nd
+    args = "".join(f"A{i}, " for i in range(na))
+    lines = ["import math", "import numpy as np", "from numba import njit", "",
+             f"@njit(cache={cache}, fastmath=False, nogil=True)",
+             f"def kernel({args}D, CAPS, devs, sd, home, sh, nlab, out_time, out_bound):",
+             "    n = out_time.shape[1]", "    nc = out_time.shape[0]", "    acc = np.zeros(nlab)",
+             "    for i in range(n):"] + [f"        a{j} = A{j}[i]" for j in range(na)]
+    lines += ["        dv = devs[i * sd]", "        hm = home[i * sh]", "        for k in range(nc):"]
+    lines += [f"            d{j} = D[k, {j}]" for j in range(nd)] + [f"            c{lv} = CAPS[k, {lv}]"
+                                                                      for lv in range(nl)]
+    lines += ["            for q in range(nlab):", "                acc[q] = 0.0"]
+    lines += ["            " + line for line in body_lines(pc)]
+    lines += ["            out_time[k, i] = total if fits else np.nan", "            if k == 0:",
+              "                bi = 0", "                bv = acc[0]", "                for q in range(1, nlab):",
+              "                    if acc[q] > bv:", "                        bv = acc[q]",
+              "                        bi = q", "                out_bound[i] = bi"]
+    return lines
+
+
+def generate_corners(pc: PointCode, cache: bool = True) -> str:
+    """Python source of a numba kernel evaluating the expressions of ``pc`` at several corners per point.
+
+    A device with estimated figures is evaluated at its nominal, best and worst figures; one pass over the
+    points computes all three (the subexpressions of the shapes alone are shared), with the binding term of
+    the first corner.
+
+    Parameters
+    ----------
+    pc : PointCode
+        The compiled workload's expressions (:mod:`roofline.engine.pointcode`).
+    cache : bool
+        Let numba cache the machine code next to the source file.
+
+    Returns
+    -------
+    str
+        A module defining ``kernel(*shapes, D, CAPS, devs, sd, home, sh, nlab, out_time, out_bound)``: ``D``
+        and ``CAPS`` hold one row of figures and capacities per corner, ``devs`` and ``home`` are read at
+        ``i * sd`` and ``i * sh`` (a stride of 0 for one value), ``out_time`` has one row per corner.
+    """
+    return "\n".join(_corners_lines(pc, cache)) + "\n"
 
 
 def generate(pc: PointCode, cache: bool = True) -> str:
@@ -226,11 +271,14 @@ def setup_seconds(source: str, n_ops: int) -> float | None:
     return imp + LOAD_S[0] if ready.exists() else None
 
 
-def _dummy_call(kernel, na: int, nd: int, nl: int) -> None:
+def _dummy_call(kernel, source: str, na: int, nd: int, nl: int) -> None:
     """Call ``kernel`` on an empty grid: numba compiles it, or loads its cached machine code."""
-    z = np.empty(0)
-    kernel(*([z] * na), *([1.0] * nd), np.ones(nl), z, np.empty(0, dtype=np.int64), nl + 3, z,
-           np.empty(0, dtype=np.int64), z, z, np.empty(0, dtype=np.int64), np.empty(0, dtype=np.bool_))
+    z, zi = np.empty(0), np.empty(0, dtype=np.int64)
+    if "CAPS" in source:  # the corners kernel
+        kernel(*([z] * na), np.ones((1, nd)), np.ones((1, nl)), np.ones(1), 0, np.zeros(1, dtype=np.int64), 0,
+               nl + 3, np.empty((1, 0)), zi)
+        return
+    kernel(*([z] * na), *([1.0] * nd), np.ones(nl), z, zi, nl + 3, z, zi, z, z, zi, np.empty(0, dtype=np.bool_))
 
 
 def load(source: str, na: int, nd: int, nl: int):
@@ -277,7 +325,7 @@ def _load(source: str, na: int, nd: int, nl: int):
     import_numba()
     t1 = time.perf_counter()
     kernel = _kernel(source)
-    _dummy_call(kernel, na, nd, nl)
+    _dummy_call(kernel, source, na, nd, nl)
     ready = _marker(source, "ready")
     if ready is not None and ready.exists():
         LOAD_S[0] = time.perf_counter() - t1
@@ -348,7 +396,7 @@ def _compile_main(argv: list[str]) -> int:
         source = path.read_text()
         if hashlib.sha256(source.encode()).hexdigest() != digest or not _trusted(path, source):
             return 1
-        _dummy_call(_from_file(_name(source), path), na, nd, nl)
+        _dummy_call(_from_file(_name(source), path), source, na, nd, nl)
         _touch(path.with_suffix(".ready"))
         return 0
     finally:
@@ -409,6 +457,48 @@ def run(cw, args, caps, devs, hm, n: int, shape, parallel=None) -> dict:
         out["arithmetic_intensity"] = out["flops"] / out["bytes"]
         out["attainable_flops_per_s"] = out["flops"] / out["time_s"]
     return out
+
+
+def run_corners(cw, shape_args, figs, caps, devs: float, home: int | None, n: int, parallel=None):
+    """Evaluate ``cw`` at several corners in one pass of its corners kernel.
+
+    Parameters
+    ----------
+    cw : roofline.engine.compiled.CompiledWorkload
+        With a ``fused_corners_source``.
+    shape_args : list of ndarray
+        Shape values, flat, of ``n`` points each [1].
+    figs : list of list of float
+        Per corner, the figure values in ``cw.device_paths`` order [each figure's SI unit].
+    caps : list of list of float
+        Per corner, the capacity of each level [B].
+    devs : float
+        Devices the working set is spread over [1].
+    home : int or None
+        Forced home level.
+    n : int
+        Points [1].
+    parallel : callable, optional
+        ``parallel(fn)`` calls ``fn(lo, hi)`` over spans covering ``range(n)``.
+
+    Returns
+    -------
+    tuple of ndarray
+        The time at each corner, shape ``(corners, n)`` [s] (NaN where nothing holds the working set), and
+        the binding term of the first corner, shape ``(n,)``.
+    """
+    na = len(cw.shape_names)
+    kernel = load(cw.fused_corners_source, na, len(cw.device_paths), cw.n_levels)
+    flat = [np.ascontiguousarray(a, dtype=np.float64) for a in shape_args]
+    D, C = np.asarray(figs, dtype=np.float64), np.asarray(caps, dtype=np.float64)
+    dv, hm = np.asarray([float(devs)]), np.asarray([-1 if home is None else int(home)], dtype=np.int64)
+    t, b = np.empty((len(figs), n)), np.empty(n, dtype=np.int64)
+
+    def span(lo: int, hi: int) -> None:
+        kernel(*[f[lo:hi] for f in flat], D, C, dv, 0, hm, 0, len(cw.labels), t[:, lo:hi], b[lo:hi])
+
+    (parallel or (lambda fn: fn(0, n)))(span)
+    return t, b
 
 
 if __name__ == "__main__":

@@ -192,45 +192,72 @@ class _Kernels:
     def __init__(self, plan: _Plan):
         self.plan, self.lock = plan, threading.Lock()
         self.remaining: dict[str, list] = {}
-        self.of_system: list[list] = []
+        self.of_system: list[tuple] = []
         for k, (dev, pl) in enumerate(plan.systems):
-            cws = [_bound(plan.model, dev, plan.phase, plan.prec, pl, plan.ideal, plan.overlap, c).cw
-                   for c in (Corner.NOMINAL, *(_CORNERS if plan.corners[k] else ()))]
-            for cw in cws:
-                self.remaining.setdefault(cw.fused_source, [cw, 0])[1] += plan.per_system
-            self.of_system.append(cws)
+            cw = _bound(plan.model, dev, plan.phase, plan.prec, pl, plan.ideal, plan.overlap, Corner.NOMINAL).cw
+            # a system with ranges runs the kernel of three corners per pass: three points per row
+            src, per_row = (cw.fused_corners_source, 3) if plan.corners[k] else (cw.fused_source, 1)
+            self.remaining.setdefault(src, [cw, 0])[1] += plan.per_system * per_row
+            self.of_system.append((src, per_row))
 
     def before(self, k: int, rows: int) -> None:
         """Called before system ``k`` evaluates ``rows`` more points."""
         with self.lock:
-            dispatch.prepare_all([(cw, n) for cw, n in self.remaining.values()])
-            for cw in self.of_system[k]:
-                self.remaining[cw.fused_source][1] -= rows
+            dispatch.prepare_all([(cw, n, src) for src, (cw, n) in self.remaining.items()])
+            src, per_row = self.of_system[k]
+            self.remaining[src][1] -= rows * per_row
 
 
-def _span(plan: _Plan, k: int, lo: int, hi: int) -> dict:
-    """The computed columns of system ``k``'s rows ``lo:hi``: batch, context, times, rates, codes, fits."""
+#: the computed columns of a span and their types
+_SPAN = (("batch", np.int64), ("context", np.int64), ("time_s", float), ("tokens_per_s_per_user", float),
+         ("tokens_per_s", float), ("bound", np.int8), ("fits", bool))
+
+
+def _span(plan: _Plan, k: int, lo: int, hi: int, out: dict | None = None) -> dict:
+    """The computed columns of system ``k``'s rows ``lo:hi`` (batch, context, times, rates, binding-term
+    codes, fits), written into ``out`` (views of the frame's columns) or into new arrays."""
     dev, pl = plan.systems[k]
+    m = hi - lo
+    if out is None:
+        out = {c: np.empty(m, dtype=dt) for c, dt in _SPAN}
+        out.update({f"time_s_{c}": np.empty(m) for c in _CORNERS if plan.any_corners})
     idx = np.arange(lo, hi)
     b, s = plan.B[idx // plan.S.size], plan.S[idx % plan.S.size]
-    shapes = {"b": b, plan.phase.length_symbol: s}
-    fits = _resident_per_device(plan.model, plan.prec, pl.parallel, b, s) <= dev.memory[pl.home].capacity_bytes
-    r = _bound(plan.model, dev, plan.phase, plan.prec, pl, plan.ideal, plan.overlap, Corner.NOMINAL).evaluate(
-        shapes, workers=1)
-    t = np.where(fits, r["time_s"], np.nan)
-    codes = plan.luts[k][r["bound_index"]]
-    codes[~fits] = len(plan.bounds) - 1
-    out = {"batch": b.astype(np.int64), "context": s.astype(np.int64), "time_s": t,
-           "tokens_per_s_per_user": 1.0 / t, "tokens_per_s": b / t, "bound": codes, "fits": fits}
-    if plan.any_corners:
-        for c in _CORNERS:
-            if plan.corners[k]:
-                rc = _bound(plan.model, dev, plan.phase, plan.prec, pl, plan.ideal, plan.overlap, c).evaluate(
-                    shapes, workers=1, with_bound=False)
-                out[f"time_s_{c}"] = np.where(fits, rc["time_s"], np.nan)
-            else:
-                out[f"time_s_{c}"] = np.full(hi - lo, np.nan)
+    out["batch"][:], out["context"][:] = b, s
+    fits = out["fits"]
+    np.less_equal(_resident_per_device(plan.model, plan.prec, pl.parallel, b, s), dev.memory[pl.home].capacity_bytes,
+                  out=fits)
+    misfit = ~fits
+    times, bi = _times(plan, k, {"b": b, plan.phase.length_symbol: s})
+    names = ["time_s"] + ([f"time_s_{c}" for c in _CORNERS] if plan.any_corners else [])
+    for j, name in enumerate(names):
+        col = out[name]
+        col[:] = times[j] if j < len(times) else np.nan
+        col[misfit] = np.nan
+    t = out["time_s"]
+    np.divide(1.0, t, out=out["tokens_per_s_per_user"])
+    np.divide(b, t, out=out["tokens_per_s"])
+    np.take(plan.luts[k], bi, out=out["bound"])
+    out["bound"][misfit] = len(plan.bounds) - 1
     return out
+
+
+def _times(plan: _Plan, k: int, shapes) -> tuple[list, np.ndarray]:
+    """System ``k``'s time at its corners (nominal first) and nominal binding term over ``shapes``: one pass
+    of the fused corners kernel where it pays, else one evaluation per corner."""
+    dev, pl = plan.systems[k]
+    corners = (Corner.NOMINAL, *(_CORNERS if plan.corners[k] else ()))
+    bws = [_bound(plan.model, dev, plan.phase, plan.prec, pl, plan.ideal, plan.overlap, c) for c in corners]
+    if len(bws) > 1:
+        fused = dispatch.corners_call(bws, shapes, workers=1)
+        if fused is not None:
+            return list(fused[0]), fused[1]
+    r = bws[0].evaluate(shapes, workers=1)
+    return [r["time_s"]] + [bw.evaluate(shapes, workers=1, with_bound=False)["time_s"] for bw in bws[1:]], \
+        r["bound_index"]
+
+
+_CONSTANT = ("model", "device", "devices", "tp", "pp", "level")
 
 
 def _tasks(plan: _Plan, chunk: int):
@@ -298,8 +325,8 @@ def _in_memory(plan: _Plan, chunk: int, workers, tag: Mapping[str, str]):
     def fill(task) -> None:
         k, lo, hi = task
         kernels.before(k, hi - lo)
-        for c, v in _span(plan, k, lo, hi).items():
-            cols[c][k * per + lo:k * per + hi] = v
+        sl = slice(k * per + lo, k * per + hi)
+        _span(plan, k, lo, hi, {c: v[sl] for c, v in cols.items() if c not in _CONSTANT})
 
     pipeline(_tasks(plan, chunk), fill, sweep_workers(n, workers))
     cats["bound"] = plan.bounds
