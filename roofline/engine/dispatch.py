@@ -185,6 +185,7 @@ def corners_call(bound, shapes, workers: int | None = None):
     if not cw.fused_corners_source or not fused.available() or any(b.cw is not cw or b._point is None
                                                                       for b in bound):
         return None
+    fused.not_wanted(cw.fused_source)  # the corners kernel does the work of three calls of the other one
     args = [np.asarray(shapes[k], dtype=float) for k in cw.shape_names]
     n = args[0].size if args else 1
     if any(a.shape != (n,) for a in args):
