@@ -23,7 +23,9 @@ their inner loops); ``ROOFLINE_THREADS`` caps the number.
 
 from __future__ import annotations
 
+import threading
 import time
+from contextlib import contextmanager
 from functools import lru_cache
 
 import numpy as np
@@ -32,7 +34,7 @@ from .._paths import fused_always, thread_count
 from . import fused
 from .numpy_eval import evaluate_block
 
-__all__ = ["PARALLEL_MIN", "Costs", "choose", "corners_call", "prepare", "prepare_all", "scalar_call", "grid_call", "costs_of"]
+__all__ = ["PARALLEL_MIN", "Costs", "choose", "corners_call", "no_background_compile", "prepare", "prepare_all", "scalar_call", "grid_call", "costs_of"]
 
 #: points from which a grid is split over threads [1]
 PARALLEL_MIN = 1 << 17
@@ -157,10 +159,25 @@ def _decide(cw, source: str, n: int) -> str:
     t_np = c.expected("numpy", n)
     setup = fused.setup_seconds(source, cw.n_ops)
     if setup is None:  # never compiled: NumPy now, the kernel compiled elsewhere when it will pay
-        if t_np >= COMPILE_WORTH_S or c.numpy_seconds >= COMPILE_WORTH_S:
+        if (t_np >= COMPILE_WORTH_S or c.numpy_seconds >= COMPILE_WORTH_S) and not getattr(_LOCAL, "quiet", False):
             fused.compile_in_background(source, len(cw.shape_names), len(cw.device_paths), cw.n_levels)
         return "numpy"
     return "fused" if setup + c.expected("fused", n) < t_np else "numpy"
+
+
+_LOCAL = threading.local()
+
+
+@contextmanager
+def no_background_compile():
+    """Within the block, this thread starts no kernel compilation (a caller that has a better kernel
+    coming, such as the corners kernel of a sweep, evaluates meanwhile on NumPy)."""
+    old = getattr(_LOCAL, "quiet", False)
+    _LOCAL.quiet = True
+    try:
+        yield
+    finally:
+        _LOCAL.quiet = old
 
 
 def corners_call(bound, shapes, workers: int | None = None):
@@ -185,7 +202,6 @@ def corners_call(bound, shapes, workers: int | None = None):
     if not cw.fused_corners_source or not fused.available() or any(b.cw is not cw or b._point is None
                                                                       for b in bound):
         return None
-    fused.not_wanted(cw.fused_source)  # the corners kernel does the work of three calls of the other one
     args = [np.asarray(shapes[k], dtype=float) for k in cw.shape_names]
     n = args[0].size if args else 1
     if any(a.shape != (n,) for a in args):

@@ -34,7 +34,7 @@ import numpy as np
 from .._paths import cache_dir, fused_enabled
 from .pointcode import PointCode, body_lines
 
-__all__ = ["available", "generate", "generate_corners", "run", "run_corners", "load", "setup_seconds", "compile_in_background", "not_wanted", "forget", "numba_imported",
+__all__ = ["available", "generate", "generate_corners", "run", "run_corners", "load", "setup_seconds", "compile_in_background", "forget", "numba_imported",
            "import_numba"]
 
 
@@ -390,18 +390,6 @@ def compile_in_background(source: str, na: int, nd: int, nl: int) -> bool:
         stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True,
         env=env, cwd=str(path.parent)))
     return True
-
-
-def not_wanted(source: str) -> None:
-    """Never compile the kernel of ``source`` in the background in this process (another kernel of the same
-    workload, the corners kernel of a sweep, does its work).
-
-    Parameters
-    ----------
-    source : str
-        From :func:`generate`.
-    """
-    _SPAWNED.add(source)
 
 
 def _compile_main(argv: list[str]) -> int:
