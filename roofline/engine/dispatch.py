@@ -98,6 +98,8 @@ class Costs:
         """
         if kind == "numpy":
             self.numpy_seconds += seconds
+        if seconds > 10 * self.expected(kind, n / workers) + 0.01:
+            return  # an outlier (a compilation, a stolen core): not what a call costs
         call, point = ("numpy_call", "numpy_point") if kind == "numpy" else ("fused_call", "fused_point")
         fixed = getattr(self, call)
         if n >= 4096:  # large enough that the per-point part dominates

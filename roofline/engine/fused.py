@@ -80,14 +80,14 @@ def _corners_lines(pc: PointCode, cache: bool) -> list[str]:
     lines = ["import math", "import numpy as np", "from numba import njit", "",
              f"@njit(cache={cache}, fastmath=False, nogil=True)",
              f"def kernel({args}D, CAPS, devs, sd, home, sh, nlab, out_time, out_bound):",
-             "    n = out_time.shape[1]", "    nc = out_time.shape[0]", "    acc = np.zeros(nlab)",
+             "    n = out_time.shape[0]", "    nc = out_time.shape[1]", "    acc = np.zeros(nlab)",
              "    for i in range(n):"] + [f"        a{j} = A{j}[i]" for j in range(na)]
     lines += ["        dv = devs[i * sd]", "        hm = home[i * sh]", "        for k in range(nc):"]
     lines += [f"            d{j} = D[k, {j}]" for j in range(nd)] + [f"            c{lv} = CAPS[k, {lv}]"
                                                                       for lv in range(nl)]
     lines += ["            for q in range(nlab):", "                acc[q] = 0.0"]
     lines += ["            " + line for line in body_lines(pc)]
-    lines += ["            out_time[k, i] = total if fits else np.nan", "            if k == 0:",
+    lines += ["            out_time[i, k] = total if fits else np.nan", "            if k == 0:",
               "                bi = 0", "                bv = acc[0]", "                for q in range(1, nlab):",
               "                    if acc[q] > bv:", "                        bv = acc[q]",
               "                        bi = q", "                out_bound[i] = bi"]
@@ -113,7 +113,8 @@ def generate_corners(pc: PointCode, cache: bool = True) -> str:
     str
         A module defining ``kernel(*shapes, D, CAPS, devs, sd, home, sh, nlab, out_time, out_bound)``: ``D``
         and ``CAPS`` hold one row of figures and capacities per corner, ``devs`` and ``home`` are read at
-        ``i * sd`` and ``i * sh`` (a stride of 0 for one value), ``out_time`` has one row per corner.
+        ``i * sd`` and ``i * sh`` (a stride of 0 for one value), ``out_time`` has one row per point and one
+        column per corner (so that a span of points is contiguous).
     """
     return "\n".join(_corners_lines(pc, cache)) + "\n"
 
@@ -277,7 +278,7 @@ def _dummy_call(kernel, source: str, na: int, nd: int, nl: int) -> None:
     z, zi = np.empty(0), np.empty(0, dtype=np.int64)
     if "CAPS" in source:  # the corners kernel
         kernel(*([z] * na), np.ones((1, nd)), np.ones((1, nl)), np.ones(1), 0, np.zeros(1, dtype=np.int64), 0,
-               nl + 3, np.empty((1, 0)), zi)
+               nl + 3, np.empty((0, 1)), zi)
         return
     kernel(*([z] * na), *([1.0] * nd), np.ones(nl), z, zi, nl + 3, z, zi, z, z, zi, np.empty(0, dtype=np.bool_))
 
@@ -498,13 +499,13 @@ def run_corners(cw, shape_args, figs, caps, devs: float, home: int | None, n: in
     flat = [np.ascontiguousarray(a, dtype=np.float64) for a in shape_args]
     D, C = np.asarray(figs, dtype=np.float64), np.asarray(caps, dtype=np.float64)
     dv, hm = np.asarray([float(devs)]), np.asarray([-1 if home is None else int(home)], dtype=np.int64)
-    t, b = np.empty((len(figs), n)), np.empty(n, dtype=np.int64)
+    t, b = np.empty((n, len(figs))), np.empty(n, dtype=np.int64)
 
-    def span(lo: int, hi: int) -> None:
-        kernel(*[f[lo:hi] for f in flat], D, C, dv, 0, hm, 0, len(cw.labels), t[:, lo:hi], b[lo:hi])
+    def span(lo: int, hi: int) -> None:  # every argument C-contiguous: the one signature numba compiled
+        kernel(*[f[lo:hi] for f in flat], D, C, dv, 0, hm, 0, len(cw.labels), t[lo:hi], b[lo:hi])
 
     (parallel or (lambda fn: fn(0, n)))(span)
-    return t, b
+    return t.T, b
 
 
 if __name__ == "__main__":
