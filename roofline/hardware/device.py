@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from typing import Mapping
 
 from ..dtypes import DTYPES
+from ..errors import InputError, UnknownNameError
 from ..vocab import CACHE_KINDS, Basis, Corner, DeviceKind, MemoryKind, Status
 from .figure import Figure
 from .topology import SWITCH, Topology
@@ -319,8 +320,6 @@ class Device:
         InputError
             If the device publishes no (sparse) peak for it.
         """
-        from ..errors import InputError, UnknownNameError
-
         if dtype not in self.compute:
             if dtype not in DTYPES:
                 raise UnknownNameError("data type", dtype, DTYPES)
@@ -349,12 +348,7 @@ class Device:
         UnknownNameError
             Naming the nearest level names.
         """
-        for lvl in self.memory:
-            if lvl.name == name:
-                return lvl
-        from ..errors import UnknownNameError
-
-        raise UnknownNameError(f"memory level of {self.key}", name, [m.name for m in self.memory])
+        return _named(self.memory, name, f"memory level of {self.key}")
 
     def link(self, name: str) -> Link:
         """The interconnect link called ``name``; suggests names on a typo.
@@ -373,12 +367,7 @@ class Device:
         UnknownNameError
             Naming the nearest link names.
         """
-        for lk in self.interconnect:
-            if lk.name == name:
-                return lk
-        from ..errors import UnknownNameError
-
-        raise UnknownNameError(f"link of {self.key}", name, [lk.name for lk in self.interconnect])
+        return _named(self.interconnect, name, f"link of {self.key}")
 
     def figure(self, path: str) -> Figure:
         """The figure at ``path``, with its source, basis and range.
@@ -400,8 +389,6 @@ class Device:
         try:
             return self.figures[path]
         except KeyError:
-            from ..errors import UnknownNameError
-
             raise UnknownNameError(f"figure of {self.key}", path, self.figures) from None
 
     def get(self, path: str, default=None):
@@ -566,3 +553,11 @@ class Device:
         cap = cell(f"{self.name} ({self.key}): {self.vendor} {self.kind}, {self.year or ''} [{self.status}]")
         return (f"<table><caption>{cap}</caption><thead><tr><th>figure</th><th>value [SI]</th><th>range</th>"
                 f"<th>basis</th><th>source</th></tr></thead><tbody>{''.join(rows)}</tbody></table>")
+
+
+def _named(items, name: str, what: str):
+    """The item of ``items`` whose ``name`` is ``name``, else :class:`UnknownNameError` naming the nearest."""
+    for it in items:
+        if it.name == name:
+            return it
+    raise UnknownNameError(what, name, [it.name for it in items])
