@@ -1,10 +1,10 @@
 """A disk cache of compiled (lambdified) workloads, so that a second run needs neither SymPy nor lambdify.
 
-Each entry is the generated NumPy source of a :class:`~roofline.engine.compiled.CompiledWorkload` plus its
-metadata, stored as JSON in the per-user cache folder (:func:`roofline._paths.cache_dir`: mode 0700, owned
+Each entry is the generated NumPy source of a :class:`~roofline.engine.compiled.CompiledWorkload`, the
+source of its scalar evaluator (:mod:`roofline.engine.scalar`) and its metadata, stored as JSON in the per-user cache folder (:func:`roofline._paths.cache_dir`: mode 0700, owned
 by the user, refused otherwise). The key names everything the expressions depend on — the workload recipe
 or model (every field of its config), the device's *structure* (levels, links, overheads; not its numbers,
-which stay arguments), the options, the evaluator (NumPy alone or with numba) — and a hash of every source
+which stay arguments), the options, the evaluators (scalar and NumPy, with or without the numba kernel: :func:`evaluators`) — and a hash of every source
 file of the package (:func:`roofline._paths.package_digest`), so editing any module invalidates it.
 
 An entry is code, so it is trusted only as far as its folder: it is loaded only when the file is a regular
@@ -34,7 +34,7 @@ from ..dtypes import peak_dtype
 from .compiled import CompiledWorkload, compile_workload
 from .terms import _overlap
 
-__all__ = ['cache_dir', 'device_signature', 'cached_compile', 'compile_recipe', 'clear_memory']
+__all__ = ['cache_dir', 'device_signature', 'cached_compile', 'compile_recipe', 'clear_memory', 'evaluators']
 
 
 _MEM: dict[str, object] = {}
@@ -47,6 +47,30 @@ def _code_hash() -> str:
     from .._paths import package_digest
 
     return package_digest()[:16]
+
+
+@lru_cache(maxsize=1)
+def _numba_installed() -> bool:
+    import importlib.util
+
+    return importlib.util.find_spec("numba") is not None
+
+
+def evaluators() -> str:
+    """The evaluators a compiled workload is built with in this process, as they enter the cache key.
+
+    Every entry carries the scalar and the NumPy evaluator; the fused kernel only where numba is installed
+    and not turned off (``ROOFLINE_FUSED=0``). An entry built without numba thus never pins the NumPy path
+    once numba is installed, and one built with it is not reused without it.
+
+    Returns
+    -------
+    str
+        ``scalar+numpy`` or ``scalar+numpy+numba``.
+    """
+    from .._paths import fused_enabled
+
+    return "scalar+numpy+numba" if fused_enabled() and _numba_installed() else "scalar+numpy"
 
 
 def device_signature(device) -> str:
@@ -130,7 +154,7 @@ def _save(path: Path, cw) -> None:
         "device_paths": list(cw.device_paths), "zero_outputs": [[bool(z) for z in zs] for zs in cw.zero_outputs],
         "n_ops": cw.n_ops, "n_terms": cw.n_terms, "n_levels": cw.n_levels, "overlap": cw.overlap,
         "name": cw.name, "dtypes": list(cw.dtypes), "fused_source": cw.fused_source,
-        "default_mode": cw.default_mode,
+        "default_mode": cw.default_mode, "scalar_source": cw.scalar_source,
     }
     doc["mac"] = _mac(_secret(path.parent), doc)
     fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".tmp")
@@ -156,7 +180,7 @@ def _load(path: Path):
         device_paths=tuple(doc["device_paths"]), func=ns["_lambdifygenerated"], zero_outputs=doc["zero_outputs"],
         n_ops=doc["n_ops"], n_terms=doc["n_terms"], n_levels=doc["n_levels"], overlap=doc["overlap"],
         name=doc.get("name", ""), dtypes=tuple(doc.get("dtypes", ())), fused_source=doc.get("fused_source", ""),
-        default_mode=doc.get("default_mode", "estimate"),
+        default_mode=doc.get("default_mode", "estimate"), scalar_source=doc.get("scalar_source", ""),
     )
 
 
@@ -177,9 +201,7 @@ def cached_compile(key: str, build: Callable[[], object]):
     -------
     CompiledWorkload
     """
-    from . import fused
-
-    full = f"{_code_hash()}|fused={fused.available()}|{key}"
+    full = f"{_code_hash()}|evaluators={evaluators()}|{key}"
     hit = _MEM.get(full)
     if hit is not None:
         return hit
