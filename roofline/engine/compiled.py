@@ -166,7 +166,7 @@ class CompiledWorkload:
             raw = fn(*shape_values, *figures, *capacities, devices, -1 if home is None else home)
         except (ZeroDivisionError, OverflowError, ValueError, TypeError):
             return None
-        return Point(raw, self.layout)
+        return Point(raw, self.layout, self.labels)
 
     def evaluate(self, shapes: Mapping[str, object], device_values: Mapping[str, object],
                  capacities: Sequence[object], devices=1, home=None, with_bound: bool = True,
@@ -236,7 +236,8 @@ class CompiledWorkload:
         if pt is None:
             return None
         rec = pt.mode(mode, detail)
-        out = {k: np.float64(v) for k, v in rec.items()}
+        del rec["labels"], rec["bound"]
+        out = {k: np.float64(v) for k, v in rec.items() if not k.startswith("term_")}
         out.update(home=np.int64(rec["home"]), fits=np.bool_(rec["fits"]), bound_index=np.int64(rec["bound_index"]))
         if detail:
             out["term_times"], out["term_totals"] = np.array(rec["term_times"]), np.array(rec["term_totals"])

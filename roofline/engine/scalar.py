@@ -87,12 +87,14 @@ class Point:
         What the generated ``point`` returned.
     layout : OutputLayout
         Positions of the reported terms.
+    labels : tuple of str
+        Text forms of the reported terms.
     """
 
-    __slots__ = ("raw", "layout", "_modes")
+    __slots__ = ("raw", "layout", "labels", "_modes")
 
-    def __init__(self, raw: tuple, layout: OutputLayout):
-        self.raw, self.layout, self._modes = raw, layout, {}
+    def __init__(self, raw: tuple, layout: OutputLayout, labels: tuple = ()):
+        self.raw, self.layout, self.labels, self._modes = raw, layout, labels, {}
 
     def mode(self, mode: Mode, detail: bool = False) -> dict:
         """One mode's record: the keys of the NumPy evaluator, as Python scalars (lists for the terms).
@@ -109,15 +111,19 @@ class Point:
         dict
             ``time_s`` [s] (NaN where the working set fits no level), ``bound_index``, ``flops`` [FLOP],
             ``bytes`` [B], ``home``, ``fits``, ``arithmetic_intensity`` [FLOP/B], ``attainable_flops_per_s``
-            [FLOP/s]. A new dict each call (callers add keys to it).
+            [FLOP/s], and with ``labels`` given the ``labels`` and the binding term's label ``bound``. A new
+            dict each call (callers add keys to it).
         """
-        hit = self._modes.get(mode)
+        key = (mode, detail)
+        hit = self._modes.get(key)
         if hit is None:
-            hit = self._modes[mode] = self._build(_MODE_INDEX[mode])
-        out = dict(hit[0])
-        if detail:
-            out["term_times"], out["term_totals"] = list(hit[1]), list(hit[2])
-        return out
+            rec, times, totals = self._build(_MODE_INDEX[mode])
+            if detail:
+                rec["term_times"], rec["term_totals"] = times, totals
+            if self.labels:
+                rec["labels"], rec["bound"] = self.labels, self.labels[rec["bound_index"]]
+            hit = self._modes[key] = rec
+        return dict(hit)
 
     def _build(self, m: int) -> tuple[dict, list, list]:
         flops, nbytes, hc, fits, totals, acc, est, bnd, sums = self.raw
