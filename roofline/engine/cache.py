@@ -49,13 +49,6 @@ def _code_hash() -> str:
     return package_digest()[:16]
 
 
-@lru_cache(maxsize=1)
-def _numba_installed() -> bool:
-    import importlib.util
-
-    return importlib.util.find_spec("numba") is not None
-
-
 def evaluators() -> str:
     """The evaluators a compiled workload is built with in this process, as they enter the cache key.
 
@@ -68,9 +61,9 @@ def evaluators() -> str:
     str
         ``scalar+numpy`` or ``scalar+numpy+numba``.
     """
-    from .._paths import fused_enabled
+    from . import fused
 
-    return "scalar+numpy+numba" if fused_enabled() and _numba_installed() else "scalar+numpy"
+    return "scalar+numpy+numba" if fused.available() else "scalar+numpy"
 
 
 def device_signature(device) -> str:

@@ -25,6 +25,8 @@ and, with ``detail``, each work term's total ``s0, s1, ...``.
 
 from __future__ import annotations
 
+import functools
+
 from .layout import N_LATENCY, OutputLayout
 
 __all__ = ["PointCode", "body_lines"]
@@ -83,7 +85,9 @@ class PointCode:
 
     @staticmethod
     def pc(e) -> str:
-        """``e`` printed as Python (``math`` functions, Python's ``min`` / ``max``).
+        """``e`` printed as Python (``math`` functions, Python's ``min`` / ``max``; a power other than a square,
+        a reciprocal or a square root as ``_pow(base, exponent)``, which the scalar evaluator binds to NumPy's
+        ``power``: C's ``pow`` and NumPy's vectorised one may differ in the last bit).
 
         Parameters
         ----------
@@ -93,9 +97,7 @@ class PointCode:
         -------
         str
         """
-        import sympy as sp
-
-        return sp.pycode(e, fully_qualified_modules=True, standard="python3")
+        return _printer().doprint(e)
 
     def get(self, o: int, t: int) -> str | None:
         """The printed expression of op ``o``'s output at offset ``t``, or None where identically zero.
@@ -115,6 +117,23 @@ class PointCode:
         if key not in self._printed:
             self._printed[key] = None if self.zero[o][t] else self.pc(self.val[self.layout.op(o).start + t])
         return self._printed[key]
+
+
+_EXACT_POWERS = ("-1", "2", "1/2", "-1/2")  # the same correctly rounded result in C's pow and NumPy's
+
+
+@functools.lru_cache(maxsize=1)
+def _printer():
+    """A Python code printer that routes inexact powers through ``_pow``."""
+    from sympy.printing.pycode import PythonCodePrinter
+
+    class _Printer(PythonCodePrinter):
+        def _print_Pow(self, expr, rational=False):
+            if str(expr.exp) in _EXACT_POWERS:
+                return super()._print_Pow(expr, rational)
+            return f"_pow({self._print(expr.base)}, {self._print(expr.exp)})"
+
+    return _Printer({"fully_qualified_modules": True, "standard": "python3"})
 
 
 def _level_of(var: str, amount: str, n_levels: int, none: int, indent: str = "") -> list[str]:

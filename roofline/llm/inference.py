@@ -210,6 +210,12 @@ def _point(model, device, phase, prec, placement, shapes, overlap, which):
     return entry.point(which, tuple(values))
 
 
+def _clear_memory() -> None:
+    """Forget every process-memory entry of this module (the compiled-function cache keeps its own)."""
+    for memo in (_HOT, _BOUND, _BY_ID, _CORNERS, _POWER, _PRICED, _FALLBACK, _PRECISION):
+        memo.clear()
+
+
 def _run(model, device, phase, prec, placement, shapes, ideal, overlap, which, device_values=None, detail=False):
     """Evaluate ``phase`` over ``shapes`` (``b`` and ``s`` or ``p``, numbers or arrays) at corner ``which``;
     ``ideal`` is a :class:`~roofline.vocab.Mode` or the old flag (pure roofline or estimate). One
