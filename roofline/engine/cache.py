@@ -98,7 +98,9 @@ def _namespace(names) -> dict:
     imported submodules stay unimported) and ``reduce``."""
     import numpy as np
 
-    ns = {"reduce": functools.reduce, "numpy": np, "builtins": builtins, "range": range}
+    from .pointcode import numpy_namespace
+
+    ns = {"reduce": functools.reduce, "numpy": np, "builtins": builtins, "range": range, **numpy_namespace()}
     for n in names:
         if n not in ns and not n.startswith("_") and hasattr(np, n) and n not in ("f2py", "testing", "distutils"):
             ns[n] = getattr(np, n)
@@ -140,7 +142,7 @@ def _mac(key: bytes, doc: dict) -> str:
 
 
 def _save(path: Path, cw) -> None:
-    src = inspect.getsource(cw.func)
+    src = cw.numpy_source or inspect.getsource(cw.func)
     used = sorted(_names(cw.func.__code__))
     doc = {
         "source": src, "names": used, "labels": list(cw.labels), "shape_names": list(cw.shape_names),
@@ -174,6 +176,7 @@ def _load(path: Path):
         n_ops=doc["n_ops"], n_terms=doc["n_terms"], n_levels=doc["n_levels"], overlap=doc["overlap"],
         name=doc.get("name", ""), dtypes=tuple(doc.get("dtypes", ())), fused_source=doc.get("fused_source", ""),
         default_mode=doc.get("default_mode", "estimate"), scalar_source=doc.get("scalar_source", ""),
+        numpy_source=doc["source"],
     )
 
 

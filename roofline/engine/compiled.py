@@ -84,6 +84,9 @@ class CompiledWorkload:
     scalar_source : str
         Source of the scalar evaluator of the same expressions (:mod:`roofline.engine.scalar`); empty for
         an entry made before it existed (one configuration then runs the NumPy path).
+    numpy_source : str
+        Source of :attr:`func` when it runs the scalar evaluator's lines on arrays
+        (:meth:`roofline.engine.pointcode.PointCode.numpy_source`); empty where SymPy printed it.
     """
 
     workload: object
@@ -101,6 +104,7 @@ class CompiledWorkload:
     fused_source: str = ""  # a numba kernel of the same expressions (roofline.fused), when numba is installed
     default_mode: str = "estimate"
     scalar_source: str = ""  # the same expressions as one Python function of floats (roofline.engine.scalar)
+    numpy_source: str = ""  # the source of ``func`` where it is not SymPy's (roofline.engine.pointcode)
     _point: object = field(default=None, repr=False, compare=False)
 
     @property
@@ -350,20 +354,30 @@ def compile_workload(workload, device: Device, overlap: str = "max", ideal: bool
     fused_src = fused.generate(exprs, shape_syms, dev_args, zero_outputs, len(workload.ops), layout, mode) \
         if fused.available() else ""
     pc = PointCode(exprs, shape_syms, dev_args, zero_outputs, len(workload.ops), layout, mode)
+    func, numpy_src = _numpy_function(pc, workload.name)
     return CompiledWorkload(
         workload=workload, labels=term_labels(device, used), shape_names=tuple(s.name for s in shape_syms),
-        fused_source=fused_src, device_paths=device_paths, func=_lambdify(pc), scalar_source=scalar.generate(pc),
+        fused_source=fused_src, device_paths=device_paths, func=func, scalar_source=scalar.generate(pc),
+        numpy_source=numpy_src,
         zero_outputs=zero_outputs, n_ops=len(workload.ops), n_terms=layout.n_terms, name=workload.name,
         dtypes=tuple(workload.dtypes), n_levels=len(device.memory), overlap=mode,
         default_mode=str(ideal) if isinstance(ideal, str) else str(mode_of(None, ideal)),
     )
 
 
-def _lambdify(pc: PointCode):
-    """The NumPy function of ``pc``'s outputs, printed from its elimination (the one the scalar path runs)."""
-    import sympy as sp
+def _numpy_function(pc: PointCode, name: str) -> tuple[object, str]:
+    """The NumPy function of ``pc``'s outputs and its source: the scalar evaluator's own lines run on arrays
+    (:meth:`PointCode.numpy_source`), else SymPy's NumPy printer over the same elimination."""
+    from .pointcode import numpy_namespace
 
-    return sp.lambdify(pc.args, pc.cse()[1], modules="numpy", cse=pc.cse)
+    src = pc.numpy_source()
+    if src is None:
+        import sympy as sp
+
+        return sp.lambdify(pc.args, pc.cse()[1], modules="numpy", cse=pc.cse), ""
+    ns = numpy_namespace()
+    exec(compile(src, f"<roofline: {name}>", "exec"), ns)  # noqa: S102 - generated in this process
+    return ns["_lambdifygenerated"], src
 
 
 def evaluate(workload, device: Device, shapes: Mapping[str, object] | None = None, overlap: str = "max",

@@ -29,7 +29,7 @@ import functools
 
 from .layout import N_LATENCY, OutputLayout
 
-__all__ = ["PointCode", "body_lines"]
+__all__ = ["PointCode", "body_lines", "numpy_namespace"]
 
 
 class PointCode:
@@ -65,6 +65,8 @@ class PointCode:
         self.reps, reduced = sp.cse([exprs[i] for i in live], symbols=sp.numbered_symbols("x"))
         self.val = dict(zip(live, reduced))
         self._printed: dict[tuple, str | None] = {}
+        self.rep_lines = [f"{sym} = {self.pc(e)}" for sym, e in self.reps]
+        self.totals = [self.pc(self.val[i]) for i in range(OutputLayout.HEAD)]
 
     def cse(self, exprs=None) -> tuple[list, list]:
         """The elimination in the form ``sympy.lambdify(cse=...)`` takes: (replacements, every output).
@@ -98,6 +100,31 @@ class PointCode:
         str
         """
         return _printer().doprint(e)
+
+    def numpy_source(self, name: str = "_lambdifygenerated") -> str | None:
+        """Source of ``name(a0, ..., d0, ...)``, which returns every output in layout order for arrays of
+        points: the lines the scalar evaluator runs, executed in :func:`numpy_namespace` (where ``math``,
+        ``min``, ``max`` and ``_pow`` are NumPy's element-wise functions). None where a line would not
+        broadcast (a conditional expression): the caller then prints the expressions with SymPy's NumPy
+        printer.
+
+        Parameters
+        ----------
+        name : str
+            The function's name.
+
+        Returns
+        -------
+        str or None
+        """
+        outs = list(self.totals)
+        for o in range(self.n_ops):
+            outs += [self.get(o, t) or "0" for t in range(self.layout.per_op)]
+        lines = self.rep_lines + [f"return [{', '.join(outs)}]"]
+        if any(" if " in line or " for " in line for line in lines):
+            return None
+        head = f"def {name}({', '.join(str(a) for a in self.args)}):"
+        return "\n".join([head] + ["    " + line for line in lines]) + "\n"
 
     def get(self, o: int, t: int) -> str | None:
         """The printed expression of op ``o``'s output at offset ``t``, or None where identically zero.
@@ -136,6 +163,40 @@ def _printer():
     return _Printer({"fully_qualified_modules": True, "standard": "python3"})
 
 
+class _ElementWise:
+    """``math`` for arrays: each function NumPy's element-wise one of the same name (``math.sqrt`` is
+    ``numpy.sqrt``), so that the scalar evaluator's lines run on grids."""
+
+    def __getattr__(self, name: str):
+        import numpy as np
+
+        return getattr(np, name)
+
+
+def _fold(ufunc):
+    def fold(*args):
+        out = args[0]
+        for a in args[1:]:
+            out = ufunc(out, a)
+        return out
+
+    return fold
+
+
+def numpy_namespace() -> dict:
+    """What :meth:`PointCode.numpy_source` needs: ``math`` as NumPy's element-wise functions, ``min`` and
+    ``max`` as ``numpy.minimum`` and ``numpy.maximum`` folded over their arguments, ``_pow`` as
+    ``numpy.power`` (the scalar evaluator binds ``_pow`` to the same, so both compute every power alike).
+
+    Returns
+    -------
+    dict
+    """
+    import numpy as np
+
+    return {"math": _ElementWise(), "min": _fold(np.minimum), "max": _fold(np.maximum), "_pow": np.power}
+
+
 def _level_of(var: str, amount: str, n_levels: int, none: int, indent: str = "") -> list[str]:
     """``var`` = the fastest level whose capacity holds ``amount`` (``none`` where no level does), unrolled."""
     out = [f"{indent}{var} = {none}"]
@@ -152,10 +213,9 @@ def _times(expr: str, cnt: str) -> str:
 
 def _head(pc: PointCode) -> list[str]:
     nl = pc.layout.n_levels
-    out = [f"{sym} = {pc.pc(e)}" for sym, e in pc.reps]
-    out += [f"flops = {pc.pc(pc.val[OutputLayout.FLOPS])}", f"nbytes = {pc.pc(pc.val[OutputLayout.BYTES])}",
-            "uni = hm >= 0", "if uni:", "    h = hm", "else:",
-            f"    ws = ({pc.pc(pc.val[OutputLayout.WORKING_SET])}) / dv"]
+    out = list(pc.rep_lines)
+    out += [f"flops = {pc.totals[OutputLayout.FLOPS]}", f"nbytes = {pc.totals[OutputLayout.BYTES]}",
+            "uni = hm >= 0", "if uni:", "    h = hm", "else:", f"    ws = ({pc.totals[OutputLayout.WORKING_SET]}) / dv"]
     out += _level_of("h", "ws", nl, nl, "    ")
     out += [f"fits = h < {nl}", f"hc = h if h < {nl} else {nl - 1}", "ti = 0.0", "te = 0.0", "tb = 0.0",
             f"acc = [0.0] * {pc.layout.n_work}"]
