@@ -189,3 +189,24 @@ def test_warm_llm_command_imports_no_pandas_sympy_or_matplotlib(tmp_path):
     warm = probe()
     assert cold["rc"] == 0 and "sympy" in cold["loaded"]
     assert warm == {"rc": 0, "loaded": []}
+
+
+def test_a_warm_spec_read_parses_no_toml(monkeypatch, tmp_path, minimal_spec_text):
+    """A spec file's parsed TOML is cached by its bytes: a second read parses no TOML; an edit is seen."""
+    import tomllib
+
+    from roofline.hardware import loader
+
+    monkeypatch.setenv("ROOFLINE_CACHE_DIR", str(tmp_path / "cache"))
+    spec = tmp_path / "toy.toml"
+    spec.write_text(minimal_spec_text)
+    first = loader._read_toml_cached(spec)
+
+    def refuse(*a, **k):
+        raise AssertionError("TOML parsed on a warm read")
+
+    with monkeypatch.context() as mp:
+        mp.setattr(tomllib, "load", refuse)
+        assert loader._read_toml_cached(spec) == first
+    spec.write_text(minimal_spec_text.replace('"1 TB/s"', '"2 TB/s"'))
+    assert loader._read_toml_cached(spec)["memory"][1]["bandwidth"]["value"] == "2 TB/s"
