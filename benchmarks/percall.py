@@ -44,7 +44,7 @@ def _env(**extra) -> dict:
     return env
 
 
-def per_call(fn, seconds: float = 0.5) -> float:
+def per_call(fn, seconds: float = 0.5, clock=time.perf_counter) -> float:
     """Seconds per call of ``fn``: the best of five batches, each about ``seconds / 5`` long.
 
     Parameters
@@ -53,6 +53,9 @@ def per_call(fn, seconds: float = 0.5) -> float:
         Called without arguments.
     seconds : float
         About how long to measure [s].
+    clock : callable
+        The clock: wall (``time.perf_counter``) or this thread's CPU time (``time.thread_time``, which a
+        shared machine's other processes disturb less).
 
     Returns
     -------
@@ -70,10 +73,10 @@ def per_call(fn, seconds: float = 0.5) -> float:
         n *= 2
     best = float("inf")
     for _ in range(5):
-        t = time.perf_counter()
+        t = clock()
         for _ in range(n):
             fn()
-        best = min(best, (time.perf_counter() - t) / n)
+        best = min(best, (clock() - t) / n)
     return best
 
 
@@ -94,12 +97,37 @@ def wall(cmd: list[str], env: dict, repeat: int = 5) -> float:
     float
         [s].
     """
-    best = float("inf")
+    return run_times(cmd, env, repeat)[0]
+
+
+def run_times(cmd: list[str], env: dict, repeat: int = 5) -> tuple[float, float]:
+    """The best wall time and the best CPU time (user + system) of ``repeat`` runs of ``cmd`` [s].
+
+    Parameters
+    ----------
+    cmd : list of str
+        The command.
+    env : dict
+        Its environment.
+    repeat : int
+        Runs [1].
+
+    Returns
+    -------
+    tuple of float
+        ``(wall, cpu)`` [s].
+    """
+    import resource
+
+    best, best_cpu = float("inf"), float("inf")
     for _ in range(repeat):
+        before = resource.getrusage(resource.RUSAGE_CHILDREN)
         t = time.perf_counter()
         subprocess.run(cmd, capture_output=True, env=env, check=True)
         best = min(best, time.perf_counter() - t)
-    return best
+        after = resource.getrusage(resource.RUSAGE_CHILDREN)
+        best_cpu = min(best_cpu, after.ru_utime - before.ru_utime + after.ru_stime - before.ru_stime)
+    return best, best_cpu
 
 
 def bench_estimate() -> dict:
@@ -108,7 +136,8 @@ def bench_estimate() -> dict:
     Returns
     -------
     dict
-        ``estimate_us`` (names), ``estimate_objects_us``, ``estimate_fresh_us`` (each call a batch and
+        ``estimate_us`` (names), ``estimate_cpu_us`` (the same in this thread's CPU time),
+        ``estimate_objects_us``, ``estimate_fresh_us`` (each call a batch and
         context not asked before: placement and evaluation run, nothing is memoised), ``estimate_wse3_us`` [us];
         ``llm_analysis_us`` and ``llm_analysis_ratio`` (its time over ours) when llm-analysis is installed.
     """
@@ -117,7 +146,9 @@ def bench_estimate() -> dict:
 
     m, d = get_model("llama-3.1-70b"), get_device("h100")
     out = {"estimate_us": per_call(lambda: llm.estimate("llama-3.1-70b", "h100", devices=8)) * 1e6,
-           "estimate_objects_us": per_call(lambda: llm.estimate(m, d, devices=8)) * 1e6}
+           "estimate_objects_us": per_call(lambda: llm.estimate(m, d, devices=8)) * 1e6,
+           "estimate_cpu_us": per_call(lambda: llm.estimate("llama-3.1-70b", "h100", devices=8),
+                                       clock=time.thread_time) * 1e6}
     fresh = ((1 + i % 256, 256 + i // 256) for i in range(1, 10**9))  # (batch, context) never asked before
     out["estimate_fresh_us"] = per_call(lambda: llm.estimate(m, d, *next(fresh), devices=8)) * 1e6
     wse3 = get_device("wse3")
@@ -125,11 +156,12 @@ def bench_estimate() -> dict:
     peer = _llm_analysis()
     if peer is not None:
         out["llm_analysis_us"] = peer * 1e6
+        out["llm_analysis_cpu_us"] = _llm_analysis(time.thread_time) * 1e6
         out["llm_analysis_ratio"] = out["llm_analysis_us"] / out["estimate_us"]
     return out
 
 
-def _llm_analysis() -> float | None:
+def _llm_analysis(clock=time.perf_counter) -> float | None:
     """Seconds per llm-analysis ``infer`` of the same question, or None where it is not installed."""
     try:
         import logging
@@ -140,7 +172,7 @@ def _llm_analysis() -> float | None:
         return None
     kw = dict(model_name="upstage_Llama-2-70b-instruct-v2", gpu_name="h100-sxm-80gb", dtype_name="w16a16e16",
               tp_size=8, seq_len=2048, num_tokens_to_generate=1, batch_size_per_gpu=1, log_level="ERROR")
-    return per_call(lambda: infer(**kw))
+    return per_call(lambda: infer(**kw), clock=clock)
 
 
 _PROBE = ("import sys, io, contextlib; from roofline.outputs.cli import main\n"
@@ -154,18 +186,19 @@ def bench_cli_llm() -> dict:
     Returns
     -------
     dict
-        ``llm_cold_ms``, ``llm_warm_ms``, ``numpy_import_ms`` (the reference: ``python -c 'import
-        numpy'``), ``llm_warm_over_numpy`` [1] and ``warm_heavy_modules`` (which of pandas, SymPy,
+        ``llm_cold_ms``, ``llm_warm_ms``, ``llm_warm_cpu_ms`` (user + system), ``numpy_import_ms`` and
+        ``numpy_import_cpu_ms`` (the reference: ``python -c 'import numpy'``), ``llm_warm_over_numpy`` [1] and ``warm_heavy_modules`` (which of pandas, SymPy,
         matplotlib, pint and numba the warm command imported).
     """
     cmd = [sys.executable, "-m", "roofline", "llm", "-m", "llama-3.1-70b", "-d", "h100"]
     with tempfile.TemporaryDirectory() as tmp:
         env = _env(ROOFLINE_CACHE_DIR=tmp)
         cold = wall(cmd, env, repeat=1)
-        warm = wall(cmd, env)
+        warm, warm_cpu = run_times(cmd, env)
         probe = subprocess.run([sys.executable, "-c", _PROBE], capture_output=True, text=True, env=env, check=True)
-    base = wall([sys.executable, "-c", "import numpy"], _env())
-    return {"llm_cold_ms": cold * 1e3, "llm_warm_ms": warm * 1e3, "numpy_import_ms": base * 1e3,
+    base, base_cpu = run_times([sys.executable, "-c", "import numpy"], _env())
+    return {"llm_cold_ms": cold * 1e3, "llm_warm_ms": warm * 1e3, "llm_warm_cpu_ms": warm_cpu * 1e3,
+            "numpy_import_ms": base * 1e3, "numpy_import_cpu_ms": base_cpu * 1e3,
             "llm_warm_over_numpy": warm / base, "warm_heavy_modules": json.loads(probe.stdout.strip().replace("'", '"'))}
 
 
@@ -175,14 +208,15 @@ def bench_compare() -> dict:
     Returns
     -------
     dict
-        ``compare_cold_s`` and ``compare_warm_s`` [s].
+        ``compare_cold_s`` and ``compare_warm_s``, and the same in CPU time (``..._cpu_s``) [s].
     """
     cmd = [sys.executable, "-m", "roofline", "compare", "wse3", "h100"]
     with tempfile.TemporaryDirectory() as tmp:
         env = _env(ROOFLINE_CACHE_DIR=tmp)
-        cold = wall(cmd, env, repeat=1)
-        warm = wall(cmd, env)
-    return {"compare_cold_s": cold, "compare_warm_s": warm}
+        cold, cold_cpu = run_times(cmd, env, repeat=1)
+        warm, warm_cpu = run_times(cmd, env)
+    return {"compare_cold_s": cold, "compare_warm_s": warm, "compare_cold_cpu_s": cold_cpu,
+            "compare_warm_cpu_s": warm_cpu}
 
 
 def report(figures: dict) -> list[str]:
