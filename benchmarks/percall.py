@@ -170,8 +170,8 @@ def _llm_analysis(clock=time.perf_counter) -> float | None:
         from llm_analysis.analysis import infer
     except ImportError:
         return None
-    kw = dict(model_name="upstage_Llama-2-70b-instruct-v2", gpu_name="h100-sxm-80gb", dtype_name="w16a16e16",
-              tp_size=8, seq_len=2048, num_tokens_to_generate=1, batch_size_per_gpu=1, log_level="ERROR")
+    kw = {"model_name": "upstage_Llama-2-70b-instruct-v2", "gpu_name": "h100-sxm-80gb", "dtype_name": "w16a16e16",
+          "tp_size": 8, "seq_len": 2048, "num_tokens_to_generate": 1, "batch_size_per_gpu": 1, "log_level": "ERROR"}
     return per_call(lambda: infer(**kw), clock=clock)
 
 

@@ -223,7 +223,6 @@ class CompiledWorkload:
             return evaluate_block(self, args, caps, devs, hm, with_bound, detail, mode)
         return _in_chunks(self, args, caps, devs, hm, (with_bound, detail, mode), shape, n, chunk)
 
-
     def _one(self, shapes, device_values, capacities, devices, home, mode: Mode, detail: bool) -> dict | None:
         """:meth:`evaluate` at one configuration (every value a scalar) through :meth:`point`, with NumPy's
         types (0-d values, arrays of terms); None where the scalar path does not apply."""
@@ -365,8 +364,9 @@ def compile_workload(workload, device: Device, overlap: str = "max", ideal: bool
     )
 
 
-def _numpy_function(pc: PointCode, name: str) -> tuple[object, str]:
-    """The NumPy function of ``pc``'s outputs and its source: the scalar evaluator's own lines run on arrays
+def _numpy_function(pc, name: str) -> tuple[object, str]:
+    """The NumPy function of ``pc``'s outputs (a :class:`~roofline.engine.pointcode.PointCode`) and its
+    source: the scalar evaluator's own lines run on arrays
     (:meth:`PointCode.numpy_source`), else SymPy's NumPy printer over the same elimination."""
     from .pointcode import numpy_namespace
 
