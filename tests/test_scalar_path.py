@@ -211,3 +211,14 @@ def test_a_warm_spec_read_parses_no_toml(monkeypatch, tmp_path, minimal_spec_tex
         assert loader._read_toml_cached(spec) == first
     spec.write_text(minimal_spec_text.replace('"1 TB/s"', '"2 TB/s"'))
     assert loader._read_toml_cached(spec)["memory"][1]["bandwidth"]["value"] == "2 TB/s"
+
+
+def test_a_spec_file_added_to_a_folder_is_found(tmp_path, minimal_spec_text):
+    """The library lists a folder's spec files again when the folder changes: a new file's device is found."""
+    folder = tmp_path / "specs"
+    folder.mkdir()
+    (folder / "toy.toml").write_text(minimal_spec_text)
+    assert get_device("toy", [folder]).key == "toy"
+    (folder / "toy2.toml").write_text(minimal_spec_text.replace('key = "toy"', 'key = "toy2"'))
+    os.utime(folder, ns=(os.stat(folder).st_atime_ns, os.stat(folder).st_mtime_ns + 5_000_000_000))
+    assert get_device("toy2", [folder]).key == "toy2"

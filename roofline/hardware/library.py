@@ -76,14 +76,25 @@ _paths_cache: dict[tuple, tuple[str, ...]] = {}
 
 
 def _mtime(p: str) -> float:
-    """The latest modification time of a spec file, or of a folder and the spec files in it (-1: missing)."""
+    """The latest modification time of a spec file, or of a folder and the spec files in it (-1: missing).
+
+    A folder's list of spec files is read again only when the folder's own time changes (a file added,
+    removed or renamed into it); every file is still looked at each time, so an edit in place is seen."""
     try:
         st = os.stat(p)
-        if stat.S_ISDIR(st.st_mode):
-            return max([st.st_mtime] + [e.stat().st_mtime for e in os.scandir(p) if e.name.endswith(".toml")])
-        return st.st_mtime
+        if not stat.S_ISDIR(st.st_mode):
+            return st.st_mtime
+        listed = _listing.get(p)
+        if listed is None or listed[0] != st.st_mtime_ns:
+            names = tuple(os.path.join(p, e.name) for e in os.scandir(p) if e.name.endswith(".toml"))
+            listed = _listing[p] = (st.st_mtime_ns, names)
+        return max([st.st_mtime] + [os.stat(f).st_mtime for f in listed[1]])
     except OSError:
         return -1.0
+
+
+#: spec files of each folder seen, with the folder's time when they were listed
+_listing: dict[str, tuple[int, tuple[str, ...]]] = {}
 
 
 def get_device(name: str | Device, spec_paths: Iterable[str | os.PathLike] = ()) -> Device:
