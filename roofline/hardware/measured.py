@@ -13,7 +13,10 @@ bandwidth, the peak of each data type, each link's bandwidth), which figure stan
 4. else the datasheet figure (a class without published microbenchmarks: the estimate equals the bound).
 
 :func:`estimate_values` gives the ceilings as ``{path: value}`` at a corner, to pass as the device values of
-a compiled workload; :func:`estimate_device` gives a copy of the device that carries them.
+a compiled workload; :func:`estimate_device` gives a copy of the device that carries them (and keeps the
+datasheet figures it replaced, under ``datasheet.<path>``, so that :func:`datasheet_device` restores them);
+:func:`mode_device` gives the device each mode reads: the estimate device for ``estimate``, the datasheet
+device for ``ideal`` and ``latency_bound``. Both are idempotent.
 """
 
 from __future__ import annotations
@@ -21,16 +24,20 @@ from __future__ import annotations
 import dataclasses
 from types import MappingProxyType
 
-from ..vocab import Corner, DeviceKind
+from ..vocab import Corner, DeviceKind, Mode
 from .device import Device
 from .figure import Figure
 
-__all__ = ["CLASS_EFFICIENCY", "ESTIMATE_SUFFIX", "ClassEfficiency", "ceilings", "estimate_device", "estimate_values", "measured"]
+__all__ = ["CLASS_EFFICIENCY", "DATASHEET_PREFIX", "ESTIMATE_SUFFIX", "ClassEfficiency", "ceilings", "datasheet_device",
+           "estimate_device", "estimate_values", "has_estimate_ceilings", "measured", "mode_device"]
 
 
 #: A device name with this suffix (``h100@estimate``) names the device with its estimate ceilings
 #: (:func:`roofline.hardware.library.get_device`).
 ESTIMATE_SUFFIX = "@estimate"
+
+#: An estimate device (:func:`estimate_device`) keeps each datasheet figure it replaced under this prefix.
+DATASHEET_PREFIX = "datasheet."
 
 
 @dataclasses.dataclass(frozen=True)
@@ -157,11 +164,26 @@ def ceilings(device: Device) -> dict[str, Figure]:
     meas = measured(device)
     out = {}
     main = f"memory.{device.main_memory.name}.bandwidth"
+    done = has_estimate_ceilings(device)  # its rates are the ceilings already: derate nothing twice
     for path in device.figures:
         rate = "memory" if path == main else _kind_of_rate(path)
         if rate is not None:
-            out[path] = _ceiling(device, path, meas, rate)
+            out[path] = device.figures[path] if done else _ceiling(device, path, meas, rate)
     return out
+
+
+def has_estimate_ceilings(device: Device) -> bool:
+    """Whether ``device`` carries its estimate ceilings in place of its datasheet rates (:func:`estimate_device`).
+
+    Parameters
+    ----------
+    device : Device
+
+    Returns
+    -------
+    bool
+    """
+    return any(p.startswith(DATASHEET_PREFIX) for p in device.figures)
 
 
 def estimate_values(device: Device, which: Corner | str = Corner.NOMINAL) -> dict[str, float]:
@@ -193,14 +215,63 @@ def estimate_device(device: Device) -> Device:
     Returns
     -------
     Device
-        Its main memory's bandwidth, compute peaks and link bandwidths replaced; everything else as it was.
+        Its main memory's bandwidth, compute peaks and link bandwidths replaced, each datasheet figure kept
+        under ``datasheet.<path>``; everything else as it was. A device that carries its ceilings already is
+        returned as it is.
     """
+    if has_estimate_ceilings(device):
+        return device
     figs = dict(device.figures)
-    figs.update(ceilings(device))
+    ceil = ceilings(device)
+    figs.update({DATASHEET_PREFIX + p: device.figures[p] for p in ceil})
+    figs.update(ceil)
+    return _with_figures(device, figs, f"{device.name} (estimate ceilings)")
+
+
+def datasheet_device(device: Device) -> Device:
+    """The device with its datasheet rates: the inverse of :func:`estimate_device` (any other device as it is).
+
+    Parameters
+    ----------
+    device : Device
+
+    Returns
+    -------
+    Device
+    """
+    if not has_estimate_ceilings(device):
+        return device
+    figs = {p: f for p, f in device.figures.items() if not p.startswith(DATASHEET_PREFIX)}
+    figs.update({p[len(DATASHEET_PREFIX):]: f for p, f in device.figures.items() if p.startswith(DATASHEET_PREFIX)})
+    return _with_figures(device, figs, device.name.removesuffix(" (estimate ceilings)"))
+
+
+def mode_device(device: Device, mode: Mode | str) -> Device:
+    """The device a mode evaluates: its estimate ceilings for ``estimate``, its datasheet for the two bounds.
+
+    ``ideal`` and ``latency_bound`` are bounds and read the datasheet's peaks (a measured ceiling may be
+    beaten by a better kernel); the ``estimate`` reads what the device achieves (:func:`ceilings`).
+
+    Parameters
+    ----------
+    device : Device
+        A device of the library, of a spec file, or an estimate device (:func:`estimate_device`).
+    mode : Mode or str
+        ``ideal``, ``latency_bound`` or ``estimate``.
+
+    Returns
+    -------
+    Device
+    """
+    return estimate_device(device) if Mode(mode) is Mode.ESTIMATE else datasheet_device(device)
+
+
+def _with_figures(device: Device, figs: dict, name: str) -> Device:
+    """A copy of ``device`` whose memory, links and compute read their rates from ``figs``."""
     memory = tuple(dataclasses.replace(m, bandwidth=figs[f"memory.{m.name}.bandwidth"]) for m in device.memory)
     links = tuple(dataclasses.replace(lk, bandwidth=figs[f"interconnect.{lk.name}.bandwidth"])
                   for lk in device.interconnect)
     compute = MappingProxyType({dt: MappingProxyType({k: figs[f"compute.{dt}.{k}"] for k in kinds})
                                 for dt, kinds in device.compute.items()})
-    return dataclasses.replace(device, name=f"{device.name} (estimate ceilings)", memory=memory,
+    return dataclasses.replace(device, name=name, memory=memory,
                                interconnect=links, compute=compute, figures=MappingProxyType(figs))

@@ -31,6 +31,7 @@ from ..engine.corners import evaluate_corners, ranged
 from ..errors import InputError
 from ..hardware.device import Device
 from ..hardware.library import get_device
+from ..hardware.measured import mode_device
 from ..hardware.prices import get_price
 from ..placement.layout import Placement
 from ..vocab import Corner, Mode, Phase, Ranged, Record
@@ -173,7 +174,10 @@ def _at_corner(m: ModelConfig, dev: Device, prec: Precision, pl: Placement, q: _
 
 def _mode(m: ModelConfig, dev: Device, prec: Precision, pl: Placement, q: _Request, mode: Mode, corner: Corner,
           spl: SpeculativePlacement | None = None) -> dict:
-    """One mode's record: prefill and decode step (or speculative step) at one corner."""
+    """One mode's record: prefill and decode step (or speculative step) at one corner, on the device the mode
+    reads (:func:`~roofline.hardware.measured.mode_device`: the estimate's measured ceilings, the bounds'
+    datasheet peaks)."""
+    dev = mode_device(dev, mode)
     pre = _run(m, dev, Phase.PREFILL, prec, pl, {"b": q.batch, "p": q.prompt}, mode, q.overlap, corner)
     ttft = float(pre["time_s"])
     if spl is not None:
@@ -191,7 +195,7 @@ def _modes(m: ModelConfig, dev: Device, prec: Precision, pl: Placement, q: _Requ
            spl: SpeculativePlacement | None = None) -> dict:
     """The three modes (:data:`MODES`); the estimate adds ``<field>_range`` over the device's corners."""
     out = {str(mode): _mode(m, dev, prec, pl, q, mode, corner, spl) for mode, corner in MODES}
-    if dev.is_estimate:
+    if mode_device(dev, Mode.ESTIMATE).is_estimate:
         est = out[str(Mode.ESTIMATE)]
         ends = [_mode(m, dev, prec, pl, q, Mode.ESTIMATE, c, spl) for c in (Corner.BEST, Corner.WORST)]
         for k in ("ttft_s", "tpot_s", "tokens_per_s_per_user", "tokens_per_s"):

@@ -1,8 +1,8 @@
 """Validation by regime: how close the ``estimate`` comes to each published measurement, per kind of run.
 
-For each row of the measurement set (:mod:`roofline.validation.bounds`) the *estimate* is the latency-
-inclusive model evaluated on the device's estimate ceilings (:func:`roofline.hardware.measured.estimate_device`:
-measured rates where published, a class efficiency elsewhere). Unlike the bounds it may be beaten: it is a
+For each row of the measurement set (:mod:`roofline.validation.bounds`) the *estimate* is the ``estimate``
+mode: the latency-inclusive model evaluated on the device's estimate ceilings
+(:func:`roofline.hardware.measured.mode_device`: measured rates where published, a class efficiency elsewhere). Unlike the bounds it may be beaten: it is a
 prediction, judged by ``ratio = measured speed / estimated speed`` (1 is exact) and its error ``|ratio - 1|``.
 "Before" is what the latency-inclusive bound alone predicted (the estimate before measured ceilings).
 
@@ -15,11 +15,8 @@ from __future__ import annotations
 import os
 import statistics
 
-from ..errors import CapacityError, InputError
 from ..hardware.library import get_device
-from ..hardware.measured import estimate_device
-from ..vocab import Mode
-from .bounds import _bound, load_measurements
+from .bounds import validate
 
 __all__ = ["REGIMES", "regime_of", "estimate_rows", "regime_summary"]
 
@@ -61,18 +58,18 @@ def regime_of(r: dict) -> str:
             "llm-serving": "throughput"}.get(cat, "wafer-scale")
 
 
-def _ratio(value: float, estimate: float, sense: str) -> float:
-    """Measured speed over estimated speed [1]: ``value / estimate`` for a rate, the inverse for a time."""
-    return value / estimate if sense == "rate" else estimate / value
-
-
-def estimate_rows(path: str | os.PathLike | None = None) -> list[dict]:
+def estimate_rows(path: str | os.PathLike | None = None, rows: list[dict] | None = None) -> list[dict]:
     """Each measurement with its latency bound (before) and its estimate on measured ceilings (after).
+
+    The figures are :func:`roofline.validation.bounds.validate`'s: the estimate is the ``estimate`` mode of
+    every command (no separate computation), so "after" is the ``meas/est`` column of ``roofline validate``.
 
     Parameters
     ----------
     path : path-like, optional
         The measurement file (default: the shipped one).
+    rows : list of dict, optional
+        Rows of :func:`~roofline.validation.bounds.validate` already computed (``path`` is then unused).
 
     Returns
     -------
@@ -83,19 +80,14 @@ def estimate_rows(path: str | os.PathLike | None = None) -> list[dict]:
         row the model cannot place.
     """
     out = []
-    for r in load_measurements(path):
+    for r in (validate(path) if rows is None else rows):
         rec = {"id": r["id"], "regime": regime_of(r), "device": r["device"], "value": r["value"]}
-        try:
-            ideal, sense, _, _ = _bound(r, Mode.IDEAL)
-            lat = _bound(r, Mode.LATENCY_BOUND)[0]
-            est = _bound(dict(r, device=estimate_device(get_device(r["device"]))), Mode.ESTIMATE)[0]
-        except (CapacityError, InputError) as exc:
-            rec["error"] = str(exc)
-            out.append(rec)
+        if r.get("error") or r.get("ratio_estimate") is None:
+            out.append(dict(rec, error=r.get("error") or "no estimate"))
             continue
-        rec.update(bound_ideal=ideal, bound_latency=lat, estimate=est, sense=sense,
-                   ratio_before=_ratio(r["value"], lat, sense), ratio_after=_ratio(r["value"], est, sense),
-                   below_bounds=_ratio(r["value"], ideal, sense) <= 1 + 1e-9 and _ratio(r["value"], lat, sense) <= 1 + 1e-9)
+        rec.update(bound_ideal=r["bound_ideal"], bound_latency=r["bound_latency"], estimate=r["estimate"],
+                   sense=r["sense"], ratio_before=r["efficiency_latency"], ratio_after=r["ratio_estimate"],
+                   below_bounds=not r["violation"])
         out.append(rec)
     return out
 
