@@ -9,8 +9,10 @@ bandwidth, the peak of each data type, each link's bandwidth), which figure stan
    datasheet figure (an estimate is never faster than the roofline);
 2. for a data type without its own measurement, the measured efficiency of a data type of the same
    device with the same datasheet peak (BF16 and FP16 run on the same tensor cores);
-3. else the efficiency of the device's class (:data:`CLASS_EFFICIENCY`), an estimate with a range;
-4. else the datasheet figure (a class without published microbenchmarks: the estimate equals the bound).
+3. else the efficiency of the device's class (:data:`CLASS_EFFICIENCY`: its vendor's, e.g. AMD GPUs, else its
+   kind's: GPUs, TPUs), an estimate with a range;
+4. else the datasheet figure (SRAM dataflow chips, wafers and tiles, :data:`DATASHEET_KINDS`: no published
+   microbenchmark and no DRAM losses to carry over; the estimate's rates equal the bound's there).
 
 :func:`estimate_values` gives the ceilings as ``{path: value}`` at a corner, to pass as the device values of
 a compiled workload; :func:`estimate_device` gives a copy of the device that carries them (and keeps the
@@ -28,7 +30,7 @@ from ..vocab import Corner, DeviceKind, Mode
 from .device import Device
 from .figure import Figure
 
-__all__ = ["CLASS_EFFICIENCY", "DATASHEET_PREFIX", "ESTIMATE_SUFFIX", "ClassEfficiency", "ceilings", "datasheet_device",
+__all__ = ["CLASS_EFFICIENCY", "DATASHEET_KINDS", "DATASHEET_PREFIX", "class_efficiency", "ESTIMATE_SUFFIX", "ClassEfficiency", "ceilings", "datasheet_device",
            "estimate_device", "estimate_values", "has_estimate_ceilings", "measured", "mode_device"]
 
 
@@ -74,7 +76,51 @@ CLASS_EFFICIENCY: dict[str, dict[str, ClassEfficiency]] = {
         "link": ClassEfficiency(0.85, 0.77, 1.0, "NCCL all-reduce bus bandwidth over the per-direction link "
                                 "rate: 0.77-0.83 on A100 NVLink 3, at or above 1 on H100 NVLink 4 (NVLS)"),
     },
+    # AMD's matrix cores reach a smaller share of their peak than NVIDIA's tensor cores with the same benchmark
+    # (stas00 MAMF tables, [measured] of mi300x and mi325x): 668.4/1307.4 = 0.51 (MI300X, ROCm 6.3), 781.9/1307.4
+    # = 0.60 (MI300X, ROCm 6.2, v1 table), 784.9/1307.4 = 0.60 (MI325X). Memory and links: the GPU class.
+    f"{DeviceKind.GPU}:AMD": {
+        "matmul": ClassEfficiency(0.60, 0.51, 0.61, "median (range) of the maximum achievable matmul rate "
+                                  "(mamf-finder) over the dense datasheet peak on MI300X and MI325X"),
+    },
+    # No published TPU microbenchmark of HBM bandwidth or matmul rate with its software stack was found. Memory:
+    # the same HBM DRAM loses the same share to refresh, bank conflicts and read-write turnarounds as on the
+    # GPUs (0.78-0.88 measured there), widened to 0.70-0.95. Matmul: a systolic MXU fed from VMEM keeps its
+    # array busy on large tiles (no tensor-core issue limits), but XLA's tiling and pipeline fill cost a share
+    # that nobody publishes; the GPU range (0.70-0.87) widened to 0.60-0.95. Links: the GPU class.
+    DeviceKind.TPU: {
+        "memory": ClassEfficiency(0.84, 0.70, 0.95, "estimate: the HBM efficiency measured on GPUs (same DRAM "
+                                  "physics), widened; no published TPU STREAM-style measurement"),
+        "matmul": ClassEfficiency(0.80, 0.60, 0.95, "estimate: the GPU matmul range widened; no published TPU "
+                                  "maximum-achievable-matmul measurement"),
+        "link": ClassEfficiency(0.85, 0.70, 1.0, "estimate: the GPU class's collective efficiency, widened"),
+    },
 }
+
+#: Device kinds whose estimate reads the datasheet (no class efficiency, said so): SRAM dataflow chips,
+#: wafers and tiles (Groq LPU, SambaNova SN40L, Cerebras WSE, Tesla Dojo) publish no microbenchmark of their
+#: own memories, and their on-chip SRAM is fed by a compiler-scheduled dataflow without DRAM's refresh and
+#: turnaround losses: there is no measured share to apply. A ``[measured]`` table still wins where one is given.
+DATASHEET_KINDS = (DeviceKind.WAFER, DeviceKind.TILE, DeviceKind.CHIP, DeviceKind.SOC, DeviceKind.OTHER)
+
+
+def class_efficiency(device: Device, rate: str) -> ClassEfficiency | None:
+    """The class efficiency of one kind of rate on ``device``: its vendor's class, else its kind's, else None.
+
+    Parameters
+    ----------
+    device : Device
+        Its ``kind`` and ``vendor``.
+    rate : str
+        ``memory``, ``matmul`` or ``link``.
+
+    Returns
+    -------
+    ClassEfficiency or None
+        None for a kind of :data:`DATASHEET_KINDS` (the estimate reads the datasheet there).
+    """
+    vendor = CLASS_EFFICIENCY.get(f"{device.kind}:{device.vendor}", {})
+    return vendor.get(rate) or CLASS_EFFICIENCY.get(device.kind, {}).get(rate)
 
 
 def _kind_of_rate(path: str) -> str | None:
@@ -140,7 +186,7 @@ def _ceiling(device: Device, path: str, meas: dict[str, Figure], rate: str) -> F
         eff = tuple(x / base.value for x in (other.value, other.low, other.high))
         return _scaled(ds, eff, "derived", f"the measured efficiency of {other.path} (same datasheet peak)",
                        other.sources)
-    cls = CLASS_EFFICIENCY.get(device.kind, {}).get(rate)
+    cls = class_efficiency(device, rate)
     if cls is None:
         return ds
     return _scaled(ds, (cls.nominal, cls.low, cls.high), "estimate", f"{device.kind} class efficiency: {cls.note}")
