@@ -30,13 +30,18 @@ from ..vocab import Corner, DeviceKind, Mode
 from .device import Device
 from .figure import Figure
 
-__all__ = ["CLASS_EFFICIENCY", "DATASHEET_KINDS", "DATASHEET_PREFIX", "class_efficiency", "ESTIMATE_SUFFIX", "ClassEfficiency", "ceilings", "datasheet_device",
+__all__ = ["CLASS_EFFICIENCY", "DATASHEET_KINDS", "DATASHEET_PREFIX", "DATASHEET_SUFFIX", "class_efficiency",
+           "datasheet_pinned", "device_for", "ESTIMATE_SUFFIX", "ClassEfficiency", "ceilings", "datasheet_device",
            "estimate_device", "estimate_values", "has_estimate_ceilings", "measured", "mode_device"]
 
 
 #: A device name with this suffix (``h100@estimate``) names the device with its estimate ceilings
 #: (:func:`roofline.hardware.library.get_device`).
 ESTIMATE_SUFFIX = "@estimate"
+
+#: A device name with this suffix (``h100@datasheet``) names the device whose estimate reads its datasheet
+#: rates (:func:`datasheet_pinned`): what ``--mode latency_bound`` shows.
+DATASHEET_SUFFIX = "@datasheet"
 
 #: An estimate device (:func:`estimate_device`) keeps each datasheet figure it replaced under this prefix.
 DATASHEET_PREFIX = "datasheet."
@@ -295,6 +300,9 @@ def datasheet_device(device: Device) -> Device:
 def mode_device(device: Device, mode: Mode | str) -> Device:
     """The device a mode evaluates: its estimate ceilings for ``estimate``, its datasheet for the two bounds.
 
+    Exact whatever variant of the device is given (an estimate device, a pinned one of
+    :func:`datasheet_pinned`): the ``modes`` of a result always mean the same.
+
     ``ideal`` and ``latency_bound`` are bounds and read the datasheet's peaks (a measured ceiling may be
     beaten by a better kernel); the ``estimate`` reads what the device achieves (:func:`ceilings`).
 
@@ -309,7 +317,48 @@ def mode_device(device: Device, mode: Mode | str) -> Device:
     -------
     Device
     """
-    return estimate_device(device) if Mode(mode) is Mode.ESTIMATE else datasheet_device(device)
+    ds = datasheet_device(device)
+    return estimate_device(ds) if Mode(mode) is Mode.ESTIMATE else ds
+
+
+def device_for(device: Device, ideal: bool) -> Device:
+    """The device an evaluation with the ``ideal`` flag reads: the datasheet for the pure roofline, the
+    estimate's ceilings otherwise (every path that is not ideal evaluates the ``estimate`` mode), unless the
+    device carries its rates already (:func:`estimate_device`, :func:`datasheet_pinned`).
+
+    Parameters
+    ----------
+    device : Device
+    ideal : bool
+        The pure roofline (datasheet peaks, no latency terms).
+
+    Returns
+    -------
+    Device
+    """
+    if ideal:
+        return datasheet_device(device)
+    return estimate_device(device)  # a device that carries its ceilings (or pinned datasheet rates) as it is
+
+
+def datasheet_pinned(device: Device) -> Device:
+    """The device whose estimate reads its datasheet rates: an estimate device whose ceilings are the peaks.
+
+    With it, a path that is not ideal shows the latency terms on the datasheet's peaks (``--mode
+    latency_bound`` of the commands), while the ``modes`` of an LLM estimate stay exact.
+
+    Parameters
+    ----------
+    device : Device
+
+    Returns
+    -------
+    Device
+    """
+    ds = datasheet_device(device)
+    figs = dict(ds.figures)
+    figs.update({DATASHEET_PREFIX + p: ds.figures[p] for p in ceilings(ds)})
+    return _with_figures(ds, figs, ds.name)
 
 
 def _with_figures(device: Device, figs: dict, name: str) -> Device:

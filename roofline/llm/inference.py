@@ -11,7 +11,8 @@ Each op is timed by the engine and the times are **summed per operator**, never 
 whole model. Every estimate also carries three **modes** (:data:`MODES`): the pure roofline (``ideal``)
 and the latency-inclusive bound (``latency_bound``), both with every estimated figure at its favourable end
 (:attr:`~roofline.vocab.Corner.BEST`), and the ``estimate`` with realistic latency terms at the nominal
-figures (:mod:`roofline.engine.latency`). Weights and the KV cache live in the placement's home level (HBM on a GPU, SRAM on a wafer
+figures (:mod:`roofline.engine.latency`) on the device's measured ceilings
+(:func:`roofline.hardware.measured.mode_device`); the top-level figures are the estimate's unless ``ideal``. Weights and the KV cache live in the placement's home level (HBM on a GPU, SRAM on a wafer
 or tile); a user who forces fewer devices streams from the next level that holds them, or gets a
 :class:`~roofline.errors.CapacityError` that says how much is needed.
 """
@@ -31,7 +32,7 @@ from ..engine.corners import evaluate_corners, ranged
 from ..errors import InputError
 from ..hardware.device import Device
 from ..hardware.library import get_device
-from ..hardware.measured import mode_device
+from ..hardware.measured import device_for, mode_device
 from ..hardware.prices import get_price
 from ..placement.layout import Placement
 from ..vocab import Corner, Mode, Phase, Ranged, Record
@@ -347,7 +348,7 @@ def estimate_result(model: str | ModelConfig, device: str | Device, batch: int =
     devices, tp, pp : int, optional
         Force the number of devices, the tensor-parallel degree and the pipeline stages [1].
     ideal : bool
-        Leave out latency and overhead terms (a pure roofline).
+        Leave out latency and overhead terms (a pure roofline, datasheet peaks); else the estimate (ceilings).
     overlap : str
         ``max`` (terms overlap: the roofline) or ``sum`` (no overlap).
     prompt : int, optional
@@ -377,7 +378,7 @@ def estimate_result(model: str | ModelConfig, device: str | Device, batch: int =
     q = _request(m, batch, context, generate, prompt, ideal, overlap, speculation)
     _price(dev, price)  # a bad price is refused before any work
     pl, spl = _placements(m, dev, prec, q, devices, tp, pp, layout)
-    corners = evaluate_corners(dev, lambda corner: _at_corner(m, dev, prec, pl, q, corner, spl))
+    corners = evaluate_corners(run := device_for(dev, ideal), lambda c: _at_corner(m, run, prec, pl, q, c, spl))
     return _result(m, dev, prec, pl, q, corners, spl, price)
 
 

@@ -2,8 +2,9 @@
 
 For each row of the measurement set (:mod:`roofline.validation.bounds`) the *estimate* is the ``estimate``
 mode: the latency-inclusive model evaluated on the device's estimate ceilings
-(:func:`roofline.hardware.measured.mode_device`: measured rates where published, a class efficiency elsewhere). Unlike the bounds it may be beaten: it is a
-prediction, judged by ``ratio = measured speed / estimated speed`` (1 is exact) and its error ``|ratio - 1|``.
+(:func:`roofline.hardware.measured.mode_device`: measured rates where published, a class efficiency
+elsewhere). Unlike the bounds it may be beaten: it is a prediction, judged by ``ratio = measured speed /
+estimated speed`` (1 is exact) and its error ``|ratio - 1|``.
 "Before" is what the latency-inclusive bound alone predicted (the estimate before measured ceilings).
 
 :func:`regime_summary` gives, per regime, the median and spread of the ratio and the share of rows within
