@@ -19,7 +19,7 @@ import statistics
 from ..hardware.library import get_device
 from .bounds import validate
 
-__all__ = ["REGIMES", "regime_of", "estimate_rows", "regime_summary"]
+__all__ = ["REGIMES", "TARGETS", "regime_of", "estimate_rows", "regime_summary", "target_check", "misses"]
 
 #: The regimes the summary reports, in order, with what each holds.
 REGIMES = {
@@ -32,6 +32,10 @@ REGIMES = {
     "throughput": "whole-system tokens per second",
     "wafer-scale": "wafer-scale engines (Cerebras)",
 }
+
+
+#: The targets of issue 18: the largest error of the median ``|median(measured / estimate) - 1|`` per regime.
+TARGETS = {"microbenchmark-memory": 0.10, "microbenchmark-gemm": 0.10, "decode-single-user-gpu": 0.20}
 
 
 def regime_of(r: dict) -> str:
@@ -128,3 +132,45 @@ def regime_summary(rows: list[dict] | None = None) -> list[dict]:
                     "after": _stats([r["ratio_after"] for r in sel]),
                     "below_bounds": sum(r["below_bounds"] for r in sel)})
     return out
+
+
+def target_check(summary: list[dict] | None = None) -> list[dict]:
+    """Each target of :data:`TARGETS` against the regime's median error, before and after.
+
+    Parameters
+    ----------
+    summary : list of dict, optional
+        From :func:`regime_summary` (default: computed on the shipped measurement set).
+
+    Returns
+    -------
+    list of dict
+        ``regime``, ``rows``, ``limit`` [1], ``before`` and ``after`` (median errors [1]), ``met`` (after
+        within the limit) and ``below_bounds`` (every row no faster than its ideal and latency bounds).
+    """
+    summary = regime_summary() if summary is None else summary
+    by = {s["regime"]: s for s in summary}
+    return [{"regime": reg, "rows": by[reg]["rows"], "limit": lim, "before": by[reg]["before"]["median_error"],
+             "after": by[reg]["after"]["median_error"], "met": by[reg]["after"]["median_error"] <= lim,
+             "below_bounds": by[reg]["below_bounds"] == by[reg]["rows"]} for reg, lim in TARGETS.items() if reg in by]
+
+
+def misses(rows: list[dict], regimes=tuple(TARGETS), limit: float = 0.20) -> list[dict]:
+    """The rows of ``regimes`` whose estimate is off by more than ``limit``, worst first.
+
+    Parameters
+    ----------
+    rows : list of dict
+        From :func:`estimate_rows`.
+    regimes : iterable of str
+        Regimes to look in (default: those with a target).
+    limit : float
+        The error beyond which a row misses [1].
+
+    Returns
+    -------
+    list of dict
+        The rows of :func:`estimate_rows` that miss, sorted by ``|ratio_after - 1|`` from the largest.
+    """
+    out = [r for r in rows if r["regime"] in regimes and "error" not in r and abs(r["ratio_after"] - 1) > limit]
+    return sorted(out, key=lambda r: -abs(r["ratio_after"] - 1))
