@@ -272,11 +272,22 @@ def estimate_device(device: Device) -> Device:
     """
     if has_estimate_ceilings(device):
         return device
+    hit = _ESTIMATE_DEVICES.get(id(device))
+    if hit is not None and hit[0] is device:  # the entry holds the device, so its id cannot be reused
+        return hit[1]
     figs = dict(device.figures)
     ceil = ceilings(device)
     figs.update({DATASHEET_PREFIX + p: device.figures[p] for p in ceil})
     figs.update(ceil)
-    return _with_figures(device, figs, f"{device.name} (estimate ceilings)")
+    out = _with_figures(device, figs, f"{device.name} (estimate ceilings)")
+    if len(_ESTIMATE_DEVICES) >= 256:
+        _ESTIMATE_DEVICES.clear()
+    _ESTIMATE_DEVICES[id(device)] = (device, out)
+    return out
+
+
+#: Estimate devices already built, by the id of their datasheet device (which each entry holds).
+_ESTIMATE_DEVICES: dict[int, tuple[Device, Device]] = {}
 
 
 def datasheet_device(device: Device) -> Device:
