@@ -69,7 +69,7 @@ def sweep(workload, devices: Sequence[str | Device] | str | Device, shapes: Mapp
     overlap : str
         ``"max"`` (full overlap, the roofline) or ``"sum"`` (no overlap).
     ideal : bool
-        Drop latency terms.
+        Drop latency terms and read the datasheet peaks (else the estimate: measured ceilings).
     level : str, optional
         Force the memory level the working set lives in.
     sparse : bool
@@ -88,7 +88,6 @@ def sweep(workload, devices: Sequence[str | Device] | str | Device, shapes: Mapp
     import pandas as pd
 
     wls = dict(workload) if isinstance(workload, Mapping) else {workload.name: workload}
-    # not ideal: the estimate, on each device's measured ceilings
     devs = [device_for(get_device(d), ideal) for d in ([devices] if isinstance(devices, (str, Device)) else devices)]
     axes = dict(shapes or {})
     # what-if figures may be SI floats, strings ("6 TB/s") or pint quantities: each in the figure's own unit
