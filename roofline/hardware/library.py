@@ -13,7 +13,7 @@ from typing import Iterable
 from ..errors import find_by_name
 from .device import Device
 from .loader import load_specs, spec_search_path
-from .measured import ESTIMATE_SUFFIX, estimate_device
+from .measured import DATASHEET_SUFFIX, ESTIMATE_SUFFIX, datasheet_pinned, estimate_device
 
 __all__ = ['library', 'get_device', 'list_devices']
 
@@ -105,7 +105,8 @@ def get_device(name: str | Device, spec_paths: Iterable[str | os.PathLike] = ())
     name : str or Device
         A key or alias (``"h100"``, ``"H100-SXM"``); a Device is returned as it is. A name ending in
         ``@estimate`` (``"h100@estimate"``) gives the device with the estimate's ceilings
-        (:func:`roofline.hardware.measured.estimate_device`).
+        (:func:`roofline.hardware.measured.estimate_device`); one ending in ``@datasheet`` the device whose
+        estimate reads the datasheet's rates (:func:`roofline.hardware.measured.datasheet_pinned`).
     spec_paths : iterable of str or path-like
         More spec files or folders to search.
 
@@ -122,6 +123,8 @@ def get_device(name: str | Device, spec_paths: Iterable[str | os.PathLike] = ())
         return name
     if isinstance(name, str) and name.endswith(ESTIMATE_SUFFIX):
         return estimate_device(get_device(name[:-len(ESTIMATE_SUFFIX)], spec_paths))
+    if isinstance(name, str) and name.endswith(DATASHEET_SUFFIX):
+        return datasheet_pinned(get_device(name[:-len(DATASHEET_SUFFIX)], spec_paths))
     devices, index = _library_and_index(spec_paths)
     hit = index.get(str(name).strip().lower())
     return hit if hit is not None else find_by_name("device", name, devices.values())

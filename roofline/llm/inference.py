@@ -11,7 +11,8 @@ Each op is timed by the engine and the times are **summed per operator**, never 
 whole model. Every estimate also carries three **modes** (:data:`MODES`): the pure roofline (``ideal``)
 and the latency-inclusive bound (``latency_bound``), both with every estimated figure at its favourable end
 (:attr:`~roofline.vocab.Corner.BEST`), and the ``estimate`` with realistic latency terms at the nominal
-figures (:mod:`roofline.engine.latency`). Weights and the KV cache live in the placement's home level (HBM on a GPU, SRAM on a wafer
+figures (:mod:`roofline.engine.latency`) on the device's measured ceilings
+(:func:`roofline.hardware.measured.mode_device`); the top-level figures are the estimate's unless ``ideal``. Weights and the KV cache live in the placement's home level (HBM on a GPU, SRAM on a wafer
 or tile); a user who forces fewer devices streams from the next level that holds them, or gets a
 :class:`~roofline.errors.CapacityError` that says how much is needed.
 """
@@ -32,6 +33,7 @@ from ..engine.corners import corners_of, ranged
 from ..errors import InputError
 from ..hardware.device import Device
 from ..hardware.library import get_device
+from ..hardware.measured import device_for, mode_device
 from ..hardware.prices import get_price
 from ..placement.layout import Placement
 from ..vocab import Corner, Mode, Phase, Ranged, Record
@@ -312,7 +314,10 @@ def _at_corner(m: ModelConfig, dev: Device, prec: Precision, pl: Placement, q: _
 
 def _mode(m: ModelConfig, dev: Device, prec: Precision, pl: Placement, q: _Request, mode: Mode, corner: Corner,
           spl: SpeculativePlacement | None = None) -> dict:
-    """One mode's record: prefill and decode step (or speculative step) at one corner."""
+    """One mode's record: prefill and decode step (or speculative step) at one corner, on the device the mode
+    reads (:func:`~roofline.hardware.measured.mode_device`: the estimate's measured ceilings, the bounds'
+    datasheet peaks)."""
+    dev = mode_device(dev, mode)
     pre = _run(m, dev, Phase.PREFILL, prec, pl, {"b": q.batch, "p": q.prompt}, mode, q.overlap, corner)
     ttft = float(pre["time_s"])
     if spl is not None:
@@ -330,7 +335,7 @@ def _modes(m: ModelConfig, dev: Device, prec: Precision, pl: Placement, q: _Requ
            spl: SpeculativePlacement | None = None) -> dict:
     """The three modes (:data:`MODES`); the estimate adds ``<field>_range`` over the device's corners."""
     out = {str(mode): _mode(m, dev, prec, pl, q, mode, corner, spl) for mode, corner in MODES}
-    if _corners(dev) != (Corner.NOMINAL,):
+    if _corners(mode_device(dev, Mode.ESTIMATE)) != (Corner.NOMINAL,):
         est = out[str(Mode.ESTIMATE)]
         ends = [_mode(m, dev, prec, pl, q, Mode.ESTIMATE, c, spl) for c in (Corner.BEST, Corner.WORST)]
         for k in ("ttft_s", "tpot_s", "tokens_per_s_per_user", "tokens_per_s"):
@@ -528,7 +533,7 @@ def estimate_result(model: str | ModelConfig, device: str | Device, batch: int =
     devices, tp, pp : int, optional
         Force the number of devices, the tensor-parallel degree and the pipeline stages [1].
     ideal : bool
-        Leave out latency and overhead terms (a pure roofline).
+        Leave out latency and overhead terms (a pure roofline, datasheet peaks); else the estimate (ceilings).
     overlap : str
         ``max`` (terms overlap: the roofline) or ``sum`` (no overlap).
     prompt : int, optional
@@ -558,7 +563,8 @@ def estimate_result(model: str | ModelConfig, device: str | Device, batch: int =
     q = _request(m, batch, context, generate, prompt, ideal, overlap, speculation)
     priced = _price(dev, price)  # a bad price is refused before any work
     pl, spl = _placements(m, dev, prec, q, devices, tp, pp, layout)
-    corners = {c: _at_corner(m, dev, prec, pl, q, c, spl) for c in _corners(dev)}  # evaluate_corners
+    run = device_for(dev, ideal)
+    corners = {c: _at_corner(m, run, prec, pl, q, c, spl) for c in _corners(run)}  # evaluate_corners
     return _result(m, dev, prec, pl, q, corners, spl, price, priced)
 
 

@@ -21,6 +21,7 @@ from .. import formulas
 from ..errors import CapacityError, InputError
 from ..hardware.device import Device
 from ..hardware.library import get_device
+from ..hardware.measured import device_for
 from ..placement.layout import Placement, layout_candidates
 from ..sweep.chunks import _bar, _n_points, _pareto, evaluate_dask, grid_chunks  # noqa: F401 (old roofline.bigsweep path)
 from ..vocab import Corner, Phase
@@ -203,8 +204,8 @@ def decode_sweep(model: str | ModelConfig, devices: Sequence[str | Device] | str
     bb, ss = (x.ravel() for x in np.meshgrid(B, S, indexing="ij"))
     if speculation is not None and ph is not Phase.DECODE:
         raise InputError("speculative decoding changes the decode step; a prefill sweep has none")
-    frames = [_sweep_frame(m, dev, prec, None if n is None else int(n), int(S.min()), ph, bb, ss, ideal, overlap,
-                           ranges, speculation, price, layout)
+    frames = [_sweep_frame(m, device_for(dev, ideal), prec, None if n is None else int(n), int(S.min()), ph, bb, ss,
+                           ideal, overlap, ranges, speculation, price, layout)
               for dev in _devices(devices) for n in (device_counts or [None])]
     return _with_attrs(pd.concat(frames, ignore_index=True), m.key, [d.key for d in _devices(devices)],
                        phase=str(ph), ideal=ideal, weight_dtype=prec.weights)
@@ -317,7 +318,7 @@ def frontier(model: str | ModelConfig, device: str | Device, devices: int | None
         When even batch 1 does not fit.
     """
     m = get_model(model)
-    dev = get_device(device)
+    dev = device_for(get_device(device), ideal)  # not ideal: the estimate, on measured ceilings
     prec = prec or Precision.of(dtype)
     forced = speculation is not None or tp or pp or any(v is not None for v in layout.values())
     if envelope and not forced:
@@ -453,7 +454,7 @@ def llm_sweep_chunks(model, devices: Sequence[str | Device] | str | Device, batc
     S = np.asarray(context, dtype=float).ravel()
     if B.size == 0 or S.size == 0 or np.any(B <= 0) or np.any(S <= 0):
         raise InputError("batch and context must be non-empty lists of positive values")
-    for dev, pl in _systems(m, _devices(devices), prec, device_counts, S.min()):
+    for dev, pl in _systems(m, [device_for(d, ideal) for d in _devices(devices)], prec, device_counts, S.min()):
         for g in grid_chunks({"batch": B, "context": S}, chunk):
             b, s = g["batch"], g["context"]
             t, fits, bound = _points(m, dev, prec, pl, ph, b, s, ideal, overlap)
