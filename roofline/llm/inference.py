@@ -563,8 +563,7 @@ def estimate_result(model: str | ModelConfig, device: str | Device, batch: int =
     q = _request(m, batch, context, generate, prompt, ideal, overlap, speculation)
     priced = _price(dev, price)  # a bad price is refused before any work
     pl, spl = _placements(m, dev, prec, q, devices, tp, pp, layout)
-    run = device_for(dev, ideal)
-    corners = {c: _at_corner(m, run, prec, pl, q, c, spl) for c in _corners(run)}  # evaluate_corners
+    corners = {c: _at_corner(m, run, prec, pl, q, c, spl) for c in _corners(run := device_for(dev, ideal))}
     return _result(m, dev, prec, pl, q, corners, spl, price, priced)
 
 
