@@ -343,6 +343,11 @@ def _modes(m: ModelConfig, dev: Device, prec: Precision, pl: Placement, q: _Requ
     return out
 
 
+def _corner_records(m: ModelConfig, run: Device, prec: Precision, pl: Placement, q: _Request, spl) -> dict:
+    """The top-level record at each corner ``run`` has (:func:`_corners`)."""
+    return {c: _at_corner(m, run, prec, pl, q, c, spl) for c in _corners(run)}
+
+
 def _corners(dev: Device) -> tuple[Corner, ...]:
     """:func:`~roofline.engine.corners.corners_of` ``dev``, asked once per device object (a device is
     immutable; its figures' bases decide)."""
@@ -563,7 +568,7 @@ def estimate_result(model: str | ModelConfig, device: str | Device, batch: int =
     q = _request(m, batch, context, generate, prompt, ideal, overlap, speculation)
     priced = _price(dev, price)  # a bad price is refused before any work
     pl, spl = _placements(m, dev, prec, q, devices, tp, pp, layout)
-    corners = {c: _at_corner(m, run, prec, pl, q, c, spl) for c in _corners(run := device_for(dev, ideal))}
+    corners = _corner_records(m, device_for(dev, ideal), prec, pl, q, spl)
     return _result(m, dev, prec, pl, q, corners, spl, price, priced)
 
 
