@@ -61,9 +61,7 @@ def mesh_token_latency():
     .. math:: t = L\,\kappa\,\big(a + \min(A/a,\ \max(W,H))\big)\,\tau + (n_w - 1)\,\tau_h,
               \quad A = \frac{Q_\ell\,W H}{C},\ a = \min(\min(W,H), A)
 
-    Parameters
-    ----------
-    None; the symbols are those of :data:`MESH_SYMBOLS` (``W``, ``H``, ``tau``, ``L``, ``kappa``, ``Q_l``,
+    No parameters: the symbols are those of :data:`MESH_SYMBOLS` (``W``, ``H``, ``tau``, ``L``, ``kappa``, ``Q_l``,
     ``C``, ``n_w``, ``tau_h``).
 
     Returns
@@ -98,9 +96,7 @@ def latency_compute_batch():
 
     .. math:: b\,\frac{F}{P} = t_\text{lat} \;\Rightarrow\; b^* = \frac{t_\text{lat}\,P}{F}
 
-    Parameters
-    ----------
-    None; symbols ``b``, ``F``, ``P``, ``t_lat`` (:data:`MESH_SYMBOLS`).
+    No parameters: the symbols are ``b``, ``F``, ``P``, ``t_lat`` (:data:`MESH_SYMBOLS`).
 
     Returns
     -------
@@ -123,9 +119,7 @@ def handoff_dominant_stages():
 
     .. math:: (n - 1)\,\tau_h = L\,t_\text{layer} \;\Rightarrow\; n^* = 1 + \frac{L\,t_\text{layer}}{\tau_h}
 
-    Parameters
-    ----------
-    None; symbols ``n``, ``L``, ``t_layer``, ``tau_h`` (:data:`MESH_SYMBOLS`).
+    No parameters: the symbols are ``n``, ``L``, ``t_layer``, ``tau_h`` (:data:`MESH_SYMBOLS`).
 
     Returns
     -------
