@@ -31,8 +31,8 @@ import numpy as np
 from ..errors import InputError
 from ..hardware.device import Device
 from ..vocab import Mode
+from . import dispatch
 from .layout import N_LATENCY, OutputLayout
-from .numpy_eval import evaluate_block
 from .terms import Region, _overlap, links_used, mode_of, op_parts, term_labels
 
 __all__ = ['CompiledWorkload', 'compile_workload', 'evaluate']
@@ -127,7 +127,8 @@ class CompiledWorkload:
 
     def evaluate(self, shapes: Mapping[str, object], device_values: Mapping[str, object],
                  capacities: Sequence[object], devices=1, home=None, with_bound: bool = True,
-                 detail: bool = False, chunk: int = 1 << 15, mode: Mode | str | None = None) -> dict:
+                 detail: bool = False, chunk: int = 1 << 15, mode: Mode | str | None = None,
+                 workers: int | None = None) -> dict:
         """Evaluate over broadcasting arrays, in blocks of ``chunk`` points (the outputs of :func:`evaluate`).
 
         Parameters
@@ -147,59 +148,17 @@ class CompiledWorkload:
         mode : Mode or str, optional
             Which latency terms to add: none (``ideal``), the bound's or the estimate's; default
             :attr:`default_mode`.
+        workers : int, optional
+            Threads a large grid is spread over (:mod:`roofline.engine.dispatch`); default every core this
+            process may use (``ROOFLINE_THREADS`` caps it) [1].
 
         Returns
         -------
         dict of ndarray
             ``time_s`` [s], ``flops`` [FLOP], ``bytes`` [B], ``home``, ``fits``, ``bound_index``...
         """
-        mode = Mode(mode or self.default_mode)
-        args = [np.asarray(shapes[n], dtype=float) for n in self.shape_names]
-        args += [np.asarray(device_values[p], dtype=float) for p in self.device_paths]
-        caps = [np.asarray(c, dtype=float) for c in capacities]
-        devs = np.asarray(devices, dtype=float)
-        hm = None if home is None else np.asarray(home, dtype=np.int64)
-        extra = [devs] + caps + ([hm] if hm is not None else [])
-        shape = np.broadcast_shapes(*(a.shape for a in args + extra))
-        n = int(np.prod(shape)) if shape else 1
-        if self.fused_source and not detail and n >= _fused_min_points():
-            ndev = len(self.device_paths)
-            if all(a.ndim == 0 for a in args[len(args) - ndev:]) and all(c.ndim == 0 for c in caps):
-                from . import fused
-
-                if fused.available():
-                    return fused.run(self, args, caps, devs, hm, n, shape, mode)
-        if n <= chunk:
-            return evaluate_block(self, args, caps, devs, hm, with_bound, detail, mode)
-        return _in_chunks(self, args, caps, devs, hm, (with_bound, detail, mode), shape, n, chunk)
-
-
-def _in_chunks(cw, args, caps, devs, hm, opts: tuple, shape, n: int, chunk: int) -> dict:
-    """Evaluate ``n`` points in blocks of ``chunk`` and stitch the blocks' outputs back into ``shape``."""
-    flat = lambda a: np.broadcast_to(a, shape).reshape(-1) if a.ndim else a  # noqa: E731
-    fargs = [flat(a) for a in args]
-    fcaps = [flat(c) for c in caps]
-    fdevs = flat(devs)
-    fhm = None if hm is None else flat(hm)
-    out: dict = {}
-    for lo in range(0, n, chunk):
-        sl = slice(lo, min(lo + chunk, n))
-        part = evaluate_block(cw, [a[sl] if a.ndim else a for a in fargs],
-                              [c[sl] if c.ndim else c for c in fcaps], fdevs[sl] if fdevs.ndim else fdevs,
-                              None if fhm is None else (fhm[sl] if fhm.ndim else fhm), *opts)
-        for k, v in part.items():
-            if k not in out:
-                lead = v.shape[:-1] if k.startswith("term_") else ()
-                out[k] = np.empty(lead + (n,), dtype=v.dtype)
-            out[k][..., sl] = v
-    return {k: v.reshape(v.shape[:-1] + shape) if k.startswith("term_") else v.reshape(shape)
-            for k, v in out.items()}
-
-
-def _fused_min_points() -> int:
-    from .fused import MIN_POINTS
-
-    return MIN_POINTS
+        return dispatch.grid_call(self, shapes, device_values, capacities, devices, home, with_bound, detail, chunk,
+                                  workers, Mode(mode or self.default_mode))
 
 
 def _op_exprs(op, device: Device, links, ideal: bool, sparse: bool, used_links: list[str], region: Region) -> list:
