@@ -86,15 +86,18 @@ class _Writer:
         return None if self.zero[o][t] else self.pc(self.val[self.layout.op(o).start + t])
 
 
-def _shape_only(wr: _Writer) -> int:
-    """How many of the leading subexpressions depend on the shapes alone (computed once per point, not once
-    per corner)."""
+def _shape_only(wr: _Writer) -> tuple[list, list]:
+    """The subexpressions that depend on the shapes alone (computed once per point) and the others (once per
+    corner), each list in the order of ``wr.reps`` (a subexpression only uses earlier ones)."""
     known = {f"a{j}" for j in range(wr.na)}
-    for q, (sym, e) in enumerate(wr.reps):
-        if not {str(f) for f in e.free_symbols} <= known:
-            return q
-        known.add(str(sym))
-    return len(wr.reps)
+    shape, rest = [], []
+    for sym, e in wr.reps:
+        if {str(f) for f in e.free_symbols} <= known:
+            shape.append((sym, e))
+            known.add(str(sym))
+        else:
+            rest.append((sym, e))
+    return shape, rest
 
 
 def _header(wr: _Writer, cache: bool) -> int:
@@ -111,8 +114,8 @@ def _header(wr: _Writer, cache: bool) -> int:
         wr.w(line)
     for j in range(wr.na):
         wr.w(f"        a{j} = A{j}[i]")
-    split = _shape_only(wr)
-    for sym, e in wr.reps[:split]:
+    shape, rest = _shape_only(wr)
+    for sym, e in shape:
         wr.w(f"        {sym} = {wr.pc(e)}")
     wr.w("        dv = devs[i * sd]")
     wr.w("        hm = home[i * sh]")
@@ -121,7 +124,7 @@ def _header(wr: _Writer, cache: bool) -> int:
     for j in range(wr.nd):
         wr.w(f"        d{j} = D[k, {j}]")
     wr.w("        caps = CAPS[k]")
-    for sym, e in wr.reps[split:]:
+    for sym, e in rest:
         wr.w(f"        {sym} = {wr.pc(e)}")
     for line in ("        if hm >= 0:", "            h = hm", "        else:",
                  f"            ws = ({wr.pc(wr.val[OutputLayout.WORKING_SET])}) / dv", f"            h = {nl}",
