@@ -116,15 +116,23 @@ def _cost_columns(dev: Device, devices: int, tokens_per_s, price) -> dict:
             if dev.power_w else np.nan,
             "usd_per_million_tokens": formulas.usd_per_million_tokens(usd.nominal, devices, tokens_per_s)
             if usd is not None else np.nan}
+
+
 def _with_attrs(df, model: str, devices, **extra):
-    """``df`` with its metadata in ``attrs``: the model, the devices, and each column's unit (from
-    :data:`COLUMNS`; a corner column has its field's unit)."""
+    """``df`` with its labels as categoricals (the binding term, model, device, level, layout) and its
+    metadata in ``attrs``: the model, the devices, each column's unit (from :data:`COLUMNS`; a corner column
+    has its field's unit) and the per-system columns that hold one value throughout (``constants``)."""
     units = {}
     for c in df.columns:
         base = c.rsplit("_", 1)[0] if c.endswith(("_best", "_worst")) else c
         if base in COLUMNS and COLUMNS[base].unit:
             units[c] = COLUMNS[base].unit
-    df.attrs.update(model=model, devices=list(devices), units=units, **extra)
+    for c in ("bound", *_CATEGORICAL):
+        if c in df.columns and df[c].dtype != "category":
+            df[c] = df[c].astype("category")
+    const = {c: (df[c].iloc[0].item() if hasattr(df[c].iloc[0], "item") else df[c].iloc[0])
+             for c in _CONSTANT if c in df.columns and len(df) and df[c].nunique(dropna=False) == 1}
+    df.attrs.update(model=model, devices=list(devices), units=units, constants=const, **extra)
     return df
 
 
