@@ -6,7 +6,11 @@ written there once, and each sweep's frame is built from it (a sweep fills the c
 the contract's order). An estimate-based device adds the best and worst corners of a sweep's
 :data:`CORNER_FIELDS` as ``<field>_best`` and ``<field>_worst`` columns (:meth:`roofline.vocab.Ranged.to_columns`
 spells them the same way). No Python loop runs over grid points: the loops are over devices and device
-counts, whose placements change the expressions' structure.
+counts, whose placements change the expressions' structure, and over chunks of points.
+
+One entry point, :func:`decode_sweep`, serves every size: its chunks (spread over every core for large
+grids) fill the frame's columns in place, stream to a CSV or Parquet file (``out=``) or fold into the best
+rows (``reduce=``); an in-memory frame beyond ``ROOFLINE_MEMORY_BUDGET`` is refused with that advice.
 """
 
 from __future__ import annotations
@@ -54,6 +58,10 @@ class Column:
 #: tokens_per_s, bound, fits, level, the cost columns and the layout), :func:`frontier` (model, device,
 #: devices, batch, context, tpot_s, the four rates, bound, the cost columns and the layout of each point),
 #: :func:`llm_sweep_chunks` (model, device, devices, batch, context, time_s, three rates, bound, fits).
+#: The labels (bound, model, device, level, layout) are pandas categoricals (one-byte codes); the columns
+#: that hold one value per system are also in the frame's ``attrs``: ``attrs["constants"]`` those equal on
+#: every row, ``attrs["systems"]`` each system's (with the rows it covers and its binding-term labels), and
+#: ``attrs["units"]`` each column's unit from this contract.
 COLUMNS: Mapping[str, Column] = MappingProxyType({
     "model": Column("", "model key"),
     "device": Column("", "device key"),
