@@ -149,11 +149,21 @@ def choose(cw, n: int, detail: bool, fused_ok: bool) -> str:
     -------
     str
     """
-    if detail or not fused_ok or not cw.fused_source or not fused.available():
+    if detail or not fused_ok or not cw.fused_source or _small(cw, n) or not fused.available():
         return "numpy"
     if fused_always():
         return "fused"
     return _decide(cw, cw.fused_source, n)
+
+
+def _small(cw, n: int) -> bool:
+    """A call too small for numba to pay in this process, decided before anything about numba is looked up
+    (finding it on the path costs milliseconds): numba not imported, the call's NumPy time below what is
+    worth a compilation, and this workload's NumPy time so far too."""
+    if fused_always() or fused.numba_imported():
+        return False
+    c = costs_of(cw)
+    return c.expected("numpy", n) < COMPILE_WORTH_S and c.numpy_seconds < COMPILE_WORTH_S
 
 
 def _decide(cw, source: str, n: int) -> str:
