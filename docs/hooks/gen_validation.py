@@ -16,6 +16,8 @@ from mkdocs.structure.files import File
 MARKER = "<!-- validation-table -->"
 CHART = "validation/chart.svg"
 REGIME_MARKER = "<!-- regime-table -->"
+TARGETS_MARKER = "<!-- regime-targets -->"
+MISSES_MARKER = "<!-- regime-misses -->"
 REGIME_CHART = "validation/regimes.svg"
 _rows = None
 _regimes = None
@@ -26,8 +28,31 @@ def _regimes_summary():
     if _regimes is None:
         from roofline.validation import estimate_rows, regime_summary
 
-        _regimes = regime_summary(estimate_rows())
+        _regimes = regime_summary(estimate_rows(rows=_results()))  # the same rows as the main table
     return _regimes
+
+
+def _targets_table() -> str:
+    """Each target of issue 18 against the median error before and after (computed at build time)."""
+    from roofline.validation import target_check
+
+    lines = ["| regime | rows | target: median error at most | before | after | met | every row below both bounds |",
+             "|---|---|---|---|---|---|---|"]
+    for t in target_check(_regimes_summary()):
+        lines.append(f"| {t['regime']} | {t['rows']} | {t['limit']:.0%} | {t['before']:.0%} | **{t['after']:.0%}** | "
+                     f"{'yes' if t['met'] else '**no**'} | {'yes' if t['below_bounds'] else '**no**'} |")
+    return "\n".join(lines)
+
+
+def _misses_table() -> str:
+    """The rows of the regimes with a target (and the quantised decode rows) off by more than 20 %."""
+    from roofline.validation import TARGETS, estimate_rows, misses
+
+    rows = misses(estimate_rows(rows=_results()), tuple(TARGETS) + ("decode-single-user-gpu-quantised",))
+    terms = {r["id"]: r.get("bound_term_estimate") or "" for r in _results()}
+    lines = ["| measurement | regime | measured / estimate | binds (estimate) |", "|---|---|---|---|"]
+    lines += [f"| `{r['id']}` | {r['regime']} | {r['ratio_after']:.2f} | {terms.get(r['id'], '')} |" for r in rows]
+    return "\n".join(lines)
 
 
 def _regime_table() -> str:
@@ -119,4 +144,5 @@ def on_page_markdown(markdown, page, config, files):
             f"[{r['source_title'][:50]}]({r['source_url']}) |")
     if REGIME_MARKER in markdown:
         markdown = markdown.replace(REGIME_MARKER, _regime_table())
+    markdown = markdown.replace(TARGETS_MARKER, _targets_table()).replace(MISSES_MARKER, _misses_table())
     return markdown.replace(MARKER, "\n".join(lines)).replace(SUMMARY, _category_table(rows))

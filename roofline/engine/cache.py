@@ -1,10 +1,10 @@
 """A disk cache of compiled (lambdified) workloads, so that a second run needs neither SymPy nor lambdify.
 
-Each entry is the generated NumPy source of a :class:`~roofline.engine.compiled.CompiledWorkload` plus its
-metadata, stored as JSON in the per-user cache folder (:func:`roofline._paths.cache_dir`: mode 0700, owned
+Each entry is the generated NumPy source of a :class:`~roofline.engine.compiled.CompiledWorkload`, the
+source of its scalar evaluator (:mod:`roofline.engine.scalar`) and its metadata, stored as JSON in the per-user cache folder (:func:`roofline._paths.cache_dir`: mode 0700, owned
 by the user, refused otherwise). The key names everything the expressions depend on — the workload recipe
 or model (every field of its config), the device's *structure* (levels, links, overheads; not its numbers,
-which stay arguments), the options, the evaluator (NumPy alone or with numba) — and a hash of every source
+which stay arguments), the options, the evaluators (scalar and NumPy, with or without the numba kernel: :func:`evaluators`) — and a hash of every source
 file of the package (:func:`roofline._paths.package_digest`), so editing any module invalidates it.
 
 An entry is code, so it is trusted only as far as its folder: it is loaded only when the file is a regular
@@ -34,7 +34,7 @@ from ..dtypes import peak_dtype
 from .compiled import CompiledWorkload, compile_workload
 from .terms import _overlap
 
-__all__ = ['cache_dir', 'device_signature', 'cached_compile', 'compile_recipe', 'clear_memory']
+__all__ = ['cache_dir', 'device_signature', 'cached_compile', 'compile_recipe', 'clear_memory', 'evaluators']
 
 
 _MEM: dict[str, object] = {}
@@ -47,6 +47,23 @@ def _code_hash() -> str:
     from .._paths import package_digest
 
     return package_digest()[:16]
+
+
+def evaluators() -> str:
+    """The evaluators a compiled workload is built with in this process, as they enter the cache key.
+
+    Every entry carries the scalar and the NumPy evaluator; the fused kernel only where numba is installed
+    and not turned off (``ROOFLINE_FUSED=0``). An entry built without numba thus never pins the NumPy path
+    once numba is installed, and one built with it is not reused without it.
+
+    Returns
+    -------
+    str
+        ``scalar+numpy`` or ``scalar+numpy+numba``.
+    """
+    from . import fused
+
+    return "scalar+numpy+numba" if fused.available() else "scalar+numpy"
 
 
 def device_signature(device) -> str:
@@ -81,7 +98,9 @@ def _namespace(names) -> dict:
     imported submodules stay unimported) and ``reduce``."""
     import numpy as np
 
-    ns = {"reduce": functools.reduce, "numpy": np, "builtins": builtins, "range": range}
+    from .pointcode import numpy_namespace
+
+    ns = {"reduce": functools.reduce, "numpy": np, "builtins": builtins, "range": range, **numpy_namespace()}
     for n in names:
         if n not in ns and not n.startswith("_") and hasattr(np, n) and n not in ("f2py", "testing", "distutils"):
             ns[n] = getattr(np, n)
@@ -123,14 +142,14 @@ def _mac(key: bytes, doc: dict) -> str:
 
 
 def _save(path: Path, cw) -> None:
-    src = inspect.getsource(cw.func)
+    src = cw.numpy_source or inspect.getsource(cw.func)
     used = sorted(_names(cw.func.__code__))
     doc = {
         "source": src, "names": used, "labels": list(cw.labels), "shape_names": list(cw.shape_names),
         "device_paths": list(cw.device_paths), "zero_outputs": [[bool(z) for z in zs] for zs in cw.zero_outputs],
         "n_ops": cw.n_ops, "n_terms": cw.n_terms, "n_levels": cw.n_levels, "overlap": cw.overlap,
         "name": cw.name, "dtypes": list(cw.dtypes), "fused_source": cw.fused_source,
-        "default_mode": cw.default_mode,
+        "default_mode": cw.default_mode, "scalar_source": cw.scalar_source,
     }
     doc["mac"] = _mac(_secret(path.parent), doc)
     fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".tmp")
@@ -156,7 +175,8 @@ def _load(path: Path):
         device_paths=tuple(doc["device_paths"]), func=ns["_lambdifygenerated"], zero_outputs=doc["zero_outputs"],
         n_ops=doc["n_ops"], n_terms=doc["n_terms"], n_levels=doc["n_levels"], overlap=doc["overlap"],
         name=doc.get("name", ""), dtypes=tuple(doc.get("dtypes", ())), fused_source=doc.get("fused_source", ""),
-        default_mode=doc.get("default_mode", "estimate"),
+        default_mode=doc.get("default_mode", "estimate"), scalar_source=doc.get("scalar_source", ""),
+        numpy_source=doc["source"],
     )
 
 
@@ -177,9 +197,7 @@ def cached_compile(key: str, build: Callable[[], object]):
     -------
     CompiledWorkload
     """
-    from . import fused
-
-    full = f"{_code_hash()}|fused={fused.available()}|{key}"
+    full = f"{_code_hash()}|evaluators={evaluators()}|{key}"
     hit = _MEM.get(full)
     if hit is not None:
         return hit

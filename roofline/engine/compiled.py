@@ -23,7 +23,8 @@ pure roofline. Blocks of points go to the NumPy evaluator
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import math
+from dataclasses import dataclass, field
 from typing import Mapping, Sequence
 
 import numpy as np
@@ -33,6 +34,7 @@ from ..hardware.device import Device
 from ..vocab import Mode
 from . import dispatch
 from .layout import N_LATENCY, OutputLayout
+from .scalar import Point, load as scalar_load
 from .terms import Region, _overlap, links_used, mode_of, op_parts, term_labels
 
 __all__ = ['CompiledWorkload', 'compile_workload', 'evaluate']
@@ -79,6 +81,12 @@ class CompiledWorkload:
         numba.
     default_mode : str
         The :class:`~roofline.vocab.Mode` :meth:`evaluate` uses when none is given.
+    scalar_source : str
+        Source of the scalar evaluator of the same expressions (:mod:`roofline.engine.scalar`); empty for
+        an entry made before it existed (one configuration then runs the NumPy path).
+    numpy_source : str
+        Source of :attr:`func` when it runs the scalar evaluator's lines on arrays
+        (:meth:`roofline.engine.pointcode.PointCode.numpy_source`); empty where SymPy printed it.
     """
 
     workload: object
@@ -95,6 +103,9 @@ class CompiledWorkload:
     dtypes: tuple = ()
     fused_source: str = ""  # a numba kernel of the same expressions (roofline.fused), when numba is installed
     default_mode: str = "estimate"
+    scalar_source: str = ""  # the same expressions as one Python function of floats (roofline.engine.scalar)
+    numpy_source: str = ""  # the source of ``func`` where it is not SymPy's (roofline.engine.pointcode)
+    _point: object = field(default=None, repr=False, compare=False)
 
     @property
     def n_links(self) -> int:
@@ -124,6 +135,42 @@ class CompiledWorkload:
         args = [np.asarray(shapes[n], dtype=float) for n in self.shape_names]
         args += [np.asarray(device_values[p], dtype=float) for p in self.device_paths]
         return np.asarray(self.func(*args)[2], dtype=float)
+
+    def point(self, shape_values: Sequence[float], figures: Sequence[float], capacities: Sequence[float],
+              devices: float = 1.0, home: int | None = None) -> Point | None:
+        """One configuration through the scalar evaluator (:mod:`roofline.engine.scalar`): every mode at once.
+
+        Parameters
+        ----------
+        shape_values : sequence of float
+            Values of :attr:`shape_names`, in order [1].
+        figures : sequence of float
+            Values of :attr:`device_paths`, in order [each figure's SI unit].
+        capacities : sequence of float
+            Capacity of each memory level, fastest first [B].
+        devices : float
+            Devices the working set is spread over [1].
+        home : int, optional
+            Forced home level index; None: the fastest level that holds the working set.
+
+        Returns
+        -------
+        Point or None
+            None where plain arithmetic would part from NumPy's (a value that is not finite, a zero
+            divisor) or the entry has no scalar evaluator: the caller then runs :meth:`evaluate`.
+        """
+        fn = self._point
+        if fn is None:
+            if not self.scalar_source:
+                return None
+            fn = self._point = scalar_load(self.scalar_source, f"<roofline scalar: {self.name}>")
+        if not math.isfinite(math.fsum(shape_values) + math.fsum(figures) + math.fsum(capacities) + devices):
+            return None
+        try:
+            raw = fn(*shape_values, *figures, *capacities, devices, -1 if home is None else home)
+        except (ZeroDivisionError, OverflowError, ValueError, TypeError):
+            return None
+        return Point(raw, self.layout, self.labels)
 
     def evaluate(self, shapes: Mapping[str, object], device_values: Mapping[str, object],
                  capacities: Sequence[object], devices=1, home=None, with_bound: bool = True,
@@ -157,8 +204,45 @@ class CompiledWorkload:
         dict of ndarray
             ``time_s`` [s], ``flops`` [FLOP], ``bytes`` [B], ``home``, ``fits``, ``bound_index``...
         """
+        mode = Mode(mode or self.default_mode)
+        one = self._one(shapes, device_values, capacities, devices, home, mode, detail)
+        if one is not None:
+            return one
         return dispatch.grid_call(self, shapes, device_values, capacities, devices, home, with_bound, detail, chunk,
-                                  workers, Mode(mode or self.default_mode))
+                                  workers, mode)
+
+    def _one(self, shapes, device_values, capacities, devices, home, mode: Mode, detail: bool) -> dict | None:
+        """:meth:`evaluate` at one configuration (every value a scalar) through :meth:`point`, with NumPy's
+        types (0-d values, arrays of terms); None where the scalar path does not apply."""
+        if not self.scalar_source:
+            return None
+        vals = [_scalar(shapes[n]) for n in self.shape_names]
+        vals += [_scalar(device_values[p]) for p in self.device_paths]
+        caps = [_scalar(c) for c in capacities]
+        dv, hm = _scalar(devices), None if home is None else _scalar(home)
+        if None in vals or None in caps or dv is None or (home is not None and (hm is None or hm != int(hm))):
+            return None
+        ns = len(self.shape_names)
+        pt = self.point(vals[:ns], vals[ns:], caps, dv, None if hm is None else int(hm))
+        if pt is None:
+            return None
+        rec = pt.mode(mode, detail)
+        del rec["labels"], rec["bound"]
+        out = {k: np.float64(v) for k, v in rec.items() if not k.startswith("term_")}
+        out.update(home=np.int64(rec["home"]), fits=np.bool_(rec["fits"]), bound_index=np.int64(rec["bound_index"]))
+        if detail:
+            out["term_times"], out["term_totals"] = np.array(rec["term_times"]), np.array(rec["term_totals"])
+        return out
+
+
+def _scalar(v) -> float | None:
+    """``v`` as a float when it is one number (a Python or NumPy scalar, or a 0-d array), else None."""
+    t = type(v)
+    if t is float or t is int:
+        return float(v)
+    if isinstance(v, np.generic) or (isinstance(v, np.ndarray) and v.ndim == 0):
+        return float(v) if v.dtype.kind in "fiu" else None
+    return None
 
 
 def _op_exprs(op, device: Device, links, ideal: bool, sparse: bool, used_links: list[str], region: Region) -> list:
@@ -211,7 +295,8 @@ def compile_workload(workload, device: Device, overlap: str = "max", ideal: bool
     """
     import sympy as sp
 
-    from . import fused
+    from . import fused, scalar
+    from .pointcode import PointCode
 
     mode = _overlap(overlap)
     used = links_used(workload, device, links)
@@ -227,19 +312,32 @@ def compile_workload(workload, device: Device, overlap: str = "max", ideal: bool
     layout = OutputLayout(len(device.memory), len(used))
     fused_src = fused.generate(exprs, shape_syms, dev_args, zero_outputs, len(workload.ops), layout, mode) \
         if fused.available() else ""
+    pc = PointCode(exprs, shape_syms, dev_args, zero_outputs, len(workload.ops), layout, mode)
+    func, numpy_src = _numpy_function(pc, workload.name)
     return CompiledWorkload(
         workload=workload, labels=term_labels(device, used), shape_names=tuple(s.name for s in shape_syms),
-        fused_source=fused_src, device_paths=device_paths, func=_lambdify(shape_syms + dev_args, exprs),
+        fused_source=fused_src, device_paths=device_paths, func=func, scalar_source=scalar.generate(pc),
+        numpy_source=numpy_src,
         zero_outputs=zero_outputs, n_ops=len(workload.ops), n_terms=layout.n_terms, name=workload.name,
         dtypes=tuple(workload.dtypes), n_levels=len(device.memory), overlap=mode,
         default_mode=str(ideal) if isinstance(ideal, str) else str(mode_of(None, ideal)),
     )
 
 
-def _lambdify(args, expr):
-    import sympy as sp
+def _numpy_function(pc, name: str) -> tuple[object, str]:
+    """The NumPy function of ``pc``'s outputs (a :class:`~roofline.engine.pointcode.PointCode`) and its
+    source: the scalar evaluator's own lines run on arrays
+    (:meth:`PointCode.numpy_source`), else SymPy's NumPy printer over the same elimination."""
+    from .pointcode import numpy_namespace
 
-    return sp.lambdify(args, expr, modules="numpy", cse=True)
+    src = pc.numpy_source()
+    if src is None:
+        import sympy as sp
+
+        return sp.lambdify(pc.args, pc.cse()[1], modules="numpy", cse=pc.cse), ""
+    ns = numpy_namespace()
+    exec(compile(src, f"<roofline: {name}>", "exec"), ns)  # noqa: S102 - generated in this process
+    return ns["_lambdifygenerated"], src
 
 
 def evaluate(workload, device: Device, shapes: Mapping[str, object] | None = None, overlap: str = "max",

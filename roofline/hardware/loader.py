@@ -7,7 +7,8 @@ part before the device composed of it, and returns ``{key: Device}``. :func:`loa
 A validated device is cached as JSON (data only, never code) in the user's private cache folder, keyed by
 the package's source, the file's path and bytes, and its part's key, so that a warm run parses no units
 (pint is slow to import). A cached file is read only when it is a regular file owned by the current user
-and writable by nobody else; it is written atomically (a temporary file beside it, then a rename).
+and writable by nobody else; it is written atomically (a temporary file beside it, then a rename). The
+parsed TOML of each spec file is cached the same way, keyed by its bytes, so that a warm run reads no TOML.
 """
 
 from __future__ import annotations
@@ -105,7 +106,7 @@ def _read_documents(files: list[Path]) -> dict[str, tuple[Path, dict]]:
     docs: dict[str, tuple[Path, dict]] = {}
     names: dict[str, Path] = {}
     for f in files:
-        doc = _read_toml(f)
+        doc = _read_toml_cached(f)
         dev = _table(doc, "device", f, "device")
         key = _ident(dev, "key", f, "device.key", pattern="key")
         for name in [key, *_str_list(dev, "aliases", f, "device.aliases")]:
@@ -199,14 +200,35 @@ def _private(st: os.stat_result, folder: bool = False) -> bool:
     return kind_ok and owner_ok and not st.st_mode & (stat.S_IWGRP | stat.S_IWOTH)
 
 
-def _store_device(digest: str, dev: Device) -> None:
-    """Write ``dev`` as JSON under ``digest``, atomically; any failure only means no cache entry."""
+def _read_toml_cached(f: Path) -> dict:
+    """The parsed TOML of spec file ``f``, from the cache when an entry for its exact bytes exists (a warm
+    run parses no TOML either: reading the 25 shipped specs with ``tomllib`` costs more than the rest of a
+    warm ``roofline llm``); else parsed and stored as JSON (data only), keyed by the SHA-256 of the bytes."""
+    import hashlib
     import json
-    import tempfile
 
     folder = _spec_cache()
-    if folder is None:
-        return
+    try:
+        data = f.read_bytes() if folder is not None else None
+    except OSError:
+        data = None
+    if data is None:
+        return _read_toml(f)  # no cache, or the file's own error
+    name = f"toml-{hashlib.sha256(data).hexdigest()[:32]}.json"
+    doc = _read_private_json(folder / name)
+    if isinstance(doc, dict):
+        return doc
+    doc = _read_toml(f)
+    try:
+        if json.loads(json.dumps(doc)) == doc:  # dates and times do not survive JSON: such a file is not cached
+            _store_json(name, doc)
+    except (TypeError, ValueError):
+        pass
+    return doc
+
+
+def _store_device(digest: str, dev: Device) -> None:
+    """Write ``dev`` as JSON under ``digest``, atomically; any failure only means no cache entry."""
     doc = {
         "key": dev.key, "name": dev.name, "vendor": dev.vendor, "kind": dev.kind, "file": dev.file,
         "aliases": list(dev.aliases), "year": dev.year, "process": dev.process, "status": dev.status,
@@ -217,15 +239,26 @@ def _store_device(digest: str, dev: Device) -> None:
         "interconnect": [[lk.name, lk.label, lk.duplex, _topology_json(lk.topology)] for lk in dev.interconnect],
         "composition": list(dev.composition) if dev.composition else None,
     }
+    _store_json(f"{digest}.json", doc)
+
+
+def _store_json(name: str, doc: dict) -> None:
+    """Write ``doc`` as ``name`` in the spec cache, atomically; any failure only means no cache entry."""
+    import json
+    import tempfile
+
+    folder = _spec_cache()
+    if folder is None:
+        return
     tmp = None
     try:
         folder.mkdir(mode=0o700, exist_ok=True)
         if not _private(os.lstat(folder), folder=True):
             return
-        fd, tmp = tempfile.mkstemp(dir=folder, prefix=f".{digest}.", suffix=".tmp")  # mode 0600
+        fd, tmp = tempfile.mkstemp(dir=folder, prefix=f".{name}.", suffix=".tmp")  # mode 0600
         with os.fdopen(fd, "w") as fh:
             json.dump(doc, fh)
-        os.replace(tmp, folder / f"{digest}.json")
+        os.replace(tmp, folder / name)
         tmp = None
     except OSError:
         pass

@@ -9,11 +9,16 @@ bandwidth, the peak of each data type, each link's bandwidth), which figure stan
    datasheet figure (an estimate is never faster than the roofline);
 2. for a data type without its own measurement, the measured efficiency of a data type of the same
    device with the same datasheet peak (BF16 and FP16 run on the same tensor cores);
-3. else the efficiency of the device's class (:data:`CLASS_EFFICIENCY`), an estimate with a range;
-4. else the datasheet figure (a class without published microbenchmarks: the estimate equals the bound).
+3. else the efficiency of the device's class (:data:`CLASS_EFFICIENCY`: its vendor's, e.g. AMD GPUs, else its
+   kind's: GPUs, TPUs), an estimate with a range;
+4. else the datasheet figure (SRAM dataflow chips, wafers and tiles, :data:`DATASHEET_KINDS`: no published
+   microbenchmark and no DRAM losses to carry over; the estimate's rates equal the bound's there).
 
 :func:`estimate_values` gives the ceilings as ``{path: value}`` at a corner, to pass as the device values of
-a compiled workload; :func:`estimate_device` gives a copy of the device that carries them.
+a compiled workload; :func:`estimate_device` gives a copy of the device that carries them (and keeps the
+datasheet figures it replaced, under ``datasheet.<path>``, so that :func:`datasheet_device` restores them);
+:func:`mode_device` gives the device each mode reads: the estimate device for ``estimate``, the datasheet
+device for ``ideal`` and ``latency_bound``. Both are idempotent.
 """
 
 from __future__ import annotations
@@ -21,16 +26,25 @@ from __future__ import annotations
 import dataclasses
 from types import MappingProxyType
 
-from ..vocab import Corner, DeviceKind
+from ..vocab import Corner, DeviceKind, Mode
 from .device import Device
 from .figure import Figure
 
-__all__ = ["CLASS_EFFICIENCY", "ESTIMATE_SUFFIX", "ClassEfficiency", "ceilings", "estimate_device", "estimate_values", "measured"]
+__all__ = ["CLASS_EFFICIENCY", "DATASHEET_KINDS", "DATASHEET_PREFIX", "DATASHEET_SUFFIX", "class_efficiency",
+           "datasheet_pinned", "device_for", "ESTIMATE_SUFFIX", "ClassEfficiency", "ceilings", "datasheet_device",
+           "estimate_device", "estimate_values", "has_estimate_ceilings", "measured", "mode_device"]
 
 
 #: A device name with this suffix (``h100@estimate``) names the device with its estimate ceilings
 #: (:func:`roofline.hardware.library.get_device`).
 ESTIMATE_SUFFIX = "@estimate"
+
+#: A device name with this suffix (``h100@datasheet``) names the device whose estimate reads its datasheet
+#: rates (:func:`datasheet_pinned`): what ``--mode latency_bound`` shows.
+DATASHEET_SUFFIX = "@datasheet"
+
+#: An estimate device (:func:`estimate_device`) keeps each datasheet figure it replaced under this prefix.
+DATASHEET_PREFIX = "datasheet."
 
 
 @dataclasses.dataclass(frozen=True)
@@ -67,7 +81,51 @@ CLASS_EFFICIENCY: dict[str, dict[str, ClassEfficiency]] = {
         "link": ClassEfficiency(0.85, 0.77, 1.0, "NCCL all-reduce bus bandwidth over the per-direction link "
                                 "rate: 0.77-0.83 on A100 NVLink 3, at or above 1 on H100 NVLink 4 (NVLS)"),
     },
+    # AMD's matrix cores reach a smaller share of their peak than NVIDIA's tensor cores with the same benchmark
+    # (stas00 MAMF tables, [measured] of mi300x and mi325x): 668.4/1307.4 = 0.51 (MI300X, ROCm 6.3), 781.9/1307.4
+    # = 0.60 (MI300X, ROCm 6.2, v1 table), 784.9/1307.4 = 0.60 (MI325X). Memory and links: the GPU class.
+    f"{DeviceKind.GPU}:AMD": {
+        "matmul": ClassEfficiency(0.60, 0.51, 0.61, "median (range) of the maximum achievable matmul rate "
+                                  "(mamf-finder) over the dense datasheet peak on MI300X and MI325X"),
+    },
+    # No published TPU microbenchmark of HBM bandwidth or matmul rate with its software stack was found. Memory:
+    # the same HBM DRAM loses the same share to refresh, bank conflicts and read-write turnarounds as on the
+    # GPUs (0.78-0.88 measured there), widened to 0.70-0.95. Matmul: a systolic MXU fed from VMEM keeps its
+    # array busy on large tiles (no tensor-core issue limits), but XLA's tiling and pipeline fill cost a share
+    # that nobody publishes; the GPU range (0.70-0.87) widened to 0.60-0.95. Links: the GPU class.
+    DeviceKind.TPU: {
+        "memory": ClassEfficiency(0.84, 0.70, 0.95, "estimate: the HBM efficiency measured on GPUs (same DRAM "
+                                  "physics), widened; no published TPU STREAM-style measurement"),
+        "matmul": ClassEfficiency(0.80, 0.60, 0.95, "estimate: the GPU matmul range widened; no published TPU "
+                                  "maximum-achievable-matmul measurement"),
+        "link": ClassEfficiency(0.85, 0.70, 1.0, "estimate: the GPU class's collective efficiency, widened"),
+    },
 }
+
+#: Device kinds whose estimate reads the datasheet (no class efficiency, said so): SRAM dataflow chips,
+#: wafers and tiles (Groq LPU, SambaNova SN40L, Cerebras WSE, Tesla Dojo) publish no microbenchmark of their
+#: own memories, and their on-chip SRAM is fed by a compiler-scheduled dataflow without DRAM's refresh and
+#: turnaround losses: there is no measured share to apply. A ``[measured]`` table still wins where one is given.
+DATASHEET_KINDS = (DeviceKind.WAFER, DeviceKind.TILE, DeviceKind.CHIP, DeviceKind.SOC, DeviceKind.OTHER)
+
+
+def class_efficiency(device: Device, rate: str) -> ClassEfficiency | None:
+    """The class efficiency of one kind of rate on ``device``: its vendor's class, else its kind's, else None.
+
+    Parameters
+    ----------
+    device : Device
+        Its ``kind`` and ``vendor``.
+    rate : str
+        ``memory``, ``matmul`` or ``link``.
+
+    Returns
+    -------
+    ClassEfficiency or None
+        None for a kind of :data:`DATASHEET_KINDS` (the estimate reads the datasheet there).
+    """
+    vendor = CLASS_EFFICIENCY.get(f"{device.kind}:{device.vendor}", {})
+    return vendor.get(rate) or CLASS_EFFICIENCY.get(device.kind, {}).get(rate)
 
 
 def _kind_of_rate(path: str) -> str | None:
@@ -133,7 +191,7 @@ def _ceiling(device: Device, path: str, meas: dict[str, Figure], rate: str) -> F
         eff = tuple(x / base.value for x in (other.value, other.low, other.high))
         return _scaled(ds, eff, "derived", f"the measured efficiency of {other.path} (same datasheet peak)",
                        other.sources)
-    cls = CLASS_EFFICIENCY.get(device.kind, {}).get(rate)
+    cls = class_efficiency(device, rate)
     if cls is None:
         return ds
     return _scaled(ds, (cls.nominal, cls.low, cls.high), "estimate", f"{device.kind} class efficiency: {cls.note}")
@@ -157,11 +215,26 @@ def ceilings(device: Device) -> dict[str, Figure]:
     meas = measured(device)
     out = {}
     main = f"memory.{device.main_memory.name}.bandwidth"
+    done = has_estimate_ceilings(device)  # its rates are the ceilings already: derate nothing twice
     for path in device.figures:
         rate = "memory" if path == main else _kind_of_rate(path)
         if rate is not None:
-            out[path] = _ceiling(device, path, meas, rate)
+            out[path] = device.figures[path] if done else _ceiling(device, path, meas, rate)
     return out
+
+
+def has_estimate_ceilings(device: Device) -> bool:
+    """Whether ``device`` carries its estimate ceilings in place of its datasheet rates (:func:`estimate_device`).
+
+    Parameters
+    ----------
+    device : Device
+
+    Returns
+    -------
+    bool
+    """
+    return any(p.startswith(DATASHEET_PREFIX) for p in device.figures)
 
 
 def estimate_values(device: Device, which: Corner | str = Corner.NOMINAL) -> dict[str, float]:
@@ -193,14 +266,125 @@ def estimate_device(device: Device) -> Device:
     Returns
     -------
     Device
-        Its main memory's bandwidth, compute peaks and link bandwidths replaced; everything else as it was.
+        Its main memory's bandwidth, compute peaks and link bandwidths replaced, each datasheet figure kept
+        under ``datasheet.<path>``; everything else as it was. A device that carries its ceilings already is
+        returned as it is.
     """
+    if has_estimate_ceilings(device):
+        return device
+    hit = _ESTIMATE_DEVICES.get(id(device))
+    if hit is not None and hit[0] is device:  # the entry holds the device, so its id cannot be reused
+        return hit[1]
     figs = dict(device.figures)
-    figs.update(ceilings(device))
+    ceil = ceilings(device)
+    figs.update({DATASHEET_PREFIX + p: device.figures[p] for p in ceil})
+    figs.update(ceil)
+    out = _with_figures(device, figs, f"{device.name} (estimate ceilings)")
+    if len(_ESTIMATE_DEVICES) >= 256:
+        _ESTIMATE_DEVICES.clear()
+        _DATASHEET_DEVICES.clear()
+    _ESTIMATE_DEVICES[id(device)] = (device, out)
+    _DATASHEET_DEVICES[id(out)] = (out, device)
+    return out
+
+
+#: Estimate devices already built, by the id of their datasheet device (which each entry holds).
+_ESTIMATE_DEVICES: dict[int, tuple[Device, Device]] = {}
+#: The inverse: the datasheet device of each estimate device built here (by the id of the estimate device).
+_DATASHEET_DEVICES: dict[int, tuple[Device, Device]] = {}
+
+
+def datasheet_device(device: Device) -> Device:
+    """The device with its datasheet rates: the inverse of :func:`estimate_device` (any other device as it is).
+
+    Parameters
+    ----------
+    device : Device
+
+    Returns
+    -------
+    Device
+    """
+    if not has_estimate_ceilings(device):
+        return device
+    hit = _DATASHEET_DEVICES.get(id(device))
+    if hit is not None and hit[0] is device:
+        return hit[1]
+    figs = {p: f for p, f in device.figures.items() if not p.startswith(DATASHEET_PREFIX)}
+    figs.update({p[len(DATASHEET_PREFIX):]: f for p, f in device.figures.items() if p.startswith(DATASHEET_PREFIX)})
+    return _with_figures(device, figs, device.name.removesuffix(" (estimate ceilings)"))
+
+
+def mode_device(device: Device, mode: Mode | str) -> Device:
+    """The device a mode evaluates: its estimate ceilings for ``estimate``, its datasheet for the two bounds.
+
+    Exact whatever variant of the device is given (an estimate device, a pinned one of
+    :func:`datasheet_pinned`): the ``modes`` of a result always mean the same.
+
+    ``ideal`` and ``latency_bound`` are bounds and read the datasheet's peaks (a measured ceiling may be
+    beaten by a better kernel); the ``estimate`` reads what the device achieves (:func:`ceilings`).
+
+    Parameters
+    ----------
+    device : Device
+        A device of the library, of a spec file, or an estimate device (:func:`estimate_device`).
+    mode : Mode or str
+        ``ideal``, ``latency_bound`` or ``estimate``.
+
+    Returns
+    -------
+    Device
+    """
+    ds = datasheet_device(device)
+    return estimate_device(ds) if Mode(mode) is Mode.ESTIMATE else ds
+
+
+def device_for(device: Device, ideal: bool) -> Device:
+    """The device an evaluation with the ``ideal`` flag reads: the datasheet for the pure roofline, the
+    estimate's ceilings otherwise (every path that is not ideal evaluates the ``estimate`` mode), unless the
+    device carries its rates already (:func:`estimate_device`, :func:`datasheet_pinned`).
+
+    Parameters
+    ----------
+    device : Device
+    ideal : bool
+        The pure roofline (datasheet peaks, no latency terms).
+
+    Returns
+    -------
+    Device
+    """
+    if ideal:
+        return datasheet_device(device)
+    return estimate_device(device)  # a device that carries its ceilings (or pinned datasheet rates) as it is
+
+
+def datasheet_pinned(device: Device) -> Device:
+    """The device whose estimate reads its datasheet rates: an estimate device whose ceilings are the peaks.
+
+    With it, a path that is not ideal shows the latency terms on the datasheet's peaks (``--mode
+    latency_bound`` of the commands), while the ``modes`` of an LLM estimate stay exact.
+
+    Parameters
+    ----------
+    device : Device
+
+    Returns
+    -------
+    Device
+    """
+    ds = datasheet_device(device)
+    figs = dict(ds.figures)
+    figs.update({DATASHEET_PREFIX + p: ds.figures[p] for p in ceilings(ds)})
+    return _with_figures(ds, figs, ds.name)
+
+
+def _with_figures(device: Device, figs: dict, name: str) -> Device:
+    """A copy of ``device`` whose memory, links and compute read their rates from ``figs``."""
     memory = tuple(dataclasses.replace(m, bandwidth=figs[f"memory.{m.name}.bandwidth"]) for m in device.memory)
     links = tuple(dataclasses.replace(lk, bandwidth=figs[f"interconnect.{lk.name}.bandwidth"])
                   for lk in device.interconnect)
     compute = MappingProxyType({dt: MappingProxyType({k: figs[f"compute.{dt}.{k}"] for k in kinds})
                                 for dt, kinds in device.compute.items()})
-    return dataclasses.replace(device, name=f"{device.name} (estimate ceilings)", memory=memory,
+    return dataclasses.replace(device, name=name, memory=memory,
                                interconnect=links, compute=compute, figures=MappingProxyType(figs))

@@ -12,6 +12,7 @@ A leaf of the hardware room: it needs neither SymPy nor pandas.
 
 from __future__ import annotations
 
+import functools
 import math
 import os
 from dataclasses import dataclass, field
@@ -100,6 +101,12 @@ def _price(key: str, entry, sources: Mapping, file: str) -> Price:
 _CACHE: dict[tuple, dict[str, Price]] = {}
 
 
+@functools.lru_cache(maxsize=1)
+def _default_table(data_dir) -> str:
+    """The shipped table's path (found once: where the package lies does not change in a process)."""
+    return str(data_dir("prices") / "cloud-prices.toml")
+
+
 def price_table(path: str | os.PathLike | None = None) -> dict[str, Price]:
     """Every device's price in the table, ``{device key: Price}``, validated; reloaded when the file changes.
 
@@ -123,7 +130,7 @@ def price_table(path: str | os.PathLike | None = None) -> dict[str, Price]:
     from .._paths import data_dir
     from ..errors import SpecError
 
-    p = str(path or data_dir("prices") / "cloud-prices.toml")
+    p = str(path) if path else _default_table(data_dir)
     try:
         stamp = (p, os.stat(p).st_mtime_ns)
     except OSError as exc:

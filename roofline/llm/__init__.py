@@ -16,6 +16,8 @@ module              holds
 ``inference``       :func:`estimate`, :func:`estimate_result`, :func:`decode_break_even_batch`
 ``sweeps``          :func:`decode_sweep`, :func:`frontier`, chunked sweeps; the one column contract
 ``serving``         :func:`throughput`: the serving bound under continuous batching, over the best layout
+``symbolic``        closed forms of the mesh model (token latency, latency/compute crossover batch, hand-off
+                    dominance) and the engine's decode step as a SymPy expression
 ==================  ===================================================================================
 
 No placement policy and no evaluation loop lives here: placement is :mod:`roofline.placement`, the
@@ -54,6 +56,14 @@ from .sweeps import (
     llm_sweep_to_parquet,
 )
 from .serving import ThroughputResult, throughput, throughput_result
+from .symbolic import (
+    crossover_batch,
+    decode_time_expr,
+    handoff_dominant_stages,
+    handoff_stages,
+    latency_compute_batch,
+    mesh_token_latency,
+)
 from .workload import llm_workload
 
 __all__ = ['ModelConfig', 'load_model_file', 'from_hf_config', 'model_library', 'get_model', 'list_models',
@@ -61,4 +71,5 @@ __all__ = ['ModelConfig', 'load_model_file', 'from_hf_config', 'model_library', 
            'weights_bytes', 'kv_cache_elements', 'kv_cache_bytes', 'llm_workload', 'decode_sweep', 'frontier',
            'llm_sweep_chunks', 'llm_sweep_to_parquet', 'llm_sweep_reduce', 'COLUMNS', 'estimate',
            'estimate_result', 'LLMEstimate', 'decode_break_even_batch', 'throughput', 'throughput_result',
-           'ThroughputResult']
+           'ThroughputResult', 'mesh_token_latency', 'latency_compute_batch', 'handoff_dominant_stages',
+           'decode_time_expr', 'crossover_batch', 'handoff_stages']

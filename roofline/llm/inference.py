@@ -2,7 +2,7 @@
 
 :func:`estimate_result` places the model (:func:`roofline.llm.sizes.place`), builds and compiles the
 prefill and decode workloads (:func:`roofline.llm.workload.llm_workload`), evaluates them at each corner of
-the device's figures (:func:`roofline.engine.corners.evaluate_corners`) and returns an
+the device's figures (:func:`roofline.engine.corners.corners_of`) and returns an
 :class:`~roofline.llm.result.LLMEstimate`; :func:`estimate` returns its record form (a dict, the JSON of
 ``roofline llm``). :func:`decode_break_even_batch` solves for the batch at which a decode step turns from
 memory- to compute-bound.
@@ -11,7 +11,8 @@ Each op is timed by the engine and the times are **summed per operator**, never 
 whole model. Every estimate also carries three **modes** (:data:`MODES`): the pure roofline (``ideal``)
 and the latency-inclusive bound (``latency_bound``), both with every estimated figure at its favourable end
 (:attr:`~roofline.vocab.Corner.BEST`), and the ``estimate`` with realistic latency terms at the nominal
-figures (:mod:`roofline.engine.latency`). Weights and the KV cache live in the placement's home level (HBM on a GPU, SRAM on a wafer
+figures (:mod:`roofline.engine.latency`) on the device's measured ceilings
+(:func:`roofline.hardware.measured.mode_device`); the top-level figures are the estimate's unless ``ideal``. Weights and the KV cache live in the placement's home level (HBM on a GPU, SRAM on a wafer
 or tile); a user who forces fewer devices streams from the next level that holds them, or gets a
 :class:`~roofline.errors.CapacityError` that says how much is needed.
 """
@@ -27,10 +28,12 @@ import math
 
 from .. import formulas
 from ..dtypes import compute_dtype, elementwise_dtype, peak_dtype
-from ..engine.corners import evaluate_corners, ranged
+from ..engine.cache import evaluators
+from ..engine.corners import corners_of, ranged
 from ..errors import InputError
 from ..hardware.device import Device
 from ..hardware.library import get_device
+from ..hardware.measured import device_for, mode_device
 from ..hardware.prices import get_price
 from ..placement.layout import Placement
 from ..vocab import Corner, Mode, Phase, Ranged, Record
@@ -59,6 +62,14 @@ def _compiled(model, device: Device, phase, prec, placement: Placement, ideal, o
 
     One device's step does not depend on the replicas or the micro-batches in flight (:attr:`Parallelism.step`),
     so those stay out of the key."""
+    entry = _bound(model, device, phase, prec, placement, overlap)
+    if entry.evaluators != evaluators():  # numba turned on or off since: the array path follows
+        entry.cw, entry.evaluators = _build_compiled(model, device, phase, prec, placement, overlap), evaluators()
+    return entry.cw
+
+
+def _build_compiled(model, device: Device, phase, prec, placement: Placement, overlap):
+    """:func:`_compiled` through the compiled-function cache (its key spelled out in full)."""
     from ..engine.cache import cached_compile, device_signature
     from ..engine.compiled import compile_workload
 
@@ -94,12 +105,128 @@ def step_batch(par, batch):
     return batch / share if share > 1 else batch
 
 
+class _Bound:
+    """A compiled phase for one model, device, placement and overlap, held in process memory: its figures
+    in argument order at each corner asked for, and the scalar evaluator's results of the configurations
+    asked for (every mode of one configuration comes from one call). All of it is pure: the model and
+    device are immutable, so their identity (checked, not only their ``id``) and the layout name the entry."""
+
+    __slots__ = ("model", "device", "home", "cw", "figures", "points", "evaluators")
+
+    def __init__(self, model, device: Device, home: int, cw, evals: str):
+        self.model, self.device, self.home, self.cw, self.evaluators = model, device, home, cw, evals
+        self.figures: dict = {}
+        self.points: dict = {}
+
+    def point(self, which, values: tuple):
+        """The scalar evaluator's :class:`~roofline.engine.scalar.Point` at ``values`` (the shapes) and
+        corner ``which``, or None where it does not apply."""
+        key = (which, values)
+        hit = self.points.get(key)
+        if hit is not None:
+            return hit
+        figs = self.figures.get(which)
+        if figs is None:
+            vals = self.device.values(which)
+            figs = self.figures[which] = ([vals[p] for p in self.cw.device_paths],
+                                          [vals[f"memory.{lvl.name}.capacity"] for lvl in self.device.memory])
+        pt = self.cw.point(values, figs[0], figs[1], 1.0, self.home)
+        if pt is not None:
+            if len(self.points) >= _POINTS_PER_ENTRY:
+                self.points.clear()
+            self.points[key] = pt
+        return pt
+
+
+#: process-memory entries of :func:`_bound` (a bound on memory, not a tuning knob)
+_BOUND: dict = {}
+_BY_ID: dict = {}
+_MAX_BOUND, _POINTS_PER_ENTRY = 512, 256
+
+
+def _bound(model, device: Device, phase, prec, placement: Placement, overlap) -> _Bound:
+    """The :class:`_Bound` entry of this phase, model, device and placement (built once per process).
+
+    Looked up first by the identity of the objects (one estimate asks sixteen times with the same ones),
+    then by value (another placement object of the same layout shares the entry)."""
+    ident = (id(model), id(device), id(placement), id(prec), phase, overlap)
+    hit = _BY_ID.get(ident)
+    if hit is not None and hit[0] is placement and hit[1] is prec and hit[2].model is model \
+            and hit[2].device is device:
+        return hit[2]
+    entry = _bound_by_value(model, device, phase, prec, placement, overlap)
+    if len(_BY_ID) >= _MAX_BOUND:
+        _BY_ID.clear()
+    _BY_ID[ident] = (placement, prec, entry)
+    return entry
+
+
+def _bound_by_value(model, device: Device, phase, prec, placement: Placement, overlap) -> _Bound:
+    key = (id(model), id(device), phase, prec, placement.parallel, placement.home, tuple(placement.links.items()),
+           overlap)
+    hit = _BOUND.get(key)
+    if hit is not None and hit.model is model and hit.device is device:
+        return hit
+    entry = _Bound(model, device, placement.home, _build_compiled(model, device, phase, prec, placement, overlap),
+                   evaluators())
+    if len(_BOUND) >= _MAX_BOUND:
+        _BOUND.clear()
+    _BOUND[key] = entry
+    return entry
+
+
+def _one(model, device, phase, prec, placement, shapes, mode, overlap, which, detail) -> dict | None:
+    """:func:`_run` at one configuration through the scalar evaluator, or None where it does not apply.
+
+    An estimate asks for the same configuration in several modes: the first ask evaluates every mode
+    (:class:`~roofline.engine.scalar.Point`), the others find it by the identity of the objects asked with."""
+    try:
+        key = (id(model), id(device), id(placement), id(prec), phase, overlap, which, *shapes.values())
+        hit = _HOT.get(key)
+    except TypeError:  # an array among the shapes
+        return None
+    if hit is not None and hit[0] is model and hit[1] is device and hit[2] is placement and hit[3] is prec:
+        return hit[4].mode(mode, detail)
+    pt = _point(model, device, phase, prec, placement, shapes, overlap, which)
+    if pt is None:
+        return None
+    if len(_HOT) >= 4 * _POINTS_PER_ENTRY:
+        _HOT.clear()
+    _HOT[key] = (model, device, placement, prec, pt)
+    return pt.mode(mode, detail)
+
+
+#: the last configurations asked, by the identity of the objects asked with (each entry holds them)
+_HOT: dict = {}
+
+
+def _point(model, device, phase, prec, placement, shapes, overlap, which):
+    """The scalar evaluator's :class:`~roofline.engine.scalar.Point` of ``shapes``, or None."""
+    entry = _bound(model, device, phase, prec, placement, overlap)
+    values = []
+    for n in entry.cw.shape_names:
+        v = shapes[n]
+        if type(v) is not int and type(v) is not float:
+            return None
+        values.append(v)
+    return entry.point(which, tuple(values))
+
+
+def _clear_memory() -> None:
+    """Forget every process-memory entry of this module (the compiled-function cache keeps its own)."""
+    for memo in (_HOT, _BOUND, _BY_ID, _CORNERS, _POWER, _PRICED, _FALLBACK, _PRECISION):
+        memo.clear()
+
+
 def _run(model, device, phase, prec, placement, shapes, ideal, overlap, which, device_values=None, detail=False):
     """Evaluate ``phase`` over ``shapes`` (``b`` and ``s`` or ``p``, numbers or arrays) at corner ``which``;
-    ``ideal`` is a :class:`~roofline.vocab.Mode` or the old flag (pure roofline or estimate)."""
-    from ..engine.terms import mode_of
-
-    mode = ideal if isinstance(ideal, str) else mode_of(None, ideal)
+    ``ideal`` is a :class:`~roofline.vocab.Mode` or the old flag (pure roofline or estimate). One
+    configuration at the device's own figures runs the scalar evaluator (:func:`_one`)."""
+    mode = ideal if isinstance(ideal, str) else (Mode.IDEAL if ideal else Mode.ESTIMATE)  # terms.mode_of
+    if not device_values:
+        out = _one(model, device, phase, prec, placement, shapes, mode, overlap, which, detail)
+        if out is not None:
+            return out
     cw = _compiled(model, device, phase, prec, placement, False, overlap)
     vals = device.values(which)
     if device_values:
@@ -131,6 +258,20 @@ class _Request:
     def peak_context(self) -> int:
         """The most tokens a sequence holds in the KV cache at any step [1]."""
         return max(self.context, self.prompt + self.generate)
+
+
+def _precision(dtype: str) -> Precision:
+    """``Precision.of(dtype)``, one object per data type (it is immutable): the evaluations of an estimate
+    then find their compiled phase by identity."""
+    hit = _PRECISION.get(dtype)
+    if hit is None:
+        hit = Precision.of(dtype)
+        if isinstance(dtype, str) and len(_PRECISION) < 64:
+            _PRECISION[dtype] = hit
+    return hit
+
+
+_PRECISION: dict = {}
 
 
 def _request(m: ModelConfig, batch, context, generate, prompt, ideal, overlap, speculation=None) -> _Request:
@@ -173,7 +314,10 @@ def _at_corner(m: ModelConfig, dev: Device, prec: Precision, pl: Placement, q: _
 
 def _mode(m: ModelConfig, dev: Device, prec: Precision, pl: Placement, q: _Request, mode: Mode, corner: Corner,
           spl: SpeculativePlacement | None = None) -> dict:
-    """One mode's record: prefill and decode step (or speculative step) at one corner."""
+    """One mode's record: prefill and decode step (or speculative step) at one corner, on the device the mode
+    reads (:func:`~roofline.hardware.measured.mode_device`: the estimate's measured ceilings, the bounds'
+    datasheet peaks)."""
+    dev = mode_device(dev, mode)
     pre = _run(m, dev, Phase.PREFILL, prec, pl, {"b": q.batch, "p": q.prompt}, mode, q.overlap, corner)
     ttft = float(pre["time_s"])
     if spl is not None:
@@ -191,12 +335,45 @@ def _modes(m: ModelConfig, dev: Device, prec: Precision, pl: Placement, q: _Requ
            spl: SpeculativePlacement | None = None) -> dict:
     """The three modes (:data:`MODES`); the estimate adds ``<field>_range`` over the device's corners."""
     out = {str(mode): _mode(m, dev, prec, pl, q, mode, corner, spl) for mode, corner in MODES}
-    if dev.is_estimate:
+    if _corners(mode_device(dev, Mode.ESTIMATE)) != (Corner.NOMINAL,):
         est = out[str(Mode.ESTIMATE)]
         ends = [_mode(m, dev, prec, pl, q, Mode.ESTIMATE, c, spl) for c in (Corner.BEST, Corner.WORST)]
         for k in ("ttft_s", "tpot_s", "tokens_per_s_per_user", "tokens_per_s"):
             est[f"{k}_range"] = sorted([ends[0][k], ends[1][k]])
     return out
+
+
+def _corner_records(m: ModelConfig, run: Device, prec: Precision, pl: Placement, q: _Request, spl) -> dict:
+    """The top-level record at each corner ``run`` has (:func:`_corners`)."""
+    return {c: _at_corner(m, run, prec, pl, q, c, spl) for c in _corners(run)}
+
+
+def _corners(dev: Device) -> tuple[Corner, ...]:
+    """:func:`~roofline.engine.corners.corners_of` ``dev``, asked once per device object (a device is
+    immutable; its figures' bases decide)."""
+    hit = _CORNERS.get(id(dev))
+    if hit is None or hit[0] is not dev:
+        if len(_CORNERS) >= _MAX_BOUND:
+            _CORNERS.clear()
+        hit = _CORNERS[id(dev)] = (dev, corners_of(dev))
+    return hit[1]
+
+
+_CORNERS: dict = {}
+
+
+def _power(dev: Device):
+    """``dev.power_w`` and its figure (None, None without one), asked once per device object."""
+    hit = _POWER.get(id(dev))
+    if hit is None or hit[0] is not dev:
+        if len(_POWER) >= _MAX_BOUND:
+            _POWER.clear()
+        power = dev.power_w
+        hit = _POWER[id(dev)] = (dev, (power, dev.figures["power.tdp"] if power else None))
+    return hit[1]
+
+
+_POWER: dict = {}
 
 
 def _terms(run: dict) -> dict[str, float]:
@@ -207,10 +384,9 @@ def _terms(run: dict) -> dict[str, float]:
 def _energy(dev: Device, pl: Placement, q: _Request, tpot: Ranged, extra_devices: int = 0) -> Ranged | None:
     """Energy per token at the device's power: the low power with the fastest step, the high with the slowest
     (``extra_devices``: a draft model's own devices)."""
-    power = dev.power_w
+    power, pf = _power(dev)
     if not power:
         return None
-    pf = dev.figures["power.tdp"]
     n = pl.devices + extra_devices
     return Ranged(formulas.energy_per_token(power, n, tpot.nominal, q.batch),
                   formulas.energy_per_token(pf.low, n, tpot.low, q.batch),
@@ -229,28 +405,47 @@ def _price(dev: Device, price) -> tuple[Ranged | None, str | None]:
     p = get_price(dev.key)
     if p is None:
         return None, None
-    return Ranged(p.value, p.low, p.high), p.describe()
+    hit = _PRICED.get(id(p))
+    if hit is None or hit[0] is not p:  # a price object is immutable; a new table gives new ones
+        if len(_PRICED) >= _MAX_BOUND:
+            _PRICED.clear()
+        hit = _PRICED[id(p)] = (p, (Ranged(p.value, p.low, p.high), p.describe()))
+    return hit[1]
 
 
-def _cost(dev: Device, pl: Placement, tps: Ranged, price, extra_devices: int = 0) -> dict:
+_PRICED: dict = {}
+
+
+def _cost(dev: Device, pl: Placement, tps: Ranged, price, extra_devices: int = 0, priced=None) -> dict:
     """Cost per million tokens and tokens/s per MW, each at the nominal figures and at its corners: the
     cheapest price (lowest power) with the fastest step is the best corner. ``extra_devices``: devices a
-    speculative draft runs on beside the target's."""
-    usd, source = _price(dev, price)
+    speculative draft runs on beside the target's; ``priced``: :func:`_price`'s answer when already asked."""
+    usd, source = priced or _price(dev, price)
     n = pl.devices + extra_devices
     out: dict = {"price_usd_per_device_hour": usd, "price_source": source}
     if usd is not None:
         out["usd_per_million_tokens"] = Ranged(*(formulas.usd_per_million_tokens(u, n, r) for u, r in (
             (usd.nominal, tps.nominal), (usd.best, tps.best), (usd.worst, tps.worst))))
-    if dev.power_w:
-        pf = dev.figures["power.tdp"]
+    power, pf = _power(dev)
+    if power:
         out["tokens_per_s_per_mw"] = Ranged(*(formulas.tokens_per_s_per_mw(r, w, n) for r, w in (
-            (tps.nominal, dev.power_w), (tps.best, pf.low), (tps.worst, pf.high))))
+            (tps.nominal, power), (tps.best, pf.low), (tps.worst, pf.high))))
     return out
 
 
 def _fallback(dev: Device, prec: Precision) -> dict[str, str]:
     """The data types this model's ops compute in that ``dev`` runs at another type's peak."""
+    key = (id(dev), prec)
+    hit = _FALLBACK.get(key)
+    if hit is None or hit[0] is not dev:
+        hit = _FALLBACK[key] = (dev, _fallback_of(dev, prec))
+    return dict(hit[1])
+
+
+_FALLBACK: dict = {}
+
+
+def _fallback_of(dev: Device, prec: Precision) -> dict[str, str]:
     used = (compute_dtype(prec.weights, prec.activations), compute_dtype(prec.activations, prec.kv),
             elementwise_dtype(prec.activations))
     return {d: peak_dtype(d, dev.compute) for d in dict.fromkeys(used)
@@ -279,13 +474,13 @@ def _placements(m: ModelConfig, dev: Device, prec: Precision, q: _Request, devic
 
 
 def _result(m: ModelConfig, dev: Device, prec: Precision, pl: Placement, q: _Request, corners: dict,
-            spl: SpeculativePlacement | None = None, price=None) -> LLMEstimate:
+            spl: SpeculativePlacement | None = None, price=None, priced=None) -> LLMEstimate:
     """Gather the corners' results into an :class:`LLMEstimate`."""
     nom = corners[Corner.NOMINAL]
     tpot = ranged(corners, "tpot_s")
     tps = tpot.map(lambda t: q.batch / t)
     dec, pre = nom["decode"], nom["prefill"]
-    return LLMEstimate(
+    return LLMEstimate.of(
         model=m.key, device=dev.key, weight_dtype=prec.weights, activation_dtype=prec.activations, kv_dtype=prec.kv,
         batch=q.batch, context=q.context, prompt=q.prompt, ideal=q.ideal, overlap=q.overlap,
         devices_used=pl.devices, tp=pl.parallel.tp, pp=pl.parallel.pp, placement="forced" if pl.forced else "auto",
@@ -300,7 +495,7 @@ def _result(m: ModelConfig, dev: Device, prec: Precision, pl: Placement, q: _Req
         decode_terms_s=_terms(dec), prefill_terms_s=_terms(pre),
         decode_flops=float(dec["flops"]), decode_bytes=float(dec["bytes"]),
         prefill_flops=float(pre["flops"]), prefill_bytes=float(pre["bytes"]),
-        **_cost(dev, pl, tps, price, spl.own_devices if spl else 0), compute_fallback=_fallback(dev, prec),
+        **_cost(dev, pl, tps, price, spl.own_devices if spl else 0, priced), compute_fallback=_fallback(dev, prec),
         **_request_fields(q, corners), **_layout_fields(pl),
         **(result_fields(q.speculation, spl, corners) if spl is not None else {}),
         modes=_modes(m, dev, prec, pl, q, spl))
@@ -343,7 +538,7 @@ def estimate_result(model: str | ModelConfig, device: str | Device, batch: int =
     devices, tp, pp : int, optional
         Force the number of devices, the tensor-parallel degree and the pipeline stages [1].
     ideal : bool
-        Leave out latency and overhead terms (a pure roofline).
+        Leave out latency and overhead terms (a pure roofline, datasheet peaks); else the estimate (ceilings).
     overlap : str
         ``max`` (terms overlap: the roofline) or ``sum`` (no overlap).
     prompt : int, optional
@@ -369,12 +564,12 @@ def estimate_result(model: str | ModelConfig, device: str | Device, batch: int =
         layout that cannot hold the model.
     """
     m, dev = get_model(model), get_device(device)
-    prec = prec or Precision.of(dtype)
+    prec = prec or _precision(dtype)
     q = _request(m, batch, context, generate, prompt, ideal, overlap, speculation)
-    _price(dev, price)  # a bad price is refused before any work
+    priced = _price(dev, price)  # a bad price is refused before any work
     pl, spl = _placements(m, dev, prec, q, devices, tp, pp, layout)
-    corners = evaluate_corners(dev, lambda corner: _at_corner(m, dev, prec, pl, q, corner, spl))
-    return _result(m, dev, prec, pl, q, corners, spl, price)
+    corners = _corner_records(m, device_for(dev, ideal), prec, pl, q, spl)
+    return _result(m, dev, prec, pl, q, corners, spl, price, priced)
 
 
 def estimate(model: str | ModelConfig, device: str | Device, batch: int = 1, context: int = 2048,

@@ -7,6 +7,7 @@ best, worst); the record form spells a range as ``<field>_range = [low, high]`` 
 
 from __future__ import annotations
 
+import functools
 import html
 from dataclasses import dataclass, field, fields
 from typing import Mapping
@@ -28,9 +29,28 @@ _DECODE_RATES = ("tokens_per_s_per_user", "tokens_per_s", "energy_per_token_j")
 _COST_FIELDS = ("price_usd_per_device_hour", "usd_per_million_tokens", "tokens_per_s_per_mw")
 
 
-def _range_of(name: str, value: Ranged) -> dict:
-    """The ``<name>_range`` entry of ``value`` (empty without a range)."""
-    return {k: v for k, v in value.to_dict(name).items() if k != name}
+@functools.lru_cache(maxsize=1)
+def _field_table() -> tuple[frozenset, frozenset, tuple]:
+    """The names of :class:`LLMEstimate`'s fields, those without a default, and ``(name, make default)``."""
+    from dataclasses import MISSING
+
+    fs = fields(LLMEstimate)
+    required = frozenset(f.name for f in fs if f.default is MISSING and f.default_factory is MISSING)
+    defaults = tuple((f.name, f.default_factory if f.default_factory is not MISSING else (lambda v=f.default: v))
+                     for f in fs if f.name not in required)
+    return frozenset(f.name for f in fs), required, defaults
+
+
+@functools.lru_cache(maxsize=4)
+def _record_names(request: bool, speculative: bool) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """The fields of the record form (:meth:`LLMEstimate.to_dict`) in order, without ``modes`` (last, on its
+    own), with or without the request's and the speculative fields; and those of them that are mappings
+    (copied into plain dicts)."""
+    skip = {"modes"} | (set() if request else set(_REQUEST_FIELDS)) | (set() if speculative else
+                                                                       set(_SPECULATIVE_FIELDS))
+    names = tuple(f.name for f in fields(LLMEstimate) if f.name not in skip)
+    maps = tuple(f.name for f in fields(LLMEstimate) if f.name in names and "Mapping" in str(f.type))
+    return names, maps
 
 
 @dataclass(frozen=True)
@@ -175,20 +195,47 @@ class LLMEstimate:
     imbalance: float = 1.0
     modes: Mapping[str, Mapping] = field(default_factory=dict)
 
+    @classmethod
+    def of(cls, **values) -> "LLMEstimate":
+        """``LLMEstimate(**values)`` without the frozen dataclass's ``object.__setattr__`` per field (about 55
+        of them: a tenth of a warm estimate); the same checks of missing and unknown fields, the same
+        defaults.
+
+        Parameters
+        ----------
+        **values
+            Every field without a default, and any with one.
+
+        Returns
+        -------
+        LLMEstimate
+
+        Raises
+        ------
+        TypeError
+            A field without a default is missing, or a name is not a field.
+        """
+        names, required, defaults = _field_table()
+        if not values.keys() <= names or not required <= values.keys():
+            return cls(**values)  # the dataclass's own message
+        obj = object.__new__(cls)
+        state = obj.__dict__
+        for name, make in defaults:
+            if name not in values:
+                state[name] = make()
+        state.update(values)
+        return obj
+
     def _ranges(self) -> dict:
         out: dict = {}
-        for name in ("ttft_s", "tpot_s") + (("request_latency_s",) if self.generate else ()) \
-                + (("draft_time_s", "verify_time_s") if self.tokens_per_step is not None else ()):
-            out.update(_range_of(name, getattr(self, name)))
+        names = ("ttft_s", "tpot_s") + (("request_latency_s",) if self.generate else ()) \
+            + (("draft_time_s", "verify_time_s") if self.tokens_per_step is not None else ())
         if self.tpot_s.has_range:
-            for name in _DECODE_RATES:
-                value = getattr(self, name)
-                if value is not None:
-                    out.update(_range_of(name, value))
-        for name in _COST_FIELDS:
+            names += _DECODE_RATES
+        for name in names + _COST_FIELDS:
             value = getattr(self, name)
-            if value is not None:
-                out.update(_range_of(name, value))
+            if value is not None and value.has_range:
+                out[f"{name}_range"] = [value.low, value.high]
         return out
 
     def to_dict(self) -> dict:
@@ -200,16 +247,12 @@ class LLMEstimate:
             Keys in field order; the request fields only with ``generate``, the speculative ones only with a
             draft; ``<field>_range = [low, high]`` for each time and rate that has a range.
         """
-        out: dict = {}
-        for f in fields(self):
-            if f.name in _REQUEST_FIELDS and not self.generate:
-                continue
-            if f.name in _SPECULATIVE_FIELDS and self.tokens_per_step is None:
-                continue
-            if f.name == "modes":
-                continue
-            v = getattr(self, f.name)
-            out[f.name] = v.nominal if isinstance(v, Ranged) else dict(v) if isinstance(v, Mapping) else v
+        state = self.__dict__
+        names, mappings = _record_names(bool(self.generate), self.tokens_per_step is not None)
+        out = {n: (v.nominal if type(v) is Ranged else v) for n in names for v in (state[n],)}
+        for n in mappings:
+            if out[n] is not None:
+                out[n] = dict(out[n])
         out.update(self._ranges())
         out["modes"] = {k: dict(v) for k, v in self.modes.items()}
         return out

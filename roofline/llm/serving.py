@@ -65,6 +65,7 @@ from .. import formulas
 from ..errors import CapacityError, InputError
 from ..hardware.device import Device
 from ..hardware.library import get_device
+from ..hardware.measured import device_for
 from ..placement.layout import Parallelism, Placement, Pool, layout_candidates, link_for, links_for
 from ..vocab import Corner, Phase, PoolRole
 from .config import ModelConfig
@@ -518,12 +519,12 @@ def throughput_result(model: str | ModelConfig, device: str | Device, devices: i
     InputError, CapacityError
         Bad lengths, an interactivity no layout reaches; no layout holds the model and one sequence.
     """
-    dev = get_device(device)
+    dev = device_for(get_device(device), ideal)  # not ideal: the estimate, on measured ceilings
     ask = _ask(get_model(model), prec or Precision.of(dtype), input_tokens, output_tokens, ideal, interactivity,
                chunk, device_values, corner)
     if (prefill_device is None) != (prefill_devices is None):
         raise InputError("a prefill pool needs both --prefill-device and --prefill-devices")
-    pre_dev = get_device(prefill_device) if prefill_device is not None else None
+    pre_dev = device_for(get_device(prefill_device), ideal) if prefill_device is not None else None
     best, searched = _system(ask, dev, int(devices), pre_dev, prefill_devices, PoolRole(pool) if pool else None,
                              layout, split)
     if best is None:

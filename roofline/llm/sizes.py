@@ -36,7 +36,19 @@ def weights_bytes(model: ModelConfig, prec: Precision) -> float:
     float
         [B].
     """
-    return model.total_params() * bytes_per_element(prec.weights)
+    key = (id(model), prec)
+    hit = _WEIGHTS.get(key)
+    if hit is not None and hit[0] is model:
+        return hit[1]
+    out = model.total_params() * bytes_per_element(prec.weights)
+    if len(_WEIGHTS) >= _MAX_PLACED:
+        _WEIGHTS.clear()
+    _WEIGHTS[key] = (model, out)
+    return out
+
+
+#: weights' bytes by model (held, so its ``id`` is not reused) and precision: a pure function of both
+_WEIGHTS: dict = {}
 
 
 def expert_weights_bytes(model: ModelConfig, prec: Precision) -> float:
@@ -350,5 +362,25 @@ def place(model: ModelConfig, device: Device, prec: Precision = Precision(), bat
     Returns
     -------
     Placement
+        The same (immutable) object for the same question within a process: placements are memoised by
+        the model's and device's identity and every other argument.
     """
-    return _place(ModelDemand(model, prec), device, batch, context, devices, tp, pp, **layout)
+    try:
+        key = (id(model), id(device), prec, batch, context, devices, tp, pp, tuple(sorted(layout.items())),
+               type(batch), type(context), type(devices), type(tp), type(pp))  # True is not 1 here
+        hit = _PLACED.get(key)
+    except TypeError:  # an unhashable argument (an array): no memo
+        return _place(ModelDemand(model, prec), device, batch, context, devices, tp, pp, **layout)
+    if hit is not None and hit[0] is model and hit[1] is device:
+        return hit[2]
+    pl = _place(ModelDemand(model, prec), device, batch, context, devices, tp, pp, **layout)
+    if len(_PLACED) >= _MAX_PLACED:
+        _PLACED.clear()
+    _PLACED[key] = (model, device, pl)
+    return pl
+
+
+#: placements of this process, by question (pure: the model and device are immutable and held here, so an
+#: ``id`` is never reused while its entry lives); the bound keeps memory small, not a tuning knob
+_PLACED: dict = {}
+_MAX_PLACED = 4096

@@ -659,11 +659,12 @@ def speedup_closed_form():
     return formulas.speculative_speedup(a, g, c, v)
 
 
-def _setup(model, device, spec: Speculation, batch, context, prec, dtype, devices):
+def _setup(model, device, spec: Speculation, batch, context, prec, dtype, devices, ideal=False):
     from ..hardware.library import get_device
+    from ..hardware.measured import device_for
 
     m = get_model(model)
-    dev = get_device(device)
+    dev = device_for(get_device(device), ideal)  # not ideal: the estimate, on measured ceilings
     prec = prec or Precision.of(dtype)
     return m, dev, prec, place_speculative(m, dev, prec, spec, batch, context, devices)
 
@@ -719,7 +720,7 @@ def optimal_draft_tokens(model: str | ModelConfig, device: str | Device, spec: S
     import sympy as sp
 
     m, dev, prec, spl = _setup(model, device, spec.with_draft_tokens(max_draft_tokens), batch, context, prec,
-                               dtype, devices)
+                               dtype, devices, ideal)
     g = np.arange(1, int(max_draft_tokens) + 1, dtype=float)
     t_dec = float(_decode_time(m, dev, prec, spl, batch, context, ideal, overlap))
     t_ver = _run(_compiled(m, dev, Phase.VERIFY, prec, spl.target, ideal, overlap), dev, spl.target,
@@ -783,7 +784,7 @@ def break_even_batch(model: str | ModelConfig, device: str | Device, spec: Specu
     """
     import sympy as sp
 
-    m, dev, prec, spl = _setup(model, device, spec, 1, context, prec, dtype, devices)
+    m, dev, prec, spl = _setup(model, device, spec, 1, context, prec, dtype, devices, ideal)
     grid = np.unique(np.round(np.geomspace(1, max_batch, 200)))
     fits = np.asarray(resident_bytes(m, prec, spec, spl, grid, context)) <= dev.memory[spl.target.home].capacity_bytes
     grid = grid[fits]

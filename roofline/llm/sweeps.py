@@ -27,11 +27,12 @@ from ..errors import CapacityError, InputError
 from ..hardware.device import Device
 from ..hardware.library import get_device
 from ..engine import dispatch
+from ..hardware.measured import device_for
 from ..placement.layout import Placement, layout_candidates
 from ..sweep.chunks import _bar, _n_points, _pareto, check_budget, evaluate_dask, grid_chunks, pipeline, spans, \
     sweep_workers  # noqa: F401 (grid_chunks, evaluate_dask, _n_points: the old roofline.bigsweep path)
 from ..sweep.writer import FrameWriter, frame_format
-from ..vocab import Corner, Phase
+from ..vocab import Corner, Mode, Phase
 from .config import ModelConfig
 from .inference import _compiled, _price, _run, step_batch
 from .loader import get_model
@@ -275,13 +276,21 @@ def _plan(model, devices, batch, context, device_counts=None, dtype="bf16", prec
         raise InputError("speculative decoding changes the decode step; a prefill sweep has none")
     plan = _Plan(m, prec, ph, ideal, overlap, spec, price, [], B, S)
     smin = int(S.min()) if S.size else 1
-    for dev in _devices(devices):
+    for dev in (device_for(d, _datasheet(ideal)) for d in _devices(devices)):
         for n in device_counts or [None]:
             pl, spl = _place_system(m, dev, prec, None if n is None else int(n), smin, spec, layout)
             corners = (Corner.NOMINAL, *_CORNERS) if ranges and dev.is_estimate else (Corner.NOMINAL,)
             plan.systems.append(_compile_system(plan, _System(dev, pl, spl, corners)))
     plan.code("capacity")
     return plan
+
+
+def _datasheet(ideal) -> bool:
+    """True when the sweep reads the datasheet (the pure roofline, or the latency bound: bounds), False when
+    it reads the estimate's measured ceilings (:func:`roofline.hardware.measured.device_for`)."""
+    if isinstance(ideal, str):
+        return Mode(ideal) in (Mode.IDEAL, Mode.LATENCY_BOUND)
+    return bool(ideal)
 
 
 def _compile_system(plan: _Plan, sy: _System) -> _System:
@@ -763,7 +772,7 @@ def frontier(model: str | ModelConfig, device: str | Device, devices: int | None
         When even batch 1 does not fit.
     """
     m = get_model(model)
-    dev = get_device(device)
+    dev = device_for(get_device(device), ideal)  # not ideal: the estimate, on measured ceilings
     prec = prec or Precision.of(dtype)
     forced = speculation is not None or tp or pp or any(v is not None for v in layout.values())
     if envelope and not forced:

@@ -15,6 +15,7 @@ from ..errors import InputError
 from ..units import as_si, unit_of_column
 from ..hardware.device import Device
 from ..hardware.library import get_device
+from ..hardware.measured import device_for
 from ..vocab import Corner
 
 __all__ = ['grid', 'sweep']
@@ -68,7 +69,7 @@ def sweep(workload, devices: Sequence[str | Device] | str | Device, shapes: Mapp
     overlap : str
         ``"max"`` (full overlap, the roofline) or ``"sum"`` (no overlap).
     ideal : bool
-        Drop latency terms.
+        Drop latency terms and read the datasheet peaks (else the estimate: measured ceilings).
     level : str, optional
         Force the memory level the working set lives in.
     sparse : bool
@@ -87,7 +88,7 @@ def sweep(workload, devices: Sequence[str | Device] | str | Device, shapes: Mapp
     import pandas as pd
 
     wls = dict(workload) if isinstance(workload, Mapping) else {workload.name: workload}
-    devs = [get_device(d) for d in ([devices] if isinstance(devices, (str, Device)) else devices)]
+    devs = [device_for(get_device(d), ideal) for d in ([devices] if isinstance(devices, (str, Device)) else devices)]
     axes = dict(shapes or {})
     # what-if figures may be SI floats, strings ("6 TB/s") or pint quantities: each in the figure's own unit
     fig_axes = {f: as_si(v, devs[0].figure(f).unit) if devs else v for f, v in (figures or {}).items()}

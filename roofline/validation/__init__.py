@@ -10,7 +10,7 @@ compares with them; :func:`category_summary` the distribution of measured / esti
 from __future__ import annotations
 
 from .bounds import FIELDS, category_summary, default_path, load_measurements, validate, validation_frame
-from .regimes import REGIMES, estimate_rows, regime_of, regime_summary
+from .regimes import REGIMES, TARGETS, estimate_rows, misses, regime_of, regime_summary, target_check
 
-__all__ = ["FIELDS", "REGIMES", "category_summary", "default_path", "estimate_rows", "load_measurements", "regime_of",
-           "regime_summary", "validate", "validation_frame"]
+__all__ = ["FIELDS", "REGIMES", "TARGETS", "category_summary", "default_path", "estimate_rows", "load_measurements",
+           "misses", "regime_of", "regime_summary", "target_check", "validate", "validation_frame"]

@@ -53,6 +53,7 @@ from pathlib import Path
 
 from ..errors import CapacityError, InputError, SpecError
 from ..hardware.library import get_device
+from ..hardware.measured import datasheet_pinned, mode_device
 from ..vocab import Corner, Mode
 
 #: Estimates of the rows being validated, by row, speculative configuration and options (each row's
@@ -398,7 +399,9 @@ def _resolve(r: dict, spec_paths, model_paths) -> dict:
 def _bound(r: dict, mode: Mode) -> tuple[float, str, list[str], dict]:
     """(the figure of ``mode``, the sense: 'rate' (measured <= bound) or 'time' (measured >= bound),
     assumptions, details)."""
-    dev = get_device(r["device"])
+    # the estimate's measured ceilings; the bounds' datasheet, pinned so that no path derates it
+    base = get_device(r["device"])
+    dev = mode_device(base, mode) if mode is Mode.ESTIMATE else datasheet_pinned(base)
     metric = r["metric"]
     if metric in _KERNEL_METRICS:
         return _KERNEL_METRICS[metric](r, dev, mode)

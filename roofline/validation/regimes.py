@@ -1,9 +1,10 @@
 """Validation by regime: how close the ``estimate`` comes to each published measurement, per kind of run.
 
-For each row of the measurement set (:mod:`roofline.validation.bounds`) the *estimate* is the latency-
-inclusive model evaluated on the device's estimate ceilings (:func:`roofline.hardware.measured.estimate_device`:
-measured rates where published, a class efficiency elsewhere). Unlike the bounds it may be beaten: it is a
-prediction, judged by ``ratio = measured speed / estimated speed`` (1 is exact) and its error ``|ratio - 1|``.
+For each row of the measurement set (:mod:`roofline.validation.bounds`) the *estimate* is the ``estimate``
+mode: the latency-inclusive model evaluated on the device's estimate ceilings
+(:func:`roofline.hardware.measured.mode_device`: measured rates where published, a class efficiency
+elsewhere). Unlike the bounds it may be beaten: it is a prediction, judged by ``ratio = measured speed /
+estimated speed`` (1 is exact) and its error ``|ratio - 1|``.
 "Before" is what the latency-inclusive bound alone predicted (the estimate before measured ceilings).
 
 :func:`regime_summary` gives, per regime, the median and spread of the ratio and the share of rows within
@@ -15,13 +16,10 @@ from __future__ import annotations
 import os
 import statistics
 
-from ..errors import CapacityError, InputError
 from ..hardware.library import get_device
-from ..hardware.measured import estimate_device
-from ..vocab import Mode
-from .bounds import _bound, load_measurements
+from .bounds import validate
 
-__all__ = ["REGIMES", "regime_of", "estimate_rows", "regime_summary"]
+__all__ = ["REGIMES", "TARGETS", "regime_of", "estimate_rows", "regime_summary", "target_check", "misses"]
 
 #: The regimes the summary reports, in order, with what each holds.
 REGIMES = {
@@ -34,6 +32,10 @@ REGIMES = {
     "throughput": "whole-system tokens per second",
     "wafer-scale": "wafer-scale engines (Cerebras)",
 }
+
+
+#: The targets of issue 18: the largest error of the median ``|median(measured / estimate) - 1|`` per regime.
+TARGETS = {"microbenchmark-memory": 0.10, "microbenchmark-gemm": 0.10, "decode-single-user-gpu": 0.20}
 
 
 def regime_of(r: dict) -> str:
@@ -61,18 +63,18 @@ def regime_of(r: dict) -> str:
             "llm-serving": "throughput"}.get(cat, "wafer-scale")
 
 
-def _ratio(value: float, estimate: float, sense: str) -> float:
-    """Measured speed over estimated speed [1]: ``value / estimate`` for a rate, the inverse for a time."""
-    return value / estimate if sense == "rate" else estimate / value
-
-
-def estimate_rows(path: str | os.PathLike | None = None) -> list[dict]:
+def estimate_rows(path: str | os.PathLike | None = None, rows: list[dict] | None = None) -> list[dict]:
     """Each measurement with its latency bound (before) and its estimate on measured ceilings (after).
+
+    The figures are :func:`roofline.validation.bounds.validate`'s: the estimate is the ``estimate`` mode of
+    every command (no separate computation), so "after" is the ``meas/est`` column of ``roofline validate``.
 
     Parameters
     ----------
     path : path-like, optional
         The measurement file (default: the shipped one).
+    rows : list of dict, optional
+        Rows of :func:`~roofline.validation.bounds.validate` already computed (``path`` is then unused).
 
     Returns
     -------
@@ -83,19 +85,14 @@ def estimate_rows(path: str | os.PathLike | None = None) -> list[dict]:
         row the model cannot place.
     """
     out = []
-    for r in load_measurements(path):
+    for r in (validate(path) if rows is None else rows):
         rec = {"id": r["id"], "regime": regime_of(r), "device": r["device"], "value": r["value"]}
-        try:
-            ideal, sense, _, _ = _bound(r, Mode.IDEAL)
-            lat = _bound(r, Mode.LATENCY_BOUND)[0]
-            est = _bound(dict(r, device=estimate_device(get_device(r["device"]))), Mode.ESTIMATE)[0]
-        except (CapacityError, InputError) as exc:
-            rec["error"] = str(exc)
-            out.append(rec)
+        if r.get("error") or r.get("ratio_estimate") is None:
+            out.append(dict(rec, error=r.get("error") or "no estimate"))
             continue
-        rec.update(bound_ideal=ideal, bound_latency=lat, estimate=est, sense=sense,
-                   ratio_before=_ratio(r["value"], lat, sense), ratio_after=_ratio(r["value"], est, sense),
-                   below_bounds=_ratio(r["value"], ideal, sense) <= 1 + 1e-9 and _ratio(r["value"], lat, sense) <= 1 + 1e-9)
+        rec.update(bound_ideal=r["bound_ideal"], bound_latency=r["bound_latency"], estimate=r["estimate"],
+                   sense=r["sense"], ratio_before=r["efficiency_latency"], ratio_after=r["ratio_estimate"],
+                   below_bounds=not r["violation"])
         out.append(rec)
     return out
 
@@ -135,3 +132,45 @@ def regime_summary(rows: list[dict] | None = None) -> list[dict]:
                     "after": _stats([r["ratio_after"] for r in sel]),
                     "below_bounds": sum(r["below_bounds"] for r in sel)})
     return out
+
+
+def target_check(summary: list[dict] | None = None) -> list[dict]:
+    """Each target of :data:`TARGETS` against the regime's median error, before and after.
+
+    Parameters
+    ----------
+    summary : list of dict, optional
+        From :func:`regime_summary` (default: computed on the shipped measurement set).
+
+    Returns
+    -------
+    list of dict
+        ``regime``, ``rows``, ``limit`` [1], ``before`` and ``after`` (median errors [1]), ``met`` (after
+        within the limit) and ``below_bounds`` (every row no faster than its ideal and latency bounds).
+    """
+    summary = regime_summary() if summary is None else summary
+    by = {s["regime"]: s for s in summary}
+    return [{"regime": reg, "rows": by[reg]["rows"], "limit": lim, "before": by[reg]["before"]["median_error"],
+             "after": by[reg]["after"]["median_error"], "met": by[reg]["after"]["median_error"] <= lim,
+             "below_bounds": by[reg]["below_bounds"] == by[reg]["rows"]} for reg, lim in TARGETS.items() if reg in by]
+
+
+def misses(rows: list[dict], regimes=tuple(TARGETS), limit: float = 0.20) -> list[dict]:
+    """The rows of ``regimes`` whose estimate is off by more than ``limit``, worst first.
+
+    Parameters
+    ----------
+    rows : list of dict
+        From :func:`estimate_rows`.
+    regimes : iterable of str
+        Regimes to look in (default: those with a target).
+    limit : float
+        The error beyond which a row misses [1].
+
+    Returns
+    -------
+    list of dict
+        The rows of :func:`estimate_rows` that miss, sorted by ``|ratio_after - 1|`` from the largest.
+    """
+    out = [r for r in rows if r["regime"] in regimes and "error" not in r and abs(r["ratio_after"] - 1) > limit]
+    return sorted(out, key=lambda r: -abs(r["ratio_after"] - 1))

@@ -583,12 +583,13 @@ def add_mode(p: argparse.ArgumentParser) -> None:
     None
     """
     p.add_argument("--mode", choices=MODES, help="what tables and charts show: ideal (the pure roofline: "
-                   "datasheet peaks), latency_bound (with latency terms, never beaten; the default) or estimate "
-                   "(measured ceilings plus the latency terms)")
+                   "datasheet peaks), latency_bound (datasheet peaks with the latency terms) or estimate "
+                   "(measured ceilings plus the latency terms; the default)")
 
 
 def apply_mode(args: argparse.Namespace) -> None:
-    """Turn ``--mode`` into what the commands read: ``ideal``, and the devices' ``@estimate`` names.
+    """Turn ``--mode`` into what the commands read: ``ideal``, and for ``latency_bound`` the devices'
+    ``@datasheet`` names (without ``--ideal`` every command evaluates the estimate on measured ceilings).
 
     Parameters
     ----------
@@ -610,9 +611,11 @@ def apply_mode(args: argparse.Namespace) -> None:
     if getattr(args, "ideal", False) and mode != "ideal":
         raise UsageError(f"roofline: error: --ideal contradicts --mode {mode}")
     args.ideal = mode == "ideal"
-    if mode == "estimate":
+    # every evaluation that is not ideal is the estimate (measured ceilings); the latency bound's view keeps
+    # the datasheet's rates under the same latency terms (roofline.hardware.measured.datasheet_pinned)
+    if mode == "latency_bound":
         if isinstance(getattr(args, "device", None), str):
-            args.device += "@estimate"
+            args.device += "@datasheet"
         devs = getattr(args, "devices", None)
         if isinstance(devs, list) and all(isinstance(d, str) for d in devs):
-            args.devices = [d + "@estimate" for d in devs]
+            args.devices = [d + "@datasheet" for d in devs]

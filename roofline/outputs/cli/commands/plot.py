@@ -1,7 +1,8 @@
 """``roofline plot KIND``: charts for reports (:mod:`roofline.outputs.plot`), one sub-command per kind.
 
 Kinds: ``roofline`` (ceilings, with kernels and LLM decode steps as points from
-:func:`roofline.outputs.report.roofline_points`), ``compare``, ``sweep``, ``frontier`` and
+:func:`roofline.outputs.report.roofline_points`), ``compare``, ``sweep``, ``frontier``, ``time-breakdown``
+(where the time of one token goes per device: :func:`roofline.outputs.plot.where_time_goes_chart`) and
 ``memory-wall``. Each writes the file named by ``--out``.
 """
 
@@ -82,6 +83,20 @@ def _frontier_parser(kinds) -> None:
     add_layout(q)
 
 
+def _time_breakdown_parser(kinds) -> None:
+    q = kinds.add_parser("time-breakdown", help="where the time of one token goes per device: compute, memory, "
+                         "fabric, hand-off, link, launch",
+                         epilog="example:\n  roofline plot time-breakdown --model llama-3.1-70b --device wse3 8xh100 "
+                         "dojo --out time.png")
+    q.add_argument("-m", "--model", required=True, help="model key, alias or file")
+    q.add_argument("-d", "--device", nargs="+", action=ListAction, type=str_list, required=True,
+                   help="device(s), or COUNTxDEVICE such as 8xh100: repeat, separate with commas or list after one "
+                   "option")
+    q.add_argument("-b", "--batch", type=positive_int, default=1, help="decode batch (default 1: one user)")
+    q.add_argument("-c", "--context", type=positive_int, default=2048, help="tokens in context (default 2048)")
+    q.add_argument("--dtype", default="bf16", help="data type (default bf16)")
+
+
 def register(subparsers) -> argparse.ArgumentParser:
     """Add ``plot`` and its kinds, each with its options, to the command line.
 
@@ -95,7 +110,7 @@ def register(subparsers) -> argparse.ArgumentParser:
     argparse.ArgumentParser
         The command's parser.
     """
-    p = subparsers.add_parser(NAME, help="charts for reports: roofline, compare, sweep, frontier, memory-wall",
+    p = subparsers.add_parser(NAME, help="charts for reports: roofline, compare, sweep, frontier, time-breakdown, memory-wall",
                               description="Charts for reports, written as PNG, SVG or PDF.",
                               epilog="example:\n  roofline plot memory-wall --out wall.pdf")
     kinds = p.add_subparsers(dest="kind", parser_class=type(p), required=True)
@@ -103,6 +118,7 @@ def register(subparsers) -> argparse.ArgumentParser:
     _compare_parser(kinds)
     _sweep_parser(kinds)
     _frontier_parser(kinds)
+    _time_breakdown_parser(kinds)
     kinds.add_parser("memory-wall", help="compute, DRAM and interconnect bandwidth over the years",
                      epilog="example:\n  roofline plot memory-wall --out wall.png")
     for q in kinds.choices.values():
@@ -189,6 +205,19 @@ def _frontier(args: argparse.Namespace):
     return plot.frontier_chart(frames, per=args.per)
 
 
+def _time_breakdown(args: argparse.Namespace):
+    from ....hardware.library import get_device
+    from ....llm.inference import estimate
+    from ... import plot
+
+    records = []
+    for text in args.device:
+        n, key = _count_and_device(text)
+        records.append(estimate(args.model, get_device(key, args.spec), batch=args.batch, context=args.context,
+                                dtype=args.dtype, devices=n, ideal=args.ideal))
+    return plot.where_time_goes_chart(records)
+
+
 def _memory_wall(args: argparse.Namespace):
     from ... import plot
 
@@ -196,7 +225,7 @@ def _memory_wall(args: argparse.Namespace):
 
 
 _KINDS = {"roofline": _roofline, "compare": _compare, "sweep": _sweep, "frontier": _frontier,
-          "memory-wall": _memory_wall}
+          "time-breakdown": _time_breakdown, "memory-wall": _memory_wall}
 
 
 def run(args: argparse.Namespace) -> str:

@@ -104,9 +104,13 @@ def run(args: argparse.Namespace) -> str:
 
 def _by_regime(args: argparse.Namespace) -> str:
     """The regime summary (:func:`roofline.validation.regimes.regime_summary`) as a table or JSON."""
+    from ....validation.bounds import validate
     from ....validation.regimes import estimate_rows, regime_summary
 
-    summary = regime_summary(estimate_rows(args.data))
+    rows = validate(args.data, spec_paths=args.spec, model_paths=args.model_path)
+    if args.category:
+        rows = [r for r in rows if r["category"] in args.category]
+    summary = regime_summary(estimate_rows(rows=rows))
     if args.format == "json":
         return render(None, "json", json_obj=summary)
     rows = [{"regime": s["regime"], "rows": s["rows"], **{
@@ -114,5 +118,6 @@ def _by_regime(args: argparse.Namespace) -> str:
         for w in ("before", "after") for k in ("median", "spread", "within_20", "within_50")},
         "below bounds": f"{s['below_bounds']}/{s['rows']}"} for s in summary]
     note = ("measured / estimated speed (1 = exact): before = the latency bound alone, after = the estimate on "
-            "measured ceilings; spread = quartiles; within_20/50 = share of rows within +-20 %/+-50 %.")
+            "measured ceilings (the meas/est column of the main table); spread = quartiles; within_20/50 = share "
+            "of rows within +-20 %/+-50 %.")
     return render(rows, args.format) + ("" if args.format == "csv" else "\n\n" + note)

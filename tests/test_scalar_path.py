@@ -1,0 +1,224 @@
+"""The scalar path (one configuration in plain Python) against the NumPy path, and what the warm CLI imports.
+
+Both evaluators run the same expressions after the same common-subexpression elimination
+(:mod:`roofline.engine.pointcode`), so they must agree exactly: times, rates, home levels, binding terms and
+each term's share, in all three modes, at random configurations (hypothesis), and through
+:func:`roofline.llm.estimate` as a whole.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from roofline import engine
+from roofline.engine.compiled import CompiledWorkload
+from roofline.engine.numpy_eval import evaluate_block
+from roofline.hardware.library import get_device
+from roofline.llm import estimate, inference
+from roofline.llm.loader import get_model
+from roofline.llm.precision import Precision
+from roofline.llm.sizes import place
+from roofline.vocab import Corner, Mode, Phase
+from roofline.workloads.recipes import Recipe
+
+MODES = (Mode.IDEAL, Mode.LATENCY_BOUND, Mode.ESTIMATE)
+
+
+@pytest.fixture(scope="module")
+def compiled():
+    """Workloads of different shapes: LLM phases on a GPU (two levels, a link) and on a wafer (SRAM), a
+    mixture of experts, a kernel, and one compiled without overlap (``sum``)."""
+    out = []
+    for model, dev, phase in (("llama-3.1-8b", "h100", Phase.DECODE), ("llama-3.1-8b", "h100", Phase.PREFILL),
+                              ("mixtral-8x7b", "wse3", Phase.DECODE)):
+        m, d, prec = get_model(model), get_device(dev), Precision.of("bf16")
+        pl = place(m, d, prec, 4, 4096)
+        out.append((inference._compiled(m, d, phase, prec, pl, False, "max"), d))
+    h100 = get_device("h100")
+    out.append((engine.compile_recipe(Recipe("gemm", m=512, n=512, k=512), h100), h100))
+    gemv = Recipe("gemv", n=4096, k=4096).build()
+    out.append((engine.compile_workload(gemv, h100, overlap="sum"), h100))
+    return out
+
+
+@pytest.fixture(scope="module")
+def decode():
+    """One LLM decode step on a GPU, compiled once (the fast tests)."""
+    m, d, prec = get_model("llama-3.1-8b"), get_device("h100"), Precision.of("bf16")
+    return inference._compiled(m, d, Phase.DECODE, prec, place(m, d, prec, 4, 4096), False, "max"), d
+
+
+def _numpy(cw: CompiledWorkload, shapes, figs, caps, devs, home, mode) -> dict:
+    args = [np.asarray(v, dtype=float) for v in list(shapes) + list(figs)]
+    hm = None if home is None else np.asarray(home, dtype=np.int64)
+    return evaluate_block(cw, args, [np.asarray(c, dtype=float) for c in caps], np.asarray(devs, dtype=float), hm,
+                          True, True, mode)
+
+
+def _same(a, b) -> bool:
+    """Equal to the last bit, NaN equal to NaN."""
+    a, b = float(a), float(b)
+    return (math.isnan(a) and math.isnan(b)) or a == b
+
+
+def _agree(cw, shapes, figs, caps, devs, home) -> None:
+    pt = cw.point(shapes, figs, caps, devs, home)
+    assert pt is not None
+    for mode in MODES:
+        ref, got = _numpy(cw, shapes, figs, caps, devs, home, mode), pt.mode(mode, detail=True)
+        for k in ("time_s", "flops", "bytes", "arithmetic_intensity", "attainable_flops_per_s"):
+            assert _same(ref[k], got[k]), (mode, k, ref[k], got[k])
+        assert int(ref["home"]) == got["home"] and bool(ref["fits"]) == got["fits"]
+        assert int(ref["bound_index"]) == got["bound_index"], (mode, ref["term_times"], got["term_times"])
+        assert cw.labels[got["bound_index"]] == got["bound"]
+        for k in ("term_times", "term_totals"):
+            assert all(_same(x, y) for x, y in zip(ref[k], got[k], strict=True)), (mode, k)
+
+
+def _random_configuration(cw, dev, data) -> None:
+    """Random shapes, figures, capacities, devices and forced or found home levels: every output equal."""
+    corner = data.draw(st.sampled_from([Corner.NOMINAL, Corner.BEST, Corner.WORST]))
+    vals = dev.values(corner)
+    shapes = [data.draw(st.integers(1, 1 << 17)) * 1.0 for _ in cw.shape_names]
+    figs = [vals[p] * data.draw(st.sampled_from([0.25, 0.5, 1.0, 2.0, 3.0])) for p in cw.device_paths]
+    caps = [vals[f"memory.{lvl.name}.capacity"] * data.draw(st.sampled_from([1e-4, 0.01, 1.0, 100.0]))
+            for lvl in dev.memory]
+    devs = float(data.draw(st.integers(1, 64)))
+    home = data.draw(st.one_of(st.none(), st.integers(0, len(dev.memory) - 1)))
+    _agree(cw, shapes, figs, caps, devs, home)
+
+
+@pytest.mark.slow
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(data=st.data())
+def test_scalar_and_numpy_paths_agree_on_random_configurations(compiled, data):
+    """Every kind of workload: GPU and wafer (the mesh's fractional powers), MoE, a kernel, overlap ``sum``."""
+    _random_configuration(*compiled[data.draw(st.integers(0, len(compiled) - 1), label="workload")], data)
+
+
+@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(data=st.data())
+def test_scalar_and_numpy_paths_agree_on_a_decode_step(decode, data):
+    """The fast loop's share of the check above: one decode step, random configurations."""
+    _random_configuration(*decode, data)
+
+
+def test_a_zero_figure_goes_to_numpy(decode):
+    """Where plain arithmetic would raise (a figure of zero), the scalar path declines and NumPy answers."""
+    cw, dev = decode
+    vals = dev.values()
+    figs = [0.0 for _ in cw.device_paths]
+    caps = [vals[f"memory.{lvl.name}.capacity"] for lvl in dev.memory]
+    assert cw.point([1.0] * len(cw.shape_names), figs, caps, 1.0, None) is None
+    shapes = {n: 1.0 for n in cw.shape_names}
+    with np.errstate(divide="ignore", invalid="ignore"):
+        out = cw.evaluate(shapes, dict(zip(cw.device_paths, figs)), caps)
+    assert isinstance(out["time_s"], np.ndarray)  # from the NumPy evaluator
+
+
+def test_evaluate_at_one_configuration_takes_the_scalar_path_with_numpy_types(decode):
+    """:meth:`CompiledWorkload.evaluate` with scalars answers through the scalar path (NumPy scalar types)
+    with the numbers the NumPy path gives for a one-point grid."""
+    cw, dev = decode
+    vals = dev.values()
+    caps = [vals[f"memory.{lvl.name}.capacity"] for lvl in dev.memory]
+    one = cw.evaluate({n: 64 for n in cw.shape_names}, vals, caps, home=1, detail=True)
+    grid = cw.evaluate({n: np.array([64.0]) for n in cw.shape_names}, vals, caps, home=1, detail=True)
+    assert isinstance(one["time_s"], np.float64) and one["term_times"].shape == (len(cw.labels),)
+    for k in ("time_s", "flops", "bytes", "bound_index", "home", "fits"):
+        assert one[k] == grid[k][0], k
+    assert (one["term_times"] == grid["term_times"][:, 0]).all()
+
+
+def _without_scalar_path(monkeypatch):
+    monkeypatch.setattr(CompiledWorkload, "point", lambda self, *a, **k: None)
+    inference._clear_memory()
+
+
+@pytest.mark.slow
+@settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(model=st.sampled_from(["llama-3.1-8b", "mixtral-8x7b"]), device=st.sampled_from(["h100", "wse3", "mi300x"]),
+       batch=st.sampled_from([1, 3, 16]), context=st.sampled_from([512, 3000]), generate=st.sampled_from([None, 4]))
+def test_estimate_gives_the_same_answer_through_both_paths(monkeypatch, model, device, batch, context, generate):
+    """The whole estimate (three modes, corners, ranges, costs, term shares) is the same record either way."""
+    inference._clear_memory()
+    fast = estimate(model, device, batch=batch, context=context, generate=generate)
+    with monkeypatch.context() as mp:
+        _without_scalar_path(mp)
+        slow = estimate(model, device, batch=batch, context=context, generate=generate)
+    inference._clear_memory()
+    assert json.dumps(fast, sort_keys=True) == json.dumps(slow, sort_keys=True)
+
+
+def test_estimate_is_pure_under_memoisation():
+    """Asking again, and asking in between about another configuration, gives the same record."""
+    first = estimate("llama-3.1-8b", "h100", batch=2, context=1024)
+    estimate("llama-3.1-8b", "h100", batch=7, context=333)
+    assert estimate("llama-3.1-8b", "h100", batch=2, context=1024) == first
+    assert estimate("llama-3.1-8b", get_device("h100"), batch=2, context=1024, dtype="bf16") == first
+
+
+_PROBE = """
+import contextlib, io, json, sys
+from roofline.outputs.cli import main
+with contextlib.redirect_stdout(io.StringIO()):
+    rc = main(["llm", "-m", "llama-3.1-70b", "-d", "h100"])
+print(json.dumps({"rc": rc, "loaded": [m for m in ("pandas", "sympy", "matplotlib") if m in sys.modules]}))
+"""
+
+
+@pytest.mark.slow
+def test_warm_llm_command_imports_no_pandas_sympy_or_matplotlib(tmp_path):
+    """``roofline llm`` with a warm cache reads the compiled workload from disk: no SymPy, no pandas, no
+    matplotlib on that path (the first run, which compiles, needs SymPy)."""
+    env = dict(os.environ, ROOFLINE_CACHE_DIR=str(tmp_path))
+
+    def probe() -> dict:
+        out = subprocess.run([sys.executable, "-c", _PROBE], env=env, capture_output=True, text=True, check=True)
+        return json.loads(out.stdout.strip().splitlines()[-1])
+
+    cold = probe()
+    warm = probe()
+    assert cold["rc"] == 0 and "sympy" in cold["loaded"]
+    assert warm == {"rc": 0, "loaded": []}
+
+
+def test_a_warm_spec_read_parses_no_toml(monkeypatch, tmp_path, minimal_spec_text):
+    """A spec file's parsed TOML is cached by its bytes: a second read parses no TOML; an edit is seen."""
+    import tomllib
+
+    from roofline.hardware import loader
+
+    monkeypatch.setenv("ROOFLINE_CACHE_DIR", str(tmp_path / "cache"))
+    spec = tmp_path / "toy.toml"
+    spec.write_text(minimal_spec_text)
+    first = loader._read_toml_cached(spec)
+
+    def refuse(*a, **k):
+        raise AssertionError("TOML parsed on a warm read")
+
+    with monkeypatch.context() as mp:
+        mp.setattr(tomllib, "load", refuse)
+        assert loader._read_toml_cached(spec) == first
+    spec.write_text(minimal_spec_text.replace('"1 TB/s"', '"2 TB/s"'))
+    assert loader._read_toml_cached(spec)["memory"][1]["bandwidth"]["value"] == "2 TB/s"
+
+
+def test_a_spec_file_added_to_a_folder_is_found(tmp_path, minimal_spec_text):
+    """The library lists a folder's spec files again when the folder changes: a new file's device is found."""
+    folder = tmp_path / "specs"
+    folder.mkdir()
+    (folder / "toy.toml").write_text(minimal_spec_text)
+    assert get_device("toy", [folder]).key == "toy"
+    (folder / "toy2.toml").write_text(minimal_spec_text.replace('key = "toy"', 'key = "toy2"'))
+    os.utime(folder, ns=(os.stat(folder).st_atime_ns, os.stat(folder).st_mtime_ns + 5_000_000_000))
+    assert get_device("toy2", [folder]).key == "toy2"
