@@ -32,7 +32,6 @@ import numpy as np
 from ..errors import InputError
 from ..hardware.device import Device
 from ..vocab import Mode
-from . import dispatch
 from .layout import N_LATENCY, OutputLayout
 from .scalar import Point, load as scalar_load
 from .terms import Region, _overlap, links_used, mode_of, op_parts, term_labels
@@ -208,6 +207,8 @@ class CompiledWorkload:
         one = self._one(shapes, device_values, capacities, devices, home, mode, detail)
         if one is not None:
             return one
+        from . import dispatch  # grids only: one configuration never loads the grid machinery
+
         return dispatch.grid_call(self, shapes, device_values, capacities, devices, home, with_bound, detail, chunk,
                                   workers, mode)
 

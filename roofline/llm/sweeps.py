@@ -26,7 +26,6 @@ from .. import formulas
 from ..errors import CapacityError, InputError
 from ..hardware.device import Device
 from ..hardware.library import get_device
-from ..engine import dispatch
 from ..hardware.measured import device_for
 from ..placement.layout import Placement, layout_candidates
 from ..sweep.chunks import _bar, _n_points, _pareto, check_budget, evaluate_dask, grid_chunks, pipeline, spans, \
@@ -313,6 +312,8 @@ def _step_times(plan: _Plan, sy: _System, b, s):
     corner where it pays (:func:`roofline.engine.dispatch.corners_call`), else one NumPy pass per corner."""
     if sy.spl is not None:
         return _speculative_times(plan, sy, b, s)
+    from ..engine import dispatch
+
     par = sy.pl.parallel
     shapes = {"b": step_batch(par, b), plan.phase.length_symbol: s}
     mode = plan.mode
@@ -448,6 +449,8 @@ class _Kernels:
 
     def before(self, k: int, rows: int) -> None:
         """Called before system ``k`` evaluates ``rows`` more points."""
+        from ..engine import dispatch
+
         src, per_row = self.of_system[k]
         if not src:
             return
