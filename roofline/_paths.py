@@ -10,7 +10,10 @@ variable                   meaning
 ``ROOFLINE_MODEL_PATH``    extra model config files or folders
 ``ROOFLINE_CACHE``         ``0`` turns the disk cache off (nothing is then written or read from disk)
 ``ROOFLINE_CACHE_DIR``     the cache folder (default ``$XDG_CACHE_HOME/roofline`` or ``~/.cache/roofline``)
-``ROOFLINE_FUSED``         ``0`` turns the numba evaluator off
+``ROOFLINE_FUSED``         ``0`` turns the numba evaluator off; ``always`` uses it for every grid
+``ROOFLINE_THREADS``       the most threads a large grid is spread over (default: every core allowed)
+``ROOFLINE_MEMORY_BUDGET`` bytes an in-memory sweep may hold (``4e9``, ``4GB``, ``512MiB``; default a
+                           quarter of the machine's memory); a larger one must go to a file or a reduction
 =========================  ==========================================================================
 
 The data shipped with the package lives in five top-level folders of a source checkout — the device
@@ -27,7 +30,8 @@ from contextlib import contextmanager
 from pathlib import Path
 
 __all__ = ["DATA_KINDS", "data_dir", "spec_paths", "model_paths", "cache_enabled", "cache_root",
-           "secure_cache_dir", "fused_enabled", "CacheRefused", "package_digest", "cache_dir", "atomic_output"]
+           "secure_cache_dir", "fused_enabled", "fused_always", "thread_count", "memory_budget",
+           "CacheRefused", "package_digest", "cache_dir", "atomic_output"]
 
 #: The data folders shipped with the package, by kind.
 DATA_KINDS = ("hardware_specs", "model_configs", "trends", "measurements", "prices")
@@ -108,6 +112,85 @@ def fused_enabled() -> bool:
     bool
     """
     return os.environ.get("ROOFLINE_FUSED", "1").strip().lower() not in _OFF
+
+
+def fused_always() -> bool:
+    """True when ``ROOFLINE_FUSED=always``: the numba evaluator runs every grid, whatever it costs (for
+    benchmarks and tests).
+
+    Returns
+    -------
+    bool
+    """
+    return os.environ.get("ROOFLINE_FUSED", "").strip().lower() == "always"
+
+
+def thread_count() -> int:
+    """The most threads a large grid is spread over: ``ROOFLINE_THREADS``, else every core this process
+    may run on.
+
+    Returns
+    -------
+    int
+        At least 1.
+
+    Raises
+    ------
+    ValueError
+        ``ROOFLINE_THREADS`` is not a positive integer.
+    """
+    raw = os.environ.get("ROOFLINE_THREADS", "").strip()
+    if raw:
+        if not raw.isdigit() or int(raw) < 1:
+            raise ValueError(f"ROOFLINE_THREADS must be a positive integer, got {raw!r}")
+        return int(raw)
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:  # not on Linux
+        return max(1, os.cpu_count() or 1)
+
+
+_SIZES = {"": 1, "B": 1, "KB": 1e3, "MB": 1e6, "GB": 1e9, "TB": 1e12, "KIB": 2**10, "MIB": 2**20, "GIB": 2**30,
+          "TIB": 2**40}
+
+
+def memory_budget() -> float:
+    """Bytes an in-memory sweep may hold: ``ROOFLINE_MEMORY_BUDGET`` (``4e9``, ``4GB``, ``512MiB``), else a
+    quarter of the machine's physical memory (2 GB where it cannot be read).
+
+    Returns
+    -------
+    float
+        [B]
+
+    Raises
+    ------
+    ValueError
+        The variable is not a positive size.
+
+    Examples
+    --------
+    >>> import os
+    >>> os.environ["ROOFLINE_MEMORY_BUDGET"] = "512MiB"
+    >>> memory_budget()
+    536870912.0
+    >>> del os.environ["ROOFLINE_MEMORY_BUDGET"]
+    """
+    raw = os.environ.get("ROOFLINE_MEMORY_BUDGET", "").strip().upper().replace(" ", "")
+    if raw:
+        num = raw.rstrip("KMGTIB")
+        unit = raw[len(num):]
+        try:
+            value = float(num) * _SIZES[unit]
+        except (ValueError, KeyError):
+            value = -1.0
+        if value <= 0:
+            raise ValueError(f"ROOFLINE_MEMORY_BUDGET must be a size such as 4GB or 4e9, got {raw!r}")
+        return value
+    try:
+        return os.sysconf("SC_PHYS_PAGES") * os.sysconf("SC_PAGE_SIZE") / 4
+    except (AttributeError, ValueError, OSError):
+        return 2e9
 
 
 def cache_root() -> Path | None:

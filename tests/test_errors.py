@@ -363,11 +363,16 @@ def _interrupt_after_writing(exc):
     (KeyboardInterrupt(), 130, "interrupted"),
 ])
 def test_an_interrupted_sweep_keeps_the_earlier_csv(tmp_path, monkeypatch, capsys, exc, code, message):
-    import pandas as pd
+    from roofline.sweep.writer import FrameWriter
 
     target = tmp_path / "grid.csv"
     target.write_text(EARLIER)
-    monkeypatch.setattr(pd.DataFrame, "to_csv", _interrupt_after_writing(exc))
+
+    def write_bytes(self, buf, rows):  # half a file where the writer was told to write, then a failure
+        self._tmp.write_text("model,batch\nllama-3.1-8b,1\nllama-3.1-8b,")
+        raise exc
+
+    monkeypatch.setattr(FrameWriter, "write_bytes", write_bytes)
     err = one_line_error(capsys, ["sweep", "--model", "llama-3.1-8b", "--device", "h100", "--out", str(target)],
                          code=code)
     assert message in err

@@ -18,11 +18,13 @@ pytestmark = pytest.mark.skipif(not fused.available(), reason="numba is not inst
 
 @pytest.fixture
 def force_fused(monkeypatch):
-    monkeypatch.setattr(fused, "MIN_POINTS", 1)
+    """The fused evaluator for every grid (``ROOFLINE_FUSED=always``), whatever the break-even says."""
+    monkeypatch.setenv("ROOFLINE_FUSED", "always")
+    monkeypatch.setattr(fused, "BACKGROUND", False)
 
 
 def _both(monkeypatch, fn):
-    monkeypatch.setenv("ROOFLINE_FUSED", "1")
+    monkeypatch.setenv("ROOFLINE_FUSED", "always")
     a = fn()
     monkeypatch.setenv("ROOFLINE_FUSED", "0")
     b = fn()
@@ -75,7 +77,7 @@ def test_kernel_files_in_a_shared_folder_are_never_imported(tmp_path, monkeypatc
     shared = Path(tempfile.gettempdir()) / "roofline-fused" / "fused"
     shared.mkdir(parents=True, exist_ok=True)
     (shared / f"{name}.py").write_text(payload)
-    fused._kernel.cache_clear()
+    fused.forget()
     sys.modules.pop(name, None)
     monkeypatch.setenv("ROOFLINE_CACHE", "0")
     vals = dev.values()
@@ -90,9 +92,9 @@ def test_kernel_files_in_a_shared_folder_are_never_imported(tmp_path, monkeypatc
     planted = tmp_path / "cache" / "fused" / f"{name}.py"
     planted.write_text(payload)
     os.chmod(planted, 0o600)
-    fused._kernel.cache_clear()
+    fused.forget()
     sys.modules.pop(name, None)
     cw.evaluate({"N": np.arange(1.0, 2000.0), "K": 4096.0}, vals, caps)
     assert not marker.exists()
     assert planted.read_text() == cw.fused_source
-    fused._kernel.cache_clear()
+    fused.forget()

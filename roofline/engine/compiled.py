@@ -33,7 +33,6 @@ from ..errors import InputError
 from ..hardware.device import Device
 from ..vocab import Mode
 from .layout import N_LATENCY, OutputLayout
-from .numpy_eval import evaluate_block
 from .scalar import Point, load as scalar_load
 from .terms import Region, _overlap, links_used, mode_of, op_parts, term_labels
 
@@ -174,7 +173,8 @@ class CompiledWorkload:
 
     def evaluate(self, shapes: Mapping[str, object], device_values: Mapping[str, object],
                  capacities: Sequence[object], devices=1, home=None, with_bound: bool = True,
-                 detail: bool = False, chunk: int = 1 << 15, mode: Mode | str | None = None) -> dict:
+                 detail: bool = False, chunk: int = 1 << 15, mode: Mode | str | None = None,
+                 workers: int | None = None) -> dict:
         """Evaluate over broadcasting arrays, in blocks of ``chunk`` points (the outputs of :func:`evaluate`).
 
         Parameters
@@ -194,6 +194,9 @@ class CompiledWorkload:
         mode : Mode or str, optional
             Which latency terms to add: none (``ideal``), the bound's or the estimate's; default
             :attr:`default_mode`.
+        workers : int, optional
+            Threads a large grid is spread over (:mod:`roofline.engine.dispatch`); default every core this
+            process may use (``ROOFLINE_THREADS`` caps it) [1].
 
         Returns
         -------
@@ -204,24 +207,10 @@ class CompiledWorkload:
         one = self._one(shapes, device_values, capacities, devices, home, mode, detail)
         if one is not None:
             return one
-        args = [np.asarray(shapes[n], dtype=float) for n in self.shape_names]
-        args += [np.asarray(device_values[p], dtype=float) for p in self.device_paths]
-        caps = [np.asarray(c, dtype=float) for c in capacities]
-        devs = np.asarray(devices, dtype=float)
-        hm = None if home is None else np.asarray(home, dtype=np.int64)
-        extra = [devs] + caps + ([hm] if hm is not None else [])
-        shape = np.broadcast_shapes(*(a.shape for a in args + extra))
-        n = int(np.prod(shape)) if shape else 1
-        if self.fused_source and not detail and n >= _fused_min_points():
-            ndev = len(self.device_paths)
-            if all(a.ndim == 0 for a in args[len(args) - ndev:]) and all(c.ndim == 0 for c in caps):
-                from . import fused
+        from . import dispatch  # grids only: one configuration never loads the grid machinery
 
-                if fused.available():
-                    return fused.run(self, args, caps, devs, hm, n, shape, mode)
-        if n <= chunk:
-            return evaluate_block(self, args, caps, devs, hm, with_bound, detail, mode)
-        return _in_chunks(self, args, caps, devs, hm, (with_bound, detail, mode), shape, n, chunk)
+        return dispatch.grid_call(self, shapes, device_values, capacities, devices, home, with_bound, detail, chunk,
+                                  workers, mode)
 
     def _one(self, shapes, device_values, capacities, devices, home, mode: Mode, detail: bool) -> dict | None:
         """:meth:`evaluate` at one configuration (every value a scalar) through :meth:`point`, with NumPy's
@@ -255,34 +244,6 @@ def _scalar(v) -> float | None:
     if isinstance(v, np.generic) or (isinstance(v, np.ndarray) and v.ndim == 0):
         return float(v) if v.dtype.kind in "fiu" else None
     return None
-
-
-def _in_chunks(cw, args, caps, devs, hm, opts: tuple, shape, n: int, chunk: int) -> dict:
-    """Evaluate ``n`` points in blocks of ``chunk`` and stitch the blocks' outputs back into ``shape``."""
-    flat = lambda a: np.broadcast_to(a, shape).reshape(-1) if a.ndim else a  # noqa: E731
-    fargs = [flat(a) for a in args]
-    fcaps = [flat(c) for c in caps]
-    fdevs = flat(devs)
-    fhm = None if hm is None else flat(hm)
-    out: dict = {}
-    for lo in range(0, n, chunk):
-        sl = slice(lo, min(lo + chunk, n))
-        part = evaluate_block(cw, [a[sl] if a.ndim else a for a in fargs],
-                              [c[sl] if c.ndim else c for c in fcaps], fdevs[sl] if fdevs.ndim else fdevs,
-                              None if fhm is None else (fhm[sl] if fhm.ndim else fhm), *opts)
-        for k, v in part.items():
-            if k not in out:
-                lead = v.shape[:-1] if k.startswith("term_") else ()
-                out[k] = np.empty(lead + (n,), dtype=v.dtype)
-            out[k][..., sl] = v
-    return {k: v.reshape(v.shape[:-1] + shape) if k.startswith("term_") else v.reshape(shape)
-            for k, v in out.items()}
-
-
-def _fused_min_points() -> int:
-    from .fused import MIN_POINTS
-
-    return MIN_POINTS
 
 
 def _op_exprs(op, device: Device, links, ideal: bool, sparse: bool, used_links: list[str], region: Region) -> list:

@@ -24,6 +24,8 @@ import importlib.util
 import os
 import stat
 import sys
+import threading
+import time
 from functools import lru_cache
 from pathlib import Path
 
@@ -33,10 +35,8 @@ from .._paths import cache_dir, fused_enabled
 from ..vocab import Mode
 from .layout import N_LATENCY, OutputLayout
 
-__all__ = ["MIN_POINTS", "available", "generate", "run"]
-
-#: below this many points the NumPy path is used (numba's start-up would dominate)
-MIN_POINTS = 1 << 16
+__all__ = ["available", "generate", "run", "run_corners", "load", "setup_seconds", "compile_in_background",
+           "forget", "numba_imported", "import_numba"]
 
 
 def available() -> bool:
@@ -46,7 +46,12 @@ def available() -> bool:
     -------
     bool
     """
-    return fused_enabled() and importlib.util.find_spec("numba") is not None
+    return fused_enabled() and _installed()
+
+
+@lru_cache(maxsize=1)
+def _installed() -> bool:
+    return importlib.util.find_spec("numba") is not None
 
 
 class _Writer:
@@ -81,27 +86,53 @@ class _Writer:
         return None if self.zero[o][t] else self.pc(self.val[self.layout.op(o).start + t])
 
 
-def _header(wr: _Writer, cache: bool) -> None:
+def _shape_only(wr: _Writer) -> tuple[list, list]:
+    """The subexpressions that depend on the shapes alone (computed once per point) and the others (once per
+    corner), each list in the order of ``wr.reps`` (a subexpression only uses earlier ones)."""
+    known = {f"a{j}" for j in range(wr.na)}
+    shape, rest = [], []
+    for sym, e in wr.reps:
+        if {str(f) for f in e.free_symbols} <= known:
+            shape.append((sym, e))
+            known.add(str(sym))
+        else:
+            rest.append((sym, e))
+    return shape, rest
+
+
+def _header(wr: _Writer, cache: bool) -> int:
+    """The kernel's signature, the loop over points with its shape-only subexpressions, and the start of the
+    loop over corners; returns the index in ``wr.lines`` from which lines get one more level of indent."""
     nl = wr.layout.n_levels
-    args = ", ".join([f"A{i}" for i in range(wr.na)] + [f"d{i}" for i in range(wr.nd)])
+    args = "".join(f"A{i}, " for i in range(wr.na))
     for line in ("import math", "from math import exp, log, sqrt", "import numpy as np", "from numba import njit", "",
                  f"@njit(cache={cache}, fastmath=False, nogil=True)",
-                 f"def kernel({args}{', ' if args else ''}caps, devs, home, nlab, mode, out_time, out_bound, "
+                 f"def kernel({args}D, CAPS, devs, sd, home, sh, nlab, mode, out_time, out_bound, "
                  "out_flops, out_bytes, out_home, out_fits):",
-                 "    n = out_time.shape[0]", "    acc = np.zeros(nlab)", "    for i in range(n):"):
+                 "    n = out_time.shape[0]", "    nc = out_time.shape[1]", "    acc = np.zeros(nlab)",
+                 "    for i in range(n):"):
         wr.w(line)
     for j in range(wr.na):
         wr.w(f"        a{j} = A{j}[i]")
-    for sym, e in wr.reps:
+    shape, rest = _shape_only(wr)
+    for sym, e in shape:
         wr.w(f"        {sym} = {wr.pc(e)}")
-    wr.w(f"        out_flops[i] = {wr.pc(wr.val[OutputLayout.FLOPS])}")
-    wr.w(f"        out_bytes[i] = {wr.pc(wr.val[OutputLayout.BYTES])}")
-    for line in ("        if home[i] >= 0:", "            h = home[i]", "        else:",
-                 f"            ws = ({wr.pc(wr.val[OutputLayout.WORKING_SET])}) / devs[i]", f"            h = {nl}",
+    wr.w("        dv = devs[i * sd]")
+    wr.w("        hm = home[i * sh]")
+    wr.w("        for k in range(nc):")
+    start = len(wr.lines)
+    for j in range(wr.nd):
+        wr.w(f"        d{j} = D[k, {j}]")
+    wr.w("        caps = CAPS[k]")
+    for sym, e in rest:
+        wr.w(f"        {sym} = {wr.pc(e)}")
+    for line in ("        if hm >= 0:", "            h = hm", "        else:",
+                 f"            ws = ({wr.pc(wr.val[OutputLayout.WORKING_SET])}) / dv", f"            h = {nl}",
                  f"            for lv in range({nl - 1}, -1, -1):", "                if ws <= caps[lv]:",
                  "                    h = lv", f"        fits = h < {nl}", f"        hc = h if h < {nl} else {nl - 1}",
                  "        for q in range(nlab):", "            acc[q] = 0.0", "        total = 0.0"):
         wr.w(line)
+    return start
 
 
 def _op_terms(wr: _Writer, o: int) -> list[tuple[int, str | None]]:
@@ -161,10 +192,12 @@ def _op(wr: _Writer, o: int, overlap: str) -> None:
 
 
 def _footer(wr: _Writer) -> None:
-    for line in ("        bi = 0", "        bv = acc[0]", "        for q in range(1, nlab):",
-                 "            if acc[q] > bv:", "                bv = acc[q]", "                bi = q",
-                 "        out_time[i] = total if fits else np.nan", "        out_bound[i] = bi",
-                 "        out_home[i] = hc", "        out_fits[i] = fits"):
+    for line in ("        out_time[i, k] = total if fits else np.nan", "        if k == 0:",
+                 "            bi = 0", "            bv = acc[0]", "            for q in range(1, nlab):",
+                 "                if acc[q] > bv:", "                    bv = acc[q]", "                    bi = q",
+                 "            out_bound[i] = bi", "            out_home[i] = hc", "            out_fits[i] = fits",
+                 f"            out_flops[i] = {wr.pc(wr.val[OutputLayout.FLOPS])}",
+                 f"            out_bytes[i] = {wr.pc(wr.val[OutputLayout.BYTES])}"):
         wr.w(line)
 
 
@@ -196,16 +229,21 @@ def generate(exprs, shape_syms, dev_syms, zero_outputs, n_ops: int, layout: Outp
     Returns
     -------
     str
-        A module defining ``kernel(*shapes, *figures, caps, devs, home, nlab, mode, out_time, out_bound,
-        out_flops, out_bytes, out_home, out_fits)``, which fills the ``out_*`` arrays in place (``mode``: 0
-        ideal, 1 latency bound, 2 estimate).
+        A module defining ``kernel(*shapes, D, CAPS, devs, sd, home, sh, nlab, mode, out_time, out_bound,
+        out_flops, out_bytes, out_home, out_fits)``, which fills the ``out_*`` arrays in place. ``D`` and
+        ``CAPS`` hold one row of figures and of capacities per corner; ``devs`` and ``home`` are read at
+        ``i * sd`` and ``i * sh`` (a stride of 0 for one value); ``out_time`` has one row per point and one
+        column per corner (a span of points is contiguous), the other outputs are the first corner's;
+        ``mode``: 0 ideal, 1 latency bound, 2 estimate. The subexpressions of the shapes alone are computed
+        once per point, whatever the number of corners.
     """
     wr = _Writer(exprs, shape_syms, dev_syms, zero_outputs, n_ops, layout)
-    _header(wr, cache)
+    start = _header(wr, cache)
     for o in range(n_ops):
         _op(wr, o, overlap)
     _footer(wr)
-    return "\n".join(wr.lines) + "\n"
+    lines = wr.lines[:start] + ["    " + line for line in wr.lines[start:]]
+    return "\n".join(lines) + "\n"
 
 
 def _trusted(path: Path, source: str) -> bool:
@@ -246,29 +284,253 @@ def _in_memory(source: str):
     return ns["kernel"]
 
 
-@lru_cache(maxsize=64)
-def _kernel(source: str):
-    digest = hashlib.sha256(source.encode()).hexdigest()[:24]
-    name = f"roofline_fused_{digest}"
-    if name in sys.modules:
-        return sys.modules[name].kernel
+def _name(source: str) -> str:
+    return "roofline_fused_" + hashlib.sha256(source.encode()).hexdigest()[:24]
+
+
+def _folder() -> Path | None:
+    """The kernels' folder inside the per-user cache (mode 0700), or None with the cache off."""
     folder = cache_dir()
     if folder is None:
-        return _in_memory(source)
+        return None
     folder = folder / "fused"
     try:
         folder.mkdir(mode=0o700, exist_ok=True)
-        path = folder / f"{name}.py"
+    except OSError:
+        return None
+    return folder
+
+
+def _source_file(source: str) -> Path | None:
+    """The kernel's file in the cache folder, written when missing or different; None when it cannot be."""
+    folder = _folder()
+    if folder is None:
+        return None
+    path = folder / f"{_name(source)}.py"
+    try:
         if not _trusted(path, source):
             _write(path, source)
-        if _trusted(path, source):
-            return _from_file(name, path)
+    except OSError:
+        return None
+    return path if _trusted(path, source) else None
+
+
+@lru_cache(maxsize=64)
+def _kernel(source: str):
+    name = _name(source)
+    if name in sys.modules:
+        return sys.modules[name].kernel
+    path = _source_file(source)
+    return _from_file(name, path) if path is not None else _in_memory(source)
+
+
+# ------------------------------------------------------------------------------------------------------
+# what the fused path still costs now: the measured break-even of roofline.engine.dispatch
+# ------------------------------------------------------------------------------------------------------
+#: seconds to import numba in a fresh process (benchmark suite, 2-core reference machine; measured again
+#: whenever this process imports it)
+IMPORT_S = [0.25]
+#: seconds to load one kernel whose machine code numba has cached on disk
+LOAD_S = [0.05]
+#: seconds to compile a kernel, per op of its workload, and fixed
+COMPILE_S_PER_OP, COMPILE_S = [0.12], [0.8]
+#: start a separate compiling process for a kernel never compiled (off in tests that must not spawn one)
+BACKGROUND = True
+
+_READY: dict[str, object] = {}
+_LOCK = threading.RLock()
+_SPAWNED: set[str] = set()
+_CHILDREN: list = []  # compiling processes started by this one
+
+
+def forget() -> None:
+    """Forget the kernels loaded in this process (their files and numba's disk cache stay)."""
+    _READY.clear()
+    _SPAWNED.clear()
+    _kernel.cache_clear()
+
+
+def _marker(source: str, kind: str) -> Path | None:
+    folder = cache_dir()
+    return None if folder is None else folder / "fused" / f"{_name(source)}.{kind}"
+
+
+def setup_seconds(source: str, n_ops: int) -> float | None:
+    """Seconds this process would spend before the kernel of ``source`` can run, or None when it was never
+    compiled and the disk cache can hold it (then :func:`compile_in_background` compiles it).
+
+    Parameters
+    ----------
+    source : str
+        From :func:`generate`.
+    n_ops : int
+        Ops of its workload [1] (a compilation's cost grows with them).
+
+    Returns
+    -------
+    float or None
+        [s]: 0 for a loaded kernel, importing numba (when not yet imported) plus loading a kernel numba has
+        cached, or compiling one when the disk cache is off.
+    """
+    if source in _READY:
+        return 0.0
+    imp = 0.0 if "numba" in sys.modules else IMPORT_S[0]
+    ready = _marker(source, "ready")
+    if ready is None:
+        return imp + COMPILE_S[0] + COMPILE_S_PER_OP[0] * n_ops
+    return imp + LOAD_S[0] if ready.exists() else None
+
+
+def _dummy_call(kernel, source: str, na: int, nd: int, nl: int) -> None:
+    """Call ``kernel`` on an empty grid: numba compiles it, or loads its cached machine code."""
+    z, zi = np.empty(0), np.zeros(1, dtype=np.int64)
+    kernel(*([z] * na), np.ones((1, nd)), np.ones((1, nl)), np.ones(1), 0, zi, 0, nl + 5, 2, np.empty((0, 1)),
+           np.empty(0, dtype=np.int64), z, z, np.empty(0, dtype=np.int64), np.empty(0, dtype=np.bool_))
+
+
+def load(source: str, na: int, nd: int, nl: int):
+    """The kernel of ``source``, ready to run: numba imported, machine code loaded or compiled (timed).
+
+    Parameters
+    ----------
+    source : str
+        From :func:`generate`.
+    na, nd, nl : int
+        Shape arguments, figure arguments and memory levels of its workload [1].
+
+    Returns
+    -------
+    callable
+    """
+    hit = _READY.get(source)
+    if hit is not None:
+        return hit
+    with _LOCK:  # one thread loads; the others wait for it
+        return _READY.get(source) or _load(source, na, nd, nl)
+
+
+def numba_imported() -> bool:
+    """True once this process has imported numba.
+
+    Returns
+    -------
+    bool
+    """
+    return "numba" in sys.modules
+
+
+def import_numba() -> None:
+    """Import numba now, timing it (:data:`IMPORT_S`)."""
+    if "numba" not in sys.modules:
+        t0 = time.perf_counter()
+        import numba  # noqa: F401
+
+        IMPORT_S[0] = time.perf_counter() - t0
+
+
+def _load(source: str, na: int, nd: int, nl: int):
+    import_numba()
+    t1 = time.perf_counter()
+    kernel = _kernel(source)
+    _dummy_call(kernel, source, na, nd, nl)
+    ready = _marker(source, "ready")
+    if ready is not None and ready.exists():
+        took = time.perf_counter() - t1
+        if _READY:  # a later kernel: what loading one costs
+            LOAD_S[0] = 0.5 * LOAD_S[0] + 0.5 * took
+        else:  # the first one also sets numba up in this process, once: counted with the import
+            IMPORT_S[0] += max(0.0, took - LOAD_S[0])
+    elif ready is not None:
+        _touch(ready)
+    _READY[source] = kernel
+    return kernel
+
+
+def _touch(path: Path) -> None:
+    try:
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT, 0o600))
     except OSError:
         pass
-    return _in_memory(source)
 
 
-def run(cw, args, caps, devs, hm, n: int, shape, mode: Mode = Mode.ESTIMATE) -> dict:
+def compile_in_background(source: str, na: int, nd: int, nl: int) -> bool:
+    """Compile the kernel of ``source`` in a separate process, which leaves its machine code in numba's disk
+    cache (and a ``.ready`` marker) for this process and later ones; this process carries on with NumPy.
+
+    Once per kernel and process, and only with the disk cache on: a ``.compiling`` file keeps two processes
+    from compiling the same kernel (one older than ten minutes is taken as abandoned).
+
+    Parameters
+    ----------
+    source : str
+        From :func:`generate`.
+    na, nd, nl : int
+        Shape arguments, figure arguments and memory levels of its workload [1].
+
+    Returns
+    -------
+    bool
+        True when a process was started.
+    """
+    if not BACKGROUND or source in _SPAWNED or any(p.poll() is None for p in _CHILDREN):
+        return False  # one compiling process at a time: the others wait for a later call
+    _SPAWNED.add(source)
+    path = _source_file(source)
+    lock = _marker(source, "compiling")
+    if path is None or lock is None:
+        return False
+    try:
+        fd = os.open(lock, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        if time.time() - lock.stat().st_mtime < 600:
+            return False
+        fd = os.open(lock, os.O_WRONLY | os.O_TRUNC, 0o600)
+    os.close(fd)
+    import subprocess
+
+    digest = hashlib.sha256(source.encode()).hexdigest()
+    root = str(Path(__file__).resolve().parents[2])
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join([root] + [p for p in [os.environ.get("PYTHONPATH")] if p]))
+    _CHILDREN.append(subprocess.Popen(
+        [sys.executable, "-m", "roofline.engine.fused", str(path), digest, str(na), str(nd), str(nl)],
+        stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True,
+        env=env, cwd=str(path.parent)))
+    return True
+
+
+def _compile_main(argv: list[str]) -> int:
+    """The compiling process: check the kernel file is this user's and holds the source whose hash it was
+    given, compile it (numba caches the machine code), mark it ready."""
+    path, digest = Path(argv[0]), argv[1]
+    na, nd, nl = (int(x) for x in argv[2:5])
+    lock = path.with_suffix(".compiling")
+    try:
+        source = path.read_text()
+        if hashlib.sha256(source.encode()).hexdigest() != digest or not _trusted(path, source):
+            return 1
+        _dummy_call(_from_file(_name(source), path), source, na, nd, nl)
+        _touch(path.with_suffix(".ready"))
+        return 0
+    finally:
+        try:
+            lock.unlink()
+        except OSError:
+            pass
+
+
+def _flat(a, shape, dtype) -> np.ndarray:
+    return np.ascontiguousarray(np.broadcast_to(a, shape).reshape(-1), dtype=dtype)
+
+
+def _strided(a, shape, dtype):
+    """A per-point input as (array, stride): a scalar is read at stride 0, a grid at stride 1."""
+    a = np.asarray(a)
+    if a.ndim == 0:
+        return np.asarray([a], dtype=dtype), 0
+    return _flat(a, shape, dtype), 1
+
+
+def run(cw, args, caps, devs, hm, n: int, shape, mode: Mode = Mode.ESTIMATE, parallel=None) -> dict:
     """Evaluate ``cw`` with its fused kernel over ``n`` points; returns the arrays the NumPy path returns.
 
     Parameters
@@ -289,6 +551,9 @@ def run(cw, args, caps, devs, hm, n: int, shape, mode: Mode = Mode.ESTIMATE) -> 
         The broadcast shape of the grid.
     mode : Mode
         Which latency terms to add.
+    parallel : callable, optional
+        ``parallel(fn)`` calls ``fn(lo, hi)`` over spans covering ``range(n)`` (on threads: the kernel
+        releases the GIL); default one call over everything.
 
     Returns
     -------
@@ -296,20 +561,71 @@ def run(cw, args, caps, devs, hm, n: int, shape, mode: Mode = Mode.ESTIMATE) -> 
         ``time_s`` [s], ``bound_index``, ``flops`` [FLOP], ``bytes`` [B], ``home``, ``fits``,
         ``arithmetic_intensity`` [FLOP/B] and ``attainable_flops_per_s`` [FLOP/s], each of ``shape``.
     """
-    kernel = _kernel(cw.fused_source)
     na = len(cw.shape_names)
-    flat = [np.ascontiguousarray(np.broadcast_to(a, shape).reshape(-1), dtype=np.float64) for a in args[:na]]
-    devvals = [float(np.asarray(a)) for a in args[na:]]
-    capsf = np.asarray([float(np.asarray(c)) for c in caps], dtype=np.float64)
-    devs_f = np.ascontiguousarray(np.broadcast_to(np.asarray(devs, dtype=float), shape).reshape(-1))
-    home = (np.full(n, -1, dtype=np.int64) if hm is None
-            else np.ascontiguousarray(np.broadcast_to(hm, shape).reshape(-1), dtype=np.int64))
-    out = {"time_s": np.empty(n), "bound_index": np.empty(n, dtype=np.int64), "flops": np.empty(n),
-           "bytes": np.empty(n), "home": np.empty(n, dtype=np.int64), "fits": np.empty(n, dtype=np.bool_)}
-    kernel(*flat, *devvals, capsf, devs_f, home, len(cw.labels), _MODE_CODE[Mode(mode)], out["time_s"],
-           out["bound_index"], out["flops"], out["bytes"], out["home"], out["fits"])
+    figs = [[float(np.asarray(a)) for a in args[na:]]]
+    capsf = [[float(np.asarray(c)) for c in caps]]
+    t, out = run_corners(cw, [_flat(a, shape, np.float64) for a in args[:na]], figs, capsf, devs, hm, n, mode,
+                         parallel, shape=shape)
+    out["time_s"] = t[0]
     out = {k: v.reshape(shape) for k, v in out.items()}
     with np.errstate(divide="ignore", invalid="ignore"):
         out["arithmetic_intensity"] = out["flops"] / out["bytes"]
         out["attainable_flops_per_s"] = out["flops"] / out["time_s"]
     return out
+
+
+def run_corners(cw, shape_args, figs, caps, devs, home, n: int, mode: Mode = Mode.ESTIMATE, parallel=None,
+                shape=None):
+    """Evaluate ``cw`` at several corners (sets of figures and capacities) in one pass over the points.
+
+    Parameters
+    ----------
+    cw : roofline.engine.compiled.CompiledWorkload
+        With a ``fused_source``.
+    shape_args : list of ndarray
+        Shape values, flat and contiguous, ``n`` points each [1].
+    figs : list of list of float
+        Per corner, the figure values in ``cw.device_paths`` order [each figure's SI unit].
+    caps : list of list of float
+        Per corner, the capacity of each level, fastest first [B].
+    devs : float or ndarray
+        Devices the working set is spread over, one value or one per point [1].
+    home : int, ndarray or None
+        Forced home level (one, or one per point); None: the fastest level that holds the working set.
+    n : int
+        Points [1].
+    mode : Mode
+        Which latency terms to add.
+    parallel : callable, optional
+        ``parallel(fn)`` calls ``fn(lo, hi)`` over spans covering ``range(n)``.
+    shape : tuple, optional
+        The grid's shape, for per-point ``devs`` and ``home`` given unflattened.
+
+    Returns
+    -------
+    tuple
+        The time at each corner, shape ``(corners, n)`` [s] (NaN where nothing holds the working set), and a
+        dict of the first corner's ``bound_index``, ``flops`` [FLOP], ``bytes`` [B], ``home`` and ``fits``.
+    """
+    na = len(cw.shape_names)
+    kernel = load(cw.fused_source, na, len(cw.device_paths), cw.n_levels)
+    shape = (n,) if shape is None else shape
+    D = np.ascontiguousarray(np.asarray(figs, dtype=np.float64).reshape(len(figs), len(cw.device_paths)))
+    C = np.ascontiguousarray(np.asarray(caps, dtype=np.float64))
+    dv, sd = _strided(np.asarray(devs, dtype=float), shape, np.float64)
+    hm, sh = _strided(np.asarray(-1 if home is None else home), shape, np.int64)
+    t = np.empty((n, len(figs)))
+    out = {"bound_index": np.empty(n, dtype=np.int64), "flops": np.empty(n), "bytes": np.empty(n),
+           "home": np.empty(n, dtype=np.int64), "fits": np.empty(n, dtype=np.bool_)}
+    nlab, code = len(cw.labels), _MODE_CODE[Mode(mode)]
+
+    def span(lo: int, hi: int) -> None:  # every argument C-contiguous: the one signature numba compiles
+        kernel(*[a[lo:hi] for a in shape_args], D, C, dv[lo * sd:hi * sd + (1 - sd)], sd,
+               hm[lo * sh:hi * sh + (1 - sh)], sh, nlab, code, t[lo:hi], *[v[lo:hi] for v in out.values()])
+
+    (parallel or (lambda fn: fn(0, n)))(span)
+    return t.T, out
+
+
+if __name__ == "__main__":
+    sys.exit(_compile_main(sys.argv[1:]))

@@ -113,13 +113,15 @@ class _Block:
 
 
 def _combine(terms, lat, cnt, overlap: str, shape, with_bound: bool, best, idx, gt):
-    """An op's time (max or sum of its work terms, plus its latencies, times its count), its work part, and
-    in ``idx`` the work term that binds it."""
+    """An op's time (max or sum of its work terms, plus its latencies, times its count), its work part, its
+    latency parts, and in ``idx`` the work term that binds it; the last item is that term's index when the
+    op has one live work term (the same at every point), else None."""
     live = [(j, x) for j, x in enumerate(terms) if x is not None] or [(0, 0.0)]
+    single = live[0][0] if len(live) == 1 else None
     if overlap == "max":
         j0, x0 = live[0]
         best[...] = x0
-        if with_bound:
+        if with_bound and single is None:
             idx[...] = j0
         for j, x in live[1:]:
             if with_bound:
@@ -132,21 +134,34 @@ def _combine(terms, lat, cnt, overlap: str, shape, with_bound: bool, best, idx, 
         for _, x in live:
             work += x
         work *= cnt
-        if with_bound:
+        if with_bound and single is None:
             full = [np.zeros(shape) if x is None else x for x in terms]
             idx[...] = np.argmax(np.stack(np.broadcast_arrays(*[np.asarray(x, dtype=float) for x in full])), axis=0)
-    t = np.array(work, dtype=float, copy=True)
-    for x in lat:
-        if x is not None:
-            t = t + x * cnt
-    return t, work
+    lats = [None if x is None else x * cnt for x in lat]
+    added = [x for x in lats if x is not None]
+    if not added:
+        return np.array(work, dtype=float, copy=True), work, lats, single
+    extra = added[0]
+    for x in added[1:]:  # scalars stay scalars: one pass over the points for every latency of the op
+        extra = extra + x
+    return work + extra, work, lats, single
 
 
-def _binding(keys, times, lat_acc, lay, npts: int, shape, detail: bool) -> dict:
+def _charge(acc, work, idx, single, npts: int, ar, shape) -> None:
+    """Add an op's work time to the term that binds it, point by point (``acc``: labels × points)."""
+    w = np.broadcast_to(work, shape).reshape(-1)
+    if single is not None:
+        acc[single] += w
+        return
+    flat = idx.reshape(-1) * npts
+    flat += ar
+    acc.reshape(-1)[flat] += w  # each point once: no repeated index, so the fancy add is exact
+
+
+def _binding(acc, lat_acc, lay, npts: int, shape, detail: bool) -> dict:
     """The term that binds most of the time at each point: each op's work term with its work time, and each
     latency term with its own."""
     nlab = lay.n_reported
-    acc = np.bincount(keys.reshape(-1), weights=times.reshape(-1), minlength=nlab * npts).reshape(nlab, npts)
     for j in range(N_LATENCY):
         acc[lay.term_latency(j)] += lat_acc[j]
     bi = np.zeros(npts, dtype=np.int64)
@@ -192,31 +207,30 @@ def evaluate_block(cw, args, caps, devs, hm, with_bound: bool, detail: bool, mod
     """
     blk = _Block(cw, args, caps, devs, hm)
     shape, npts, lay = blk.shape, blk.npts, blk.layout
-    keys = np.empty((cw.n_ops, npts), dtype=np.int64) if with_bound else None
-    times = np.empty((cw.n_ops, npts)) if with_bound else None
-    lat_acc = [np.zeros(npts) for _ in range(N_LATENCY)]
+    acc = np.zeros((lay.n_reported, npts)) if with_bound else None
+    ar = np.arange(npts) if with_bound else None
+    lat_acc: list = [0.0] * N_LATENCY
     sums = np.zeros((lay.n_reported,) + shape) if detail else None
     best, total = np.empty(shape), np.zeros(shape)
     idx = np.empty(shape, dtype=np.int64) if with_bound else None
     gt = np.empty(shape, dtype=bool) if with_bound else None
     for o in range(cw.n_ops):
         terms, lat, cnt = blk.op_terms(o, mode)
-        t, work = _combine(terms, lat, cnt, cw.overlap, shape, with_bound, best, idx, gt)
+        t, work, lats, single = _combine(terms, lat, cnt, cw.overlap, shape, with_bound, best, idx, gt)
         total += t
         if with_bound:
-            np.multiply(idx.reshape(-1), npts, out=keys[o])
-            keys[o] += np.arange(npts)
-            times[o] = np.broadcast_to(work, shape).reshape(-1)
-            for j, x in enumerate(lat):
+            _charge(acc, work, idx, single, npts, ar, shape)
+            for j, x in enumerate(lats):
                 if x is not None:
-                    lat_acc[j] += np.broadcast_to(np.asarray(x, dtype=float) * cnt, shape).reshape(-1)
+                    xa = np.asarray(x, dtype=float)
+                    lat_acc[j] = lat_acc[j] + (xa if xa.ndim == 0 else np.broadcast_to(xa, shape).reshape(-1))
         if detail:
             for j, x in enumerate(list(terms) + list(lat)):
                 if x is not None:
                     sums[j] += np.broadcast_to(np.asarray(x, dtype=float) * cnt, shape)
     out = _totals(blk, total)
     if with_bound:
-        out.update(_binding(keys, times, lat_acc, lay, npts, shape, detail))
+        out.update(_binding(acc, lat_acc, lay, npts, shape, detail))
     if detail:
         out["term_totals"] = sums
     return out

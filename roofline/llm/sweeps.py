@@ -6,12 +6,17 @@ written there once, and each sweep's frame is built from it (a sweep fills the c
 the contract's order). An estimate-based device adds the best and worst corners of a sweep's
 :data:`CORNER_FIELDS` as ``<field>_best`` and ``<field>_worst`` columns (:meth:`roofline.vocab.Ranged.to_columns`
 spells them the same way). No Python loop runs over grid points: the loops are over devices and device
-counts, whose placements change the expressions' structure.
+counts, whose placements change the expressions' structure, and over chunks of points.
+
+One entry point, :func:`decode_sweep`, serves every size: its chunks (spread over every core for large
+grids) fill the frame's columns in place, stream to a CSV or Parquet file (``out=``) or fold into the best
+rows (``reduce=``); an in-memory frame beyond ``ROOFLINE_MEMORY_BUDGET`` is refused with that advice.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+import threading
+from dataclasses import dataclass, field, replace
 from types import MappingProxyType
 from typing import Iterable, Mapping, Sequence
 
@@ -23,10 +28,12 @@ from ..hardware.device import Device
 from ..hardware.library import get_device
 from ..hardware.measured import device_for
 from ..placement.layout import Placement, layout_candidates
-from ..sweep.chunks import _bar, _n_points, _pareto, evaluate_dask, grid_chunks  # noqa: F401 (old roofline.bigsweep path)
-from ..vocab import Corner, Phase
+from ..sweep.chunks import _bar, _n_points, _pareto, check_budget, evaluate_dask, grid_chunks, pipeline, spans, \
+    sweep_workers  # noqa: F401 (grid_chunks, evaluate_dask, _n_points: the old roofline.bigsweep path)
+from ..sweep.writer import FrameWriter, frame_format
+from ..vocab import Corner, Mode, Phase
 from .config import ModelConfig
-from .inference import _price, _run, step_batch
+from .inference import _compiled, _price, _run, step_batch
 from .loader import get_model
 from .precision import Precision
 from .sizes import ModelDemand, place
@@ -34,8 +41,8 @@ from .sizes import resident_bytes_per_device as _resident_per_device
 from .speculative import Speculation, SpeculativePlacement, place_speculative, speculative_step
 from .speculative import resident_bytes as _speculative_resident
 
-__all__ = ['Column', 'COLUMNS', 'CORNER_FIELDS', 'decode_sweep', 'frontier', 'llm_sweep_chunks',
-           'llm_sweep_to_parquet', 'llm_sweep_reduce']
+__all__ = ['Column', 'COLUMNS', 'CORNER_FIELDS', 'CHUNK', 'decode_sweep', 'frontier', 'llm_sweep_chunks',
+           'llm_sweep_to_parquet', 'llm_sweep_reduce', 'row_bytes']
 
 
 @dataclass(frozen=True)
@@ -51,6 +58,10 @@ class Column:
 #: tokens_per_s, bound, fits, level, the cost columns and the layout), :func:`frontier` (model, device,
 #: devices, batch, context, tpot_s, the four rates, bound, the cost columns and the layout of each point),
 #: :func:`llm_sweep_chunks` (model, device, devices, batch, context, time_s, three rates, bound, fits).
+#: The labels (bound, model, device, level, layout) are pandas categoricals (one-byte codes); the columns
+#: that hold one value per system are also in the frame's ``attrs``: ``attrs["constants"]`` those equal on
+#: every row, ``attrs["systems"]`` each system's (with the rows it covers and its binding-term labels), and
+#: ``attrs["units"]`` each column's unit from this contract.
 COLUMNS: Mapping[str, Column] = MappingProxyType({
     "model": Column("", "model key"),
     "device": Column("", "device key"),
@@ -113,15 +124,23 @@ def _cost_columns(dev: Device, devices: int, tokens_per_s, price) -> dict:
             if dev.power_w else np.nan,
             "usd_per_million_tokens": formulas.usd_per_million_tokens(usd.nominal, devices, tokens_per_s)
             if usd is not None else np.nan}
+
+
 def _with_attrs(df, model: str, devices, **extra):
-    """``df`` with its metadata in ``attrs``: the model, the devices, and each column's unit (from
-    :data:`COLUMNS`; a corner column has its field's unit)."""
+    """``df`` with its labels as categoricals (the binding term, model, device, level, layout) and its
+    metadata in ``attrs``: the model, the devices, each column's unit (from :data:`COLUMNS`; a corner column
+    has its field's unit) and the per-system columns that hold one value throughout (``constants``)."""
     units = {}
     for c in df.columns:
         base = c.rsplit("_", 1)[0] if c.endswith(("_best", "_worst")) else c
         if base in COLUMNS and COLUMNS[base].unit:
             units[c] = COLUMNS[base].unit
-    df.attrs.update(model=model, devices=list(devices), units=units, **extra)
+    for c in ("bound", *_CATEGORICAL):
+        if c in df.columns and df[c].dtype != "category":
+            df[c] = df[c].astype("category")
+    const = {c: (df[c].iloc[0].item() if hasattr(df[c].iloc[0], "item") else df[c].iloc[0])
+             for c in _CONSTANT if c in df.columns and len(df) and df[c].nunique(dropna=False) == 1}
+    df.attrs.update(model=model, devices=list(devices), units=units, constants=const, **extra)
     return df
 
 
@@ -135,80 +154,561 @@ def _devices(devices) -> list[Device]:
     return [get_device(d) for d in ([devices] if isinstance(devices, (str, Device)) else devices)]
 
 
-def _points(m: ModelConfig, dev: Device, prec: Precision, pl: Placement, phase: Phase, b, s, ideal, overlap,
-            corner: Corner = Corner.NOMINAL):
-    """Evaluate a step at the points ``(b, s)`` (``b`` sequences in the whole system): ``(time, fits, bound)``,
-    time NaN where it does not fit. A decode step's time is the pipeline's cycle with its micro-batches."""
-    par = pl.parallel
-    r = _run(m, dev, phase, prec, pl, {"b": step_batch(par, b), phase.length_symbol: s}, ideal, overlap, corner)
-    t = formulas.pipeline_cycle_time(r["time_s"], par.pp, par.micro_batches) if phase is Phase.DECODE else r["time_s"]
-    fits = _resident_per_device(m, prec, par, b, s) <= dev.memory[pl.home].capacity_bytes
-    return np.where(fits, t, np.nan), fits, np.where(fits, r["bound"], "capacity")
+# ------------------------------------------------------------------------------------------------------
+# one plan, evaluated in chunks: in memory, to a file, or folded
+# ------------------------------------------------------------------------------------------------------
+#: points per chunk of a sweep: each chunk's temporaries are a few hundred bytes per point, so a chunk
+#: stays within the processor's caches and memory holds the result plus one chunk per thread [1]
+CHUNK = 1 << 16
+
+#: the per-system columns, held once per system: one-byte categorical codes (model, device, level, layout)
+#: or small integers (devices, tp, pp), their values in ``attrs["systems"]``
+_CONSTANT = ("model", "device", "devices", "tp", "pp", "level", "layout")
+_CATEGORICAL = ("model", "device", "level", "layout")
+
+
+@dataclass
+class _System:
+    """One system of a sweep (a device type, a count, a layout): its placement, compiled step, figures per
+    corner (nominal first) and the map from its binding-term labels to the sweep's bound categories."""
+
+    dev: Device
+    pl: Placement
+    spl: SpeculativePlacement | None
+    corners: tuple
+    cw: object = None
+    figs: list = field(default_factory=list)
+    caps: list = field(default_factory=list)
+    lut: np.ndarray | None = None
+    usd: float | None = None
+
+    @property
+    def devices(self) -> int:
+        """Devices of the whole system (a speculative draft's own included) [1]."""
+        return self.spl.devices if self.spl else self.pl.devices
+
+    @property
+    def ranges(self) -> bool:
+        return len(self.corners) > 1
+
+    def constants(self, model: str) -> dict:
+        """The system's constant columns."""
+        return {"model": model, "device": self.dev.key, "devices": self.devices, "tp": self.pl.parallel.tp,
+                "pp": self.pl.parallel.pp, "level": self.dev.memory[self.pl.home].name,
+                "layout": self.pl.parallel.describe()}
+
+
+@dataclass
+class _Plan:
+    """What a sweep evaluates: a model in a precision, a phase and mode, the systems and the grid
+    batch × context (C order: batch outer), each system's rows one after the other."""
+
+    model: ModelConfig
+    prec: Precision
+    phase: Phase
+    ideal: object
+    overlap: str
+    spec: Speculation | None
+    price: object
+    systems: list
+    B: np.ndarray
+    S: np.ndarray
+    bounds: list = field(default_factory=list)
+    lock: object = field(default_factory=threading.Lock)
+
+    @property
+    def per_system(self) -> int:
+        return self.B.size * self.S.size
+
+    @property
+    def n(self) -> int:
+        return self.per_system * len(self.systems)
+
+    @property
+    def any_corners(self) -> bool:
+        return any(sy.ranges for sy in self.systems)
+
+    @property
+    def mode(self):
+        from ..engine.terms import mode_of
+
+        return self.ideal if isinstance(self.ideal, str) else mode_of(None, self.ideal)
+
+    def code(self, label: str) -> int:
+        """The bound category of ``label``, added when new (a speculative step's labels come as text)."""
+        with self.lock:
+            if label not in self.bounds:
+                self.bounds.append(label)
+            return self.bounds.index(label)
+
+    def categories(self, column: str) -> list:
+        """The categories of a constant column, in first-seen order."""
+        return list(dict.fromkeys(str(sy.constants(self.model.key)[column]) for sy in self.systems))
+
+    def columns(self) -> list[str]:
+        """The frame's columns: the contract's, in its order, then the corner columns."""
+        have = {"model", "device", "devices", "tp", "pp", "batch", "context", "time_s", "tokens_per_s_per_user",
+                "tokens_per_s", "bound", "fits", "level", "tokens_per_s_per_mw", "usd_per_million_tokens", "layout"}
+        if self.spec is not None:
+            have |= {"tokens_per_step", "draft_time_s", "verify_time_s"}
+        corners = [f"{f}_{c}" for c in _CORNERS for f in CORNER_FIELDS["decode_sweep"]] if self.any_corners else []
+        return [c for c in COLUMNS if c in have] + corners
+
+
+def _grid_values(batch, context, allow_empty: bool = True):
+    B = np.asarray(batch, dtype=float).ravel()
+    S = np.asarray(context, dtype=float).ravel()
+    if np.any(B <= 0) or np.any(S <= 0) or (not allow_empty and (B.size == 0 or S.size == 0)):
+        raise InputError("batch and context must be " + ("positive" if allow_empty
+                                                         else "non-empty lists of positive values"))
+    return B, S
+
+
+def _plan(model, devices, batch, context, device_counts=None, dtype="bf16", prec=None, ideal=False, overlap="max",
+          phase="decode", ranges=True, spec=None, price=None, layout=None, allow_empty=True) -> _Plan:
+    """Resolve names, place each system, compile its step and collect the binding-term labels."""
+    m = get_model(model)
+    prec = prec or Precision.of(dtype)
+    ph = _phase(phase)
+    B, S = _grid_values(batch, context, allow_empty)
+    if spec is not None and ph is not Phase.DECODE:
+        raise InputError("speculative decoding changes the decode step; a prefill sweep has none")
+    plan = _Plan(m, prec, ph, ideal, overlap, spec, price, [], B, S)
+    smin = int(S.min()) if S.size else 1
+    for dev in (device_for(d, _datasheet(ideal)) for d in _devices(devices)):
+        for n in device_counts or [None]:
+            pl, spl = _place_system(m, dev, prec, None if n is None else int(n), smin, spec, layout)
+            corners = (Corner.NOMINAL, *_CORNERS) if ranges and dev.is_estimate else (Corner.NOMINAL,)
+            plan.systems.append(_compile_system(plan, _System(dev, pl, spl, corners)))
+    plan.code("capacity")
+    return plan
+
+
+def _datasheet(ideal) -> bool:
+    """True when the sweep reads the datasheet (the pure roofline, or the latency bound: bounds), False when
+    it reads the estimate's measured ceilings (:func:`roofline.hardware.measured.device_for`)."""
+    if isinstance(ideal, str):
+        return Mode(ideal) in (Mode.IDEAL, Mode.LATENCY_BOUND)
+    return bool(ideal)
+
+
+def _compile_system(plan: _Plan, sy: _System) -> _System:
+    """The system's compiled step, its figures and capacities at each corner, and its price."""
+    sy.usd = _price(sy.dev, plan.price)[0]
+    if sy.spl is not None:
+        return sy
+    sy.cw = _compiled(plan.model, sy.dev, plan.phase, plan.prec, sy.pl, False, plan.overlap)
+    for c in sy.corners:
+        vals = sy.dev.values(c)
+        sy.figs.append([float(vals[p]) for p in sy.cw.device_paths])
+        sy.caps.append([float(vals[f"memory.{lvl.name}.capacity"]) for lvl in sy.dev.memory])
+    sy.lut = np.asarray([plan.code(lb) for lb in sy.cw.labels], dtype=np.int16)
+    return sy
+
+
+def _step_times(plan: _Plan, sy: _System, b, s):
+    """The step's time at each corner (nominal first) over the points ``(b, s)``, the nominal binding term's
+    category codes, tokens per step and the speculative columns: one pass of the fused kernel over every
+    corner where it pays (:func:`roofline.engine.dispatch.corners_call`), else one NumPy pass per corner."""
+    if sy.spl is not None:
+        return _speculative_times(plan, sy, b, s)
+    from ..engine import dispatch
+
+    par = sy.pl.parallel
+    shapes = {"b": step_batch(par, b), plan.phase.length_symbol: s}
+    mode = plan.mode
+    fz = dispatch.corners_call(sy.cw, shapes, sy.figs, sy.caps, 1.0, sy.pl.home, mode, workers=1)
+    if fz is not None:
+        times, bi = list(fz[0]), fz[1]["bound_index"]
+    else:
+        times, bi = [], None
+        for j, (f, c) in enumerate(zip(sy.figs, sy.caps)):
+            r = sy.cw.evaluate(shapes, dict(zip(sy.cw.device_paths, f)), c, devices=1, home=sy.pl.home,
+                               with_bound=j == 0, mode=mode, workers=1)
+            times.append(r["time_s"])
+            bi = r["bound_index"] if j == 0 else bi
+    if plan.phase is Phase.DECODE and (par.pp > 1 or par.micro_batches > 1):
+        times = [formulas.pipeline_cycle_time(t, par.pp, par.micro_batches) for t in times]
+    return times, sy.lut[bi], 1.0, {}
+
+
+def _speculative_times(plan: _Plan, sy: _System, b, s):
+    """:func:`_step_times` of a speculative step (draft steps and a verify step) at each corner."""
+    times, codes, e, extra = [], None, 1.0, {}
+    for c in sy.corners:
+        st = speculative_step(plan.model, sy.dev, plan.prec, sy.spl, plan.spec, b, s, plan.ideal, plan.overlap, c)
+        times.append(np.asarray(st["time_s"], dtype=float))
+        if codes is None:
+            labels, inv = np.unique(np.asarray(st["bound"], dtype=str), return_inverse=True)
+            codes = np.asarray([plan.code(str(lb)) for lb in labels], dtype=np.int16)[inv.reshape(-1)]
+            e = st["tokens_per_step"]
+            extra = {"tokens_per_step": e, "draft_time_s": st["draft_time_s"], "verify_time_s": st["verify_time_s"]}
+    return times, codes, e, extra
+
+
+def _fits(plan: _Plan, sy: _System, b, s, out) -> None:
+    """Whether the resident set (and a draft's) fits the placement's level, into ``out``."""
+    cap = sy.dev.memory[sy.pl.home].capacity_bytes
+    held = (_resident_per_device(plan.model, plan.prec, sy.pl.parallel, b, s) if sy.spl is None
+            else _speculative_resident(plan.model, plan.prec, plan.spec, sy.spl, b, s))
+    np.less_equal(held, cap, out=out)
+
+
+def _points(plan: _Plan, k: int, lo: int, hi: int, out: dict) -> dict:
+    """The computed columns of system ``k``'s rows ``lo:hi``, written into ``out`` (views of the frame's
+    columns, or a chunk's own arrays): batch, context, fits, times, rates, bound codes, cost and corners."""
+    sy = plan.systems[k]
+    idx = np.arange(lo, hi)
+    b, s = plan.B[idx // plan.S.size], plan.S[idx % plan.S.size]
+    out["batch"][:], out["context"][:] = b, s
+    _fits(plan, sy, b, s, out["fits"])
+    misfit = ~out["fits"]
+    times, codes, e, extra = _step_times(plan, sy, b, s)
+    for name, v in extra.items():
+        out[name][:] = v
+        if name != "tokens_per_step":
+            out[name][misfit] = np.nan
+    _rates(out, "", times[0], misfit, b, e)
+    out["bound"][:] = codes
+    out["bound"][misfit] = plan.bounds.index("capacity")
+    tps = out["tokens_per_s"]
+    power = sy.dev.power_w
+    out["tokens_per_s_per_mw"][:] = formulas.tokens_per_s_per_mw(tps, power, sy.devices) if power else np.nan
+    out["usd_per_million_tokens"][:] = (formulas.usd_per_million_tokens(sy.usd.nominal, sy.devices, tps)
+                                        if sy.usd is not None else np.nan)
+    for j, c in enumerate(_CORNERS if plan.any_corners else ()):
+        if sy.ranges:
+            _rates(out, f"_{c}", times[1 + j], misfit, b, e)
+        else:
+            for f in CORNER_FIELDS["decode_sweep"]:
+                out[f"{f}_{c}"][:] = np.nan
+    return out
+
+
+def _rates(out: dict, suffix: str, t, misfit, b, e) -> None:
+    """Time (NaN where it does not fit) and the two rates of one corner, into ``out``."""
+    col = out["time_s" + suffix]
+    col[:] = t
+    col[misfit] = np.nan
+    np.divide(e, col, out=out["tokens_per_s_per_user" + suffix])
+    np.multiply(b, out["tokens_per_s_per_user" + suffix], out=out["tokens_per_s" + suffix])
+
+
+def _dtypes(plan: _Plan) -> dict:
+    """The type of each column as held in memory (constants as codes)."""
+    big = max(plan.B.max(initial=1), plan.S.max(initial=1)) >= 2**31
+    out = {}
+    for c in plan.columns():
+        if c in _CATEGORICAL:
+            out[c] = np.int8 if len(plan.systems) < 127 else np.int16
+        elif c in ("devices", "tp", "pp"):
+            out[c] = np.int32
+        elif c in ("batch", "context"):
+            out[c] = np.int64 if big else np.int32
+        elif c == "bound":
+            out[c] = np.int16
+        elif c == "fits":
+            out[c] = np.bool_
+        else:
+            out[c] = np.float64
+    return out
+
+
+def row_bytes(plan: _Plan) -> int:
+    """Bytes one row of the plan's frame holds in memory [B].
+
+    Parameters
+    ----------
+    plan : _Plan
+
+    Returns
+    -------
+    int
+    """
+    return int(sum(np.dtype(t).itemsize for t in _dtypes(plan).values()))
+
+
+def _tasks(plan: _Plan, chunk: int):
+    return [(k, lo, hi) for k in range(len(plan.systems)) for lo, hi in spans(plan.per_system, chunk)]
+
+
+class _Kernels:
+    """The points each fused kernel still has to evaluate in this sweep: before each chunk the evaluator is
+    told how many remain, so the kernel is loaded (or compiled in the background) once the rest of the sweep
+    pays for it (:func:`roofline.engine.dispatch.prepare_all`). Systems of one structure share a kernel."""
+
+    def __init__(self, plan: _Plan):
+        self.lock = threading.Lock()
+        self.remaining: dict[str, list] = {}
+        self.of_system: list = []
+        for sy in plan.systems:
+            src = sy.cw.fused_source if sy.cw is not None else ""
+            if src:
+                self.remaining.setdefault(src, [sy.cw, 0])[1] += plan.per_system * len(sy.corners)
+            self.of_system.append((src, len(sy.corners)))
+
+    def before(self, k: int, rows: int) -> None:
+        """Called before system ``k`` evaluates ``rows`` more points."""
+        from ..engine import dispatch
+
+        src, per_row = self.of_system[k]
+        if not src:
+            return
+        with self.lock:
+            dispatch.prepare_all([(cw, n, s) for s, (cw, n) in self.remaining.items()])
+            self.remaining[src][1] -= rows * per_row
+
+
+def _attrs(plan: _Plan, kind: str, columns) -> dict:
+    """A sweep frame's metadata: units, what was asked, the constants common to every row and each
+    system's constants, rows and binding-term labels."""
+    systems = []
+    for k, sy in enumerate(plan.systems):
+        c = sy.constants(plan.model.key)
+        c.update(rows=[k * plan.per_system, (k + 1) * plan.per_system], ranges=sy.ranges,
+                 bound_labels=list(sy.cw.labels) if sy.cw is not None else [])
+        systems.append(c)
+    const = {key: systems[0][key] for key in _CONSTANT if systems and all(s[key] == systems[0][key] for s in systems)}
+    units = {}
+    for c in columns:
+        base = c.rsplit("_", 1)[0] if c.endswith(("_best", "_worst")) else c
+        if base in COLUMNS and COLUMNS[base].unit:
+            units[c] = COLUMNS[base].unit
+    return {"model": plan.model.key, "devices": list(dict.fromkeys(sy.dev.key for sy in plan.systems)),
+            "units": units, "phase": str(plan.phase), "ideal": plan.ideal, "mode": str(plan.mode),
+            "overlap": plan.overlap, "weight_dtype": plan.prec.weights, "sweep": kind, "constants": const,
+            "systems": systems}
+
+
+def _in_memory(plan: _Plan, chunk: int, workers, tag: Mapping[str, str] | None):
+    """The whole sweep as one DataFrame, its columns filled in place chunk by chunk (no concatenation)."""
+    import pandas as pd
+
+    check_budget(plan.n, row_bytes(plan), "decode_sweep")
+    n, per = plan.n, plan.per_system
+    types = _dtypes(plan)
+    cols = {c: np.empty(n, dtype=t) for c, t in types.items()}
+    cats = {c: plan.categories(c) for c in _CATEGORICAL}
+    for k, sy in enumerate(plan.systems):
+        for c, v in sy.constants(plan.model.key).items():
+            cols[c][k * per:(k + 1) * per] = cats[c].index(str(v)) if c in cats else v
+    kernels = _Kernels(plan)
+
+    def fill(task) -> None:
+        k, lo, hi = task
+        kernels.before(k, hi - lo)
+        sl = slice(k * per + lo, k * per + hi)
+        _points(plan, k, lo, hi, {c: v[sl] for c, v in cols.items() if c not in _CONSTANT})
+
+    pipeline(_tasks(plan, chunk), fill, sweep_workers(n, workers))
+    cats["bound"] = list(plan.bounds)
+    data = {c: (pd.Categorical.from_codes(cols[c], categories=cats[c]) if c in cats else cols[c])
+            for c in plan.columns()}
+    df = pd.DataFrame(_tagged(data, tag, n), copy=False)
+    df.attrs.update(_attrs(plan, "decode_sweep", df.columns))
+    return df
+
+
+def _tagged(data: dict, tag: Mapping[str, str] | None, n: int) -> dict:
+    """``data`` with the constant ``tag`` columns (categoricals) right after ``model``."""
+    if not tag:
+        return data
+    import pandas as pd
+
+    out = {"model": data["model"]}
+    out.update({k: pd.Categorical.from_codes(np.zeros(n, dtype=np.int8), categories=[str(v)]) for k, v in tag.items()})
+    out.update({k: v for k, v in data.items() if k != "model"})
+    return out
+
+
+def _chunk(plan: _Plan, k: int, lo: int, hi: int) -> dict:
+    """System ``k``'s rows ``lo:hi`` in arrays of their own (a chunk to write or to fold)."""
+    m = hi - lo
+    out = {c: np.empty(m, dtype=t) for c, t in _dtypes(plan).items() if c not in _CONSTANT}
+    return _points(plan, k, lo, hi, out)
+
+
+def _chunk_table(plan: _Plan, k: int, lo: int, hi: int, tag, pa):
+    """System ``k``'s rows ``lo:hi`` as a pyarrow table, constants and the bound as dictionary arrays."""
+    part, n = _chunk(plan, k, lo, hi), hi - lo
+    const = plan.systems[k].constants(plan.model.key)
+    zero = pa.array(np.zeros(n, dtype=np.int8))
+    cols = {}
+    for c in ["model", *(tag or {}), *plan.columns()[1:]]:
+        if c == "bound":
+            cols[c] = pa.DictionaryArray.from_arrays(pa.array(part[c]), pa.array(list(plan.bounds)))
+        elif c in part:
+            cols[c] = pa.array(part[c])
+        elif c in ("devices", "tp", "pp"):
+            cols[c] = pa.array(np.full(n, const[c], dtype=np.int32))
+        else:
+            cols[c] = pa.DictionaryArray.from_arrays(zero, pa.array([str(const[c] if c in const else tag[c])]))
+    return pa.table(cols)
+
+
+def _chunk_frame(plan: _Plan, k: int, lo: int, hi: int, tag):
+    """System ``k``'s rows ``lo:hi`` as a DataFrame (CSV without pyarrow)."""
+    import pandas as pd
+
+    part, const = _chunk(plan, k, lo, hi), plan.systems[k].constants(plan.model.key)
+    part["bound"] = pd.Categorical.from_codes(part["bound"], categories=list(plan.bounds))
+    data = {c: part[c] if c in part else const[c] for c in plan.columns()}
+    return pd.DataFrame(_tagged(data, tag, hi - lo) if tag else data)
+
+
+def _to_file(plan: _Plan, out, chunk: int, workers, tag, progress: bool, metadata: dict | None = None) -> int:
+    """Write the sweep to ``out`` (a path or an open :class:`~roofline.sweep.writer.FrameWriter`) as it
+    is computed; returns the rows written."""
+    if isinstance(out, FrameWriter):
+        return _write_plan(plan, out, chunk, workers, tag, progress)
+    with FrameWriter(out, attrs=_attrs(plan, "decode_sweep", plan.columns()), metadata=metadata) as w:
+        return _write_plan(plan, w, chunk, workers, tag, progress)
+
+
+def _write_plan(plan: _Plan, w: FrameWriter, chunk: int, workers, tag, progress: bool) -> int:
+    bar = _bar(plan.n, progress)
+    first, start = w.rows == 0, w.rows
+    kernels = _Kernels(plan)
+
+    def make(task):
+        i, (k, lo, hi) = task
+        kernels.before(k, hi - lo)
+        table = _chunk_table(plan, k, lo, hi, tag, w.pa) if w.pa is not None else _chunk_frame(plan, k, lo, hi, tag)
+        return (w.encode(table, header=first and i == 0) if w.format == "csv" else table), hi - lo
+
+    def put(res) -> None:
+        data, rows = res
+        w.write_bytes(data, rows) if w.format == "csv" else w.write(data)
+        bar.update(rows)
+
+    try:
+        pipeline(enumerate(_tasks(plan, chunk)), make, sweep_workers(plan.n, workers), put)
+    finally:
+        bar.close()
+    return w.rows - start
+
+
+def _pareto_rows(rows: dict) -> dict:
+    """The rows not dominated in (tokens_per_s_per_user, tokens_per_s_per_device), both to maximise."""
+    u, d = rows["tokens_per_s_per_user"], rows["tokens_per_s_per_device"]
+    order = np.lexsort((-d, -u))
+    best = np.maximum.accumulate(d[order])
+    keep = order[d[order] > np.concatenate([[-np.inf], best[:-1]])]
+    return {c: v[keep] for c, v in rows.items()}
+
+
+def _fold(kept: dict | None, part: dict, reduce: str) -> dict | None:
+    """Merge one chunk's qualifying rows of a system into what is kept of it."""
+    if part["time_s"].size == 0:
+        return kept
+    if reduce == "best":
+        i = int(np.argmax(part["tokens_per_s_per_device"]))
+        if kept is None or part["tokens_per_s_per_device"][i] > kept["tokens_per_s_per_device"][0]:
+            return {c: v[i:i + 1] for c, v in part.items()}
+        return kept
+    both = part if kept is None else {c: np.concatenate([kept[c], part[c]]) for c in part}
+    return _pareto_rows(both)
+
+
+def _reduce(plan: _Plan, reduce: str, min_rate: float, chunk: int, workers, progress: bool):
+    """Fold the sweep per system into its best row or its Pareto frontier, without holding its points."""
+    import pandas as pd
+
+    kept: dict = {k: None for k in range(len(plan.systems))}
+    bar = _bar(plan.n, progress)
+    kernels = _Kernels(plan)
+
+    def make(task):
+        k, lo, hi = task
+        kernels.before(k, hi - lo)
+        part = _chunk(plan, k, lo, hi)
+        part["tokens_per_s_per_device"] = part["tokens_per_s"] / plan.systems[k].devices
+        ok = part["fits"] & (part["tokens_per_s_per_user"] >= min_rate)
+        return k, {c: v[ok] for c, v in part.items()}, hi - lo
+
+    def put(res) -> None:
+        k, part, rows = res
+        kept[k] = _fold(kept[k], part, reduce)
+        bar.update(rows)
+
+    try:
+        pipeline(_tasks(plan, chunk), make, sweep_workers(plan.n, workers), put)
+    finally:
+        bar.close()
+    frames = []
+    for k, rows in kept.items():
+        if rows is not None and rows["time_s"].size:
+            rows = dict(rows, bound=pd.Categorical.from_codes(rows["bound"], categories=list(plan.bounds)))
+            const = plan.systems[k].constants(plan.model.key)
+            frames.append(_frame({**const, **{c: v for c, v in rows.items() if c in COLUMNS}}))
+    if not frames:
+        return pd.DataFrame()
+    df = pd.concat(frames, ignore_index=True)
+    df.attrs.update(_attrs(plan, f"decode_sweep(reduce={reduce!r})", df.columns))
+    return df
 
 
 # ------------------------------------------------------------------------------------------------------
-# in memory
+# the one entry point
 # ------------------------------------------------------------------------------------------------------
 def decode_sweep(model: str | ModelConfig, devices: Sequence[str | Device] | str | Device, batch, context,
                  device_counts: Sequence[int] | None = None, dtype: str = "bf16", prec: Precision | None = None,
                  ideal: bool = False, overlap: str = "max", phase: str = "decode", ranges: bool = True,
-                 speculation: Speculation | None = None, price=None, **layout):
-    """Decode (or prefill) time over a grid of batch × context × device count × device, as a tidy DataFrame.
+                 speculation: Speculation | None = None, price=None, out=None, reduce: str | None = None,
+                 min_tokens_per_s_per_user: float = 0.0, chunk: int = CHUNK, workers: int | None = None,
+                 progress: bool = False, tag: Mapping[str, str] | None = None, **layout):
+    """Decode (or prefill) time over batch × context × device count × device: a tidy DataFrame in memory,
+    a file written chunk by chunk (``out``), or the best points (``reduce``) — one function, any size.
+
+    Chunks (on every core for large grids) are written into place: memory holds :func:`row_bytes` per row
+    plus a chunk per thread. An in-memory grid over ``ROOFLINE_MEMORY_BUDGET`` is refused (a
+    :class:`~roofline.errors.CapacityError`): ``out`` or ``reduce`` run any size in bounded memory.
 
     Parameters
     ----------
-    model : str or ModelConfig
-    devices : str, Device or sequence of them
-    batch : array_like
-        Sequences in flight [1].
-    context : array_like
-        Tokens in the KV cache (decode) or prompt tokens (prefill) [1].
-    device_counts : sequence of int, optional
-        Devices per system [1]; default the fewest that hold the model at batch 1.
-    dtype : str
-        The data type of everything, when ``prec`` is not given.
-    prec : Precision, optional
-    ideal, overlap : bool, str
-        Leave out latency and overhead terms; ``max`` or ``sum``.
-    phase : str
-        ``decode`` or ``prefill``.
-    ranges : bool
-        Add the best and worst corners of an estimate-based device.
+    model, devices : str or ModelConfig; str, Device or sequence of them
+    batch, context, device_counts : array_like
+        Sequences in flight; tokens in the KV cache (decode) or prompt tokens (prefill); devices per system
+        (default the fewest that hold the model at batch 1) [1].
+    dtype, prec : str, Precision
+        The data type of everything, or the data types (``prec`` wins).
+    ideal, overlap, phase : bool or Mode, str, str
+        Leave out latency terms (or a :class:`~roofline.vocab.Mode`); ``max`` or ``sum``; ``decode`` or
+        ``prefill``.
+    ranges, speculation : bool, Speculation
+        Add the corners of an estimate-based device; speculative decoding (:func:`speculative_step`).
     price : float or mapping of str to float, optional
         Price per device-hour [USD/h] (or one per device key); default the price table's.
-    speculation : Speculation, optional
-        Speculative decoding (decode only): each step drafts and verifies
-        (:func:`roofline.llm.speculative.speculative_step`).
+    out : str, os.PathLike or FrameWriter, optional
+        Write the rows to this ``.csv`` or ``.parquet`` file (pyarrow, atomically) as they are computed.
+    reduce, min_tokens_per_s_per_user : str, float
+        Per system, ``best``: the row of most tokens/s per device among those that fit and give each user
+        ``min_tokens_per_s_per_user`` [1/s]; ``pareto``: the frontier of (tokens/s per user, per device).
+    chunk, workers : int, optional
+        Points per chunk; threads (default every core allowed, from 131,072 points) [1].
+    progress, tag : bool, mapping of str to str
+        A progress bar (tqdm) on stderr; constant columns to add after ``model`` (the CLI: dtype, phase).
     **layout
         ``tp``, ``pp``, ``dp``, ``ep``, ``attention``, ``micro_batches``, ``imbalance`` (:func:`place`).
 
     Returns
     -------
-    pandas.DataFrame
-        One row per point, the :data:`COLUMNS` model, device, devices, tp, pp, batch, context, time_s [s]
-        (NaN where the resident set does not fit the placement's level), tokens_per_s_per_user [1/s],
-        tokens_per_s [1/s], bound (categorical), fits, level, tokens_per_s_per_mw [1/(s MW)],
-        usd_per_million_tokens [USD] (nominal price and power); with speculation also tokens_per_step [1],
-        draft_time_s and verify_time_s [s]; estimate-based devices add ``time_s_best`` and ``time_s_worst``
-        [s], and the best and worst corners of the two rates [1/s]. ``attrs`` holds the model, the devices,
-        the phase and each column's unit.
+    pandas.DataFrame or int
+        One row per point, the :data:`COLUMNS` model … layout (:data:`COLUMNS` says which, in order): time_s
+        [s] is NaN and bound ``capacity`` (categorical) where the resident set does not fit; estimate-based
+        devices add the :data:`CORNER_FIELDS` at the best and worst corners. ``attrs``: the model, devices,
+        phase, units, the constants common to every row and each system's. ``out``: the rows written;
+        ``reduce``: the kept rows, with ``tokens_per_s_per_device`` [1/s].
     """
-    import pandas as pd
-
-    m = get_model(model)
-    prec = prec or Precision.of(dtype)
-    ph = _phase(phase)
-    B, S = (np.asarray(x, dtype=float).ravel() for x in (batch, context))
-    if np.any(B <= 0) or np.any(S <= 0):
-        raise InputError("batch and context must be positive")
-    bb, ss = (x.ravel() for x in np.meshgrid(B, S, indexing="ij"))
-    if speculation is not None and ph is not Phase.DECODE:
-        raise InputError("speculative decoding changes the decode step; a prefill sweep has none")
-    frames = [_sweep_frame(m, device_for(dev, ideal), prec, None if n is None else int(n), int(S.min()), ph, bb, ss,
-                           ideal, overlap, ranges, speculation, price, layout)
-              for dev in _devices(devices) for n in (device_counts or [None])]
-    return _with_attrs(pd.concat(frames, ignore_index=True), m.key, [d.key for d in _devices(devices)],
-                       phase=str(ph), ideal=ideal, weight_dtype=prec.weights)
+    if reduce not in (None, "best", "pareto"):
+        raise InputError(f"reduce must be 'best' or 'pareto', got {reduce!r}")
+    plan = _plan(model, devices, batch, context, device_counts, dtype, prec, ideal, overlap, phase, ranges,
+                 speculation, price, layout)
+    if reduce is not None:
+        return _reduce(plan, reduce, min_tokens_per_s_per_user, chunk, workers, progress)
+    if out is not None:
+        return _to_file(plan, out, chunk, workers, tag, progress)
+    return _in_memory(plan, chunk, workers, tag)
 
 
 def _place_system(m: ModelConfig, dev: Device, prec: Precision, n: int | None, context_min: int,
@@ -223,49 +723,6 @@ def _place_system(m: ModelConfig, dev: Device, prec: Precision, n: int | None, c
         raise InputError("speculative decoding is estimated on the default layouts: drop the layout options")
     spl = place_speculative(m, dev, prec, spec, 1, ctx, devices=n)
     return spl.target, spl
-
-
-def _speculative_points(m, dev: Device, prec, spl: SpeculativePlacement, spec: Speculation, b, s, ideal, overlap,
-                        corner: Corner = Corner.NOMINAL) -> dict:
-    """A speculative step at the points ``(b, s)``: times NaN and bound ``capacity`` where target and draft do
-    not fit."""
-    st = speculative_step(m, dev, prec, spl, spec, b, s, ideal, overlap, corner)
-    fits = np.asarray(_speculative_resident(m, prec, spec, spl, b, s)) <= dev.memory[spl.target.home].capacity_bytes
-    out = {k: np.where(fits, st[k], np.nan) for k in ("time_s", "draft_time_s", "verify_time_s")}
-    return {**out, "fits": fits, "bound": np.where(fits, st["bound"], "capacity"),
-            "tokens_per_step": st["tokens_per_step"]}
-
-
-def _sweep_frame(m: ModelConfig, dev: Device, prec: Precision, n, context_min: int, ph: Phase, bb, ss, ideal, overlap,
-                 ranges: bool, spec: Speculation | None, price=None, layout: Mapping | None = None):
-    """The frame of one system (a device type and count) over the points ``(bb, ss)``."""
-    import pandas as pd
-
-    pl, spl = _place_system(m, dev, prec, n, context_min, spec, layout)
-    if spl is None:
-        t, fits, bound = _points(m, dev, prec, pl, ph, bb, ss, ideal, overlap)
-        e, extra = 1.0, {}
-
-        def at(c):
-            return _points(m, dev, prec, pl, ph, bb, ss, ideal, overlap, c)[0]
-    else:
-        pts = _speculative_points(m, dev, prec, spl, spec, bb, ss, ideal, overlap)
-        t, fits, bound, e = pts["time_s"], pts["fits"], pts["bound"], pts["tokens_per_step"]
-        extra = {"tokens_per_step": e, "draft_time_s": pts["draft_time_s"], "verify_time_s": pts["verify_time_s"]}
-
-        def at(c):
-            return _speculative_points(m, dev, prec, spl, spec, bb, ss, ideal, overlap, c)["time_s"]
-    tc = {c: at(c) for c in _CORNERS} if ranges and dev.is_estimate else None
-    # the best time gives the best rates (tokens per step do not depend on the device's figures)
-    corners = {c: {"time_s": tc[c], "tokens_per_s_per_user": e / tc[c], "tokens_per_s": bb * e / tc[c]}
-               for c in _CORNERS} if tc else None
-    return _frame({
-        "model": m.key, "device": dev.key, "devices": spl.devices if spl else pl.devices, "tp": pl.parallel.tp,
-        "pp": pl.parallel.pp, "batch": bb.astype(np.int64), "context": ss.astype(np.int64), "time_s": t, **extra,
-        "tokens_per_s_per_user": e / t, "tokens_per_s": bb * e / t, "bound": pd.Categorical(bound),
-        "fits": fits, "level": dev.memory[pl.home].name,
-        **_cost_columns(dev, spl.devices if spl else pl.devices, bb * e / t, price),
-        "layout": pl.parallel.describe()}, corners)
 
 
 def frontier(model: str | ModelConfig, device: str | Device, devices: int | None = None, context: int = 2048,
@@ -407,15 +864,8 @@ def _fitting_batches(m: ModelConfig, dev: Device, prec: Precision, pl: Placement
 
 
 # ------------------------------------------------------------------------------------------------------
-# beyond memory
+# beyond memory: the same plan, chunk by chunk
 # ------------------------------------------------------------------------------------------------------
-def _systems(model, devices, prec, device_counts, context_min):
-    for dev in devices:
-        counts = device_counts or [place(model, dev, prec, 1, int(context_min)).devices]
-        for n in counts:
-            yield dev, place(model, dev, prec, 1, 1, devices=int(n))
-
-
 def llm_sweep_chunks(model, devices: Sequence[str | Device] | str | Device, batch, context,
                      device_counts: Sequence[int] | None = None, dtype: str = "bf16", prec=None, ideal: bool = False,
                      overlap: str = "max", phase: str = "decode", chunk: int = 1 << 20):
@@ -445,34 +895,37 @@ def llm_sweep_chunks(model, devices: Sequence[str | Device] | str | Device, batc
     ------
     pandas.DataFrame
         The :data:`COLUMNS` model, device, devices, batch, context, time_s [s], tokens_per_s_per_user,
-        tokens_per_s, tokens_per_s_per_device [1/s], bound, fits.
+        tokens_per_s, tokens_per_s_per_device [1/s], bound (categorical), fits; ``attrs`` as in
+        :func:`decode_sweep`.
     """
-    m = get_model(model)
-    prec = prec or Precision.of(dtype)
-    ph = _phase(phase)
-    B = np.asarray(batch, dtype=float).ravel()
-    S = np.asarray(context, dtype=float).ravel()
-    if B.size == 0 or S.size == 0 or np.any(B <= 0) or np.any(S <= 0):
-        raise InputError("batch and context must be non-empty lists of positive values")
-    for dev, pl in _systems(m, [device_for(d, ideal) for d in _devices(devices)], prec, device_counts, S.min()):
-        for g in grid_chunks({"batch": B, "context": S}, chunk):
-            b, s = g["batch"], g["context"]
-            t, fits, bound = _points(m, dev, prec, pl, ph, b, s, ideal, overlap)
-            yield _frame({
-                "model": m.key, "device": dev.key, "devices": pl.devices, "batch": b.astype(np.int64),
-                "context": s.astype(np.int64), "time_s": t, "tokens_per_s_per_user": 1.0 / t,
-                "tokens_per_s": b / t, "tokens_per_s_per_device": b / t / pl.devices, "bound": bound, "fits": fits})
+    import pandas as pd
+
+    plan = _plan(model, devices, batch, context, device_counts, dtype, prec, ideal, overlap, phase, False,
+                 allow_empty=False)
+    for k, lo, hi in _tasks(plan, chunk):
+        part = _chunk(plan, k, lo, hi)
+        const = plan.systems[k].constants(plan.model.key)
+        df = _frame({"model": pd.Categorical.from_codes(np.zeros(hi - lo, dtype=np.int8), [const["model"]]),
+                     "device": pd.Categorical.from_codes(np.zeros(hi - lo, dtype=np.int8), [const["device"]]),
+                     "devices": const["devices"], "batch": part["batch"], "context": part["context"],
+                     "time_s": part["time_s"], "tokens_per_s_per_user": part["tokens_per_s_per_user"],
+                     "tokens_per_s": part["tokens_per_s"],
+                     "tokens_per_s_per_device": part["tokens_per_s"] / const["devices"],
+                     "bound": pd.Categorical.from_codes(part["bound"], categories=list(plan.bounds)),
+                     "fits": part["fits"]})
+        df.attrs.update(_attrs(plan, "llm_sweep_chunks", df.columns))
+        yield df
 
 
 def llm_sweep_to_parquet(path, model, devices, batch, context, device_counts=None, dtype: str = "bf16",
                          ideal: bool = False, phase: str = "decode", chunk: int = 1 << 20, progress: bool = True) -> int:
-    """Evaluate the grid chunk by chunk and append each chunk to the Parquet file ``path``.
+    """Evaluate the grid chunk by chunk and append each chunk to the Parquet file ``path``:
+    ``decode_sweep(..., out=path, ranges=False)``, with the grid in the file's metadata.
 
-    Memory stays at one chunk whatever the grid's size; each chunk is one row group. The chunks go to a
-    temporary file beside ``path``, renamed over it only once the last chunk is written
-    (:func:`roofline._paths.atomic_output`): an interrupted sweep leaves an earlier file at ``path`` whole and
-    no partial one. The file's key-value metadata records the grid (``roofline.grid``, JSON) and the row
-    count (``roofline.rows``).
+    Memory stays at one chunk per thread whatever the grid's size; each chunk is one row group. The file
+    appears only when complete (:func:`roofline._paths.atomic_output`): an interrupted sweep leaves an earlier
+    file at ``path`` whole and no partial one. The key-value metadata records the grid (``roofline.grid``,
+    JSON), the row count (``roofline.rows``) and the frame's ``attrs`` (``roofline``).
 
     Parameters
     ----------
@@ -496,47 +949,17 @@ def llm_sweep_to_parquet(path, model, devices, batch, context, device_counts=Non
     Returns
     -------
     int
-        Rows written [1]; the columns are those of :func:`llm_sweep_chunks`.
+        Rows written [1]; the columns are those of :func:`decode_sweep`.
     """
     try:
         import pyarrow.parquet  # noqa: F401
     except ImportError:
         raise InputError("writing Parquet needs pyarrow: pip install 'roofline[parquet]'") from None
-    from .._paths import atomic_output
-
-    bar = _bar(_n_points(batch, context, devices, device_counts), progress)
+    if frame_format(path) != "parquet":
+        raise InputError(f"{path}: llm_sweep_to_parquet writes a .parquet file")
+    plan = _plan(model, devices, batch, context, device_counts, dtype, None, ideal, "max", phase, False)
     grid = _grid_metadata(model, devices, batch, context, device_counts, dtype, ideal, phase)
-    frames = llm_sweep_chunks(model, devices, batch, context, device_counts, dtype, ideal=ideal, phase=phase,
-                              chunk=chunk)
-    try:
-        with atomic_output(path) as tmp:  # renamed over `path` only when every chunk is written
-            return _write_chunks(tmp, frames, bar, grid)
-    finally:
-        bar.close()
-
-
-def _write_chunks(tmp, frames, bar, grid: str) -> int:
-    """Append each frame to the Parquet file ``tmp`` as a row group; record the grid and the row count."""
-    import pyarrow as pa
-    import pyarrow.parquet as pq
-
-    writer = None
-    rows = 0
-    try:
-        for df in frames:
-            df["bound"] = df["bound"].astype(str)
-            table = pa.Table.from_pandas(df, preserve_index=False)
-            if writer is None:
-                writer = pq.ParquetWriter(str(tmp), table.schema)
-            writer.write_table(table)
-            rows += len(df)
-            bar.update(len(df))
-        if writer is not None and hasattr(writer, "add_key_value_metadata"):  # pyarrow >= 13
-            writer.add_key_value_metadata({"roofline.grid": grid, "roofline.rows": str(rows)})
-    finally:
-        if writer is not None:
-            writer.close()
-    return rows
+    return _to_file(plan, path, chunk, None, None, progress, metadata={"roofline.grid": grid})
 
 
 def _grid_metadata(model, devices, batch, context, device_counts, dtype, ideal, phase) -> str:
@@ -559,7 +982,8 @@ def _grid_metadata(model, devices, batch, context, device_counts, dtype, ideal, 
 def llm_sweep_reduce(model, devices, batch, context, device_counts=None, dtype: str = "bf16", ideal: bool = False,
                      reduce: str = "best", min_tokens_per_s_per_user: float = 0.0, chunk: int = 1 << 20,
                      progress: bool = False):
-    """Fold a grid of any size into a small result without holding its points.
+    """Fold a grid of any size into a small result without holding its points:
+    ``decode_sweep(..., reduce=reduce, ranges=False)``.
 
     Parameters
     ----------
@@ -585,32 +1009,11 @@ def llm_sweep_reduce(model, devices, batch, context, device_counts=None, dtype: 
     Returns
     -------
     pandas.DataFrame
-        Rows of :func:`llm_sweep_chunks` (empty, without columns, when no point qualifies).
+        The :data:`COLUMNS` of :func:`llm_sweep_chunks` (empty, without columns, when no point qualifies).
     """
-    import pandas as pd
-
-    if reduce not in ("best", "pareto"):
-        raise InputError(f"reduce must be 'best' or 'pareto', got {reduce!r}")
-    bar = _bar(_n_points(batch, context, devices, device_counts), progress)
-    kept: dict = {}
-    for df in llm_sweep_chunks(model, devices, batch, context, device_counts, dtype, ideal=ideal, chunk=chunk):
-        bar.update(len(df))
-        ok = df[df.fits & (df.tokens_per_s_per_user >= min_tokens_per_s_per_user)]
-        for (dev, n), g in ok.groupby(["device", "devices"], sort=False):
-            kept[(dev, n)] = _fold(kept.get((dev, n)), g, reduce)
-    bar.close()
-    if not kept:
-        return pd.DataFrame()
-    return pd.concat(kept.values(), ignore_index=True)
-
-
-def _fold(prev, g, reduce: str):
-    """Merge one chunk's rows of a system into what is kept of it."""
-    import pandas as pd
-
-    if reduce == "best":
-        cand = g.loc[[g.tokens_per_s_per_device.idxmax()]]
-        if prev is None or cand.tokens_per_s_per_device.iloc[0] > prev.tokens_per_s_per_device.iloc[0]:
-            return cand
-        return prev
-    return _pareto(g if prev is None else pd.concat([prev, g]))
+    df = decode_sweep(model, devices, batch, context, device_counts, dtype, ideal=ideal, reduce=reduce,
+                      min_tokens_per_s_per_user=min_tokens_per_s_per_user, chunk=chunk, progress=progress,
+                      ranges=False)
+    keep = ["model", "device", "devices", "batch", "context", "time_s", "tokens_per_s_per_user", "tokens_per_s",
+            "tokens_per_s_per_device", "bound", "fits"]
+    return df[keep] if len(df.columns) else df

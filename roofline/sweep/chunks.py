@@ -1,6 +1,8 @@
 """Sweeps beyond memory: grids in chunks, and compiled functions mapped over dask arrays for a cluster.
 
-A grid of 10^9 points does not fit in memory as a DataFrame (about 100 GB). :func:`grid_chunks` never
+A grid of 10^9 points does not fit in memory as a DataFrame (about 100 GB). :func:`spans`,
+:func:`pipeline`, :func:`sweep_workers` and :func:`check_budget` are how a sweep runs in chunks, on every
+core, within the memory budget (``ROOFLINE_MEMORY_BUDGET``). :func:`grid_chunks` never
 materialises the Cartesian product: each chunk's coordinates are computed from flat indices.
 :func:`evaluate_dask` maps a :class:`~roofline.engine.CompiledWorkload` over dask arrays, block by block,
 on whatever scheduler is active. The private helpers here (a point count, a Pareto filter, a progress bar)
@@ -11,14 +13,120 @@ system or the throughput–interactivity Pareto frontier).
 
 from __future__ import annotations
 
-from typing import Iterator, Mapping, Sequence
+from collections import deque
+from typing import Callable, Iterable, Iterator, Mapping, Sequence
 
 import numpy as np
 
-from ..errors import InputError
+from .._paths import memory_budget, thread_count
+from ..errors import CapacityError, InputError
 from ..hardware.device import Device
 
-__all__ = ['grid_chunks', 'evaluate_dask']
+__all__ = ['grid_chunks', 'evaluate_dask', 'spans', 'pipeline', 'sweep_workers', 'check_budget', 'PARALLEL_MIN']
+
+#: points from which a sweep's chunks run on several threads [1]
+PARALLEL_MIN = 1 << 17
+
+
+def spans(n: int, chunk: int) -> list[tuple[int, int]]:
+    """``range(n)`` cut into consecutive ``(lo, hi)`` spans of at most ``chunk``.
+
+    Parameters
+    ----------
+    n : int
+        Points [1].
+    chunk : int
+        Most points per span [1].
+
+    Returns
+    -------
+    list of tuple of int
+
+    Examples
+    --------
+    >>> spans(5, 2)
+    [(0, 2), (2, 4), (4, 5)]
+    """
+    if chunk <= 0:
+        raise InputError(f"chunk must be positive, got {chunk}")
+    return [(lo, min(lo + chunk, n)) for lo in range(0, n, chunk)]
+
+
+def sweep_workers(n: int, workers: int | None = None) -> int:
+    """Threads for a sweep of ``n`` points: one below :data:`PARALLEL_MIN`, else ``workers`` or every core.
+
+    Parameters
+    ----------
+    n : int
+        Points [1].
+    workers : int, optional
+        Asked for [1]; default every core this process may use (``ROOFLINE_THREADS`` caps it).
+
+    Returns
+    -------
+    int
+    """
+    if n < PARALLEL_MIN:
+        return 1
+    return max(1, int(workers)) if workers is not None else thread_count()
+
+
+def check_budget(n_points: int, bytes_per_point: float, what: str) -> None:
+    """Refuse an in-memory result larger than the memory budget (``ROOFLINE_MEMORY_BUDGET``).
+
+    Parameters
+    ----------
+    n_points : int
+        Rows of the result [1].
+    bytes_per_point : float
+        Bytes each row holds [B].
+    what : str
+        The sweep, for the message.
+
+    Raises
+    ------
+    CapacityError
+        Saying how much the grid needs and how to run it chunk by chunk instead.
+    """
+    need, budget = n_points * bytes_per_point, memory_budget()
+    if need > budget:
+        raise CapacityError(f"{what}: {n_points:,} points need about {need / 1e9:,.1f} GB in memory, more than "
+                            f"the budget of {budget / 1e9:,.1f} GB (ROOFLINE_MEMORY_BUDGET); write them chunk by "
+                            "chunk with out='grid.parquet' (or .csv), or fold them with reduce='best' or 'pareto'")
+
+
+def pipeline(tasks: Iterable, fn: Callable, workers: int, consume: Callable | None = None) -> None:
+    """``fn(task)`` for every task on ``workers`` threads; ``consume(result)`` in the tasks' order.
+
+    At most ``2 * workers`` results wait at once, so memory stays bounded whatever the number of tasks;
+    ``fn`` must release the GIL for most of its time (NumPy, numba and pyarrow do) for threads to help.
+
+    Parameters
+    ----------
+    tasks : iterable
+        Arguments of ``fn``, one per task.
+    fn : callable
+        Runs one task.
+    workers : int
+        Threads [1]; 1 runs everything in this thread.
+    consume : callable, optional
+        Receives each result, in order, in this thread.
+    """
+    consume = consume or (lambda r: None)
+    if workers <= 1:
+        for t in tasks:
+            consume(fn(t))
+        return
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="roofline-sweep") as pool:
+        waiting: deque = deque()
+        for t in tasks:
+            waiting.append(pool.submit(fn, t))
+            if len(waiting) >= 2 * workers:
+                consume(waiting.popleft().result())
+        while waiting:
+            consume(waiting.popleft().result())
 
 
 def grid_chunks(axes: Mapping[str, Sequence], chunk: int = 1 << 20) -> Iterator[dict[str, np.ndarray]]:

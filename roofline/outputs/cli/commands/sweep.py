@@ -69,42 +69,44 @@ def register(subparsers) -> argparse.ArgumentParser:
     return p
 
 
-def _grid(args: argparse.Namespace):
-    import pandas as pd
-
-    from ....hardware.library import get_device
+def _combos(args: argparse.Namespace):
+    """Each model × data type of the command, with its constant columns (dtype, phase)."""
     from ....llm.precision import Precision
-    from ....llm.sweeps import decode_sweep
 
-    devs = [get_device(d, args.spec) for d in args.device]
-    spec = speculation_of(args)
-    frames = []
     for model in args.model:
         for dt in args.dtype:
-            df = decode_sweep(model, devs, args.batch, args.context, device_counts=args.devices,
-                              prec=Precision.of(dt), ideal=args.ideal, phase=args.phase, price=args.price,
-                              speculation=spec, **layout_options(args, counts=True))
-            df.insert(1, "dtype", dt)
-            frames.append(df)
+            yield model, Precision.of(dt), {"dtype": dt, "phase": args.phase}
+
+
+def _sweep(args: argparse.Namespace, devs, model, prec, tag, **kw):
+    from ....llm.sweeps import decode_sweep
+
+    return decode_sweep(model, devs, args.batch, args.context, device_counts=args.devices, prec=prec,
+                        ideal=args.ideal, phase=args.phase, price=args.price, speculation=speculation_of(args),
+                        tag=tag, **kw, **layout_options(args, counts=True))
+
+
+def _grid(args: argparse.Namespace, devs):
+    import pandas as pd
+
+    frames = [_sweep(args, devs, model, prec, tag) for model, prec, tag in _combos(args)]
+    if len(frames) == 1:
+        return frames[0]
     df = pd.concat(frames, ignore_index=True)
-    df.insert(2, "phase", args.phase)
+    for c in ("model", "dtype", "phase", "device", "bound", "level", "layout"):
+        df[c] = df[c].astype("category")
     return df
 
 
-def _write_frame(df, path: str) -> None:
-    """Write the grid beside ``path`` and rename it into place (:func:`roofline._paths.atomic_output`): an
-    interrupted write leaves any earlier file whole and no partial one."""
-    from ...._paths import atomic_output
-    from ....errors import InputError
+def _stream(args: argparse.Namespace, devs) -> int:
+    """Every model × data type written to ``args.out`` chunk by chunk (pyarrow's CSV or Parquet writer), in
+    bounded memory; the file appears only when complete."""
+    from ....sweep.writer import FrameWriter
 
-    with atomic_output(path) as tmp:
-        if path.lower().endswith(".parquet"):
-            try:
-                df.to_parquet(tmp, index=False)
-            except ImportError:
-                raise InputError("writing Parquet needs pyarrow: pip install 'roofline[parquet]'") from None
-        else:
-            df.to_csv(tmp, index=False)
+    with FrameWriter(args.out, attrs={"command": "roofline sweep"}) as w:
+        for model, prec, tag in _combos(args):
+            _sweep(args, devs, model, prec, tag, out=w)
+    return w.rows
 
 
 def run(args: argparse.Namespace) -> str:
@@ -126,14 +128,21 @@ def run(args: argparse.Namespace) -> str:
         check_frame_path(args.out)
     if args.plot:
         check_plot_path(args.plot)
-    df = _grid(args)
+    from ....hardware.library import get_device
+
+    devs = [get_device(d, args.spec) for d in args.device]
+    if args.out and not args.plot:
+        return f"wrote {_stream(args, devs):,} rows to {args.out}"
+    df = _grid(args, devs)
     if args.plot:
         from ...plot import save, sweep_chart
 
         save(sweep_chart(df, x=args.x, y=args.y, hue="device", style="model" if len(args.model) > 1 else None),
              args.plot)
     if args.out:
-        _write_frame(df, args.out)
+        from ....sweep.writer import write_frame
+
+        write_frame(df, args.out)
         return f"wrote {len(df):,} rows to {args.out}"
     if args.format == "json":
         return df.to_json(orient="records", indent=2)

@@ -1,0 +1,309 @@
+"""The evaluators agree: the NumPy path, the fused path and the chunked, multi-core paths give the same
+numbers (issue 13).
+
+A grid runs on the NumPy evaluator or the fused one, a large grid in blocks on several threads, a sweep in
+chunks, to memory, to a file or folded. All of them print or lambdify the same expressions; these tests
+evaluate random grids every way and require the same times (to a few ulps: the same IEEE operations in a
+different order would be the only source of a difference), the same binding term, the same home level and
+the same verdict on fitting.
+"""
+
+import numpy as np
+import pandas as pd
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from roofline import engine, get_device, llm, workloads
+from roofline.engine import dispatch, fused
+from roofline.errors import CapacityError
+from roofline.llm import Precision, get_model, place
+from roofline.llm.inference import _compiled
+
+RTOL = 1e-13
+CASES = [("llama-3.1-70b", "h100", 8, "decode"), ("llama-3.1-70b", "wse3", None, "prefill"),
+         ("mixtral-8x7b", "h100", None, "decode"), ("gpt-oss-120b", "wse3", None, "decode")]
+
+
+def _same(a, b, keys=("time_s", "flops", "bytes")):
+    for k in keys:
+        x, y = np.asarray(a[k], dtype=float), np.asarray(b[k], dtype=float)
+        assert np.array_equal(np.isnan(x), np.isnan(y)), k
+        ok = ~np.isnan(x)
+        np.testing.assert_allclose(x[ok], y[ok], rtol=RTOL, err_msg=k)
+    ok = ~np.isnan(np.asarray(a["time_s"], dtype=float))
+    for k in ("bound_index", "home", "fits"):
+        if k in a and k in b:
+            assert np.array_equal(np.asarray(a[k])[ok], np.asarray(b[k])[ok]), k
+
+
+def _step(model, device, devices, phase, corner="nominal"):
+    """The compiled step, its figures at ``corner``, the capacities and the placement's home level."""
+    m, d = get_model(model), get_device(device)
+    pl = place(m, d, Precision(), devices=devices)
+    cw = _compiled(m, d, phase, Precision(), pl, False, "max")
+    vals = d.values(corner)
+    return cw, vals, [vals[f"memory.{lvl.name}.capacity"] for lvl in d.memory], pl.home
+
+
+def _grid(seed, n, phase):
+    rng = np.random.default_rng(seed)
+    b = rng.integers(1, 2048, n).astype(float)
+    s = rng.integers(1, 32768, n).astype(float)
+    return {"b": b, ("s" if phase == "decode" else "p"): s}
+
+
+@pytest.mark.parametrize("model, device, devices, phase", CASES)
+@pytest.mark.parametrize("mode", ["ideal", "latency_bound", "estimate"])
+def test_blocks_and_threads_equal_one_block(monkeypatch, model, device, devices, phase, mode):
+    """Small blocks spread over two threads give the NumPy evaluator's one-block result, in every mode."""
+    monkeypatch.setenv("ROOFLINE_FUSED", "0")
+    monkeypatch.setattr(dispatch, "PARALLEL_MIN", 1)
+    cw, vals, caps, home = _step(model, device, devices, phase)
+    shapes = _grid(3, 5000, phase)
+    whole = cw.evaluate(shapes, vals, caps, home=home, mode=mode, workers=1, chunk=1 << 20)
+    parts = cw.evaluate(shapes, vals, caps, home=home, mode=mode, workers=2, chunk=333)
+    _same(parts, whole)
+
+
+@settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(seed=st.integers(0, 2**32 - 1), n=st.integers(1, 400), chunk=st.integers(1, 97),
+       workers=st.integers(1, 3), overlap=st.sampled_from(["max", "sum"]),
+       device=st.sampled_from(["h100", "wse3", "mi300x"]))
+def test_random_gemm_grids_agree_in_blocks_and_threads(monkeypatch, seed, n, chunk, workers, overlap, device):
+    """A random GEMM grid, fitting a level or none: any blocks on any threads give the one-block answer,
+    binding terms and home levels included."""
+    monkeypatch.setenv("ROOFLINE_FUSED", "0")
+    monkeypatch.setattr(dispatch, "PARALLEL_MIN", 1)
+    dev = get_device(device)
+    cw = engine.compile_workload(workloads.gemm(), dev, overlap=overlap)
+    vals = dev.values()
+    caps = [vals[f"memory.{m.name}.capacity"] for m in dev.memory]
+    rng = np.random.default_rng(seed)
+    shapes = {k: rng.integers(1, 400_000, n).astype(float) for k in "MNK"}
+    _same(cw.evaluate(shapes, vals, caps, chunk=chunk, workers=workers),
+          cw.evaluate(shapes, vals, caps, chunk=1 << 20, workers=1))
+
+
+@pytest.mark.slow  # numba compiles a kernel per case
+@pytest.mark.skipif(not fused.available(), reason="numba is not installed")
+@pytest.mark.parametrize("model, device, devices, phase", CASES)
+def test_fused_on_threads_equals_numpy(monkeypatch, model, device, devices, phase):
+    """The fused kernel, over spans on two threads, equals the NumPy evaluator in every mode; its corners pass
+    equals one NumPy evaluation per corner."""
+    monkeypatch.setattr(dispatch, "PARALLEL_MIN", 1)
+    monkeypatch.setattr(fused, "BACKGROUND", False)
+    cw, vals, caps, home = _step(model, device, devices, phase, "best")
+    shapes = _grid(11, 3000, phase)
+    for mode in ("ideal", "latency_bound", "estimate"):
+        monkeypatch.setenv("ROOFLINE_FUSED", "0")
+        ref = cw.evaluate(shapes, vals, caps, home=home, mode=mode)
+        monkeypatch.setenv("ROOFLINE_FUSED", "always")
+        _same(cw.evaluate(shapes, vals, caps, home=home, mode=mode, workers=2), ref)
+    d = get_device(device)
+    figs, capss = [], []
+    for corner in ("nominal", "best", "worst"):
+        v = d.values(corner)
+        figs.append([v[p] for p in cw.device_paths])
+        capss.append([v[f"memory.{lvl.name}.capacity"] for lvl in d.memory])
+    t, first = dispatch.corners_call(cw, shapes, figs, capss, 1.0, home, "estimate", workers=2)
+    monkeypatch.setenv("ROOFLINE_FUSED", "0")
+    for j, corner in enumerate(("nominal", "best", "worst")):
+        v = d.values(corner)
+        one = cw.evaluate(shapes, v, capss[j], home=home, mode="estimate")
+        _same({"time_s": t[j], **(first if j == 0 else {})}, one, keys=("time_s",))
+
+
+# ------------------------------------------------------------------------------------------------------
+# sweeps: one entry point, chunks, threads, files, folds
+# ------------------------------------------------------------------------------------------------------
+def _frames_equal(a, b):
+    assert list(a.columns) == list(b.columns)
+    for c in a.columns:
+        x, y = a[c], b[c]
+        if x.dtype.kind == "f":
+            np.testing.assert_allclose(x.to_numpy(), y.to_numpy(), rtol=RTOL, equal_nan=True, err_msg=c)
+        else:
+            assert (x.astype(str).to_numpy() == y.astype(str).to_numpy()).all(), c
+
+
+def test_sweep_in_chunks_on_threads_equals_one_chunk(monkeypatch):
+    """decode_sweep in chunks of 37 rows on two threads equals the one-chunk, one-thread sweep, and a point
+    evaluated alone equals its row (binding term included)."""
+    from roofline.sweep import chunks
+
+    monkeypatch.setattr(chunks, "PARALLEL_MIN", 1)
+    B, S = np.arange(1, 60), [256, 4096, 70000]
+    args = ("llama-3.1-70b", ["h100", "wse3"], B, S)
+    one = llm.decode_sweep(*args, device_counts=[4, 8], workers=1, chunk=1 << 20)
+    many = llm.decode_sweep(*args, device_counts=[4, 8], workers=2, chunk=37)
+    _frames_equal(one, many)
+    assert (~one.fits).any() and (one.bound == "capacity").sum() == (~one.fits).sum()
+    row = one[(one.device == "wse3") & (one.devices == 8) & (one.batch == 17) & (one.context == 4096)].iloc[0]
+    alone = llm.estimate("llama-3.1-70b", "wse3", batch=17, context=4096, devices=8)
+    assert alone["tpot_s"] == pytest.approx(row.time_s, rel=1e-12)
+    assert alone["bound"] == row.bound
+
+
+@settings(max_examples=8, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(batches=st.lists(st.integers(1, 5000), min_size=1, max_size=30, unique=True),
+       contexts=st.lists(st.integers(1, 200_000), min_size=1, max_size=5, unique=True),
+       chunk=st.integers(1, 64), ideal=st.booleans())
+def test_random_sweeps_agree_chunked_and_threaded(monkeypatch, batches, contexts, chunk, ideal):
+    """Any grid, in any chunks on two threads, gives the one-chunk frame (times, rates, binding terms)."""
+    from roofline.sweep import chunks
+
+    monkeypatch.setattr(chunks, "PARALLEL_MIN", 1)
+    args = ("llama-3.1-8b", ["h100", "wse3"], batches, contexts)
+    _frames_equal(llm.decode_sweep(*args, ideal=ideal, workers=1, chunk=1 << 20),
+                  llm.decode_sweep(*args, ideal=ideal, workers=2, chunk=chunk))
+
+
+@pytest.mark.parametrize("suffix", [".csv", ".parquet"])
+def test_sweep_to_a_file_equals_the_frame(tmp_path, suffix):
+    """decode_sweep(out=...) writes, chunk by chunk, exactly the rows of the in-memory frame."""
+    pytest.importorskip("pyarrow")
+    B, S = np.arange(1, 50), [512, 8192]
+    df = llm.decode_sweep("llama-3.1-8b", ["h100", "ai5"], B, S)
+    path = tmp_path / f"grid{suffix}"
+    n = llm.decode_sweep("llama-3.1-8b", ["h100", "ai5"], B, S, out=path, chunk=17)
+    assert n == len(df)
+    back = pd.read_csv(path) if suffix == ".csv" else pd.read_parquet(path)
+    _frames_equal(df, back[df.columns])
+
+
+def test_reductions_equal_the_brute_force_over_the_frame(monkeypatch):
+    from roofline.sweep import chunks
+
+    monkeypatch.setattr(chunks, "PARALLEL_MIN", 1)
+    B, S = np.arange(1, 300), [1024, 8192]
+    df = llm.decode_sweep("llama-3.1-70b", "h100", B, S, device_counts=[4, 8])
+    best = llm.decode_sweep("llama-3.1-70b", "h100", B, S, device_counts=[4, 8], reduce="best",
+                            min_tokens_per_s_per_user=25, chunk=41, workers=2)
+    ok = df[df.fits & (df.tokens_per_s_per_user >= 25)]
+    for n in (4, 8):
+        want = ok[ok.devices == n].loc[(ok[ok.devices == n].tokens_per_s / n).idxmax()]
+        got = best[best.devices == n].iloc[0]
+        assert (got.batch, got.context) == (want.batch, want.context)
+    front = llm.decode_sweep("llama-3.1-70b", "h100", B, S, device_counts=[8], reduce="pareto", chunk=29)
+    u, d = front.tokens_per_s_per_user.to_numpy(), front.tokens_per_s_per_device.to_numpy()
+    f8 = df[(df.devices == 8) & df.fits]
+    for i in range(len(front)):  # nothing in the frame dominates a frontier point
+        assert not ((f8.tokens_per_s_per_user > u[i]) & (f8.tokens_per_s / 8 > d[i])).any()
+
+
+def test_a_grid_beyond_the_memory_budget_asks_for_a_file_or_a_fold(monkeypatch, tmp_path):
+    """Above ROOFLINE_MEMORY_BUDGET the in-memory frame is refused; the same call with out= or reduce= runs
+    in chunks."""
+    monkeypatch.setenv("ROOFLINE_MEMORY_BUDGET", "10kB")
+    B, S = np.arange(1, 101), np.arange(128, 128 * 11, 128)  # 1,000 rows, about 100 kB in memory
+    with pytest.raises(CapacityError, match="out='grid.parquet'"):
+        llm.decode_sweep("llama-3.1-8b", "h100", B, S)
+    assert llm.decode_sweep("llama-3.1-8b", "h100", B, S, out=tmp_path / "g.csv", chunk=64) == 1000
+    assert len(llm.decode_sweep("llama-3.1-8b", "h100", B, S, reduce="best", chunk=64)) == 1
+
+
+def test_tidy_frames_carry_categories_and_metadata():
+    """Binding terms, models, devices, levels and layouts are categorical; the units, the constants common
+    to every row and each system's constants are in ``attrs``; a row costs about a hundred bytes."""
+    df = llm.decode_sweep("llama-3.1-70b", ["h100", "wse3"], [1, 8, 64], [2048], device_counts=[8])
+    for c in ("model", "device", "bound", "level", "layout"):
+        assert isinstance(df[c].dtype, pd.CategoricalDtype), c
+    assert df.attrs["units"]["time_s"] == "s" and df.attrs["units"]["tokens_per_s"] == "1/s"
+    assert df.attrs["constants"]["model"] == "llama-3.1-70b" and df.attrs["constants"]["devices"] == 8
+    sys_ = {s["device"]: s for s in df.attrs["systems"]}
+    assert sys_["wse3"]["level"] == "sram" and sys_["h100"]["tp"] == 8
+    big = llm.decode_sweep("llama-3.1-70b", ["h100", "wse3"], np.arange(1, 2001), [2048], device_counts=[8])
+    # 15 float columns (8 B), batch and context (4 B), devices, tp, pp (4 B), bound (2 B), 5 one-byte columns
+    assert big.memory_usage(deep=True).sum() / len(big) < 15 * 8 + 2 * 4 + 3 * 4 + 2 + 5 + 1
+    f = llm.frontier("llama-3.1-70b", "h100", devices=8, batches=[1, 2, 4])
+    assert isinstance(f.bound.dtype, pd.CategoricalDtype) and f.attrs["constants"]["devices"] == 8
+    for chunk in llm.llm_sweep_chunks("llama-3.1-8b", "h100", [1, 2], [512]):
+        assert isinstance(chunk.bound.dtype, pd.CategoricalDtype) and chunk.attrs["constants"]["model"]
+
+
+# ------------------------------------------------------------------------------------------------------
+# the numba policy
+# ------------------------------------------------------------------------------------------------------
+def test_numba_is_taken_only_when_it_pays_for_this_call(monkeypatch):
+    """With numba still to import and the kernel to load, a small grid stays on NumPy; a loaded kernel is
+    used; per-term output (detail) always runs on NumPy; a never-compiled kernel is compiled elsewhere,
+    and only for a grid worth it."""
+    cw = _step("llama-3.1-70b", "h100", 8, "decode")[0]
+    if not cw.fused_source:
+        pytest.skip("numba is not installed")
+    spawned = []
+    monkeypatch.setattr(dispatch, "_COSTS", {})                          # no time spent on NumPy yet
+    monkeypatch.setattr(fused, "compile_in_background", lambda *a: spawned.append(a) or True)
+    monkeypatch.setattr(fused, "available", lambda: True)
+    monkeypatch.delenv("ROOFLINE_FUSED", raising=False)
+    monkeypatch.setattr(fused, "numba_imported", lambda: False)
+    monkeypatch.setattr(fused, "setup_seconds", lambda src, n: 0.3)        # import + load still to pay
+    assert dispatch.choose(cw, 10_000, False, True) == "numpy"
+    assert dispatch.choose(cw, 50_000_000, False, True) == "fused"
+    monkeypatch.setattr(fused, "numba_imported", lambda: True)
+    monkeypatch.setattr(fused, "setup_seconds", lambda src, n: 0.0)        # loaded
+    assert dispatch.choose(cw, 10_000, False, True) == "fused"
+    assert dispatch.choose(cw, 10_000, True, True) == "numpy"              # detail: NumPy only
+    monkeypatch.setattr(fused, "numba_imported", lambda: False)
+    monkeypatch.setattr(fused, "setup_seconds", lambda src, n: None)       # never compiled
+    assert dispatch.choose(cw, 1_000, False, True) == "numpy" and not spawned
+    assert dispatch.choose(cw, 10_000_000, False, True) == "numpy" and len(spawned) == 1
+
+
+def test_measured_costs_replace_the_starting_figures():
+    c = dispatch.Costs(n_ops=12)
+    start = c.numpy_point
+    for _ in range(20):
+        c.record("numpy", 1_000_000, 1.0)          # 1 us per point, measured
+    assert c.numpy_point == pytest.approx(1e-6, rel=0.01) and c.numpy_point != start
+    assert c.expected("numpy", 2_000_000) == pytest.approx(c.numpy_call + 2.0, rel=0.01)
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not fused.available(), reason="numba is not installed")
+def test_a_new_kernel_is_compiled_in_another_process(tmp_path, monkeypatch):
+    """The first time a workload meets a big grid, NumPy answers and a separate process compiles the kernel
+    into numba's disk cache; afterwards loading it is all that remains to pay."""
+    import time
+
+    monkeypatch.setenv("ROOFLINE_CACHE_DIR", str(tmp_path))
+    monkeypatch.delenv("ROOFLINE_FUSED", raising=False)
+    dev = get_device("h100")
+    cw = engine.compile_workload(workloads.gemm(dtype="fp8"), dev, overlap="sum")
+    fused.forget()
+    for child in fused._CHILDREN:  # one compiling process at a time: let an earlier test's finish
+        child.wait(timeout=300)
+    assert fused.setup_seconds(cw.fused_source, cw.n_ops) is None
+    assert fused.compile_in_background(cw.fused_source, 3, len(cw.device_paths), cw.n_levels)
+    ready = tmp_path / "fused" / f"{fused._name(cw.fused_source)}.ready"
+    t = time.time()
+    while not ready.exists() and time.time() - t < 120:
+        time.sleep(0.2)
+    assert ready.exists()
+    assert 0 < fused.setup_seconds(cw.fused_source, cw.n_ops) < 1
+    vals = dev.values()
+    caps = [vals[f"memory.{m.name}.capacity"] for m in dev.memory]
+    monkeypatch.setenv("ROOFLINE_FUSED", "always")
+    got = cw.evaluate({"M": np.arange(1.0, 5000.0), "N": 4096.0, "K": 4096.0}, vals, caps)
+    monkeypatch.setenv("ROOFLINE_FUSED", "0")
+    _same(got, cw.evaluate({"M": np.arange(1.0, 5000.0), "N": 4096.0, "K": 4096.0}, vals, caps))
+    fused.forget()
+
+
+@pytest.mark.slow  # numba compiles the kernels
+@pytest.mark.skipif(not fused.available(), reason="numba is not installed")
+def test_a_fused_sweep_equals_the_numpy_sweep(monkeypatch):
+    """A sweep of estimate-based devices evaluates nominal, best and worst in one pass of the fused kernel
+    per chunk, on two threads; it gives the NumPy path's frame, binding terms included."""
+    from roofline.sweep import chunks
+
+    monkeypatch.setattr(chunks, "PARALLEL_MIN", 1)
+    monkeypatch.setattr(fused, "BACKGROUND", False)
+    args = ("llama-3.1-70b", ["h100", "wse3"], np.arange(1, 80), [512, 8192, 60000])
+    monkeypatch.setenv("ROOFLINE_FUSED", "0")
+    ref = llm.decode_sweep(*args, device_counts=[8])
+    monkeypatch.setenv("ROOFLINE_FUSED", "always")
+    got = llm.decode_sweep(*args, device_counts=[8], chunk=50, workers=2)
+    assert got.time_s_best.notna().any() and (~got.fits).any()
+    _frames_equal(ref, got)

@@ -1,0 +1,83 @@
+"""Sweeps written as they are computed: pyarrow's CSV and Parquet writers, atomic files, the settings that
+size a sweep (threads, memory budget) (issue 13)."""
+
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from roofline import _paths
+from roofline.errors import InputError
+from roofline.sweep.writer import FrameWriter, frame_format, write_frame
+
+pa = pytest.importorskip("pyarrow")
+
+
+def _chunk(lo, hi):
+    b = np.arange(lo, hi)
+    return pd.DataFrame({"device": pd.Categorical(["h100"] * (hi - lo)), "batch": b, "time_s": 1.0 / b,
+                         "fits": b % 2 == 0})
+
+
+def test_csv_in_chunks_reads_back_as_one_frame(tmp_path):
+    path = tmp_path / "g.csv"
+    with FrameWriter(path) as w:
+        for lo in range(1, 100, 30):
+            w.write(_chunk(lo, min(lo + 30, 100)))
+    back = pd.read_csv(path)
+    want = _chunk(1, 100)
+    assert w.rows == 99 and list(back.columns) == list(want.columns)       # one header
+    np.testing.assert_array_equal(back.batch, want.batch)
+    np.testing.assert_allclose(back.time_s, want.time_s, rtol=0)          # shortest round-trip text
+    assert back.fits.tolist() == want.fits.tolist() and set(back.device) == {"h100"}
+    assert path.read_text().splitlines()[0] == "device,batch,time_s,fits"  # no quotes where none are needed
+
+
+def test_parquet_keeps_categories_and_the_frames_metadata(tmp_path):
+    df = _chunk(1, 50)
+    df.attrs["units"] = {"time_s": "s"}
+    path = tmp_path / "g.parquet"
+    assert write_frame(df, path) == 49
+    import pyarrow.parquet as pq
+
+    meta = json.loads(pq.ParquetFile(path).schema_arrow.metadata[b"roofline"])
+    assert meta["units"] == {"time_s": "s"}
+    assert isinstance(pd.read_parquet(path).device.dtype, pd.CategoricalDtype)
+
+
+def test_an_interrupted_write_leaves_the_earlier_file(tmp_path):
+    path = tmp_path / "g.csv"
+    path.write_text("old\n")
+
+    class Boom(Exception):
+        pass
+
+    with pytest.raises(Boom):
+        with FrameWriter(path) as w:
+            w.write(_chunk(1, 10))
+            raise Boom
+    assert path.read_text() == "old\n" and [p.name for p in tmp_path.iterdir()] == ["g.csv"]
+
+
+def test_only_csv_and_parquet():
+    assert frame_format("a.CSV") == "csv"
+    with pytest.raises(InputError, match="csv or .parquet"):
+        frame_format("a.xlsx")
+
+
+def test_threads_and_budget_are_read_from_the_environment(monkeypatch):
+    monkeypatch.setenv("ROOFLINE_THREADS", "3")
+    assert _paths.thread_count() == 3
+    monkeypatch.setenv("ROOFLINE_THREADS", "many")
+    with pytest.raises(ValueError, match="ROOFLINE_THREADS"):
+        _paths.thread_count()
+    monkeypatch.setenv("ROOFLINE_MEMORY_BUDGET", "1.5 GB")
+    assert _paths.memory_budget() == 1.5e9           # decimal prefix: 10^9
+    monkeypatch.setenv("ROOFLINE_MEMORY_BUDGET", "2GiB")
+    assert _paths.memory_budget() == 2 * 2**30       # binary prefix: 2^30
+    monkeypatch.setenv("ROOFLINE_MEMORY_BUDGET", "-1")
+    with pytest.raises(ValueError, match="ROOFLINE_MEMORY_BUDGET"):
+        _paths.memory_budget()
+    monkeypatch.delenv("ROOFLINE_MEMORY_BUDGET")
+    assert _paths.memory_budget() > 0
