@@ -31,17 +31,22 @@ row measures that pool alone, the other phase taken as free, as DeepSeek and SGL
 taken as large as the device's fastest link domain (the favourable end: a wider pool spreads the experts
 thinner and holds more sequences).
 
-Where a row leaves the precision unstated, the most favourable one the device supports is assumed (FP4 on
-B200, FP8 on Hopper, 16-bit elsewhere), and the row says so in ``assumptions``: the bound stays a bound.
+Where a row leaves the precision unstated, the bounds take the most favourable: the narrowest type the device
+computes (FP4 on B200, FP8 on Hopper, 16-bit elsewhere) and any weight type the model is published in
+(``[published] weight_dtypes`` of its config) that is narrower still, run weight-only: on a wafer, 8- or
+4-bit weights buy no compute but need fewer wafers. The estimate spans the plausible ones: on a device that
+computes nothing narrower than 16 bits the model's published types (the native release nominal), elsewhere
+the narrowest computed type (nominal) and narrower published ones. The row says so in ``assumptions``.
 
 Rows that use speculative decoding are compared like every other row, against a speculative bound
 (:mod:`roofline.llm.speculative`). Their column ``speculative`` is ``true`` (nothing stated) or the
 configuration the source states, ``key=value`` pairs joined by ``;``: ``draft=<model>``, ``mtp=<K>``,
 ``eagle=<K>`` or ``medusa[=<K>]`` (heads whose cost is not modelled: a free draft of ``K`` tokens), then
-``gamma=<tokens drafted>`` and ``alpha=<acceptance>``. What the source leaves out is read at its favourable
-end: a draft that costs nothing, the highest published acceptance rate of that kind of draft
-(:data:`roofline.llm.speculative.ACCEPTANCE`), and the best draft length up to
-:data:`UNSTATED_DRAFT_TOKENS`.
+``gamma=<tokens drafted>`` and ``alpha=<acceptance>``. What the source leaves out is read, in the bounds, at
+its favourable end: a draft that costs nothing and the highest published acceptance rate of that kind of
+draft (:data:`roofline.llm.speculative.ACCEPTANCE`); in the estimate at the nominal one: the smallest model
+that shares the target's vocabulary as the draft (else a one-layer EAGLE head), on the target's devices, at
+the kind's nominal acceptance. Both take the best draft length up to :data:`UNSTATED_DRAFT_TOKENS`.
 """
 
 from __future__ import annotations
