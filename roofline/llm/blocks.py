@@ -490,10 +490,31 @@ def _routed_experts(c: BlockContext) -> Op:
     ad = c.prec.activations
     ts = (Tensor("x", routed * d, ad, _ACT), Tensor("W", touched * w_expert, c.prec.weights, _W),
           Tensor("h", routed * (c.mlp_matrices + 1) * f, ad, _ACT), Tensor("y", routed * d, ad, _ACT))
-    # on a mesh: dispatch to the chosen experts, their up and down GEMVs, the weighted combine (the bound: the
-    # two GEMVs)
+    # on a mesh: dispatch to the chosen experts and the weighted combine cross the layer's expert region (every
+    # expert's weights); the up and down GEMVs reduce over the chosen experts' own (the bound: the two GEMVs)
     return Op("experts", 2 * routed * w_expert, c.compute_dtype, ts, count=sp.Integer(m.moe_layers), kind="moe",
-              reductions=(4, 2), region="layer")
+              reductions=(4, 2), region=expert_region_bytes(c))
+
+
+def expert_region_bytes(c: BlockContext) -> sp.Expr:
+    """Bytes of one MoE layer's routed experts on a device: the mesh region its dispatch and combine cross.
+
+    Parameters
+    ----------
+    c : BlockContext
+
+    Returns
+    -------
+    sympy.Expr
+        :math:`E_\\text{dev}\\, n_\\text{mat}\\, d\\, f / t_e` elements in the weight type [B] (0 for a dense model).
+    """
+    m = c.model
+    if not m.is_moe:
+        return sp.Integer(0)
+    E, ep = m.n_experts, c.ep
+    e_dev = sp.Rational(E, ep) if E % ep else sp.Integer(E // ep)
+    f = formulas.ceil_div(m.d_ff_expert, c.par.expert_tp)
+    return e_dev * (c.mlp_matrices + 1) * m.d_model * f * _bpe(c.prec.weights)
 
 
 def _exchange_bytes(c: BlockContext, groups: float) -> sp.Expr:
@@ -720,6 +741,15 @@ def assemble(c: BlockContext) -> Workload:
            *pipeline_handoff(c), *layer_handoff(c), *final_norm_and_lm_head(c))
     m = c.model
     resident = _resident(c)
+    # a layer's region on a mesh is what its attention, norms and dense or shared MLP hold (a GEMV reduces over
+    # the cores of its own weights, WaferLLM); a MoE layer's routed experts sit beside it, in a region of their own
+    # (their share of the device's weights taken off; the KV cache stays with the attention)
+    layer = resident / formulas.ceil_div(m.n_layers, c.par.pp)
+    if m.is_moe:
+        routed = m.moe_layers * m.n_experts * (c.mlp_matrices + 1) * m.d_model * m.d_ff_expert
+        trunk = 1 - sp.Rational(routed, m.total_params())
+        layer = (resident - sp.nsimplify(weights_bytes_per_device(m, c.prec, c.par)) * (1 - trunk)) \
+            / formulas.ceil_div(m.n_layers, c.par.pp)
     return Workload(f"{m.key} {c.phase}", ops, resident=resident,
                     meta={"model": m.key, "phase": c.phase, "precision": c.prec, "parallel": c.par},
-                    layer_bytes=resident / formulas.ceil_div(m.n_layers, c.par.pp))
+                    layer_bytes=layer)

@@ -31,17 +31,22 @@ row measures that pool alone, the other phase taken as free, as DeepSeek and SGL
 taken as large as the device's fastest link domain (the favourable end: a wider pool spreads the experts
 thinner and holds more sequences).
 
-Where a row leaves the precision unstated, the most favourable one the device supports is assumed (FP4 on
-B200, FP8 on Hopper, 16-bit elsewhere), and the row says so in ``assumptions``: the bound stays a bound.
+Where a row leaves the precision unstated, the bounds take the most favourable: the narrowest type the device
+computes (FP4 on B200, FP8 on Hopper, 16-bit elsewhere) and any weight type the model is published in
+(``[published] weight_dtypes`` of its config) that is narrower still, run weight-only: on a wafer, 8- or
+4-bit weights buy no compute but need fewer wafers. The estimate spans the plausible ones: on a device that
+computes nothing narrower than 16 bits the model's published types (the native release nominal), elsewhere
+the narrowest computed type (nominal) and narrower published ones. The row says so in ``assumptions``.
 
 Rows that use speculative decoding are compared like every other row, against a speculative bound
 (:mod:`roofline.llm.speculative`). Their column ``speculative`` is ``true`` (nothing stated) or the
 configuration the source states, ``key=value`` pairs joined by ``;``: ``draft=<model>``, ``mtp=<K>``,
 ``eagle=<K>`` or ``medusa[=<K>]`` (heads whose cost is not modelled: a free draft of ``K`` tokens), then
-``gamma=<tokens drafted>`` and ``alpha=<acceptance>``. What the source leaves out is read at its favourable
-end: a draft that costs nothing, the highest published acceptance rate of that kind of draft
-(:data:`roofline.llm.speculative.ACCEPTANCE`), and the best draft length up to
-:data:`UNSTATED_DRAFT_TOKENS`.
+``gamma=<tokens drafted>`` and ``alpha=<acceptance>``. What the source leaves out is read, in the bounds, at
+its favourable end: a draft that costs nothing and the highest published acceptance rate of that kind of
+draft (:data:`roofline.llm.speculative.ACCEPTANCE`); in the estimate at the nominal one: the smallest model
+that shares the target's vocabulary as the draft (else a one-layer EAGLE head), on the target's devices, at
+the kind's nominal acceptance. Both take the best draft length up to :data:`UNSTATED_DRAFT_TOKENS`.
 """
 
 from __future__ import annotations
@@ -207,28 +212,73 @@ def load_measurements(path: str | os.PathLike | None = None) -> list[dict]:
         raise SpecError(p, "", f"not a valid CSV file ({exc})") from None
 
 
-def _precision(r: dict, dev):
-    """The row's precision, read in the way most favourable to the device (so the bound stays a bound)."""
+def _sixteen(dev) -> str:
+    """The device's 16-bit type (bf16 unless it only has fp16)."""
+    return "bf16" if "bf16" in dev.compute or "fp16" not in dev.compute else "fp16"
+
+
+def _on_device(w: str, kv: str, dev, assumed: list):
+    """Weights of type ``w`` as the device runs them: in their own type where it has a peak for it (W8A8,
+    W4A4), else in 16 bits after dequantising (weight-only)."""
     from ..llm.precision import Precision
 
-    w = r["weight_dtype"].strip()
-    assumed = []
-    sixteen = "bf16" if "bf16" in dev.compute or "fp16" not in dev.compute else "fp16"  # the device's 16-bit type
-    if not w:
-        w = "fp4" if "fp4" in dev.compute else ("fp8" if "fp8" in dev.compute else sixteen)
-        assumed.append(f"precision not stated: {w} assumed (the most favourable)")
+    sixteen = _sixteen(dev)
     w = "bf16" if w == "fp16" and "bf16" in dev.compute else w
-    kv = r["kv_dtype"].strip()
     if not kv:
         kv = "fp8" if ("fp8" in dev.compute and w in ("fp8", "fp4", "int4", "int8")) else sixteen
         if kv == "fp8":
             assumed.append("KV-cache precision not stated: fp8 assumed")
-    # quantised weights compute in their own type where the device has a peak for it (W8A8, W4A4),
-    # else in 16 bits after dequantising (weight-only)
     act = w if w in dev.compute else sixteen
     if act != w:
         assumed.append(f"{w} weights dequantised to {act} (no {w} peak)")
-    return Precision(w, act, kv), assumed
+    return Precision(w, act, kv)
+
+
+def _precision(r: dict, dev):
+    """The row's precision, read in the way most favourable to the device (so the bound stays a bound): the
+    stated one, else the narrowest type the device computes (fp4, fp8, else 16 bits)."""
+    w = r["weight_dtype"].strip()
+    assumed = []
+    if not w:
+        w = "fp4" if "fp4" in dev.compute else ("fp8" if "fp8" in dev.compute else _sixteen(dev))
+        assumed.append(f"precision not stated: {w} assumed (the most favourable)")
+    return _on_device(w, r["kv_dtype"].strip(), dev, assumed), assumed
+
+
+def _published(r: dict) -> list[str]:
+    """The weight types the model's authors publish it in (``[published] weight_dtypes`` of its config,
+    the native release first); empty when the config does not say."""
+    from ..dtypes import bytes_per_element
+
+    names = list(getattr(r["model"], "published", {}).get("weight_dtypes", ()) or ())
+    for n in names:
+        bytes_per_element(n)  # an unknown name fails here, with the known ones
+    return names
+
+
+def _precisions(r: dict, dev, mode: Mode) -> tuple[list, list[str]]:
+    """The precisions a row is evaluated at, and the assumptions: one when the row states it; else the
+    device's narrowest computed type (:func:`_precision`) and any published weight type narrower still
+    (fewer bytes: fewer wafers or devices, less to read), of which a bound takes the best. The estimate
+    (first: its nominal) spans the plausible ones: on a device that computes nothing narrower than 16 bits
+    the model's published types, native release first (quantised weights buy no compute there, only
+    capacity and bytes); elsewhere the narrowest computed type, as providers serve, and the narrower
+    published ones."""
+    from ..dtypes import bytes_per_element
+
+    prec, assumed = _precision(r, dev)
+    published = _published(r) if r["metric"] in _LLM_METRICS else []
+    if r["weight_dtype"].strip() or not published:
+        return [prec], assumed
+    narrower = [w for w in published if bytes_per_element(w) < bytes_per_element(prec.weights)]
+    names = [prec.weights] + narrower
+    if mode is Mode.ESTIMATE and prec.weights == _sixteen(dev):
+        names = published
+    assumed[-1] = (f"precision not stated: {' or '.join(dict.fromkeys(names))} (the model is published in "
+                   f"{', '.join(published)}; " + ("the first nominal, the range spans them)" if mode is Mode.ESTIMATE
+                                                  else "the most favourable bounds)"))
+    kv = r["kv_dtype"].strip()
+    return [_on_device(w, kv, dev, assumed) for w in dict.fromkeys(names)], assumed
 
 
 def _context(r: dict, assumed: list) -> int:
@@ -407,11 +457,34 @@ def _bound(r: dict, mode: Mode) -> tuple[float, str, list[str], dict]:
         return _KERNEL_METRICS[metric](r, dev, mode)
     if metric not in _LLM_METRICS:
         raise InputError(f"{r['id']}: unknown metric {metric!r}")
-    prec, assumed = _precision(r, dev)
+    precs, assumed = _precisions(r, dev, mode)
     ctx = _context(r, assumed)
     kw = _layout(r, assumed)
+    specs = _speculations(r, assumed, mode)
+    results, failure = [], None
+    for prec in precs:
+        try:
+            results.append(_best(r, dev, mode, prec, ctx, assumed, kw, specs))
+        except CapacityError as exc:  # a precision that no longer fits the stated devices: the others bound
+            failure = exc
+    if not results:
+        raise failure
+    if mode is not Mode.ESTIMATE:
+        return max(results, key=lambda res: _speed(res[0], res[1]))
+    nominal = results[0]
+    if len(results) > 1:  # the estimate's range spans the plausible precisions
+        ends = [_speed(x, res[1]) for res in results for x in res[3].get("estimate_range", [res[0]])]
+        lo, hi = min(ends), max(ends)
+        nominal[3]["estimate_range"] = [lo, hi] if nominal[1] == "rate" else [1 / lo, 1 / hi]
+        nominal[3]["precisions"] = [res[3].get("precision") for res in results]
+    return nominal
+
+
+def _best(r: dict, dev, mode: Mode, prec, ctx: int, assumed: list, kw: dict, specs: list):
+    """The most favourable figure over the speculative configurations (the draft lengths tried)."""
+    metric = r["metric"]
     best, failure = None, None
-    for spec in _speculations(r, assumed):
+    for spec in specs:
         try:
             res = _LLM_METRICS[metric](r, dev, mode, prec, ctx, list(assumed), kw, spec)
         except CapacityError as exc:  # a longer draft that no longer fits: the others still bound the row
@@ -426,9 +499,11 @@ def _bound(r: dict, mode: Mode) -> tuple[float, str, list[str], dict]:
     return best
 
 
-def _speculations(r: dict, assumed: list) -> list:
-    """The speculative configurations a row's bound tries (``[None]`` for a plain row): what the source
-    states, and the favourable end of what it leaves out (the best of them is the bound)."""
+def _speculations(r: dict, assumed: list, mode: Mode = Mode.IDEAL) -> list:
+    """The speculative configurations a row's figure tries (``[None]`` for a plain row): what the source
+    states, and for what it leaves out, the favourable end in a bound (a draft that costs nothing, the
+    highest published acceptance) or the nominal one in the estimate (:func:`_estimate_draft`); both take
+    the best draft length up to :data:`UNSTATED_DRAFT_TOKENS` when none is stated (a deployment tunes it)."""
     cfg = r["speculative_config"]
     if cfg is None:
         return [None]
@@ -437,20 +512,45 @@ def _speculations(r: dict, assumed: list) -> list:
 
     kind = next((k for key, k in (("draft", DraftKind.MODEL), ("mtp", DraftKind.MTP), ("eagle", DraftKind.EAGLE))
                  if cfg.get(key)), DraftKind.IDEAL)
-    if kind is DraftKind.IDEAL:
+    opts = {DraftKind.MODEL: {"draft": cfg.get("draft")}, DraftKind.MTP: {"mtp": cfg.get("mtp")},
+            DraftKind.EAGLE: {"eagle": cfg.get("eagle")}, DraftKind.IDEAL: {"ideal": True}}[kind]
+    if kind is DraftKind.IDEAL and mode is Mode.ESTIMATE and "medusa" not in cfg:
+        kind, opts = _estimate_draft(r, assumed)
+    elif kind is DraftKind.IDEAL:
         assumed.append("draft: Medusa heads, not modelled: taken to cost nothing" if "medusa" in cfg
                        else "draft not stated: one that costs nothing")
     alpha = cfg.get("alpha")
     if alpha is None:
-        alpha = ACCEPTANCE_HIGH if kind is DraftKind.IDEAL else ACCEPTANCE[kind].high
-        assumed.append(f"acceptance not stated: {alpha} (the highest published for this kind of draft)")
+        fig = ACCEPTANCE[kind]
+        alpha = fig.nominal if mode is Mode.ESTIMATE else (ACCEPTANCE_HIGH if kind is DraftKind.IDEAL else fig.high)
+        assumed.append(f"acceptance not stated: {alpha} (" + ("the published nominal rate of this kind of draft)"
+                       if mode is Mode.ESTIMATE else "the highest published for this kind of draft)"))
     gamma = cfg.get("gamma") or cfg.get("medusa")
     if not gamma:
         assumed.append(f"draft length not stated: the best of 1 to {UNSTATED_DRAFT_TOKENS} tokens")
-    opts = {DraftKind.MODEL: {"draft": cfg.get("draft")}, DraftKind.MTP: {"mtp": cfg.get("mtp")},
-            DraftKind.EAGLE: {"eagle": cfg.get("eagle")}, DraftKind.IDEAL: {"ideal": True}}[kind]
     return [Speculation.of(**opts, draft_tokens=g, acceptance=alpha)
             for g in ([gamma] if gamma else range(1, UNSTATED_DRAFT_TOKENS + 1))]
+
+
+def _estimate_draft(r: dict, assumed: list) -> tuple:
+    """The draft an estimate assumes when a source does not say what drafts: the smallest model in the
+    library that shares the target's vocabulary (a draft must propose the target's tokens; Cerebras's
+    Oct-2024 release describes "a small model and large model in tandem"), run on the target's devices; a
+    target with no such model gets a one-layer EAGLE head of its own layers (:mod:`roofline.llm.speculative`),
+    the cheapest draft with a published acceptance rate. Returns (kind, options of ``Speculation.of``)."""
+    from ..llm.loader import list_models
+    from ..vocab import DraftKind
+
+    m = r["model"]
+    smaller = [d for d in list_models() if d.vocab_size == m.vocab_size and d.key != m.key
+               and d.total_params() < m.total_params()]
+    if smaller:
+        d = min(smaller, key=lambda d: d.total_params())
+        assumed.append(f"draft not stated: {d.key} (the smallest model with the target's vocabulary), "
+                       f"on the target's devices")
+        return DraftKind.MODEL, {"draft": d.key}
+    assumed.append("draft not stated: a one-layer EAGLE head (no smaller model shares the target's vocabulary)")
+    return DraftKind.EAGLE, {"eagle": 1}
 
 
 def _speed(v: float, sense: str) -> float:
@@ -482,12 +582,13 @@ def _row(r: dict, spec_paths=(), model_paths=()) -> dict:
         rr = _resolve(r, spec_paths, model_paths)
         b_ideal, sense, assumed, det = _bound(rr, Mode.IDEAL)
         b_lat, _, _, det_lat = _bound(rr, Mode.LATENCY_BOUND)
-        b_est, _, _, det_est = _bound(rr, Mode.ESTIMATE)
+        b_est, _, assumed_est, det_est = _bound(rr, Mode.ESTIMATE)
     except (CapacityError, InputError) as exc:
         rec.update(error=str(exc), efficiency_ideal=None, efficiency=None, ratio_estimate=None, violation=False)
         return rec
-    rec.update(assumptions="; ".join(assumed), **det)
+    rec.update(assumptions="; ".join(assumed), assumptions_estimate="; ".join(assumed_est), **det)
     rec.update(_judge(r["value"], b_ideal, b_lat, b_est, det_est.get("estimate_range", [b_est, b_est]), sense))
+    rec.update(estimate_precision=det_est.get("precision"), estimate_speculation=det_est.get("speculation"))
     rec.update(bound_term_latency=det_lat.get("bound_term"), bound_term_estimate=det_est.get("bound_term"),
                bound_term_with_latency=det_est.get("bound_term"))
     return rec
