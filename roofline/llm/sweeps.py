@@ -30,7 +30,7 @@ from ..hardware.measured import device_for
 from ..placement.layout import Placement, layout_candidates
 from ..sweep.chunks import _bar, _n_points, _pareto, check_budget, evaluate_dask, grid_chunks, pipeline, spans, \
     sweep_workers  # noqa: F401 (grid_chunks, evaluate_dask, _n_points: the old roofline.bigsweep path)
-from ..sweep.writer import FrameWriter, frame_format
+from ..sweep.writer import FrameWriter, arrow_array, arrow_labels, frame_format
 from ..vocab import Corner, Mode, Phase
 from .config import ModelConfig
 from .inference import _compiled, _price, _run, step_batch
@@ -529,21 +529,23 @@ def _chunk(plan: _Plan, k: int, lo: int, hi: int) -> dict:
 
 
 def _chunk_table(plan: _Plan, k: int, lo: int, hi: int, tag, pa):
-    """System ``k``'s rows ``lo:hi`` as a pyarrow table, constants and the bound as dictionary arrays."""
+    """System ``k``'s rows ``lo:hi`` as a pyarrow table, constants and the bound as dictionary arrays; no
+    column holds a null (a time that does not fit is NaN), so every field is declared non-nullable."""
     part, n = _chunk(plan, k, lo, hi), hi - lo
     const = plan.systems[k].constants(plan.model.key)
-    zero = pa.array(np.zeros(n, dtype=np.int8))
+    zero = np.zeros(n, dtype=np.int8)
     cols = {}
     for c in ["model", *(tag or {}), *plan.columns()[1:]]:
         if c == "bound":
-            cols[c] = pa.DictionaryArray.from_arrays(pa.array(part[c]), pa.array(list(plan.bounds)))
+            cols[c] = arrow_labels(part[c], plan.bounds, pa)
         elif c in part:
-            cols[c] = pa.array(part[c])
+            cols[c] = arrow_array(part[c], pa)
         elif c in ("devices", "tp", "pp"):
-            cols[c] = pa.array(np.full(n, const[c], dtype=np.int32))
+            cols[c] = arrow_array(np.full(n, const[c], dtype=_dtypes(plan)[c]), pa)
         else:
-            cols[c] = pa.DictionaryArray.from_arrays(zero, pa.array([str(const[c] if c in const else tag[c])]))
-    return pa.table(cols)
+            cols[c] = arrow_labels(zero, [const[c] if c in const else tag[c]], pa)
+    schema = pa.schema([pa.field(c, v.type, nullable=False) for c, v in cols.items()])
+    return pa.Table.from_arrays(list(cols.values()), schema=schema)
 
 
 def _chunk_frame(plan: _Plan, k: int, lo: int, hi: int, tag):
