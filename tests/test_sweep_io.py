@@ -81,3 +81,51 @@ def test_threads_and_budget_are_read_from_the_environment(monkeypatch):
         _paths.memory_budget()
     monkeypatch.delenv("ROOFLINE_MEMORY_BUDGET")
     assert _paths.memory_budget() > 0
+
+
+def test_threaded_file_equals_the_single_threaded_one(tmp_path, monkeypatch):
+    """Chunks evaluated and encoded on two threads are written in order: the same bytes as one thread."""
+    from roofline.llm import decode_sweep
+    from roofline.sweep import chunks
+
+    monkeypatch.setattr(chunks, "PARALLEL_MIN", 1)  # threads from the first point, not from 131,072
+    grid = ("llama-3.1-8b", ["h100", "h200"], np.arange(1, 40), [512, 4096, 262144])  # the last does not fit
+    for suffix in (".csv", ".parquet"):
+        one, two = tmp_path / f"one{suffix}", tmp_path / f"two{suffix}"
+        assert decode_sweep(*grid, out=one, chunk=16, workers=1) == 2 * 39 * 3
+        assert decode_sweep(*grid, out=two, chunk=16, workers=2) == 2 * 39 * 3
+        assert one.read_bytes() == two.read_bytes()
+
+
+def test_sweep_file_holds_the_in_memory_frame(tmp_path):
+    """CSV and Parquet read back to the frame's values, bit for bit (NaN where a point does not fit), its
+    labels and its integer columns."""
+    from roofline.llm import decode_sweep
+
+    grid = ("llama-3.1-8b", ["h100", "wse3"], [1, 7, 64, 4096], [512, 262144])
+    df = decode_sweep(*grid)
+    assert df.time_s.isna().any() and df.time_s.notna().any()
+    for suffix in (".csv", ".parquet"):
+        path = tmp_path / f"g{suffix}"
+        decode_sweep(*grid, out=path)
+        back = pd.read_csv(path) if suffix == ".csv" else pd.read_parquet(path)
+        assert list(back.columns) == list(df.columns)
+        for c in df.columns:
+            if df[c].dtype.kind == "f":
+                np.testing.assert_array_equal(back[c].to_numpy(), df[c].to_numpy())   # NaN == NaN here
+            else:
+                assert back[c].astype(str).tolist() == df[c].astype(str).tolist(), c
+
+
+@pytest.mark.slow
+def test_cli_sweep_to_a_file_imports_no_pandas(tmp_path):
+    """`roofline sweep --out` builds pyarrow tables from NumPy buffers: pandas (about 0.25 s) is never imported."""
+    import subprocess
+    import sys
+
+    code = ("import sys; from roofline.outputs.cli.main import main; "
+            f"main(['sweep', '-m', 'llama-3.1-8b', '-d', 'h100', '-b', '1:8', '-o', {str(tmp_path / 'g.parquet')!r}]); "
+            f"main(['sweep', '-m', 'llama-3.1-8b', '-d', 'h100', '-b', '1:8', '-o', {str(tmp_path / 'g.csv')!r}]); "
+            "print('pandas' in sys.modules)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.split()[-1] == "False"
