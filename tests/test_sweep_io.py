@@ -9,7 +9,7 @@ import pytest
 
 from roofline import _paths
 from roofline.errors import InputError
-from roofline.sweep.writer import FrameWriter, frame_format, write_frame
+from roofline.sweep.writer import FrameWriter, _joined_csv, frame_format, write_frame
 
 pa = pytest.importorskip("pyarrow")
 
@@ -129,3 +129,32 @@ def test_cli_sweep_to_a_file_imports_no_pandas(tmp_path):
             "print('pandas' in sys.modules)")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.split()[-1] == "False"
+
+
+def test_joined_csv_is_pyarrows_csv_byte_for_byte(tmp_path):
+    """The CSV encoder that joins pre-formatted fields (constant columns written once) writes what pyarrow's
+    CSV writer writes, and hands a table it cannot write (a null, a value that needs quotes) to that writer."""
+    import pyarrow.csv as pcsv
+
+    rng = np.random.default_rng(7)
+    n = 1000
+    x = rng.lognormal(0.0, 12.0, n) * rng.choice([-1.0, 1.0], n)
+    x[::7], x[3], x[5] = np.nan, np.inf, -0.0
+    with np.errstate(divide="ignore"):
+        rate = 1.0 / x
+    table = pa.table({
+        "model": pa.DictionaryArray.from_arrays(np.zeros(n, dtype=np.int8), ["llama-3.1-8b"]),
+        "devices": np.full(n, 8, dtype=np.int16), "batch": np.arange(n, dtype=np.int32),
+        "time_s": x, "bound": pa.DictionaryArray.from_arrays((np.arange(n) % 3).astype(np.int8),
+                                                             ["memory:hbm", "compute", "capacity"]),
+        "fits": np.arange(n) % 2 == 0, "layout": pa.DictionaryArray.from_arrays(np.zeros(n, dtype=np.int8),
+                                                                                ["tp=8 pp=1"]),
+        "rate": rate})
+    sink = pa.BufferOutputStream()
+    pcsv.write_csv(table, sink, pcsv.WriteOptions(quoting_style="none"))
+    want = sink.getvalue().to_pybytes().replace(b'"', b"")  # the header pyarrow quotes; the values it does not
+    assert _joined_csv(table, pa) is not None                # the table takes the joined path
+    with FrameWriter(tmp_path / "g.csv") as w:
+        assert bytes(w.encode(table, header=True)) == want
+        odd = pa.table({"name": pa.DictionaryArray.from_arrays(np.zeros(2, dtype=np.int8), ["a,b"]), "v": [1.0, None]})
+        assert bytes(w.encode(odd, header=False)) == b'"a,b",1\n"a,b",\n'

@@ -133,6 +133,69 @@ def _table(chunk, pa):
     return pa.table(dict(chunk))
 
 
+#: characters that make a CSV field need quotes
+_SPECIAL = (",", '"', "\n", "\r")
+
+
+def _text_scalar(text: str, pa):
+    """A pyarrow string scalar (``pa.scalar`` would import pandas)."""
+    raw = text.encode()
+    return pa.Array.from_buffers(pa.string(), 1, [None, pa.py_buffer(np.array([0, len(raw)], dtype=np.int32)),
+                                                  pa.py_buffer(raw)])[0]
+
+
+def _fields(table, pa, pc) -> list | None:
+    """Each column of ``table`` as CSV text: a string array (pyarrow's own formatting, as its CSV writer's),
+    or one ``str`` where a single value fills the column (a system's label or count), consecutive ones
+    merged; None where a column needs the general writer (a null, a value that needs quotes, another type)."""
+    out: list = []
+    for col in table.columns:
+        arr, t = (col.chunk(0) if col.num_chunks == 1 else col.combine_chunks()), col.type
+        if arr.null_count:
+            return None
+        text = None
+        if pa.types.is_dictionary(t) and pa.types.is_string(t.value_type):
+            words = arr.dictionary.to_pylist()
+            if any(ch in w for w in words for ch in _SPECIAL):
+                return None
+            text = words[0] if len(words) == 1 else None
+        elif pa.types.is_integer(t):
+            lo, hi = pc.min_max(arr).values()
+            text = str(lo.as_py()) if lo.as_py() == hi.as_py() else None
+        elif not (pa.types.is_floating(t) or pa.types.is_boolean(t)):
+            return None
+        if text is None:
+            out.append(pc.cast(arr, pa.string()))
+        elif out and isinstance(out[-1], str):
+            out[-1] += "," + text
+        else:
+            out.append(text)
+    return out
+
+
+def _joined_csv(table, pa):
+    """The CSV rows of ``table`` (no header) as one buffer, or None where :func:`_fields` declines.
+
+    pyarrow formats each varying column once and joins the fields of every row; the columns that hold one
+    value (a sweep's model, device, counts, level, layout: 9 of its 24) cost nothing per row. The bytes are
+    those of pyarrow's CSV writer, about a quarter sooner."""
+    import pyarrow.compute as pc
+
+    n = table.num_rows
+    fields = _fields(table, pa, pc) if n else None
+    if not fields or all(isinstance(f, str) for f in fields):
+        return None
+    if isinstance(fields[-1], str):
+        fields[-1] += "\n"
+    else:
+        fields[-1] = pc.binary_join_element_wise(fields[-1], _text_scalar("\n", pa), _text_scalar("", pa))
+    args = [_text_scalar(f, pa) if isinstance(f, str) else f for f in fields]
+    lines = pc.binary_join_element_wise(*args, _text_scalar(",", pa)) if len(args) > 1 else args[0]
+    _, offsets, data = lines.buffers()
+    off = np.frombuffer(offsets, dtype=np.int32)[lines.offset:lines.offset + n + 1]
+    return data.slice(int(off[0]), int(off[-1] - off[0]))
+
+
 class FrameWriter:
     """Append tables to one CSV or Parquet file; the file is complete (renamed into place) on :meth:`close`.
 
@@ -194,12 +257,15 @@ class FrameWriter:
 
             df = chunk if isinstance(chunk, pd.DataFrame) else pd.DataFrame(dict(chunk))
             return df.to_csv(index=False, header=header).encode()
-        import pyarrow.csv as pcsv
-
         table = _table(chunk, self.pa)
         names = table.column_names
-        bare = not any(ch in n for n in names for ch in ',"\n\r')
+        bare = not any(ch in n for n in names for ch in _SPECIAL)
         head = (",".join(names) + "\n").encode() if header and bare else b""
+        body = _joined_csv(table, self.pa) if bare else None
+        if body is not None:
+            return head + body.to_pybytes() if head else body
+        import pyarrow.csv as pcsv
+
         for quoting in ("none", "needed"):  # bare text as pandas writes it, quotes only where a value needs them
             sink = self.pa.BufferOutputStream()
             try:
