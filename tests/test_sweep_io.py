@@ -9,7 +9,7 @@ import pytest
 
 from roofline import _paths
 from roofline.errors import InputError
-from roofline.sweep.writer import FrameWriter, frame_format, write_frame
+from roofline.sweep.writer import FrameWriter, _joined_csv, frame_format, write_frame
 
 pa = pytest.importorskip("pyarrow")
 
@@ -81,3 +81,80 @@ def test_threads_and_budget_are_read_from_the_environment(monkeypatch):
         _paths.memory_budget()
     monkeypatch.delenv("ROOFLINE_MEMORY_BUDGET")
     assert _paths.memory_budget() > 0
+
+
+def test_threaded_file_equals_the_single_threaded_one(tmp_path, monkeypatch):
+    """Chunks evaluated and encoded on two threads are written in order: the same bytes as one thread."""
+    from roofline.llm import decode_sweep
+    from roofline.sweep import chunks
+
+    monkeypatch.setattr(chunks, "PARALLEL_MIN", 1)  # threads from the first point, not from 131,072
+    grid = ("llama-3.1-8b", ["h100", "h200"], np.arange(1, 40), [512, 4096, 262144])  # the last does not fit
+    for suffix in (".csv", ".parquet"):
+        one, two = tmp_path / f"one{suffix}", tmp_path / f"two{suffix}"
+        assert decode_sweep(*grid, out=one, chunk=16, workers=1) == 2 * 39 * 3
+        assert decode_sweep(*grid, out=two, chunk=16, workers=2) == 2 * 39 * 3
+        assert one.read_bytes() == two.read_bytes()
+
+
+def test_sweep_file_holds_the_in_memory_frame(tmp_path):
+    """CSV and Parquet read back to the frame's values, bit for bit (NaN where a point does not fit), its
+    labels and its integer columns."""
+    from roofline.llm import decode_sweep
+
+    grid = ("llama-3.1-8b", ["h100", "wse3"], [1, 7, 64, 4096], [512, 262144])
+    df = decode_sweep(*grid)
+    assert df.time_s.isna().any() and df.time_s.notna().any()
+    for suffix in (".csv", ".parquet"):
+        path = tmp_path / f"g{suffix}"
+        decode_sweep(*grid, out=path)
+        back = pd.read_csv(path) if suffix == ".csv" else pd.read_parquet(path)
+        assert list(back.columns) == list(df.columns)
+        for c in df.columns:
+            if df[c].dtype.kind == "f":
+                np.testing.assert_array_equal(back[c].to_numpy(), df[c].to_numpy())   # NaN == NaN here
+            else:
+                assert back[c].astype(str).tolist() == df[c].astype(str).tolist(), c
+
+
+@pytest.mark.slow
+def test_cli_sweep_to_a_file_imports_no_pandas(tmp_path):
+    """`roofline sweep --out` builds pyarrow tables from NumPy buffers: pandas (about 0.25 s) is never imported."""
+    import subprocess
+    import sys
+
+    code = ("import sys; from roofline.outputs.cli.main import main; "
+            f"main(['sweep', '-m', 'llama-3.1-8b', '-d', 'h100', '-b', '1:8', '-o', {str(tmp_path / 'g.parquet')!r}]); "
+            f"main(['sweep', '-m', 'llama-3.1-8b', '-d', 'h100', '-b', '1:8', '-o', {str(tmp_path / 'g.csv')!r}]); "
+            "print('pandas' in sys.modules)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.split()[-1] == "False"
+
+
+def test_joined_csv_is_pyarrows_csv_byte_for_byte(tmp_path):
+    """The CSV encoder that joins pre-formatted fields (constant columns written once) writes what pyarrow's
+    CSV writer writes, and hands a table it cannot write (a null, a value that needs quotes) to that writer."""
+    import pyarrow.csv as pcsv
+
+    rng = np.random.default_rng(7)
+    n = 1000
+    x = rng.lognormal(0.0, 12.0, n) * rng.choice([-1.0, 1.0], n)
+    x[::7], x[3], x[5] = np.nan, np.inf, -0.0
+    with np.errstate(divide="ignore"):
+        rate = 1.0 / x
+    table = pa.table({
+        "model": pa.DictionaryArray.from_arrays(np.zeros(n, dtype=np.int8), ["llama-3.1-8b"]),
+        "devices": np.full(n, 8, dtype=np.int16), "batch": np.arange(n, dtype=np.int32),
+        "time_s": x, "bound": pa.DictionaryArray.from_arrays((np.arange(n) % 3).astype(np.int8),
+                                                             ["memory:hbm", "compute", "capacity"]),
+        "fits": np.arange(n) % 2 == 0, "layout": pa.DictionaryArray.from_arrays(np.zeros(n, dtype=np.int8),
+                                                                                ["tp=8 pp=1"]),
+        "rate": rate})
+    sink = pa.BufferOutputStream()
+    pcsv.write_csv(table, sink, pcsv.WriteOptions(quoting_style="none"))
+    want = sink.getvalue().to_pybytes().replace(b'"', b"")  # the header pyarrow quotes; the values it does not
+    assert _joined_csv(table, pa) is not None                # the table takes the joined path
+    with FrameWriter(tmp_path / "g.csv") as w:
+        assert bytes(w.encode(table, header=True)) == want
+        odd = pa.table({"name": pa.DictionaryArray.from_arrays(np.zeros(2, dtype=np.int8), ["a,b"]), "v": [1.0, None]})
+        assert bytes(w.encode(odd, header=False)) == b'"a,b",1\n"a,b",\n'

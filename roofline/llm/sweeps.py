@@ -30,7 +30,7 @@ from ..hardware.measured import device_for
 from ..placement.layout import Placement, layout_candidates
 from ..sweep.chunks import _bar, _n_points, _pareto, check_budget, evaluate_dask, grid_chunks, pipeline, spans, \
     sweep_workers  # noqa: F401 (grid_chunks, evaluate_dask, _n_points: the old roofline.bigsweep path)
-from ..sweep.writer import FrameWriter, frame_format
+from ..sweep.writer import FrameWriter, arrow_array, arrow_labels, frame_format
 from ..vocab import Corner, Mode, Phase
 from .config import ModelConfig
 from .inference import _compiled, _price, _run, step_batch
@@ -58,6 +58,8 @@ class Column:
 #: tokens_per_s, bound, fits, level, the cost columns and the layout), :func:`frontier` (model, device,
 #: devices, batch, context, tpot_s, the four rates, bound, the cost columns and the layout of each point),
 #: :func:`llm_sweep_chunks` (model, device, devices, batch, context, time_s, three rates, bound, fits).
+#: Integers are held in the narrowest type that holds the sweep's values: batch and context as int32 (int64
+#: from 2^31), devices, tp and pp as int16 (int32 from 2^15); in Parquet too, and a CSV reader widens them.
 #: The labels (bound, model, device, level, layout) are pandas categoricals (one-byte codes); the columns
 #: that hold one value per system are also in the frame's ``attrs``: ``attrs["constants"]`` those equal on
 #: every row, ``attrs["systems"]`` each system's (with the rows it covers and its binding-term labels), and
@@ -395,18 +397,22 @@ def _rates(out: dict, suffix: str, t, misfit, b, e) -> None:
 
 
 def _dtypes(plan: _Plan) -> dict:
-    """The type of each column as held in memory (constants as codes)."""
+    """The type of each column as held in memory: the narrowest that holds every value of the sweep, so
+    that a row costs :func:`row_bytes` (labels as one-byte codes; integers as :data:`COLUMNS` says)."""
     big = max(plan.B.max(initial=1), plan.S.max(initial=1)) >= 2**31
+    counts = max((max(sy.devices, sy.pl.parallel.tp, sy.pl.parallel.pp) for sy in plan.systems), default=1)
+    # a speculative step names its binding terms as it runs: its labels are not all known in advance
+    few_bounds = len(plan.bounds) < 100 and all(sy.spl is None for sy in plan.systems)
     out = {}
     for c in plan.columns():
         if c in _CATEGORICAL:
             out[c] = np.int8 if len(plan.systems) < 127 else np.int16
         elif c in ("devices", "tp", "pp"):
-            out[c] = np.int32
+            out[c] = np.int16 if counts < 2**15 else np.int32
         elif c in ("batch", "context"):
             out[c] = np.int64 if big else np.int32
         elif c == "bound":
-            out[c] = np.int16
+            out[c] = np.int8 if few_bounds else np.int16
         elif c == "fits":
             out[c] = np.bool_
         else:
@@ -529,21 +535,23 @@ def _chunk(plan: _Plan, k: int, lo: int, hi: int) -> dict:
 
 
 def _chunk_table(plan: _Plan, k: int, lo: int, hi: int, tag, pa):
-    """System ``k``'s rows ``lo:hi`` as a pyarrow table, constants and the bound as dictionary arrays."""
+    """System ``k``'s rows ``lo:hi`` as a pyarrow table, constants and the bound as dictionary arrays; no
+    column holds a null (a time that does not fit is NaN), so every field is declared non-nullable."""
     part, n = _chunk(plan, k, lo, hi), hi - lo
     const = plan.systems[k].constants(plan.model.key)
-    zero = pa.array(np.zeros(n, dtype=np.int8))
+    zero = np.zeros(n, dtype=np.int8)
     cols = {}
     for c in ["model", *(tag or {}), *plan.columns()[1:]]:
         if c == "bound":
-            cols[c] = pa.DictionaryArray.from_arrays(pa.array(part[c]), pa.array(list(plan.bounds)))
+            cols[c] = arrow_labels(part[c], plan.bounds, pa)
         elif c in part:
-            cols[c] = pa.array(part[c])
+            cols[c] = arrow_array(part[c], pa)
         elif c in ("devices", "tp", "pp"):
-            cols[c] = pa.array(np.full(n, const[c], dtype=np.int32))
+            cols[c] = arrow_array(np.full(n, const[c], dtype=_dtypes(plan)[c]), pa)
         else:
-            cols[c] = pa.DictionaryArray.from_arrays(zero, pa.array([str(const[c] if c in const else tag[c])]))
-    return pa.table(cols)
+            cols[c] = arrow_labels(zero, [const[c] if c in const else tag[c]], pa)
+    schema = pa.schema([pa.field(c, v.type, nullable=False) for c, v in cols.items()])
+    return pa.Table.from_arrays(list(cols.values()), schema=schema)
 
 
 def _chunk_frame(plan: _Plan, k: int, lo: int, hi: int, tag):
