@@ -144,7 +144,7 @@ def test_joined_csv_is_pyarrows_csv_byte_for_byte(tmp_path):
         rate = 1.0 / x
     table = pa.table({
         "model": pa.DictionaryArray.from_arrays(np.zeros(n, dtype=np.int8), ["llama-3.1-8b"]),
-        "devices": np.full(n, 8, dtype=np.int16), "batch": np.arange(n, dtype=np.int32),
+        "devices": np.full(n, 8, dtype=np.int32), "batch": np.arange(n, dtype=np.int64),
         "time_s": x, "bound": pa.DictionaryArray.from_arrays((np.arange(n) % 3).astype(np.int8),
                                                              ["memory:hbm", "compute", "capacity"]),
         "fits": np.arange(n) % 2 == 0, "layout": pa.DictionaryArray.from_arrays(np.zeros(n, dtype=np.int8),

@@ -58,8 +58,8 @@ class Column:
 #: tokens_per_s, bound, fits, level, the cost columns and the layout), :func:`frontier` (model, device,
 #: devices, batch, context, tpot_s, the four rates, bound, the cost columns and the layout of each point),
 #: :func:`llm_sweep_chunks` (model, device, devices, batch, context, time_s, three rates, bound, fits).
-#: Integers are held in the narrowest type that holds the sweep's values: batch and context as int32 (int64
-#: from 2^31), devices, tp and pp as int16 (int32 from 2^15); in Parquet too, and a CSV reader widens them.
+#: Integers: batch and context as int64 (their products — tokens in flight, KV-cache entries — pass 2^31 in
+#: ordinary sweeps, and NumPy wraps a narrower product silently), devices, tp and pp as int32; in Parquet too.
 #: The labels (bound, model, device, level, layout) are pandas categoricals (one-byte codes); the columns
 #: that hold one value per system are also in the frame's ``attrs``: ``attrs["constants"]`` those equal on
 #: every row, ``attrs["systems"]`` each system's (with the rows it covers and its binding-term labels), and
@@ -397,10 +397,9 @@ def _rates(out: dict, suffix: str, t, misfit, b, e) -> None:
 
 
 def _dtypes(plan: _Plan) -> dict:
-    """The type of each column as held in memory: the narrowest that holds every value of the sweep, so
-    that a row costs :func:`row_bytes` (labels as one-byte codes; integers as :data:`COLUMNS` says)."""
-    big = max(plan.B.max(initial=1), plan.S.max(initial=1)) >= 2**31
-    counts = max((max(sy.devices, sy.pl.parallel.tp, sy.pl.parallel.pp) for sy in plan.systems), default=1)
+    """The type of each column as held in memory, so that a row costs :func:`row_bytes`: labels as the
+    narrowest codes that hold their categories, integers as :data:`COLUMNS` says (never so narrow that a
+    product of two columns wraps), results as float64."""
     # a speculative step names its binding terms as it runs: its labels are not all known in advance
     few_bounds = len(plan.bounds) < 100 and all(sy.spl is None for sy in plan.systems)
     out = {}
@@ -408,9 +407,9 @@ def _dtypes(plan: _Plan) -> dict:
         if c in _CATEGORICAL:
             out[c] = np.int8 if len(plan.systems) < 127 else np.int16
         elif c in ("devices", "tp", "pp"):
-            out[c] = np.int16 if counts < 2**15 else np.int32
+            out[c] = np.int32
         elif c in ("batch", "context"):
-            out[c] = np.int64 if big else np.int32
+            out[c] = np.int64  # never narrower: batch * context must not wrap in a user's arithmetic
         elif c == "bound":
             out[c] = np.int8 if few_bounds else np.int16
         elif c == "fits":
