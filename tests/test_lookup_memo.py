@@ -142,3 +142,18 @@ def test_a_model_name_is_looked_up_as_find_by_name_does(tmp_path):
         for name in (m.key, *m.aliases):
             for asked in (name, name.upper(), f" {name} "):
                 assert get_model(asked) is find_by_name("model", asked, models)
+
+
+def test_a_look_up_builds_only_its_device_and_the_library_checks_every_file(tmp_path, minimal_spec_text):
+    """get_device builds the device asked for (and its part); a unit error in another file is reported by the
+    look-up of that device and by library(), naming the file and the field."""
+    from roofline.errors import SpecError
+
+    (tmp_path / "toy.toml").write_text(minimal_spec_text)
+    (tmp_path / "bad.toml").write_text(minimal_spec_text.replace('key = "toy"', 'key = "bad"')
+                                       .replace('"1 TB/s"', '"1 parsec"'))
+    assert get_device("toy", [tmp_path]).level("dram").bandwidth_bytes_per_s == 1e12
+    with pytest.raises(SpecError, match="bad.toml.*memory"):
+        get_device("bad", [tmp_path])
+    with pytest.raises(SpecError, match="bad.toml"):
+        library([tmp_path])

@@ -1,7 +1,9 @@
 """The device library: every known device, found by key or alias, listed, with near names for typos.
 
-The library is loaded once per distinct search path (and reloaded when a spec file or folder on it
-changes) from :func:`roofline.hardware.load_specs`.
+The spec files are read once per distinct search path (and again when a spec file or folder on it changes)
+into a :class:`~roofline.hardware.loader.SpecSet`, which builds a device only when it is asked for: a
+look-up by name builds one device (and its part), :func:`library` every one. A name asked before is
+answered after a stat of the files its device rests on (:func:`get_device`).
 """
 
 from __future__ import annotations
@@ -13,13 +15,13 @@ from typing import Iterable
 from .. import _paths
 from ..errors import find_by_name
 from .device import Device
-from .loader import load_specs, spec_search_path
+from .loader import SpecSet, spec_search_path
 from .measured import DATASHEET_SUFFIX, ESTIMATE_SUFFIX, datasheet_pinned, estimate_device
 
 __all__ = ['library', 'get_device', 'list_devices', 'file_stamp', 'path_stamps']
 
 
-_cache: dict[tuple, tuple[dict[str, Device], dict[str, Device]]] = {}
+_cache: dict[tuple, SpecSet] = {}
 
 
 def library(spec_paths: Iterable[str | os.PathLike] = ()) -> dict[str, Device]:
@@ -41,24 +43,18 @@ def library(spec_paths: Iterable[str | os.PathLike] = ()) -> dict[str, Device]:
     SpecError
         For the first spec file that breaks the schema.
     """
-    return _library_and_index(spec_paths)[0]
+    return _spec_set(tuple(str(p) for p in spec_paths) if spec_paths else ()).all()
 
 
-def _library_and_index(spec_paths: Iterable[str | os.PathLike] = ()) -> tuple[dict[str, Device], dict[str, Device]]:
-    """The library and an index of it by lower-case key and alias (see :func:`library`)."""
-    extra = tuple(str(p) for p in spec_paths) if spec_paths else ()
+def _spec_set(extra: tuple[str, ...]) -> SpecSet:
+    """The :class:`~roofline.hardware.loader.SpecSet` of the search path, read again when a file on it changes."""
     paths = _search_path(extra)
     stamp = tuple((p, path_stamps(p)) for p in paths)
     hit = _cache.get(stamp)
     if hit is None:
         _cache.clear()
         _by_name.clear()
-        devices = load_specs(extra)
-        index: dict[str, Device] = {}
-        for dev in reversed(list(devices.values())):  # the first device that has a name wins, as in find_by_name
-            for name in (dev.key, *dev.aliases):
-                index[name.lower()] = dev
-        hit = _cache[stamp] = (devices, index)
+        hit = _cache[stamp] = SpecSet(extra)
     return hit
 
 
@@ -206,11 +202,12 @@ def get_device(name: str | Device, spec_paths: Iterable[str | os.PathLike] = ())
     hit = _quick(want, where)
     if hit is not None:
         return hit
-    devices, index = _library_and_index(extra)
-    hit = index.get(want)
-    if hit is None:
-        return find_by_name("device", name, devices.values())
-    _remember(want, where, hit, devices, _search_path(extra))
+    specs = _spec_set(extra)
+    key = specs.names.get(want)
+    if key is None:
+        return find_by_name("device", name, specs.all().values())
+    hit = specs.get(key)
+    _remember(want, where, hit, specs.devices, _search_path(extra))
     return hit
 
 
