@@ -157,3 +157,25 @@ def test_a_look_up_builds_only_its_device_and_the_library_checks_every_file(tmp_
         get_device("bad", [tmp_path])
     with pytest.raises(SpecError, match="bad.toml"):
         library([tmp_path])
+
+
+def test_a_warm_model_file_read_parses_no_toml(tmp_path, monkeypatch):
+    """A model file's parsed TOML is cached by its bytes, as a spec file's is; an edit is parsed again."""
+    import tomllib
+
+    from roofline.llm import load_model_file
+
+    monkeypatch.setenv("ROOFLINE_CACHE_DIR", str(tmp_path / "cache"))
+    path = _my_model(tmp_path, layers=16)
+    first = load_model_file(path)
+
+    def refuse(*a, **k):
+        raise AssertionError("TOML parsed on a warm read")
+
+    with monkeypatch.context() as mp:
+        mp.setattr(tomllib, "loads", refuse)
+        assert load_model_file(path) == first
+        with pytest.raises(AssertionError, match="parsed on a warm read"):
+            _edit_keeping_size_and_mtime(path, "n_layers = 16", "n_layers = 24")
+            load_model_file(path)
+    assert load_model_file(path).n_layers == 24

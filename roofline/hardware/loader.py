@@ -249,22 +249,42 @@ def _private(st: os.stat_result, folder: bool = False) -> bool:
 def _read_toml_cached(f: Path) -> dict:
     """The parsed TOML of spec file ``f``, from the cache when an entry for its exact bytes exists (a warm
     run parses no TOML either: reading the 25 shipped specs with ``tomllib`` costs more than the rest of a
-    warm ``roofline llm``); else parsed and stored as JSON (data only), keyed by the SHA-256 of the bytes."""
-    import hashlib
-    import json
-
-    folder = _spec_cache()
+    warm ``roofline llm``); else parsed and stored (:func:`parsed_toml`)."""
     try:
-        data = f.read_bytes() if folder is not None else None
+        data = f.read_bytes() if _spec_cache() is not None else None
     except OSError:
         data = None
     if data is None:
         return _read_toml(f)  # no cache, or the file's own error
+    return parsed_toml(data, lambda: _read_toml(f))
+
+
+def parsed_toml(data: bytes, parse) -> dict:
+    """The TOML document of ``data`` from the private cache (JSON, data only, keyed by the SHA-256 of the
+    bytes), else ``parse()``, stored for the next run.
+
+    Parameters
+    ----------
+    data : bytes
+        The file's bytes.
+    parse : callable
+        Parses them (and raises the caller's own error for a broken file); called only on a miss.
+
+    Returns
+    -------
+    dict
+    """
+    import hashlib
+    import json
+
+    folder = _spec_cache()
+    if folder is None:
+        return parse()
     name = f"toml-{hashlib.sha256(data).hexdigest()[:32]}.json"
     doc = _read_private_json(folder / name)
     if isinstance(doc, dict):
         return doc
-    doc = _read_toml(f)
+    doc = parse()
     try:
         if json.loads(json.dumps(doc)) == doc:  # dates and times do not survive JSON: such a file is not cached
             _store_json(name, doc)

@@ -18,6 +18,7 @@ from typing import Iterable, Mapping
 from .. import _paths
 from ..errors import SpecError, find_by_name
 from ..hardware.library import file_stamp, path_stamps
+from ..hardware.loader import parsed_toml
 from .config import ModelConfig
 from .schema import model_from_doc
 
@@ -64,8 +65,8 @@ def load_model_file(path: str | os.PathLike) -> ModelConfig:
     try:
         if p.suffix == ".json":
             doc = json.loads(text)
-        else:
-            doc = tomllib.loads(text)
+        else:  # a warm run reads the parsed document from the private cache (tomllib is slow)
+            doc = parsed_toml(text.encode(), lambda: tomllib.loads(text))
     except (json.JSONDecodeError, tomllib.TOMLDecodeError) as exc:
         raise SpecError(p, "", f"cannot read model file ({exc})") from None
     if p.suffix == ".json":
