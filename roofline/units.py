@@ -6,6 +6,10 @@ prefixes (Ki, Mi, Gi, Ti, Pi, Ei) powers of two; ``B`` is a byte and ``b`` a bit
 
 Inside the package every quantity is a plain float in SI base units: bytes, bytes/s, FLOP/s, seconds,
 watts, hertz. Nothing downstream of the spec loader sees a unit.
+
+pint parses and converts; the spec loader first tries :class:`FastQuantity`, which reproduces pint's
+arithmetic and values for the forms datasheets use without importing pint (~0.5 s), and falls back to pint
+for anything else.
 """
 
 from __future__ import annotations
@@ -16,7 +20,7 @@ from functools import lru_cache
 from importlib import resources
 
 __all__ = ["UnitError", "DIMENSIONS", "parse_quantity", "registry", "to_quantity", "quantity_in", "as_si",
-           "unit_of_column"]
+           "unit_of_column", "NotFast", "FastQuantity", "fast_quantity", "fast_in", "fast_si"]
 
 
 class UnitError(ValueError):
@@ -287,3 +291,280 @@ def _finite(x) -> bool:
 def _dim_words(dim) -> str:
     s = str(dim)
     return "dimensionless" if s in ("", "dimensionless") else s
+
+
+# ----------------------------------------------------------------------------------------------------------
+# pint's arithmetic, without pint, for the forms datasheets use
+# ----------------------------------------------------------------------------------------------------------
+class NotFast(UnitError):
+    """A quantity or an operation outside what :class:`FastQuantity` reproduces: the caller uses pint."""
+
+
+#: Each unit symbol the fast parser reads: (pint's name of the unit, its scale as pint holds it, the scale of
+#: the unit it refers to, its dimension as ``{base dimension: exponent}``). A prefixed unit's scale is its
+#: prefix's (pint reads ``1e12`` as a float and ``2**30`` as an int); ``bit = byte / 8`` has scale 0.125.
+_PREFIXES = {"p": 1e-12, "n": 1e-9, "u": 1e-6, "µ": 1e-6, "μ": 1e-6, "m": 1e-3, "k": 1e3, "M": 1e6, "G": 1e9,
+             "T": 1e12, "P": 1e15, "E": 1e18, "Z": 1e21, "Ki": 2**10, "Mi": 2**20, "Gi": 2**30, "Ti": 2**40,
+             "Pi": 2**50, "Ei": 2**60}
+_PREFIX_NAMES = {"p": "pico", "n": "nano", "u": "micro", "µ": "micro", "μ": "micro", "m": "milli", "k": "kilo",
+                 "M": "mega", "G": "giga", "T": "tera", "P": "peta", "E": "exa", "Z": "zetta", "Ki": "kibi",
+                 "Mi": "mebi", "Gi": "gibi", "Ti": "tebi", "Pi": "pebi", "Ei": "exbi"}
+_BASES = {  # symbol: (name, own scale or None for a base unit, dimension)
+    "B": ("byte", None, {"information": 1}), "b": ("bit", 0.125, {"information": 1}),
+    "FLOP": ("flop", None, {"compute": 1}), "OP": ("flop", None, {"compute": 1}),
+    "FLOPS": ("flops", 1, {"compute": 1, "time": -1}), "OPS": ("ops", 1, {"compute": 1, "time": -1}),
+    "s": ("second", None, {"time": 1}), "Hz": ("hertz", 1, {"time": -1}), "W": ("watt", None, {"power": 1}),
+    "m": ("meter", None, {"length": 1}),
+}
+_FAST_TEXT = re.compile(r"([+-]?(?:\d+\.\d*|\.\d+|\d+)(?:[eE][+-]?\d{1,3})?)\s*"
+                        r"(?:(Ki|Mi|Gi|Ti|Pi|Ei|[pnuµμmkMGTPEZ])?(FLOPS|FLOP|OPS|OP|B|b|W|Hz|s|m)(²)?"
+                        r"(?:/(?:(Ki|Mi|Gi|Ti|Pi|Ei|[pnuµμmkMGTPEZ])?(s)))?)?")
+
+
+class FastQuantity:
+    """A number and its units as pint holds them (the magnitude in the units written, the units by name with
+    exponents), with pint's arithmetic: the same operations on the magnitudes in the same order, and the same
+    conversion factor (:func:`_root_factor`), so that every value equals pint's to the last bit. What it does
+    not reproduce (sums of different units, unknown units) raises :class:`NotFast`.
+
+    Parameters
+    ----------
+    magnitude : int or float
+        In the units written [1].
+    units : dict of str to int
+        pint's unit names and their exponents.
+    """
+
+    __slots__ = ("magnitude", "units")
+
+    def __init__(self, magnitude, units: dict):
+        self.magnitude, self.units = magnitude, {u: e for u, e in units.items() if e != 0}
+
+    def _join(self, other, sign: int) -> dict:
+        out = dict(self.units)
+        for u, e in other.units.items():
+            out[u] = out.get(u, 0) + sign * e
+        return out
+
+    def __mul__(self, other):
+        if isinstance(other, FastQuantity):
+            return FastQuantity(self.magnitude * other.magnitude, self._join(other, 1))
+        if type(other) in (int, float):
+            return FastQuantity(self.magnitude * other, self.units)
+        raise NotFast("not a number")
+
+    def __rmul__(self, other):
+        if type(other) in (int, float):
+            return FastQuantity(other * self.magnitude, self.units)
+        raise NotFast("not a number")
+
+    def __truediv__(self, other):
+        if isinstance(other, FastQuantity):
+            return FastQuantity(self.magnitude / other.magnitude, self._join(other, -1))
+        if type(other) in (int, float):
+            return FastQuantity(self.magnitude / other, self.units)
+        raise NotFast("not a number")
+
+    def __rtruediv__(self, other):
+        if type(other) in (int, float):
+            return FastQuantity(other / self.magnitude, {u: -e for u, e in self.units.items()})
+        raise NotFast("not a number")
+
+    def __pow__(self, n: int):
+        return FastQuantity(self.magnitude ** n, {u: e * n for u, e in self.units.items()})
+
+    def __neg__(self):
+        return FastQuantity(-self.magnitude, self.units)
+
+    def __pos__(self):
+        return self
+
+    def _same(self, other):
+        """The other operand's magnitude, when pint would use it as it is (the same units)."""
+        if isinstance(other, FastQuantity) and other.units == self.units:
+            return other.magnitude
+        if type(other) in (int, float) and (not self.units or other == 0):
+            return other
+        raise NotFast("operands in different units")
+
+    def _converted(self, other):
+        """The other operand's magnitude in this one's units, as pint's sum converts it: times the factor of
+        its units over these (an operand in the same units, or a number, as it is)."""
+        if isinstance(other, FastQuantity) and other.units != self.units:
+            if other.dimension() != self.dimension():
+                raise NotFast("operands of different dimensions")
+            return other.magnitude * _root_factor(other._join(self, -1))
+        return self._same(other)
+
+    def __add__(self, other):
+        return FastQuantity(self.magnitude + self._converted(other), self.units)
+
+    def __radd__(self, other):
+        return FastQuantity(self._same(other) + self.magnitude, self.units)
+
+    def __sub__(self, other):
+        return FastQuantity(self.magnitude - self._converted(other), self.units)
+
+    def __rsub__(self, other):
+        return FastQuantity(self._same(other) - self.magnitude, self.units)
+
+    def __lt__(self, other):
+        return self.magnitude < self._same(other)
+
+    def __le__(self, other):
+        return self.magnitude <= self._same(other)
+
+    def __gt__(self, other):
+        return self.magnitude > self._same(other)
+
+    def __ge__(self, other):
+        return self.magnitude >= self._same(other)
+
+    def dimension(self) -> dict:
+        """The base dimensions and their exponents.
+
+        Returns
+        -------
+        dict of str to int
+        """
+        out: dict[str, int] = {}
+        for u, e in self.units.items():
+            for d, k in _UNIT_TABLE[u][2].items():
+                out[d] = out.get(d, 0) + k * e
+        return {d: k for d, k in out.items() if k}
+
+
+#: pint's name of each unit the fast parser knows: (its scale or None for a base unit, the name it refers to or
+#: None, its dimension)
+_UNIT_TABLE: dict[str, tuple] = {}
+for _sym, (_name, _scale, _dim) in _BASES.items():
+    _UNIT_TABLE[_name] = (_scale, None, _dim)
+    for _p, _v in _PREFIXES.items():
+        _UNIT_TABLE[_PREFIX_NAMES[_p] + _name] = (_v, _name, _dim)
+del _sym, _name, _scale, _dim, _p, _v
+
+#: The dimension of each name of :data:`DIMENSIONS`, in the base dimensions of :class:`FastQuantity`.
+_FAST_DIMENSIONS = {"flops": {"compute": 1, "time": -1}, "bytes": {"information": 1},
+                    "bytes_per_s": {"information": 1, "time": -1}, "seconds": {"time": 1}, "watts": {"power": 1},
+                    "hertz": {"time": -1}, "count": {}, "flop": {"compute": 1}, "meters": {"length": 1},
+                    "area": {"length": 2}}
+
+#: Each SI unit of :data:`DIMENSIONS` as pint's unit names.
+_SI_UNITS = {"FLOP/s": {"flop": 1, "second": -1}, "B": {"byte": 1}, "B/s": {"byte": 1, "second": -1},
+             "s": {"second": 1}, "W": {"watt": 1}, "Hz": {"hertz": 1}, "FLOP": {"flop": 1}, "m": {"meter": 1},
+             "m^2": {"meter": 2}, "1": {}}
+
+
+def _root_factor(units: dict):
+    """The factor that takes ``units`` to base units, computed as pint's ``_get_root_units`` does: the scales
+    of the units (and of the units they refer to) gathered by value with their exponents, a scale found both
+    above and below the line cancelled, then multiplied in order of first appearance, from ``1``."""
+    num: dict = {}
+    den: dict = {}
+
+    def walk(name: str, exp: int) -> None:
+        scale, ref, _ = _UNIT_TABLE[name]
+        if scale is None:
+            return
+        side = den if exp < 0 else num
+        side[scale] = side.get(scale, 0) + abs(exp)
+        if ref is not None:
+            walk(ref, exp)
+
+    for u, e in units.items():
+        walk(u, e)
+    for k in [k for k in num if k in den]:  # pint cancels a scale that appears on both sides
+        if num[k] >= den[k]:
+            num[k] -= den.pop(k)
+        else:
+            den[k] -= num.pop(k)
+    factor = 1
+    for k, e in num.items():
+        if e:
+            factor *= k ** e
+    for k, e in den.items():
+        if e:
+            factor *= k ** -e
+    return factor
+
+
+def fast_quantity(text) -> FastQuantity:
+    """``text`` as a :class:`FastQuantity`, for the forms datasheets use: a number and one unit, a rate per
+    second, or an area (``"3.35 TB/s"``, ``"80 GB"``, ``"989.4 TFLOP/s"``, ``"2.5 us"``, ``"814 mm²"``).
+
+    Parameters
+    ----------
+    text : str or int or float
+        A quantity; a bare number is dimensionless.
+
+    Returns
+    -------
+    FastQuantity
+        The same magnitude and units as :func:`to_quantity` gives.
+
+    Raises
+    ------
+    NotFast
+        Any other form (pint reads it: :func:`to_quantity`).
+    """
+    if type(text) in (int, float):
+        if not _finite(text):
+            raise NotFast("not finite")
+        return FastQuantity(float(text), {})
+    if not isinstance(text, str):
+        raise NotFast("not a string")
+    m = _FAST_TEXT.fullmatch(text.strip().replace(",", ""))
+    if m is None:
+        raise NotFast("another form")
+    num, pre, base, squared, per_pre, per = m.groups()
+    mag = float(num) if any(c in num for c in ".eE") else int(num)
+    if not _finite(mag):
+        raise NotFast("not finite")
+    units: dict[str, int] = {}
+    if base is not None:
+        name = _BASES[base][0]
+        units[(_PREFIX_NAMES[pre] if pre else "") + name] = 2 if squared else 1
+    if per is not None:
+        key = (_PREFIX_NAMES[per_pre] if per_pre else "") + "second"
+        units[key] = units.get(key, 0) - 1
+    return FastQuantity(mag, units)
+
+
+def fast_in(q: FastQuantity, dimension: str) -> float:
+    """:func:`quantity_in` for a :class:`FastQuantity`: the float pint's ``q.to(base)`` gives.
+
+    Parameters
+    ----------
+    q : FastQuantity
+    dimension : str
+        One of :data:`DIMENSIONS`.
+
+    Returns
+    -------
+    float
+
+    Raises
+    ------
+    NotFast
+        ``q`` has another dimension (pint then words the error).
+    """
+    if q.dimension() != _FAST_DIMENSIONS[dimension]:
+        raise NotFast(f"not {dimension}")
+    return float(q.magnitude * _root_factor(q.units))
+
+
+def fast_si(value: float, unit: str) -> FastQuantity:
+    """A float in the SI unit ``unit`` of :data:`DIMENSIONS` as a :class:`FastQuantity` (``Quantity(v, unit)``).
+
+    Parameters
+    ----------
+    value : float
+        [unit].
+    unit : str
+        ``"FLOP/s"``, ``"B"``, ``"B/s"``, ``"s"``, ``"W"``, ``"Hz"``, ``"FLOP"``, ``"m"``, ``"m^2"`` or ``"1"``.
+
+    Returns
+    -------
+    FastQuantity
+    """
+    return FastQuantity(float(value), _SI_UNITS[unit])

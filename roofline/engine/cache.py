@@ -169,15 +169,42 @@ def _load(path: Path):
     missing = [n for n in doc["names"] if n not in ns and n not in doc["shape_names"]]
     if missing:
         return None
-    exec(compile(doc["source"], str(path), "exec"), ns)  # noqa: S102 - our own signed entry, in our own 0700 folder
     return CompiledWorkload(
         workload=None, labels=tuple(doc["labels"]), shape_names=tuple(doc["shape_names"]),
-        device_paths=tuple(doc["device_paths"]), func=ns["_lambdifygenerated"], zero_outputs=doc["zero_outputs"],
+        device_paths=tuple(doc["device_paths"]), func=_Deferred(doc["source"], str(path), ns),
+        zero_outputs=doc["zero_outputs"],
         n_ops=doc["n_ops"], n_terms=doc["n_terms"], n_levels=doc["n_levels"], overlap=doc["overlap"],
         name=doc.get("name", ""), dtypes=tuple(doc.get("dtypes", ())), fused_source=doc.get("fused_source", ""),
         default_mode=doc.get("default_mode", "estimate"), scalar_source=doc.get("scalar_source", ""),
         numpy_source=doc["source"],
     )
+
+
+class _Deferred:
+    """The NumPy function of a disk-cache entry, compiled from its (signed) source on the first call: a process
+    that asks only single points (the scalar path) never compiles it.
+
+    Parameters
+    ----------
+    source : str
+        The entry's source, defining ``_lambdifygenerated``.
+    filename : str
+        Shown in tracebacks.
+    ns : dict
+        The namespace it runs in (:func:`_namespace`).
+    """
+
+    __slots__ = ("_source", "_filename", "_ns", "_func")
+
+    def __init__(self, source: str, filename: str, ns: dict):
+        self._source, self._filename, self._ns, self._func = source, filename, ns, None
+
+    def __call__(self, *args):
+        func = self._func
+        if func is None:
+            exec(compile(self._source, self._filename, "exec"), self._ns)  # noqa: S102 - our own signed entry, in our own 0700 folder
+            func = self._func = self._ns["_lambdifygenerated"]
+        return func(*args)
 
 
 def cached_compile(key: str, build: Callable[[], object]):

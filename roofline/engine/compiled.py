@@ -311,9 +311,9 @@ def compile_workload(workload, device: Device, overlap: str = "max", ideal: bool
         exprs += op_exprs
     device_paths, dev_args = _device_args(exprs, shape_syms, device)
     layout = OutputLayout(len(device.memory), len(used))
-    fused_src = fused.generate(exprs, shape_syms, dev_args, zero_outputs, len(workload.ops), layout, mode) \
-        if fused.available() else ""
     pc = PointCode(exprs, shape_syms, dev_args, zero_outputs, len(workload.ops), layout, mode)
+    fused_src = fused.generate(exprs, shape_syms, dev_args, zero_outputs, len(workload.ops), layout, mode,
+                               eliminated=pc) if fused.available() else ""
     func, numpy_src = _numpy_function(pc, workload.name)
     return CompiledWorkload(
         workload=workload, labels=term_labels(device, used), shape_names=tuple(s.name for s in shape_syms),

@@ -57,12 +57,16 @@ def _installed() -> bool:
 class _Writer:
     """Lines of the kernel's source, with the expression printer and the renamed symbols."""
 
-    def __init__(self, exprs, shape_syms, dev_syms, zero_outputs, n_ops: int, layout: OutputLayout):
-        import sympy as sp
-
+    def __init__(self, exprs, shape_syms, dev_syms, zero_outputs, n_ops: int, layout: OutputLayout,
+                 eliminated=None):
         self.lines: list[str] = []
         self.layout, self.zero, self.n_ops = layout, zero_outputs, n_ops
         self.na, self.nd = len(shape_syms), len(dev_syms)
+        if eliminated is not None:  # the point code's elimination of the same outputs, renamed the same way
+            self.reps, self.val = list(eliminated.reps), eliminated.val
+            return
+        import sympy as sp
+
         ren = {s: sp.Symbol(f"a{i}") for i, s in enumerate(shape_syms)}
         ren.update({s: sp.Symbol(f"d{i}") for i, s in enumerate(dev_syms)})
         live = list(range(OutputLayout.HEAD))
@@ -77,9 +81,7 @@ class _Writer:
 
     @staticmethod
     def pc(e) -> str:
-        import sympy as sp
-
-        return sp.pycode(e, fully_qualified_modules=False, standard="python3")
+        return _printer().doprint(e)
 
     def get(self, o: int, t: int):
         """The printed expression of op ``o``'s output at offset ``t``, or None where identically zero."""
@@ -201,12 +203,20 @@ def _footer(wr: _Writer) -> None:
         wr.w(line)
 
 
+@lru_cache(maxsize=1)
+def _printer():
+    """SymPy's Python printer as ``sympy.pycode`` makes it (one instance, not one per expression)."""
+    from sympy.printing.pycode import PythonCodePrinter
+
+    return PythonCodePrinter({"fully_qualified_modules": False, "standard": "python3"})
+
+
 #: The mode as the integer the kernel compares.
 _MODE_CODE = {Mode.IDEAL: 0, Mode.LATENCY_BOUND: 1, Mode.ESTIMATE: 2}
 
 
 def generate(exprs, shape_syms, dev_syms, zero_outputs, n_ops: int, layout: OutputLayout, overlap: str,
-             cache: bool = True) -> str:
+             cache: bool = True, eliminated=None) -> str:
     """Python source of a numba kernel evaluating ``exprs`` for every point.
 
     Parameters
@@ -225,6 +235,9 @@ def generate(exprs, shape_syms, dev_syms, zero_outputs, n_ops: int, layout: Outp
         ``max`` or ``sum``.
     cache : bool
         Let numba cache the machine code next to the source file.
+    eliminated : roofline.engine.pointcode.PointCode, optional
+        The common-subexpression elimination of the same outputs with the same arguments (its ``reps`` and
+        ``val``), reused instead of running another; without it the elimination is done here.
 
     Returns
     -------
@@ -237,7 +250,7 @@ def generate(exprs, shape_syms, dev_syms, zero_outputs, n_ops: int, layout: Outp
         ``mode``: 0 ideal, 1 latency bound, 2 estimate. The subexpressions of the shapes alone are computed
         once per point, whatever the number of corners.
     """
-    wr = _Writer(exprs, shape_syms, dev_syms, zero_outputs, n_ops, layout)
+    wr = _Writer(exprs, shape_syms, dev_syms, zero_outputs, n_ops, layout, eliminated)
     start = _header(wr, cache)
     for o in range(n_ops):
         _op(wr, o, overlap)

@@ -32,7 +32,18 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import SpecError, suggest
-from ..units import DIMENSIONS, UnitError, quantity_in, registry, to_quantity
+from ..units import (
+    DIMENSIONS,
+    FastQuantity,
+    NotFast,
+    UnitError,
+    fast_in,
+    fast_quantity,
+    fast_si,
+    quantity_in,
+    registry,
+    to_quantity,
+)
 from .device import BASES, Device
 from .figure import Figure
 from .schema import _FIGURE_KEYS, _MEASURED_KEYS, _RawFigure, _str, _unknown
@@ -62,14 +73,26 @@ _Triple = tuple[Any, Any, Any]
 # the three steps
 # ----------------------------------------------------------------------------------------------------
 def _evaluate(f: Path, raws: list[_RawFigure], sources: dict, part: Device | None) -> dict[str, Figure]:
-    """Every figure of a spec file, in file order: plain ones parsed, derived ones evaluated."""
-    figures, quantities, pending = _parse_plain_figures(f, raws, sources)
-    env = {**quantities, **_part_quantities(part)}
-    _evaluate_derived(f, pending, env, figures)
+    """Every figure of a spec file, in file order: plain ones parsed, derived ones evaluated.
+
+    First without pint (:class:`~roofline.units.FastQuantity`, which does pint's arithmetic on the forms
+    datasheets use and gives the same values); any form or error it does not reproduce, and any error at
+    all, sends the whole file through pint, which then gives the values and words the errors."""
+    try:
+        return _evaluate_with(f, raws, sources, part, True)
+    except (SpecError, UnitError):
+        return _evaluate_with(f, raws, sources, part, False)
+
+
+def _evaluate_with(f: Path, raws: list[_RawFigure], sources: dict, part: Device | None,
+                   fast: bool) -> dict[str, Figure]:
+    figures, quantities, pending = _parse_plain_figures(f, raws, sources, fast)
+    env = {**quantities, **_part_quantities(part, fast)}
+    _evaluate_derived(f, pending, env, figures, fast)
     return {r.path: figures[r.path] for r in raws}
 
 
-def _parse_plain_figures(f: Path, raws: list[_RawFigure], sources: dict):
+def _parse_plain_figures(f: Path, raws: list[_RawFigure], sources: dict, fast: bool = False):
     """Step 1: check every figure's table; parse the plain ones; parse (not evaluate) the derived ones.
 
     Returns ``(figures, quantities, pending)``: the plain :class:`Figure` objects by path, their
@@ -85,14 +108,14 @@ def _parse_plain_figures(f: Path, raws: list[_RawFigure], sources: dict):
             tree, deps = _parse_formula(f, r.path, r.spec)
             pending[r.path] = (r, ids, tree, deps)
             continue
-        q, ql, qh = _plain_quantities(f, r, basis)
+        q, ql, qh = _plain_quantities(f, r, basis, fast)
         quantities[r.path] = (q, ql, qh)
-        figures[r.path] = _make_figure(f, r, basis, ids, (q, ql, qh))
+        figures[r.path] = _make_figure(f, r, basis, ids, (q, ql, qh), fast)
     return figures, quantities, pending
 
 
 def _evaluate_derived(f: Path, pending: dict[str, tuple], env: dict[str, _Triple],
-                      figures: dict[str, Figure]) -> None:
+                      figures: dict[str, Figure], fast: bool = False) -> None:
     """Step 2: evaluate the derived figures in dependency order, adding them to ``env`` and ``figures``."""
     remaining = dict(pending)
     while remaining:
@@ -107,21 +130,21 @@ def _evaluate_derived(f: Path, pending: dict[str, tuple], env: dict[str, _Triple
                 continue
             triple = _FormulaEvaluator(f, f"{path}.formula", env).evaluate(tree)
             env[path] = triple
-            fig = _make_figure(f, r, "derived", ids, triple)
-            figures[path] = _cross_check_published(f, r.spec, fig)
+            fig = _make_figure(f, r, "derived", ids, triple, fast)
+            figures[path] = _cross_check_published(f, r.spec, fig, fast)
             del remaining[path]
             progressed = True
         if not progressed:
             raise SpecError(f, f"{next(iter(remaining))}.formula", "circular formula: " + ", ".join(remaining))
 
 
-def _cross_check_published(f: Path, spec: dict, fig: Figure) -> Figure:
+def _cross_check_published(f: Path, spec: dict, fig: Figure, fast: bool = False) -> Figure:
     """Step 3: a derived figure with a ``published`` value must agree with it within ``tolerance``."""
     if "published" not in spec:
         return fig
     path = fig.path
     try:
-        pub = quantity_in(_parse(spec["published"], f, f"{path}.published"), fig.dimension)
+        pub = _in(_parse(spec["published"], f, f"{path}.published", fast), fig.dimension)
     except UnitError as exc:
         raise SpecError(f, f"{path}.published", str(exc)) from None
     tol = spec.get("tolerance", 0.02)
@@ -158,14 +181,14 @@ def _basis_and_sources(f: Path, r: _RawFigure, sources: dict) -> tuple[str, list
     return basis, ids
 
 
-def _plain_quantities(f: Path, r: _RawFigure, basis: str) -> _Triple:
+def _plain_quantities(f: Path, r: _RawFigure, basis: str, fast: bool = False) -> _Triple:
     """``(value, low, high)`` of a datasheet, measured or estimated figure, as pint quantities."""
     spec, path = r.spec, r.path
     if "formula" in spec or "published" in spec:
         raise SpecError(f, f"{path}.formula", "only a figure with basis = \"derived\" has a formula")
     if "value" not in spec:
         raise SpecError(f, f"{path}.value", "missing (expected a quantity such as \"3.35 TB/s\")")
-    q = _parse(spec["value"], f, f"{path}.value")
+    q = _parse(spec["value"], f, f"{path}.value", fast)
     if basis == "estimate":
         for b in ("low", "high"):
             if b not in spec:
@@ -175,15 +198,18 @@ def _plain_quantities(f: Path, r: _RawFigure, basis: str) -> _Triple:
     elif ("low" in spec or "high" in spec) and basis != "measured":
         raise SpecError(f, f"{path}.low", "only an estimate (or a measurement whose sources differ) has a range; "
                         "set basis = \"estimate\"")
-    ql = _parse(spec["low"], f, f"{path}.low") if "low" in spec else q
-    qh = _parse(spec["high"], f, f"{path}.high") if "high" in spec else q
+    ql = _parse(spec["low"], f, f"{path}.low", fast) if "low" in spec else q
+    qh = _parse(spec["high"], f, f"{path}.high", fast) if "high" in spec else q
     return q, ql, qh
 
 
-def _part_quantities(part: Device | None) -> dict[str, _Triple]:
+def _part_quantities(part: Device | None, fast: bool = False) -> dict[str, _Triple]:
     """``{"part.<path>": (nominal, low, high)}`` for every figure of the part a device is composed of."""
     if part is None:
         return {}
+    if fast:
+        return {"part." + p: tuple(fast_si(v, DIMENSIONS[fig.dimension][1]) for v in (fig.value, fig.low, fig.high))
+                for p, fig in part.figures.items()}
     ureg = registry()
     out = {}
     for p, fig in part.figures.items():
@@ -197,7 +223,9 @@ _PINT_UNITS = {"FLOP/s": "FLOP/s", "B": "B", "B/s": "B/s", "s": "s", "W": "W", "
                "m": "m", "m^2": "m**2", "1": ""}
 
 
-def _parse(text, f: Path, path: str):
+def _parse(text, f: Path, path: str, fast: bool = False):
+    if fast:
+        return fast_quantity(text)  # NotFast: the file goes through pint
     try:
         return to_quantity(text)
     except UnitError as exc:
@@ -207,21 +235,23 @@ def _parse(text, f: Path, path: str):
 def _dimension_of(q, f: Path, path: str) -> str:
     for name in DIMENSIONS:
         try:
-            quantity_in(q, name)
+            _in(q, name)
             return name
         except UnitError:
             continue
+    if isinstance(q, FastQuantity):
+        raise NotFast("unsupported dimension")  # pint words it
     raise SpecError(f, path, f"unsupported dimension {q.dimensionality}")
 
 
-def _make_figure(f: Path, r: _RawFigure, basis: str, ids: list[str], triple: _Triple) -> Figure:
+def _make_figure(f: Path, r: _RawFigure, basis: str, ids: list[str], triple: _Triple, fast: bool = False) -> Figure:
     """The :class:`Figure` of ``(value, low, high)``: converted to SI and checked (finite, bounded,
     positive where required, ``low <= value <= high``)."""
     path, spec = r.path, r.spec
-    q = _as_quantity(triple[0])
+    q = _as_quantity(triple[0], fast)
     dim = r.dimension or _dimension_of(q, f, path)
     try:
-        v, lo, hi = (quantity_in(_as_quantity(x), dim) for x in triple)
+        v, lo, hi = (_in(_as_quantity(x, fast), dim) for x in triple)
     except UnitError as exc:
         raise SpecError(f, path, str(exc)) from None
     unit = DIMENSIONS[dim][1]
@@ -247,8 +277,15 @@ def _make_figure(f: Path, r: _RawFigure, basis: str, ids: list[str], triple: _Tr
                   **{k: str(spec.get(k, "")) for k in ("benchmark", "software", "date")})
 
 
-def _as_quantity(v):
-    return v if hasattr(v, "units") else to_quantity(float(v))
+def _as_quantity(v, fast: bool = False):
+    if hasattr(v, "units"):
+        return v
+    return FastQuantity(float(v), {}) if fast else to_quantity(float(v))
+
+
+def _in(q, dimension: str) -> float:
+    """:func:`~roofline.units.quantity_in` of a pint quantity or of a :class:`~roofline.units.FastQuantity`."""
+    return fast_in(q, dimension) if isinstance(q, FastQuantity) else quantity_in(q, dimension)
 
 
 # ----------------------------------------------------------------------------------------------------

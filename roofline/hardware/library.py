@@ -1,7 +1,9 @@
 """The device library: every known device, found by key or alias, listed, with near names for typos.
 
-The library is loaded once per distinct search path (and reloaded when a spec file or folder on it
-changes) from :func:`roofline.hardware.load_specs`.
+The spec files are read once per distinct search path (and again when a spec file or folder on it changes)
+into a :class:`~roofline.hardware.loader.SpecSet`, which builds a device only when it is asked for: a
+look-up by name builds one device (and its part), :func:`library` every one. A name asked before is
+answered after a stat of the files its device rests on (:func:`get_device`).
 """
 
 from __future__ import annotations
@@ -10,15 +12,16 @@ import os
 import stat
 from typing import Iterable
 
+from .. import _paths
 from ..errors import find_by_name
 from .device import Device
-from .loader import load_specs, spec_search_path
+from .loader import SpecSet, spec_search_path
 from .measured import DATASHEET_SUFFIX, ESTIMATE_SUFFIX, datasheet_pinned, estimate_device
 
-__all__ = ['library', 'get_device', 'list_devices']
+__all__ = ['library', 'get_device', 'list_devices', 'file_stamp', 'path_stamps']
 
 
-_cache: dict[tuple, tuple[dict[str, Device], dict[str, Device]]] = {}
+_cache: dict[tuple, SpecSet] = {}
 
 
 def library(spec_paths: Iterable[str | os.PathLike] = ()) -> dict[str, Device]:
@@ -40,30 +43,24 @@ def library(spec_paths: Iterable[str | os.PathLike] = ()) -> dict[str, Device]:
     SpecError
         For the first spec file that breaks the schema.
     """
-    return _library_and_index(spec_paths)[0]
+    return _spec_set(tuple(str(p) for p in spec_paths) if spec_paths else ()).all()
 
 
-def _library_and_index(spec_paths: Iterable[str | os.PathLike] = ()) -> tuple[dict[str, Device], dict[str, Device]]:
-    """The library and an index of it by lower-case key and alias (see :func:`library`)."""
-    paths = _search_path(tuple(str(p) for p in spec_paths))
-    stamp = tuple((p, _mtime(p)) for p in paths)
+def _spec_set(extra: tuple[str, ...]) -> SpecSet:
+    """The :class:`~roofline.hardware.loader.SpecSet` of the search path, read again when a file on it changes."""
+    paths = _search_path(extra)
+    stamp = tuple((p, path_stamps(p)) for p in paths)
     hit = _cache.get(stamp)
     if hit is None:
         _cache.clear()
-        devices = load_specs(spec_paths)
-        index: dict[str, Device] = {}
-        for dev in reversed(list(devices.values())):  # the first device that has a name wins, as in find_by_name
-            for name in (dev.key, *dev.aliases):
-                index[name.lower()] = dev
-        hit = _cache[stamp] = (devices, index)
+        _by_name.clear()
+        hit = _cache[stamp] = SpecSet(extra)
     return hit
 
 
 def _search_path(extra: tuple[str, ...]) -> tuple[str, ...]:
     """:func:`spec_search_path` as strings, worked out once per ``ROOFLINE_SPEC_PATH`` and ``extra``."""
-    from .._paths import spec_paths
-
-    key = (tuple(str(p) for p in spec_paths()), extra)
+    key = (tuple(str(p) for p in _paths.spec_paths()), extra)
     hit = _paths_cache.get(key)
     if hit is None:
         if len(_paths_cache) >= 64:
@@ -75,26 +72,101 @@ def _search_path(extra: tuple[str, ...]) -> tuple[str, ...]:
 _paths_cache: dict[tuple, tuple[str, ...]] = {}
 
 
-def _mtime(p: str) -> float:
-    """The latest modification time of a spec file, or of a folder and the spec files in it (-1: missing).
+def file_stamp(p: str) -> tuple[int, int, int, int] | None:
+    """What changes when a file or folder is edited, replaced, added to or removed from: its inode, size,
+    modification and status-change times [ns] (None: missing). The status-change time cannot be set back by
+    a user, so an edit within one tick of the modification time, or one that restores it, is still seen.
 
-    A folder's list of spec files is read again only when the folder's own time changes (a file added,
-    removed or renamed into it); every file is still looked at each time, so an edit in place is seen."""
+    Parameters
+    ----------
+    p : str
+        A path.
+
+    Returns
+    -------
+    tuple of int, or None
+    """
+    try:
+        return _stamp_of(os.stat(p))
+    except OSError:
+        return None
+
+
+def _stamp_of(st: os.stat_result) -> tuple[int, int, int, int]:
+    return (st.st_ino, st.st_size, st.st_mtime_ns, st.st_ctime_ns)
+
+
+def path_stamps(p: str, suffixes: tuple[str, ...] = (".toml",)) -> tuple:
+    """The stamps (:func:`file_stamp`) of a file, or of a folder and every file in it whose name ends in one
+    of ``suffixes``.
+
+    A folder's list of files is read again only when the folder's own stamp changes (a file added, removed
+    or renamed into it); every file is still looked at each time, so an edit in place is seen.
+
+    Parameters
+    ----------
+    p : str
+        A file or folder.
+    suffixes : tuple of str
+        The endings of the names of the files of a folder that count.
+
+    Returns
+    -------
+    tuple
+        The path's own stamp first (None: missing), then one per file of a folder.
+    """
     try:
         st = os.stat(p)
-        if not stat.S_ISDIR(st.st_mode):
-            return st.st_mtime
-        listed = _listing.get(p)
-        if listed is None or listed[0] != st.st_mtime_ns:
-            names = tuple(os.path.join(p, e.name) for e in os.scandir(p) if e.name.endswith(".toml"))
-            listed = _listing[p] = (st.st_mtime_ns, names)
-        return max([st.st_mtime] + [os.stat(f).st_mtime for f in listed[1]])
     except OSError:
-        return -1.0
+        return (None,)
+    own = _stamp_of(st)
+    if not stat.S_ISDIR(st.st_mode):
+        return (own,)
+    listed = _listing.get((p, suffixes))
+    if listed is None or listed[0] != own:
+        try:
+            names = tuple(sorted(os.path.join(p, e.name) for e in os.scandir(p) if e.name.endswith(suffixes)))
+        except OSError:
+            names = ()
+        listed = _listing[(p, suffixes)] = (own, names)
+    return (own, *(file_stamp(f) for f in listed[1]))
 
 
-#: spec files of each folder seen, with the folder's time when they were listed
-_listing: dict[str, tuple[int, tuple[str, ...]]] = {}
+#: the files of each folder seen (by folder and suffixes), with the folder's stamp when they were listed
+_listing: dict[tuple, tuple[tuple, tuple[str, ...]]] = {}
+
+#: ``{(name, search path): (device, ((path, stamp), ...))}``: a look-up by name answered without loading the
+#: library, valid while every path it names has the same stamp (see :func:`_quick`)
+_by_name: dict[tuple, tuple[Device, tuple]] = {}
+
+
+def _quick(name: str, spec_paths) -> Device | None:
+    """The device ``name`` from the look-up memo, or None (not asked before, or something it rests on changed).
+
+    A device rests on its spec file, the files of its part (``[composition]``) and the folders of the search
+    path; each is stat-ed (a call or two, not one per spec file). While those stamps hold, the library would
+    give the same device: a key or alias used by two files is refused, so another file cannot take the name
+    without a folder changing or the library refusing to load. (An in-place edit of an unrelated spec file
+    is seen by the next look-up that needs it: that device's, :func:`library` or :func:`list_devices`.)"""
+    hit = _by_name.get((name, spec_paths))
+    if hit is None:
+        return None
+    for p, was in hit[1]:
+        if file_stamp(p) != was:
+            return None
+    return hit[0]
+
+
+def _remember(name: str, spec_paths, dev: Device, devices: dict[str, Device], paths: tuple[str, ...]) -> None:
+    """Store ``dev`` as the answer for ``name`` in :data:`_by_name` with the stamps it rests on."""
+    files = [*paths]
+    part: Device | None = dev
+    while part is not None and part.file not in files:
+        files.append(part.file)
+        part = devices.get(part.composition[0]) if part.composition else None
+    if len(_by_name) >= 256:
+        _by_name.clear()
+    _by_name[(name, spec_paths)] = (dev, tuple((p, file_stamp(p)) for p in files))
 
 
 def get_device(name: str | Device, spec_paths: Iterable[str | os.PathLike] = ()) -> Device:
@@ -125,9 +197,18 @@ def get_device(name: str | Device, spec_paths: Iterable[str | os.PathLike] = ())
         return estimate_device(get_device(name[:-len(ESTIMATE_SUFFIX)], spec_paths))
     if isinstance(name, str) and name.endswith(DATASHEET_SUFFIX):
         return datasheet_pinned(get_device(name[:-len(DATASHEET_SUFFIX)], spec_paths))
-    devices, index = _library_and_index(spec_paths)
-    hit = index.get(str(name).strip().lower())
-    return hit if hit is not None else find_by_name("device", name, devices.values())
+    want, extra = str(name).strip().lower(), tuple(str(p) for p in spec_paths) if spec_paths else ()
+    where = (extra, tuple(map(str, _paths.spec_paths())))
+    hit = _quick(want, where)
+    if hit is not None:
+        return hit
+    specs = _spec_set(extra)
+    key = specs.names.get(want)
+    if key is None:
+        return find_by_name("device", name, specs.all().values())
+    hit = specs.get(key)
+    _remember(want, where, hit, specs.devices, _search_path(extra))
+    return hit
 
 
 def list_devices(spec_paths: Iterable[str | os.PathLike] = ()) -> list[Device]:

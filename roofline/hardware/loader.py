@@ -24,7 +24,7 @@ from .figure import Figure
 from .reader import _assemble, _build_device
 from .schema import _ident, _read_toml, _str_list, _table
 
-__all__ = ['builtin_spec_dir', 'spec_search_path', 'load_specs', 'load_spec_file']
+__all__ = ['builtin_spec_dir', 'spec_search_path', 'load_specs', 'load_spec_file', 'SpecSet']
 
 
 # ----------------------------------------------------------------------------------------------------
@@ -93,12 +93,58 @@ def load_specs(extra: Iterable[str | os.PathLike] = ()) -> dict[str, Device]:
     SpecError
         For the first file that breaks the schema, or a key / alias used twice (naming both files).
     """
-    docs = _read_documents(_spec_files(spec_search_path(extra)))
-    devices: dict[str, Device] = {}
-    digests: dict[str, str] = {}
-    for key in docs:
-        _load_one(key, docs, devices, digests, ())
-    return devices
+    return SpecSet(extra).all()
+
+
+class SpecSet:
+    """The spec files of a search path, read and checked for names used twice; devices built on demand.
+
+    Reading every file (from the TOML cache when warm) is enough to know every key and alias; a device
+    (and the part it is composed of) is built, or read from the device cache, only when asked for, so that
+    a look-up of one device parses the units of one file, not of every file.
+
+    Parameters
+    ----------
+    extra : iterable of str or path-like
+        More spec files or folders (see :func:`load_specs`).
+
+    Raises
+    ------
+    SpecError
+        A file that cannot be read or names no device, or a key or alias used twice.
+    """
+
+    def __init__(self, extra: Iterable[str | os.PathLike] = ()):
+        self.docs = _read_documents(_spec_files(spec_search_path(extra)))
+        #: every key and alias, lower-cased, to its device's key
+        self.names = {n.lower(): key for key, (_, doc) in self.docs.items()
+                      for n in (key, *doc["device"].get("aliases", ()))}
+        self.devices: dict[str, Device] = {}
+        self._digests: dict[str, str] = {}
+
+    def get(self, key: str) -> Device:
+        """The device ``key`` (a key of :attr:`docs`), built once.
+
+        Parameters
+        ----------
+        key : str
+
+        Returns
+        -------
+        Device
+        """
+        return _load_one(key, self.docs, self.devices, self._digests, ())
+
+    def all(self) -> dict[str, Device]:
+        """Every device, in the order the files were found.
+
+        Returns
+        -------
+        dict of str to Device
+        """
+        for key in self.docs:
+            self.get(key)
+        return {key: self.devices[key] for key in self.docs}
 
 
 def _read_documents(files: list[Path]) -> dict[str, tuple[Path, dict]]:
@@ -203,22 +249,42 @@ def _private(st: os.stat_result, folder: bool = False) -> bool:
 def _read_toml_cached(f: Path) -> dict:
     """The parsed TOML of spec file ``f``, from the cache when an entry for its exact bytes exists (a warm
     run parses no TOML either: reading the 25 shipped specs with ``tomllib`` costs more than the rest of a
-    warm ``roofline llm``); else parsed and stored as JSON (data only), keyed by the SHA-256 of the bytes."""
-    import hashlib
-    import json
-
-    folder = _spec_cache()
+    warm ``roofline llm``); else parsed and stored (:func:`parsed_toml`)."""
     try:
-        data = f.read_bytes() if folder is not None else None
+        data = f.read_bytes() if _spec_cache() is not None else None
     except OSError:
         data = None
     if data is None:
         return _read_toml(f)  # no cache, or the file's own error
+    return parsed_toml(data, lambda: _read_toml(f))
+
+
+def parsed_toml(data: bytes, parse) -> dict:
+    """The TOML document of ``data`` from the private cache (JSON, data only, keyed by the SHA-256 of the
+    bytes), else ``parse()``, stored for the next run.
+
+    Parameters
+    ----------
+    data : bytes
+        The file's bytes.
+    parse : callable
+        Parses them (and raises the caller's own error for a broken file); called only on a miss.
+
+    Returns
+    -------
+    dict
+    """
+    import hashlib
+    import json
+
+    folder = _spec_cache()
+    if folder is None:
+        return parse()
     name = f"toml-{hashlib.sha256(data).hexdigest()[:32]}.json"
     doc = _read_private_json(folder / name)
     if isinstance(doc, dict):
         return doc
-    doc = _read_toml(f)
+    doc = parse()
     try:
         if json.loads(json.dumps(doc)) == doc:  # dates and times do not survive JSON: such a file is not cached
             _store_json(name, doc)

@@ -234,7 +234,18 @@ def has_estimate_ceilings(device: Device) -> bool:
     -------
     bool
     """
-    return any(p.startswith(DATASHEET_PREFIX) for p in device.figures)
+    hit = _HAS_CEILINGS.get(id(device))
+    if hit is not None and hit[0] is device:  # an LLM estimate asks about the same devices a dozen times
+        return hit[1]
+    flag = any(p.startswith(DATASHEET_PREFIX) for p in device.figures)
+    if len(_HAS_CEILINGS) >= 256:
+        _HAS_CEILINGS.clear()
+    _HAS_CEILINGS[id(device)] = (device, flag)
+    return flag
+
+
+#: :func:`has_estimate_ceilings` of each device asked about, by its id (each entry holds its device)
+_HAS_CEILINGS: dict[int, tuple[Device, bool]] = {}
 
 
 def estimate_values(device: Device, which: Corner | str = Corner.NOMINAL) -> dict[str, float]:

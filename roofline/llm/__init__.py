@@ -47,24 +47,49 @@ from .sizes import (
     resident_bytes_per_device,
     weights_bytes,
 )
-from .sweeps import (
-    COLUMNS,
-    decode_sweep,
-    frontier,
-    llm_sweep_chunks,
-    llm_sweep_reduce,
-    llm_sweep_to_parquet,
-)
-from .serving import ThroughputResult, throughput, throughput_result
-from .symbolic import (
-    crossover_batch,
-    decode_time_expr,
-    handoff_dominant_stages,
-    handoff_stages,
-    latency_compute_batch,
-    mesh_token_latency,
-)
 from .workload import llm_workload
+
+#: Names served from a submodule imported on first use (PEP 562): the sweeps (and with them the sweep room),
+#: the serving bound and the closed forms are not needed to answer one estimate, and ``roofline llm`` does
+#: not pay for importing them.
+_LAZY = {
+    **dict.fromkeys(("COLUMNS", "decode_sweep", "frontier", "llm_sweep_chunks", "llm_sweep_reduce",
+                     "llm_sweep_to_parquet"), "sweeps"),
+    **dict.fromkeys(("ThroughputResult", "throughput", "throughput_result"), "serving"),
+    **dict.fromkeys(("crossover_batch", "decode_time_expr", "handoff_dominant_stages", "handoff_stages",
+                     "latency_compute_batch", "mesh_token_latency"), "symbolic"),
+}
+
+
+def __getattr__(name: str):
+    """A name of a lazily imported submodule (see :data:`_LAZY`).
+
+    Parameters
+    ----------
+    name : str
+        An attribute of the package.
+
+    Returns
+    -------
+    object
+    """
+    if name in _LAZY:
+        import importlib
+
+        value = getattr(importlib.import_module(f".{_LAZY[name]}", __name__), name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    """The module's names, the lazy ones included.
+
+    Returns
+    -------
+    list of str
+    """
+    return sorted(set(globals()) | set(_LAZY))
 
 __all__ = ['ModelConfig', 'load_model_file', 'from_hf_config', 'model_library', 'get_model', 'list_models',
            'Precision', 'Parallelism', 'Placement', 'place', 'ModelDemand', 'resident_bytes_per_device',

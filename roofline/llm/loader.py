@@ -12,11 +12,13 @@ from __future__ import annotations
 import json
 import os
 import tomllib
-from functools import lru_cache
 from pathlib import Path
 from typing import Iterable, Mapping
 
+from .. import _paths
 from ..errors import SpecError, find_by_name
+from ..hardware.library import file_stamp, path_stamps
+from ..hardware.loader import parsed_toml
 from .config import ModelConfig
 from .schema import model_from_doc
 
@@ -63,8 +65,8 @@ def load_model_file(path: str | os.PathLike) -> ModelConfig:
     try:
         if p.suffix == ".json":
             doc = json.loads(text)
-        else:
-            doc = tomllib.loads(text)
+        else:  # a warm run reads the parsed document from the private cache (tomllib is slow)
+            doc = parsed_toml(text.encode(), lambda: tomllib.loads(text))
     except (json.JSONDecodeError, tomllib.TOMLDecodeError) as exc:
         raise SpecError(p, "", f"cannot read model file ({exc})") from None
     if p.suffix == ".json":
@@ -278,15 +280,15 @@ def from_hf_config(cfg: Mapping, key: str = "custom", name: str | None = None, f
 # the library
 # ------------------------------------------------------------------------------------------------------
 def _model_dirs(extra: Iterable) -> list[Path]:
-    from .._paths import data_dir, model_paths
-
-    dirs = [data_dir("model_configs")] + model_paths()
+    dirs = [_paths.data_dir("model_configs")] + _paths.model_paths()
     dirs += [Path(x) for x in extra]
     return dirs
 
 
 def model_library(extra: Iterable[str | os.PathLike] = ()) -> dict[str, ModelConfig]:
     """Every known model: the shipped configs, then ``ROOFLINE_MODEL_PATH``, then ``extra``.
+
+    Loaded once per distinct search path and kept in memory until a file or folder on it changes.
 
     Parameters
     ----------
@@ -303,16 +305,23 @@ def model_library(extra: Iterable[str | os.PathLike] = ()) -> dict[str, ModelCon
     SpecError
         For a missing folder, a broken file, or a key or alias used twice.
     """
-    from .._paths import model_paths
-
-    return dict(_library(tuple(str(x) for x in extra), os.pathsep.join(map(str, model_paths()))))
+    return dict(_library(tuple(str(x) for x in extra) if extra else ())[0])
 
 
-@lru_cache(maxsize=8)
-def _library(extra: tuple, _env: str) -> dict[str, ModelConfig]:
+_SUFFIXES = (".toml", ".json")
+
+
+def _library(extra: tuple[str, ...]) -> tuple[dict[str, ModelConfig], dict[str, ModelConfig], tuple[str, ...]]:
+    """The library, an index of it by name (keys as they are, aliases lower-cased) and its folders and files,
+    from memory while every stamp of them (:func:`~roofline.hardware.library.path_stamps`) holds."""
+    dirs = tuple(str(d) for d in _model_dirs(extra))
+    stamp = tuple(path_stamps(d, _SUFFIXES) for d in dirs)
+    hit = _libraries.get(dirs)
+    if hit is not None and hit[0] == stamp:
+        return hit[1]
     out: dict[str, ModelConfig] = {}
     names: dict[str, str] = {}
-    for d in _model_dirs(extra):
+    for d in map(Path, dirs):
         files = sorted(d.glob("*.toml")) + sorted(d.glob("*.json")) if d.is_dir() else [d]
         if not d.exists():
             raise SpecError(d, "", "no such model file or folder")
@@ -323,11 +332,28 @@ def _library(extra: tuple, _env: str) -> dict[str, ModelConfig]:
                     raise SpecError(f, "model.key", f"duplicate model key or alias {n!r}: already used by {names[n.lower()]}")
                 names[n.lower()] = str(f)
             out[m.key] = m
-    return out
+    index = {a.lower(): m for m in out.values() for a in m.aliases}
+    index.update({m.key: m for m in out.values()})  # find_by_name compares a key as it is
+    if len(_libraries) >= 8:
+        _libraries.clear()
+    _by_name.clear()
+    _libraries[dirs] = (stamp, (out, index, dirs))
+    return out, index, dirs
+
+
+#: ``{folders and files: (their stamps, (library, index, folders and files))}``
+_libraries: dict[tuple, tuple] = {}
+#: ``{(name, extra, ROOFLINE_MODEL_PATH): (model, ((path, stamp), ...))}``: a look-up by name answered from
+#: the stamps of the search path's folders and the model's own file (see :func:`get_model`)
+_by_name: dict[tuple, tuple[ModelConfig, tuple]] = {}
 
 
 def get_model(name: str | ModelConfig, extra: Iterable[str | os.PathLike] = ()) -> ModelConfig:
     """The model whose key or alias is ``name``; a path to a TOML or config.json file also works.
+
+    A name asked before is answered after a stat of each folder on the search path and of the model's file:
+    a file edited, added, removed or renamed is seen (a key or alias used twice is refused, so another file
+    cannot take the name without its folder changing).
 
     Parameters
     ----------
@@ -347,10 +373,27 @@ def get_model(name: str | ModelConfig, extra: Iterable[str | os.PathLike] = ()) 
     """
     if isinstance(name, ModelConfig):
         return name
-    if os.path.sep in str(name) or str(name).endswith((".toml", ".json")):
+    if os.path.sep in str(name) or str(name).endswith(_SUFFIXES):
         if Path(name).exists():
             return load_model_file(name)
-    return find_by_name("model", name, model_library(extra).values())
+    want, extra = str(name).strip().lower(), tuple(str(x) for x in extra) if extra else ()
+    memo = (want, extra, tuple(map(str, _paths.model_paths())))
+    hit = _by_name.get(memo)
+    if hit is not None:
+        for p, was in hit[1]:
+            if file_stamp(p) != was:
+                break
+        else:
+            return hit[0]
+    lib, index, dirs = _library(extra)
+    m = index.get(want)
+    if m is None:
+        return find_by_name("model", name, lib.values())
+    files = dirs if m.file in dirs else (*dirs, m.file)
+    if len(_by_name) >= 256:
+        _by_name.clear()
+    _by_name[memo] = (m, tuple((p, file_stamp(p)) for p in files))
+    return m
 
 
 def list_models(extra: Iterable[str | os.PathLike] = ()) -> list[ModelConfig]:

@@ -1,0 +1,29 @@
+"""A compiled workload read from the disk cache compiles its NumPy function only when it is first called
+(a warm single-point question runs the scalar path and never needs it); called, it gives what the freshly
+built function gives."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from roofline import get_device
+from roofline.engine import cache
+from roofline.workloads import Recipe
+
+
+@pytest.mark.slow  # compiles a workload with an empty cache (~2 s)
+def test_a_disk_entry_compiles_its_numpy_function_on_first_call(tmp_path, monkeypatch):
+    monkeypatch.setenv("ROOFLINE_CACHE_DIR", str(tmp_path / "cache"))
+    cache.clear_memory()
+    recipe, dev = Recipe("gemm", m=64, n=128, k=256), get_device("h100")
+    built = cache.compile_recipe(recipe, dev)
+    cache.clear_memory()
+    loaded = cache.compile_recipe(recipe, dev)
+    assert loaded is not built and isinstance(loaded.func, cache._Deferred) and loaded.func._func is None
+    n = len(built.shape_names) + len(built.device_paths)
+    args = [np.linspace(1.0, 2.0, 5) * (i + 1) for i in range(n)]
+    for got, want in zip(loaded.func(*args), built.func(*args)):
+        np.testing.assert_array_equal(np.broadcast_to(got, (5,)), np.broadcast_to(want, (5,)))
+    assert loaded.func._func is not None
+    cache.clear_memory()
