@@ -114,22 +114,13 @@ class _Block:
 
 def _combine(terms, lat, cnt, overlap: str, shape, with_bound: bool, best, idx, gt):
     """An op's time (max or sum of its work terms, plus its latencies, times its count), its work part, its
-    latency parts, and in ``idx`` the work term that binds it; the last item is that term's index when the
-    op has one live work term (the same at every point), else None."""
+    latency parts, and in ``idx`` the work term that binds it; the last item is that term's index when it
+    is the same at every point of the block (one live work term, or one that wins everywhere), else None."""
     live = [(j, x) for j, x in enumerate(terms) if x is not None] or [(0, 0.0)]
-    single = live[0][0] if len(live) == 1 else None
     if overlap == "max":
-        j0, x0 = live[0]
-        best[...] = x0
-        if with_bound and single is None:
-            idx[...] = j0
-        for j, x in live[1:]:
-            if with_bound:
-                np.greater(x, best, out=gt)
-                np.copyto(idx, j, where=gt)
-            np.maximum(best, x, out=best)
-        work = best * cnt
+        work, single = _max_terms(live, cnt, with_bound, best, idx, gt)
     else:
+        single = live[0][0] if len(live) == 1 else None
         work = np.zeros(shape)
         for _, x in live:
             work += x
@@ -140,11 +131,33 @@ def _combine(terms, lat, cnt, overlap: str, shape, with_bound: bool, best, idx, 
     lats = [None if x is None else x * cnt for x in lat]
     added = [x for x in lats if x is not None]
     if not added:
-        return np.array(work, dtype=float, copy=True), work, lats, single
+        return work, work, lats, single
     extra = added[0]
     for x in added[1:]:  # scalars stay scalars: one pass over the points for every latency of the op
         extra = extra + x
     return work + extra, work, lats, single
+
+
+def _max_terms(live, cnt, with_bound: bool, best, idx, gt):
+    """The largest live work term times ``cnt`` (a new array) and the index of the term that binds at every
+    point, or None with ``idx`` filled point by point (the first term wins a tie; NaN never wins)."""
+    j0, x0 = live[0]
+    best[...] = x0
+    single, mixed = j0, False
+    n = best.size
+    for j, x in live[1:]:
+        if with_bound:
+            np.greater(x, best, out=gt)
+            k = int(np.count_nonzero(gt))
+            if k == n:  # this term wins everywhere: the earlier ones no longer bind anywhere
+                single, mixed = j, False
+            elif k:
+                if not mixed:
+                    idx.fill(single)
+                    mixed = True
+                np.copyto(idx, j, where=gt)
+        np.maximum(best, x, out=best)
+    return best * cnt, (None if mixed else single)
 
 
 def _charge(acc, work, idx, single, npts: int, ar, shape) -> None:
