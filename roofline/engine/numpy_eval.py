@@ -13,6 +13,7 @@ import numpy as np
 
 from ..vocab import Mode
 from .layout import N_LATENCY, OutputLayout
+from .pointcode import staged_source
 
 __all__ = ["evaluate_block", "home_levels"]
 
@@ -45,6 +46,25 @@ def home_levels(working_set, caps, n_levels: int):
     return h
 
 
+def _staged(cw):
+    """``cw``'s NumPy function as a generator of the totals then each op's outputs
+    (:func:`~roofline.engine.pointcode.staged_source`), made once per compiled workload; None where its source
+    is not of that form."""
+    fn = getattr(cw, "_staged_numpy", False)
+    if fn is False:
+        src = staged_source(cw.numpy_source, cw.n_ops, cw.layout.per_op) if cw.numpy_source else None
+        if src is not None:
+            ns = cw.func.__globals__
+            code = compile(src, f"<roofline staged: {cw.name}>", "exec")
+            local: dict = {}
+            exec(code, ns, local)  # noqa: S102 - rewritten from the workload's own generated source
+            fn = local["_staged"]
+        else:
+            fn = None
+        cw._staged_numpy = fn
+    return fn
+
+
 class _Block:
     """The state of one block: shapes, homes and masks shared by every op."""
 
@@ -54,7 +74,9 @@ class _Block:
         self.layout = OutputLayout(cw.n_levels, cw.n_links)
         self.shape = np.broadcast_shapes(*(np.shape(a) for a in list(args) + list(caps) + [devs]
                                            + ([hm] if hm is not None else [])))
-        self.values = cw.func(*args)
+        staged = _staged(cw)
+        self.stages = None if staged is None else staged(*args)
+        self.values = cw.func(*args) if staged is None else next(self.stages)
         if hm is None:
             ws = np.asarray(self.values[OutputLayout.WORKING_SET], dtype=float) / devs
             h = home_levels(ws, caps, self.nl)
@@ -81,7 +103,7 @@ class _Block:
         """Op ``o``'s work terms (compute, levels, links) and latency terms of ``mode`` (None where
         identically zero), and its count."""
         lay, nl = self.layout, self.nl
-        raw = self.values[lay.op(o)]
+        raw = self.values[lay.op(o)] if self.stages is None else next(self.stages)
         z = self.cw.zero_outputs[o]
         terms: list = [None if z[lay.COMPUTE] else raw[lay.COMPUTE]]
         for i in range(nl):

@@ -29,7 +29,7 @@ import functools
 
 from .layout import N_LATENCY, OutputLayout
 
-__all__ = ["PointCode", "body_lines", "numpy_namespace"]
+__all__ = ["PointCode", "body_lines", "numpy_namespace", "staged_source"]
 
 
 class PointCode:
@@ -325,3 +325,69 @@ def body_lines(pc: PointCode, detail: bool = False) -> list[str]:
     for o in range(pc.n_ops):
         lines += _op(pc, o, detail)
     return lines
+
+
+def staged_source(source: str, n_ops: int, per_op: int, name: str = "_staged") -> str | None:
+    """``source`` (a NumPy function of :class:`~roofline.engine.layout.OutputLayout`'s outputs: assignments,
+    then ``return [...]``) rewritten as a generator that yields the workload totals, then each op's outputs
+    in turn, computing each assignment just before the first output that needs it and dropping it after the
+    last. The NumPy evaluator takes one op at a time, so a block's arrays stay few (and in cache); every
+    value is computed by the same operations in the same order as ``source``'s.
+
+    Parameters
+    ----------
+    source : str
+        The function's source (this module's or SymPy's printer's).
+    n_ops, per_op : int
+        Ops in the workload, outputs per op [1].
+    name : str
+        The generator's name.
+
+    Returns
+    -------
+    str or None
+        None where ``source`` is not of that form.
+    """
+    import ast
+
+    try:
+        fn = ast.parse(source).body[-1]
+    except SyntaxError:
+        return None
+    body = fn.body if isinstance(fn, ast.FunctionDef) else []
+    assigns, ret = body[:-1], body[-1] if body else None
+    n_out = OutputLayout.HEAD + n_ops * per_op
+    if not (isinstance(ret, ast.Return) and isinstance(ret.value, ast.List) and len(ret.value.elts) == n_out
+            and all(isinstance(a, ast.Assign) and len(a.targets) == 1 and isinstance(a.targets[0], ast.Name)
+                    for a in assigns)):
+        return None
+    outs = ret.value.elts
+    stages = [outs[:OutputLayout.HEAD]] + [outs[OutputLayout.HEAD + o * per_op:][:per_op] for o in range(n_ops)]
+    first, last = _stages_of(assigns, stages)
+    lines = [f"def {name}({ast.unparse(fn.args)}):"]
+    for s, group in enumerate(stages):
+        lines += [f"    {ast.unparse(a)}" for a in assigns if first[a.targets[0].id] == s]
+        lines.append(f"    yield [{', '.join(ast.unparse(e) for e in group)}]")
+        dead = [a.targets[0].id for a in assigns if last[a.targets[0].id] == s and first[a.targets[0].id] <= s]
+        lines += [f"    del {', '.join(dead)}"] if dead and s < len(stages) - 1 else []
+    return "\n".join(lines) + "\n"
+
+
+def _stages_of(assigns, stages) -> tuple[dict, dict]:
+    """For each assigned name, the first stage whose outputs need it (directly or through a later assignment)
+    and the last stage that reads it."""
+    import ast
+
+    names = lambda node: {n.id for n in ast.walk(node) if isinstance(n, ast.Name)}  # noqa: E731
+    first: dict = {a.targets[0].id: len(stages) for a in assigns}
+    last: dict = {a.targets[0].id: 0 for a in assigns}
+    for s, group in enumerate(stages):
+        for n in set().union(*(names(e) for e in group)) & first.keys():
+            first[n], last[n] = min(first[n], s), max(last[n], s)
+    for a in reversed(assigns):  # an assignment is needed by the stage of the first that reads it
+        for n in names(a.value) & first.keys():
+            first[n] = min(first[n], first[a.targets[0].id])
+    for a in assigns:
+        for n in names(a.value) & first.keys():
+            last[n] = max(last[n], first[a.targets[0].id])
+    return first, last
