@@ -134,14 +134,16 @@ class _Block:
             terms[1 + i] = a if terms[1 + i] is None else terms[1 + i] + a
 
 
-def _combine(terms, lat, cnt, overlap: str, shape, with_bound: bool, best, idx, gt):
+def _combine(terms, lat, cnt, overlap: str, shape, with_bound: bool, bufs):
     """An op's time (max or sum of its work terms, plus its latencies, times its count), its work part, its
     latency parts, and in ``idx`` the work term that binds it; the last item is that term's index when it
-    is the same at every point of the block (one live work term, or one that wins everywhere), else None."""
+    is the same at every point of the block (one live work term, or one that wins everywhere), else None.
+    The time and the work part are in ``bufs`` (``best, work, time, idx, gt``), valid until the next op."""
     live = [(j, x) for j, x in enumerate(terms) if x is not None] or [(0, 0.0)]
     if overlap == "max":
-        work, single = _max_terms(live, cnt, with_bound, best, idx, gt)
+        work, single = _max_terms(live, cnt, with_bound, bufs)
     else:
+        idx = bufs[3]
         single = live[0][0] if len(live) == 1 else None
         work = np.zeros(shape)
         for _, x in live:
@@ -157,19 +159,21 @@ def _combine(terms, lat, cnt, overlap: str, shape, with_bound: bool, best, idx, 
     extra = added[0]
     for x in added[1:]:  # scalars stay scalars: one pass over the points for every latency of the op
         extra = extra + x
-    return work + extra, work, lats, single
+    return np.add(work, extra, out=bufs[2]), work, lats, single
 
 
-def _max_terms(live, cnt, with_bound: bool, best, idx, gt):
-    """The largest live work term times ``cnt`` (a new array) and the index of the term that binds at every
-    point, or None with ``idx`` filled point by point (the first term wins a tie; NaN never wins)."""
+def _max_terms(live, cnt, with_bound: bool, bufs):
+    """The largest live work term times ``cnt`` (in ``bufs``' work buffer) and the index of the term that
+    binds at every point, or None with ``idx`` filled point by point (the first term wins a tie; NaN never
+    wins)."""
+    best, work, _, idx, gt = bufs
     j0, x0 = live[0]
-    best[...] = x0
     single, mixed = j0, False
     n = best.size
     for j, x in live[1:]:
+        prev = x0 if j == live[1][0] else best
         if with_bound:
-            np.greater(x, best, out=gt)
+            np.greater(x, prev, out=gt)
             k = int(np.count_nonzero(gt))
             if k == n:  # this term wins everywhere: the earlier ones no longer bind anywhere
                 single, mixed = j, False
@@ -178,8 +182,8 @@ def _max_terms(live, cnt, with_bound: bool, best, idx, gt):
                     idx.fill(single)
                     mixed = True
                 np.copyto(idx, j, where=gt)
-        np.maximum(best, x, out=best)
-    return best * cnt, (None if mixed else single)
+        np.maximum(prev, x, out=best)
+    return np.multiply(x0 if len(live) == 1 else best, cnt, out=work), (None if mixed else single)
 
 
 def _charge(acc, work, idx, single, npts: int, ar, shape) -> None:
@@ -246,15 +250,15 @@ def evaluate_block(cw, args, caps, devs, hm, with_bound: bool, detail: bool, mod
     ar = np.arange(npts) if with_bound else None
     lat_acc: list = [0.0] * N_LATENCY
     sums = np.zeros((lay.n_reported,) + shape) if detail else None
-    best, total = np.empty(shape), np.zeros(shape)
-    idx = np.empty(shape, dtype=np.int64) if with_bound else None
-    gt = np.empty(shape, dtype=bool) if with_bound else None
+    total = np.zeros(shape)
+    bufs = (np.empty(shape), np.empty(shape), np.empty(shape), np.empty(shape, dtype=np.int64) if with_bound else None,
+            np.empty(shape, dtype=bool) if with_bound else None)
     for o in range(cw.n_ops):
         terms, lat, cnt = blk.op_terms(o, mode)
-        t, work, lats, single = _combine(terms, lat, cnt, cw.overlap, shape, with_bound, best, idx, gt)
+        t, work, lats, single = _combine(terms, lat, cnt, cw.overlap, shape, with_bound, bufs)
         total += t
         if with_bound:
-            _charge(acc, work, idx, single, npts, ar, shape)
+            _charge(acc, work, bufs[3], single, npts, ar, shape)
             for j, x in enumerate(lats):
                 if x is not None:
                     xa = np.asarray(x, dtype=float)
