@@ -9,6 +9,8 @@ latency terms; the work time is charged to the work term that binds, each latenc
 
 from __future__ import annotations
 
+import threading
+
 import numpy as np
 
 from ..vocab import Mode
@@ -46,23 +48,55 @@ def home_levels(working_set, caps, n_levels: int):
     return h
 
 
-def _staged(cw):
+def _staged(cw, args):
     """``cw``'s NumPy function as a generator of the totals then each op's outputs
-    (:func:`~roofline.engine.pointcode.staged_source`), made once per compiled workload; None where its source
-    is not of that form."""
-    fn = getattr(cw, "_staged_numpy", False)
-    if fn is False:
-        src = staged_source(cw.numpy_source, cw.n_ops, cw.layout.per_op) if cw.numpy_source else None
-        if src is not None:
-            ns = cw.func.__globals__
-            code = compile(src, f"<roofline staged: {cw.name}>", "exec")
-            local: dict = {}
-            exec(code, ns, local)  # noqa: S102 - rewritten from the workload's own generated source
-            fn = local["_staged"]
-        else:
-            fn = None
-        cw._staged_numpy = fn
-    return fn
+    (:func:`~roofline.engine.pointcode.staged_source`), made once per compiled workload and kind of arguments,
+    and the buffers it writes into (None: it makes new arrays); None where its source is not of that form."""
+    shapes = {np.shape(a) for a in args if np.ndim(a)}
+    pooled = len(shapes) == 1 and all(np.ndim(a) == 0 or a.dtype == np.float64 for a in args)
+    names = cw.__dict__.setdefault("_np_arg_names", _arg_names(cw))
+    key = tuple(n for n, a in zip(names or (), args) if np.ndim(a)) if pooled and names else None
+    made = cw.__dict__.setdefault("_np_staged", {})
+    if key not in made:
+        made[key] = _make_staged(cw, key)
+    fn, nbuf = made[key]
+    if fn is None:
+        return None
+    if nbuf is None:
+        return fn(*args)
+    return fn(_pool("staged", nbuf, next(iter(shapes))), *args)
+
+
+def _arg_names(cw):
+    import inspect
+
+    try:
+        return list(inspect.signature(cw.func).parameters)
+    except (TypeError, ValueError):
+        return None
+
+
+def _make_staged(cw, key):
+    src = staged_source(cw.numpy_source, cw.n_ops, cw.layout.per_op, key) if cw.numpy_source else None
+    if src is None:
+        return None, None
+    src, nbuf = src if key is not None else (src, None)
+    ns = dict(cw.func.__globals__, _np=np)
+    exec(compile(src, f"<roofline staged: {cw.name}>", "exec"), ns)  # noqa: S102 - from the workload's own source
+    return ns["_staged"], nbuf
+
+
+_POOLS = threading.local()
+
+
+def _pool(kind: str, n: int, shape) -> list:
+    """``n`` scratch arrays of ``shape`` for this thread (reused block after block: no allocation, no page
+    faults); their contents are dead once the block that filled them is evaluated."""
+    pools = _POOLS.__dict__
+    have = pools.get(kind)
+    if have is None or have[0] != shape or len(have[1]) < n:
+        have = pools[kind] = (shape, [np.empty(shape) for _ in range(n)])
+    return have[1]
 
 
 class _Block:
@@ -74,9 +108,8 @@ class _Block:
         self.layout = OutputLayout(cw.n_levels, cw.n_links)
         self.shape = np.broadcast_shapes(*(np.shape(a) for a in list(args) + list(caps) + [devs]
                                            + ([hm] if hm is not None else [])))
-        staged = _staged(cw)
-        self.stages = None if staged is None else staged(*args)
-        self.values = cw.func(*args) if staged is None else next(self.stages)
+        self.stages = _staged(cw, args)
+        self.values = cw.func(*args) if self.stages is None else next(self.stages)
         if hm is None:
             ws = np.asarray(self.values[OutputLayout.WORKING_SET], dtype=float) / devs
             h = home_levels(ws, caps, self.nl)
@@ -251,7 +284,7 @@ def evaluate_block(cw, args, caps, devs, hm, with_bound: bool, detail: bool, mod
     lat_acc: list = [0.0] * N_LATENCY
     sums = np.zeros((lay.n_reported,) + shape) if detail else None
     total = np.zeros(shape)
-    bufs = (np.empty(shape), np.empty(shape), np.empty(shape), np.empty(shape, dtype=np.int64) if with_bound else None,
+    bufs = (*_pool("eval", 3, shape), np.empty(shape, dtype=np.int64) if with_bound else None,
             np.empty(shape, dtype=bool) if with_bound else None)
     for o in range(cw.n_ops):
         terms, lat, cnt = blk.op_terms(o, mode)

@@ -327,12 +327,18 @@ def body_lines(pc: PointCode, detail: bool = False) -> list[str]:
     return lines
 
 
-def staged_source(source: str, n_ops: int, per_op: int, name: str = "_staged") -> str | None:
+def staged_source(source: str, n_ops: int, per_op: int, arrays=None, name: str = "_staged"):
     """``source`` (a NumPy function of :class:`~roofline.engine.layout.OutputLayout`'s outputs: assignments,
     then ``return [...]``) rewritten as a generator that yields the workload totals, then each op's outputs
     in turn, computing each assignment just before the first output that needs it and dropping it after the
     last. The NumPy evaluator takes one op at a time, so a block's arrays stay few (and in cache); every
     value is computed by the same operations in the same order as ``source``'s.
+
+    With ``arrays`` (the names of the arguments that are arrays, all of one shape), the arithmetic on arrays
+    (``+ - * /``, negation) writes into buffers passed as the generator's first argument ``_b`` (a list of
+    arrays of that shape) instead of new arrays: the same ufuncs on the same operands, with ``out=``. A buffer
+    is reused once its value is dead: an op's outputs are dead when the next op is asked for; the totals
+    never are.
 
     Parameters
     ----------
@@ -340,13 +346,15 @@ def staged_source(source: str, n_ops: int, per_op: int, name: str = "_staged") -
         The function's source (this module's or SymPy's printer's).
     n_ops, per_op : int
         Ops in the workload, outputs per op [1].
+    arrays : collection of str, optional
+        Argument names that are arrays.
     name : str
         The generator's name.
 
     Returns
     -------
-    str or None
-        None where ``source`` is not of that form.
+    str or tuple or None
+        The source; with ``arrays``, (source, number of buffers). None where ``source`` is not of that form.
     """
     import ast
 
@@ -364,13 +372,91 @@ def staged_source(source: str, n_ops: int, per_op: int, name: str = "_staged") -
     outs = ret.value.elts
     stages = [outs[:OutputLayout.HEAD]] + [outs[OutputLayout.HEAD + o * per_op:][:per_op] for o in range(n_ops)]
     first, last = _stages_of(assigns, stages)
-    lines = [f"def {name}({ast.unparse(fn.args)}):"]
+    emit = _Pooled(arrays, {e.id for e in stages[0] if isinstance(e, ast.Name)}) if arrays is not None else None
+    head = f"_b, {ast.unparse(fn.args)}" if emit else ast.unparse(fn.args)
+    lines = [f"def {name}({head}):"]
     for s, group in enumerate(stages):
-        lines += [f"    {ast.unparse(a)}" for a in assigns if first[a.targets[0].id] == s]
-        lines.append(f"    yield [{', '.join(ast.unparse(e) for e in group)}]")
+        for a in assigns:
+            if first[a.targets[0].id] == s:
+                lines += emit.assign(a) if emit else [ast.unparse(a)]
+        if emit:
+            texts = [emit.expr(e, lines) for e in group]
+        else:
+            texts = [ast.unparse(e) for e in group]
+        lines.append(f"yield [{', '.join(texts)}]")
         dead = [a.targets[0].id for a in assigns if last[a.targets[0].id] == s and first[a.targets[0].id] <= s]
-        lines += [f"    del {', '.join(dead)}"] if dead and s < len(stages) - 1 else []
-    return "\n".join(lines) + "\n"
+        if s < len(stages) - 1:
+            lines += [f"del {', '.join(dead)}"] if dead else []
+            if emit:
+                emit.release(dead, keep_outputs=s == 0)
+    src = "\n".join([lines[0]] + ["    " + ln for ln in lines[1:]]) + "\n"
+    return (src, emit.n) if emit else src
+
+
+class _Pooled:
+    """Prints array arithmetic as ufunc calls into pooled buffers ``_b[k]``, reusing a buffer once it is dead."""
+
+    UFUNC = {"Add": "_np.add", "Sub": "_np.subtract", "Mult": "_np.multiply", "Div": "_np.true_divide"}
+
+    def __init__(self, arrays, pinned):
+        self.arrays, self.pinned = set(arrays), set(pinned)
+        self.n, self.free, self.owner, self.temps = 0, [], {}, []
+
+    def _alloc(self) -> int:
+        if self.free:
+            return self.free.pop()
+        self.n += 1
+        return self.n - 1
+
+    def _is_array(self, node) -> bool:
+        import ast
+
+        return any(isinstance(n, ast.Name) and n.id in self.arrays for n in ast.walk(node))
+
+    def _compile(self, node, lines) -> tuple[str, int | None]:
+        """Text of ``node``'s value and the intermediate buffer holding it (None: a name, a scalar or a new array)."""
+        import ast
+
+        if not self._is_array(node) or isinstance(node, ast.Name):
+            return f"({ast.unparse(node)})" if not isinstance(node, ast.Name) else node.id, None
+        if isinstance(node, ast.BinOp) and type(node.op).__name__ in self.UFUNC:
+            (lt, lb), (rt, rb) = self._compile(node.left, lines), self._compile(node.right, lines)
+            k = lb if lb is not None else rb if rb is not None else self._alloc()
+            if rb is not None and rb != k:
+                self.free.append(rb)
+            lines.append(f"{self.UFUNC[type(node.op).__name__]}({lt}, {rt}, out=_b[{k}])")
+            return f"_b[{k}]", k
+        if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.USub):
+            xt, xb = self._compile(node.operand, lines)
+            k = xb if xb is not None else self._alloc()
+            lines.append(f"_np.negative({xt}, out=_b[{k}])")
+            return f"_b[{k}]", k
+        return f"({ast.unparse(node)})", None  # anything else: NumPy's own (new) array
+
+    def assign(self, a) -> list[str]:
+        """Lines computing assignment ``a`` (its buffer, if any, owned by its name until it is dropped)."""
+        lines: list[str] = []
+        text, k = self._compile(a.value, lines)
+        name = a.targets[0].id
+        if self._is_array(a.value):
+            self.arrays.add(name)
+        if k is not None:
+            self.owner[name] = k
+        return lines + [f"{name} = {text}"]
+
+    def expr(self, node, lines) -> str:
+        """Text of an output (its buffer held until the next stage)."""
+        text, k = self._compile(node, lines)
+        if k is not None:
+            self.temps.append(k)
+        return text
+
+    def release(self, dead, keep_outputs: bool) -> None:
+        """After a stage: its outputs' buffers (not the totals') and the dropped names' become free."""
+        if not keep_outputs:
+            self.free += self.temps
+        self.temps = []
+        self.free += [self.owner.pop(n) for n in dead if n in self.owner and n not in self.pinned]
 
 
 def _stages_of(assigns, stages) -> tuple[dict, dict]:
