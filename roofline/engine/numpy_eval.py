@@ -54,7 +54,9 @@ def _staged(cw, args):
     and the buffers it writes into (None: it makes new arrays); None where its source is not of that form."""
     shapes = {np.shape(a) for a in args if np.ndim(a)}
     pooled = len(shapes) == 1 and all(np.ndim(a) == 0 or a.dtype == np.float64 for a in args)
-    names = cw.__dict__.setdefault("_np_arg_names", _arg_names(cw))
+    names = cw.__dict__.get("_np_arg_names", False)
+    if names is False:
+        names = cw._np_arg_names = _arg_names(cw)
     key = tuple(n for n, a in zip(names or (), args) if np.ndim(a)) if pooled and names else None
     made = cw.__dict__.setdefault("_np_staged", {})
     if key not in made:
@@ -87,11 +89,22 @@ def _make_staged(cw, key):
 
 
 _POOLS = threading.local()
+#: the largest block whose scratch arrays a thread keeps for the next block [points]
+POOL_MAX = 1 << 16
+
+
+def _scratch_zeros(kind: str, shape):
+    """A scratch array of zeros of ``shape`` from this thread's pool (see :func:`_pool`)."""
+    z = _pool(kind, 1, shape)[0]
+    z.fill(0.0)
+    return z
 
 
 def _pool(kind: str, n: int, shape) -> list:
     """``n`` scratch arrays of ``shape`` for this thread (reused block after block: no allocation, no page
     faults); their contents are dead once the block that filled them is evaluated."""
+    if int(np.prod(shape)) > POOL_MAX:  # a block this large is not kept between calls
+        return [np.empty(shape) for _ in range(n)]
     pools = _POOLS.__dict__
     have = pools.get(kind)
     if have is None or have[0] != shape or len(have[1]) < n:
@@ -164,7 +177,10 @@ class _Block:
                 a = raw[t]
             else:
                 a = raw[t] if i == 0 else np.where(ha >= i, raw[t], 0.0)
-            terms[1 + i] = a if terms[1 + i] is None else terms[1 + i] + a
+            if terms[1 + i] is None:
+                terms[1 + i] = a
+            else:  # into a scratch array of this level: the op's terms are dead once the op is evaluated
+                terms[1 + i] = np.add(terms[1 + i], a, out=_pool("transient", self.nl, self.shape)[i])
 
 
 def _combine(terms, lat, cnt, overlap: str, shape, with_bound: bool, bufs):
@@ -226,7 +242,7 @@ def _charge(acc, work, idx, single, npts: int, ar, shape) -> None:
         acc[single] += w
         return
     flat = idx.reshape(-1) * npts
-    flat += ar
+    flat += np.arange(npts)
     acc.reshape(-1)[flat] += w  # each point once: no repeated index, so the fancy add is exact
 
 
@@ -237,11 +253,16 @@ def _binding(acc, lat_acc, lay, npts: int, shape, detail: bool) -> dict:
     for j in range(N_LATENCY):
         acc[lay.term_latency(j)] += lat_acc[j]
     bi = np.zeros(npts, dtype=np.int64)
-    bv = acc[0].copy()
+    bv = _pool("binding", 1, (npts,))[0]
+    bv[...] = acc[0]
     g = np.empty(npts, dtype=bool)
     for j in range(1, nlab):
         np.greater(acc[j], bv, out=g)
-        np.copyto(bi, j, where=g)
+        k = int(np.count_nonzero(g))
+        if k == npts:
+            bi.fill(j)
+        elif k:
+            np.copyto(bi, j, where=g)
         np.maximum(bv, acc[j], out=bv)
     out = {"bound_index": bi.reshape(shape)}
     if detail:
@@ -279,11 +300,12 @@ def evaluate_block(cw, args, caps, devs, hm, with_bound: bool, detail: bool, mod
     """
     blk = _Block(cw, args, caps, devs, hm)
     shape, npts, lay = blk.shape, blk.npts, blk.layout
-    acc = np.zeros((lay.n_reported, npts)) if with_bound else None
-    ar = np.arange(npts) if with_bound else None
+    acc = _scratch_zeros("acc", (lay.n_reported, npts)) if with_bound and not detail else \
+        np.zeros((lay.n_reported, npts)) if with_bound else None  # returned as term_times with detail
+    ar = None
     lat_acc: list = [0.0] * N_LATENCY
     sums = np.zeros((lay.n_reported,) + shape) if detail else None
-    total = np.zeros(shape)
+    total = _scratch_zeros("total", shape)
     bufs = (*_pool("eval", 3, shape), np.empty(shape, dtype=np.int64) if with_bound else None,
             np.empty(shape, dtype=bool) if with_bound else None)
     for o in range(cw.n_ops):
