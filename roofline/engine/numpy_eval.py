@@ -9,6 +9,7 @@ latency terms; the work time is charged to the work term that binds, each latenc
 
 from __future__ import annotations
 
+import math
 import threading
 
 import numpy as np
@@ -103,7 +104,7 @@ def _scratch_zeros(kind: str, shape):
 def _pool(kind: str, n: int, shape) -> list:
     """``n`` scratch arrays of ``shape`` for this thread (reused block after block: no allocation, no page
     faults); their contents are dead once the block that filled them is evaluated."""
-    if int(np.prod(shape)) > POOL_MAX:  # a block this large is not kept between calls
+    if math.prod(shape) > POOL_MAX:  # a block this large is not kept between calls
         return [np.empty(shape) for _ in range(n)]
     pools = _POOLS.__dict__
     have = pools.get(kind)
@@ -134,7 +135,8 @@ class _Block:
         hmin = int(self.hc.flat[0]) if self.uniform else None
         self.masks = [True] + [(i <= hmin) if self.uniform else (self.hc >= i) for i in range(1, self.nl)]
         self.caps_scalar = all(np.ndim(c) == 0 for c in caps)
-        self.npts = int(np.prod(self.shape)) if self.shape else 1
+        self.npts = math.prod(self.shape)
+        self.tbuf = None
 
     def _activation_home(self, abytes):
         """The one activation rule: the fastest level that holds them, never slower than the home."""
@@ -148,30 +150,29 @@ class _Block:
     def op_terms(self, o: int, mode: Mode) -> tuple[list, list, object]:
         """Op ``o``'s work terms (compute, levels, links) and latency terms of ``mode`` (None where
         identically zero), and its count."""
-        lay, nl = self.layout, self.nl
-        raw = self.values[lay.op(o)] if self.stages is None else next(self.stages)
-        z = self.cw.zero_outputs[o]
-        terms: list = [None if z[lay.COMPUTE] else raw[lay.COMPUTE]]
-        for i in range(nl):
-            m, r = self.masks[i], lay.resident(i)
-            terms.append(None if (z[r] or m is False) else (raw[r] if m is True else np.where(m, raw[r], 0.0)))
-        if not all(z[lay.transient()]):
-            self._add_transient(terms, raw, z)
-        terms += [None if z[j] else raw[j] for j in range(lay.link(0), lay.link(0) + lay.n_links)]
+        raw = self.values[self.layout.op(o)] if self.stages is None else next(self.stages)
+        comp, res, tr, links, lats, act, cnt = _plan(self.cw, mode)[o]
+        terms: list = [None] * (1 + self.nl + self.layout.n_links)
+        if comp is not None:
+            terms[0] = raw[comp]
+        for i, r in res:
+            m = self.masks[i]
+            if m is not False:
+                terms[1 + i] = raw[r] if m is True else np.where(m, raw[r], 0.0)
+        if tr:
+            self._add_transient(terms, raw, tr, act)
+        for k, p in links:
+            terms[1 + self.nl + k] = raw[p]
         lat: list = [None] * N_LATENCY
-        if mode is not Mode.IDEAL:
-            pos = [lay.latency(j, bound=mode is Mode.LATENCY_BOUND) for j in range(N_LATENCY)]
-            lat = [None if z[p] else raw[p] for p in pos]
-        return terms, lat, raw[lay.count]
+        for j, p in lats:
+            lat[j] = raw[p]
+        return terms, lat, raw[cnt]
 
-    def _add_transient(self, terms, raw, z):
-        lay = self.layout
-        ha = self._activation_home(np.asarray(raw[lay.act_bytes], dtype=float))
-        for i in range(self.nl):
-            t = lay.transient(i)
-            if z[t]:
-                continue
-            if np.ndim(ha) == 0:
+    def _add_transient(self, terms, raw, tr, act):
+        ha = self._activation_home(np.asarray(raw[act], dtype=float))
+        one = np.ndim(ha) == 0
+        for i, t in tr:
+            if one:
                 if i > ha:
                     continue
                 a = raw[t]
@@ -180,7 +181,28 @@ class _Block:
             if terms[1 + i] is None:
                 terms[1 + i] = a
             else:  # into a scratch array of this level: the op's terms are dead once the op is evaluated
-                terms[1 + i] = np.add(terms[1 + i], a, out=_pool("transient", self.nl, self.shape)[i])
+                if self.tbuf is None:
+                    self.tbuf = _pool("transient", self.nl, self.shape)
+                terms[1 + i] = np.add(terms[1 + i], a, out=self.tbuf[i])
+
+
+def _plan(cw, mode: Mode) -> list:
+    """Per op, where its live outputs sit: compute, (level, resident), (level, transient), (link, term),
+    (latency, term) of ``mode``, act bytes, count; made once per compiled workload and mode."""
+    plans = cw.__dict__.setdefault("_np_plan", {})
+    if mode not in plans:
+        lay = cw.layout
+        out = []
+        for z in cw.zero_outputs:
+            lats = [] if mode is Mode.IDEAL else \
+                [(j, lay.latency(j, bound=mode is Mode.LATENCY_BOUND)) for j in range(N_LATENCY)]
+            out.append((None if z[lay.COMPUTE] else lay.COMPUTE,
+                        [(i, lay.resident(i)) for i in range(lay.n_levels) if not z[lay.resident(i)]],
+                        [(i, lay.transient(i)) for i in range(lay.n_levels) if not z[lay.transient(i)]],
+                        [(k, lay.link(k)) for k in range(lay.n_links) if not z[lay.link(k)]],
+                        [(j, p) for j, p in lats if not z[p]], lay.act_bytes, lay.count))
+        plans[mode] = out
+    return plans[mode]
 
 
 def _combine(terms, lat, cnt, overlap: str, shape, with_bound: bool, bufs):
@@ -237,7 +259,7 @@ def _max_terms(live, cnt, with_bound: bool, bufs):
 
 def _charge(acc, work, idx, single, npts: int, ar, shape) -> None:
     """Add an op's work time to the term that binds it, point by point (``acc``: labels × points)."""
-    w = np.broadcast_to(work, shape).reshape(-1)
+    w = work.reshape(-1) if np.shape(work) == shape else np.broadcast_to(work, shape).reshape(-1)
     if single is not None:
         acc[single] += w
         return
