@@ -238,23 +238,28 @@ def _max_terms(live, cnt, with_bound: bool, bufs):
     binds at every point, or None with ``idx`` filled point by point (the first term wins a tie; NaN never
     wins)."""
     best, work, _, idx, gt = bufs
-    j0, x0 = live[0]
+    j0, cur = live[0]
     single, mixed = j0, False
-    n = best.size
     for j, x in live[1:]:
-        prev = x0 if j == live[1][0] else best
+        if np.ndim(x) == 0 and np.ndim(cur) > 0:
+            lo = cur.min()
+            if x <= lo:  # never above the running maximum (which holds no NaN): nothing changes
+                continue
+            if x > cur.max():  # above it everywhere
+                single, mixed, cur = j, False, x
+                continue
         if with_bound:
-            np.greater(x, prev, out=gt)
+            np.greater(x, cur, out=gt)
             k = int(np.count_nonzero(gt))
-            if k == n:  # this term wins everywhere: the earlier ones no longer bind anywhere
+            if k == gt.size:  # this term wins everywhere: the earlier ones no longer bind anywhere
                 single, mixed = j, False
             elif k:
                 if not mixed:
                     idx.fill(single)
                     mixed = True
                 np.copyto(idx, j, where=gt)
-        np.maximum(prev, x, out=best)
-    return np.multiply(x0 if len(live) == 1 else best, cnt, out=work), (None if mixed else single)
+        cur = np.maximum(cur, x, out=best)
+    return np.multiply(cur, cnt, out=work), (None if mixed else single)
 
 
 def _charge(acc, work, idx, single, npts: int, ar, shape) -> None:
