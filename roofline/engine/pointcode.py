@@ -358,19 +358,10 @@ def staged_source(source: str, n_ops: int, per_op: int, arrays=None, name: str =
     """
     import ast
 
-    try:
-        fn = ast.parse(source).body[-1]
-    except SyntaxError:
+    parsed = _parse(source, n_ops, per_op)
+    if parsed is None:
         return None
-    body = fn.body if isinstance(fn, ast.FunctionDef) else []
-    assigns, ret = body[:-1], body[-1] if body else None
-    n_out = OutputLayout.HEAD + n_ops * per_op
-    if not (isinstance(ret, ast.Return) and isinstance(ret.value, ast.List) and len(ret.value.elts) == n_out
-            and all(isinstance(a, ast.Assign) and len(a.targets) == 1 and isinstance(a.targets[0], ast.Name)
-                    for a in assigns)):
-        return None
-    outs = ret.value.elts
-    stages = [outs[:OutputLayout.HEAD]] + [outs[OutputLayout.HEAD + o * per_op:][:per_op] for o in range(n_ops)]
+    fn, assigns, stages = parsed
     first, last = _stages_of(assigns, stages)
     emit = _Pooled(arrays, {e.id for e in stages[0] if isinstance(e, ast.Name)}) if arrays is not None else None
     head = f"_b, {ast.unparse(fn.args)}" if emit else ast.unparse(fn.args)
@@ -391,6 +382,27 @@ def staged_source(source: str, n_ops: int, per_op: int, arrays=None, name: str =
                 emit.release(dead, keep_outputs=s == 0)
     src = "\n".join([lines[0]] + ["    " + ln for ln in lines[1:]]) + "\n"
     return (src, emit.n) if emit else src
+
+
+def _parse(source: str, n_ops: int, per_op: int):
+    """The function of ``source``, its assignments and its outputs by stage (the totals, then each op's), or
+    None where it is not assignments then ``return [...]`` of every output."""
+    import ast
+
+    try:
+        fn = ast.parse(source).body[-1]
+    except SyntaxError:
+        return None
+    body = fn.body if isinstance(fn, ast.FunctionDef) else []
+    assigns, ret = body[:-1], body[-1] if body else None
+    n_out = OutputLayout.HEAD + n_ops * per_op
+    if not (isinstance(ret, ast.Return) and isinstance(ret.value, ast.List) and len(ret.value.elts) == n_out
+            and all(isinstance(a, ast.Assign) and len(a.targets) == 1 and isinstance(a.targets[0], ast.Name)
+                    for a in assigns)):
+        return None
+    outs = ret.value.elts
+    return fn, assigns, [outs[:OutputLayout.HEAD]] + [outs[OutputLayout.HEAD + o * per_op:][:per_op]
+                                                      for o in range(n_ops)]
 
 
 class _Pooled:
