@@ -101,7 +101,7 @@ def _flat_outputs(cw, args, staged):
 def test_the_staged_function_computes_every_output_exactly(model, device, devices, phase):
     """The generator of one op's outputs at a time, with and without pooled buffers, gives every output of
     the compiled NumPy function to the last bit (the same ufuncs on the same operands, only ``out=`` differs)."""
-    cw, vals, caps, home = _step(model, device, devices, phase)
+    cw, vals, _, _ = _step(model, device, devices, phase)
     shapes = _grid(5, 777, phase)
     args = [shapes[n] for n in cw.shape_names] + [np.asarray(vals[p], dtype=float) for p in cw.device_paths]
     ref = _flat_outputs(cw, args, None)

@@ -26,6 +26,7 @@ and, with ``detail``, each work term's total ``s0, s1, ...``.
 from __future__ import annotations
 
 import functools
+import typing
 
 from .layout import N_LATENCY, OutputLayout
 
@@ -408,7 +409,8 @@ def _parse(source: str, n_ops: int, per_op: int):
 class _Pooled:
     """Prints array arithmetic as ufunc calls into pooled buffers ``_b[k]``, reusing a buffer once it is dead."""
 
-    UFUNC = {"Add": "_np.add", "Sub": "_np.subtract", "Mult": "_np.multiply", "Div": "_np.true_divide"}
+    UFUNC: typing.ClassVar[dict] = {"Add": "_np.add", "Sub": "_np.subtract", "Mult": "_np.multiply",
+                                    "Div": "_np.true_divide"}
 
     def __init__(self, arrays, pinned):
         self.arrays, self.pinned = set(arrays), set(pinned)
@@ -476,7 +478,7 @@ def _stages_of(assigns, stages) -> tuple[dict, dict]:
     and the last stage that reads it."""
     import ast
 
-    names = lambda node: {n.id for n in ast.walk(node) if isinstance(n, ast.Name)}  # noqa: E731
+    names = lambda node: {n.id for n in ast.walk(node) if isinstance(n, ast.Name)}
     first: dict = {a.targets[0].id: len(stages) for a in assigns}
     last: dict = {a.targets[0].id: 0 for a in assigns}
     for s, group in enumerate(stages):
