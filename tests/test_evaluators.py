@@ -20,6 +20,7 @@ from roofline.engine.pointcode import staged_source
 from roofline.errors import CapacityError
 from roofline.llm import Precision, get_model, place
 from roofline.llm.inference import _compiled
+from roofline.vocab import Mode
 
 RTOL = 1e-13
 CASES = [("llama-3.1-70b", "h100", 8, "decode"), ("llama-3.1-70b", "wse3", None, "prefill"),
@@ -116,6 +117,24 @@ def test_the_staged_function_computes_every_output_exactly(model, device, device
     exec(compile(src, "<test>", "exec"), ns)  # noqa: S102
     for a, b in zip(ref, _flat_outputs(cw, args, ns["_staged"](*args)), strict=True):
         assert np.array_equal(a, b, equal_nan=True)
+
+
+@pytest.mark.parametrize("model, device, devices, phase", CASES)
+@pytest.mark.parametrize("sign", [1.0, -1.0])
+def test_rows_never_charged_do_not_change_the_binding_term(model, device, devices, phase, sign):
+    """Without ``detail`` the evaluator skips the terms no op charged; the binding term is the one found over
+    every row of zeros included (``detail``), in every mode, negative what-if figures included."""
+    cw, vals, caps, home = _step(model, device, devices, phase)
+    vals = {k: (sign * v if k in cw.device_paths[:2] else v) for k, v in vals.items()}
+    shapes = _grid(9, 3000, phase)
+    args = [shapes[n] for n in cw.shape_names] + [np.asarray(vals[p], dtype=float) for p in cw.device_paths]
+    c = [np.asarray(x, dtype=float) for x in caps]
+    for mode in ("ideal", "latency_bound", "estimate"):
+        with np.errstate(all="ignore"):
+            lean = numpy_eval.evaluate_block(cw, args, c, np.asarray(1.0), np.asarray(home), True, False, Mode(mode))
+            full = numpy_eval.evaluate_block(cw, args, c, np.asarray(1.0), np.asarray(home), True, True, Mode(mode))
+        assert np.array_equal(lean["bound_index"], full["bound_index"])
+        assert np.array_equal(lean["time_s"], full["time_s"], equal_nan=True)
 
 
 def test_a_source_not_of_the_staged_form_falls_back_to_the_whole_function():

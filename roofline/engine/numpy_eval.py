@@ -262,38 +262,66 @@ def _max_terms(live, cnt, with_bound: bool, bufs):
     return np.multiply(cur, cnt, out=work), (None if mixed else single)
 
 
-def _charge(acc, work, idx, single, npts: int, ar, shape) -> None:
-    """Add an op's work time to the term that binds it, point by point (``acc``: labels × points)."""
+class _Acc:
+    """The work time charged to each reported term, point by point (labels × points). With ``lazy``, a row is
+    written when first charged (``0.0 + w``, as onto zeros) and a row never charged is all zeros unread."""
+
+    def __init__(self, nlab: int, npts: int, lazy: bool):
+        self.rows = _pool("acc", 1, (nlab, npts))[0] if lazy else np.zeros((nlab, npts))
+        self.seen = set() if lazy else set(range(nlab))
+        self.npts = npts
+
+    def add(self, j: int, w) -> None:
+        if j in self.seen:
+            self.rows[j] += w
+        else:
+            np.add(0.0, w, out=self.rows[j])
+            self.seen.add(j)
+
+    def zero(self, rows) -> None:
+        for j in rows:
+            if j not in self.seen:
+                self.rows[j].fill(0.0)
+                self.seen.add(j)
+
+
+def _charge(acc: _Acc, work, idx, single, n_work: int, shape) -> None:
+    """Add an op's work time to the term that binds it, point by point."""
     w = work.reshape(-1) if np.shape(work) == shape else np.broadcast_to(work, shape).reshape(-1)
     if single is not None:
-        acc[single] += w
+        acc.add(single, w)
         return
-    flat = idx.reshape(-1) * npts
-    flat += np.arange(npts)
-    acc.reshape(-1)[flat] += w  # each point once: no repeated index, so the fancy add is exact
+    acc.zero(range(n_work))
+    flat = idx.reshape(-1) * acc.npts
+    flat += np.arange(acc.npts)
+    acc.rows.reshape(-1)[flat] += w  # each point once: no repeated index, so the fancy add is exact
 
 
-def _binding(acc, lat_acc, lay, npts: int, shape, detail: bool) -> dict:
+def _binding(acc: _Acc, lat_acc, lay, npts: int, shape, detail: bool) -> dict:
     """The term that binds most of the time at each point: each op's work term with its work time, and each
-    latency term with its own."""
+    latency term with its own. A row never charged is zeros: it can bind only where every row before it is
+    negative, so it is skipped unless the first row has a negative value."""
     nlab = lay.n_reported
     for j in range(N_LATENCY):
-        acc[lay.term_latency(j)] += lat_acc[j]
+        if not (np.ndim(lat_acc[j]) == 0 and lat_acc[j] == 0.0):
+            acc.add(lay.term_latency(j), lat_acc[j])
+    if 0 not in acc.seen or np.less(acc.rows[0], 0.0).any():
+        acc.zero([0] + ([] if 0 not in acc.seen else list(range(nlab))))
     bi = np.zeros(npts, dtype=np.int64)
     bv = _pool("binding", 1, (npts,))[0]
-    bv[...] = acc[0]
+    bv[...] = acc.rows[0]
     g = np.empty(npts, dtype=bool)
-    for j in range(1, nlab):
-        np.greater(acc[j], bv, out=g)
+    for j in sorted(acc.seen - {0}):
+        np.greater(acc.rows[j], bv, out=g)
         k = int(np.count_nonzero(g))
         if k == npts:
             bi.fill(j)
         elif k:
             np.copyto(bi, j, where=g)
-        np.maximum(bv, acc[j], out=bv)
+        np.maximum(bv, acc.rows[j], out=bv)
     out = {"bound_index": bi.reshape(shape)}
     if detail:
-        out["term_times"] = acc.reshape((nlab,) + shape)
+        out["term_times"] = acc.rows.reshape((nlab,) + shape)
     return out
 
 
@@ -327,9 +355,7 @@ def evaluate_block(cw, args, caps, devs, hm, with_bound: bool, detail: bool, mod
     """
     blk = _Block(cw, args, caps, devs, hm)
     shape, npts, lay = blk.shape, blk.npts, blk.layout
-    acc = _scratch_zeros("acc", (lay.n_reported, npts)) if with_bound and not detail else \
-        np.zeros((lay.n_reported, npts)) if with_bound else None  # returned as term_times with detail
-    ar = None
+    acc = _Acc(lay.n_reported, npts, lazy=not detail) if with_bound else None  # term_times with detail
     lat_acc: list = [0.0] * N_LATENCY
     sums = np.zeros((lay.n_reported,) + shape) if detail else None
     total = _scratch_zeros("total", shape)
@@ -340,7 +366,7 @@ def evaluate_block(cw, args, caps, devs, hm, with_bound: bool, detail: bool, mod
         t, work, lats, single = _combine(terms, lat, cnt, cw.overlap, shape, with_bound, bufs)
         total += t
         if with_bound:
-            _charge(acc, work, bufs[3], single, npts, ar, shape)
+            _charge(acc, work, bufs[3], single, lay.n_work, shape)
             for j, x in enumerate(lats):
                 if x is not None:
                     xa = np.asarray(x, dtype=float)
