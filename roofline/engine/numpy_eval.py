@@ -236,18 +236,22 @@ def _combine(terms, lat, cnt, overlap: str, shape, with_bound: bool, bufs):
 def _max_terms(live, cnt, with_bound: bool, bufs):
     """The largest live work term times ``cnt`` (in ``bufs``' work buffer) and the index of the term that
     binds at every point, or None with ``idx`` filled point by point (the first term wins a tie; NaN never
-    wins)."""
+    wins). A term whose greatest value is below the running maximum's least never wins and changes nothing;
+    one whose least is above the running maximum's greatest wins everywhere (a NaN fails both tests)."""
     best, work, _, idx, gt = bufs
     j0, cur = live[0]
-    single, mixed = j0, False
+    single, mixed, ext = j0, False, None
     for j, x in live[1:]:
-        if np.ndim(x) == 0 and np.ndim(cur) > 0:
-            lo = cur.min()
-            if x <= lo:  # never above the running maximum (which holds no NaN): nothing changes
-                continue
-            if x > cur.max():  # above it everywhere
-                single, mixed, cur = j, False, x
-                continue
+        if ext is None:
+            ext = (cur, cur) if np.ndim(cur) == 0 else (cur.min(), cur.max())
+        one = np.ndim(x) == 0
+        xmax = x if one else x.max()
+        if xmax < ext[0]:
+            continue
+        xmin = x if one else x.min()
+        if xmin > ext[1]:
+            single, mixed, cur, ext = j, False, x, (xmin, xmax)
+            continue
         if with_bound:
             np.greater(x, cur, out=gt)
             k = int(np.count_nonzero(gt))
@@ -258,7 +262,7 @@ def _max_terms(live, cnt, with_bound: bool, bufs):
                     idx.fill(single)
                     mixed = True
                 np.copyto(idx, j, where=gt)
-        cur = np.maximum(cur, x, out=best)
+        cur, ext = np.maximum(cur, x, out=best), None
     return np.multiply(cur, cnt, out=work), (None if mixed else single)
 
 
