@@ -80,7 +80,9 @@ def _arg_names(cw):
 
 
 def _make_staged(cw, key):
-    src = staged_source(cw.numpy_source, cw.n_ops, cw.layout.per_op, key) if cw.numpy_source else None
+    lay = cw.layout
+    deferred = [lay.transient(i) for i in range(1, lay.n_levels)]  # read only where activations live there
+    src = staged_source(cw.numpy_source, cw.n_ops, lay.per_op, key, deferred) if cw.numpy_source else None
     if src is None:
         return None, None
     src, nbuf = src if key is not None else (src, None)
@@ -171,6 +173,10 @@ class _Block:
     def _add_transient(self, terms, raw, tr, act):
         ha = self._activation_home(np.asarray(raw[act], dtype=float))
         one = np.ndim(ha) == 0
+        if any(raw[t] is None and (not one or i <= ha) for i, t in tr):  # the staged function's deferred ones
+            missing = [t for t in range(len(raw)) if raw[t] is None]
+            for t, v in zip(missing, self.stages.send(True), strict=True):
+                raw[t] = v
         for i, t in tr:
             if one:
                 if i > ha:

@@ -328,7 +328,7 @@ def body_lines(pc: PointCode, detail: bool = False) -> list[str]:
     return lines
 
 
-def staged_source(source: str, n_ops: int, per_op: int, arrays=None, name: str = "_staged"):
+def staged_source(source: str, n_ops: int, per_op: int, arrays=None, deferred=(), name: str = "_staged"):
     """``source`` (a NumPy function of :class:`~roofline.engine.layout.OutputLayout`'s outputs: assignments,
     then ``return [...]``) rewritten as a generator that yields the workload totals, then each op's outputs
     in turn, computing each assignment just before the first output that needs it and dropping it after the
@@ -349,6 +349,10 @@ def staged_source(source: str, n_ops: int, per_op: int, arrays=None, name: str =
         Ops in the workload, outputs per op [1].
     arrays : collection of str, optional
         Argument names that are arrays.
+    deferred : sequence of int
+        Offsets inside an op's outputs computed only on request: the op's stage yields None there, and
+        ``send(True)`` then yields those outputs (the ones that are not identically zero) in this order;
+        ``next()`` skips them.
     name : str
         The generator's name.
 
@@ -371,11 +375,16 @@ def staged_source(source: str, n_ops: int, per_op: int, arrays=None, name: str =
         for a in assigns:
             if first[a.targets[0].id] == s:
                 lines += emit.assign(a) if emit else [ast.unparse(a)]
-        if emit:
-            texts = [emit.expr(e, lines) for e in group]
+        later = [t for t in deferred if s and not (isinstance(group[t], ast.Constant) and group[t].value == 0)]
+        texts = [("None" if t in later else emit.expr(e, lines) if emit else ast.unparse(e))
+                 for t, e in enumerate(group)]
+        if later:  # computed only when the evaluator sends for them
+            inner = []
+            more = [emit.expr(group[t], inner) if emit else ast.unparse(group[t]) for t in later]
+            lines.append(f"if (yield [{', '.join(texts)}]):")
+            lines += ["    " + ln for ln in inner + [f"yield [{', '.join(more)}]"]]
         else:
-            texts = [ast.unparse(e) for e in group]
-        lines.append(f"yield [{', '.join(texts)}]")
+            lines.append(f"yield [{', '.join(texts)}]")
         dead = [a.targets[0].id for a in assigns if last[a.targets[0].id] == s and first[a.targets[0].id] <= s]
         if s < len(stages) - 1:
             lines += [f"del {', '.join(dead)}"] if dead else []
