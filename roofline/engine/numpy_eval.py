@@ -131,9 +131,13 @@ class _Block:
             h = home_levels(ws, caps, self.nl)
         else:
             h = np.broadcast_to(hm, self.shape)
-        self.fits = h < self.nl
-        self.hc = np.minimum(h, self.nl - 1)
         self.uniform = hm is not None and np.ndim(hm) == 0
+        if self.uniform:  # one forced level for every point
+            self.fits = np.full(self.shape, int(hm) < self.nl)
+            self.hc = np.full(self.shape, min(int(hm), self.nl - 1), dtype=np.int64)
+        else:
+            self.fits = h < self.nl
+            self.hc = np.minimum(h, self.nl - 1)
         hmin = int(self.hc.flat[0]) if self.uniform else None
         self.masks = [True] + [(i <= hmin) if self.uniform else (self.hc >= i) for i in range(1, self.nl)]
         self.caps_scalar = all(np.ndim(c) == 0 for c in caps)
@@ -395,10 +399,11 @@ def evaluate_block(cw, args, caps, devs, hm, with_bound: bool, detail: bool, mod
 
 def _totals(blk: _Block, total) -> dict:
     v = blk.values
-    out = {"time_s": np.where(blk.fits, total, np.nan),
+    every = blk.uniform and bool(blk.fits.flat[0]) if blk.npts else False
+    out = {"time_s": np.array(total) if every else np.where(blk.fits, total, np.nan),  # total is scratch
            "flops": np.array(np.broadcast_to(np.asarray(v[OutputLayout.FLOPS], dtype=float), blk.shape)),
            "bytes": np.array(np.broadcast_to(np.asarray(v[OutputLayout.BYTES], dtype=float), blk.shape)),
-           "home": np.array(blk.hc), "fits": np.array(blk.fits)}
+           "home": blk.hc, "fits": blk.fits}  # made for this block
     with np.errstate(divide="ignore", invalid="ignore"):
         out["arithmetic_intensity"] = out["flops"] / out["bytes"]
         out["attainable_flops_per_s"] = out["flops"] / out["time_s"]
