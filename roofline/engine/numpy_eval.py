@@ -126,6 +126,8 @@ class _Block:
                                            + ([hm] if hm is not None else [])))
         self.stages = _staged(cw, args)
         self.values = cw.func(*args) if self.stages is None else next(self.stages)
+        if hm is None and self.values[OutputLayout.WORKING_SET] is None:  # deferred by the staged function
+            self.values[OutputLayout.WORKING_SET] = self.stages.send(True)[0]
         if hm is None:
             ws = np.asarray(self.values[OutputLayout.WORKING_SET], dtype=float) / devs
             h = home_levels(ws, caps, self.nl)

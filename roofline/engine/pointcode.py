@@ -352,7 +352,8 @@ def staged_source(source: str, n_ops: int, per_op: int, arrays=None, deferred=()
     deferred : sequence of int
         Offsets inside an op's outputs computed only on request: the op's stage yields None there, and
         ``send(True)`` then yields those outputs (the ones that are not identically zero) in this order;
-        ``next()`` skips them.
+        ``next()`` skips them. The working set, among the totals, is deferred alike (it is read only where
+        no home level is forced).
     name : str
         The generator's name.
 
@@ -375,7 +376,8 @@ def staged_source(source: str, n_ops: int, per_op: int, arrays=None, deferred=()
         for a in assigns:
             if first[a.targets[0].id] == s:
                 lines += emit.assign(a) if emit else [ast.unparse(a)]
-        later = [t for t in deferred if s and not (isinstance(group[t], ast.Constant) and group[t].value == 0)]
+        later = [t for t in (deferred if s else (OutputLayout.WORKING_SET,))
+                 if not (isinstance(group[t], ast.Constant) and group[t].value == 0)]
         texts = [("None" if t in later else emit.expr(e, lines) if emit else ast.unparse(e))
                  for t, e in enumerate(group)]
         if later:  # computed only when the evaluator sends for them
