@@ -376,17 +376,7 @@ def staged_source(source: str, n_ops: int, per_op: int, arrays=None, deferred=()
         for a in assigns:
             if first[a.targets[0].id] == s:
                 lines += emit.assign(a) if emit else [ast.unparse(a)]
-        later = [t for t in (deferred if s else (OutputLayout.WORKING_SET,))
-                 if not (isinstance(group[t], ast.Constant) and group[t].value == 0)]
-        texts = [("None" if t in later else emit.expr(e, lines) if emit else ast.unparse(e))
-                 for t, e in enumerate(group)]
-        if later:  # computed only when the evaluator sends for them
-            inner = []
-            more = [emit.expr(group[t], inner) if emit else ast.unparse(group[t]) for t in later]
-            lines.append(f"if (yield [{', '.join(texts)}]):")
-            lines += ["    " + ln for ln in inner + [f"yield [{', '.join(more)}]"]]
-        else:
-            lines.append(f"yield [{', '.join(texts)}]")
+        lines += _yield_stage(group, deferred if s else (OutputLayout.WORKING_SET,), emit)
         dead = [a.targets[0].id for a in assigns if last[a.targets[0].id] == s and first[a.targets[0].id] <= s]
         if s < len(stages) - 1:
             lines += [f"del {', '.join(dead)}"] if dead else []
@@ -394,6 +384,21 @@ def staged_source(source: str, n_ops: int, per_op: int, arrays=None, deferred=()
                 emit.release(dead, keep_outputs=s == 0)
     src = "\n".join([lines[0]] + ["    " + ln for ln in lines[1:]]) + "\n"
     return (src, emit.n) if emit else src
+
+
+def _yield_stage(group, deferred, emit) -> list[str]:
+    """Lines yielding one stage's outputs, those at ``deferred`` offsets (not identically zero) as None, and
+    then, only when the evaluator sends for them, those outputs."""
+    import ast
+
+    later = [t for t in deferred if not (isinstance(group[t], ast.Constant) and group[t].value == 0)]
+    lines: list[str] = []
+    texts = [("None" if t in later else emit.expr(e, lines) if emit else ast.unparse(e)) for t, e in enumerate(group)]
+    if not later:
+        return [*lines, f"yield [{', '.join(texts)}]"]
+    inner: list[str] = []
+    more = [emit.expr(group[t], inner) if emit else ast.unparse(group[t]) for t in later]
+    return [*lines, f"if (yield [{', '.join(texts)}]):"] + ["    " + ln for ln in [*inner, f"yield [{', '.join(more)}]"]]
 
 
 def _parse(source: str, n_ops: int, per_op: int):
