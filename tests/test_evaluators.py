@@ -171,7 +171,7 @@ _VALUE = st.one_of(st.sampled_from([0.0, 1.0, 2.0, 3.0, np.nan, np.inf]),
 _TERM = st.one_of(_VALUE, st.lists(_VALUE, min_size=_N[0], max_size=_N[0]).map(np.array))
 
 
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=80, deadline=None)
 @given(terms=st.lists(st.tuples(st.integers(0, 5), _TERM), min_size=1, max_size=5, unique_by=lambda t: t[0]),
        cnt=st.sampled_from([1, 80.0, 0.5]))
 def test_the_running_maximum_keeps_its_ties_and_nans(terms, cnt):
