@@ -15,10 +15,12 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from roofline import engine, get_device, llm, workloads
-from roofline.engine import dispatch, fused
+from roofline.engine import dispatch, fused, numpy_eval
+from roofline.engine.pointcode import staged_source
 from roofline.errors import CapacityError
 from roofline.llm import Precision, get_model, place
 from roofline.llm.inference import _compiled
+from roofline.vocab import Mode
 
 RTOL = 1e-13
 CASES = [("llama-3.1-70b", "h100", 8, "decode"), ("llama-3.1-70b", "wse3", None, "prefill"),
@@ -83,6 +85,107 @@ def test_random_gemm_grids_agree_in_blocks_and_threads(monkeypatch, seed, n, chu
     shapes = {k: rng.integers(1, 400_000, n).astype(float) for k in "MNK"}
     _same(cw.evaluate(shapes, vals, caps, chunk=chunk, workers=workers),
           cw.evaluate(shapes, vals, caps, chunk=1 << 20, workers=1))
+
+
+# ------------------------------------------------------------------------------------------------------
+# the NumPy evaluator's own machinery: the staged function, pooled buffers, the running maximum
+# ------------------------------------------------------------------------------------------------------
+def _flat_outputs(cw, args, staged):
+    """Every output of ``cw`` at ``args``, through ``cw.func`` (``staged`` None) or the staged generator
+    (each stage copied before the next one reuses its buffers)."""
+    if staged is None:
+        return [np.array(np.broadcast_to(v, np.shape(args[0])), dtype=float) for v in cw.func(*args)]
+    out = []
+    for stage in staged:
+        stage = list(stage)
+        missing = [t for t, v in enumerate(stage) if v is None]
+        if missing:  # the deferred outputs, sent for
+            for t, v in zip(missing, staged.send(True), strict=True):
+                stage[t] = v
+        out += [np.array(np.broadcast_to(v, np.shape(args[0])), dtype=float) for v in stage]
+    return out
+
+
+@pytest.mark.parametrize("model, device, devices, phase", CASES)
+def test_the_staged_function_computes_every_output_exactly(model, device, devices, phase):
+    """The generator of one op's outputs at a time, with and without pooled buffers, gives every output of
+    the compiled NumPy function to the last bit (the same ufuncs on the same operands, only ``out=`` differs)."""
+    cw, vals, _, _ = _step(model, device, devices, phase)
+    shapes = _grid(5, 777, phase)
+    args = [shapes[n] for n in cw.shape_names] + [np.asarray(vals[p], dtype=float) for p in cw.device_paths]
+    ref = _flat_outputs(cw, args, None)
+    pooled = numpy_eval._staged(cw, args)
+    assert pooled is not None  # the workloads above are printed by pointcode: the staged path applies
+    plain = numpy_eval._staged(cw, [a[:1].reshape(()) if i < len(cw.shape_names) else a for i, a in enumerate(args)])
+    assert plain is not None
+    for a, b in zip(ref, _flat_outputs(cw, args, pooled), strict=True):
+        assert np.array_equal(a, b, equal_nan=True)
+    lay = cw.layout
+    src = staged_source(cw.numpy_source, cw.n_ops, lay.per_op, deferred=[lay.transient(1)] if lay.n_levels > 1 else [])
+    ns = dict(cw.func.__globals__)
+    exec(compile(src, "<test>", "exec"), ns)  # noqa: S102
+    for a, b in zip(ref, _flat_outputs(cw, args, ns["_staged"](*args)), strict=True):
+        assert np.array_equal(a, b, equal_nan=True)
+
+
+@pytest.mark.parametrize("model, device, devices, phase", CASES)
+@pytest.mark.parametrize("sign", [1.0, -1.0])
+def test_rows_never_charged_do_not_change_the_binding_term(model, device, devices, phase, sign):
+    """Without ``detail`` the evaluator skips the terms no op charged; the binding term is the one found over
+    every row of zeros included (``detail``), in every mode, negative what-if figures included."""
+    cw, vals, caps, home = _step(model, device, devices, phase)
+    vals = {k: (sign * v if k in cw.device_paths[:2] else v) for k, v in vals.items()}
+    shapes = _grid(9, 3000, phase)
+    args = [shapes[n] for n in cw.shape_names] + [np.asarray(vals[p], dtype=float) for p in cw.device_paths]
+    c = [np.asarray(x, dtype=float) for x in caps]
+    for mode in ("ideal", "latency_bound", "estimate"):
+        with np.errstate(all="ignore"):
+            lean = numpy_eval.evaluate_block(cw, args, c, np.asarray(1.0), np.asarray(home), True, False, Mode(mode))
+            full = numpy_eval.evaluate_block(cw, args, c, np.asarray(1.0), np.asarray(home), True, True, Mode(mode))
+        assert np.array_equal(lean["bound_index"], full["bound_index"])
+        assert np.array_equal(lean["time_s"], full["time_s"], equal_nan=True)
+
+
+def test_a_source_not_of_the_staged_form_falls_back_to_the_whole_function():
+    """SymPy's printer with a docstring or a tuple return is not rewritten: None, and the caller runs the
+    whole function."""
+    assert staged_source("def f(a0):\n    'doc'\n    return [a0, a0, a0]\n", 0, 16) is None
+    assert staged_source("def f(a0):\n    return (a0, a0, a0)\n", 0, 16) is None
+    assert staged_source("def f(a0:\n", 0, 16) is None
+
+
+def _max_reference(live, cnt):
+    """The running maximum as first written: the first term, then each later one where strictly greater."""
+    best = np.array(np.broadcast_to(live[0][1], _N), dtype=float)
+    idx = np.full(best.shape, live[0][0])
+    for j, x in live[1:]:
+        gt = np.greater(x, best)
+        idx[gt] = j
+        best = np.maximum(best, x)
+    return best * cnt, idx
+
+
+_N = (12,)
+_VALUE = st.one_of(st.sampled_from([0.0, 1.0, 2.0, 3.0, np.nan, np.inf]),
+                   st.floats(0, 10, allow_nan=False).map(float))
+_TERM = st.one_of(_VALUE, st.lists(_VALUE, min_size=_N[0], max_size=_N[0]).map(np.array))
+
+
+@settings(max_examples=80, deadline=None)
+@given(terms=st.lists(st.tuples(st.integers(0, 5), _TERM), min_size=1, max_size=5, unique_by=lambda t: t[0]),
+       cnt=st.sampled_from([1, 80.0, 0.5]))
+def test_the_running_maximum_keeps_its_ties_and_nans(terms, cnt):
+    """Scalar terms compared by their extremes, terms that win everywhere, mixed blocks: the same maximum
+    and the same binding term at every point as the point-by-point comparison (ties to the first, NaN
+    never wins)."""
+    live = sorted(terms)
+    bufs = (np.empty(_N), np.empty(_N), np.empty(_N), np.empty(_N, dtype=np.int64), np.empty(_N, dtype=bool))
+    with np.errstate(invalid="ignore"):
+        work, single = numpy_eval._max_terms(live, cnt, True, bufs)
+        ref, idx = _max_reference(live, cnt)
+    assert np.array_equal(work, ref, equal_nan=True)
+    got = np.full(_N, single) if single is not None else bufs[3]
+    assert np.array_equal(got, idx)
 
 
 @pytest.mark.slow  # numba compiles a kernel per case

@@ -9,10 +9,14 @@ latency terms; the work time is charged to the work term that binds, each latenc
 
 from __future__ import annotations
 
+import math
+import threading
+
 import numpy as np
 
 from ..vocab import Mode
 from .layout import N_LATENCY, OutputLayout
+from .pointcode import staged_source
 
 __all__ = ["evaluate_block", "home_levels"]
 
@@ -45,6 +49,72 @@ def home_levels(working_set, caps, n_levels: int):
     return h
 
 
+def _staged(cw, args):
+    """``cw``'s NumPy function as a generator of the totals then each op's outputs
+    (:func:`~roofline.engine.pointcode.staged_source`), made once per compiled workload and kind of arguments,
+    and the buffers it writes into (None: it makes new arrays); None where its source is not of that form."""
+    shapes = {np.shape(a) for a in args if np.ndim(a)}
+    pooled = len(shapes) == 1 and all(np.ndim(a) == 0 or a.dtype == np.float64 for a in args)
+    names = cw.__dict__.get("_np_arg_names", False)
+    if names is False:
+        names = cw._np_arg_names = _arg_names(cw)
+    key = tuple(n for n, a in zip(names or (), args) if np.ndim(a)) if pooled and names else None
+    made = cw.__dict__.setdefault("_np_staged", {})
+    if key not in made:
+        made[key] = _make_staged(cw, key)
+    fn, nbuf = made[key]
+    if fn is None:
+        return None
+    if nbuf is None:
+        return fn(*args)
+    return fn(_pool("staged", nbuf, next(iter(shapes))), *args)
+
+
+def _arg_names(cw):
+    import inspect
+
+    try:
+        return list(inspect.signature(cw.func).parameters)
+    except (TypeError, ValueError):
+        return None
+
+
+def _make_staged(cw, key):
+    lay = cw.layout
+    deferred = [lay.transient(i) for i in range(1, lay.n_levels)]  # read only where activations live there
+    src = staged_source(cw.numpy_source, cw.n_ops, lay.per_op, key, deferred) if cw.numpy_source else None
+    if src is None:
+        return None, None
+    src, nbuf = src if key is not None else (src, None)
+    ns = dict(cw.func.__globals__, _np=np)
+    exec(compile(src, f"<roofline staged: {cw.name}>", "exec"), ns)  # noqa: S102 - from the workload's own source
+    return ns["_staged"], nbuf
+
+
+_POOLS = threading.local()
+#: the largest block whose scratch arrays a thread keeps for the next block [points]
+POOL_MAX = 1 << 16
+
+
+def _scratch_zeros(kind: str, shape):
+    """A scratch array of zeros of ``shape`` from this thread's pool (see :func:`_pool`)."""
+    z = _pool(kind, 1, shape)[0]
+    z.fill(0.0)
+    return z
+
+
+def _pool(kind: str, n: int, shape) -> list:
+    """``n`` scratch arrays of ``shape`` for this thread (reused block after block: no allocation, no page
+    faults); their contents are dead once the block that filled them is evaluated."""
+    if math.prod(shape) > POOL_MAX:  # a block this large is not kept between calls
+        return [np.empty(shape) for _ in range(n)]
+    pools = _POOLS.__dict__
+    have = pools.get(kind)
+    if have is None or have[0] != shape or len(have[1]) < n:
+        have = pools[kind] = (shape, [np.empty(shape) for _ in range(n)])
+    return have[1]
+
+
 class _Block:
     """The state of one block: shapes, homes and masks shared by every op."""
 
@@ -54,19 +124,27 @@ class _Block:
         self.layout = OutputLayout(cw.n_levels, cw.n_links)
         self.shape = np.broadcast_shapes(*(np.shape(a) for a in list(args) + list(caps) + [devs]
                                            + ([hm] if hm is not None else [])))
-        self.values = cw.func(*args)
+        self.stages = _staged(cw, args)
+        self.values = cw.func(*args) if self.stages is None else next(self.stages)
+        if hm is None and self.values[OutputLayout.WORKING_SET] is None:  # deferred by the staged function
+            self.values[OutputLayout.WORKING_SET] = self.stages.send(True)[0]
         if hm is None:
             ws = np.asarray(self.values[OutputLayout.WORKING_SET], dtype=float) / devs
             h = home_levels(ws, caps, self.nl)
         else:
             h = np.broadcast_to(hm, self.shape)
-        self.fits = h < self.nl
-        self.hc = np.minimum(h, self.nl - 1)
         self.uniform = hm is not None and np.ndim(hm) == 0
+        if self.uniform:  # one forced level for every point
+            self.fits = np.full(self.shape, int(hm) < self.nl)
+            self.hc = np.full(self.shape, min(int(hm), self.nl - 1), dtype=np.int64)
+        else:
+            self.fits = h < self.nl
+            self.hc = np.minimum(h, self.nl - 1)
         hmin = int(self.hc.flat[0]) if self.uniform else None
         self.masks = [True] + [(i <= hmin) if self.uniform else (self.hc >= i) for i in range(1, self.nl)]
         self.caps_scalar = all(np.ndim(c) == 0 for c in caps)
-        self.npts = int(np.prod(self.shape)) if self.shape else 1
+        self.npts = math.prod(self.shape)
+        self.tbuf = None
 
     def _activation_home(self, abytes):
         """The one activation rule: the fastest level that holds them, never slower than the home."""
@@ -80,56 +158,76 @@ class _Block:
     def op_terms(self, o: int, mode: Mode) -> tuple[list, list, object]:
         """Op ``o``'s work terms (compute, levels, links) and latency terms of ``mode`` (None where
         identically zero), and its count."""
-        lay, nl = self.layout, self.nl
-        raw = self.values[lay.op(o)]
-        z = self.cw.zero_outputs[o]
-        terms: list = [None if z[lay.COMPUTE] else raw[lay.COMPUTE]]
-        for i in range(nl):
-            m, r = self.masks[i], lay.resident(i)
-            terms.append(None if (z[r] or m is False) else (raw[r] if m is True else np.where(m, raw[r], 0.0)))
-        if not all(z[lay.transient()]):
-            self._add_transient(terms, raw, z)
-        terms += [None if z[j] else raw[j] for j in range(lay.link(0), lay.link(0) + lay.n_links)]
+        raw = self.values[self.layout.op(o)] if self.stages is None else next(self.stages)
+        comp, res, tr, links, lats, act, cnt = _plan(self.cw, mode)[o]
+        terms: list = [None] * (1 + self.nl + self.layout.n_links)
+        if comp is not None:
+            terms[0] = raw[comp]
+        for i, r in res:
+            m = self.masks[i]
+            if m is not False:
+                terms[1 + i] = raw[r] if m is True else np.where(m, raw[r], 0.0)
+        if tr:
+            self._add_transient(terms, raw, tr, act)
+        for k, p in links:
+            terms[1 + self.nl + k] = raw[p]
         lat: list = [None] * N_LATENCY
-        if mode is not Mode.IDEAL:
-            pos = [lay.latency(j, bound=mode is Mode.LATENCY_BOUND) for j in range(N_LATENCY)]
-            lat = [None if z[p] else raw[p] for p in pos]
-        return terms, lat, raw[lay.count]
+        for j, p in lats:
+            lat[j] = raw[p]
+        return terms, lat, raw[cnt]
 
-    def _add_transient(self, terms, raw, z):
-        lay = self.layout
-        ha = self._activation_home(np.asarray(raw[lay.act_bytes], dtype=float))
-        for i in range(self.nl):
-            t = lay.transient(i)
-            if z[t]:
-                continue
-            if np.ndim(ha) == 0:
+    def _add_transient(self, terms, raw, tr, act):
+        ha = self._activation_home(np.asarray(raw[act], dtype=float))
+        one = np.ndim(ha) == 0
+        if any(raw[t] is None and (not one or i <= ha) for i, t in tr):  # the staged function's deferred ones
+            missing = [t for t in range(len(raw)) if raw[t] is None]
+            for t, v in zip(missing, self.stages.send(True), strict=True):
+                raw[t] = v
+        for i, t in tr:
+            if one:
                 if i > ha:
                     continue
                 a = raw[t]
             else:
                 a = raw[t] if i == 0 else np.where(ha >= i, raw[t], 0.0)
-            terms[1 + i] = a if terms[1 + i] is None else terms[1 + i] + a
+            if terms[1 + i] is None:
+                terms[1 + i] = a
+            else:  # into a scratch array of this level: the op's terms are dead once the op is evaluated
+                if self.tbuf is None:
+                    self.tbuf = _pool("transient", self.nl, self.shape)
+                terms[1 + i] = np.add(terms[1 + i], a, out=self.tbuf[i])
 
 
-def _combine(terms, lat, cnt, overlap: str, shape, with_bound: bool, best, idx, gt):
+def _plan(cw, mode: Mode) -> list:
+    """Per op, where its live outputs sit: compute, (level, resident), (level, transient), (link, term),
+    (latency, term) of ``mode``, act bytes, count; made once per compiled workload and mode."""
+    plans = cw.__dict__.setdefault("_np_plan", {})
+    if mode not in plans:
+        lay = cw.layout
+        out = []
+        for z in cw.zero_outputs:
+            lats = [] if mode is Mode.IDEAL else \
+                [(j, lay.latency(j, bound=mode is Mode.LATENCY_BOUND)) for j in range(N_LATENCY)]
+            out.append((None if z[lay.COMPUTE] else lay.COMPUTE,
+                        [(i, lay.resident(i)) for i in range(lay.n_levels) if not z[lay.resident(i)]],
+                        [(i, lay.transient(i)) for i in range(lay.n_levels) if not z[lay.transient(i)]],
+                        [(k, lay.link(k)) for k in range(lay.n_links) if not z[lay.link(k)]],
+                        [(j, p) for j, p in lats if not z[p]], lay.act_bytes, lay.count))
+        plans[mode] = out
+    return plans[mode]
+
+
+def _combine(terms, lat, cnt, overlap: str, shape, with_bound: bool, bufs):
     """An op's time (max or sum of its work terms, plus its latencies, times its count), its work part, its
-    latency parts, and in ``idx`` the work term that binds it; the last item is that term's index when the
-    op has one live work term (the same at every point), else None."""
+    latency parts, and in ``idx`` the work term that binds it; the last item is that term's index when it
+    is the same at every point of the block (one live work term, or one that wins everywhere), else None.
+    The time and the work part are in ``bufs`` (``best, work, time, idx, gt``), valid until the next op."""
     live = [(j, x) for j, x in enumerate(terms) if x is not None] or [(0, 0.0)]
-    single = live[0][0] if len(live) == 1 else None
     if overlap == "max":
-        j0, x0 = live[0]
-        best[...] = x0
-        if with_bound and single is None:
-            idx[...] = j0
-        for j, x in live[1:]:
-            if with_bound:
-                np.greater(x, best, out=gt)
-                np.copyto(idx, j, where=gt)
-            np.maximum(best, x, out=best)
-        work = best * cnt
+        work, single = _max_terms(live, cnt, with_bound, bufs)
     else:
+        idx = bufs[3]
+        single = live[0][0] if len(live) == 1 else None
         work = np.zeros(shape)
         for _, x in live:
             work += x
@@ -140,40 +238,106 @@ def _combine(terms, lat, cnt, overlap: str, shape, with_bound: bool, best, idx, 
     lats = [None if x is None else x * cnt for x in lat]
     added = [x for x in lats if x is not None]
     if not added:
-        return np.array(work, dtype=float, copy=True), work, lats, single
+        return work, work, lats, single
     extra = added[0]
     for x in added[1:]:  # scalars stay scalars: one pass over the points for every latency of the op
         extra = extra + x
-    return work + extra, work, lats, single
+    return np.add(work, extra, out=bufs[2]), work, lats, single
 
 
-def _charge(acc, work, idx, single, npts: int, ar, shape) -> None:
-    """Add an op's work time to the term that binds it, point by point (``acc``: labels × points)."""
-    w = np.broadcast_to(work, shape).reshape(-1)
+def _max_terms(live, cnt, with_bound: bool, bufs):
+    """The largest live work term times ``cnt`` (in ``bufs``' work buffer) and the index of the term that
+    binds at every point, or None with ``idx`` filled point by point (the first term wins a tie; NaN never
+    wins). A term whose greatest value is below the running maximum's least never wins and changes nothing;
+    one whose least is above the running maximum's greatest wins everywhere (a NaN fails both tests)."""
+    best, work, _, idx, gt = bufs
+    j0, cur = live[0]
+    single, mixed, ext = j0, False, None
+    for j, x in live[1:]:
+        if ext is None:
+            ext = (cur, cur) if np.ndim(cur) == 0 else (cur.min(), cur.max())
+        one = np.ndim(x) == 0
+        xmax = x if one else x.max()
+        if xmax < ext[0]:
+            continue
+        xmin = x if one else x.min()
+        if xmin > ext[1]:
+            single, mixed, cur, ext = j, False, x, (xmin, xmax)
+            continue
+        if with_bound:
+            np.greater(x, cur, out=gt)
+            k = int(np.count_nonzero(gt))
+            if k == gt.size:  # this term wins everywhere: the earlier ones no longer bind anywhere
+                single, mixed = j, False
+            elif k:
+                if not mixed:
+                    idx.fill(single)
+                    mixed = True
+                np.copyto(idx, j, where=gt)
+        cur, ext = np.maximum(cur, x, out=best), None
+    return np.multiply(cur, cnt, out=work), (None if mixed else single)
+
+
+class _Acc:
+    """The work time charged to each reported term, point by point (labels × points). With ``lazy``, a row is
+    written when first charged (``0.0 + w``, as onto zeros) and a row never charged is all zeros unread."""
+
+    def __init__(self, nlab: int, npts: int, lazy: bool):
+        self.rows = _pool("acc", 1, (nlab, npts))[0] if lazy else np.zeros((nlab, npts))
+        self.seen = set() if lazy else set(range(nlab))
+        self.npts = npts
+
+    def add(self, j: int, w) -> None:
+        if j in self.seen:
+            self.rows[j] += w
+        else:
+            np.add(0.0, w, out=self.rows[j])
+            self.seen.add(j)
+
+    def zero(self, rows) -> None:
+        for j in rows:
+            if j not in self.seen:
+                self.rows[j].fill(0.0)
+                self.seen.add(j)
+
+
+def _charge(acc: _Acc, work, idx, single, n_work: int, shape) -> None:
+    """Add an op's work time to the term that binds it, point by point."""
+    w = work.reshape(-1) if np.shape(work) == shape else np.broadcast_to(work, shape).reshape(-1)
     if single is not None:
-        acc[single] += w
+        acc.add(single, w)
         return
-    flat = idx.reshape(-1) * npts
-    flat += ar
-    acc.reshape(-1)[flat] += w  # each point once: no repeated index, so the fancy add is exact
+    acc.zero(range(n_work))
+    flat = idx.reshape(-1) * acc.npts
+    flat += np.arange(acc.npts)
+    acc.rows.reshape(-1)[flat] += w  # each point once: no repeated index, so the fancy add is exact
 
 
-def _binding(acc, lat_acc, lay, npts: int, shape, detail: bool) -> dict:
+def _binding(acc: _Acc, lat_acc, lay, npts: int, shape, detail: bool) -> dict:
     """The term that binds most of the time at each point: each op's work term with its work time, and each
-    latency term with its own."""
+    latency term with its own. A row never charged is zeros: it can bind only where every row before it is
+    negative, so it is skipped unless the first row has a negative value."""
     nlab = lay.n_reported
     for j in range(N_LATENCY):
-        acc[lay.term_latency(j)] += lat_acc[j]
+        if not (np.ndim(lat_acc[j]) == 0 and lat_acc[j] == 0.0):
+            acc.add(lay.term_latency(j), lat_acc[j])
+    if 0 not in acc.seen or np.less(acc.rows[0], 0.0).any():
+        acc.zero([0] + ([] if 0 not in acc.seen else list(range(nlab))))
     bi = np.zeros(npts, dtype=np.int64)
-    bv = acc[0].copy()
+    bv = _pool("binding", 1, (npts,))[0]
+    bv[...] = acc.rows[0]
     g = np.empty(npts, dtype=bool)
-    for j in range(1, nlab):
-        np.greater(acc[j], bv, out=g)
-        np.copyto(bi, j, where=g)
-        np.maximum(bv, acc[j], out=bv)
+    for j in sorted(acc.seen - {0}):
+        np.greater(acc.rows[j], bv, out=g)
+        k = int(np.count_nonzero(g))
+        if k == npts:
+            bi.fill(j)
+        elif k:
+            np.copyto(bi, j, where=g)
+        np.maximum(bv, acc.rows[j], out=bv)
     out = {"bound_index": bi.reshape(shape)}
     if detail:
-        out["term_times"] = acc.reshape((nlab,) + shape)
+        out["term_times"] = acc.rows.reshape((nlab,) + shape)
     return out
 
 
@@ -207,19 +371,18 @@ def evaluate_block(cw, args, caps, devs, hm, with_bound: bool, detail: bool, mod
     """
     blk = _Block(cw, args, caps, devs, hm)
     shape, npts, lay = blk.shape, blk.npts, blk.layout
-    acc = np.zeros((lay.n_reported, npts)) if with_bound else None
-    ar = np.arange(npts) if with_bound else None
+    acc = _Acc(lay.n_reported, npts, lazy=not detail) if with_bound else None  # term_times with detail
     lat_acc: list = [0.0] * N_LATENCY
     sums = np.zeros((lay.n_reported,) + shape) if detail else None
-    best, total = np.empty(shape), np.zeros(shape)
-    idx = np.empty(shape, dtype=np.int64) if with_bound else None
-    gt = np.empty(shape, dtype=bool) if with_bound else None
+    total = _scratch_zeros("total", shape)
+    bufs = (*_pool("eval", 3, shape), np.empty(shape, dtype=np.int64) if with_bound else None,
+            np.empty(shape, dtype=bool) if with_bound else None)
     for o in range(cw.n_ops):
         terms, lat, cnt = blk.op_terms(o, mode)
-        t, work, lats, single = _combine(terms, lat, cnt, cw.overlap, shape, with_bound, best, idx, gt)
+        t, work, lats, single = _combine(terms, lat, cnt, cw.overlap, shape, with_bound, bufs)
         total += t
         if with_bound:
-            _charge(acc, work, idx, single, npts, ar, shape)
+            _charge(acc, work, bufs[3], single, lay.n_work, shape)
             for j, x in enumerate(lats):
                 if x is not None:
                     xa = np.asarray(x, dtype=float)
@@ -238,10 +401,11 @@ def evaluate_block(cw, args, caps, devs, hm, with_bound: bool, detail: bool, mod
 
 def _totals(blk: _Block, total) -> dict:
     v = blk.values
-    out = {"time_s": np.where(blk.fits, total, np.nan),
+    every = blk.uniform and bool(blk.fits.flat[0]) if blk.npts else False
+    out = {"time_s": np.array(total) if every else np.where(blk.fits, total, np.nan),  # total is scratch
            "flops": np.array(np.broadcast_to(np.asarray(v[OutputLayout.FLOPS], dtype=float), blk.shape)),
            "bytes": np.array(np.broadcast_to(np.asarray(v[OutputLayout.BYTES], dtype=float), blk.shape)),
-           "home": np.array(blk.hc), "fits": np.array(blk.fits)}
+           "home": blk.hc, "fits": blk.fits}  # made for this block
     with np.errstate(divide="ignore", invalid="ignore"):
         out["arithmetic_intensity"] = out["flops"] / out["bytes"]
         out["attainable_flops_per_s"] = out["flops"] / out["time_s"]

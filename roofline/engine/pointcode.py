@@ -26,10 +26,11 @@ and, with ``detail``, each work term's total ``s0, s1, ...``.
 from __future__ import annotations
 
 import functools
+import typing
 
 from .layout import N_LATENCY, OutputLayout
 
-__all__ = ["PointCode", "body_lines", "numpy_namespace"]
+__all__ = ["PointCode", "body_lines", "numpy_namespace", "staged_source"]
 
 
 class PointCode:
@@ -325,3 +326,184 @@ def body_lines(pc: PointCode, detail: bool = False) -> list[str]:
     for o in range(pc.n_ops):
         lines += _op(pc, o, detail)
     return lines
+
+
+def staged_source(source: str, n_ops: int, per_op: int, arrays=None, deferred=(), name: str = "_staged"):
+    """``source`` (a NumPy function of :class:`~roofline.engine.layout.OutputLayout`'s outputs: assignments,
+    then ``return [...]``) rewritten as a generator that yields the workload totals, then each op's outputs
+    in turn, computing each assignment just before the first output that needs it and dropping it after the
+    last. The NumPy evaluator takes one op at a time, so a block's arrays stay few (and in cache); every
+    value is computed by the same operations in the same order as ``source``'s.
+
+    With ``arrays`` (the names of the arguments that are arrays, all of one shape), the arithmetic on arrays
+    (``+ - * /``, negation) writes into buffers passed as the generator's first argument ``_b`` (a list of
+    arrays of that shape) instead of new arrays: the same ufuncs on the same operands, with ``out=``. A buffer
+    is reused once its value is dead: an op's outputs are dead when the next op is asked for; the totals
+    never are.
+
+    Parameters
+    ----------
+    source : str
+        The function's source (this module's or SymPy's printer's).
+    n_ops, per_op : int
+        Ops in the workload, outputs per op [1].
+    arrays : collection of str, optional
+        Argument names that are arrays.
+    deferred : sequence of int
+        Offsets inside an op's outputs computed only on request: the op's stage yields None there, and
+        ``send(True)`` then yields those outputs (the ones that are not identically zero) in this order;
+        ``next()`` skips them. The working set, among the totals, is deferred alike (it is read only where
+        no home level is forced).
+    name : str
+        The generator's name.
+
+    Returns
+    -------
+    str or tuple or None
+        The source; with ``arrays``, (source, number of buffers). None where ``source`` is not of that form.
+    """
+    import ast
+
+    parsed = _parse(source, n_ops, per_op)
+    if parsed is None:
+        return None
+    fn, assigns, stages = parsed
+    first, last = _stages_of(assigns, stages)
+    emit = _Pooled(arrays, {e.id for e in stages[0] if isinstance(e, ast.Name)}) if arrays is not None else None
+    head = f"_b, {ast.unparse(fn.args)}" if emit else ast.unparse(fn.args)
+    lines = [f"def {name}({head}):"]
+    for s, group in enumerate(stages):
+        for a in assigns:
+            if first[a.targets[0].id] == s:
+                lines += emit.assign(a) if emit else [ast.unparse(a)]
+        lines += _yield_stage(group, deferred if s else (OutputLayout.WORKING_SET,), emit)
+        dead = [a.targets[0].id for a in assigns if last[a.targets[0].id] == s and first[a.targets[0].id] <= s]
+        if s < len(stages) - 1:
+            lines += [f"del {', '.join(dead)}"] if dead else []
+            if emit:
+                emit.release(dead, keep_outputs=s == 0)
+    src = "\n".join([lines[0]] + ["    " + ln for ln in lines[1:]]) + "\n"
+    return (src, emit.n) if emit else src
+
+
+def _yield_stage(group, deferred, emit) -> list[str]:
+    """Lines yielding one stage's outputs, those at ``deferred`` offsets (not identically zero) as None, and
+    then, only when the evaluator sends for them, those outputs."""
+    import ast
+
+    later = [t for t in deferred if not (isinstance(group[t], ast.Constant) and group[t].value == 0)]
+    lines: list[str] = []
+    texts = [("None" if t in later else emit.expr(e, lines) if emit else ast.unparse(e)) for t, e in enumerate(group)]
+    if not later:
+        return [*lines, f"yield [{', '.join(texts)}]"]
+    inner: list[str] = []
+    more = [emit.expr(group[t], inner) if emit else ast.unparse(group[t]) for t in later]
+    return [*lines, f"if (yield [{', '.join(texts)}]):"] + ["    " + ln for ln in [*inner, f"yield [{', '.join(more)}]"]]
+
+
+def _parse(source: str, n_ops: int, per_op: int):
+    """The function of ``source``, its assignments and its outputs by stage (the totals, then each op's), or
+    None where it is not assignments then ``return [...]`` of every output."""
+    import ast
+
+    try:
+        fn = ast.parse(source).body[-1]
+    except SyntaxError:
+        return None
+    body = fn.body if isinstance(fn, ast.FunctionDef) else []
+    assigns, ret = body[:-1], body[-1] if body else None
+    n_out = OutputLayout.HEAD + n_ops * per_op
+    if not (isinstance(ret, ast.Return) and isinstance(ret.value, ast.List) and len(ret.value.elts) == n_out
+            and all(isinstance(a, ast.Assign) and len(a.targets) == 1 and isinstance(a.targets[0], ast.Name)
+                    for a in assigns)):
+        return None
+    outs = ret.value.elts
+    return fn, assigns, [outs[:OutputLayout.HEAD]] + [outs[OutputLayout.HEAD + o * per_op:][:per_op]
+                                                      for o in range(n_ops)]
+
+
+class _Pooled:
+    """Prints array arithmetic as ufunc calls into pooled buffers ``_b[k]``, reusing a buffer once it is dead."""
+
+    UFUNC: typing.ClassVar[dict] = {"Add": "_np.add", "Sub": "_np.subtract", "Mult": "_np.multiply",
+                                    "Div": "_np.true_divide"}
+
+    def __init__(self, arrays, pinned):
+        self.arrays, self.pinned = set(arrays), set(pinned)
+        self.n, self.free, self.owner, self.temps = 0, [], {}, []
+
+    def _alloc(self) -> int:
+        if self.free:
+            return self.free.pop()
+        self.n += 1
+        return self.n - 1
+
+    def _is_array(self, node) -> bool:
+        import ast
+
+        return any(isinstance(n, ast.Name) and n.id in self.arrays for n in ast.walk(node))
+
+    def _compile(self, node, lines) -> tuple[str, int | None]:
+        """Text of ``node``'s value and the intermediate buffer holding it (None: a name, a scalar or a new array)."""
+        import ast
+
+        if not self._is_array(node) or isinstance(node, ast.Name):
+            return f"({ast.unparse(node)})" if not isinstance(node, ast.Name) else node.id, None
+        if isinstance(node, ast.BinOp) and type(node.op).__name__ in self.UFUNC:
+            (lt, lb), (rt, rb) = self._compile(node.left, lines), self._compile(node.right, lines)
+            k = lb if lb is not None else rb if rb is not None else self._alloc()
+            if rb is not None and rb != k:
+                self.free.append(rb)
+            lines.append(f"{self.UFUNC[type(node.op).__name__]}({lt}, {rt}, out=_b[{k}])")
+            return f"_b[{k}]", k
+        if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.USub):
+            xt, xb = self._compile(node.operand, lines)
+            k = xb if xb is not None else self._alloc()
+            lines.append(f"_np.negative({xt}, out=_b[{k}])")
+            return f"_b[{k}]", k
+        return f"({ast.unparse(node)})", None  # anything else: NumPy's own (new) array
+
+    def assign(self, a) -> list[str]:
+        """Lines computing assignment ``a`` (its buffer, if any, owned by its name until it is dropped)."""
+        lines: list[str] = []
+        text, k = self._compile(a.value, lines)
+        name = a.targets[0].id
+        if self._is_array(a.value):
+            self.arrays.add(name)
+        if k is not None:
+            self.owner[name] = k
+        return lines + [f"{name} = {text}"]
+
+    def expr(self, node, lines) -> str:
+        """Text of an output (its buffer held until the next stage)."""
+        text, k = self._compile(node, lines)
+        if k is not None:
+            self.temps.append(k)
+        return text
+
+    def release(self, dead, keep_outputs: bool) -> None:
+        """After a stage: its outputs' buffers (not the totals') and the dropped names' become free."""
+        if not keep_outputs:
+            self.free += self.temps
+        self.temps = []
+        self.free += [self.owner.pop(n) for n in dead if n in self.owner and n not in self.pinned]
+
+
+def _stages_of(assigns, stages) -> tuple[dict, dict]:
+    """For each assigned name, the first stage whose outputs need it (directly or through a later assignment)
+    and the last stage that reads it."""
+    import ast
+
+    names = lambda node: {n.id for n in ast.walk(node) if isinstance(n, ast.Name)}
+    first: dict = {a.targets[0].id: len(stages) for a in assigns}
+    last: dict = {a.targets[0].id: 0 for a in assigns}
+    for s, group in enumerate(stages):
+        for n in set().union(*(names(e) for e in group)) & first.keys():
+            first[n], last[n] = min(first[n], s), max(last[n], s)
+    for a in reversed(assigns):  # an assignment is needed by the stage of the first that reads it
+        for n in names(a.value) & first.keys():
+            first[n] = min(first[n], first[a.targets[0].id])
+    for a in assigns:
+        for n in names(a.value) & first.keys():
+            last[n] = max(last[n], first[a.targets[0].id])
+    return first, last
