@@ -27,3 +27,20 @@ def test_a_disk_entry_compiles_its_numpy_function_on_first_call(tmp_path, monkey
         np.testing.assert_array_equal(np.broadcast_to(got, (5,)), np.broadcast_to(want, (5,)))
     assert loaded.func._func is not None
     cache.clear_memory()
+
+
+@pytest.mark.slow  # compiles an LLM workload with an empty cache (~3 s)
+def test_a_disk_entry_evaluates_a_grid_through_the_staged_numpy_path(tmp_path, monkeypatch):
+    # found in the merge: the staged NumPy evaluator read the loaded function's __globals__, which the
+    # deferred function of a disk entry did not have; a sweep through disk entries equals the fresh one
+    from roofline import llm
+
+    monkeypatch.setenv("ROOFLINE_CACHE_DIR", str(tmp_path / "cache"))
+    monkeypatch.setenv("ROOFLINE_FUSED", "0")
+    grid = ("llama-3.1-8b", "h100", [1, 2, 4, 8, 16, 32, 64, 128], [512, 1024, 2048, 4096])
+    cache.clear_memory()
+    fresh = llm.decode_sweep(*grid)
+    cache.clear_memory()
+    loaded = llm.decode_sweep(*grid)
+    assert loaded.equals(fresh)
+    cache.clear_memory()

@@ -199,6 +199,11 @@ class _Deferred:
     def __init__(self, source: str, filename: str, ns: dict):
         self._source, self._filename, self._ns, self._func = source, filename, ns, None
 
+    @property
+    def __globals__(self) -> dict:
+        """The namespace the function runs in (what a plain function's ``__globals__`` is), without compiling it."""
+        return self._ns
+
     def __call__(self, *args):
         func = self._func
         if func is None:
@@ -279,6 +284,25 @@ def compile_recipe(recipe, device, overlap: str = "max", ideal: bool = False, sp
 
 
 def clear_memory() -> None:
-    """Forget the in-process entries (the disk cache stays)."""
+    """Forget the in-process entries (the disk cache stays), and every memo registered with
+    :func:`on_clear_memory` (the LLM layer's hot compiled workloads among them)."""
     _MEM.clear()
+    for forget in _ON_CLEAR:
+        forget()
+
+
+def on_clear_memory(forget: Callable[[], None]) -> None:
+    """Have :func:`clear_memory` call ``forget`` too: for a later room's memo of compiled workloads.
+
+    Parameters
+    ----------
+    forget : callable
+        Takes no argument; clears that memo.
+    """
+    if forget not in _ON_CLEAR:
+        _ON_CLEAR.append(forget)
+
+
+#: What :func:`clear_memory` calls besides clearing its own entries.
+_ON_CLEAR: list[Callable[[], None]] = []
 

@@ -28,7 +28,7 @@ import math
 
 from .. import formulas
 from ..dtypes import compute_dtype, elementwise_dtype, peak_dtype
-from ..engine.cache import evaluators
+from ..engine.cache import evaluators, on_clear_memory
 from ..engine.corners import corners_of, ranged
 from ..errors import InputError
 from ..hardware.device import Device
@@ -213,9 +213,13 @@ def _point(model, device, phase, prec, placement, shapes, overlap, which):
 
 
 def _clear_memory() -> None:
-    """Forget every process-memory entry of this module (the compiled-function cache keeps its own)."""
+    """Forget every process-memory entry of this module (called by
+    :func:`roofline.engine.cache.clear_memory` too)."""
     for memo in (_HOT, _BOUND, _BY_ID, _CORNERS, _POWER, _PRICED, _FALLBACK, _PRECISION):
         memo.clear()
+
+
+on_clear_memory(_clear_memory)
 
 
 def _run(model, device, phase, prec, placement, shapes, ideal, overlap, which, device_values=None, detail=False):
