@@ -614,15 +614,13 @@ def _fresh_copy(result: LLMEstimate) -> LLMEstimate:
     state.update(result.__dict__)
     for name, value in state.items():
         if type(value) is dict:
-            state[name] = {k: _copied(v) for k, v in value.items()}
+            state[name] = value = dict(value)
+            for k, v in value.items():
+                if type(v) is dict:
+                    value[k] = {kk: (list(vv) if type(vv) is list else vv) for kk, vv in v.items()}
+                elif type(v) is list:
+                    value[k] = list(v)
     return out
-
-
-def _copied(value):
-    """A new dict (its lists new too) or list in place of ``value``; anything else as it is."""
-    if type(value) is dict:
-        return {k: (list(v) if type(v) is list else v) for k, v in value.items()}
-    return list(value) if type(value) is list else value
 
 
 #: whole estimates already made (each entry holds the objects its key names by identity, and a copy of the
