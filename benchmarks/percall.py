@@ -138,11 +138,14 @@ def bench_estimate() -> dict:
     dict
         ``estimate_us`` (names), ``estimate_cpu_us`` (the same in this thread's CPU time),
         ``estimate_objects_us``, ``estimate_fresh_us`` (each call a batch and
-        context not asked before: placement and evaluation run, nothing is memoised), ``estimate_wse3_us`` [us];
+        context not asked before: placement and evaluation run, nothing is memoised), ``estimate_wse3_us``,
+        ``estimate_unremembered_us`` (by names, the whole-result memo emptied before each call: the estimate's own
+        Python over warm points, what ``estimate_us`` measured before that memo) [us]. A warm question asked again
+        is answered from :data:`roofline.llm.inference._RESULTS` (a copy);
         ``llm_analysis_us`` and ``llm_analysis_ratio`` (its time over ours) when llm-analysis is installed.
     """
     from roofline import get_device, llm
-    from roofline.llm import get_model
+    from roofline.llm import get_model, inference
 
     m, d = get_model("llama-3.1-70b"), get_device("h100")
     out = {"estimate_us": per_call(lambda: llm.estimate("llama-3.1-70b", "h100", devices=8)) * 1e6,
@@ -153,6 +156,9 @@ def bench_estimate() -> dict:
     out["estimate_fresh_us"] = per_call(lambda: llm.estimate(m, d, *next(fresh), devices=8)) * 1e6
     wse3 = get_device("wse3")
     out["estimate_wse3_us"] = per_call(lambda: llm.estimate(m, wse3)) * 1e6
+    results = inference._RESULTS
+    out["estimate_unremembered_us"] = per_call(
+        lambda: (results.clear(), llm.estimate("llama-3.1-70b", "h100", devices=8))) * 1e6
     peer = _llm_analysis()
     if peer is not None:
         out["llm_analysis_us"] = peer * 1e6

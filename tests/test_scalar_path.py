@@ -167,6 +167,39 @@ def test_estimate_is_pure_under_memoisation():
     assert estimate("llama-3.1-8b", get_device("h100"), batch=2, context=1024, dtype="bf16") == first
 
 
+def test_a_remembered_estimate_is_the_one_made_afresh_and_shares_nothing_mutable():
+    """A whole estimate asked again comes from memory: the same record as one made after forgetting
+    everything, for a GPU with corners and a wafer, with and without ``generate``; what a caller changes in
+    an answer does not reach the next one."""
+    for model, device, kw in (("llama-3.1-8b", "h100", {"batch": 3, "generate": 4}), ("mixtral-8x7b", "wse3", {})):
+        inference._clear_memory()
+        afresh = json.dumps(estimate(model, device, **kw), sort_keys=True)
+        assert json.dumps(estimate(model, device, **kw), sort_keys=True) == afresh
+    mine = inference.estimate_result("llama-3.1-8b", "h100", batch=3, devices=2)
+    before = json.dumps(mine.to_dict(), sort_keys=True)
+    mine.modes["estimate"]["tpot_s_range"][0] = -1.0
+    mine.modes["ideal"]["tpot_s"] = -1.0
+    mine.links.clear()
+    mine.decode_terms_s.clear()
+    record = estimate("llama-3.1-8b", "h100", batch=3, devices=2)
+    record["modes"]["estimate"]["tpot_s_range"][1] = -1.0
+    again = inference.estimate_result("llama-3.1-8b", "h100", batch=3, devices=2)
+    assert again.links and again.decode_terms_s
+    assert json.dumps(again.to_dict(), sort_keys=True) == before
+
+def test_a_remembered_estimate_keeps_the_types_and_price_asked():
+    """``batch=2.0`` is recorded as asked even after ``batch=2`` (equal requests, different records); another
+    price gives another cost: 8 devices at 4 USD/h making T tokens/s cost 8 * 4 / 3600 / T * 1e6 USD per
+    million tokens."""
+    as_int = estimate("llama-3.1-8b", "h100", batch=2, devices=8)
+    as_float = estimate("llama-3.1-8b", "h100", batch=2.0, devices=8)
+    assert type(as_int["batch"]) is int and type(as_float["batch"]) is float
+    priced = estimate("llama-3.1-8b", "h100", batch=2, devices=8, price=4.0)
+    assert priced["usd_per_million_tokens"] == pytest.approx(8 * 4.0 / 3600 / priced["tokens_per_s"] * 1e6)
+    assert estimate("llama-3.1-8b", "h100", batch=2, devices=8, price=5.0)["usd_per_million_tokens"] == \
+        pytest.approx(priced["usd_per_million_tokens"] * 5 / 4)
+
+
 _PROBE = """
 import contextlib, io, json, sys
 from roofline.outputs.cli import main

@@ -215,7 +215,7 @@ def _point(model, device, phase, prec, placement, shapes, overlap, which):
 def _clear_memory() -> None:
     """Forget every process-memory entry of this module (called by
     :func:`roofline.engine.cache.clear_memory` too)."""
-    for memo in (_HOT, _BOUND, _BY_ID, _CORNERS, _POWER, _PRICED, _FALLBACK, _PRECISION):
+    for memo in (_HOT, _BOUND, _BY_ID, _CORNERS, _POWER, _PRICED, _FALLBACK, _PRECISION, _RESULTS):
         memo.clear()
 
 
@@ -572,8 +572,62 @@ def estimate_result(model: str | ModelConfig, device: str | Device, batch: int =
     q = _request(m, batch, context, generate, prompt, ideal, overlap, speculation)
     priced = _price(dev, price)  # a bad price is refused before any work
     pl, spl = _placements(m, dev, prec, q, devices, tp, pp, layout)
-    corners = _corner_records(m, device_for(dev, ideal), prec, pl, q, spl)
-    return _result(m, dev, prec, pl, q, corners, spl, price, priced)
+    return _remembered((m, dev, prec, pl), _result_key(m, dev, prec, pl, spl, q, priced), lambda: _result(
+        m, dev, prec, pl, q, _corner_records(m, device_for(dev, ideal), prec, pl, q, spl), spl, price, priced))
+
+
+def _remembered(held: tuple, key: tuple | None, make) -> LLMEstimate:
+    """The estimate of ``key`` from :data:`_RESULTS` (a copy), or ``make()``'s, remembered; ``held``: the
+    objects the key names by identity (the entry holds them, so their ids are not reused while it lives)."""
+    hit = _RESULTS.get(key) if key is not None else None
+    if hit is not None and all(a is b for a, b in zip(hit[0], held)):
+        return _fresh_copy(hit[1])
+    result = make()
+    if key is not None:
+        if len(_RESULTS) >= _MAX_RESULTS:
+            _RESULTS.clear()
+        _RESULTS[key] = (held, _fresh_copy(result))
+    return result
+
+
+def _result_key(m, dev, prec, pl, spl, q: _Request, priced) -> tuple | None:
+    """The key of an estimate in :data:`_RESULTS`: the identity of the (immutable) model, device, precision and
+    placement, the request with the types of the numbers asked (``batch=1.0`` is recorded as a float), and
+    the price; None where a part is not hashable, and with speculation (its placement is made anew each time,
+    so such an entry would never be found)."""
+    if spl is not None:
+        return None
+    try:
+        key = (id(m), id(dev), id(prec), id(pl), q, type(q.batch), type(q.context), type(q.ideal),
+               type(q.overlap), priced)
+        hash(key)
+    except TypeError:
+        return None
+    return key
+
+
+def _fresh_copy(result: LLMEstimate) -> LLMEstimate:
+    """A copy of ``result`` that shares no mutable part with it: its mappings (and the mode records in
+    ``modes``, with their range lists) are new; its numbers, strings and ranges are immutable."""
+    out = object.__new__(LLMEstimate)
+    state = out.__dict__
+    state.update(result.__dict__)
+    for name, value in state.items():
+        if type(value) is dict:
+            state[name] = value = dict(value)
+            for k, v in value.items():
+                if type(v) is dict:
+                    value[k] = {kk: (list(vv) if type(vv) is list else vv) for kk, vv in v.items()}
+                elif type(v) is list:
+                    value[k] = list(v)
+    return out
+
+
+#: whole estimates already made (each entry holds the objects its key names by identity, and a copy of the
+#: result no caller holds); the objects are immutable and every figure the estimate reads is theirs, so the
+#: same key gives the same result. A new model, device or price table (a file changed) gives new objects.
+_RESULTS: dict = {}
+_MAX_RESULTS = 64
 
 
 def estimate(model: str | ModelConfig, device: str | Device, batch: int = 1, context: int = 2048,
