@@ -234,14 +234,25 @@ def has_estimate_ceilings(device: Device) -> bool:
     -------
     bool
     """
-    hit = _HAS_CEILINGS.get(id(device))
-    if hit is not None and hit[0] is device:  # an LLM estimate asks about the same devices a dozen times
-        return hit[1]
-    flag = any(p.startswith(DATASHEET_PREFIX) for p in device.figures)
-    if len(_HAS_CEILINGS) >= 256:
-        _HAS_CEILINGS.clear()
-    _HAS_CEILINGS[id(device)] = (device, flag)
-    return flag
+    hit = _recall(_HAS_CEILINGS, device)  # an LLM estimate asks about the same devices a dozen times
+    if hit is not None:
+        return hit
+    return _remember(_HAS_CEILINGS, device, any(p.startswith(DATASHEET_PREFIX) for p in device.figures))
+
+
+def _recall(memo: dict, device: Device):
+    """What ``memo`` holds for this very device object, or None (entries hold their device, so an id is never
+    reused while its entry lives)."""
+    hit = memo.get(id(device))
+    return hit[1] if hit is not None and hit[0] is device else None
+
+
+def _remember(memo: dict, device: Device, value):
+    """Store ``value`` for ``device`` in ``memo`` (at most 256 entries: a full memo starts again) and return it."""
+    if len(memo) >= 256:
+        memo.clear()
+    memo[id(device)] = (device, value)
+    return value
 
 
 #: :func:`has_estimate_ceilings` of each device asked about, by its id (each entry holds its device)
@@ -283,19 +294,15 @@ def estimate_device(device: Device) -> Device:
     """
     if has_estimate_ceilings(device):
         return device
-    hit = _ESTIMATE_DEVICES.get(id(device))
-    if hit is not None and hit[0] is device:  # the entry holds the device, so its id cannot be reused
-        return hit[1]
+    hit = _recall(_ESTIMATE_DEVICES, device)
+    if hit is not None:
+        return hit
     figs = dict(device.figures)
     ceil = ceilings(device)
     figs.update({DATASHEET_PREFIX + p: device.figures[p] for p in ceil})
     figs.update(ceil)
-    out = _with_figures(device, figs, f"{device.name} (estimate ceilings)")
-    if len(_ESTIMATE_DEVICES) >= 256:
-        _ESTIMATE_DEVICES.clear()
-        _DATASHEET_DEVICES.clear()
-    _ESTIMATE_DEVICES[id(device)] = (device, out)
-    _DATASHEET_DEVICES[id(out)] = (out, device)
+    out = _remember(_ESTIMATE_DEVICES, device, _with_figures(device, figs, f"{device.name} (estimate ceilings)"))
+    _remember(_DATASHEET_DEVICES, out, device)  # and the way back
     return out
 
 
@@ -318,12 +325,13 @@ def datasheet_device(device: Device) -> Device:
     """
     if not has_estimate_ceilings(device):
         return device
-    hit = _DATASHEET_DEVICES.get(id(device))
-    if hit is not None and hit[0] is device:
-        return hit[1]
+    hit = _recall(_DATASHEET_DEVICES, device)
+    if hit is not None:
+        return hit
     figs = {p: f for p, f in device.figures.items() if not p.startswith(DATASHEET_PREFIX)}
     figs.update({p[len(DATASHEET_PREFIX):]: f for p, f in device.figures.items() if p.startswith(DATASHEET_PREFIX)})
-    return _with_figures(device, figs, device.name.removesuffix(" (estimate ceilings)"))
+    name = device.name.removesuffix(" (estimate ceilings)")
+    return _remember(_DATASHEET_DEVICES, device, _with_figures(device, figs, name))
 
 
 def mode_device(device: Device, mode: Mode | str) -> Device:
