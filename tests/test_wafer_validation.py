@@ -118,7 +118,8 @@ def test_the_launch_and_october_70b_rows_cannot_both_lie_within_2x_of_one_non_sp
     # to gain at least 4.67 / 4 = 1.17x; the rest is the launch software (Cerebras: "utilized only a fraction of
     # its peak bandwidth, compute, and IO capacity").
     rows = _data_rows()
-    launch, october = rows["wse3x4-llama3.1-70b-450-cerebras-launch-register"], rows["wse3-llama3.1-70b-2100-speculative-oct2024"]
+    launch = rows["wse3x4-llama3.1-70b-450-cerebras-launch-register"]
+    october = rows["wse3-llama3.1-70b-2100-speculative-oct2024"]
     assert launch["model"] == october["model"] == "llama-3.1-70b" and launch["device"] == october["device"] == "wse3"
     assert launch["weight_dtype"] == "bf16" and october["weight_dtype"] == ""
     assert "no change of precision (16-bit before and after)" in launch["note"]
@@ -126,5 +127,6 @@ def test_the_launch_and_october_70b_rows_cannot_both_lie_within_2x_of_one_non_sp
     fast, slow = float(october["value"]), float(launch["value"])
     assert (fast, slow) == (2100, 450)
     assert fast / slow == pytest.approx(4.667, abs=1e-3) and fast / slow > 2 * 2
-    assert fast / 2 > slow * 2  # the least estimate the October row allows (1,050) exceeds the most the launch row does (900)
+    # the least estimate the October row allows (1,050) exceeds the most the launch row allows (900)
+    assert fast / 2 > slow * 2
     assert fast / slow / 4 == pytest.approx(1.167, abs=1e-3)  # the speculative gain that would be needed

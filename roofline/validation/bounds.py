@@ -227,7 +227,7 @@ def _on_device(w: str, kv: str, dev, assumed: list):
     sixteen = _sixteen(dev)
     w = "bf16" if w == "fp16" and "bf16" in dev.compute else w
     if not kv:
-        kv = "fp8" if ("fp8" in dev.compute and w in ("fp8", "fp4", "int4", "int8")) else sixteen
+        kv = "fp8" if ("fp8" in dev.compute and w in ("fp8", "fp4", "int4", "int8", "mxfp4", "int4_g32")) else sixteen
         if kv == "fp8":
             assumed.append("KV-cache precision not stated: fp8 assumed")
     from ..dtypes import peak_dtype
