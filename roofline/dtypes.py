@@ -6,6 +6,8 @@ line's fast path uses it without building expressions.
 
 >>> bytes_per_element("fp4")
 0.5
+>>> bytes_per_element("mxfp4") * 8   # 32 E2M1 elements share one 8-bit E8M0 scale
+4.25
 >>> compute_dtype("int4", "bf16")     # weight-only int4 computes in bf16 after dequantising
 'bf16'
 >>> peak_dtype("bf16", ["fp16", "int8"])   # Groq's LPU has no bf16 unit: bf16 runs at its fp16 peak
@@ -40,7 +42,11 @@ class DType:
     fallback : str
         The type of the same width a device computes this one at when it publishes no peak for it
         (``""``: none). bf16 falls back to fp16: a 16-bit multiplier without a bf16 mode (Groq's LPU)
-        converts bf16 operands to fp16 and runs at its fp16 peak; results note it.
+        converts bf16 operands to fp16 and runs at its fp16 peak; results note it. A block-scaled type
+        falls back to its element type (``mxfp4`` to ``fp4``).
+    source : str
+        Where a storage size that is not the element width alone comes from (block-scaled types: the
+        element's bits plus the shared scale's bits over the block).
     """
 
     name: str
@@ -48,14 +54,26 @@ class DType:
     rank: int
     weight_only: bool = False
     fallback: str = ""
+    source: str = ""
 
 
+#: OCP Microscaling Formats (MX) Specification v1.0 (Sept 2023), section 5: an MXFP4 block is 32 E2M1 elements
+#: (4 bits) sharing one E8M0 scale (8 bits): (32 x 4 + 8) / 32 = 4.25 bits an element.
+_MXFP4 = ("OCP Microscaling Formats (MX) Specification v1.0, 2023, sections 5.1-5.2: 32 FP4 (E2M1) elements share "
+          "one 8-bit E8M0 scale: 4 + 8/32 = 4.25 bits an element; gpt-oss's MoE weights (model card, arXiv 2508.10925)")
+#: Kimi K2 Thinking / K2.5 / K2.6: routed experts in INT4, compressed-tensors pack-quantized, symmetric (no zero
+#: point), group size 32 along the input dimension, one scale per group stored in the checkpoint's bf16.
+_INT4_G32 = ("moonshotai/Kimi-K2-Thinking (and K2.5, K2.6) config.json quantization_config: compressed-tensors, "
+             "weights num_bits 4, type int, symmetric, strategy group, group_size 32; the per-group weight_scale is "
+             "stored in bf16: 4 + 16/32 = 4.5 bits an element")
 #: The table, in the order spec files list peaks.
 TABLE: dict[str, DType] = {d.name: d for d in (
     DType("fp64", 8, 10), DType("fp64_tensor", 8, 10), DType("fp32", 4, 9), DType("tf32", 4, 8),
     DType("bf16", 2, 7, fallback="fp16"), DType("fp16", 2, 6), DType("fp8", 1, 3), DType("cfp8", 1, 4), DType("int8", 1, 5),
     DType("fp6", 0.75, 2, weight_only=True), DType("fp4", 0.5, 0, weight_only=True),
     DType("int4", 0.5, 1, weight_only=True),
+    DType("mxfp4", 4.25 / 8, 0, weight_only=True, fallback="fp4", source=_MXFP4),
+    DType("int4_g32", 4.5 / 8, 1, weight_only=True, fallback="int4", source=_INT4_G32),
 )}
 #: Data types a spec may give a peak for.
 DTYPES: tuple[str, ...] = tuple(TABLE)

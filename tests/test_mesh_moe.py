@@ -32,7 +32,8 @@ def _band(nbytes):
 def test_the_experts_region_is_every_routed_expert_of_one_layer():
     wl = llm.llm_workload(get_model("llama-4-maverick"), "decode", Precision("bf16", "bf16", "bf16"))
     experts = next(op for op in wl.ops if op.name == "experts")
-    assert _at(experts.region) == MAVERICK_BLOCK == 32_212_254_720
+    assert _at(experts.region[0]) == MAVERICK_BLOCK == 32_212_254_720
+    assert _at(experts.region[1]) == MAVERICK_EXPERT  # one expert: the cores each chosen expert's GEMVs reduce over
 
 
 def test_a_moe_layer_region_leaves_out_its_routed_experts():
@@ -60,4 +61,22 @@ def test_dispatch_and_combine_cross_the_expert_region_and_the_gemvs_their_own():
     est, _ = op_parts(experts, dev, region=Region(None, wl.layer_bytes)).latency[Latency.FABRIC]
     hops = 2 * _band(MAVERICK_BLOCK) + 2 * _band(MAVERICK_EXPERT)
     assert hops == pytest.approx(2 * 1620.0 + 2 * 768.7, abs=0.5)
+    assert _at(sp.sympify(est).subs(dev.subs()), b=1, s=128) == pytest.approx(hops * TAU, rel=1e-3)
+
+
+def test_each_chosen_expert_reduces_over_its_own_weights_not_over_all_chosen_together():
+    # Qwen3-235B-A22B chooses 8 of 128 experts per token. One expert's gate, up and down at FP8: 3 x 4096 x 1536
+    # = 18,874,368 B on 383.1 cores, a band one row deep (383.1 + 1 = 384.1 hops). The 8 chosen ones run side
+    # by side, each over its own cores, not as one 151 MB region (3,065 cores: 762 + 4.0 = 766.0 hops). The
+    # layer's 128 experts, 2.416 GB, hold 49,032 cores: 762 + 64.3 = 826.3 hops, crossed by dispatch and combine.
+    # (2 x 826.3 + 2 x 384.1) hops x 0.909 ns = 2.20 us
+    dev = get_device("wse3")
+    wl = llm.llm_workload(get_model("qwen3-235b-a22b"), "decode", Precision("fp8", "bf16", "bf16"),
+                          Parallelism(pp=6))
+    experts = next(op for op in wl.ops if op.name == "experts")
+    one = 3 * 4096 * 1536
+    assert _at(experts.region[1]) == one == 18_874_368
+    est, _ = op_parts(experts, dev, region=Region(None, wl.layer_bytes)).latency[Latency.FABRIC]
+    hops = 2 * _band(128 * one) + 2 * _band(one)
+    assert hops == pytest.approx(2 * 826.3 + 2 * 384.1, abs=0.5)
     assert _at(sp.sympify(est).subs(dev.subs()), b=1, s=128) == pytest.approx(hops * TAU, rel=1e-3)

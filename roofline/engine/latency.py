@@ -106,14 +106,19 @@ def _fabric(op, m: _Mesh, res_bytes, region: Region, peak) -> tuple:
     if not (est_n or low_n):
         return sp.Integer(0), sp.Integer(0)
     own = res_bytes if res_bytes != 0 else sp.Integer(1)
-    if not isinstance(op.region, str):  # MoE experts: dispatch and combine cross the experts' region, the
-        # GEMVs (the rest) reduce over the chosen experts' own weights
-        area = sp.Max(sp.sympify(op.region), own)
-        est = (2 * m.crossing(area, region.stage_bytes) + (est_n - 2) * m.crossing(own, region.stage_bytes)) * m.tau
+    tau_bound = m.tau
+    if not isinstance(op.region, str):  # MoE experts: dispatch and combine cross the experts' region; the GEMVs
+        # (the rest) of each chosen expert reduce over that expert's own weights, the experts side by side
+        experts, piece = (sp.sympify(x) for x in op.region)
+        piece = formulas._lo(piece, own)
+        area = sp.Max(experts, own)
+        est = (2 * m.crossing(area, region.stage_bytes) + (est_n - 2) * m.crossing(piece, region.stage_bytes)) * m.tau
+        # p independent pieces on a total area A each reach sqrt(A / p): the bound's hop latency over sqrt(p)
+        tau_bound = m.tau / sp.sqrt(formulas._hi(own / piece, 1))
     else:
         area = region.layer_bytes if (op.region == "layer" and region.layer_bytes is not None) else own
         est = est_n * m.crossing(area, region.stage_bytes) * m.tau
-    bound = formulas.mesh_reduction_bound(op.flops / peak, formulas._hi(m.cells(own), 1), m.w * m.h, m.tau, low_n)
+    bound = formulas.mesh_reduction_bound(op.flops / peak, formulas._hi(m.cells(own), 1), m.w * m.h, tau_bound, low_n)
     return est, bound
 
 

@@ -491,9 +491,10 @@ def _routed_experts(c: BlockContext) -> Op:
     ts = (Tensor("x", routed * d, ad, _ACT), Tensor("W", touched * w_expert, c.prec.weights, _W),
           Tensor("h", routed * (c.mlp_matrices + 1) * f, ad, _ACT), Tensor("y", routed * d, ad, _ACT))
     # on a mesh: dispatch to the chosen experts and the weighted combine cross the layer's expert region (every
-    # expert's weights); the up and down GEMVs reduce over the chosen experts' own (the bound: the two GEMVs)
+    # expert's weights); each chosen expert's up and down GEMVs reduce over that expert's own weights, the
+    # chosen experts side by side (the bound: the two GEMVs)
     return Op("experts", 2 * routed * w_expert, c.compute_dtype, ts, count=sp.Integer(m.moe_layers), kind="moe",
-              reductions=(4, 2), region=expert_region_bytes(c))
+              reductions=(4, 2), region=(expert_region_bytes(c), w_expert * _bpe(c.prec.weights)))
 
 
 def expert_region_bytes(c: BlockContext) -> sp.Expr:

@@ -35,8 +35,10 @@ Where a row leaves the precision unstated, the bounds take the most favourable: 
 computes (FP4 on B200, FP8 on Hopper, 16-bit elsewhere) and any weight type the model is published in
 (``[published] weight_dtypes`` of its config) that is narrower still, run weight-only: on a wafer, 8- or
 4-bit weights buy no compute but need fewer wafers. The estimate spans the plausible ones: on a device that
-computes nothing narrower than 16 bits the model's published types (the native release nominal), elsewhere
-the narrowest computed type (nominal) and narrower published ones. The row says so in ``assumptions``.
+computes nothing narrower than 16 bits the model's published types (the native release nominal) and, at the worst
+end, the weights widened to 16 bits (whether a server keeps 8- or 4-bit weights narrow in its memory or widens
+them to the type it computes in is not published), elsewhere the narrowest computed type (nominal) and narrower
+published ones. The row says so in ``assumptions``.
 
 Rows that use speculative decoding are compared like every other row, against a speculative bound
 (:mod:`roofline.llm.speculative`). Their column ``speculative`` is ``true`` (nothing stated) or the
@@ -225,11 +227,13 @@ def _on_device(w: str, kv: str, dev, assumed: list):
     sixteen = _sixteen(dev)
     w = "bf16" if w == "fp16" and "bf16" in dev.compute else w
     if not kv:
-        kv = "fp8" if ("fp8" in dev.compute and w in ("fp8", "fp4", "int4", "int8")) else sixteen
+        kv = "fp8" if ("fp8" in dev.compute and w in ("fp8", "fp4", "int4", "int8", "mxfp4", "int4_g32")) else sixteen
         if kv == "fp8":
             assumed.append("KV-cache precision not stated: fp8 assumed")
-    act = w if w in dev.compute else sixteen
-    if act != w:
+    from ..dtypes import peak_dtype
+
+    act = peak_dtype(w, dev.compute) or sixteen  # a block-scaled type at its element type's peak (mxfp4: fp4)
+    if act != w and act == sixteen:
         assumed.append(f"{w} weights dequantised to {act} (no {w} peak)")
     return Precision(w, act, kv)
 
@@ -273,7 +277,9 @@ def _precisions(r: dict, dev, mode: Mode) -> tuple[list, list[str]]:
     narrower = [w for w in published if bytes_per_element(w) < bytes_per_element(prec.weights)]
     names = [prec.weights] + narrower
     if mode is Mode.ESTIMATE and prec.weights == _sixteen(dev):
-        names = published
+        # whether a server keeps narrow weights narrow in its memory or widens them to the 16 bits it computes
+        # in is not published: the worst corner widens them (more bytes, more wafers)
+        names = published + [prec.weights]
     assumed[-1] = (f"precision not stated: {' or '.join(dict.fromkeys(names))} (the model is published in "
                    f"{', '.join(published)}; " + ("the first nominal, the range spans them)" if mode is Mode.ESTIMATE
                                                   else "the most favourable bounds)"))

@@ -89,9 +89,11 @@ class Op:
         Dependent reductions or broadcasts across the op's region of a mesh (a wafer, a tile): as an
         implementation runs them, and the fewest the op's data dependencies allow (norms fused into the
         neighbouring reduction, online softmax) [1].
-    region : str
+    region : str or tuple
         The mesh region those reductions span: ``layer`` (the region of the op's layer) or ``own`` (the
-        cores that hold the op's own resident data).
+        cores that hold the op's own resident data); for routed experts ``(experts, piece)`` [B]: the bytes
+        of the layer's experts region, which dispatch and combine cross, and of one expert, over whose cores
+        each chosen expert's matrix-vector products reduce, side by side with the others.
     handoffs : int
         Hand-offs of the hidden state from one layer's region to the next that the op stands for [1].
     """
@@ -106,7 +108,7 @@ class Op:
     kind: str = ""
     collectives: Mapping[str, tuple] = field(default_factory=dict)
     reductions: tuple[int, int] = (0, 0)
-    region: str = "own"
+    region: str | tuple = "own"
     handoffs: int = 0
 
     @property
