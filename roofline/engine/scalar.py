@@ -86,6 +86,7 @@ def _div(a: float, b: float) -> float:
 
 
 _MODE_INDEX = {Mode.IDEAL: 0, Mode.LATENCY_BOUND: 1, Mode.ESTIMATE: 2}
+_NO_LATENCY = (0.0,) * N_LATENCY
 
 
 class Point:
@@ -134,6 +135,26 @@ class Point:
                 rec["labels"], rec["bound"] = self.labels, self.labels[rec["bound_index"]]
             hit = self._modes[key] = rec
         return dict(hit)
+
+    def time_and_bound(self, mode: Mode) -> tuple[float, str]:
+        """One mode's time and binding term's label: :meth:`mode`'s ``time_s`` and ``bound`` without the
+        record (what most of an estimate reads).
+
+        Parameters
+        ----------
+        mode : Mode
+            ``ideal``, ``latency_bound`` or ``estimate``.
+
+        Returns
+        -------
+        tuple
+            ``(time_s, bound)``: [s] (NaN where the working set fits no level) and the label of the first
+            term with the largest time.
+        """
+        m = _MODE_INDEX[mode]
+        raw = self.raw
+        times = raw[5] + list(_NO_LATENCY if m == 0 else raw[7 if m == 1 else 6])
+        return (raw[4][m] if raw[3] else math.nan), self.labels[times.index(max(times))]
 
     def _build(self, m: int) -> tuple[dict, list, list]:
         flops, nbytes, hc, fits, totals, acc, est, bnd, sums = self.raw

@@ -118,9 +118,10 @@ class _Bound:
         self.figures: dict = {}
         self.points: dict = {}
 
-    def point(self, which, values: tuple):
+    def point(self, which, values: tuple, keep: bool = True):
         """The scalar evaluator's :class:`~roofline.engine.scalar.Point` at ``values`` (the shapes) and
-        corner ``which``, or None where it does not apply."""
+        corner ``which``, or None where it does not apply; ``keep``: remember it (an estimate's own points
+        are remembered by the estimate, :class:`_Asked`)."""
         key = (which, values)
         hit = self.points.get(key)
         if hit is not None:
@@ -131,7 +132,7 @@ class _Bound:
             figs = self.figures[which] = ([vals[p] for p in self.cw.device_paths],
                                           [vals[f"memory.{lvl.name}.capacity"] for lvl in self.device.memory])
         pt = self.cw.point(values, figs[0], figs[1], 1.0, self.home)
-        if pt is not None:
+        if pt is not None and keep:
             if len(self.points) >= _POINTS_PER_ENTRY:
                 self.points.clear()
             self.points[key] = pt
@@ -200,8 +201,9 @@ def _one(model, device, phase, prec, placement, shapes, mode, overlap, which, de
 _HOT: dict = {}
 
 
-def _point(model, device, phase, prec, placement, shapes, overlap, which):
-    """The scalar evaluator's :class:`~roofline.engine.scalar.Point` of ``shapes``, or None."""
+def _point(model, device, phase, prec, placement, shapes, overlap, which, keep=True):
+    """The scalar evaluator's :class:`~roofline.engine.scalar.Point` of ``shapes``, or None (``keep``:
+    :meth:`_Bound.point`)."""
     entry = _bound(model, device, phase, prec, placement, overlap)
     values = []
     for n in entry.cw.shape_names:
@@ -209,7 +211,26 @@ def _point(model, device, phase, prec, placement, shapes, overlap, which):
         if type(v) is not int and type(v) is not float:
             return None
         values.append(v)
-    return entry.point(which, tuple(values))
+    return entry.point(which, tuple(values), keep)
+
+
+def _phase(asked: dict, model, device, phase, prec, placement, shapes, mode, overlap, which, detail=False) -> dict:
+    """:func:`_run` at one configuration of an estimate, each point evaluated once: ``asked`` holds the
+    estimate's points so far (the top-level corners and the modes ask for the same ones), by the identity of
+    the devices it asks with (they live as long as the estimate). Without ``detail`` only ``time_s`` and
+    ``bound``, which is all an estimate reads of a record other than the nominal one."""
+    key = (id(device), phase, which, *shapes.values())
+    pt = asked.get(key, False)
+    if pt is False:
+        pt = asked[key] = _point(model, device, phase, prec, placement, shapes, overlap, which, False)
+    if pt is None:
+        return _run(model, device, phase, prec, placement, shapes, mode, overlap, which, detail=detail)
+    if not isinstance(mode, str):  # the old flag, as in _run
+        mode = Mode.IDEAL if mode else Mode.ESTIMATE
+    if detail:
+        return pt.mode(mode, True)
+    t, bound = pt.time_and_bound(mode)
+    return {"time_s": t, "bound": bound}
 
 
 def _clear_memory() -> None:
@@ -293,8 +314,10 @@ def _request(m: ModelConfig, batch, context, generate, prompt, ideal, overlap, s
 
 
 def _at_corner(m: ModelConfig, dev: Device, prec: Precision, pl: Placement, q: _Request, corner: Corner,
-               spl: SpeculativePlacement | None = None) -> dict:
-    """Prefill, decode step and (with ``generate``) the whole request at one corner of the device.
+               spl: SpeculativePlacement | None = None, asked: dict | None = None) -> dict:
+    """Prefill, decode step and (with ``generate``) the whole request at one corner of the device (``asked``:
+    the estimate's points so far, :func:`_phase`); the prefill's and decode's own records in full at the
+    nominal corner (the estimate's terms, FLOPs and bytes are read there).
 
     A step of one micro-batch crosses every stage (its time is the sum over the stages); with several
     micro-batches in flight the time per output token is the pipeline's cycle
@@ -302,8 +325,9 @@ def _at_corner(m: ModelConfig, dev: Device, prec: Precision, pl: Placement, q: _
     par = pl.parallel
     b = step_batch(par, q.batch)
     cycle = lambda t: formulas.pipeline_cycle_time(t, par.pp, par.micro_batches)  # noqa: E731
-    pre = _run(m, dev, Phase.PREFILL, prec, pl, {"b": b, "p": q.prompt}, q.ideal, q.overlap, corner, detail=True)
-    dec = _run(m, dev, Phase.DECODE, prec, pl, {"b": b, "s": q.context}, q.ideal, q.overlap, corner, detail=True)
+    asked, detail = {} if asked is None else asked, corner is Corner.NOMINAL
+    pre = _phase(asked, m, dev, Phase.PREFILL, prec, pl, {"b": b, "p": q.prompt}, q.ideal, q.overlap, corner, detail)
+    dec = _phase(asked, m, dev, Phase.DECODE, prec, pl, {"b": b, "s": q.context}, q.ideal, q.overlap, corner, detail)
     r = {"ttft_s": float(pre["time_s"]), "tpot_s": float(cycle(dec["time_s"])), "bound": str(dec["bound"]),
          "prefill_bound": str(pre["bound"]), "decode": dec, "prefill": pre}
     if q.generate:
@@ -317,39 +341,45 @@ def _at_corner(m: ModelConfig, dev: Device, prec: Precision, pl: Placement, q: _
 
 
 def _mode(m: ModelConfig, dev: Device, prec: Precision, pl: Placement, q: _Request, mode: Mode, corner: Corner,
-          spl: SpeculativePlacement | None = None) -> dict:
-    """One mode's record: prefill and decode step (or speculative step) at one corner, on the device the mode
-    reads (:func:`~roofline.hardware.measured.mode_device`: the estimate's measured ceilings, the bounds'
-    datasheet peaks)."""
-    dev = mode_device(dev, mode)
-    pre = _run(m, dev, Phase.PREFILL, prec, pl, {"b": q.batch, "p": q.prompt}, mode, q.overlap, corner)
+          spl: SpeculativePlacement | None = None, asked: dict | None = None) -> dict:
+    """One mode's record: prefill and decode step (or speculative step) at one corner, on ``dev``, the device
+    the mode reads (:func:`~roofline.hardware.measured.mode_device`: the estimate's measured ceilings, the
+    bounds' datasheet peaks); ``asked``: the estimate's points so far (:func:`_phase`)."""
+    asked = {} if asked is None else asked
+    pre = _phase(asked, m, dev, Phase.PREFILL, prec, pl, {"b": q.batch, "p": q.prompt}, mode, q.overlap, corner)
     ttft = float(pre["time_s"])
     if spl is not None:
         f = corner_fields(m, dev, prec, spl, q.speculation, q.batch, q.context, q.prompt, 0, ttft, mode, q.overlap,
                           corner)
         ttft, tpot, bound = f["ttft_s"], f["tpot_s"], f["bound"]
     else:
-        dec = _run(m, dev, Phase.DECODE, prec, pl, {"b": q.batch, "s": q.context}, mode, q.overlap, corner)
+        dec = _phase(asked, m, dev, Phase.DECODE, prec, pl, {"b": q.batch, "s": q.context}, mode, q.overlap, corner)
         tpot, bound = float(dec["time_s"]), str(dec["bound"])
     return {"ttft_s": ttft, "tpot_s": tpot, "tokens_per_s_per_user": 1.0 / tpot, "tokens_per_s": q.batch / tpot,
             "bound": bound, "prefill_bound": str(pre["bound"]), "corner": str(corner)}
 
 
 def _modes(m: ModelConfig, dev: Device, prec: Precision, pl: Placement, q: _Request,
-           spl: SpeculativePlacement | None = None) -> dict:
-    """The three modes (:data:`MODES`); the estimate adds ``<field>_range`` over the device's corners."""
-    out = {str(mode): _mode(m, dev, prec, pl, q, mode, corner, spl) for mode, corner in MODES}
-    if _corners(mode_device(dev, Mode.ESTIMATE)) != (Corner.NOMINAL,):
+           spl: SpeculativePlacement | None = None, asked: dict | None = None) -> dict:
+    """The three modes (:data:`MODES`); the estimate adds ``<field>_range`` over the device's corners
+    (``asked``: the estimate's points so far, :func:`_phase`)."""
+    asked = {} if asked is None else asked
+    out = {str(mode): _mode(m, mode_device(dev, mode), prec, pl, q, mode, corner, spl, asked)
+           for mode, corner in MODES}
+    est_dev = mode_device(dev, Mode.ESTIMATE)
+    if _corners(est_dev) != (Corner.NOMINAL,):
         est = out[str(Mode.ESTIMATE)]
-        ends = [_mode(m, dev, prec, pl, q, Mode.ESTIMATE, c, spl) for c in (Corner.BEST, Corner.WORST)]
+        ends = [_mode(m, est_dev, prec, pl, q, Mode.ESTIMATE, c, spl, asked) for c in (Corner.BEST, Corner.WORST)]
         for k in ("ttft_s", "tpot_s", "tokens_per_s_per_user", "tokens_per_s"):
             est[f"{k}_range"] = sorted([ends[0][k], ends[1][k]])
     return out
 
 
-def _corner_records(m: ModelConfig, run: Device, prec: Precision, pl: Placement, q: _Request, spl) -> dict:
-    """The top-level record at each corner ``run`` has (:func:`_corners`)."""
-    return {c: _at_corner(m, run, prec, pl, q, c, spl) for c in _corners(run)}
+def _corner_records(m: ModelConfig, run: Device, prec: Precision, pl: Placement, q: _Request, spl,
+                    asked: dict | None = None) -> dict:
+    """The top-level record at each corner ``run`` has (:func:`_corners`; ``asked``: :func:`_phase`)."""
+    asked = {} if asked is None else asked
+    return {c: _at_corner(m, run, prec, pl, q, c, spl, asked) for c in _corners(run)}
 
 
 def _corners(dev: Device) -> tuple[Corner, ...]:
@@ -478,8 +508,9 @@ def _placements(m: ModelConfig, dev: Device, prec: Precision, q: _Request, devic
 
 
 def _result(m: ModelConfig, dev: Device, prec: Precision, pl: Placement, q: _Request, corners: dict,
-            spl: SpeculativePlacement | None = None, price=None, priced=None) -> LLMEstimate:
-    """Gather the corners' results into an :class:`LLMEstimate`."""
+            spl: SpeculativePlacement | None = None, price=None, priced=None, asked: dict | None = None) -> LLMEstimate:
+    """Gather the corners' results into an :class:`LLMEstimate` (``asked``: the points the corners evaluated,
+    which the modes share, :func:`_phase`)."""
     nom = corners[Corner.NOMINAL]
     tpot = ranged(corners, "tpot_s")
     tps = tpot.map(lambda t: q.batch / t)
@@ -502,7 +533,7 @@ def _result(m: ModelConfig, dev: Device, prec: Precision, pl: Placement, q: _Req
         **_cost(dev, pl, tps, price, spl.own_devices if spl else 0, priced), compute_fallback=_fallback(dev, prec),
         **_request_fields(q, corners), **_layout_fields(pl),
         **(result_fields(q.speculation, spl, corners) if spl is not None else {}),
-        modes=_modes(m, dev, prec, pl, q, spl))
+        modes=_modes(m, dev, prec, pl, q, spl, asked))
 
 
 def _layout_fields(pl: Placement) -> dict:
@@ -572,8 +603,15 @@ def estimate_result(model: str | ModelConfig, device: str | Device, batch: int =
     q = _request(m, batch, context, generate, prompt, ideal, overlap, speculation)
     priced = _price(dev, price)  # a bad price is refused before any work
     pl, spl = _placements(m, dev, prec, q, devices, tp, pp, layout)
-    return _remembered((m, dev, prec, pl), _result_key(m, dev, prec, pl, spl, q, priced), lambda: _result(
-        m, dev, prec, pl, q, _corner_records(m, device_for(dev, ideal), prec, pl, q, spl), spl, price, priced))
+    return _remembered((m, dev, prec, pl), _result_key(m, dev, prec, pl, spl, q, priced),
+                       lambda: _made(m, dev, prec, pl, q, spl, price, priced))
+
+
+def _made(m: ModelConfig, dev: Device, prec: Precision, pl: Placement, q: _Request, spl, price, priced) -> LLMEstimate:
+    """An estimate made: the corners, then the modes, each point of the phases evaluated once (:func:`_phase`)."""
+    asked: dict = {}
+    corners = _corner_records(m, device_for(dev, q.ideal), prec, pl, q, spl, asked)
+    return _result(m, dev, prec, pl, q, corners, spl, price, priced, asked)
 
 
 def _remembered(held: tuple, key: tuple | None, make) -> LLMEstimate:
