@@ -30,6 +30,7 @@ from .. import formulas
 from ..dtypes import compute_dtype, elementwise_dtype, peak_dtype
 from ..engine.cache import evaluators, on_clear_memory
 from ..engine.corners import corners_of, ranged
+from ..engine.scalar import Kernel
 from ..errors import InputError
 from ..hardware.device import Device
 from ..hardware.library import get_device
@@ -65,6 +66,7 @@ def _compiled(model, device: Device, phase, prec, placement: Placement, ideal, o
     entry = _bound(model, device, phase, prec, placement, overlap)
     if entry.evaluators != evaluators():  # numba turned on or off since: the array path follows
         entry.cw, entry.evaluators = _build_compiled(model, device, phase, prec, placement, overlap), evaluators()
+        entry.kernels.clear()
     return entry.cw
 
 
@@ -111,32 +113,40 @@ class _Bound:
     asked for (every mode of one configuration comes from one call). All of it is pure: the model and
     device are immutable, so their identity (checked, not only their ``id``) and the layout name the entry."""
 
-    __slots__ = ("model", "device", "home", "cw", "figures", "points", "evaluators")
+    __slots__ = ("model", "device", "home", "cw", "kernels", "points", "evaluators")
 
     def __init__(self, model, device: Device, home: int, cw, evals: str):
         self.model, self.device, self.home, self.cw, self.evaluators = model, device, home, cw, evals
-        self.figures: dict = {}
+        self.kernels: dict = {}
         self.points: dict = {}
 
     def point(self, which, values: tuple, keep: bool = True):
         """The scalar evaluator's :class:`~roofline.engine.scalar.Point` at ``values`` (the shapes) and
         corner ``which``, or None where it does not apply; ``keep``: remember it (an estimate's own points
-        are remembered by the estimate, :class:`_Asked`)."""
+        are remembered by the estimate, :func:`_phase`)."""
         key = (which, values)
         hit = self.points.get(key)
         if hit is not None:
             return hit
-        figs = self.figures.get(which)
-        if figs is None:
-            vals = self.device.values(which)
-            figs = self.figures[which] = ([vals[p] for p in self.cw.device_paths],
-                                          [vals[f"memory.{lvl.name}.capacity"] for lvl in self.device.memory])
-        pt = self.cw.point(values, figs[0], figs[1], 1.0, self.home)
+        kernel = self.kernels.get(which, False)
+        if kernel is False:
+            kernel = self.kernels[which] = self._kernel(which)
+        pt = kernel(values) if kernel is not None else None
         if pt is not None and keep:
             if len(self.points) >= _POINTS_PER_ENTRY:
                 self.points.clear()
             self.points[key] = pt
         return pt
+
+    def _kernel(self, which):
+        """The scalar evaluator with the figures of corner ``which`` bound, or None (the entry has none)."""
+        cw = self.cw
+        if not cw.scalar_source:
+            return None
+        vals = self.device.values(which)
+        return Kernel(cw.scalar_source, f"<roofline scalar: {cw.name}>", [vals[p] for p in cw.device_paths],
+                      [vals[f"memory.{lvl.name}.capacity"] for lvl in self.device.memory], 1.0, self.home,
+                      cw.layout, cw.labels)
 
 
 #: process-memory entries of :func:`_bound` (a bound on memory, not a tuning knob)

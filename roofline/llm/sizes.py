@@ -373,11 +373,43 @@ def place(model: ModelConfig, device: Device, prec: Precision = Precision(), bat
         return _place(ModelDemand(model, prec), device, batch, context, devices, tp, pp, **layout)
     if hit is not None and hit[0] is model and hit[1] is device:
         return hit[2]
-    pl = _place(ModelDemand(model, prec), device, batch, context, devices, tp, pp, **layout)
+    pl = _forced_again(model, device, prec, batch, context, key[5:9] + key[11:])
+    if pl is None:
+        pl = _place(ModelDemand(model, prec), device, batch, context, devices, tp, pp, **layout)
+        if pl.forced and type(batch) is int and type(context) is int:
+            _remember_forced(model, device, prec, key[5:9] + key[11:], pl)
     if len(_PLACED) >= _MAX_PLACED:
         _PLACED.clear()
     _PLACED[key] = (model, device, pl)
     return pl
+
+
+def _forced_again(model: ModelConfig, device: Device, prec: Precision, batch, context, layout: tuple):
+    """A forced layout placed again for another batch or context, or None (not forced before, or nothing
+    holds it: :func:`roofline.placement.place` then says so). A forced layout's parallelism, links and checks
+    do not depend on the batch or the context; only the resident set and the level that holds it (the fastest
+    resident level, as :func:`roofline.placement.place` chooses) do."""
+    if type(batch) is not int or type(context) is not int or batch <= 0 or context <= 0:
+        return None
+    hit = _FORCED.get((id(model), id(device), prec, layout))
+    if hit is None or hit[0] is not model or hit[1] is not device:
+        return None
+    par, links = hit[2].parallel, hit[2].links
+    need = resident_bytes_per_device(model, prec, par, batch, context)
+    for i in device.resident_levels:
+        if need <= device.memory[i].capacity_bytes:
+            return Placement(device, par, i, dict(links), need, True)
+    return None
+
+
+def _remember_forced(model: ModelConfig, device: Device, prec: Precision, layout: tuple, pl: Placement) -> None:
+    if len(_FORCED) >= _MAX_PLACED:
+        _FORCED.clear()
+    _FORCED[(id(model), id(device), prec, layout)] = (model, device, pl)
+
+
+#: a forced layout's first placement, by model and device (held) and every argument but the batch and context
+_FORCED: dict = {}
 
 
 #: placements of this process, by question (pure: the model and device are immutable and held here, so an
