@@ -218,10 +218,13 @@ class Point:
             ``(time_s, bound)``: [s] (NaN where the working set fits no level) and the label of the first
             term with the largest time.
         """
-        m = _MODE_INDEX[mode]
-        raw = self.raw
-        times = raw[5] + list(_NO_LATENCY if m == 0 else raw[7 if m == 1 else 6])
-        return (raw[4][m] if raw[3] else math.nan), self.labels[times.index(max(times))]
+        hit = self._modes.get(mode)
+        if hit is None:
+            m = _MODE_INDEX[mode]
+            raw = self.raw
+            times = raw[5] + list(_NO_LATENCY if m == 0 else raw[7 if m == 1 else 6])
+            hit = self._modes[mode] = (raw[4][m] if raw[3] else math.nan), self.labels[times.index(max(times))]
+        return hit
 
     def _build(self, m: int) -> tuple[dict, list, list]:
         flops, nbytes, hc, fits, totals, acc, est, bnd, sums = self.raw

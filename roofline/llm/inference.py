@@ -211,10 +211,10 @@ def _one(model, device, phase, prec, placement, shapes, mode, overlap, which, de
 _HOT: dict = {}
 
 
-def _point(model, device, phase, prec, placement, shapes, overlap, which, keep=True):
+def _point(model, device, phase, prec, placement, shapes, overlap, which, keep=True, entry=None):
     """The scalar evaluator's :class:`~roofline.engine.scalar.Point` of ``shapes``, or None (``keep``:
-    :meth:`_Bound.point`)."""
-    entry = _bound(model, device, phase, prec, placement, overlap)
+    :meth:`_Bound.point`; ``entry``: :func:`_bound`'s, when already found)."""
+    entry = entry or _bound(model, device, phase, prec, placement, overlap)
     values = []
     for n in entry.cw.shape_names:
         v = shapes[n]
@@ -232,7 +232,10 @@ def _phase(asked: dict, model, device, phase, prec, placement, shapes, mode, ove
     key = (id(device), phase, which, *shapes.values())
     pt = asked.get(key, False)
     if pt is False:
-        pt = asked[key] = _point(model, device, phase, prec, placement, shapes, overlap, which, False)
+        entry = asked.get((id(device), phase))
+        if entry is None:
+            entry = asked[(id(device), phase)] = _bound(model, device, phase, prec, placement, overlap)
+        pt = asked[key] = _point(model, device, phase, prec, placement, shapes, overlap, which, False, entry)
     if pt is None:
         return _run(model, device, phase, prec, placement, shapes, mode, overlap, which, detail=detail)
     if not isinstance(mode, str):  # the old flag, as in _run
@@ -625,16 +628,22 @@ def _made(m: ModelConfig, dev: Device, prec: Precision, pl: Placement, q: _Reque
 
 
 def _remembered(held: tuple, key: tuple | None, make) -> LLMEstimate:
-    """The estimate of ``key`` from :data:`_RESULTS` (a copy), or ``make()``'s, remembered; ``held``: the
-    objects the key names by identity (the entry holds them, so their ids are not reused while it lives)."""
+    """The estimate of ``key`` from :data:`_RESULTS` (a copy), or ``make()``'s; ``held``: the objects the key
+    names by identity (the entry holds them, so their ids are not reused while it lives). A question is
+    remembered the second time it is asked: one asked once (an optimiser's or a layout search's new
+    configuration) costs no copy, one asked again is answered from memory from then on."""
     hit = _RESULTS.get(key) if key is not None else None
     if hit is not None and all(a is b for a, b in zip(hit[0], held)):
-        return _fresh_copy(hit[1])
+        if hit[1] is not None:
+            return _fresh_copy(hit[1])
+        result = make()
+        _RESULTS[key] = (held, _fresh_copy(result))
+        return result
     result = make()
     if key is not None:
         if len(_RESULTS) >= _MAX_RESULTS:
             _RESULTS.clear()
-        _RESULTS[key] = (held, _fresh_copy(result))
+        _RESULTS[key] = (held, None)
     return result
 
 
@@ -672,7 +681,7 @@ def _fresh_copy(result: LLMEstimate) -> LLMEstimate:
 
 
 #: whole estimates already made (each entry holds the objects its key names by identity, and a copy of the
-#: result no caller holds); the objects are immutable and every figure the estimate reads is theirs, so the
+#: result no caller holds, or None for a question asked once); the objects are immutable and every figure the estimate reads is theirs, so the
 #: same key gives the same result. A new model, device or price table (a file changed) gives new objects.
 _RESULTS: dict = {}
 _MAX_RESULTS = 64
