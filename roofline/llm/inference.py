@@ -37,7 +37,7 @@ from ..hardware.library import get_device
 from ..hardware.measured import device_for, mode_device
 from ..hardware.prices import get_price
 from ..placement.layout import Placement
-from ..vocab import Corner, Mode, Phase, Ranged, Record
+from ..vocab import Corner, IdentityMemo, Mode, Phase, Ranged, Record
 from .config import ModelConfig
 from .loader import get_model
 from .precision import Precision
@@ -150,9 +150,9 @@ class _Bound:
 
 
 #: process-memory entries of :func:`_bound` (a bound on memory, not a tuning knob)
-_BOUND: dict = {}
-_BY_ID: dict = {}
 _MAX_BOUND, _POINTS_PER_ENTRY = 512, 256
+_BOUND = IdentityMemo(_MAX_BOUND)
+_BY_ID = IdentityMemo(_MAX_BOUND)
 
 
 def _bound(model, device: Device, phase, prec, placement: Placement, overlap) -> _Bound:
@@ -160,30 +160,21 @@ def _bound(model, device: Device, phase, prec, placement: Placement, overlap) ->
 
     Looked up first by the identity of the objects (one estimate asks sixteen times with the same ones),
     then by value (another placement object of the same layout shares the entry)."""
-    ident = (id(model), id(device), id(placement), id(prec), phase, overlap)
-    hit = _BY_ID.get(ident)
-    if hit is not None and hit[0] is placement and hit[1] is prec and hit[2].model is model \
-            and hit[2].device is device:
-        return hit[2]
-    entry = _bound_by_value(model, device, phase, prec, placement, overlap)
-    if len(_BY_ID) >= _MAX_BOUND:
-        _BY_ID.clear()
-    _BY_ID[ident] = (placement, prec, entry)
-    return entry
+    ident, held = (id(model), id(device), id(placement), id(prec), phase, overlap), (model, device, placement, prec)
+    hit = _BY_ID.recall(ident, held)
+    if hit is not None:
+        return hit
+    return _BY_ID.remember(ident, held, _bound_by_value(model, device, phase, prec, placement, overlap))
 
 
 def _bound_by_value(model, device: Device, phase, prec, placement: Placement, overlap) -> _Bound:
     key = (id(model), id(device), phase, prec, placement.parallel, placement.home, tuple(placement.links.items()),
            overlap)
-    hit = _BOUND.get(key)
-    if hit is not None and hit.model is model and hit.device is device:
+    hit = _BOUND.recall(key, (model, device))
+    if hit is not None:
         return hit
-    entry = _Bound(model, device, placement.home, _build_compiled(model, device, phase, prec, placement, overlap),
-                   evaluators())
-    if len(_BOUND) >= _MAX_BOUND:
-        _BOUND.clear()
-    _BOUND[key] = entry
-    return entry
+    return _BOUND.remember(key, (model, device), _Bound(
+        model, device, placement.home, _build_compiled(model, device, phase, prec, placement, overlap), evaluators()))
 
 
 def _one(model, device, phase, prec, placement, shapes, mode, overlap, which, detail) -> dict | None:
@@ -192,23 +183,21 @@ def _one(model, device, phase, prec, placement, shapes, mode, overlap, which, de
     An estimate asks for the same configuration in several modes: the first ask evaluates every mode
     (:class:`~roofline.engine.scalar.Point`), the others find it by the identity of the objects asked with."""
     try:
-        key = (id(model), id(device), id(placement), id(prec), phase, overlap, which, *shapes.values())
-        hit = _HOT.get(key)
+        key, held = (id(model), id(device), id(placement), id(prec), phase, overlap, which, *shapes.values()), \
+            (model, device, placement, prec)
+        hit = _HOT.recall(key, held)
     except TypeError:  # an array among the shapes
         return None
-    if hit is not None and hit[0] is model and hit[1] is device and hit[2] is placement and hit[3] is prec:
-        return hit[4].mode(mode, detail)
+    if hit is not None:
+        return hit.mode(mode, detail)
     pt = _point(model, device, phase, prec, placement, shapes, overlap, which)
     if pt is None:
         return None
-    if len(_HOT) >= 4 * _POINTS_PER_ENTRY:
-        _HOT.clear()
-    _HOT[key] = (model, device, placement, prec, pt)
-    return pt.mode(mode, detail)
+    return _HOT.remember(key, held, pt).mode(mode, detail)
 
 
 #: the last configurations asked, by the identity of the objects asked with (each entry holds them)
-_HOT: dict = {}
+_HOT = IdentityMemo(4 * _POINTS_PER_ENTRY)
 
 
 def _point(model, device, phase, prec, placement, shapes, overlap, which, keep=True, entry=None):
@@ -398,29 +387,23 @@ def _corner_records(m: ModelConfig, run: Device, prec: Precision, pl: Placement,
 def _corners(dev: Device) -> tuple[Corner, ...]:
     """:func:`~roofline.engine.corners.corners_of` ``dev``, asked once per device object (a device is
     immutable; its figures' bases decide)."""
-    hit = _CORNERS.get(id(dev))
-    if hit is None or hit[0] is not dev:
-        if len(_CORNERS) >= _MAX_BOUND:
-            _CORNERS.clear()
-        hit = _CORNERS[id(dev)] = (dev, corners_of(dev))
-    return hit[1]
+    hit = _CORNERS.recall(id(dev), (dev,))
+    return hit if hit is not None else _CORNERS.remember(id(dev), (dev,), corners_of(dev))
 
 
-_CORNERS: dict = {}
+_CORNERS = IdentityMemo(_MAX_BOUND)
 
 
 def _power(dev: Device):
     """``dev.power_w`` and its figure (None, None without one), asked once per device object."""
-    hit = _POWER.get(id(dev))
-    if hit is None or hit[0] is not dev:
-        if len(_POWER) >= _MAX_BOUND:
-            _POWER.clear()
+    hit = _POWER.recall(id(dev), (dev,))
+    if hit is None:
         power = dev.power_w
-        hit = _POWER[id(dev)] = (dev, (power, dev.figures["power.tdp"] if power else None))
-    return hit[1]
+        hit = _POWER.remember(id(dev), (dev,), (power, dev.figures["power.tdp"] if power else None))
+    return hit
 
 
-_POWER: dict = {}
+_POWER = IdentityMemo(_MAX_BOUND)
 
 
 def _terms(run: dict) -> dict[str, float]:
@@ -452,15 +435,11 @@ def _price(dev: Device, price) -> tuple[Ranged | None, str | None]:
     p = get_price(dev.key)
     if p is None:
         return None, None
-    hit = _PRICED.get(id(p))
-    if hit is None or hit[0] is not p:  # a price object is immutable; a new table gives new ones
-        if len(_PRICED) >= _MAX_BOUND:
-            _PRICED.clear()
-        hit = _PRICED[id(p)] = (p, (Ranged(p.value, p.low, p.high), p.describe()))
-    return hit[1]
+    hit = _PRICED.recall(id(p), (p,))  # a price object is immutable; a new table gives new ones
+    return hit if hit is not None else _PRICED.remember(id(p), (p,), (Ranged(p.value, p.low, p.high), p.describe()))
 
 
-_PRICED: dict = {}
+_PRICED = IdentityMemo(_MAX_BOUND)
 
 
 def _cost(dev: Device, pl: Placement, tps: Ranged, price, extra_devices: int = 0, priced=None) -> dict:
@@ -483,13 +462,11 @@ def _cost(dev: Device, pl: Placement, tps: Ranged, price, extra_devices: int = 0
 def _fallback(dev: Device, prec: Precision) -> dict[str, str]:
     """The data types this model's ops compute in that ``dev`` runs at another type's peak."""
     key = (id(dev), prec)
-    hit = _FALLBACK.get(key)
-    if hit is None or hit[0] is not dev:
-        hit = _FALLBACK[key] = (dev, _fallback_of(dev, prec))
-    return dict(hit[1])
+    hit = _FALLBACK.recall(key, (dev,))
+    return dict(hit if hit is not None else _FALLBACK.remember(key, (dev,), _fallback_of(dev, prec)))
 
 
-_FALLBACK: dict = {}
+_FALLBACK = IdentityMemo(_MAX_BOUND)
 
 
 def _fallback_of(dev: Device, prec: Precision) -> dict[str, str]:
@@ -632,18 +609,12 @@ def _remembered(held: tuple, key: tuple | None, make) -> LLMEstimate:
     names by identity (the entry holds them, so their ids are not reused while it lives). A question is
     remembered the second time it is asked: one asked once (an optimiser's or a layout search's new
     configuration) costs no copy, one asked again is answered from memory from then on."""
-    hit = _RESULTS.get(key) if key is not None else None
-    if hit is not None and all(a is b for a, b in zip(hit[0], held)):
-        if hit[1] is not None:
-            return _fresh_copy(hit[1])
-        result = make()
-        _RESULTS[key] = (held, _fresh_copy(result))
-        return result
+    hit = _RESULTS.recall(key, held, _NEVER) if key is not None else _NEVER
+    if hit is not None and hit is not _NEVER:
+        return _fresh_copy(hit)
     result = make()
     if key is not None:
-        if len(_RESULTS) >= _MAX_RESULTS:
-            _RESULTS.clear()
-        _RESULTS[key] = (held, None)
+        _RESULTS.remember(key, held, None if hit is _NEVER else _fresh_copy(result))
     return result
 
 
@@ -681,10 +652,11 @@ def _fresh_copy(result: LLMEstimate) -> LLMEstimate:
 
 
 #: whole estimates already made (each entry holds the objects its key names by identity, and a copy of the
-#: result no caller holds, or None for a question asked once); the objects are immutable and every figure the estimate reads is theirs, so the
-#: same key gives the same result. A new model, device or price table (a file changed) gives new objects.
-_RESULTS: dict = {}
+#: result no caller holds, or None for a question asked once); the objects are immutable and every figure the
+#: estimate reads is theirs, so the same key gives the same result. A new model, device or price table (a file changed) gives new objects.
 _MAX_RESULTS = 64
+_RESULTS = IdentityMemo(_MAX_RESULTS)
+_NEVER = object()  # a question never asked
 
 
 def estimate(model: str | ModelConfig, device: str | Device, batch: int = 1, context: int = 2048,
