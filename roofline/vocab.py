@@ -21,7 +21,7 @@ from .errors import InputError
 
 __all__ = ["Corner", "Overlap", "Phase", "DraftKind", "TensorRole", "LinkRole", "AttentionMode", "PoolRole",
            "MemoryKind", "DeviceKind", "Basis", "Status", "TermKind", "Term", "Ranged", "RESIDENT_ROLES", "CACHE_KINDS",
-           "Record", "TopologyKind", "Collective", "Latency", "Mode"]
+           "Record", "TopologyKind", "Collective", "Latency", "Mode", "IdentityMemo"]
 
 
 class Corner(StrEnum):
@@ -437,3 +437,66 @@ class Record(dict):
 
     def __reduce__(self):
         return (Record, (dict(self), self.result))
+
+
+class IdentityMemo(dict):
+    """Answers of a pure function of immutable objects, found by the objects' identity (the one pattern of
+    the package's process-memory memos: devices, models, precisions, placements, prices).
+
+    A key names its objects by ``id``; each entry holds those objects, so an ``id`` is never reused while its
+    entry lives, and an entry is found only for the very objects it was stored with. At most ``limit``
+    entries: a full memo starts again (a bound on memory, not a tuning knob). It is a dict: ``clear`` and
+    ``len`` work as on one.
+
+    Parameters
+    ----------
+    limit : int
+        Entries at most [1].
+    """
+
+    __slots__ = ("limit",)
+
+    def __init__(self, limit: int = 256):
+        super().__init__()
+        self.limit = limit
+
+    def recall(self, key, held: tuple, default=None):
+        """The value stored under ``key`` with the objects ``held``, or ``default``.
+
+        Parameters
+        ----------
+        key : hashable
+            The ids of ``held`` and any other (hashable, immutable) arguments.
+        held : tuple
+            The objects the key names by ``id``.
+        default : object
+            Returned when there is no such entry.
+
+        Returns
+        -------
+        object
+        """
+        hit = self.get(key)
+        return hit[1] if hit is not None and hit[0] == held else default  # == on tuples: identity first
+
+    def remember(self, key, held: tuple, value):
+        """Store ``value`` under ``key`` with the objects ``held`` and return it.
+
+        Parameters
+        ----------
+        key : hashable
+            As :meth:`recall`'s.
+        held : tuple
+            The objects the key names by ``id`` (held by the entry).
+        value : object
+            The answer.
+
+        Returns
+        -------
+        object
+            ``value``.
+        """
+        if len(self) >= self.limit:
+            self.clear()
+        self[key] = (held, value)
+        return value

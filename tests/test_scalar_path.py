@@ -22,6 +22,7 @@ from hypothesis import strategies as st
 from roofline import engine
 from roofline.engine.compiled import CompiledWorkload
 from roofline.engine.numpy_eval import evaluate_block
+from roofline.engine.scalar import Kernel
 from roofline.hardware.library import get_device
 from roofline.llm import estimate, inference
 from roofline.llm.loader import get_model
@@ -141,6 +142,7 @@ def test_evaluate_at_one_configuration_takes_the_scalar_path_with_numpy_types(de
 
 def _without_scalar_path(monkeypatch):
     monkeypatch.setattr(CompiledWorkload, "point", lambda self, *a, **k: None)
+    monkeypatch.setattr(Kernel, "__call__", lambda self, values: None)  # an estimate's points with figures bound
     inference._clear_memory()
 
 
@@ -255,3 +257,69 @@ def test_a_spec_file_added_to_a_folder_is_found(tmp_path, minimal_spec_text):
     (folder / "toy2.toml").write_text(minimal_spec_text.replace('key = "toy"', 'key = "toy2"'))
     os.utime(folder, ns=(os.stat(folder).st_atime_ns, os.stat(folder).st_mtime_ns + 5_000_000_000))
     assert get_device("toy2", [folder]).key == "toy2"
+
+
+def _both_paths(monkeypatch, model, device, **kw) -> tuple[str, str]:
+    """The record of one question through the scalar path (after another question, so that its points are
+    new) and through the NumPy path, each as JSON."""
+    inference._clear_memory()
+    estimate(model, device, batch=5, context=77, **{k: v for k, v in kw.items() if k not in ("batch", "context")})
+    fast = json.dumps(estimate(model, device, **kw), sort_keys=True)
+    with monkeypatch.context() as mp:
+        _without_scalar_path(mp)
+        slow = json.dumps(estimate(model, device, **kw), sort_keys=True)
+    inference._clear_memory()
+    return fast, slow
+
+
+@settings(max_examples=8, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(batch=st.integers(1, 64), context=st.integers(1, 8192), ideal=st.booleans())
+def test_a_new_question_gets_the_vector_paths_answer(monkeypatch, batch, context, ideal):
+    """A warm process asked a question it has not seen (another batch and context) answers what the NumPy
+    evaluator answers: every figure of the record, the modes, the ranges and the term shares."""
+    fast, slow = _both_paths(monkeypatch, "llama-3.1-8b", "h100", batch=batch, context=context, ideal=ideal)
+    assert fast == slow
+
+
+@pytest.mark.slow
+@settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(model=st.sampled_from(["llama-3.1-8b", "mixtral-8x7b"]), device=st.sampled_from(["h100", "wse3", "mi300x"]),
+       batch=st.integers(1, 256), context=st.integers(1, 16384), devices=st.sampled_from([None, 2, 8]),
+       prompt=st.sampled_from([None, 100]), overlap=st.sampled_from(["max", "sum"]))
+def test_new_questions_get_the_vector_paths_answer(monkeypatch, model, device, batch, context, devices, prompt,
+                                                   overlap):
+    """Random new questions over models, devices (GPU, wafer), forced and found layouts, prompts and overlap:
+    the scalar path's record is the NumPy path's, or both refuse the question alike."""
+    from roofline.errors import CapacityError
+
+    try:
+        fast, slow = _both_paths(monkeypatch, model, device, batch=batch, context=context, devices=devices,
+                                 prompt=prompt, overlap=overlap)
+    except CapacityError:
+        return
+    assert fast == slow
+
+
+@settings(max_examples=60, deadline=None)
+@given(batch=st.integers(1, 4096), context=st.integers(1, 131072),
+       layout=st.sampled_from([{"devices": 8}, {"devices": 1}, {"tp": 2, "pp": 2}, {"devices": 4, "dp": 2}]),
+       device=st.sampled_from(["h100", "wse3"]))
+def test_a_forced_layout_placed_again_is_the_placement_rooms_answer(batch, context, layout, device):
+    """:func:`roofline.llm.sizes.place` re-places a forced layout it has seen for another batch and context
+    (:func:`roofline.llm.sizes._forced_again`): the same placement, or the same refusal, as
+    :func:`roofline.placement.place` made afresh."""
+    from roofline.errors import CapacityError, InputError
+    from roofline.llm.sizes import ModelDemand
+    from roofline.placement.layout import place as place_afresh
+
+    m, d, prec = get_model("llama-3.1-70b"), get_device(device), Precision.of("bf16")
+    try:
+        place(m, d, prec, 1, 1, **layout)  # the layout seen once
+        want = place_afresh(ModelDemand(m, prec), d, batch, context, **layout)
+    except (CapacityError, InputError) as exc:
+        want = type(exc)
+    try:
+        got = place(m, d, prec, batch, context, **layout)
+    except (CapacityError, InputError) as exc:
+        got = type(exc)
+    assert got == want

@@ -283,8 +283,15 @@ def _latencies(pc: PointCode, o: int, cnt: str) -> list[str]:
             if e is not None:
                 lines += [f"l{var}{j} = {_times(f'({e})', cnt)}", f"{var}{j} += l{var}{j}"]
                 names.append(f"l{var}{j}")
-    lines += ["ti += w", "te += " + " + ".join(["w"] + est), "tb += " + " + ".join(["w"] + bnd)]
+    lines += ["ti += w", "te += " + _on_top(est), "tb += " + _on_top(bnd)]
     return lines
+
+
+def _on_top(names: list[str]) -> str:
+    """An op's work time with its latencies on top, added as the NumPy evaluator adds them (the latencies
+    summed first, then that sum to the work: :func:`roofline.engine.numpy_eval._combine`), so that both
+    round alike."""
+    return "w" if not names else f"w + ({' + '.join(names)})"
 
 
 def _op(pc: PointCode, o: int, detail: bool) -> list[str]:

@@ -26,7 +26,7 @@ from __future__ import annotations
 import dataclasses
 from types import MappingProxyType
 
-from ..vocab import Corner, DeviceKind, Mode
+from ..vocab import Corner, DeviceKind, IdentityMemo, Mode
 from .device import Device
 from .figure import Figure
 
@@ -240,23 +240,18 @@ def has_estimate_ceilings(device: Device) -> bool:
     return _remember(_HAS_CEILINGS, device, any(p.startswith(DATASHEET_PREFIX) for p in device.figures))
 
 
-def _recall(memo: dict, device: Device):
-    """What ``memo`` holds for this very device object, or None (entries hold their device, so an id is never
-    reused while its entry lives)."""
-    hit = memo.get(id(device))
-    return hit[1] if hit is not None and hit[0] is device else None
+def _recall(memo: IdentityMemo, device: Device):
+    """What ``memo`` holds for this very device object, or None (:class:`~roofline.vocab.IdentityMemo`)."""
+    return memo.recall(id(device), (device,))
 
 
-def _remember(memo: dict, device: Device, value):
-    """Store ``value`` for ``device`` in ``memo`` (at most 256 entries: a full memo starts again) and return it."""
-    if len(memo) >= 256:
-        memo.clear()
-    memo[id(device)] = (device, value)
-    return value
+def _remember(memo: IdentityMemo, device: Device, value):
+    """Store ``value`` for ``device`` in ``memo`` and return it."""
+    return memo.remember(id(device), (device,), value)
 
 
 #: :func:`has_estimate_ceilings` of each device asked about, by its id (each entry holds its device)
-_HAS_CEILINGS: dict[int, tuple[Device, bool]] = {}
+_HAS_CEILINGS = IdentityMemo(256)
 
 
 def estimate_values(device: Device, which: Corner | str = Corner.NOMINAL) -> dict[str, float]:
@@ -307,9 +302,9 @@ def estimate_device(device: Device) -> Device:
 
 
 #: Estimate devices already built, by the id of their datasheet device (which each entry holds).
-_ESTIMATE_DEVICES: dict[int, tuple[Device, Device]] = {}
+_ESTIMATE_DEVICES = IdentityMemo(256)
 #: The inverse: the datasheet device of each estimate device built here (by the id of the estimate device).
-_DATASHEET_DEVICES: dict[int, tuple[Device, Device]] = {}
+_DATASHEET_DEVICES = IdentityMemo(256)
 
 
 def datasheet_device(device: Device) -> Device:

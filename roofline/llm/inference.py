@@ -30,13 +30,14 @@ from .. import formulas
 from ..dtypes import compute_dtype, elementwise_dtype, peak_dtype
 from ..engine.cache import evaluators, on_clear_memory
 from ..engine.corners import corners_of, ranged
+from ..engine.scalar import Kernel
 from ..errors import InputError
 from ..hardware.device import Device
 from ..hardware.library import get_device
 from ..hardware.measured import device_for, mode_device
 from ..hardware.prices import get_price
 from ..placement.layout import Placement
-from ..vocab import Corner, Mode, Phase, Ranged, Record
+from ..vocab import Corner, IdentityMemo, Mode, Phase, Ranged, Record
 from .config import ModelConfig
 from .loader import get_model
 from .precision import Precision
@@ -65,6 +66,7 @@ def _compiled(model, device: Device, phase, prec, placement: Placement, ideal, o
     entry = _bound(model, device, phase, prec, placement, overlap)
     if entry.evaluators != evaluators():  # numba turned on or off since: the array path follows
         entry.cw, entry.evaluators = _build_compiled(model, device, phase, prec, placement, overlap), evaluators()
+        entry.kernels.clear()
     return entry.cw
 
 
@@ -111,37 +113,46 @@ class _Bound:
     asked for (every mode of one configuration comes from one call). All of it is pure: the model and
     device are immutable, so their identity (checked, not only their ``id``) and the layout name the entry."""
 
-    __slots__ = ("model", "device", "home", "cw", "figures", "points", "evaluators")
+    __slots__ = ("model", "device", "home", "cw", "kernels", "points", "evaluators")
 
     def __init__(self, model, device: Device, home: int, cw, evals: str):
         self.model, self.device, self.home, self.cw, self.evaluators = model, device, home, cw, evals
-        self.figures: dict = {}
+        self.kernels: dict = {}
         self.points: dict = {}
 
-    def point(self, which, values: tuple):
+    def point(self, which, values: tuple, keep: bool = True):
         """The scalar evaluator's :class:`~roofline.engine.scalar.Point` at ``values`` (the shapes) and
-        corner ``which``, or None where it does not apply."""
+        corner ``which``, or None where it does not apply; ``keep``: remember it (an estimate's own points
+        are remembered by the estimate, :func:`_phase`)."""
         key = (which, values)
         hit = self.points.get(key)
         if hit is not None:
             return hit
-        figs = self.figures.get(which)
-        if figs is None:
-            vals = self.device.values(which)
-            figs = self.figures[which] = ([vals[p] for p in self.cw.device_paths],
-                                          [vals[f"memory.{lvl.name}.capacity"] for lvl in self.device.memory])
-        pt = self.cw.point(values, figs[0], figs[1], 1.0, self.home)
-        if pt is not None:
+        kernel = self.kernels.get(which, False)
+        if kernel is False:
+            kernel = self.kernels[which] = self._kernel(which)
+        pt = kernel(values) if kernel is not None else None
+        if pt is not None and keep:
             if len(self.points) >= _POINTS_PER_ENTRY:
                 self.points.clear()
             self.points[key] = pt
         return pt
 
+    def _kernel(self, which):
+        """The scalar evaluator with the figures of corner ``which`` bound, or None (the entry has none)."""
+        cw = self.cw
+        if not cw.scalar_source:
+            return None
+        vals = self.device.values(which)
+        return Kernel(cw.scalar_source, f"<roofline scalar: {cw.name}>", [vals[p] for p in cw.device_paths],
+                      [vals[f"memory.{lvl.name}.capacity"] for lvl in self.device.memory], 1.0, self.home,
+                      cw.layout, cw.labels)
+
 
 #: process-memory entries of :func:`_bound` (a bound on memory, not a tuning knob)
-_BOUND: dict = {}
-_BY_ID: dict = {}
 _MAX_BOUND, _POINTS_PER_ENTRY = 512, 256
+_BOUND = IdentityMemo(_MAX_BOUND)
+_BY_ID = IdentityMemo(_MAX_BOUND)
 
 
 def _bound(model, device: Device, phase, prec, placement: Placement, overlap) -> _Bound:
@@ -149,30 +160,21 @@ def _bound(model, device: Device, phase, prec, placement: Placement, overlap) ->
 
     Looked up first by the identity of the objects (one estimate asks sixteen times with the same ones),
     then by value (another placement object of the same layout shares the entry)."""
-    ident = (id(model), id(device), id(placement), id(prec), phase, overlap)
-    hit = _BY_ID.get(ident)
-    if hit is not None and hit[0] is placement and hit[1] is prec and hit[2].model is model \
-            and hit[2].device is device:
-        return hit[2]
-    entry = _bound_by_value(model, device, phase, prec, placement, overlap)
-    if len(_BY_ID) >= _MAX_BOUND:
-        _BY_ID.clear()
-    _BY_ID[ident] = (placement, prec, entry)
-    return entry
+    ident, held = (id(model), id(device), id(placement), id(prec), phase, overlap), (model, device, placement, prec)
+    hit = _BY_ID.recall(ident, held)
+    if hit is not None:
+        return hit
+    return _BY_ID.remember(ident, held, _bound_by_value(model, device, phase, prec, placement, overlap))
 
 
 def _bound_by_value(model, device: Device, phase, prec, placement: Placement, overlap) -> _Bound:
     key = (id(model), id(device), phase, prec, placement.parallel, placement.home, tuple(placement.links.items()),
            overlap)
-    hit = _BOUND.get(key)
-    if hit is not None and hit.model is model and hit.device is device:
+    hit = _BOUND.recall(key, (model, device))
+    if hit is not None:
         return hit
-    entry = _Bound(model, device, placement.home, _build_compiled(model, device, phase, prec, placement, overlap),
-                   evaluators())
-    if len(_BOUND) >= _MAX_BOUND:
-        _BOUND.clear()
-    _BOUND[key] = entry
-    return entry
+    return _BOUND.remember(key, (model, device), _Bound(
+        model, device, placement.home, _build_compiled(model, device, phase, prec, placement, overlap), evaluators()))
 
 
 def _one(model, device, phase, prec, placement, shapes, mode, overlap, which, detail) -> dict | None:
@@ -181,35 +183,56 @@ def _one(model, device, phase, prec, placement, shapes, mode, overlap, which, de
     An estimate asks for the same configuration in several modes: the first ask evaluates every mode
     (:class:`~roofline.engine.scalar.Point`), the others find it by the identity of the objects asked with."""
     try:
-        key = (id(model), id(device), id(placement), id(prec), phase, overlap, which, *shapes.values())
-        hit = _HOT.get(key)
+        key, held = (id(model), id(device), id(placement), id(prec), phase, overlap, which, *shapes.values()), \
+            (model, device, placement, prec)
+        hit = _HOT.recall(key, held)
     except TypeError:  # an array among the shapes
         return None
-    if hit is not None and hit[0] is model and hit[1] is device and hit[2] is placement and hit[3] is prec:
-        return hit[4].mode(mode, detail)
+    if hit is not None:
+        return hit.mode(mode, detail)
     pt = _point(model, device, phase, prec, placement, shapes, overlap, which)
     if pt is None:
         return None
-    if len(_HOT) >= 4 * _POINTS_PER_ENTRY:
-        _HOT.clear()
-    _HOT[key] = (model, device, placement, prec, pt)
-    return pt.mode(mode, detail)
+    return _HOT.remember(key, held, pt).mode(mode, detail)
 
 
 #: the last configurations asked, by the identity of the objects asked with (each entry holds them)
-_HOT: dict = {}
+_HOT = IdentityMemo(4 * _POINTS_PER_ENTRY)
 
 
-def _point(model, device, phase, prec, placement, shapes, overlap, which):
-    """The scalar evaluator's :class:`~roofline.engine.scalar.Point` of ``shapes``, or None."""
-    entry = _bound(model, device, phase, prec, placement, overlap)
+def _point(model, device, phase, prec, placement, shapes, overlap, which, keep=True, entry=None):
+    """The scalar evaluator's :class:`~roofline.engine.scalar.Point` of ``shapes``, or None (``keep``:
+    :meth:`_Bound.point`; ``entry``: :func:`_bound`'s, when already found)."""
+    entry = entry or _bound(model, device, phase, prec, placement, overlap)
     values = []
     for n in entry.cw.shape_names:
         v = shapes[n]
         if type(v) is not int and type(v) is not float:
             return None
         values.append(v)
-    return entry.point(which, tuple(values))
+    return entry.point(which, tuple(values), keep)
+
+
+def _phase(asked: dict, model, device, phase, prec, placement, shapes, mode, overlap, which, detail=False) -> dict:
+    """:func:`_run` at one configuration of an estimate, each point evaluated once: ``asked`` holds the
+    estimate's points so far (the top-level corners and the modes ask for the same ones), by the identity of
+    the devices it asks with (they live as long as the estimate). Without ``detail`` only ``time_s`` and
+    ``bound``, which is all an estimate reads of a record other than the nominal one."""
+    key = (id(device), phase, which, *shapes.values())
+    pt = asked.get(key, False)
+    if pt is False:
+        entry = asked.get((id(device), phase))
+        if entry is None:
+            entry = asked[(id(device), phase)] = _bound(model, device, phase, prec, placement, overlap)
+        pt = asked[key] = _point(model, device, phase, prec, placement, shapes, overlap, which, False, entry)
+    if pt is None:
+        return _run(model, device, phase, prec, placement, shapes, mode, overlap, which, detail=detail)
+    if not isinstance(mode, str):  # the old flag, as in _run
+        mode = Mode.IDEAL if mode else Mode.ESTIMATE
+    if detail:
+        return pt.mode(mode, True)
+    t, bound = pt.time_and_bound(mode)
+    return {"time_s": t, "bound": bound}
 
 
 def _clear_memory() -> None:
@@ -293,8 +316,10 @@ def _request(m: ModelConfig, batch, context, generate, prompt, ideal, overlap, s
 
 
 def _at_corner(m: ModelConfig, dev: Device, prec: Precision, pl: Placement, q: _Request, corner: Corner,
-               spl: SpeculativePlacement | None = None) -> dict:
-    """Prefill, decode step and (with ``generate``) the whole request at one corner of the device.
+               spl: SpeculativePlacement | None = None, asked: dict | None = None) -> dict:
+    """Prefill, decode step and (with ``generate``) the whole request at one corner of the device (``asked``:
+    the estimate's points so far, :func:`_phase`); the prefill's and decode's own records in full at the
+    nominal corner (the estimate's terms, FLOPs and bytes are read there).
 
     A step of one micro-batch crosses every stage (its time is the sum over the stages); with several
     micro-batches in flight the time per output token is the pipeline's cycle
@@ -302,8 +327,9 @@ def _at_corner(m: ModelConfig, dev: Device, prec: Precision, pl: Placement, q: _
     par = pl.parallel
     b = step_batch(par, q.batch)
     cycle = lambda t: formulas.pipeline_cycle_time(t, par.pp, par.micro_batches)  # noqa: E731
-    pre = _run(m, dev, Phase.PREFILL, prec, pl, {"b": b, "p": q.prompt}, q.ideal, q.overlap, corner, detail=True)
-    dec = _run(m, dev, Phase.DECODE, prec, pl, {"b": b, "s": q.context}, q.ideal, q.overlap, corner, detail=True)
+    asked, detail = {} if asked is None else asked, corner is Corner.NOMINAL
+    pre = _phase(asked, m, dev, Phase.PREFILL, prec, pl, {"b": b, "p": q.prompt}, q.ideal, q.overlap, corner, detail)
+    dec = _phase(asked, m, dev, Phase.DECODE, prec, pl, {"b": b, "s": q.context}, q.ideal, q.overlap, corner, detail)
     r = {"ttft_s": float(pre["time_s"]), "tpot_s": float(cycle(dec["time_s"])), "bound": str(dec["bound"]),
          "prefill_bound": str(pre["bound"]), "decode": dec, "prefill": pre}
     if q.generate:
@@ -317,67 +343,67 @@ def _at_corner(m: ModelConfig, dev: Device, prec: Precision, pl: Placement, q: _
 
 
 def _mode(m: ModelConfig, dev: Device, prec: Precision, pl: Placement, q: _Request, mode: Mode, corner: Corner,
-          spl: SpeculativePlacement | None = None) -> dict:
-    """One mode's record: prefill and decode step (or speculative step) at one corner, on the device the mode
-    reads (:func:`~roofline.hardware.measured.mode_device`: the estimate's measured ceilings, the bounds'
-    datasheet peaks)."""
-    dev = mode_device(dev, mode)
-    pre = _run(m, dev, Phase.PREFILL, prec, pl, {"b": q.batch, "p": q.prompt}, mode, q.overlap, corner)
+          spl: SpeculativePlacement | None = None, asked: dict | None = None) -> dict:
+    """One mode's record: prefill and decode step (or speculative step) at one corner, on ``dev``, the device
+    the mode reads (:func:`~roofline.hardware.measured.mode_device`: the estimate's measured ceilings, the
+    bounds' datasheet peaks); ``asked``: the estimate's points so far (:func:`_phase`)."""
+    asked = {} if asked is None else asked
+    pre = _phase(asked, m, dev, Phase.PREFILL, prec, pl, {"b": q.batch, "p": q.prompt}, mode, q.overlap, corner)
     ttft = float(pre["time_s"])
     if spl is not None:
         f = corner_fields(m, dev, prec, spl, q.speculation, q.batch, q.context, q.prompt, 0, ttft, mode, q.overlap,
                           corner)
         ttft, tpot, bound = f["ttft_s"], f["tpot_s"], f["bound"]
     else:
-        dec = _run(m, dev, Phase.DECODE, prec, pl, {"b": q.batch, "s": q.context}, mode, q.overlap, corner)
+        dec = _phase(asked, m, dev, Phase.DECODE, prec, pl, {"b": q.batch, "s": q.context}, mode, q.overlap, corner)
         tpot, bound = float(dec["time_s"]), str(dec["bound"])
     return {"ttft_s": ttft, "tpot_s": tpot, "tokens_per_s_per_user": 1.0 / tpot, "tokens_per_s": q.batch / tpot,
             "bound": bound, "prefill_bound": str(pre["bound"]), "corner": str(corner)}
 
 
 def _modes(m: ModelConfig, dev: Device, prec: Precision, pl: Placement, q: _Request,
-           spl: SpeculativePlacement | None = None) -> dict:
-    """The three modes (:data:`MODES`); the estimate adds ``<field>_range`` over the device's corners."""
-    out = {str(mode): _mode(m, dev, prec, pl, q, mode, corner, spl) for mode, corner in MODES}
-    if _corners(mode_device(dev, Mode.ESTIMATE)) != (Corner.NOMINAL,):
+           spl: SpeculativePlacement | None = None, asked: dict | None = None) -> dict:
+    """The three modes (:data:`MODES`); the estimate adds ``<field>_range`` over the device's corners
+    (``asked``: the estimate's points so far, :func:`_phase`)."""
+    asked = {} if asked is None else asked
+    out = {str(mode): _mode(m, mode_device(dev, mode), prec, pl, q, mode, corner, spl, asked)
+           for mode, corner in MODES}
+    est_dev = mode_device(dev, Mode.ESTIMATE)
+    if _corners(est_dev) != (Corner.NOMINAL,):
         est = out[str(Mode.ESTIMATE)]
-        ends = [_mode(m, dev, prec, pl, q, Mode.ESTIMATE, c, spl) for c in (Corner.BEST, Corner.WORST)]
+        ends = [_mode(m, est_dev, prec, pl, q, Mode.ESTIMATE, c, spl, asked) for c in (Corner.BEST, Corner.WORST)]
         for k in ("ttft_s", "tpot_s", "tokens_per_s_per_user", "tokens_per_s"):
             est[f"{k}_range"] = sorted([ends[0][k], ends[1][k]])
     return out
 
 
-def _corner_records(m: ModelConfig, run: Device, prec: Precision, pl: Placement, q: _Request, spl) -> dict:
-    """The top-level record at each corner ``run`` has (:func:`_corners`)."""
-    return {c: _at_corner(m, run, prec, pl, q, c, spl) for c in _corners(run)}
+def _corner_records(m: ModelConfig, run: Device, prec: Precision, pl: Placement, q: _Request, spl,
+                    asked: dict | None = None) -> dict:
+    """The top-level record at each corner ``run`` has (:func:`_corners`; ``asked``: :func:`_phase`)."""
+    asked = {} if asked is None else asked
+    return {c: _at_corner(m, run, prec, pl, q, c, spl, asked) for c in _corners(run)}
 
 
 def _corners(dev: Device) -> tuple[Corner, ...]:
     """:func:`~roofline.engine.corners.corners_of` ``dev``, asked once per device object (a device is
     immutable; its figures' bases decide)."""
-    hit = _CORNERS.get(id(dev))
-    if hit is None or hit[0] is not dev:
-        if len(_CORNERS) >= _MAX_BOUND:
-            _CORNERS.clear()
-        hit = _CORNERS[id(dev)] = (dev, corners_of(dev))
-    return hit[1]
+    hit = _CORNERS.recall(id(dev), (dev,))
+    return hit if hit is not None else _CORNERS.remember(id(dev), (dev,), corners_of(dev))
 
 
-_CORNERS: dict = {}
+_CORNERS = IdentityMemo(_MAX_BOUND)
 
 
 def _power(dev: Device):
     """``dev.power_w`` and its figure (None, None without one), asked once per device object."""
-    hit = _POWER.get(id(dev))
-    if hit is None or hit[0] is not dev:
-        if len(_POWER) >= _MAX_BOUND:
-            _POWER.clear()
+    hit = _POWER.recall(id(dev), (dev,))
+    if hit is None:
         power = dev.power_w
-        hit = _POWER[id(dev)] = (dev, (power, dev.figures["power.tdp"] if power else None))
-    return hit[1]
+        hit = _POWER.remember(id(dev), (dev,), (power, dev.figures["power.tdp"] if power else None))
+    return hit
 
 
-_POWER: dict = {}
+_POWER = IdentityMemo(_MAX_BOUND)
 
 
 def _terms(run: dict) -> dict[str, float]:
@@ -409,15 +435,11 @@ def _price(dev: Device, price) -> tuple[Ranged | None, str | None]:
     p = get_price(dev.key)
     if p is None:
         return None, None
-    hit = _PRICED.get(id(p))
-    if hit is None or hit[0] is not p:  # a price object is immutable; a new table gives new ones
-        if len(_PRICED) >= _MAX_BOUND:
-            _PRICED.clear()
-        hit = _PRICED[id(p)] = (p, (Ranged(p.value, p.low, p.high), p.describe()))
-    return hit[1]
+    hit = _PRICED.recall(id(p), (p,))  # a price object is immutable; a new table gives new ones
+    return hit if hit is not None else _PRICED.remember(id(p), (p,), (Ranged(p.value, p.low, p.high), p.describe()))
 
 
-_PRICED: dict = {}
+_PRICED = IdentityMemo(_MAX_BOUND)
 
 
 def _cost(dev: Device, pl: Placement, tps: Ranged, price, extra_devices: int = 0, priced=None) -> dict:
@@ -440,13 +462,11 @@ def _cost(dev: Device, pl: Placement, tps: Ranged, price, extra_devices: int = 0
 def _fallback(dev: Device, prec: Precision) -> dict[str, str]:
     """The data types this model's ops compute in that ``dev`` runs at another type's peak."""
     key = (id(dev), prec)
-    hit = _FALLBACK.get(key)
-    if hit is None or hit[0] is not dev:
-        hit = _FALLBACK[key] = (dev, _fallback_of(dev, prec))
-    return dict(hit[1])
+    hit = _FALLBACK.recall(key, (dev,))
+    return dict(hit if hit is not None else _FALLBACK.remember(key, (dev,), _fallback_of(dev, prec)))
 
 
-_FALLBACK: dict = {}
+_FALLBACK = IdentityMemo(_MAX_BOUND)
 
 
 def _fallback_of(dev: Device, prec: Precision) -> dict[str, str]:
@@ -478,8 +498,9 @@ def _placements(m: ModelConfig, dev: Device, prec: Precision, q: _Request, devic
 
 
 def _result(m: ModelConfig, dev: Device, prec: Precision, pl: Placement, q: _Request, corners: dict,
-            spl: SpeculativePlacement | None = None, price=None, priced=None) -> LLMEstimate:
-    """Gather the corners' results into an :class:`LLMEstimate`."""
+            spl: SpeculativePlacement | None = None, price=None, priced=None, asked: dict | None = None) -> LLMEstimate:
+    """Gather the corners' results into an :class:`LLMEstimate` (``asked``: the points the corners evaluated,
+    which the modes share, :func:`_phase`)."""
     nom = corners[Corner.NOMINAL]
     tpot = ranged(corners, "tpot_s")
     tps = tpot.map(lambda t: q.batch / t)
@@ -502,7 +523,7 @@ def _result(m: ModelConfig, dev: Device, prec: Precision, pl: Placement, q: _Req
         **_cost(dev, pl, tps, price, spl.own_devices if spl else 0, priced), compute_fallback=_fallback(dev, prec),
         **_request_fields(q, corners), **_layout_fields(pl),
         **(result_fields(q.speculation, spl, corners) if spl is not None else {}),
-        modes=_modes(m, dev, prec, pl, q, spl))
+        modes=_modes(m, dev, prec, pl, q, spl, asked))
 
 
 def _layout_fields(pl: Placement) -> dict:
@@ -572,21 +593,28 @@ def estimate_result(model: str | ModelConfig, device: str | Device, batch: int =
     q = _request(m, batch, context, generate, prompt, ideal, overlap, speculation)
     priced = _price(dev, price)  # a bad price is refused before any work
     pl, spl = _placements(m, dev, prec, q, devices, tp, pp, layout)
-    return _remembered((m, dev, prec, pl), _result_key(m, dev, prec, pl, spl, q, priced), lambda: _result(
-        m, dev, prec, pl, q, _corner_records(m, device_for(dev, ideal), prec, pl, q, spl), spl, price, priced))
+    return _remembered((m, dev, prec, pl), _result_key(m, dev, prec, pl, spl, q, priced),
+                       lambda: _made(m, dev, prec, pl, q, spl, price, priced))
+
+
+def _made(m: ModelConfig, dev: Device, prec: Precision, pl: Placement, q: _Request, spl, price, priced) -> LLMEstimate:
+    """An estimate made: the corners, then the modes, each point of the phases evaluated once (:func:`_phase`)."""
+    asked: dict = {}
+    corners = _corner_records(m, device_for(dev, q.ideal), prec, pl, q, spl, asked)
+    return _result(m, dev, prec, pl, q, corners, spl, price, priced, asked)
 
 
 def _remembered(held: tuple, key: tuple | None, make) -> LLMEstimate:
-    """The estimate of ``key`` from :data:`_RESULTS` (a copy), or ``make()``'s, remembered; ``held``: the
-    objects the key names by identity (the entry holds them, so their ids are not reused while it lives)."""
-    hit = _RESULTS.get(key) if key is not None else None
-    if hit is not None and all(a is b for a, b in zip(hit[0], held)):
-        return _fresh_copy(hit[1])
+    """The estimate of ``key`` from :data:`_RESULTS` (a copy), or ``make()``'s; ``held``: the objects the key
+    names by identity (the entry holds them, so their ids are not reused while it lives). A question is
+    remembered the second time it is asked: one asked once (an optimiser's or a layout search's new
+    configuration) costs no copy, one asked again is answered from memory from then on."""
+    hit = _RESULTS.recall(key, held, _NEVER) if key is not None else _NEVER
+    if hit is not None and hit is not _NEVER:
+        return _fresh_copy(hit)
     result = make()
     if key is not None:
-        if len(_RESULTS) >= _MAX_RESULTS:
-            _RESULTS.clear()
-        _RESULTS[key] = (held, _fresh_copy(result))
+        _RESULTS.remember(key, held, None if hit is _NEVER else _fresh_copy(result))
     return result
 
 
@@ -624,10 +652,11 @@ def _fresh_copy(result: LLMEstimate) -> LLMEstimate:
 
 
 #: whole estimates already made (each entry holds the objects its key names by identity, and a copy of the
-#: result no caller holds); the objects are immutable and every figure the estimate reads is theirs, so the
-#: same key gives the same result. A new model, device or price table (a file changed) gives new objects.
-_RESULTS: dict = {}
+#: result no caller holds, or None for a question asked once); the objects are immutable and every figure the
+#: estimate reads is theirs, so the same key gives the same result. A new model, device or price table (a file changed) gives new objects.
 _MAX_RESULTS = 64
+_RESULTS = IdentityMemo(_MAX_RESULTS)
+_NEVER = object()  # a question never asked
 
 
 def estimate(model: str | ModelConfig, device: str | Device, batch: int = 1, context: int = 2048,

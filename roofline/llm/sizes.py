@@ -15,6 +15,7 @@ from ..dtypes import bytes_per_element
 from ..hardware.device import Device
 from ..placement.layout import Parallelism, Placement
 from ..placement.layout import place as _place
+from ..vocab import IdentityMemo
 from .config import ModelConfig
 from .precision import Precision
 
@@ -37,18 +38,14 @@ def weights_bytes(model: ModelConfig, prec: Precision) -> float:
         [B].
     """
     key = (id(model), prec)
-    hit = _WEIGHTS.get(key)
-    if hit is not None and hit[0] is model:
-        return hit[1]
-    out = model.total_params() * bytes_per_element(prec.weights)
-    if len(_WEIGHTS) >= _MAX_PLACED:
-        _WEIGHTS.clear()
-    _WEIGHTS[key] = (model, out)
-    return out
+    hit = _WEIGHTS.recall(key, (model,))
+    if hit is not None:
+        return hit
+    return _WEIGHTS.remember(key, (model,), model.total_params() * bytes_per_element(prec.weights))
 
 
 #: weights' bytes by model (held, so its ``id`` is not reused) and precision: a pure function of both
-_WEIGHTS: dict = {}
+_WEIGHTS = IdentityMemo(4096)
 
 
 def expert_weights_bytes(model: ModelConfig, prec: Precision) -> float:
@@ -368,19 +365,41 @@ def place(model: ModelConfig, device: Device, prec: Precision = Precision(), bat
     try:
         key = (id(model), id(device), prec, batch, context, devices, tp, pp, tuple(sorted(layout.items())),
                type(batch), type(context), type(devices), type(tp), type(pp))  # True is not 1 here
-        hit = _PLACED.get(key)
+        hit = _PLACED.recall(key, (model, device))
     except TypeError:  # an unhashable argument (an array): no memo
         return _place(ModelDemand(model, prec), device, batch, context, devices, tp, pp, **layout)
-    if hit is not None and hit[0] is model and hit[1] is device:
-        return hit[2]
-    pl = _place(ModelDemand(model, prec), device, batch, context, devices, tp, pp, **layout)
-    if len(_PLACED) >= _MAX_PLACED:
-        _PLACED.clear()
-    _PLACED[key] = (model, device, pl)
-    return pl
+    if hit is not None:
+        return hit
+    pl = _forced_again(model, device, prec, batch, context, key[5:9] + key[11:])
+    if pl is None:
+        pl = _place(ModelDemand(model, prec), device, batch, context, devices, tp, pp, **layout)
+        if pl.forced and type(batch) is int and type(context) is int:
+            _FORCED.remember((id(model), id(device), prec, key[5:9] + key[11:]), (model, device), pl)
+    return _PLACED.remember(key, (model, device), pl)
+
+
+def _forced_again(model: ModelConfig, device: Device, prec: Precision, batch, context, layout: tuple):
+    """A forced layout placed again for another batch or context, or None (not forced before, or nothing
+    holds it: :func:`roofline.placement.place` then says so). A forced layout's parallelism, links and checks
+    do not depend on the batch or the context; only the resident set and the level that holds it (the fastest
+    resident level, as :func:`roofline.placement.place` chooses) do."""
+    if type(batch) is not int or type(context) is not int or batch <= 0 or context <= 0:
+        return None
+    hit = _FORCED.recall((id(model), id(device), prec, layout), (model, device))
+    if hit is None:
+        return None
+    par, links = hit.parallel, hit.links
+    need = resident_bytes_per_device(model, prec, par, batch, context)
+    for i in device.resident_levels:
+        if need <= device.memory[i].capacity_bytes:
+            return Placement(device, par, i, dict(links), need, True)
+    return None
+
+
+#: a forced layout's first placement, by model and device (held) and every argument but the batch and context
+_FORCED = IdentityMemo(4096)
 
 
 #: placements of this process, by question (pure: the model and device are immutable and held here, so an
 #: ``id`` is never reused while its entry lives); the bound keeps memory small, not a tuning knob
-_PLACED: dict = {}
-_MAX_PLACED = 4096
+_PLACED = IdentityMemo(4096)
