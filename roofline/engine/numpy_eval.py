@@ -96,13 +96,6 @@ _POOLS = threading.local()
 POOL_MAX = 1 << 16
 
 
-def _scratch_zeros(kind: str, shape):
-    """A scratch array of zeros of ``shape`` from this thread's pool (see :func:`_pool`)."""
-    z = _pool(kind, 1, shape)[0]
-    z.fill(0.0)
-    return z
-
-
 def _pool(kind: str, n: int, shape) -> list:
     """``n`` scratch arrays of ``shape`` for this thread (reused block after block: no allocation, no page
     faults); their contents are dead once the block that filled them is evaluated."""
@@ -115,10 +108,18 @@ def _pool(kind: str, n: int, shape) -> list:
     return have[1]
 
 
+def _filled(a, shape, value):
+    """``a`` (or a new array of ``shape``, of ``value``'s type) filled with ``value``."""
+    if a is None:
+        return np.full(shape, value)
+    a.fill(value)
+    return a
+
+
 class _Block:
     """The state of one block: shapes, homes and masks shared by every op."""
 
-    def __init__(self, cw, args, caps, devs, hm):
+    def __init__(self, cw, args, caps, devs, hm, out=None):
         self.cw, self.caps = cw, caps
         self.nl = cw.n_levels
         self.layout = OutputLayout(cw.n_levels, cw.n_links)
@@ -134,12 +135,14 @@ class _Block:
         else:
             h = np.broadcast_to(hm, self.shape)
         self.uniform = hm is not None and np.ndim(hm) == 0
+        self.out = out if out and all(v.shape == self.shape for v in out.values()) else {}
+        self.fits, self.hc = self.out.get("fits"), self.out.get("home")
         if self.uniform:  # one forced level for every point
-            self.fits = np.full(self.shape, int(hm) < self.nl)
-            self.hc = np.full(self.shape, min(int(hm), self.nl - 1), dtype=np.int64)
+            self.fits = _filled(self.fits, self.shape, int(hm) < self.nl)
+            self.hc = _filled(self.hc, self.shape, min(int(hm), self.nl - 1))
         else:
-            self.fits = h < self.nl
-            self.hc = np.minimum(h, self.nl - 1)
+            self.fits = np.less(h, self.nl, out=self.fits)
+            self.hc = np.minimum(h, self.nl - 1, out=self.hc)
         hmin = int(self.hc.flat[0]) if self.uniform else None
         self.masks = [True] + [(i <= hmin) if self.uniform else (self.hc >= i) for i in range(1, self.nl)]
         self.caps_scalar = all(np.ndim(c) == 0 for c in caps)
@@ -249,7 +252,9 @@ def _max_terms(live, cnt, with_bound: bool, bufs):
     """The largest live work term times ``cnt`` (in ``bufs``' work buffer) and the index of the term that
     binds at every point, or None with ``idx`` filled point by point (the first term wins a tie; NaN never
     wins). A term whose greatest value is below the running maximum's least never wins and changes nothing;
-    one whose least is above the running maximum's greatest wins everywhere (a NaN fails both tests)."""
+    one whose least is above the running maximum's greatest wins everywhere (a NaN fails both tests). The
+    running maximum's extremes after a pass are bounds from those of its two operands (the greatest exact,
+    the least a lower bound): no array is reduced twice."""
     best, work, _, idx, gt = bufs
     j0, cur = live[0]
     single, mixed, ext = j0, False, None
@@ -274,8 +279,20 @@ def _max_terms(live, cnt, with_bound: bool, bufs):
                     idx.fill(single)
                     mixed = True
                 np.copyto(idx, j, where=gt)
-        cur, ext = np.maximum(cur, x, out=best), None
-    return np.multiply(cur, cnt, out=work), (None if mixed else single)
+        cur = np.maximum(cur, x, out=best)
+        ext = _bounds_of_maximum(ext, xmin, xmax)
+    if np.ndim(cur) == 0 or not (np.ndim(cnt) == 0 and cnt == 1):  # times one: the same array, no pass
+        cur = np.multiply(cur, cnt, out=work)
+    return cur, (None if mixed else single)
+
+
+def _bounds_of_maximum(ext, xmin, xmax):
+    """Bounds on the extremes of ``maximum(a, x)`` from ``a``'s (``ext``) and ``x``'s: the greatest is the
+    greater of the two, the least at least the greater of the two least; NaN anywhere: (NaN, NaN), which
+    fails every later test as the reduction of an array holding a NaN would."""
+    if math.isnan(ext[0]) or math.isnan(ext[1]) or math.isnan(xmin) or math.isnan(xmax):
+        return math.nan, math.nan
+    return max(ext[0], xmin), max(ext[1], xmax)
 
 
 class _Acc:
@@ -313,7 +330,7 @@ def _charge(acc: _Acc, work, idx, single, n_work: int, shape) -> None:
     acc.rows.reshape(-1)[flat] += w  # each point once: no repeated index, so the fancy add is exact
 
 
-def _binding(acc: _Acc, lat_acc, lay, npts: int, shape, detail: bool) -> dict:
+def _binding(acc: _Acc, lat_acc, lay, npts: int, shape, detail: bool, into=None) -> dict:
     """The term that binds most of the time at each point: each op's work term with its work time, and each
     latency term with its own. A row never charged is zeros: it can bind only where every row before it is
     negative, so it is skipped unless the first row has a negative value."""
@@ -323,7 +340,9 @@ def _binding(acc: _Acc, lat_acc, lay, npts: int, shape, detail: bool) -> dict:
             acc.add(lay.term_latency(j), lat_acc[j])
     if 0 not in acc.seen or np.less(acc.rows[0], 0.0).any():
         acc.zero([0] + ([] if 0 not in acc.seen else list(range(nlab))))
-    bi = np.zeros(npts, dtype=np.int64)
+    bi = np.zeros(npts, dtype=np.int64) if into is None else into.reshape(-1)
+    if into is not None:
+        bi.fill(0)
     bv = _pool("binding", 1, (npts,))[0]
     bv[...] = acc.rows[0]
     g = np.empty(npts, dtype=bool)
@@ -335,13 +354,14 @@ def _binding(acc: _Acc, lat_acc, lay, npts: int, shape, detail: bool) -> dict:
         elif k:
             np.copyto(bi, j, where=g)
         np.maximum(bv, acc.rows[j], out=bv)
-    out = {"bound_index": bi.reshape(shape)}
+    out = {"bound_index": bi.reshape(shape) if into is None else into}
     if detail:
         out["term_times"] = acc.rows.reshape((nlab,) + shape)
     return out
 
 
-def evaluate_block(cw, args, caps, devs, hm, with_bound: bool, detail: bool, mode: Mode = Mode.ESTIMATE) -> dict:
+def evaluate_block(cw, args, caps, devs, hm, with_bound: bool, detail: bool, mode: Mode = Mode.ESTIMATE,
+                   out: dict | None = None) -> dict:
     """Evaluate compiled workload ``cw`` over one block of points.
 
     Parameters
@@ -362,25 +382,30 @@ def evaluate_block(cw, args, caps, devs, hm, with_bound: bool, detail: bool, mod
         Also return ``term_times`` and ``term_totals`` [s].
     mode : Mode
         Which latency terms to add: none (``ideal``), the bound's or the estimate's.
+    out : dict of ndarray, optional
+        Arrays of the block's shape to write the outputs of those names into (the caller's slices of a
+        larger result: no copy); the outputs not in it are made.
 
     Returns
     -------
     dict of ndarray
         ``time_s`` [s], ``flops`` [FLOP], ``bytes`` [B], ``home``, ``fits``, ``arithmetic_intensity``
-        [FLOP/B], ``attainable_flops_per_s`` [FLOP/s] and, with ``with_bound``, ``bound_index``.
+        [FLOP/B], ``attainable_flops_per_s`` [FLOP/s] and, with ``with_bound``, ``bound_index``; those
+        named in ``out`` are its arrays.
     """
-    blk = _Block(cw, args, caps, devs, hm)
-    shape, npts, lay = blk.shape, blk.npts, blk.layout
+    blk = _Block(cw, args, caps, devs, hm, out)
+    shape, npts, lay, out = blk.shape, blk.npts, blk.layout, blk.out
     acc = _Acc(lay.n_reported, npts, lazy=not detail) if with_bound else None  # term_times with detail
     lat_acc: list = [0.0] * N_LATENCY
     sums = np.zeros((lay.n_reported,) + shape) if detail else None
-    total = _scratch_zeros("total", shape)
+    total = out.get("time_s")
+    total = _pool("total", 1, shape)[0] if total is None else total
     bufs = (*_pool("eval", 3, shape), np.empty(shape, dtype=np.int64) if with_bound else None,
             np.empty(shape, dtype=bool) if with_bound else None)
     for o in range(cw.n_ops):
         terms, lat, cnt = blk.op_terms(o, mode)
         t, work, lats, single = _combine(terms, lat, cnt, cw.overlap, shape, with_bound, bufs)
-        total += t
+        np.add(total if o else 0.0, t, out=total)  # the first op onto zeros, as every later one
         if with_bound:
             _charge(acc, work, bufs[3], single, lay.n_work, shape)
             for j, x in enumerate(lats):
@@ -391,22 +416,33 @@ def evaluate_block(cw, args, caps, devs, hm, with_bound: bool, detail: bool, mod
             for j, x in enumerate(list(terms) + list(lat)):
                 if x is not None:
                     sums[j] += np.broadcast_to(np.asarray(x, dtype=float) * cnt, shape)
-    out = _totals(blk, total)
+    if not cw.n_ops:
+        total.fill(0.0)
+    res = _totals(blk, total, out)
     if with_bound:
-        out.update(_binding(acc, lat_acc, lay, npts, shape, detail))
+        res.update(_binding(acc, lat_acc, lay, npts, shape, detail, out.get("bound_index")))
     if detail:
-        out["term_totals"] = sums
-    return out
+        res["term_totals"] = sums
+    return res
 
 
-def _totals(blk: _Block, total) -> dict:
+def _totals(blk: _Block, total, out: dict) -> dict:
+    """The block's totals, into ``out``'s arrays where it has them (``total`` is ``out``'s time or scratch)."""
     v = blk.values
     every = blk.uniform and bool(blk.fits.flat[0]) if blk.npts else False
-    out = {"time_s": np.array(total) if every else np.where(blk.fits, total, np.nan),  # total is scratch
-           "flops": np.array(np.broadcast_to(np.asarray(v[OutputLayout.FLOPS], dtype=float), blk.shape)),
-           "bytes": np.array(np.broadcast_to(np.asarray(v[OutputLayout.BYTES], dtype=float), blk.shape)),
-           "home": blk.hc, "fits": blk.fits}  # made for this block
+    res = {"home": blk.hc, "fits": blk.fits}  # made for this block, or out's
+    if "time_s" in out:
+        if not every:
+            np.copyto(total, np.nan, where=np.logical_not(blk.fits))
+        res["time_s"] = total
+    else:
+        res["time_s"] = np.array(total) if every else np.where(blk.fits, total, np.nan)  # total is scratch
+    for k, pos in (("flops", OutputLayout.FLOPS), ("bytes", OutputLayout.BYTES)):
+        x = np.broadcast_to(np.asarray(v[pos], dtype=float), blk.shape)
+        res[k] = np.array(x) if k not in out else out[k]
+        if k in out:
+            np.copyto(out[k], x)
     with np.errstate(divide="ignore", invalid="ignore"):
-        out["arithmetic_intensity"] = out["flops"] / out["bytes"]
-        out["attainable_flops_per_s"] = out["flops"] / out["time_s"]
-    return out
+        res["arithmetic_intensity"] = np.divide(res["flops"], res["bytes"], out=out.get("arithmetic_intensity"))
+        res["attainable_flops_per_s"] = np.divide(res["flops"], res["time_s"], out=out.get("attainable_flops_per_s"))
+    return res
