@@ -91,6 +91,15 @@ def _make_staged(cw, key):
     return ns["_staged"], nbuf
 
 
+#: the reductions of a whole array, called without ``ndarray.max``'s Python wrapper
+_MIN, _MAX = np.minimum.reduce, np.maximum.reduce
+
+
+def _is_array(x) -> bool:
+    """``x`` is an array of at least one dimension (not a scalar, not a 0-d array)."""
+    return isinstance(x, np.ndarray) and x.ndim != 0
+
+
 _POOLS = threading.local()
 #: the largest block whose scratch arrays a thread keeps for the next block [points]
 POOL_MAX = 1 << 16
@@ -147,11 +156,11 @@ class _Block:
         self.masks = [True] + [(i <= hmin) if self.uniform else (self.hc >= i) for i in range(1, self.nl)]
         self.caps_scalar = all(np.ndim(c) == 0 for c in caps)
         self.npts = math.prod(self.shape)
-        self.tbuf = None
+        self.tbuf = self.plan = None
 
     def _activation_home(self, abytes):
         """The one activation rule: the fastest level that holds them, never slower than the home."""
-        if self.uniform and self.caps_scalar and abytes.max() <= self.caps[0]:
+        if self.uniform and self.caps_scalar and _MAX(abytes, axis=None) <= self.caps[0]:
             return 0  # every point's activations fit the fastest level
         ha = np.full(np.shape(abytes), self.nl - 1, dtype=np.int64)
         for i in reversed(range(self.nl)):
@@ -162,7 +171,9 @@ class _Block:
         """Op ``o``'s work terms (compute, levels, links) and latency terms of ``mode`` (None where
         identically zero), and its count."""
         raw = self.values[self.layout.op(o)] if self.stages is None else next(self.stages)
-        comp, res, tr, links, lats, act, cnt = _plan(self.cw, mode)[o]
+        if self.plan is None:
+            self.plan = _plan(self.cw, mode)
+        comp, res, tr, links, lats, act, cnt = self.plan[o]
         terms: list = [None] * (1 + self.nl + self.layout.n_links)
         if comp is not None:
             terms[0] = raw[comp]
@@ -180,8 +191,9 @@ class _Block:
         return terms, lat, raw[cnt]
 
     def _add_transient(self, terms, raw, tr, act):
-        ha = self._activation_home(np.asarray(raw[act], dtype=float))
-        one = np.ndim(ha) == 0
+        a = raw[act]
+        ha = self._activation_home(a if isinstance(a, np.ndarray) else np.asarray(a, dtype=float))
+        one = not _is_array(ha)
         if any(raw[t] is None and (not one or i <= ha) for i, t in tr):  # the staged function's deferred ones
             missing = [t for t in range(len(raw)) if raw[t] is None]
             for t, v in zip(missing, self.stages.send(True), strict=True):
@@ -260,12 +272,12 @@ def _max_terms(live, cnt, with_bound: bool, bufs):
     single, mixed, ext = j0, False, None
     for j, x in live[1:]:
         if ext is None:
-            ext = (cur, cur) if np.ndim(cur) == 0 else (cur.min(), cur.max())
-        one = np.ndim(x) == 0
-        xmax = x if one else x.max()
+            ext = (_MIN(cur, axis=None), _MAX(cur, axis=None)) if _is_array(cur) else (cur, cur)
+        one = not _is_array(x)
+        xmax = x if one else _MAX(x, axis=None)
         if xmax < ext[0]:
             continue
-        xmin = x if one else x.min()
+        xmin = x if one else _MIN(x, axis=None)
         if xmin > ext[1]:
             single, mixed, cur, ext = j, False, x, (xmin, xmax)
             continue
@@ -281,7 +293,7 @@ def _max_terms(live, cnt, with_bound: bool, bufs):
                 np.copyto(idx, j, where=gt)
         cur = np.maximum(cur, x, out=best)
         ext = _bounds_of_maximum(ext, xmin, xmax)
-    if np.ndim(cur) == 0 or not (np.ndim(cnt) == 0 and cnt == 1):  # times one: the same array, no pass
+    if not _is_array(cur) or _is_array(cnt) or cnt != 1:  # times one: the same array, no pass
         cur = np.multiply(cur, cnt, out=work)
     return cur, (None if mixed else single)
 
@@ -320,7 +332,7 @@ class _Acc:
 
 def _charge(acc: _Acc, work, idx, single, n_work: int, shape) -> None:
     """Add an op's work time to the term that binds it, point by point."""
-    w = work.reshape(-1) if np.shape(work) == shape else np.broadcast_to(work, shape).reshape(-1)
+    w = work.reshape(-1) if _is_array(work) and work.shape == shape else np.broadcast_to(work, shape).reshape(-1)
     if single is not None:
         acc.add(single, w)
         return
@@ -396,10 +408,25 @@ def evaluate_block(cw, args, caps, devs, hm, with_bound: bool, detail: bool, mod
     blk = _Block(cw, args, caps, devs, hm, out)
     shape, npts, lay, out = blk.shape, blk.npts, blk.layout, blk.out
     acc = _Acc(lay.n_reported, npts, lazy=not detail) if with_bound else None  # term_times with detail
-    lat_acc: list = [0.0] * N_LATENCY
-    sums = np.zeros((lay.n_reported,) + shape) if detail else None
     total = out.get("time_s")
     total = _pool("total", 1, shape)[0] if total is None else total
+    lat_acc, sums = _run_ops(blk, mode, acc, total, detail)
+    res = _totals(blk, total, out)
+    if with_bound:
+        res.update(_binding(acc, lat_acc, lay, npts, shape, detail, out.get("bound_index")))
+    if detail:
+        res["term_totals"] = sums
+    return res
+
+
+def _run_ops(blk: _Block, mode: Mode, acc, total, detail: bool):
+    """Every op of the block in turn: its time added to ``total``, its work time charged to the term that
+    binds it in ``acc`` (None: no binding term wanted); the latency totals and, with ``detail``, each
+    term's total."""
+    cw, shape, lay = blk.cw, blk.shape, blk.layout
+    with_bound = acc is not None
+    lat_acc: list = [0.0] * N_LATENCY
+    sums = np.zeros((lay.n_reported,) + shape) if detail else None
     bufs = (*_pool("eval", 3, shape), np.empty(shape, dtype=np.int64) if with_bound else None,
             np.empty(shape, dtype=bool) if with_bound else None)
     for o in range(cw.n_ops):
@@ -410,20 +437,14 @@ def evaluate_block(cw, args, caps, devs, hm, with_bound: bool, detail: bool, mod
             _charge(acc, work, bufs[3], single, lay.n_work, shape)
             for j, x in enumerate(lats):
                 if x is not None:
-                    xa = np.asarray(x, dtype=float)
-                    lat_acc[j] = lat_acc[j] + (xa if xa.ndim == 0 else np.broadcast_to(xa, shape).reshape(-1))
+                    lat_acc[j] = lat_acc[j] + (np.broadcast_to(x, shape).reshape(-1) if _is_array(x) else float(x))
         if detail:
             for j, x in enumerate(list(terms) + list(lat)):
                 if x is not None:
                     sums[j] += np.broadcast_to(np.asarray(x, dtype=float) * cnt, shape)
     if not cw.n_ops:
         total.fill(0.0)
-    res = _totals(blk, total, out)
-    if with_bound:
-        res.update(_binding(acc, lat_acc, lay, npts, shape, detail, out.get("bound_index")))
-    if detail:
-        res["term_totals"] = sums
-    return res
+    return lat_acc, sums
 
 
 def _totals(blk: _Block, total, out: dict) -> dict:
