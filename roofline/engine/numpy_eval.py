@@ -345,27 +345,37 @@ def _charge(acc: _Acc, work, idx, single, n_work: int, shape) -> None:
 def _binding(acc: _Acc, lat_acc, lay, npts: int, shape, detail: bool, into=None) -> dict:
     """The term that binds most of the time at each point: each op's work term with its work time, and each
     latency term with its own. A row never charged is zeros: it can bind only where every row before it is
-    negative, so it is skipped unless the first row has a negative value."""
+    negative, so it is skipped unless the first row has a negative value. A latency total that is the same
+    at every point is compared as that one number (its row is written only with ``detail``)."""
     nlab = lay.n_reported
+    consts = {}
     for j in range(N_LATENCY):
-        if not (np.ndim(lat_acc[j]) == 0 and lat_acc[j] == 0.0):
-            acc.add(lay.term_latency(j), lat_acc[j])
+        x = lat_acc[j]
+        if _is_array(x) or detail:
+            if _is_array(x) or x != 0.0:
+                acc.add(lay.term_latency(j), x)
+        elif x != 0.0:  # NaN included, as a row of NaN would be
+            consts[lay.term_latency(j)] = x
     if 0 not in acc.seen or np.less(acc.rows[0], 0.0).any():
+        for j, x in consts.items():  # every row is read: the constant ones written as rows
+            acc.add(j, x)
+        consts = {}
         acc.zero([0] + ([] if 0 not in acc.seen else list(range(nlab))))
     bi = np.zeros(npts, dtype=np.int64) if into is None else into.reshape(-1)
     if into is not None:
         bi.fill(0)
-    bv = _pool("binding", 1, (npts,))[0]
-    bv[...] = acc.rows[0]
-    g = np.empty(npts, dtype=bool)
-    for j in sorted(acc.seen - {0}):
-        np.greater(acc.rows[j], bv, out=g)
+    rows = {j: acc.rows[j] for j in acc.seen - {0}} | consts
+    cur, g = acc.rows[0], np.empty(npts, dtype=bool)
+    order = sorted(rows)
+    for n, j in enumerate(order):
+        np.greater(rows[j], cur, out=g)
         k = int(np.count_nonzero(g))
         if k == npts:
             bi.fill(j)
         elif k:
             np.copyto(bi, j, where=g)
-        np.maximum(bv, acc.rows[j], out=bv)
+        if n + 1 < len(order):  # the running maximum, read by the next row only
+            cur = np.maximum(cur, rows[j], out=_pool("binding", 1, (npts,))[0])
     out = {"bound_index": bi.reshape(shape) if into is None else into}
     if detail:
         out["term_times"] = acc.rows.reshape((nlab,) + shape)
