@@ -264,22 +264,24 @@ def _max_terms(live, cnt, with_bound: bool, bufs):
     """The largest live work term times ``cnt`` (in ``bufs``' work buffer) and the index of the term that
     binds at every point, or None with ``idx`` filled point by point (the first term wins a tie; NaN never
     wins). A term whose greatest value is below the running maximum's least never wins and changes nothing;
-    one whose least is above the running maximum's greatest wins everywhere (a NaN fails both tests). The
-    running maximum's extremes after a pass are bounds from those of its two operands (the greatest exact,
-    the least a lower bound): no array is reduced twice."""
+    one whose least is above the running maximum's greatest wins everywhere (a NaN fails both tests). Each
+    extreme is found when a test first reads it, and the running maximum's after a pass are bounds from
+    those of its two operands (the greatest exact, the least a lower bound): no array is reduced twice."""
     best, work, _, idx, gt = bufs
     j0, cur = live[0]
-    single, mixed, ext = j0, False, None
+    single, mixed, lo, hi = j0, False, None, None
     for j, x in live[1:]:
-        if ext is None:
-            ext = (_MIN(cur, axis=None), _MAX(cur, axis=None)) if _is_array(cur) else (cur, cur)
         one = not _is_array(x)
+        if lo is None:
+            lo = _MIN(cur, axis=None) if _is_array(cur) else cur
         xmax = x if one else _MAX(x, axis=None)
-        if xmax < ext[0]:
+        if xmax < lo:
             continue
+        if hi is None:
+            hi = _MAX(cur, axis=None) if _is_array(cur) else cur
         xmin = x if one else _MIN(x, axis=None)
-        if xmin > ext[1]:
-            single, mixed, cur, ext = j, False, x, (xmin, xmax)
+        if xmin > hi:
+            single, mixed, cur, lo, hi = j, False, x, xmin, xmax
             continue
         if with_bound:
             np.greater(x, cur, out=gt)
@@ -292,7 +294,7 @@ def _max_terms(live, cnt, with_bound: bool, bufs):
                     mixed = True
                 np.copyto(idx, j, where=gt)
         cur = np.maximum(cur, x, out=best)
-        ext = _bounds_of_maximum(ext, xmin, xmax)
+        lo, hi = _bounds_of_maximum((lo, hi), xmin, xmax)
     if not _is_array(cur) or _is_array(cnt) or cnt != 1:  # times one: the same array, no pass
         cur = np.multiply(cur, cnt, out=work)
     return cur, (None if mixed else single)
