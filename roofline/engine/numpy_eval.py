@@ -210,7 +210,38 @@ class _Block:
             else:  # into a scratch array of this level: the op's terms are dead once the op is evaluated
                 if self.tbuf is None:
                     self.tbuf = _pool("transient", self.nl, self.shape)
-                terms[1 + i] = np.add(terms[1 + i], a, out=self.tbuf[i])
+                terms[1 + i] = _Sum.of(terms[1 + i], a, self.tbuf[i])
+
+
+class _Sum:
+    """A number plus an array, added only when read (``get``): a term that never reaches the running maximum
+    is never added. Its greatest value is ``r + max(a)`` to the last bit (a sum with a finite number is
+    monotone under rounding; a NaN stays a NaN)."""
+
+    __slots__ = ("r", "a", "buf")
+
+    def __init__(self, r, a, buf):
+        self.r, self.a, self.buf = r, a, buf
+
+    @staticmethod
+    def of(r, a, buf):
+        """``r + a`` into ``buf``, now or (a finite number plus an array) when read."""
+        if not _is_array(r) and _is_array(a) and math.isfinite(r):
+            return _Sum(r, a, buf)
+        return np.add(r, a, out=buf)
+
+    def max(self):
+        """The greatest value of the sum."""
+        return self.r + _MAX(self.a, axis=None)
+
+    def get(self):
+        """The sum, as an array."""
+        return np.add(self.r, self.a, out=self.buf)
+
+
+def _real(x):
+    """``x`` with a pending sum added."""
+    return x.get() if isinstance(x, _Sum) else x
 
 
 def _plan(cw, mode: Mode) -> list:
@@ -238,6 +269,9 @@ def _combine(terms, lat, cnt, overlap: str, shape, with_bound: bool, bufs):
     is the same at every point of the block (one live work term, or one that wins everywhere), else None.
     The time and the work part are in ``bufs`` (``best, work, time, idx, gt``), valid until the next op."""
     live = [(j, x) for j, x in enumerate(terms) if x is not None] or [(0, 0.0)]
+    if overlap != "max":
+        live = [(j, _real(x)) for j, x in live]
+        terms = [_real(x) for x in terms]
     if overlap == "max":
         work, single = _max_terms(live, cnt, with_bound, bufs)
     else:
@@ -269,14 +303,15 @@ def _max_terms(live, cnt, with_bound: bool, bufs):
     those of its two operands (the greatest exact, the least a lower bound): no array is reduced twice."""
     best, work, _, idx, gt = bufs
     j0, cur = live[0]
-    single, mixed, lo, hi = j0, False, None, None
+    single, mixed, lo, hi, cur = j0, False, None, None, _real(cur)
     for j, x in live[1:]:
-        one = not _is_array(x)
+        one = not _is_array(x) and not isinstance(x, _Sum)
         if lo is None:
             lo = _MIN(cur, axis=None) if _is_array(cur) else cur
-        xmax = x if one else _MAX(x, axis=None)
+        xmax = x if one else x.max() if isinstance(x, _Sum) else _MAX(x, axis=None)
         if xmax < lo:
             continue
+        x = _real(x)
         if hi is None:
             hi = _MAX(cur, axis=None) if _is_array(cur) else cur
         xmin = x if one else _MIN(x, axis=None)
@@ -452,6 +487,7 @@ def _run_ops(blk: _Block, mode: Mode, acc, total, detail: bool):
                     lat_acc[j] = lat_acc[j] + (np.broadcast_to(x, shape).reshape(-1) if _is_array(x) else float(x))
         if detail:
             for j, x in enumerate(list(terms) + list(lat)):
+                x = _real(x)
                 if x is not None:
                     sums[j] += np.broadcast_to(np.asarray(x, dtype=float) * cnt, shape)
     if not cw.n_ops:
