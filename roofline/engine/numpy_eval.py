@@ -105,15 +105,15 @@ _POOLS = threading.local()
 POOL_MAX = 1 << 16
 
 
-def _pool(kind: str, n: int, shape) -> list:
-    """``n`` scratch arrays of ``shape`` for this thread (reused block after block: no allocation, no page
-    faults); their contents are dead once the block that filled them is evaluated."""
+def _pool(kind: str, n: int, shape, dtype=float) -> list:
+    """``n`` scratch arrays of ``shape`` and ``dtype`` for this thread (reused block after block: no
+    allocation, no page faults); their contents are dead once the block that filled them is evaluated."""
     if math.prod(shape) > POOL_MAX:  # a block this large is not kept between calls
-        return [np.empty(shape) for _ in range(n)]
+        return [np.empty(shape, dtype=dtype) for _ in range(n)]
     pools = _POOLS.__dict__
     have = pools.get(kind)
     if have is None or have[0] != shape or len(have[1]) < n:
-        have = pools[kind] = (shape, [np.empty(shape) for _ in range(n)])
+        have = pools[kind] = (shape, [np.empty(shape, dtype=dtype) for _ in range(n)])
     return have[1]
 
 
@@ -402,7 +402,7 @@ def _binding(acc: _Acc, lat_acc, lay, npts: int, shape, detail: bool, into=None)
     if into is not None:
         bi.fill(0)
     rows = {j: acc.rows[j] for j in acc.seen - {0}} | consts
-    cur, g = acc.rows[0], np.empty(npts, dtype=bool)
+    cur, g = acc.rows[0], _pool("binding mask", 1, (npts,), bool)[0]
     order = sorted(rows)
     for n, j in enumerate(order):
         np.greater(rows[j], cur, out=g)
@@ -474,8 +474,8 @@ def _run_ops(blk: _Block, mode: Mode, acc, total, detail: bool):
     with_bound = acc is not None
     lat_acc: list = [0.0] * N_LATENCY
     sums = np.zeros((lay.n_reported,) + shape) if detail else None
-    bufs = (*_pool("eval", 3, shape), np.empty(shape, dtype=np.int64) if with_bound else None,
-            np.empty(shape, dtype=bool) if with_bound else None)
+    bufs = (*_pool("eval", 3, shape), _pool("index", 1, shape, np.int64)[0] if with_bound else None,
+            _pool("mask", 1, shape, bool)[0] if with_bound else None)
     for o in range(cw.n_ops):
         terms, lat, cnt = blk.op_terms(o, mode)
         t, work, lats, single = _combine(terms, lat, cnt, cw.overlap, shape, with_bound, bufs)
