@@ -268,10 +268,9 @@ def _combine(terms, lat, cnt, overlap: str, shape, with_bound: bool, bufs):
     latency parts, and in ``idx`` the work term that binds it; the last item is that term's index when it
     is the same at every point of the block (one live work term, or one that wins everywhere), else None.
     The time and the work part are in ``bufs`` (``best, work, time, idx, gt``), valid until the next op."""
-    live = [(j, x) for j, x in enumerate(terms) if x is not None] or [(0, 0.0)]
-    if overlap != "max":
-        live = [(j, _real(x)) for j, x in live]
+    if overlap != "max":  # every term is read
         terms = [_real(x) for x in terms]
+    live = [(j, x) for j, x in enumerate(terms) if x is not None] or [(0, 0.0)]
     if overlap == "max":
         work, single = _max_terms(live, cnt, with_bound, bufs)
     else:
