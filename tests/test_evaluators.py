@@ -410,3 +410,17 @@ def test_a_fused_sweep_equals_the_numpy_sweep(monkeypatch):
     got = llm.decode_sweep(*args, device_counts=[8], chunk=50, workers=2)
     assert got.time_s_best.notna().any() and (~got.fits).any()
     _frames_equal(ref, got)
+
+
+@settings(max_examples=80, deadline=None)
+@given(r=st.floats(-1e300, 1e300), a=st.lists(_VALUE | st.floats(-1e308, 1e308) | st.just(-np.inf), min_size=1,
+                                               max_size=12).map(np.array))
+def test_a_pending_sum_has_the_greatest_value_of_the_sum(r, a):
+    """A finite number plus an array, left unadded until read: its greatest value taken as the number plus the
+    array's greatest is the greatest of the sum to the last bit (rounding is monotone; a NaN stays a NaN),
+    and read, it is the sum."""
+    with np.errstate(over="ignore", invalid="ignore"):
+        pending = numpy_eval._Sum.of(r, a, np.empty(a.shape))
+        ref = r + a
+        assert np.array_equal(pending.max(), ref.max(), equal_nan=True)
+        assert np.array_equal(pending.get(), ref, equal_nan=True)

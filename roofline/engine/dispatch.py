@@ -429,10 +429,12 @@ def _numpy_blocks(cw, args, caps, devs, hm, shape, n: int, opts: tuple, chunk: i
     def span(lo: int, hi: int) -> None:
         for b in range(lo, hi, chunk):
             sl = slice(b, min(b + chunk, hi))
+            into = {k: v[sl] for k, v in out.items() if v.ndim == 1}  # written in place by the evaluator
             part = evaluate_block(cw, [cut(a, sl) for a in fargs], [cut(c, sl) for c in fcaps], cut(fdevs, sl),
-                                  None if fhm is None else cut(fhm, sl), *opts)
+                                  None if fhm is None else cut(fhm, sl), *opts, out=into)
             for k, v in part.items():
-                out[k][..., sl] = v
+                if v is not into.get(k):
+                    out[k][..., sl] = v
 
     run_parallel(span, n, workers, align=chunk)
     return {k: v.reshape(v.shape[:-1] + shape) if k.startswith("term_") else v.reshape(shape)

@@ -91,34 +91,44 @@ def _make_staged(cw, key):
     return ns["_staged"], nbuf
 
 
+#: the reductions of a whole array, called without ``ndarray.max``'s Python wrapper
+_MIN, _MAX = np.minimum.reduce, np.maximum.reduce
+
+
+def _is_array(x) -> bool:
+    """``x`` is an array of at least one dimension (not a scalar, not a 0-d array)."""
+    return isinstance(x, np.ndarray) and x.ndim != 0
+
+
 _POOLS = threading.local()
 #: the largest block whose scratch arrays a thread keeps for the next block [points]
 POOL_MAX = 1 << 16
 
 
-def _scratch_zeros(kind: str, shape):
-    """A scratch array of zeros of ``shape`` from this thread's pool (see :func:`_pool`)."""
-    z = _pool(kind, 1, shape)[0]
-    z.fill(0.0)
-    return z
-
-
-def _pool(kind: str, n: int, shape) -> list:
-    """``n`` scratch arrays of ``shape`` for this thread (reused block after block: no allocation, no page
-    faults); their contents are dead once the block that filled them is evaluated."""
+def _pool(kind: str, n: int, shape, dtype=float) -> list:
+    """``n`` scratch arrays of ``shape`` and ``dtype`` for this thread (reused block after block: no
+    allocation, no page faults); their contents are dead once the block that filled them is evaluated."""
     if math.prod(shape) > POOL_MAX:  # a block this large is not kept between calls
-        return [np.empty(shape) for _ in range(n)]
+        return [np.empty(shape, dtype=dtype) for _ in range(n)]
     pools = _POOLS.__dict__
     have = pools.get(kind)
     if have is None or have[0] != shape or len(have[1]) < n:
-        have = pools[kind] = (shape, [np.empty(shape) for _ in range(n)])
+        have = pools[kind] = (shape, [np.empty(shape, dtype=dtype) for _ in range(n)])
     return have[1]
+
+
+def _filled(a, shape, value):
+    """``a`` (or a new array of ``shape``, of ``value``'s type) filled with ``value``."""
+    if a is None:
+        return np.full(shape, value)
+    a.fill(value)
+    return a
 
 
 class _Block:
     """The state of one block: shapes, homes and masks shared by every op."""
 
-    def __init__(self, cw, args, caps, devs, hm):
+    def __init__(self, cw, args, caps, devs, hm, out=None):
         self.cw, self.caps = cw, caps
         self.nl = cw.n_levels
         self.layout = OutputLayout(cw.n_levels, cw.n_links)
@@ -134,21 +144,23 @@ class _Block:
         else:
             h = np.broadcast_to(hm, self.shape)
         self.uniform = hm is not None and np.ndim(hm) == 0
+        self.out = out if out and all(v.shape == self.shape for v in out.values()) else {}
+        self.fits, self.hc = self.out.get("fits"), self.out.get("home")
         if self.uniform:  # one forced level for every point
-            self.fits = np.full(self.shape, int(hm) < self.nl)
-            self.hc = np.full(self.shape, min(int(hm), self.nl - 1), dtype=np.int64)
+            self.fits = _filled(self.fits, self.shape, int(hm) < self.nl)
+            self.hc = _filled(self.hc, self.shape, min(int(hm), self.nl - 1))
         else:
-            self.fits = h < self.nl
-            self.hc = np.minimum(h, self.nl - 1)
+            self.fits = np.less(h, self.nl, out=self.fits)
+            self.hc = np.minimum(h, self.nl - 1, out=self.hc)
         hmin = int(self.hc.flat[0]) if self.uniform else None
         self.masks = [True] + [(i <= hmin) if self.uniform else (self.hc >= i) for i in range(1, self.nl)]
         self.caps_scalar = all(np.ndim(c) == 0 for c in caps)
         self.npts = math.prod(self.shape)
-        self.tbuf = None
+        self.tbuf = self.plan = None
 
     def _activation_home(self, abytes):
         """The one activation rule: the fastest level that holds them, never slower than the home."""
-        if self.uniform and self.caps_scalar and abytes.max() <= self.caps[0]:
+        if self.uniform and self.caps_scalar and _MAX(abytes, axis=None) <= self.caps[0]:
             return 0  # every point's activations fit the fastest level
         ha = np.full(np.shape(abytes), self.nl - 1, dtype=np.int64)
         for i in reversed(range(self.nl)):
@@ -159,7 +171,9 @@ class _Block:
         """Op ``o``'s work terms (compute, levels, links) and latency terms of ``mode`` (None where
         identically zero), and its count."""
         raw = self.values[self.layout.op(o)] if self.stages is None else next(self.stages)
-        comp, res, tr, links, lats, act, cnt = _plan(self.cw, mode)[o]
+        if self.plan is None:
+            self.plan = _plan(self.cw, mode)
+        comp, res, tr, links, lats, act, cnt = self.plan[o]
         terms: list = [None] * (1 + self.nl + self.layout.n_links)
         if comp is not None:
             terms[0] = raw[comp]
@@ -177,8 +191,9 @@ class _Block:
         return terms, lat, raw[cnt]
 
     def _add_transient(self, terms, raw, tr, act):
-        ha = self._activation_home(np.asarray(raw[act], dtype=float))
-        one = np.ndim(ha) == 0
+        a = raw[act]
+        ha = self._activation_home(a if isinstance(a, np.ndarray) else np.asarray(a, dtype=float))
+        one = not _is_array(ha)
         if any(raw[t] is None and (not one or i <= ha) for i, t in tr):  # the staged function's deferred ones
             missing = [t for t in range(len(raw)) if raw[t] is None]
             for t, v in zip(missing, self.stages.send(True), strict=True):
@@ -195,7 +210,38 @@ class _Block:
             else:  # into a scratch array of this level: the op's terms are dead once the op is evaluated
                 if self.tbuf is None:
                     self.tbuf = _pool("transient", self.nl, self.shape)
-                terms[1 + i] = np.add(terms[1 + i], a, out=self.tbuf[i])
+                terms[1 + i] = _Sum.of(terms[1 + i], a, self.tbuf[i])
+
+
+class _Sum:
+    """A number plus an array, added only when read (``get``): a term that never reaches the running maximum
+    is never added. Its greatest value is ``r + max(a)`` to the last bit (a sum with a finite number is
+    monotone under rounding; a NaN stays a NaN)."""
+
+    __slots__ = ("r", "a", "buf")
+
+    def __init__(self, r, a, buf):
+        self.r, self.a, self.buf = r, a, buf
+
+    @staticmethod
+    def of(r, a, buf):
+        """``r + a`` into ``buf``, now or (a finite number plus an array) when read."""
+        if not _is_array(r) and _is_array(a) and math.isfinite(r):
+            return _Sum(r, a, buf)
+        return np.add(r, a, out=buf)
+
+    def max(self):
+        """The greatest value of the sum."""
+        return self.r + _MAX(self.a, axis=None)
+
+    def get(self):
+        """The sum, as an array."""
+        return np.add(self.r, self.a, out=self.buf)
+
+
+def _real(x):
+    """``x`` with a pending sum added."""
+    return x.get() if isinstance(x, _Sum) else x
 
 
 def _plan(cw, mode: Mode) -> list:
@@ -222,6 +268,8 @@ def _combine(terms, lat, cnt, overlap: str, shape, with_bound: bool, bufs):
     latency parts, and in ``idx`` the work term that binds it; the last item is that term's index when it
     is the same at every point of the block (one live work term, or one that wins everywhere), else None.
     The time and the work part are in ``bufs`` (``best, work, time, idx, gt``), valid until the next op."""
+    if overlap != "max":  # every term is read
+        terms = [_real(x) for x in terms]
     live = [(j, x) for j, x in enumerate(terms) if x is not None] or [(0, 0.0)]
     if overlap == "max":
         work, single = _max_terms(live, cnt, with_bound, bufs)
@@ -249,20 +297,25 @@ def _max_terms(live, cnt, with_bound: bool, bufs):
     """The largest live work term times ``cnt`` (in ``bufs``' work buffer) and the index of the term that
     binds at every point, or None with ``idx`` filled point by point (the first term wins a tie; NaN never
     wins). A term whose greatest value is below the running maximum's least never wins and changes nothing;
-    one whose least is above the running maximum's greatest wins everywhere (a NaN fails both tests)."""
+    one whose least is above the running maximum's greatest wins everywhere (a NaN fails both tests). Each
+    extreme is found when a test first reads it, and the running maximum's after a pass are bounds from
+    those of its two operands (the greatest exact, the least a lower bound): no array is reduced twice."""
     best, work, _, idx, gt = bufs
     j0, cur = live[0]
-    single, mixed, ext = j0, False, None
+    single, mixed, lo, hi, cur = j0, False, None, None, _real(cur)
     for j, x in live[1:]:
-        if ext is None:
-            ext = (cur, cur) if np.ndim(cur) == 0 else (cur.min(), cur.max())
-        one = np.ndim(x) == 0
-        xmax = x if one else x.max()
-        if xmax < ext[0]:
+        one = not _is_array(x) and not isinstance(x, _Sum)
+        if lo is None:
+            lo = _MIN(cur, axis=None) if _is_array(cur) else cur
+        xmax = x if one else x.max() if isinstance(x, _Sum) else _MAX(x, axis=None)
+        if xmax < lo:
             continue
-        xmin = x if one else x.min()
-        if xmin > ext[1]:
-            single, mixed, cur, ext = j, False, x, (xmin, xmax)
+        x = _real(x)
+        if hi is None:
+            hi = _MAX(cur, axis=None) if _is_array(cur) else cur
+        xmin = x if one else _MIN(x, axis=None)
+        if xmin > hi:
+            single, mixed, cur, lo, hi = j, False, x, xmin, xmax
             continue
         if with_bound:
             np.greater(x, cur, out=gt)
@@ -274,8 +327,20 @@ def _max_terms(live, cnt, with_bound: bool, bufs):
                     idx.fill(single)
                     mixed = True
                 np.copyto(idx, j, where=gt)
-        cur, ext = np.maximum(cur, x, out=best), None
-    return np.multiply(cur, cnt, out=work), (None if mixed else single)
+        cur = np.maximum(cur, x, out=best)
+        lo, hi = _bounds_of_maximum((lo, hi), xmin, xmax)
+    if not _is_array(cur) or _is_array(cnt) or cnt != 1:  # times one: the same array, no pass
+        cur = np.multiply(cur, cnt, out=work)
+    return cur, (None if mixed else single)
+
+
+def _bounds_of_maximum(ext, xmin, xmax):
+    """Bounds on the extremes of ``maximum(a, x)`` from ``a``'s (``ext``) and ``x``'s: the greatest is the
+    greater of the two, the least at least the greater of the two least; NaN anywhere: (NaN, NaN), which
+    fails every later test as the reduction of an array holding a NaN would."""
+    if math.isnan(ext[0]) or math.isnan(ext[1]) or math.isnan(xmin) or math.isnan(xmax):
+        return math.nan, math.nan
+    return max(ext[0], xmin), max(ext[1], xmax)
 
 
 class _Acc:
@@ -303,7 +368,7 @@ class _Acc:
 
 def _charge(acc: _Acc, work, idx, single, n_work: int, shape) -> None:
     """Add an op's work time to the term that binds it, point by point."""
-    w = work.reshape(-1) if np.shape(work) == shape else np.broadcast_to(work, shape).reshape(-1)
+    w = work.reshape(-1) if _is_array(work) and work.shape == shape else np.broadcast_to(work, shape).reshape(-1)
     if single is not None:
         acc.add(single, w)
         return
@@ -313,35 +378,48 @@ def _charge(acc: _Acc, work, idx, single, n_work: int, shape) -> None:
     acc.rows.reshape(-1)[flat] += w  # each point once: no repeated index, so the fancy add is exact
 
 
-def _binding(acc: _Acc, lat_acc, lay, npts: int, shape, detail: bool) -> dict:
+def _binding(acc: _Acc, lat_acc, lay, npts: int, shape, detail: bool, into=None) -> dict:
     """The term that binds most of the time at each point: each op's work term with its work time, and each
     latency term with its own. A row never charged is zeros: it can bind only where every row before it is
-    negative, so it is skipped unless the first row has a negative value."""
+    negative, so it is skipped unless the first row has a negative value. A latency total that is the same
+    at every point is compared as that one number (its row is written only with ``detail``)."""
     nlab = lay.n_reported
+    consts = {}
     for j in range(N_LATENCY):
-        if not (np.ndim(lat_acc[j]) == 0 and lat_acc[j] == 0.0):
-            acc.add(lay.term_latency(j), lat_acc[j])
+        x = lat_acc[j]
+        if _is_array(x) or detail:
+            if _is_array(x) or x != 0.0:
+                acc.add(lay.term_latency(j), x)
+        elif x != 0.0:  # NaN included, as a row of NaN would be
+            consts[lay.term_latency(j)] = x
     if 0 not in acc.seen or np.less(acc.rows[0], 0.0).any():
+        for j, x in consts.items():  # every row is read: the constant ones written as rows
+            acc.add(j, x)
+        consts = {}
         acc.zero([0] + ([] if 0 not in acc.seen else list(range(nlab))))
-    bi = np.zeros(npts, dtype=np.int64)
-    bv = _pool("binding", 1, (npts,))[0]
-    bv[...] = acc.rows[0]
-    g = np.empty(npts, dtype=bool)
-    for j in sorted(acc.seen - {0}):
-        np.greater(acc.rows[j], bv, out=g)
+    bi = np.zeros(npts, dtype=np.int64) if into is None else into.reshape(-1)
+    if into is not None:
+        bi.fill(0)
+    rows = {j: acc.rows[j] for j in acc.seen - {0}} | consts
+    cur, g = acc.rows[0], _pool("binding mask", 1, (npts,), bool)[0]
+    order = sorted(rows)
+    for n, j in enumerate(order):
+        np.greater(rows[j], cur, out=g)
         k = int(np.count_nonzero(g))
         if k == npts:
             bi.fill(j)
         elif k:
             np.copyto(bi, j, where=g)
-        np.maximum(bv, acc.rows[j], out=bv)
-    out = {"bound_index": bi.reshape(shape)}
+        if n + 1 < len(order):  # the running maximum, read by the next row only
+            cur = np.maximum(cur, rows[j], out=_pool("binding", 1, (npts,))[0])
+    out = {"bound_index": bi.reshape(shape) if into is None else into}
     if detail:
         out["term_times"] = acc.rows.reshape((nlab,) + shape)
     return out
 
 
-def evaluate_block(cw, args, caps, devs, hm, with_bound: bool, detail: bool, mode: Mode = Mode.ESTIMATE) -> dict:
+def evaluate_block(cw, args, caps, devs, hm, with_bound: bool, detail: bool, mode: Mode = Mode.ESTIMATE,
+                   out: dict | None = None) -> dict:
     """Evaluate compiled workload ``cw`` over one block of points.
 
     Parameters
@@ -362,51 +440,77 @@ def evaluate_block(cw, args, caps, devs, hm, with_bound: bool, detail: bool, mod
         Also return ``term_times`` and ``term_totals`` [s].
     mode : Mode
         Which latency terms to add: none (``ideal``), the bound's or the estimate's.
+    out : dict of ndarray, optional
+        Arrays of the block's shape to write the outputs of those names into (the caller's slices of a
+        larger result: no copy); the outputs not in it are made.
 
     Returns
     -------
     dict of ndarray
         ``time_s`` [s], ``flops`` [FLOP], ``bytes`` [B], ``home``, ``fits``, ``arithmetic_intensity``
-        [FLOP/B], ``attainable_flops_per_s`` [FLOP/s] and, with ``with_bound``, ``bound_index``.
+        [FLOP/B], ``attainable_flops_per_s`` [FLOP/s] and, with ``with_bound``, ``bound_index``; those
+        named in ``out`` are its arrays.
     """
-    blk = _Block(cw, args, caps, devs, hm)
-    shape, npts, lay = blk.shape, blk.npts, blk.layout
+    blk = _Block(cw, args, caps, devs, hm, out)
+    shape, npts, lay, out = blk.shape, blk.npts, blk.layout, blk.out
     acc = _Acc(lay.n_reported, npts, lazy=not detail) if with_bound else None  # term_times with detail
+    total = out.get("time_s")
+    total = _pool("total", 1, shape)[0] if total is None else total
+    lat_acc, sums = _run_ops(blk, mode, acc, total, detail)
+    res = _totals(blk, total, out)
+    if with_bound:
+        res.update(_binding(acc, lat_acc, lay, npts, shape, detail, out.get("bound_index")))
+    if detail:
+        res["term_totals"] = sums
+    return res
+
+
+def _run_ops(blk: _Block, mode: Mode, acc, total, detail: bool):
+    """Every op of the block in turn: its time added to ``total``, its work time charged to the term that
+    binds it in ``acc`` (None: no binding term wanted); the latency totals and, with ``detail``, each
+    term's total."""
+    cw, shape, lay = blk.cw, blk.shape, blk.layout
+    with_bound = acc is not None
     lat_acc: list = [0.0] * N_LATENCY
     sums = np.zeros((lay.n_reported,) + shape) if detail else None
-    total = _scratch_zeros("total", shape)
-    bufs = (*_pool("eval", 3, shape), np.empty(shape, dtype=np.int64) if with_bound else None,
-            np.empty(shape, dtype=bool) if with_bound else None)
+    bufs = (*_pool("eval", 3, shape), _pool("index", 1, shape, np.int64)[0] if with_bound else None,
+            _pool("mask", 1, shape, bool)[0] if with_bound else None)
     for o in range(cw.n_ops):
         terms, lat, cnt = blk.op_terms(o, mode)
         t, work, lats, single = _combine(terms, lat, cnt, cw.overlap, shape, with_bound, bufs)
-        total += t
+        np.add(total if o else 0.0, t, out=total)  # the first op onto zeros, as every later one
         if with_bound:
             _charge(acc, work, bufs[3], single, lay.n_work, shape)
             for j, x in enumerate(lats):
                 if x is not None:
-                    xa = np.asarray(x, dtype=float)
-                    lat_acc[j] = lat_acc[j] + (xa if xa.ndim == 0 else np.broadcast_to(xa, shape).reshape(-1))
+                    lat_acc[j] = lat_acc[j] + (np.broadcast_to(x, shape).reshape(-1) if _is_array(x) else float(x))
         if detail:
             for j, x in enumerate(list(terms) + list(lat)):
+                x = _real(x)
                 if x is not None:
                     sums[j] += np.broadcast_to(np.asarray(x, dtype=float) * cnt, shape)
-    out = _totals(blk, total)
-    if with_bound:
-        out.update(_binding(acc, lat_acc, lay, npts, shape, detail))
-    if detail:
-        out["term_totals"] = sums
-    return out
+    if not cw.n_ops:
+        total.fill(0.0)
+    return lat_acc, sums
 
 
-def _totals(blk: _Block, total) -> dict:
+def _totals(blk: _Block, total, out: dict) -> dict:
+    """The block's totals, into ``out``'s arrays where it has them (``total`` is ``out``'s time or scratch)."""
     v = blk.values
     every = blk.uniform and bool(blk.fits.flat[0]) if blk.npts else False
-    out = {"time_s": np.array(total) if every else np.where(blk.fits, total, np.nan),  # total is scratch
-           "flops": np.array(np.broadcast_to(np.asarray(v[OutputLayout.FLOPS], dtype=float), blk.shape)),
-           "bytes": np.array(np.broadcast_to(np.asarray(v[OutputLayout.BYTES], dtype=float), blk.shape)),
-           "home": blk.hc, "fits": blk.fits}  # made for this block
+    res = {"home": blk.hc, "fits": blk.fits}  # made for this block, or out's
+    if "time_s" in out:
+        if not every:
+            np.copyto(total, np.nan, where=np.logical_not(blk.fits))
+        res["time_s"] = total
+    else:
+        res["time_s"] = np.array(total) if every else np.where(blk.fits, total, np.nan)  # total is scratch
+    for k, pos in (("flops", OutputLayout.FLOPS), ("bytes", OutputLayout.BYTES)):
+        x = np.broadcast_to(np.asarray(v[pos], dtype=float), blk.shape)
+        res[k] = np.array(x) if k not in out else out[k]
+        if k in out:
+            np.copyto(out[k], x)
     with np.errstate(divide="ignore", invalid="ignore"):
-        out["arithmetic_intensity"] = out["flops"] / out["bytes"]
-        out["attainable_flops_per_s"] = out["flops"] / out["time_s"]
-    return out
+        res["arithmetic_intensity"] = np.divide(res["flops"], res["bytes"], out=out.get("arithmetic_intensity"))
+        res["attainable_flops_per_s"] = np.divide(res["flops"], res["time_s"], out=out.get("attainable_flops_per_s"))
+    return res
