@@ -158,20 +158,17 @@ def _save(path: Path, cw) -> None:
     os.replace(tmp, path)
 
 
-def _load(path: Path):
+def _load(path: Path, build: Callable[[], object]):
     if not _owned(path):
         return None
     with open(path) as fh:
         doc = json.load(fh)
     if not hmac.compare_digest(str(doc.get("mac", "")), _mac(_secret(path.parent), doc)):
         return None
-    ns = _namespace(doc["names"])
-    missing = [n for n in doc["names"] if n not in ns and n not in doc["shape_names"]]
-    if missing:
-        return None
+    func = _Deferred(doc["source"], str(path), doc["names"], doc["shape_names"], lambda: build().func)
     return CompiledWorkload(
         workload=None, labels=tuple(doc["labels"]), shape_names=tuple(doc["shape_names"]),
-        device_paths=tuple(doc["device_paths"]), func=_Deferred(doc["source"], str(path), ns),
+        device_paths=tuple(doc["device_paths"]), func=func,
         zero_outputs=doc["zero_outputs"],
         n_ops=doc["n_ops"], n_terms=doc["n_terms"], n_levels=doc["n_levels"], overlap=doc["overlap"],
         name=doc.get("name", ""), dtypes=tuple(doc.get("dtypes", ())), fused_source=doc.get("fused_source", ""),
@@ -181,8 +178,9 @@ def _load(path: Path):
 
 
 class _Deferred:
-    """The NumPy function of a disk-cache entry, compiled from its (signed) source on the first call: a process
-    that asks only single points (the scalar path) never compiles it.
+    """The NumPy function of a disk-cache entry, compiled from its (signed) source on the first call, in a
+    namespace built on first use: a process that asks only single points (the scalar path) never compiles it
+    and never imports NumPy.
 
     Parameters
     ----------
@@ -190,25 +188,39 @@ class _Deferred:
         The entry's source, defining ``_lambdifygenerated``.
     filename : str
         Shown in tracebacks.
-    ns : dict
-        The namespace it runs in (:func:`_namespace`).
+    names : list of str
+        The global names the source reads, looked up in :func:`_namespace`.
+    shape_names : list of str
+        Names the function takes as arguments (not looked up).
+    rebuild : callable
+        Builds the function afresh where this NumPy lacks a name the entry reads (one written under another).
     """
 
-    __slots__ = ("_source", "_filename", "_ns", "_func")
+    __slots__ = ("_source", "_filename", "_names", "_shape_names", "_rebuild", "_ns", "_func")
 
-    def __init__(self, source: str, filename: str, ns: dict):
-        self._source, self._filename, self._ns, self._func = source, filename, ns, None
+    def __init__(self, source: str, filename: str, names, shape_names, rebuild: Callable[[], object]):
+        self._source, self._filename, self._names, self._shape_names = source, filename, names, shape_names
+        self._rebuild, self._ns, self._func = rebuild, None, None
 
     @property
     def __globals__(self) -> dict:
         """The namespace the function runs in (what a plain function's ``__globals__`` is), without compiling it."""
+        if self._ns is None:
+            ns = _namespace(self._names)
+            if any(n not in ns and n not in self._shape_names for n in self._names):
+                self._func = self._rebuild()
+                ns = self._func.__globals__
+            self._ns = ns
         return self._ns
 
     def __call__(self, *args):
         func = self._func
         if func is None:
-            exec(compile(self._source, self._filename, "exec"), self._ns)  # noqa: S102 - our own signed entry, in our own 0700 folder
-            func = self._func = self._ns["_lambdifygenerated"]
+            ns = self.__globals__
+            func = self._func
+            if func is None:
+                exec(compile(self._source, self._filename, "exec"), ns)  # noqa: S102 - our own signed entry, in our own 0700 folder
+                func = self._func = ns["_lambdifygenerated"]
         return func(*args)
 
 
@@ -238,7 +250,7 @@ def cached_compile(key: str, build: Callable[[], object]):
     cw = None
     if path is not None and path.exists():
         try:
-            cw = _load(path)
+            cw = _load(path, build)
         except (OSError, ValueError, KeyError, SyntaxError, TypeError, NameError):
             cw = None  # broken, foreign or from another version: rebuilt and overwritten below
     if cw is None:
