@@ -863,14 +863,14 @@ def corner_fields(model: ModelConfig, device: Device, prec: Precision, sp: Specu
         ``decode`` (the verify step's), ``draft_time_s``, ``verify_time_s`` [s], ``tokens_per_step`` [1],
         ``draft_bound``; with ``generate``, ``request_latency_s`` [s].
     """
-    import numpy as np
-
     st = speculative_step(model, device, prec, sp, spec, batch, context, ideal, overlap, corner, detail=True)
     ttft = prefill_s + float(draft_prefill_s(device, prec, sp, batch, prompt, prefill_s, ideal, overlap, corner))
     out = {"ttft_s": ttft, "tpot_s": float(st["tpot_s"]), "bound": str(st["bound"]), "decode": st["verify"],
            "draft_time_s": float(st["draft_time_s"]), "verify_time_s": float(st["verify_time_s"]),
            "tokens_per_step": float(st["tokens_per_step"]), "draft_bound": str(st["draft_bound"])}
     if generate:
+        import numpy as np
+
         # generate / E steps, each at the mean step time over the contexts the request passes through
         steps = speculative_step(model, device, prec, sp, spec, batch, prompt + np.arange(generate), ideal,
                                  overlap, corner)

@@ -71,7 +71,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     int
         Exit status: 0 on success, 2 on a user error, 130 after Ctrl-C.
     """
-    parser = build_parser()
+    argv = sys.argv[1:] if argv is None else list(argv)
+    parser = build_parser(argv[0] if argv and argv[0] in BY_NAME else None)
     try:
         return _run(parser, argv)
     except UsageError as exc:
