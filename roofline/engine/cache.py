@@ -23,7 +23,6 @@ import hmac
 import inspect
 import json
 import os
-import stat
 import tempfile
 from functools import lru_cache
 from pathlib import Path
@@ -31,6 +30,7 @@ from typing import Callable
 
 from .._paths import cache_dir
 from ..dtypes import peak_dtype
+from .codecache import _owned, _secret
 from .compiled import CompiledWorkload, compile_workload
 from .terms import _overlap
 
@@ -113,27 +113,6 @@ def _names(code) -> set:
         if hasattr(c, "co_names"):
             out |= _names(c)
     return out
-
-
-def _secret(folder: Path) -> bytes:
-    """The per-user key that signs cache entries (created once, mode 0600)."""
-    path = folder / "key"
-    if not path.exists():
-        fd, tmp = tempfile.mkstemp(dir=folder, suffix=".tmp")
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(os.urandom(32))
-        os.chmod(tmp, 0o600)
-        os.replace(tmp, path)
-    if not _owned(path):
-        raise OSError(f"{path} is not a private file of this user")
-    return path.read_bytes()
-
-
-def _owned(path: Path) -> bool:
-    """A regular file of this user that neither group nor others can write."""
-    st = os.lstat(path)
-    mine = not hasattr(os, "getuid") or st.st_uid == os.getuid()
-    return stat.S_ISREG(st.st_mode) and mine and not st.st_mode & (stat.S_IWGRP | stat.S_IWOTH)
 
 
 def _mac(key: bytes, doc: dict) -> str:
