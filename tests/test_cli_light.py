@@ -58,3 +58,25 @@ def test_one_command_parser_equals_the_full_one(name):
     alone = build_parser(name)._subparsers._group_actions[0].choices
     assert list(alone) == [name]
     assert alone[name].format_help() == full.format_help()
+
+
+def test_compiled_code_is_kept_signed_and_a_tampered_entry_is_compiled_again(tmp_path, monkeypatch):
+    # a warm command reads the scalar evaluator's code instead of compiling its source again; an entry that
+    # is not the one this folder's key signed is never run
+    from roofline.engine import codecache
+
+    monkeypatch.setenv("ROOFLINE_CACHE_DIR", str(tmp_path))
+    source = "def point(x):\n    return 2.0 * x + 1.0\n"
+    first = codecache.cached_code(source, "<test>")
+    (entry,) = tmp_path.glob("code-*.bin")
+    again = codecache.cached_code(source, "<test>")
+    assert again == first and again is not first  # read back, not the same object
+    ns: dict = {}
+    exec(again, ns)
+    assert ns["point"](3.0) == 7.0
+    tampered = bytearray(entry.read_bytes())
+    tampered[-1] ^= 1
+    entry.write_bytes(bytes(tampered))
+    assert codecache.cached_code(source, "<test>") == first  # compiled again, the entry rewritten
+    assert entry.read_bytes() != bytes(tampered)
+    assert codecache.cached_code("def point(x):\n    return x\n", "<test>") != first  # another source
