@@ -6,7 +6,7 @@ from __future__ import annotations
 import argparse
 
 from .args import EXIT_USAGE, Parser, UsageError, add_mode
-from .commands import BY_NAME, COMMANDS
+from .commands import NAMES, command
 
 __all__ = ["EXIT_USAGE", "build_parser"]
 
@@ -33,8 +33,8 @@ def build_parser(only: str | None = None) -> argparse.ArgumentParser:
     parser = Parser(prog="roofline", description="Analytical roofline and memory-wall models of AI accelerators.")
     parser.add_argument("--version", action="store_true", help="print the version and exit")
     sub = parser.add_subparsers(dest="command", parser_class=Parser)
-    for command in COMMANDS if only is None else (BY_NAME[only],):
-        _add_modes(command.register(sub))
+    for name in NAMES if only is None else (only,):
+        _add_modes(command(name).register(sub))
     return parser
 
 
