@@ -266,12 +266,24 @@ def package_digest() -> str:
         import hashlib
 
         h = hashlib.sha256()
-        for p in sorted(_HERE.rglob("*")):
-            if p.suffix in (".py", ".txt") and "__pycache__" not in p.parts and "_data" not in p.parts:
-                h.update(str(p.relative_to(_HERE)).encode())
-                h.update(p.read_bytes())
+        for rel in _source_files():
+            h.update(rel.encode())
+            with open(os.path.join(_HERE, rel), "rb") as fh:
+                h.update(fh.read())
         _DIGEST.append(h.hexdigest()[:32])
     return _DIGEST[0]
+
+
+def _source_files() -> list[str]:
+    """The package's ``*.py`` and ``*.txt`` files relative to it, sorted by their path's parts (as
+    :class:`pathlib.Path` sorts), leaving out ``__pycache__`` and ``_data`` (a walk of the names only: a
+    ``Path`` per file of the tree costs more than hashing the files)."""
+    out = []
+    for root, dirs, files in os.walk(_HERE):
+        dirs[:] = [d for d in dirs if d not in ("__pycache__", "_data")]
+        rel = os.path.relpath(root, _HERE)
+        out += [f if rel == "." else os.path.join(rel, f) for f in files if f.endswith((".py", ".txt"))]
+    return sorted(out, key=lambda r: r.split(os.sep))
 
 
 _REFUSED: list[str] = []

@@ -6,7 +6,6 @@ bug is a :class:`RooflineError`; the CLI turns each into one line on stderr and 
 
 from __future__ import annotations
 
-import difflib
 
 __all__ = ["find_by_name", "RooflineError", "SpecError", "UnknownNameError", "InputError", "CapacityError", "suggest"]
 
@@ -137,6 +136,8 @@ def suggest(name: str, known, n: int = 3) -> list[str]:
     >>> suggest("mi3", ["h100", "mi300x"])
     ['mi300x']
     """
+    import difflib  # only when a name was not found
+
     known = list(known)
     low = {k.lower(): k for k in known}
     hits = difflib.get_close_matches(name.lower(), list(low), n=n, cutoff=0.6)

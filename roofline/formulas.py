@@ -13,8 +13,6 @@ import functools
 import math
 import sys
 
-import numpy as np
-
 __all__ = [
     "ceil_div",
     "arithmetic_intensity",
@@ -84,6 +82,8 @@ def _maximum(a, b):
         import sympy as sp
 
         return sp.Max(a, b)
+    import numpy as np
+
     return np.maximum(a, b)
 
 
@@ -94,6 +94,8 @@ def _minimum(a, b):
         import sympy as sp
 
         return sp.Min(a, b)
+    import numpy as np
+
     return np.minimum(a, b)
 
 
@@ -148,7 +150,8 @@ def _sqrt(x):
         import sympy as sp
 
         return sp.sqrt(x)
-    return np.sqrt(x) if isinstance(x, np.ndarray) else math.sqrt(x)
+    np = sys.modules.get("numpy")  # an array means NumPy is loaded; a number never loads it
+    return np.sqrt(x) if np is not None and isinstance(x, np.ndarray) else math.sqrt(x)
 
 
 def ceil_div(a: int, b: int) -> int:
@@ -386,6 +389,8 @@ def expected_experts_touched(experts, experts_per_token: int, total_experts: int
         return experts * (1 - (1 - sp.Rational(experts_per_token, total_experts)) ** tokens)
     if isinstance(tokens, (int, float)):
         return experts * (1 - (1 - experts_per_token / total_experts) ** tokens)
+    import numpy as np
+
     return experts * (1 - (1 - experts_per_token / total_experts) ** np.asarray(tokens, dtype=float))
 
 
@@ -830,6 +835,8 @@ def growth_per_two_years(years, values) -> float:
     >>> round(growth_per_two_years([2020, 2022, 2024], [1, 3, 9]), 6)
     3.0
     """
+    import numpy as np
+
     y = np.log(np.asarray(values, dtype=float))
     t = np.asarray(years, dtype=float)
     return float(math.exp(2 * np.polyfit(t, y, 1)[0]))
@@ -1091,6 +1098,8 @@ def expected_tokens_per_step(acceptance, draft_tokens):
         if acceptance == 1:
             return float(draft_tokens + 1)
         return (1 - acceptance ** (draft_tokens + 1)) / (1 - acceptance)
+    import numpy as np
+
     a = np.asarray(acceptance, dtype=float)
     g = np.asarray(draft_tokens, dtype=float)
     one = a == 1.0
@@ -1181,6 +1190,8 @@ def _lambert_w_lower(log_minus_z):
     branch point or the asymptote :math:`\\ell - \\ln(-\\ell)`; working with :math:`\\ln(-z)` keeps it exact where
     :math:`z` itself would underflow.
     """
+    import numpy as np
+
     ell = np.minimum(np.asarray(log_minus_z, dtype=float), -1.0)
     p = -np.sqrt(2.0 * np.maximum(-np.expm1(ell + 1.0), 0.0))       # p = -sqrt(2 (1 + e z))
     near = -1.0 + p - p**2 / 3.0 + 11.0 / 72.0 * p**3
@@ -1241,6 +1252,8 @@ def optimal_draft_tokens(acceptance, cost_ratio, verify_ratio=1.0):
 
         z = -acceptance ** (verify_ratio / cost_ratio - 1) / sp.E
         return (1 + sp.LambertW(z, -1)) / sp.log(acceptance) - verify_ratio / cost_ratio
+    import numpy as np
+
     a, c, v = (np.asarray(x, dtype=float) for x in (acceptance, cost_ratio, verify_ratio))
     a, c, v = np.broadcast_arrays(a, c, v)
     inside = (a > 0) & (a < 1) & (c > 0) & (c < v)
@@ -1363,6 +1376,8 @@ def speculative_break_even_batch(expected_tokens, draft_tokens, cost_ratio, weig
     den = (draft_tokens + 1) * compute_time_per_token_s - gain * kv_time_per_sequence_s
     if _is_sym(gain, den, weight_time_s):
         return gain * weight_time_s / den
+    import numpy as np
+
     gain, den, tw = (np.asarray(x, dtype=float) for x in (gain, den, weight_time_s))
     out = np.where(gain <= 1, 0.0, np.where(den <= 0, np.inf, gain * tw / np.where(den == 0, 1.0, den)))
     return float(out) if out.ndim == 0 else out

@@ -53,7 +53,7 @@ _NUMBER = r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d{1,3})?"
 _TEN_TO = r"(?:\s*\*\s*10\s*(?:\*\*|\^)\s*[+-]?\d{1,2})?"
 _TERM = r"[^\W\d]\w*(?:\s*(?:\*\*|\^)\s*[+-]?[1-4])?"
 _UNIT = rf"(?:/\s*)?{_TERM}(?:\s*[*/]\s*{_TERM}|\s+{_TERM})*"
-_QUANTITY = re.compile(rf"{_NUMBER}{_TEN_TO}(?:\s*{_UNIT})?")
+_QUANTITY = rf"{_NUMBER}{_TEN_TO}(?:\s*{_UNIT})?"  # compiled on first use (re caches it): a warm run parses no units
 
 
 @lru_cache(maxsize=1)
@@ -112,7 +112,7 @@ def to_quantity(text: str | int | float):
     s = text.strip().replace(",", "").replace("×", "*").replace("²", "**2")
     if re.match(r"[+-]?(?:inf|nan)", s, re.IGNORECASE):
         raise UnitError(f"{text!r} is not a finite quantity")
-    if len(s) > _MAX_TEXT or not _QUANTITY.fullmatch(s):
+    if len(s) > _MAX_TEXT or not re.fullmatch(_QUANTITY, s):
         raise UnitError(f"cannot parse {text!r} as a quantity: expected a number and a unit such as "
                         "'3.35 TB/s' (no arithmetic beyond a unit raised to a power of at most 4)")
     try:
@@ -316,9 +316,9 @@ _BASES = {  # symbol: (name, own scale or None for a base unit, dimension)
     "s": ("second", None, {"time": 1}), "Hz": ("hertz", 1, {"time": -1}), "W": ("watt", None, {"power": 1}),
     "m": ("meter", None, {"length": 1}),
 }
-_FAST_TEXT = re.compile(r"([+-]?(?:\d+\.\d*|\.\d+|\d+)(?:[eE][+-]?\d{1,3})?)\s*"
-                        r"(?:(Ki|Mi|Gi|Ti|Pi|Ei|[pnuµμmkMGTPEZ])?(FLOPS|FLOP|OPS|OP|B|b|W|Hz|s|m)(²)?"
-                        r"(?:/(?:(Ki|Mi|Gi|Ti|Pi|Ei|[pnuµμmkMGTPEZ])?(s)))?)?")
+_FAST_TEXT = (r"([+-]?(?:\d+\.\d*|\.\d+|\d+)(?:[eE][+-]?\d{1,3})?)\s*"  # compiled on first use, like _QUANTITY
+              r"(?:(Ki|Mi|Gi|Ti|Pi|Ei|[pnuµμmkMGTPEZ])?(FLOPS|FLOP|OPS|OP|B|b|W|Hz|s|m)(²)?"
+              r"(?:/(?:(Ki|Mi|Gi|Ti|Pi|Ei|[pnuµμmkMGTPEZ])?(s)))?)?")
 
 
 class FastQuantity:
@@ -513,7 +513,7 @@ def fast_quantity(text) -> FastQuantity:
         return FastQuantity(float(text), {})
     if not isinstance(text, str):
         raise NotFast("not a string")
-    m = _FAST_TEXT.fullmatch(text.strip().replace(",", ""))
+    m = re.fullmatch(_FAST_TEXT, text.strip().replace(",", ""))
     if m is None:
         raise NotFast("another form")
     num, pre, base, squared, per_pre, per = m.groups()

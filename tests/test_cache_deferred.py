@@ -44,3 +44,28 @@ def test_a_disk_entry_evaluates_a_grid_through_the_staged_numpy_path(tmp_path, m
     loaded = llm.decode_sweep(*grid)
     assert loaded.equals(fresh)
     cache.clear_memory()
+
+
+
+
+@pytest.mark.parametrize("numpy_lacks_it", [False, True])
+def test_a_deferred_entry_builds_its_namespace_on_first_use(monkeypatch, numpy_lacks_it):
+    # a disk entry no longer imports NumPy when it is read (a warm `roofline llm` never needs it), so the check
+    # that NumPy has every name the entry reads moved to its first use: an entry that reads a name this NumPy
+    # lacks (one written under another NumPy) is built afresh instead of run
+    source = "def _lambdifygenerated(b):\n    return maximum(b, 2.0)\n"
+    rebuilt = []
+
+    def rebuild():
+        rebuilt.append(1)
+        return lambda b: np.maximum(b, 2.0) + 0.0
+
+    if numpy_lacks_it:
+        full = cache._namespace
+        monkeypatch.setattr(cache, "_namespace", lambda names: {k: v for k, v in full(names).items() if k != "maximum"})
+    f = cache._Deferred(source, "<test>", ["maximum"], ["b"], rebuild)
+    assert f._ns is None and f._func is None  # nothing built, nothing imported, until it is used
+    np.testing.assert_array_equal(f(np.array([1.0, 3.0])), [2.0, 3.0])
+    assert rebuilt == ([1] if numpy_lacks_it else [])
+    np.testing.assert_array_equal(f(np.array([0.0])), [2.0])
+    assert len(rebuilt) == (1 if numpy_lacks_it else 0)  # built once

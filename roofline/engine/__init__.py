@@ -27,8 +27,9 @@ The engine holds no CLI and no pandas; sweeps over devices and tidy tables are i
 
 from __future__ import annotations
 
+import importlib
+
 from . import fused
-from .analysis import break_even, crossover, sensitivity
 from .cache import (
     cache_dir,
     cached_compile,
@@ -36,9 +37,7 @@ from .cache import (
     compile_recipe,
     device_signature,
 )
-from .ceilings import attainable_performance, ridge_point, roofline_table
 from .compiled import CompiledWorkload, compile_workload, evaluate
-from .kernel import KernelReport, kernel_report, kernel_result
 from .terms import (
     OVERLAP_MODELS,
     RESIDENT_ROLES,
@@ -50,3 +49,15 @@ from .terms import (
 )
 
 __all__ = ['attainable_performance', 'ridge_point', 'roofline_table', 'CompiledWorkload', 'compile_workload', 'compile_recipe', 'evaluate', 'break_even', 'crossover', 'sensitivity', 'OVERLAP_MODELS', 'term_labels', 'RESIDENT_ROLES', 'split_bytes', 'op_terms', 'default_home', 'time_expr', 'cache_dir', 'device_signature', 'cached_compile', 'clear_memory', 'fused', 'kernel_report', 'kernel_result', 'KernelReport']
+
+#: names imported from their module on first use: a single-point command never loads kernel reports, the
+#: roofline table or the analyses
+_LAZY = {"break_even": "analysis", "crossover": "analysis", "sensitivity": "analysis",
+         "attainable_performance": "ceilings", "ridge_point": "ceilings", "roofline_table": "ceilings",
+         "KernelReport": "kernel", "kernel_report": "kernel", "kernel_result": "kernel"}
+
+
+def __getattr__(name: str):
+    if name in _LAZY:
+        return getattr(importlib.import_module(f"{__name__}.{_LAZY[name]}"), name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

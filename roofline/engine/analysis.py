@@ -15,8 +15,6 @@ from __future__ import annotations
 
 from typing import Mapping
 
-import numpy as np
-
 from ..dtypes import peak_dtype
 from ..hardware.device import Device
 from ..placement.levels import check_fits
@@ -114,6 +112,8 @@ def crossover(time_a, time_b, grid):
     >>> [round(float(x), 9) for x in crossover(lambda x: 2.0 * x, lambda x: x + 3.0, [0.0, 2.5, 5.0])]
     [3.0]
     """
+    import numpy as np
+
     x = np.asarray(grid, dtype=float)
     d = np.asarray(time_a(x), dtype=float) - np.asarray(time_b(x), dtype=float)
     idx = np.nonzero(np.sign(d[:-1]) * np.sign(d[1:]) < 0)[0]

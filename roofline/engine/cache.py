@@ -23,7 +23,6 @@ import hmac
 import inspect
 import json
 import os
-import stat
 import tempfile
 from functools import lru_cache
 from pathlib import Path
@@ -31,6 +30,7 @@ from typing import Callable
 
 from .._paths import cache_dir
 from ..dtypes import peak_dtype
+from .codecache import _owned, _secret
 from .compiled import CompiledWorkload, compile_workload
 from .terms import _overlap
 
@@ -115,27 +115,6 @@ def _names(code) -> set:
     return out
 
 
-def _secret(folder: Path) -> bytes:
-    """The per-user key that signs cache entries (created once, mode 0600)."""
-    path = folder / "key"
-    if not path.exists():
-        fd, tmp = tempfile.mkstemp(dir=folder, suffix=".tmp")
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(os.urandom(32))
-        os.chmod(tmp, 0o600)
-        os.replace(tmp, path)
-    if not _owned(path):
-        raise OSError(f"{path} is not a private file of this user")
-    return path.read_bytes()
-
-
-def _owned(path: Path) -> bool:
-    """A regular file of this user that neither group nor others can write."""
-    st = os.lstat(path)
-    mine = not hasattr(os, "getuid") or st.st_uid == os.getuid()
-    return stat.S_ISREG(st.st_mode) and mine and not st.st_mode & (stat.S_IWGRP | stat.S_IWOTH)
-
-
 def _mac(key: bytes, doc: dict) -> str:
     body = json.dumps({k: v for k, v in doc.items() if k != "mac"}, sort_keys=True).encode()
     return hmac.new(key, body, hashlib.sha256).hexdigest()
@@ -158,20 +137,17 @@ def _save(path: Path, cw) -> None:
     os.replace(tmp, path)
 
 
-def _load(path: Path):
+def _load(path: Path, build: Callable[[], object]):
     if not _owned(path):
         return None
     with open(path) as fh:
         doc = json.load(fh)
     if not hmac.compare_digest(str(doc.get("mac", "")), _mac(_secret(path.parent), doc)):
         return None
-    ns = _namespace(doc["names"])
-    missing = [n for n in doc["names"] if n not in ns and n not in doc["shape_names"]]
-    if missing:
-        return None
+    func = _Deferred(doc["source"], str(path), doc["names"], doc["shape_names"], lambda: build().func)
     return CompiledWorkload(
         workload=None, labels=tuple(doc["labels"]), shape_names=tuple(doc["shape_names"]),
-        device_paths=tuple(doc["device_paths"]), func=_Deferred(doc["source"], str(path), ns),
+        device_paths=tuple(doc["device_paths"]), func=func,
         zero_outputs=doc["zero_outputs"],
         n_ops=doc["n_ops"], n_terms=doc["n_terms"], n_levels=doc["n_levels"], overlap=doc["overlap"],
         name=doc.get("name", ""), dtypes=tuple(doc.get("dtypes", ())), fused_source=doc.get("fused_source", ""),
@@ -181,8 +157,9 @@ def _load(path: Path):
 
 
 class _Deferred:
-    """The NumPy function of a disk-cache entry, compiled from its (signed) source on the first call: a process
-    that asks only single points (the scalar path) never compiles it.
+    """The NumPy function of a disk-cache entry, compiled from its (signed) source on the first call, in a
+    namespace built on first use: a process that asks only single points (the scalar path) never compiles it
+    and never imports NumPy.
 
     Parameters
     ----------
@@ -190,25 +167,39 @@ class _Deferred:
         The entry's source, defining ``_lambdifygenerated``.
     filename : str
         Shown in tracebacks.
-    ns : dict
-        The namespace it runs in (:func:`_namespace`).
+    names : list of str
+        The global names the source reads, looked up in :func:`_namespace`.
+    shape_names : list of str
+        Names the function takes as arguments (not looked up).
+    rebuild : callable
+        Builds the function afresh where this NumPy lacks a name the entry reads (one written under another).
     """
 
-    __slots__ = ("_source", "_filename", "_ns", "_func")
+    __slots__ = ("_source", "_filename", "_names", "_shape_names", "_rebuild", "_ns", "_func")
 
-    def __init__(self, source: str, filename: str, ns: dict):
-        self._source, self._filename, self._ns, self._func = source, filename, ns, None
+    def __init__(self, source: str, filename: str, names, shape_names, rebuild: Callable[[], object]):
+        self._source, self._filename, self._names, self._shape_names = source, filename, names, shape_names
+        self._rebuild, self._ns, self._func = rebuild, None, None
 
     @property
     def __globals__(self) -> dict:
         """The namespace the function runs in (what a plain function's ``__globals__`` is), without compiling it."""
+        if self._ns is None:
+            ns = _namespace(self._names)
+            if any(n not in ns and n not in self._shape_names for n in self._names):
+                self._func = self._rebuild()
+                ns = self._func.__globals__
+            self._ns = ns
         return self._ns
 
     def __call__(self, *args):
         func = self._func
         if func is None:
-            exec(compile(self._source, self._filename, "exec"), self._ns)  # noqa: S102 - our own signed entry, in our own 0700 folder
-            func = self._func = self._ns["_lambdifygenerated"]
+            ns = self.__globals__
+            func = self._func
+            if func is None:
+                exec(compile(self._source, self._filename, "exec"), ns)  # noqa: S102 - our own signed entry, in our own 0700 folder
+                func = self._func = ns["_lambdifygenerated"]
         return func(*args)
 
 
@@ -238,7 +229,7 @@ def cached_compile(key: str, build: Callable[[], object]):
     cw = None
     if path is not None and path.exists():
         try:
-            cw = _load(path)
+            cw = _load(path, build)
         except (OSError, ValueError, KeyError, SyntaxError, TypeError, NameError):
             cw = None  # broken, foreign or from another version: rebuilt and overwritten below
     if cw is None:

@@ -24,10 +24,9 @@ pure roofline. Blocks of points go to the NumPy evaluator
 from __future__ import annotations
 
 import math
+import sys
 from dataclasses import dataclass, field
 from typing import Mapping, Sequence
-
-import numpy as np
 
 from ..errors import InputError
 from ..hardware.device import Device
@@ -131,6 +130,8 @@ class CompiledWorkload:
         ndarray
             Working set of the whole workload, before it is spread over devices [B].
         """
+        import numpy as np
+
         args = [np.asarray(shapes[n], dtype=float) for n in self.shape_names]
         args += [np.asarray(device_values[p], dtype=float) for p in self.device_paths]
         return np.asarray(self.func(*args)[2], dtype=float)
@@ -229,6 +230,8 @@ class CompiledWorkload:
             return None
         rec = pt.mode(mode, detail)
         del rec["labels"], rec["bound"]
+        import numpy as np  # the array path's types, as its callers expect
+
         out = {k: np.float64(v) for k, v in rec.items() if not k.startswith("term_")}
         out.update(home=np.int64(rec["home"]), fits=np.bool_(rec["fits"]), bound_index=np.int64(rec["bound_index"]))
         if detail:
@@ -241,6 +244,9 @@ def _scalar(v) -> float | None:
     t = type(v)
     if t is float or t is int:
         return float(v)
+    np = sys.modules.get("numpy")  # a NumPy value means NumPy is loaded; never loaded for a Python number
+    if np is None:
+        return None
     if isinstance(v, np.generic) or (isinstance(v, np.ndarray) and v.ndim == 0):
         return float(v) if v.dtype.kind in "fiu" else None
     return None
@@ -398,6 +404,13 @@ def evaluate(workload, device: Device, shapes: Mapping[str, object] | None = Non
     use = cw.default_mode if (compiled is not None and mode is None and not ideal) else mode_of(mode, ideal)
     out = cw.evaluate(shapes or {}, vals, caps, devices=devices, home=home, detail=detail, mode=use)
     out["labels"] = cw.labels
-    out["bound"] = np.asarray(cw.labels, dtype=object)[out["bound_index"]]
+    out["bound"] = _labels_at(cw.labels, out["bound_index"])
     return out
+
+
+def _labels_at(labels, index):
+    """``labels[index]`` for an index or an array of indices (an array of labels)."""
+    import numpy as np
+
+    return np.asarray(labels, dtype=object)[index]
 

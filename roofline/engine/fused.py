@@ -29,8 +29,6 @@ import time
 from functools import lru_cache
 from pathlib import Path
 
-import numpy as np
-
 from .._paths import cache_dir, fused_enabled
 from ..vocab import Mode
 from .layout import N_LATENCY, OutputLayout
@@ -396,6 +394,8 @@ def setup_seconds(source: str, n_ops: int) -> float | None:
 
 def _dummy_call(kernel, source: str, na: int, nd: int, nl: int) -> None:
     """Call ``kernel`` on an empty grid: numba compiles it, or loads its cached machine code."""
+    import numpy as np
+
     z, zi = np.empty(0), np.zeros(1, dtype=np.int64)
     kernel(*([z] * na), np.ones((1, nd)), np.ones((1, nl)), np.ones(1), 0, zi, 0, nl + 5, 2, np.empty((0, 1)),
            np.empty(0, dtype=np.int64), z, z, np.empty(0, dtype=np.int64), np.empty(0, dtype=np.bool_))
@@ -532,11 +532,15 @@ def _compile_main(argv: list[str]) -> int:
 
 
 def _flat(a, shape, dtype) -> np.ndarray:
+    import numpy as np
+
     return np.ascontiguousarray(np.broadcast_to(a, shape).reshape(-1), dtype=dtype)
 
 
 def _strided(a, shape, dtype):
     """A per-point input as (array, stride): a scalar is read at stride 0, a grid at stride 1."""
+    import numpy as np
+
     a = np.asarray(a)
     if a.ndim == 0:
         return np.asarray([a], dtype=dtype), 0
@@ -574,6 +578,8 @@ def run(cw, args, caps, devs, hm, n: int, shape, mode: Mode = Mode.ESTIMATE, par
         ``time_s`` [s], ``bound_index``, ``flops`` [FLOP], ``bytes`` [B], ``home``, ``fits``,
         ``arithmetic_intensity`` [FLOP/B] and ``attainable_flops_per_s`` [FLOP/s], each of ``shape``.
     """
+    import numpy as np
+
     na = len(cw.shape_names)
     figs = [[float(np.asarray(a)) for a in args[na:]]]
     capsf = [[float(np.asarray(c)) for c in caps]]
@@ -620,6 +626,8 @@ def run_corners(cw, shape_args, figs, caps, devs, home, n: int, mode: Mode = Mod
         The time at each corner, shape ``(corners, n)`` [s] (NaN where nothing holds the working set), and a
         dict of the first corner's ``bound_index``, ``flops`` [FLOP], ``bytes`` [B], ``home`` and ``fits``.
     """
+    import numpy as np
+
     na = len(cw.shape_names)
     kernel = load(cw.fused_source, na, len(cw.device_paths), cw.n_levels)
     shape = (n,) if shape is None else shape

@@ -151,8 +151,7 @@ def _read_documents(files: list[Path]) -> dict[str, tuple[Path, dict]]:
     """``{key: (file, parsed TOML)}``; a key or alias (case-insensitive) used twice is an error."""
     docs: dict[str, tuple[Path, dict]] = {}
     names: dict[str, Path] = {}
-    for f in files:
-        doc = _read_toml_cached(f)
+    for f, doc in zip(files, _parsed_all(files)):
         dev = _table(doc, "device", f, "device")
         key = _ident(dev, "key", f, "device.key", pattern="key")
         for name in [key, *_str_list(dev, "aliases", f, "device.aliases")]:
@@ -162,6 +161,36 @@ def _read_documents(files: list[Path]) -> dict[str, tuple[Path, dict]]:
                                 f"duplicate device key or alias {name!r}: already used by {names[lname]}")
             names[lname] = f
         docs[key] = (f, doc)
+    return docs
+
+
+def _parsed_all(files: list[Path]) -> list[dict]:
+    """The parsed TOML of each of ``files``: from one cache entry for all their exact bytes when it exists (a
+    warm run opens one entry, not one per file), else each through :func:`_read_toml_cached`, then stored as
+    one entry."""
+    import hashlib
+    import json
+
+    folder = _spec_cache()
+    try:
+        blobs = [f.read_bytes() for f in files] if folder is not None else None
+    except OSError:
+        blobs = None
+    if blobs is None:
+        return [_read_toml_cached(f) for f in files]  # no cache, or a file's own error
+    h = hashlib.sha256()
+    for f, b in zip(files, blobs):
+        h.update(str(f).encode() + b"\0" + hashlib.sha256(b).digest())
+    name = f"tomlset-{h.hexdigest()[:32]}.json"
+    docs = _read_private_json(folder / name)
+    if isinstance(docs, list) and len(docs) == len(files) and all(isinstance(d, dict) for d in docs):
+        return docs
+    docs = [parsed_toml(b, lambda f=f: _read_toml(f)) for f, b in zip(files, blobs)]
+    try:
+        if json.loads(json.dumps(docs)) == docs:  # dates and times do not survive JSON: such a set is not cached
+            _store_json(name, docs)
+    except (TypeError, ValueError):
+        pass
     return docs
 
 
@@ -308,7 +337,7 @@ def _store_device(digest: str, dev: Device) -> None:
     _store_json(f"{digest}.json", doc)
 
 
-def _store_json(name: str, doc: dict) -> None:
+def _store_json(name: str, doc: dict | list) -> None:
     """Write ``doc`` as ``name`` in the spec cache, atomically; any failure only means no cache entry."""
     import json
     import tempfile

@@ -125,10 +125,9 @@ def price_table(path: str | os.PathLike | None = None) -> dict[str, Price]:
         A table that cannot be read, or an entry without a positive price, a unit of USD/h, a basis, or
         known sources (naming the file and the field).
     """
-    import tomllib
-
     from .._paths import data_dir
     from ..errors import SpecError
+    from .loader import parsed_toml
 
     p = str(path) if path else _default_table(data_dir)
     try:
@@ -138,14 +137,27 @@ def price_table(path: str | os.PathLike | None = None) -> dict[str, Price]:
     if stamp not in _CACHE:
         try:
             with open(p, "rb") as fh:
-                doc = tomllib.load(fh)
-        except (OSError, tomllib.TOMLDecodeError) as exc:
+                data = fh.read()
+        except OSError as exc:
             raise SpecError(p, "", f"cannot read price table ({exc})") from None
+        doc = parsed_toml(data, lambda: _parse_table(data, p))  # a warm run reads it parsed, from the cache
         if doc.get("schema") != 1 or doc.get("currency") != "USD":
             raise SpecError(p, "schema", "expected schema = 1 and currency = \"USD\"")
         sources = doc.get("sources", {})
         _CACHE[stamp] = {k: _price(k, v, sources, p) for k, v in doc.get("device", {}).items()}
     return _CACHE[stamp]
+
+
+def _parse_table(data: bytes, p: str) -> dict:
+    """The TOML of price table ``p`` (its bytes ``data``); an error names the file."""
+    import tomllib
+
+    from ..errors import SpecError
+
+    try:
+        return tomllib.loads(data.decode())
+    except tomllib.TOMLDecodeError as exc:
+        raise SpecError(p, "", f"cannot read price table ({exc})") from None
 
 
 def get_price(device: str, path: str | os.PathLike | None = None) -> Price | None:

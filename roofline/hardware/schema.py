@@ -9,7 +9,6 @@ see :mod:`.formula`.
 from __future__ import annotations
 
 import re
-import tomllib
 from dataclasses import dataclass
 from itertools import pairwise
 from pathlib import Path
@@ -49,6 +48,8 @@ _TOPOLOGY_KEYS = {"kind", "dimensions", "basis", "source", "note"}
 
 
 def _read_toml(f: Path) -> dict:
+    import tomllib  # a warm run reads its specs from the cache, parsed
+
     try:
         with open(f, "rb") as fh:
             return tomllib.load(fh)

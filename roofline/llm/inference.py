@@ -22,8 +22,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Mapping
 
-import numpy as np
-
 import math
 
 from .. import formulas
@@ -254,6 +252,8 @@ def _run(model, device, phase, prec, placement, shapes, ideal, overlap, which, d
         out = _one(model, device, phase, prec, placement, shapes, mode, overlap, which, detail)
         if out is not None:
             return out
+    import numpy as np  # grids only: one configuration (above) never loads NumPy
+
     cw = _compiled(model, device, phase, prec, placement, False, overlap)
     vals = device.values(which)
     if device_values:
@@ -333,6 +333,8 @@ def _at_corner(m: ModelConfig, dev: Device, prec: Precision, pl: Placement, q: _
     r = {"ttft_s": float(pre["time_s"]), "tpot_s": float(cycle(dec["time_s"])), "bound": str(dec["bound"]),
          "prefill_bound": str(pre["bound"]), "decode": dec, "prefill": pre}
     if q.generate:
+        import numpy as np
+
         ctxs = q.prompt + np.arange(q.generate)
         steps = _run(m, dev, Phase.DECODE, prec, pl, {"b": b, "s": ctxs}, q.ideal, q.overlap, corner)
         r["request_latency_s"] = r["ttft_s"] + float(np.sum(cycle(steps["time_s"])))
@@ -766,6 +768,7 @@ def decode_break_even_batch(model: str | ModelConfig, device: str | Device, cont
 
 def _break_even_numeric(wl, dev: Device, home: int, context: int) -> float | None:
     """The root in ``b`` of compute time minus traffic time: a sign change on a log grid, then bisection."""
+    import numpy as np
     import sympy as sp
 
     from ..engine.terms import split_bytes

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import json
 import os
-import tomllib
 from pathlib import Path
 from typing import Iterable, Mapping
 
@@ -66,12 +65,23 @@ def load_model_file(path: str | os.PathLike) -> ModelConfig:
         if p.suffix == ".json":
             doc = json.loads(text)
         else:  # a warm run reads the parsed document from the private cache (tomllib is slow)
-            doc = parsed_toml(text.encode(), lambda: tomllib.loads(text))
-    except (json.JSONDecodeError, tomllib.TOMLDecodeError) as exc:
+            doc = parsed_toml(text.encode(), lambda: _loads_toml(text, p))
+    except json.JSONDecodeError as exc:
         raise SpecError(p, "", f"cannot read model file ({exc})") from None
     if p.suffix == ".json":
         return from_hf_config(doc, key=p.parent.name or p.stem, file=p)
     return model_from_doc(doc, p)
+
+
+
+def _loads_toml(text: str, p: Path) -> dict:
+    """``text`` parsed as TOML; an error names file ``p`` (tomllib is imported only to parse)."""
+    import tomllib
+
+    try:
+        return tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise SpecError(p, "", f"cannot read model file ({exc})") from None
 
 
 class _HFConfig:

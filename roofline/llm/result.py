@@ -8,7 +8,6 @@ best, worst); the record form spells a range as ``<field>_range = [low, high]`` 
 from __future__ import annotations
 
 import functools
-import html
 from dataclasses import dataclass, field, fields
 from typing import Mapping
 
@@ -296,6 +295,8 @@ class LLMEstimate:
         str
             An HTML ``<table>``.
         """
+        import html
+
         rows = [("placement", f"{self.devices_used} × {self.device} (tp={self.tp}, pp={self.pp}, dp={self.dp}, "
                               f"ep={self.ep}, attention {self.attention}), weights in {self.weights_level}", ""),
                 ("time to first token [s]", *_cells(self.ttft_s)), ("prefill bound", self.prefill_bound, ""),

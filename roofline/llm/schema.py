@@ -15,7 +15,7 @@ a mixture of experts. Each section is read by the same table-driven reader
 
 from __future__ import annotations
 
-import datetime
+import sys
 from dataclasses import dataclass, field
 from typing import Any, Callable, Mapping
 
@@ -190,7 +190,8 @@ def _read_table(v, f: Field, path: str, at: _Where) -> dict[str, str]:
         raise at.error(path, f"expected a table, got {v!r}")
     out = {}
     for k, x in v.items():
-        x = x.isoformat() if isinstance(x, (datetime.date, datetime.datetime)) else x
+        dt = sys.modules.get("datetime")  # a TOML date means tomllib (and so datetime) is loaded
+        x = x.isoformat() if dt is not None and isinstance(x, (dt.date, dt.datetime)) else x
         out[k] = _read_text(x, f, f"{path}.{k}", at, allowed="\n\t")  # a note may run over lines
     return out
 

@@ -6,9 +6,8 @@
 
 from __future__ import annotations
 
+import sys
 from dataclasses import dataclass
-
-import numpy as np
 
 from .. import formulas
 from ..dtypes import bytes_per_element
@@ -256,7 +255,8 @@ def resident_bytes_per_device(model: ModelConfig, prec: Precision, par: Parallel
     """
     w = weights_bytes_per_device(model, prec, par)
     kv = kv_cache_bytes_per_device(model, prec, par, batch, context)
-    return w + kv if isinstance(kv, np.ndarray) else float(w + kv)
+    np = sys.modules.get("numpy")  # an array means NumPy is loaded; a number never loads it
+    return w + kv if np is not None and isinstance(kv, np.ndarray) else float(w + kv)
 
 
 @dataclass(frozen=True)

@@ -40,8 +40,6 @@ from dataclasses import dataclass, field, replace
 from types import MappingProxyType
 from typing import Mapping, Sequence
 
-import numpy as np
-
 from .. import formulas
 from ..dtypes import bytes_per_element, compute_dtype
 from ..errors import InputError
@@ -439,6 +437,8 @@ def resident_bytes(model: ModelConfig, prec: Precision, spec: Speculation, sp: S
     float or ndarray
         [B].
     """
+    import numpy as np
+
     demand = _SpeculativeDemand(ModelDemand(model, prec), spec, sp.draft_model if sp.draft_model is not None
                                 and spec.kind is DraftKind.MODEL else None)
     return demand.resident_bytes(sp.target.parallel, batch, np.asarray(context) + spec.verify_tokens)
@@ -541,6 +541,8 @@ def _compiled(model: ModelConfig, device: Device, phase: Phase, prec: Precision,
 
 def _run(cw, device: Device, pl: Placement, shapes: Mapping, corner: Corner, detail: bool = False) -> dict:
     """Evaluate a compiled step at ``shapes`` and corner ``corner``, its data in the placement's home level."""
+    import numpy as np
+
     vals = device.values(corner)
     caps = [vals[f"memory.{lvl.name}.capacity"] for lvl in device.memory]
     out = cw.evaluate(shapes, vals, caps, devices=1, home=pl.home, detail=detail)
@@ -590,6 +592,8 @@ def speculative_step(model: ModelConfig, device: Device, prec: Precision, sp: Sp
         [s], ``tokens_per_step`` [1], ``tpot_s`` (time per output token, ``time_s / tokens_per_step``) [s],
         ``bound`` (of the verify step), ``draft_bound``, and the engine's records ``verify`` and ``draft``.
     """
+    import numpy as np
+
     shapes = {"b": batch, "s": context}
     ver = _run(_compiled(model, device, Phase.VERIFY, prec, sp.target, ideal, overlap), device, sp.target,
                {**shapes, "q": spec.verify_tokens}, corner, detail)
@@ -628,6 +632,8 @@ def draft_prefill_s(device: Device, prec: Precision, sp: SpeculativePlacement, b
     float or ndarray
         [s]; 0 for an ideal draft.
     """
+    import numpy as np
+
     run = _draft_step(device, prec, sp, Phase.PREFILL, {"b": batch, "p": prompt}, ideal, overlap, corner)
     if run is None:
         return 0.0 * np.asarray(target_prefill_s)
@@ -677,6 +683,8 @@ def _decode_time(m, dev, prec, sp: SpeculativePlacement, b, s, ideal, overlap, c
 
 def _tokens(spec: Speculation, gammas: np.ndarray) -> np.ndarray:
     """Expected tokens per step at each draft length, extending the last per-position rate."""
+    import numpy as np
+
     return np.array([spec.with_draft_tokens(int(g)).tokens_per_step for g in gammas])
 
 
@@ -717,6 +725,7 @@ def optimal_draft_tokens(model: str | ModelConfig, device: str | Device, spec: S
         best whole length on the engine) [1], ``draft_tokens_grid`` and ``tokens_per_s_per_user`` (per length)
         [1], [1/s], ``cost_ratio`` and ``verify_ratio`` [1].
     """
+    import numpy as np
     import sympy as sp
 
     m, dev, prec, spl = _setup(model, device, spec.with_draft_tokens(max_draft_tokens), batch, context, prec,
@@ -739,6 +748,8 @@ def optimal_draft_tokens(model: str | ModelConfig, device: str | Device, spec: S
 
 def _step_roofline(m, dev, prec, sp: SpeculativePlacement, context, ideal, overlap):
     """The decode step's whole-step roofline: weight time, KV time per sequence, compute time per token [s]."""
+    import numpy as np
+
     cw = _compiled(m, dev, Phase.DECODE, prec, sp.target, ideal, overlap)
     r = _run(cw, dev, sp.target, {"b": np.array([1.0, 2.0]), "s": context}, Corner.NOMINAL)
     q1, q2 = (float(x) for x in r["bytes"])
@@ -782,6 +793,7 @@ def break_even_batch(model: str | ModelConfig, device: str | Device, spec: Specu
         [1], ``batch`` (on the engine; None when speculation pays at every batch that fits, 0 when it never
         pays) [1], ``speedup_at_batch_1`` [1], ``max_batch`` (the largest that fits) [1].
     """
+    import numpy as np
     import sympy as sp
 
     m, dev, prec, spl = _setup(model, device, spec, 1, context, prec, dtype, devices, ideal)
@@ -806,6 +818,8 @@ def break_even_batch(model: str | ModelConfig, device: str | Device, spec: Specu
 
 def _crossing(gain, grid: np.ndarray, s: np.ndarray) -> float | None:
     """The first batch where ``gain`` falls through 1, refined by bisection; 0 if never above, None if never below."""
+    import numpy as np
+
     if s[0] < 1.0:
         return 0.0
     below = np.nonzero(s < 1.0)[0]
@@ -855,6 +869,8 @@ def corner_fields(model: ModelConfig, device: Device, prec: Precision, sp: Specu
            "draft_time_s": float(st["draft_time_s"]), "verify_time_s": float(st["verify_time_s"]),
            "tokens_per_step": float(st["tokens_per_step"]), "draft_bound": str(st["draft_bound"])}
     if generate:
+        import numpy as np
+
         # generate / E steps, each at the mean step time over the contexts the request passes through
         steps = speculative_step(model, device, prec, sp, spec, batch, prompt + np.arange(generate), ideal,
                                  overlap, corner)

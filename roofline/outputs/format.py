@@ -20,11 +20,10 @@ and ``<field>_high``).
 
 from __future__ import annotations
 
-import csv
 import io
 import json
 import math
-import unicodedata
+import sys
 from typing import Iterable, Sequence
 
 from ..vocab import Term
@@ -187,15 +186,12 @@ def to_jsonable(x):
     object
         The same structure, with string keys.
     """
-    try:
-        import numpy as np
-
+    np = sys.modules.get("numpy")  # a NumPy value means NumPy is loaded; plain values never load it
+    if np is not None:
         if isinstance(x, np.generic):
             x = x.item()
         elif isinstance(x, np.ndarray):
             return [to_jsonable(v) for v in x.tolist()]
-    except ImportError:  # pragma: no cover
-        pass
     if isinstance(x, float) and (math.isnan(x) or math.isinf(x)):
         return None
     if isinstance(x, dict):
@@ -281,6 +277,8 @@ def render(rows: Sequence[dict] | dict, fmt: str = "table", columns: Iterable[st
         rows = [rows]
     cols = list(columns) if columns is not None else list(dict.fromkeys(k for r in rows for k in r))
     if fmt == "csv":
+        import csv
+
         buf = io.StringIO()
         w = csv.writer(buf, lineterminator="\n")
         w.writerow(cols)
@@ -452,5 +450,7 @@ def _encodes(c: str, encoding: str) -> bool:
 
 def _spell(c: str) -> str:
     """The ASCII spelling of one character: a known symbol's, its letter without accents, or an escape."""
+    import unicodedata
+
     plain = "".join(x for x in unicodedata.normalize("NFKD", c) if not unicodedata.combining(x))
     return ASCII_SPELLINGS.get(c) or (plain if plain.isascii() and plain else _escape(c))

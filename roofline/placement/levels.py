@@ -13,8 +13,6 @@ every faster level. Parallel layouts over several devices are decided in :mod:`r
 
 from __future__ import annotations
 
-import numpy as np
-
 from ..errors import CapacityError
 from ..hardware.device import Device
 
@@ -53,6 +51,8 @@ def home_level(device: Device, working_set_bytes, devices: int = 1, level: str |
     UnknownNameError
         ``level`` names no level of ``device``.
     """
+    import numpy as np
+
     if level is not None:
         names = [m.name for m in device.memory]
         if level not in names:

@@ -15,7 +15,7 @@ from typing import Sequence
 from ...errors import RooflineError
 from ..format import for_terminal
 from .args import EXIT_USAGE, UsageError, apply_mode
-from .commands import BY_NAME
+from .commands import NAMES, command
 from .parser import build_parser
 
 __all__ = ['main', 'EXIT_INTERRUPTED']
@@ -48,7 +48,7 @@ def _run(parser, argv) -> int:
         _emit(parser.format_help().rstrip("\n"), sys.stdout)
         return 0
     apply_mode(args)
-    out = BY_NAME[args.command].run(args)
+    out = command(args.command).run(args)
     if out:
         _emit(out, sys.stdout)
     return 0
@@ -71,7 +71,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     int
         Exit status: 0 on success, 2 on a user error, 130 after Ctrl-C.
     """
-    parser = build_parser()
+    argv = sys.argv[1:] if argv is None else list(argv)
+    parser = build_parser(argv[0] if argv and argv[0] in NAMES else None)
     try:
         return _run(parser, argv)
     except UsageError as exc:

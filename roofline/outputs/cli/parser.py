@@ -6,7 +6,7 @@ from __future__ import annotations
 import argparse
 
 from .args import EXIT_USAGE, Parser, UsageError, add_mode
-from .commands import COMMANDS
+from .commands import NAMES, command
 
 __all__ = ["EXIT_USAGE", "build_parser"]
 
@@ -14,8 +14,15 @@ __all__ = ["EXIT_USAGE", "build_parser"]
 _Parser, _UsageError = Parser, UsageError
 
 
-def build_parser() -> argparse.ArgumentParser:
-    """The argparse parser of ``roofline`` and all its commands (it takes no parameters).
+def build_parser(only: str | None = None) -> argparse.ArgumentParser:
+    """The argparse parser of ``roofline`` and all its commands.
+
+    Parameters
+    ----------
+    only : str, optional
+        Register this command alone: what :func:`~roofline.outputs.cli.main.main` does when the arguments
+        start with a command's name (a command's options, errors and help do not depend on the others, and
+        building every command's parser costs more than a warm ``roofline llm`` computes). Default: all.
 
     Returns
     -------
@@ -26,8 +33,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser = Parser(prog="roofline", description="Analytical roofline and memory-wall models of AI accelerators.")
     parser.add_argument("--version", action="store_true", help="print the version and exit")
     sub = parser.add_subparsers(dest="command", parser_class=Parser)
-    for command in COMMANDS:
-        _add_modes(command.register(sub))
+    for name in NAMES if only is None else (only,):
+        _add_modes(command(name).register(sub))
     return parser
 
 
