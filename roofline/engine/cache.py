@@ -148,7 +148,7 @@ def _save(path: Path, cw) -> None:
         "source": src, "names": used, "labels": list(cw.labels), "shape_names": list(cw.shape_names),
         "device_paths": list(cw.device_paths), "zero_outputs": [[bool(z) for z in zs] for zs in cw.zero_outputs],
         "n_ops": cw.n_ops, "n_terms": cw.n_terms, "n_levels": cw.n_levels, "overlap": cw.overlap,
-        "name": cw.name, "dtypes": list(cw.dtypes), "fused_source": cw.fused_source,
+        "name": cw.name, "dtypes": list(cw.dtypes), "fused_source": cw.fused_ready,
         "default_mode": cw.default_mode, "scalar_source": cw.scalar_source,
     }
     doc["mac"] = _mac(_secret(path.parent), doc)
@@ -158,7 +158,9 @@ def _save(path: Path, cw) -> None:
     os.replace(tmp, path)
 
 
-def _load(path: Path):
+def _load(path: Path, build: Callable[[], object] | None = None):
+    """The entry at ``path`` (None when foreign or unsigned); a kernel source never printed is made by
+    ``build`` on first use, and the entry rewritten with it."""
     if not _owned(path):
         return None
     with open(path) as fh:
@@ -174,10 +176,47 @@ def _load(path: Path):
         device_paths=tuple(doc["device_paths"]), func=_Deferred(doc["source"], str(path), ns),
         zero_outputs=doc["zero_outputs"],
         n_ops=doc["n_ops"], n_terms=doc["n_terms"], n_levels=doc["n_levels"], overlap=doc["overlap"],
-        name=doc.get("name", ""), dtypes=tuple(doc.get("dtypes", ())), fused_source=doc.get("fused_source", ""),
+        name=doc.get("name", ""), dtypes=tuple(doc.get("dtypes", ())), fused_source=_fused_of(doc, path, build),
         default_mode=doc.get("default_mode", "estimate"), scalar_source=doc.get("scalar_source", ""),
         numpy_source=doc["source"],
     )
+
+
+def _save_when_printed(cw, path: Path) -> None:
+    """Have ``cw``'s lazy kernel source, once printed, rewrite its entry with it (a later process then finds
+    it there instead of building the workload again)."""
+    make = cw.__dict__.get("_fused_make")
+    if make is None:
+        return
+
+    def made() -> str:
+        cw.__dict__["_fused"] = text = make()
+        try:
+            _save(path, cw)
+        except (OSError, TypeError):
+            pass
+        return text
+
+    cw.fused_source = made
+
+
+def _fused_of(doc: dict, path: Path, build):
+    """An entry's numba kernel source, or where it was never printed (the process that built the entry never
+    ran the fused path) a callable that builds the workload again, prints it and rewrites the entry."""
+    src = doc.get("fused_source", "")
+    if src is not None or build is None:
+        return src or ""
+
+    def make() -> str:
+        cw = build()
+        text = cw.fused_source
+        try:
+            _save(path, cw)
+        except (OSError, TypeError):
+            pass
+        return text
+
+    return make
 
 
 class _Deferred:
@@ -238,7 +277,7 @@ def cached_compile(key: str, build: Callable[[], object]):
     cw = None
     if path is not None and path.exists():
         try:
-            cw = _load(path)
+            cw = _load(path, build)
         except (OSError, ValueError, KeyError, SyntaxError, TypeError, NameError):
             cw = None  # broken, foreign or from another version: rebuilt and overwritten below
     if cw is None:
@@ -248,6 +287,7 @@ def cached_compile(key: str, build: Callable[[], object]):
                 _save(path, cw)
             except (OSError, TypeError):
                 pass  # a read-only home or an unprintable function: run without the disk cache
+            _save_when_printed(cw, path)
     _MEM[full] = cw
     return cw
 

@@ -75,9 +75,10 @@ class CompiledWorkload:
         The workload's name.
     dtypes : tuple of str
         The compute data types of its ops, in first-use order.
-    fused_source : str
+    fused_source : str or callable
         Source of the numba kernel of the same expressions (:mod:`roofline.engine.fused`); empty without
-        numba.
+        numba. A callable (taking nothing, returning that source) makes it on first use: a process that
+        never runs the fused path never prints the kernel.
     default_mode : str
         The :class:`~roofline.vocab.Mode` :meth:`evaluate` uses when none is given.
     scalar_source : str
@@ -100,11 +101,16 @@ class CompiledWorkload:
     overlap: str
     name: str = ""
     dtypes: tuple = ()
-    fused_source: str = ""  # a numba kernel of the same expressions (roofline.fused), when numba is installed
+    fused_source: str = field(default="", repr=False, compare=False)  # a numba kernel (roofline.fused): lazy
     default_mode: str = "estimate"
     scalar_source: str = ""  # the same expressions as one Python function of floats (roofline.engine.scalar)
     numpy_source: str = ""  # the source of ``func`` where it is not SymPy's (roofline.engine.pointcode)
     _point: object = field(default=None, repr=False, compare=False)
+
+    @property
+    def fused_ready(self) -> str | None:
+        """:attr:`fused_source` when it exists already (made or read), None when it would still be made."""
+        return self.__dict__.get("_fused")
 
     @property
     def n_links(self) -> int:
@@ -236,6 +242,27 @@ class CompiledWorkload:
         return out
 
 
+def _get_fused(self) -> str:
+    src = self.__dict__.get("_fused")
+    if src is None:
+        make = self.__dict__.pop("_fused_make", None)
+        src = self.__dict__["_fused"] = make() if make is not None else ""
+    return src
+
+
+def _set_fused(self, value) -> None:
+    if callable(value):
+        self.__dict__.pop("_fused", None)
+        self.__dict__["_fused_make"] = value
+    else:
+        self.__dict__.pop("_fused_make", None)
+        self.__dict__["_fused"] = value or ""
+
+
+# the dataclass field stays a constructor argument; reading it makes a lazy source once
+CompiledWorkload.fused_source = property(_get_fused, _set_fused, doc="The numba kernel's source (made on first use).")
+
+
 def _scalar(v) -> float | None:
     """``v`` as a float when it is one number (a Python or NumPy scalar, or a 0-d array), else None."""
     t = type(v)
@@ -292,7 +319,7 @@ def compile_workload(workload, device: Device, overlap: str = "max", ideal: bool
     Returns
     -------
     CompiledWorkload
-        With a numba kernel of the same expressions when numba is available.
+        With a numba kernel of the same expressions when numba is available, printed on first use.
     """
     import sympy as sp
 
@@ -312,8 +339,8 @@ def compile_workload(workload, device: Device, overlap: str = "max", ideal: bool
     device_paths, dev_args = _device_args(exprs, shape_syms, device)
     layout = OutputLayout(len(device.memory), len(used))
     pc = PointCode(exprs, shape_syms, dev_args, zero_outputs, len(workload.ops), layout, mode)
-    fused_src = fused.generate(exprs, shape_syms, dev_args, zero_outputs, len(workload.ops), layout, mode,
-                               eliminated=pc) if fused.available() else ""
+    fused_src = (lambda: fused.generate(exprs, shape_syms, dev_args, zero_outputs, len(workload.ops), layout, mode,
+                                        eliminated=pc)) if fused.available() else ""
     func, numpy_src = _numpy_function(pc, workload.name)
     return CompiledWorkload(
         workload=workload, labels=term_labels(device, used), shape_names=tuple(s.name for s in shape_syms),
