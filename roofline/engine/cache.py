@@ -31,7 +31,7 @@ from typing import Callable
 
 from .._paths import cache_dir
 from ..dtypes import peak_dtype
-from .compiled import CompiledWorkload, compile_workload
+from .compiled import CompiledWorkload, _Deferred, compile_workload
 from .terms import _overlap
 
 __all__ = ['cache_dir', 'device_signature', 'cached_compile', 'compile_recipe', 'clear_memory', 'evaluators']
@@ -143,7 +143,13 @@ def _mac(key: bytes, doc: dict) -> str:
 
 def _save(path: Path, cw) -> None:
     src = cw.numpy_source or inspect.getsource(cw.func)
-    used = sorted(_names(cw.func.__code__))
+    code = getattr(cw.func, "__code__", None)
+    if code is not None:
+        used = sorted(_names(code))
+    else:  # not compiled yet: the globals of its namespace that the source names (what a load must provide)
+        import re
+
+        used = sorted(set(re.findall(r"[A-Za-z_]\w*", src)) & set(cw.func.__globals__))
     doc = {
         "source": src, "names": used, "labels": list(cw.labels), "shape_names": list(cw.shape_names),
         "device_paths": list(cw.device_paths), "zero_outputs": [[bool(z) for z in zs] for zs in cw.zero_outputs],
@@ -178,8 +184,37 @@ def _load(path: Path, build: Callable[[], object] | None = None):
         n_ops=doc["n_ops"], n_terms=doc["n_terms"], n_levels=doc["n_levels"], overlap=doc["overlap"],
         name=doc.get("name", ""), dtypes=tuple(doc.get("dtypes", ())), fused_source=_fused_of(doc, path, build),
         default_mode=doc.get("default_mode", "estimate"), scalar_source=doc.get("scalar_source", ""),
-        numpy_source=doc["source"],
+        numpy_source=doc["source"], scalar_code=functools.partial(_scalar_code, path.with_suffix(".code")),
     )
+
+
+def _scalar_code(path: Path, source: str, filename: str):
+    """The code object of an entry's scalar evaluator: unmarshalled from ``path`` when that file is this
+    user's, nobody else can write it and it carries a valid HMAC (made with the folder's key, over the hash of
+    ``source``, this interpreter's bytecode magic, ``filename`` and the marshalled bytes), else compiled from
+    ``source`` and stored there. ``marshal`` is never handed bytes this process did not sign."""
+    import marshal
+    from importlib.util import MAGIC_NUMBER
+
+    key = _secret(path.parent)
+    tag = f"{hashlib.sha256(source.encode()).hexdigest()}|{MAGIC_NUMBER.hex()}|{filename}|".encode()
+    try:
+        if _owned(path):
+            blob = path.read_bytes()
+            if hmac.compare_digest(blob[:32], hmac.new(key, tag + blob[32:], hashlib.sha256).digest()):
+                return marshal.loads(blob[32:])
+    except (OSError, ValueError, EOFError, TypeError):
+        pass  # missing, foreign or broken: compiled again and rewritten
+    code = compile(source, filename, "exec")
+    body = marshal.dumps(code)
+    try:
+        fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".tmp")
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(hmac.new(key, tag + body, hashlib.sha256).digest() + body)
+        os.replace(tmp, path)
+    except OSError:
+        pass
+    return code
 
 
 def _save_when_printed(cw, path: Path) -> None:
@@ -219,38 +254,6 @@ def _fused_of(doc: dict, path: Path, build):
     return make
 
 
-class _Deferred:
-    """The NumPy function of a disk-cache entry, compiled from its (signed) source on the first call: a process
-    that asks only single points (the scalar path) never compiles it.
-
-    Parameters
-    ----------
-    source : str
-        The entry's source, defining ``_lambdifygenerated``.
-    filename : str
-        Shown in tracebacks.
-    ns : dict
-        The namespace it runs in (:func:`_namespace`).
-    """
-
-    __slots__ = ("_source", "_filename", "_ns", "_func")
-
-    def __init__(self, source: str, filename: str, ns: dict):
-        self._source, self._filename, self._ns, self._func = source, filename, ns, None
-
-    @property
-    def __globals__(self) -> dict:
-        """The namespace the function runs in (what a plain function's ``__globals__`` is), without compiling it."""
-        return self._ns
-
-    def __call__(self, *args):
-        func = self._func
-        if func is None:
-            exec(compile(self._source, self._filename, "exec"), self._ns)  # noqa: S102 - our own signed entry, in our own 0700 folder
-            func = self._func = self._ns["_lambdifygenerated"]
-        return func(*args)
-
-
 def cached_compile(key: str, build: Callable[[], object]):
     """The compiled workload for ``key``: from memory, from disk, or built by ``build()`` and stored.
 
@@ -288,6 +291,7 @@ def cached_compile(key: str, build: Callable[[], object]):
             except (OSError, TypeError):
                 pass  # a read-only home or an unprintable function: run without the disk cache
             _save_when_printed(cw, path)
+            cw.scalar_code = functools.partial(_scalar_code, path.with_suffix(".code"))  # kept when compiled
     _MEM[full] = cw
     return cw
 

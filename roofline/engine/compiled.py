@@ -87,6 +87,9 @@ class CompiledWorkload:
     numpy_source : str
         Source of :attr:`func` when it runs the scalar evaluator's lines on arrays
         (:meth:`roofline.engine.pointcode.PointCode.numpy_source`); empty where SymPy printed it.
+    scalar_code : callable, optional
+        ``scalar_code(source, filename)``: the compiled code object of :attr:`scalar_source` (the disk cache
+        keeps it beside its entry, :func:`roofline.engine.cache.cached_compile`); None: compiled here.
     """
 
     workload: object
@@ -105,6 +108,7 @@ class CompiledWorkload:
     default_mode: str = "estimate"
     scalar_source: str = ""  # the same expressions as one Python function of floats (roofline.engine.scalar)
     numpy_source: str = ""  # the source of ``func`` where it is not SymPy's (roofline.engine.pointcode)
+    scalar_code: object = field(default=None, repr=False, compare=False)  # (source, filename) -> code object
     _point: object = field(default=None, repr=False, compare=False)
 
     @property
@@ -168,7 +172,9 @@ class CompiledWorkload:
         if fn is None:
             if not self.scalar_source:
                 return None
-            fn = self._point = scalar_load(self.scalar_source, f"<roofline scalar: {self.name}>")
+            where = f"<roofline scalar: {self.name}>"
+            code = self.scalar_code(self.scalar_source, where) if self.scalar_code is not None else None
+            fn = self._point = scalar_load(self.scalar_source if code is None else code, where)
         if not math.isfinite(math.fsum(shape_values) + math.fsum(figures) + math.fsum(capacities) + devices):
             return None
         try:
@@ -363,9 +369,50 @@ def _numpy_function(pc, name: str) -> tuple[object, str]:
         import sympy as sp
 
         return sp.lambdify(pc.args, pc.cse()[1], modules="numpy", cse=pc.cse), ""
-    ns = numpy_namespace()
-    exec(compile(src, f"<roofline: {name}>", "exec"), ns)  # noqa: S102 - generated in this process
-    return ns["_lambdifygenerated"], src
+    return _Deferred(src, f"<roofline: {name}>", numpy_namespace()), src
+
+
+class _Deferred:
+    """The NumPy function of a compiled workload, compiled from its source (generated in this process, or a
+    signed disk-cache entry's) on the first call: a process that asks only single points (the scalar path)
+    never compiles it.
+
+    Parameters
+    ----------
+    source : str
+        The entry's source, defining ``_lambdifygenerated``.
+    filename : str
+        Shown in tracebacks.
+    ns : dict
+        The namespace it runs in (:func:`_namespace`).
+    """
+
+    __slots__ = ("_source", "_filename", "_ns", "_func")
+
+    def __init__(self, source: str, filename: str, ns: dict):
+        self._source, self._filename, self._ns, self._func = source, filename, ns, None
+
+    @property
+    def __signature__(self):
+        """The generated function's parameters (``a0, ..., d0, ...``), read from its first line without compiling
+        it: the NumPy evaluator names its array arguments by them."""
+        import inspect
+
+        head = self._source.split("(", 1)[1].split(")", 1)[0]
+        return inspect.Signature([inspect.Parameter(n.strip(), inspect.Parameter.POSITIONAL_OR_KEYWORD)
+                                  for n in head.split(",") if n.strip()])
+
+    @property
+    def __globals__(self) -> dict:
+        """The namespace the function runs in (what a plain function's ``__globals__`` is), without compiling it."""
+        return self._ns
+
+    def __call__(self, *args):
+        func = self._func
+        if func is None:
+            exec(compile(self._source, self._filename, "exec"), self._ns)  # noqa: S102 - our own signed entry, in our own 0700 folder
+            func = self._func = self._ns["_lambdifygenerated"]
+        return func(*args)
 
 
 def evaluate(workload, device: Device, shapes: Mapping[str, object] | None = None, overlap: str = "max",

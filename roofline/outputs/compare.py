@@ -13,6 +13,9 @@ with :func:`roofline.formulas.interval_div` (exact for a quotient of two indepen
 
 from __future__ import annotations
 
+import hashlib
+import os
+from pathlib import Path
 from typing import Callable, Sequence
 
 from ..dtypes import DTYPES, peak_dtype
@@ -301,7 +304,7 @@ def _devices(devices: Sequence[str | Device], dtype: str, spec_paths) -> list[De
 
 def compare(devices: Sequence[str | Device], models: Sequence[str] | None = None, batch: int = 1,
             context: int = 2048, dtype: str = "bf16", ideal: bool = False, spec_paths=(), price=None,
-            speculation=None, layout=None) -> dict:
+            speculation=None, layout=None, fork: bool = False) -> dict:
     """Compare ``devices``: their figures (:func:`figure_rows`), and default (or given) workloads timed on each.
 
     The workloads are a square GEMM and a GEMV of 8192 and, per model, decode (tokens/s per user),
@@ -332,6 +335,8 @@ def compare(devices: Sequence[str | Device], models: Sequence[str] | None = None
     layout : mapping, optional
         Layout of the LLM rows: ``tp``, ``pp``, ``dp``, ``ep``, ``attention``, ``micro_batches``,
         ``imbalance`` (:func:`roofline.placement.place`); default the fewest devices that hold the model.
+    fork : bool
+        On a comparison's first run, build the later devices' workloads on other cores (:func:`_build_side_by_side`).
 
     Returns
     -------
@@ -349,15 +354,97 @@ def compare(devices: Sequence[str | Device], models: Sequence[str] | None = None
     """
     devs = _devices(devices, dtype, spec_paths)
     specs = figure_rows(devs, dtype)
-    loads = (_kernel_rows(devs, dtype, ideal, 8192)
-             + _llm_rows(devs, list(models) if models else list(DEFAULT_MODELS), batch, context, dtype, ideal,
-                         price, speculation, layout))
+    loads = _workload_rows(devs, list(models) if models else list(DEFAULT_MODELS), batch, context, dtype, ideal,
+                           price, speculation, layout, fork)
     _ratios(specs, devs)
     _ratios(loads, devs)
     return {"devices": [{"key": d.key, "name": d.name, "vendor": d.vendor, "kind": d.kind, "status": d.status,
                          "estimate": d.is_estimate} for d in devs],
             "dtype": dtype, "batch": batch, "context": context, "ideal": ideal, "specs": specs, "workloads": loads,
             **({"speculation": speculation.to_dict()} if speculation is not None else {})}
+
+
+def _workload_rows(devs: list[Device], models: list[str], batch: int, context: int, dtype: str, ideal: bool,
+                   price, speculation, layout, fork: bool) -> list[dict]:
+    """The kernel and LLM rows of :func:`compare`; with ``fork``, a cold first run builds side by side."""
+
+    def workloads(on: list[Device]) -> list[dict]:
+        return (_kernel_rows(on, dtype, ideal, 8192)
+                + _llm_rows(on, models, batch, context, dtype, ideal, price, speculation, layout))
+
+    marker = _built_marker(devs, models, batch, context, dtype, ideal, price, speculation, layout) if fork else None
+    if marker is not None and not marker.exists():
+        _build_side_by_side(devs, workloads)
+    loads = workloads(devs)
+    if marker is not None:
+        _touch(marker)
+    return loads
+
+
+def _built_marker(devs: list[Device], *question) -> Path | None:
+    """The file in the private cache folder that says this comparison ran once with this code (so its compiled
+    workloads are on disk); None with the cache off, or where building in parallel is not possible (one
+    core, no ``fork``)."""
+    if not hasattr(os, "fork") or _cores() < 2:
+        return None
+    from .._paths import cache_dir, package_digest
+
+    folder = cache_dir()
+    if folder is None:
+        return None
+    text = repr((package_digest(), [d.key for d in devs], [_stamp(d) for d in devs], question))
+    return folder / f"compare-{hashlib.sha256(text.encode()).hexdigest()[:32]}.built"
+
+
+def _stamp(dev: Device) -> str:
+    """What of a device a comparison rests on, as text (its file and name; a changed spec file changes the
+    compiled workloads' keys anyway, so a stale marker only costs building in one process)."""
+    return f"{dev.key}|{dev.file}|{dev.name}"
+
+
+def _cores() -> int:
+    try:
+        return len(os.sched_getaffinity(0))
+    except (AttributeError, OSError):
+        return os.cpu_count() or 1
+
+
+def _touch(path: Path) -> None:
+    try:
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT, 0o600))
+    except OSError:
+        pass
+
+
+def _build_side_by_side(devs: list[Device], workloads: Callable[[list[Device]], list[dict]]) -> None:
+    """A first comparison with a cold cache: the workloads of the devices after the first are built (SymPy,
+    the cost of a cold run) in forked processes on the other cores while this one builds the first
+    device's; they leave their compiled workloads in the disk cache, where the comparison proper then finds
+    them. Nothing of a child's reaches the result: a child that fails only leaves its part to be built
+    here."""
+    import sympy  # noqa: F401 - imported once, before the fork, for every process
+
+    rest = devs[1:]
+    n = min(len(rest), _cores() - 1)
+    pids = []
+    for i in range(n):
+        pid = os.fork()
+        if pid == 0:  # the child: build its share, say nothing, exit without running the parent's cleanup
+            code = 1
+            try:
+                null = os.open(os.devnull, os.O_WRONLY)
+                os.dup2(null, 1)
+                os.dup2(null, 2)
+                workloads(rest[i::n])
+                code = 0
+            finally:
+                os._exit(code)
+        pids.append(pid)
+    try:
+        workloads(devs[:1])
+    finally:
+        for pid in pids:
+            os.waitpid(pid, 0)
 
 
 def _cell(v: dict | None) -> str:
