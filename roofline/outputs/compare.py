@@ -367,15 +367,15 @@ def compare(devices: Sequence[str | Device], models: Sequence[str] | None = None
 def _workload_rows(devs: list[Device], models: list[str], batch: int, context: int, dtype: str, ideal: bool,
                    price, speculation, layout, fork: bool) -> list[dict]:
     """The kernel and LLM rows of :func:`compare`; with ``fork``, a cold first run builds side by side."""
-
-    def workloads(on: list[Device]) -> list[dict]:
-        return (_kernel_rows(on, dtype, ideal, 8192)
-                + _llm_rows(on, models, batch, context, dtype, ideal, price, speculation, layout))
-
     marker = _built_marker(devs, models, batch, context, dtype, ideal, price, speculation, layout) if fork else None
     if marker is not None and not marker.exists():
-        _build_side_by_side(devs, workloads)
-    loads = workloads(devs)
+        # the same rows, one device and one model (or the kernels) at a time: the units of work shared out
+        tasks = [([d], [m]) for m in models for d in devs] + [([d], None) for d in devs]
+        _build_side_by_side(marker.parent, tasks, lambda on, only: (
+            _llm_rows(on, only, batch, context, dtype, ideal, price, speculation, layout) if only
+            else _kernel_rows(on, dtype, ideal, 8192)))
+    loads = (_kernel_rows(devs, dtype, ideal, 8192)
+             + _llm_rows(devs, models, batch, context, dtype, ideal, price, speculation, layout))
     if marker is not None:
         _touch(marker)
     return loads
@@ -416,35 +416,57 @@ def _touch(path: Path) -> None:
         pass
 
 
-def _build_side_by_side(devs: list[Device], workloads: Callable[[list[Device]], list[dict]]) -> None:
-    """A first comparison with a cold cache: the workloads of the devices after the first are built (SymPy,
-    the cost of a cold run) in forked processes on the other cores while this one builds the first
-    device's; they leave their compiled workloads in the disk cache, where the comparison proper then finds
-    them. Nothing of a child's reaches the result: a child that fails only leaves its part to be built
-    here."""
+def _build_side_by_side(folder: Path, tasks: list[tuple], run: Callable[..., object]) -> None:
+    """A first comparison with a cold cache: its workloads are built (SymPy, the cost of a cold run) by this
+    process and forked ones on the other cores, each taking the next task nobody has claimed (a file created
+    exclusively in a private folder); they leave the compiled workloads in the disk cache, where the
+    comparison proper then finds them. Nothing of a child's reaches the result: a child that fails only
+    leaves its tasks to be built again here.
+
+    Parameters
+    ----------
+    folder : Path
+        The private cache folder.
+    tasks : list of tuple
+        The arguments of each call of ``run``, the largest first.
+    run : callable
+        Builds (and evaluates) one task.
+    """
+    import shutil
+    import tempfile
+
     import sympy  # noqa: F401 - imported once, before the fork, for every process
 
-    rest = devs[1:]
-    n = min(len(rest), _cores() - 1)
+    claims = Path(tempfile.mkdtemp(dir=folder, prefix="compare-claims-"))  # mode 0700
     pids = []
-    for i in range(n):
-        pid = os.fork()
-        if pid == 0:  # the child: build its share, say nothing, exit without running the parent's cleanup
-            code = 1
-            try:
-                null = os.open(os.devnull, os.O_WRONLY)
-                os.dup2(null, 1)
-                os.dup2(null, 2)
-                workloads(rest[i::n])
-                code = 0
-            finally:
-                os._exit(code)
-        pids.append(pid)
     try:
-        workloads(devs[:1])
+        for _ in range(min(len(tasks), _cores()) - 1):
+            pid = os.fork()
+            if pid == 0:  # the child: build, say nothing, exit without running the parent's cleanup
+                code = 1
+                try:
+                    null = os.open(os.devnull, os.O_WRONLY)
+                    os.dup2(null, 1)
+                    os.dup2(null, 2)
+                    _claim_and_run(claims, tasks, run)
+                    code = 0
+                finally:
+                    os._exit(code)
+            pids.append(pid)
+        _claim_and_run(claims, tasks, run)
     finally:
         for pid in pids:
             os.waitpid(pid, 0)
+        shutil.rmtree(claims, ignore_errors=True)
+
+
+def _claim_and_run(claims: Path, tasks: list[tuple], run) -> None:
+    for i, task in enumerate(tasks):
+        try:
+            os.close(os.open(claims / str(i), os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+        except FileExistsError:
+            continue  # another process builds it
+        run(*task)
 
 
 def _cell(v: dict | None) -> str:
