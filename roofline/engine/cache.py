@@ -10,6 +10,11 @@ file of the package (:func:`roofline._paths.package_digest`), so editing any mod
 An entry is code, so it is trusted only as far as its folder: it is loaded only when the file is a regular
 file of this user that nobody else can write, and when it carries a valid HMAC-SHA256 made with a secret
 key kept in the same folder (mode 0600). A broken or foreign entry is ignored and rebuilt.
+Beside an entry, ``<entry>.code`` keeps the compiled code of its scalar evaluator (``marshal``), so a warm
+process compiles nothing; it is unmarshalled only from a private file whose HMAC (same key) covers the
+hash of the entry's source and the interpreter's bytecode magic. An entry built by a process that never ran
+the fused path has no kernel source (printing it costs a sixth of a build); the first process that needs
+it builds the workload again, prints it and rewrites the entry.
 ``ROOFLINE_CACHE=0`` turns the disk cache off: nothing is then written or read. Numbers never come from
 the cache, only the functions that compute them. The threat model is in ``docs/security.md``.
 """
