@@ -436,15 +436,21 @@ def _build_side_by_side(folder: Path, tasks: list[tuple], run: Callable[..., obj
     import shutil
     import tempfile
 
+    try:
+        claims = Path(tempfile.mkdtemp(dir=folder, prefix="compare-claims-"))  # mode 0700
+    except OSError:
+        return  # a read-only cache: everything is built by the comparison itself
     collecting = gc.isenabled()
     gc.disable()  # SymPy's import and builds make few cycles: the collector's passes cost ~15 % of them
     import sympy  # noqa: F401 - imported once, before the fork, for every process
 
-    claims = Path(tempfile.mkdtemp(dir=folder, prefix="compare-claims-"))  # mode 0700
     pids = []
     try:
         for _ in range(min(len(tasks), _cores()) - 1):
-            pid = os.fork()
+            try:
+                pid = os.fork()
+            except OSError:  # no process to spare: this one builds alone
+                break
             if pid == 0:  # the child: build, say nothing, exit without running the parent's cleanup
                 code = 1
                 try:
