@@ -35,5 +35,5 @@ def test_the_kernel_from_the_shared_elimination_is_the_kernel_of_its_own(monkeyp
     monkeypatch.setattr(fused, "available", lambda: True)
     monkeypatch.setattr(fused, "generate", both)
     for wl, dev in _workloads():
-        compiled.compile_workload(wl, dev, overlap=overlap)
+        assert compiled.compile_workload(wl, dev, overlap=overlap).fused_source  # printed on first use
     assert seen == [True] * 3

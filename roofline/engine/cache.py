@@ -10,6 +10,11 @@ file of the package (:func:`roofline._paths.package_digest`), so editing any mod
 An entry is code, so it is trusted only as far as its folder: it is loaded only when the file is a regular
 file of this user that nobody else can write, and when it carries a valid HMAC-SHA256 made with a secret
 key kept in the same folder (mode 0600). A broken or foreign entry is ignored and rebuilt.
+The compiled code of a scalar evaluator is kept in the same folder (:func:`roofline.engine.codecache.cached_code`:
+``marshal``, unmarshalled only from a private file whose HMAC, same key, covers it; named by the hash of the
+source and the interpreter's bytecode magic), so a warm process compiles nothing. An entry built by a process that never ran
+the fused path has no kernel source (printing it costs a sixth of a build); the first process that needs
+it builds the workload again, prints it and rewrites the entry.
 ``ROOFLINE_CACHE=0`` turns the disk cache off: nothing is then written or read. Numbers never come from
 the cache, only the functions that compute them. The threat model is in ``docs/security.md``.
 """
@@ -31,7 +36,7 @@ from typing import Callable
 from .._paths import cache_dir
 from ..dtypes import peak_dtype
 from .codecache import _owned, _secret
-from .compiled import CompiledWorkload, compile_workload
+from .compiled import CompiledWorkload, _Deferred as _Fresh, compile_workload
 from .terms import _overlap
 
 __all__ = ['cache_dir', 'device_signature', 'cached_compile', 'compile_recipe', 'clear_memory', 'evaluators']
@@ -122,12 +127,18 @@ def _mac(key: bytes, doc: dict) -> str:
 
 def _save(path: Path, cw) -> None:
     src = cw.numpy_source or inspect.getsource(cw.func)
-    used = sorted(_names(cw.func.__code__))
+    code = getattr(cw.func, "__code__", None)
+    if code is not None:
+        used = sorted(_names(code))
+    else:  # not compiled yet: the globals of its namespace that the source names (what a load must provide)
+        import re
+
+        used = sorted(set(re.findall(r"[A-Za-z_]\w*", src)) & set(cw.func.__globals__))
     doc = {
         "source": src, "names": used, "labels": list(cw.labels), "shape_names": list(cw.shape_names),
         "device_paths": list(cw.device_paths), "zero_outputs": [[bool(z) for z in zs] for zs in cw.zero_outputs],
         "n_ops": cw.n_ops, "n_terms": cw.n_terms, "n_levels": cw.n_levels, "overlap": cw.overlap,
-        "name": cw.name, "dtypes": list(cw.dtypes), "fused_source": cw.fused_source,
+        "name": cw.name, "dtypes": list(cw.dtypes), "fused_source": cw.fused_ready,
         "default_mode": cw.default_mode, "scalar_source": cw.scalar_source,
     }
     doc["mac"] = _mac(_secret(path.parent), doc)
@@ -137,7 +148,9 @@ def _save(path: Path, cw) -> None:
     os.replace(tmp, path)
 
 
-def _load(path: Path, build: Callable[[], object]):
+def _load(path: Path, build: Callable[[], object] | None = None):
+    """The entry at ``path`` (None when foreign or unsigned); a kernel source never printed is made by
+    ``build`` on first use, and the entry rewritten with it."""
     if not _owned(path):
         return None
     with open(path) as fh:
@@ -150,13 +163,13 @@ def _load(path: Path, build: Callable[[], object]):
         device_paths=tuple(doc["device_paths"]), func=func,
         zero_outputs=doc["zero_outputs"],
         n_ops=doc["n_ops"], n_terms=doc["n_terms"], n_levels=doc["n_levels"], overlap=doc["overlap"],
-        name=doc.get("name", ""), dtypes=tuple(doc.get("dtypes", ())), fused_source=doc.get("fused_source", ""),
+        name=doc.get("name", ""), dtypes=tuple(doc.get("dtypes", ())), fused_source=_fused_of(doc, path, build),
         default_mode=doc.get("default_mode", "estimate"), scalar_source=doc.get("scalar_source", ""),
         numpy_source=doc["source"],
     )
 
 
-class _Deferred:
+class _Deferred(_Fresh):
     """The NumPy function of a disk-cache entry, compiled from its (signed) source on the first call, in a
     namespace built on first use: a process that asks only single points (the scalar path) never compiles it
     and never imports NumPy.
@@ -175,11 +188,11 @@ class _Deferred:
         Builds the function afresh where this NumPy lacks a name the entry reads (one written under another).
     """
 
-    __slots__ = ("_source", "_filename", "_names", "_shape_names", "_rebuild", "_ns", "_func")
+    __slots__ = ("_names", "_shape_names", "_rebuild")
 
     def __init__(self, source: str, filename: str, names, shape_names, rebuild: Callable[[], object]):
-        self._source, self._filename, self._names, self._shape_names = source, filename, names, shape_names
-        self._rebuild, self._ns, self._func = rebuild, None, None
+        super().__init__(source, filename, None)
+        self._names, self._shape_names, self._rebuild = names, shape_names, rebuild
 
     @property
     def __globals__(self) -> dict:
@@ -201,6 +214,43 @@ class _Deferred:
                 exec(compile(self._source, self._filename, "exec"), ns)  # noqa: S102 - our own signed entry, in our own 0700 folder
                 func = self._func = ns["_lambdifygenerated"]
         return func(*args)
+
+
+def _save_when_printed(cw, path: Path) -> None:
+    """Have ``cw``'s lazy kernel source, once printed, rewrite its entry with it (a later process then finds
+    it there instead of building the workload again)."""
+    make = cw.__dict__.get("_fused_make")
+    if make is None:
+        return
+
+    def made() -> str:
+        cw.__dict__["_fused"] = text = make()
+        try:
+            _save(path, cw)
+        except (OSError, TypeError):
+            pass
+        return text
+
+    cw.fused_source = made
+
+
+def _fused_of(doc: dict, path: Path, build):
+    """An entry's numba kernel source, or where it was never printed (the process that built the entry never
+    ran the fused path) a callable that builds the workload again, prints it and rewrites the entry."""
+    src = doc.get("fused_source", "")
+    if src is not None or build is None:
+        return src or ""
+
+    def make() -> str:
+        cw = build()
+        text = cw.fused_source
+        try:
+            _save(path, cw)
+        except (OSError, TypeError):
+            pass
+        return text
+
+    return make
 
 
 def cached_compile(key: str, build: Callable[[], object]):
@@ -239,6 +289,7 @@ def cached_compile(key: str, build: Callable[[], object]):
                 _save(path, cw)
             except (OSError, TypeError):
                 pass  # a read-only home or an unprintable function: run without the disk cache
+            _save_when_printed(cw, path)
     _MEM[full] = cw
     return cw
 

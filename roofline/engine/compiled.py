@@ -74,9 +74,10 @@ class CompiledWorkload:
         The workload's name.
     dtypes : tuple of str
         The compute data types of its ops, in first-use order.
-    fused_source : str
+    fused_source : str or callable
         Source of the numba kernel of the same expressions (:mod:`roofline.engine.fused`); empty without
-        numba.
+        numba. A callable (taking nothing, returning that source) makes it on first use: a process that
+        never runs the fused path never prints the kernel.
     default_mode : str
         The :class:`~roofline.vocab.Mode` :meth:`evaluate` uses when none is given.
     scalar_source : str
@@ -99,11 +100,16 @@ class CompiledWorkload:
     overlap: str
     name: str = ""
     dtypes: tuple = ()
-    fused_source: str = ""  # a numba kernel of the same expressions (roofline.fused), when numba is installed
+    fused_source: str = field(default="", repr=False, compare=False)  # a numba kernel (roofline.fused): lazy
     default_mode: str = "estimate"
     scalar_source: str = ""  # the same expressions as one Python function of floats (roofline.engine.scalar)
     numpy_source: str = ""  # the source of ``func`` where it is not SymPy's (roofline.engine.pointcode)
     _point: object = field(default=None, repr=False, compare=False)
+
+    @property
+    def fused_ready(self) -> str | None:
+        """:attr:`fused_source` when it exists already (made or read), None when it would still be made."""
+        return self.__dict__.get("_fused")
 
     @property
     def n_links(self) -> int:
@@ -163,7 +169,8 @@ class CompiledWorkload:
         if fn is None:
             if not self.scalar_source:
                 return None
-            fn = self._point = scalar_load(self.scalar_source, f"<roofline scalar: {self.name}>")
+            where = f"<roofline scalar: {self.name}>"
+            fn = self._point = scalar_load(self.scalar_source, where)  # its code object kept (engine.codecache)
         if not math.isfinite(math.fsum(shape_values) + math.fsum(figures) + math.fsum(capacities) + devices):
             return None
         try:
@@ -239,6 +246,27 @@ class CompiledWorkload:
         return out
 
 
+def _get_fused(self) -> str:
+    src = self.__dict__.get("_fused")
+    if src is None:
+        make = self.__dict__.pop("_fused_make", None)
+        src = self.__dict__["_fused"] = make() if make is not None else ""
+    return src
+
+
+def _set_fused(self, value) -> None:
+    if callable(value):
+        self.__dict__.pop("_fused", None)
+        self.__dict__["_fused_make"] = value
+    else:
+        self.__dict__.pop("_fused_make", None)
+        self.__dict__["_fused"] = value or ""
+
+
+# the dataclass field stays a constructor argument; reading it makes a lazy source once
+CompiledWorkload.fused_source = property(_get_fused, _set_fused, doc="The numba kernel's source (made on first use).")
+
+
 def _scalar(v) -> float | None:
     """``v`` as a float when it is one number (a Python or NumPy scalar, or a 0-d array), else None."""
     t = type(v)
@@ -298,7 +326,7 @@ def compile_workload(workload, device: Device, overlap: str = "max", ideal: bool
     Returns
     -------
     CompiledWorkload
-        With a numba kernel of the same expressions when numba is available.
+        With a numba kernel of the same expressions when numba is available, printed on first use.
     """
     import sympy as sp
 
@@ -318,8 +346,8 @@ def compile_workload(workload, device: Device, overlap: str = "max", ideal: bool
     device_paths, dev_args = _device_args(exprs, shape_syms, device)
     layout = OutputLayout(len(device.memory), len(used))
     pc = PointCode(exprs, shape_syms, dev_args, zero_outputs, len(workload.ops), layout, mode)
-    fused_src = fused.generate(exprs, shape_syms, dev_args, zero_outputs, len(workload.ops), layout, mode,
-                               eliminated=pc) if fused.available() else ""
+    fused_src = (lambda: fused.generate(exprs, shape_syms, dev_args, zero_outputs, len(workload.ops), layout, mode,
+                                        eliminated=pc)) if fused.available() else ""
     func, numpy_src = _numpy_function(pc, workload.name)
     return CompiledWorkload(
         workload=workload, labels=term_labels(device, used), shape_names=tuple(s.name for s in shape_syms),
@@ -342,9 +370,50 @@ def _numpy_function(pc, name: str) -> tuple[object, str]:
         import sympy as sp
 
         return sp.lambdify(pc.args, pc.cse()[1], modules="numpy", cse=pc.cse), ""
-    ns = numpy_namespace()
-    exec(compile(src, f"<roofline: {name}>", "exec"), ns)  # noqa: S102 - generated in this process
-    return ns["_lambdifygenerated"], src
+    return _Deferred(src, f"<roofline: {name}>", numpy_namespace()), src
+
+
+class _Deferred:
+    """The NumPy function of a compiled workload, compiled from its source (generated in this process, or a
+    signed disk-cache entry's) on the first call: a process that asks only single points (the scalar path)
+    never compiles it.
+
+    Parameters
+    ----------
+    source : str
+        The entry's source, defining ``_lambdifygenerated``.
+    filename : str
+        Shown in tracebacks.
+    ns : dict
+        The namespace it runs in (:func:`_namespace`).
+    """
+
+    __slots__ = ("_source", "_filename", "_ns", "_func")
+
+    def __init__(self, source: str, filename: str, ns: dict):
+        self._source, self._filename, self._ns, self._func = source, filename, ns, None
+
+    @property
+    def __signature__(self):
+        """The generated function's parameters (``a0, ..., d0, ...``), read from its first line without compiling
+        it: the NumPy evaluator names its array arguments by them."""
+        import inspect
+
+        head = self._source.split("(", 1)[1].split(")", 1)[0]
+        return inspect.Signature([inspect.Parameter(n.strip(), inspect.Parameter.POSITIONAL_OR_KEYWORD)
+                                  for n in head.split(",") if n.strip()])
+
+    @property
+    def __globals__(self) -> dict:
+        """The namespace the function runs in (what a plain function's ``__globals__`` is), without compiling it."""
+        return self._ns
+
+    def __call__(self, *args):
+        func = self._func
+        if func is None:
+            exec(compile(self._source, self._filename, "exec"), self._ns)  # noqa: S102 - our own signed entry, in our own 0700 folder
+            func = self._func = self._ns["_lambdifygenerated"]
+        return func(*args)
 
 
 def evaluate(workload, device: Device, shapes: Mapping[str, object] | None = None, overlap: str = "max",

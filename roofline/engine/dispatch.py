@@ -149,7 +149,7 @@ def choose(cw, n: int, detail: bool, fused_ok: bool) -> str:
     -------
     str
     """
-    if detail or not fused_ok or not cw.fused_source or _small(cw, n) or not fused.available():
+    if detail or not fused_ok or _small(cw, n) or not fused.available() or not cw.fused_source:
         return "numpy"
     if fused_always():
         return "fused"
@@ -222,7 +222,7 @@ def corners_call(cw, shapes, figs, caps, devices, home, mode, workers: int | Non
         the rest (:func:`roofline.engine.fused.run_corners`); None when the corners are better evaluated
         one by one on NumPy (no numba, a kernel not ready or not worth loading).
     """
-    if not cw.fused_source or not fused.available():
+    if not fused.available() or not cw.fused_source:
         return None
     args = [np.ascontiguousarray(shapes[k], dtype=float) for k in cw.shape_names]
     n = args[0].size if args else 1

@@ -54,8 +54,8 @@ def load(source: str, filename: str = "<roofline scalar kernel>"):
 
     Parameters
     ----------
-    source : str
-        From :func:`generate`.
+    source : str or code object
+        From :func:`generate`, or its compiled code (kept by the disk cache).
     filename : str
         Shown in tracebacks.
 

@@ -54,7 +54,7 @@ def _spec_set(extra: tuple[str, ...]) -> SpecSet:
     if hit is None:
         _cache.clear()
         _by_name.clear()
-        hit = _cache[stamp] = SpecSet(extra)
+        hit = _cache[stamp] = SpecSet(extra, index=repr(stamp))
     return hit
 
 

@@ -16,7 +16,7 @@ from __future__ import annotations
 import os
 import stat
 from pathlib import Path
-from typing import Iterable
+from typing import Iterable, Mapping
 
 from ..errors import SpecError, suggest
 from .device import Device
@@ -107,6 +107,10 @@ class SpecSet:
     ----------
     extra : iterable of str or path-like
         More spec files or folders (see :func:`load_specs`).
+    index : str, optional
+        The stamps of the search path (:func:`roofline.hardware.library.path_stamps`), as text: the key of a
+        name index in the private cache, so that a later process with the same files knows every name
+        without reading every document.
 
     Raises
     ------
@@ -114,11 +118,17 @@ class SpecSet:
         A file that cannot be read or names no device, or a key or alias used twice.
     """
 
-    def __init__(self, extra: Iterable[str | os.PathLike] = ()):
-        self.docs = _read_documents(_spec_files(spec_search_path(extra)))
-        #: every key and alias, lower-cased, to its device's key
-        self.names = {n.lower(): key for key, (_, doc) in self.docs.items()
-                      for n in (key, *doc["device"].get("aliases", ()))}
+    def __init__(self, extra: Iterable[str | os.PathLike] = (), index: str | None = None):
+        files = _spec_files(spec_search_path(extra))
+        known = _read_index(index, files)
+        if known is not None:  # the names of these very files, from the cache: a document is read when asked
+            self.docs, self.names = _LazyDocs(known["files"]), known["names"]
+        else:
+            self.docs = _read_documents(files)
+            #: every key and alias, lower-cased, to its device's key
+            self.names = {n.lower(): key for key, (_, doc) in self.docs.items()
+                          for n in (key, *doc["device"].get("aliases", ()))}
+            _store_index(index, self.docs, self.names)
         self.devices: dict[str, Device] = {}
         self._digests: dict[str, str] = {}
 
@@ -145,6 +155,56 @@ class SpecSet:
         for key in self.docs:
             self.get(key)
         return {key: self.devices[key] for key in self.docs}
+
+
+class _LazyDocs(Mapping):
+    """``{key: (file, parsed TOML)}`` of a name index (:func:`_read_index`): each document read when first asked."""
+
+    def __init__(self, files: list):
+        self._files = {key: Path(f) for key, f in files}
+        self._docs: dict[str, tuple[Path, dict]] = {}
+
+    def __getitem__(self, key: str) -> tuple[Path, dict]:
+        hit = self._docs.get(key)
+        if hit is None:
+            f = self._files[key]
+            hit = self._docs[key] = (f, _read_toml_cached(f))
+        return hit
+
+    def __contains__(self, key) -> bool:
+        return key in self._files
+
+    def __iter__(self):
+        return iter(self._files)
+
+    def __len__(self) -> int:
+        return len(self._files)
+
+
+def _index_name(index: str) -> str:
+    import hashlib
+
+    from .._paths import package_digest
+
+    return f"names-{hashlib.sha256(f'{package_digest()}|{index}'.encode()).hexdigest()[:32]}.json"
+
+
+def _read_index(index: str | None, files: list[Path]) -> dict | None:
+    """The name index stored for ``index`` (the stamps of every file and folder of the search path, which
+    change with any edit, addition or removal): every key's file and every name's key, as the full read of
+    those files found them (duplicates refused then); None when there is none, or it lists other files."""
+    folder = _spec_cache() if index is not None else None
+    if folder is None:
+        return None
+    doc = _read_private_json(folder / _index_name(index))
+    if not isinstance(doc, dict) or sorted(f for _, f in doc.get("files", ())) != sorted(map(str, files)):
+        return None
+    return doc
+
+
+def _store_index(index: str | None, docs: dict, names: dict) -> None:
+    if index is not None and _spec_cache() is not None:
+        _store_json(_index_name(index), {"files": [[key, str(f)] for key, (f, _) in docs.items()], "names": names})
 
 
 def _read_documents(files: list[Path]) -> dict[str, tuple[Path, dict]]:

@@ -13,6 +13,9 @@ with :func:`roofline.formulas.interval_div` (exact for a quotient of two indepen
 
 from __future__ import annotations
 
+import hashlib
+import os
+from pathlib import Path
 from typing import Callable, Sequence
 
 from ..dtypes import DTYPES, peak_dtype
@@ -301,7 +304,7 @@ def _devices(devices: Sequence[str | Device], dtype: str, spec_paths) -> list[De
 
 def compare(devices: Sequence[str | Device], models: Sequence[str] | None = None, batch: int = 1,
             context: int = 2048, dtype: str = "bf16", ideal: bool = False, spec_paths=(), price=None,
-            speculation=None, layout=None) -> dict:
+            speculation=None, layout=None, fork: bool = False) -> dict:
     """Compare ``devices``: their figures (:func:`figure_rows`), and default (or given) workloads timed on each.
 
     The workloads are a square GEMM and a GEMV of 8192 and, per model, decode (tokens/s per user),
@@ -332,6 +335,8 @@ def compare(devices: Sequence[str | Device], models: Sequence[str] | None = None
     layout : mapping, optional
         Layout of the LLM rows: ``tp``, ``pp``, ``dp``, ``ep``, ``attention``, ``micro_batches``,
         ``imbalance`` (:func:`roofline.placement.place`); default the fewest devices that hold the model.
+    fork : bool
+        On a comparison's first run, build the later devices' workloads on other cores (:func:`_build_side_by_side`).
 
     Returns
     -------
@@ -349,15 +354,130 @@ def compare(devices: Sequence[str | Device], models: Sequence[str] | None = None
     """
     devs = _devices(devices, dtype, spec_paths)
     specs = figure_rows(devs, dtype)
-    loads = (_kernel_rows(devs, dtype, ideal, 8192)
-             + _llm_rows(devs, list(models) if models else list(DEFAULT_MODELS), batch, context, dtype, ideal,
-                         price, speculation, layout))
+    loads = _workload_rows(devs, list(models) if models else list(DEFAULT_MODELS), batch, context, dtype, ideal,
+                           price, speculation, layout, fork)
     _ratios(specs, devs)
     _ratios(loads, devs)
     return {"devices": [{"key": d.key, "name": d.name, "vendor": d.vendor, "kind": d.kind, "status": d.status,
                          "estimate": d.is_estimate} for d in devs],
             "dtype": dtype, "batch": batch, "context": context, "ideal": ideal, "specs": specs, "workloads": loads,
             **({"speculation": speculation.to_dict()} if speculation is not None else {})}
+
+
+def _workload_rows(devs: list[Device], models: list[str], batch: int, context: int, dtype: str, ideal: bool,
+                   price, speculation, layout, fork: bool) -> list[dict]:
+    """The kernel and LLM rows of :func:`compare`; with ``fork``, a cold first run builds side by side."""
+    marker = _built_marker(devs, models, batch, context, dtype, ideal, price, speculation, layout) if fork else None
+    if marker is not None and not marker.exists():
+        # the same rows, one device and one model (or the kernels) at a time: the units of work shared out
+        tasks = [([d], [m]) for m in models for d in devs] + [([d], None) for d in devs]
+        _build_side_by_side(marker.parent, tasks, lambda on, only: (
+            _llm_rows(on, only, batch, context, dtype, ideal, price, speculation, layout) if only
+            else _kernel_rows(on, dtype, ideal, 8192)))
+    loads = (_kernel_rows(devs, dtype, ideal, 8192)
+             + _llm_rows(devs, models, batch, context, dtype, ideal, price, speculation, layout))
+    if marker is not None:
+        _touch(marker)
+    return loads
+
+
+def _built_marker(devs: list[Device], *question) -> Path | None:
+    """The file in the private cache folder that says this comparison ran once with this code (so its compiled
+    workloads are on disk); None with the cache off, or where building in parallel is not possible (one
+    core, no ``fork``)."""
+    if not hasattr(os, "fork") or _cores() < 2:
+        return None
+    from .._paths import cache_dir, package_digest
+
+    folder = cache_dir()
+    if folder is None:
+        return None
+    text = repr((package_digest(), [d.key for d in devs], [_stamp(d) for d in devs], question))
+    return folder / f"compare-{hashlib.sha256(text.encode()).hexdigest()[:32]}.built"
+
+
+def _stamp(dev: Device) -> str:
+    """What of a device a comparison rests on, as text (its file and name; a changed spec file changes the
+    compiled workloads' keys anyway, so a stale marker only costs building in one process)."""
+    return f"{dev.key}|{dev.file}|{dev.name}"
+
+
+def _cores() -> int:
+    try:
+        return len(os.sched_getaffinity(0))
+    except (AttributeError, OSError):
+        return os.cpu_count() or 1
+
+
+def _touch(path: Path) -> None:
+    try:
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT, 0o600))
+    except OSError:
+        pass
+
+
+def _build_side_by_side(folder: Path, tasks: list[tuple], run: Callable[..., object]) -> None:
+    """A first comparison with a cold cache: its workloads are built (SymPy, the cost of a cold run) by this
+    process and forked ones on the other cores, each taking the next task nobody has claimed (a file created
+    exclusively in a private folder); they leave the compiled workloads in the disk cache, where the
+    comparison proper then finds them. Nothing of a child's reaches the result: a child that fails only
+    leaves its tasks to be built again here.
+
+    Parameters
+    ----------
+    folder : Path
+        The private cache folder.
+    tasks : list of tuple
+        The arguments of each call of ``run``, the largest first.
+    run : callable
+        Builds (and evaluates) one task.
+    """
+    import gc
+    import shutil
+    import tempfile
+
+    try:
+        claims = Path(tempfile.mkdtemp(dir=folder, prefix="compare-claims-"))  # mode 0700
+    except OSError:
+        return  # a read-only cache: everything is built by the comparison itself
+    collecting = gc.isenabled()
+    gc.disable()  # SymPy's import and builds make few cycles: the collector's passes cost ~15 % of them
+    import sympy  # noqa: F401 - imported once, before the fork, for every process
+
+    pids = []
+    try:
+        for _ in range(min(len(tasks), _cores()) - 1):
+            try:
+                pid = os.fork()
+            except OSError:  # no process to spare: this one builds alone
+                break
+            if pid == 0:  # the child: build, say nothing, exit without running the parent's cleanup
+                code = 1
+                try:
+                    null = os.open(os.devnull, os.O_WRONLY)
+                    os.dup2(null, 1)
+                    os.dup2(null, 2)
+                    _claim_and_run(claims, tasks, run)
+                    code = 0
+                finally:
+                    os._exit(code)
+            pids.append(pid)
+        _claim_and_run(claims, tasks, run)
+    finally:
+        for pid in pids:
+            os.waitpid(pid, 0)
+        shutil.rmtree(claims, ignore_errors=True)
+        if collecting:
+            gc.enable()
+
+
+def _claim_and_run(claims: Path, tasks: list[tuple], run) -> None:
+    for i, task in enumerate(tasks):
+        try:
+            os.close(os.open(claims / str(i), os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+        except FileExistsError:
+            continue  # another process builds it
+        run(*task)
 
 
 def _cell(v: dict | None) -> str:

@@ -102,7 +102,7 @@ def run(args: argparse.Namespace) -> str:
         check_plot_path(args.plot)
     res = compare(args.devices, models=args.model, batch=args.batch, context=args.context, dtype=args.dtype,
                   ideal=args.ideal, spec_paths=args.spec, price=args.price, speculation=speculation_of(args),
-                  layout=layout_options(args, counts=True))
+                  layout=layout_options(args, counts=True), fork=True)
     if args.plot:
         from ...plot import compare_chart, save
 
