@@ -202,7 +202,7 @@ def _joined_csv(table, pa):
     else:
         fields[-1] = pc.binary_join_element_wise(fields[-1], _text_scalar("\n", pa), _text_scalar("", pa))
     args = [_text_scalar(f, pa) if isinstance(f, str) else f for f in fields]
-    lines = pc.binary_join_element_wise(*args, _text_scalar(",", pa))
+    lines = pc.binary_join_element_wise(*args, _text_scalar(",", pa)) if len(args) > 1 else args[0]
     _, offsets, data = lines.buffers()
     off = np.frombuffer(offsets, dtype=np.int32)[lines.offset:lines.offset + n + 1]
     body = data.slice(int(off[0]) + lead, int(off[-1] - off[0]) - lead)
@@ -211,9 +211,10 @@ def _joined_csv(table, pa):
 
 def _stat_columns(table, pa) -> list[str]:
     """The columns whose min/max statistics a Parquet file keeps: the grid's coordinates (integers and
-    flags) and the labels that hold one value in a chunk (a system's model, device, layout), by which a reader
-    skips row groups. Not over floats (about a third of the write, for little use) nor over a label that
-    varies within a chunk (the binding term: its min and max prune nothing; ~6 ns a row)."""
+    flags), strings, and the labels whose first chunk has a one-word dictionary (a sweep's chunk is one
+    system: its model, device, layout), by which a reader skips row groups. Not over floats (about a third
+    of the write, for little use) nor over a label of several words (a sweep's binding term, which varies
+    within every row group, so its min and max prune nothing; ~6 ns a row of the write)."""
     out = []
     for name, col in zip(table.column_names, table.columns):
         t = col.type
