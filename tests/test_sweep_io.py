@@ -154,7 +154,27 @@ def test_joined_csv_is_pyarrows_csv_byte_for_byte(tmp_path):
     pcsv.write_csv(table, sink, pcsv.WriteOptions(quoting_style="none"))
     want = sink.getvalue().to_pybytes().replace(b'"', b"")  # the header pyarrow quotes; the values it does not
     assert _joined_csv(table, pa) is not None                # the table takes the joined path
+    # a line that starts with a varying column (its end then appended to the last field, not the next start)
+    names = ["batch", *[c for c in table.column_names if c != "batch"]]
+    sink = pa.BufferOutputStream()
+    pcsv.write_csv(table.select(names), sink, pcsv.WriteOptions(quoting_style="none", include_header=False))
+    assert bytes(_joined_csv(table.select(names), pa)) == sink.getvalue().to_pybytes()
     with FrameWriter(tmp_path / "g.csv") as w:
         assert bytes(w.encode(table, header=True)) == want
         odd = pa.table({"name": pa.DictionaryArray.from_arrays(np.zeros(2, dtype=np.int8), ["a,b"]), "v": [1.0, None]})
         assert bytes(w.encode(odd, header=False)) == b'"a,b",1\n"a,b",\n'
+
+
+def test_parquet_statistics_where_a_reader_skips_row_groups_by_them(tmp_path):
+    """Min/max statistics over the grid's coordinates and a system's labels (one value per row group), none
+    over the floats or the binding term (it varies within every row group: its min and max prune nothing)."""
+    import pyarrow.parquet as pq
+
+    from roofline.llm import decode_sweep
+
+    path = tmp_path / "g.parquet"
+    decode_sweep("llama-3.1-8b", ["h100", "h200"], [1, 8, 64], [512, 4096], out=path)
+    group = pq.ParquetFile(path).metadata.row_group(0)
+    has = {group.column(i).path_in_schema: group.column(i).is_stats_set for i in range(group.num_columns)}
+    assert has["batch"] and has["context"] and has["device"] and has["model"] and has["devices"]
+    assert not has["bound"] and not has["time_s"] and not has["tokens_per_s"]

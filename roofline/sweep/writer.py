@@ -21,7 +21,7 @@ import numpy as np
 from .._paths import atomic_output
 from ..errors import InputError
 
-__all__ = ["FORMATS", "frame_format", "FrameWriter", "write_frame", "arrow_array", "arrow_labels"]
+__all__ = ["FORMATS", "frame_format", "FrameWriter", "CsvBytes", "write_frame", "arrow_array", "arrow_labels"]
 
 #: file suffixes and the format each one writes
 FORMATS = {".csv": "csv", ".parquet": "parquet"}
@@ -173,8 +173,15 @@ def _fields(table, pa, pc) -> list | None:
     return out
 
 
+class CsvBytes(tuple):
+    """CSV text as pieces written one after the other (no copy to join them); ``bytes()`` joins them."""
+
+    def __bytes__(self) -> bytes:
+        return b"".join(memoryview(p).tobytes() for p in self)
+
+
 def _joined_csv(table, pa):
-    """The CSV rows of ``table`` (no header) as one buffer, or None where :func:`_fields` declines.
+    """The CSV rows of ``table`` (no header) as :class:`CsvBytes`, or None where :func:`_fields` declines.
 
     pyarrow formats each varying column once and joins the fields of every row; the columns that hold one
     value (a sweep's model, device, counts, level, layout: 9 of its 24) cost nothing per row. The bytes are
@@ -185,7 +192,12 @@ def _joined_csv(table, pa):
     fields = _fields(table, pa, pc) if n else None
     if not fields or all(isinstance(f, str) for f in fields):
         return None
-    if isinstance(fields[-1], str):
+    # each line's end: on the constant text that starts the next line where a line starts with one (the
+    # usual case: the model's name; no pass over the rows), else appended to the last field (one pass)
+    lead = isinstance(fields[0], str)
+    if lead:
+        fields[0] = "\n" + fields[0]
+    elif isinstance(fields[-1], str):
         fields[-1] += "\n"
     else:
         fields[-1] = pc.binary_join_element_wise(fields[-1], _text_scalar("\n", pa), _text_scalar("", pa))
@@ -193,7 +205,25 @@ def _joined_csv(table, pa):
     lines = pc.binary_join_element_wise(*args, _text_scalar(",", pa)) if len(args) > 1 else args[0]
     _, offsets, data = lines.buffers()
     off = np.frombuffer(offsets, dtype=np.int32)[lines.offset:lines.offset + n + 1]
-    return data.slice(int(off[0]), int(off[-1] - off[0]))
+    body = data.slice(int(off[0]) + lead, int(off[-1] - off[0]) - lead)
+    return CsvBytes((body, b"\n")) if lead else CsvBytes((body,))
+
+
+def _stat_columns(table, pa) -> list[str]:
+    """The columns whose min/max statistics a Parquet file keeps: the grid's coordinates (integers and
+    flags), strings, and the labels whose first chunk has a one-word dictionary (a sweep's chunk is one
+    system: its model, device, layout), by which a reader skips row groups. Not over floats (about a third
+    of the write, for little use) nor over a label of several words (a sweep's binding term, which varies
+    within every row group, so its min and max prune nothing; ~6 ns a row of the write)."""
+    out = []
+    for name, col in zip(table.column_names, table.columns):
+        t = col.type
+        if pa.types.is_floating(t):
+            continue
+        if pa.types.is_dictionary(t) and col.num_chunks and len(col.chunk(0).dictionary) > 1:
+            continue
+        out.append(name)
+    return out
 
 
 class FrameWriter:
@@ -250,7 +280,8 @@ class FrameWriter:
 
         Returns
         -------
-        pyarrow.Buffer or bytes
+        CsvBytes, pyarrow.Buffer or bytes
+            The text, in pieces where it is :class:`CsvBytes` (``bytes()`` of it is the whole).
         """
         if self.pa is None:
             import pandas as pd
@@ -263,7 +294,7 @@ class FrameWriter:
         head = (",".join(names) + "\n").encode() if header and bare else b""
         body = _joined_csv(table, self.pa) if bare else None
         if body is not None:
-            return head + body.to_pybytes() if head else body
+            return CsvBytes((head, *body)) if head else body
         import pyarrow.csv as pcsv
 
         for quoting in ("none", "needed"):  # bare text as pandas writes it, quotes only where a value needs them
@@ -281,14 +312,15 @@ class FrameWriter:
 
         Parameters
         ----------
-        buf : pyarrow.Buffer or bytes
+        buf : CsvBytes, pyarrow.Buffer or bytes
             From :meth:`encode`.
         rows : int
             Rows they hold [1].
         """
         if self._writer is None:
             self._writer = open(self._tmp, "wb")  # noqa: SIM115 - closed in __exit__
-        self._writer.write(memoryview(buf))
+        for piece in buf if isinstance(buf, CsvBytes) else (buf,):
+            self._writer.write(memoryview(piece))
         self.rows += rows
 
     def write(self, chunk) -> None:
@@ -313,9 +345,7 @@ class FrameWriter:
             # dictionary-encode the labels only: trying it on columns of distinct floats halves the write rate
             labels = [f.name for f in self._schema if self.pa.types.is_dictionary(f.type)
                       or self.pa.types.is_string(f.type) or self.pa.types.is_large_string(f.type)]
-            # min/max statistics for the grid's coordinates and labels (a reader skips row groups by them);
-            # over float columns they cost about a third of the write for little use
-            stats = [f.name for f in self._schema if not self.pa.types.is_floating(f.type)]
+            stats = _stat_columns(table, self.pa)
             self._writer = pq.ParquetWriter(str(self._tmp), self._schema, use_dictionary=labels,
                                             write_statistics=stats or False)
         self._writer.write_table(table.cast(self._schema) if table.schema != self._schema else table)
