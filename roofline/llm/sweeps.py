@@ -428,14 +428,15 @@ def _points(plan: _Plan, k: int, lo: int, hi: int, out: dict) -> dict:
     out["batch"][:], out["context"][:] = b, s
     _fits(plan, sy, b, s, out["fits"])
     misfit = ~out["fits"]
+    misfit = misfit if misfit.any() else None  # every point fits: no pass to mark the others
     times, codes, e, extra = _step_times(plan, sy, b, s)
     for name, v in extra.items():
         out[name][:] = v
         if name != "tokens_per_step":
-            np.copyto(out[name], np.nan, where=misfit)
+            _mark(out[name], misfit, np.nan)
     _rates(out, "", times[0], misfit, b, e)
     np.copyto(out["bound"], codes, casting="unsafe")
-    np.copyto(out["bound"], plan.bounds.index("capacity"), where=misfit, casting="unsafe")
+    _mark(out["bound"], misfit, plan.bounds.index("capacity"))
     _cost(out, sy)
     for j, c in enumerate(_CORNERS if plan.any_corners else ()):
         if sy.ranges:
@@ -445,6 +446,12 @@ def _points(plan: _Plan, k: int, lo: int, hi: int, out: dict) -> dict:
                 if f"{f}_{c}" in out:
                     out[f"{f}_{c}"][:] = np.nan
     return out
+
+
+def _mark(col, misfit, value) -> None:
+    """``value`` where the point does not fit (``misfit``; None: every point fits)."""
+    if misfit is not None:
+        np.copyto(col, value, where=misfit, casting="unsafe")
 
 
 def _cost(out: dict, sy: _System) -> None:
@@ -467,7 +474,7 @@ def _rates(out: dict, suffix: str, t, misfit, b, e) -> None:
     """Time (NaN where it does not fit) and the rates of one corner that the frame holds, into ``out``."""
     col = out["time_s" + suffix]
     np.copyto(col, t)
-    np.copyto(col, np.nan, where=misfit)
+    _mark(col, misfit, np.nan)
     user, system = out.get("tokens_per_s_per_user" + suffix), out.get("tokens_per_s" + suffix)
     if user is None and system is None:
         return
