@@ -143,7 +143,8 @@ def with_corner_rates(df):
     pandas.DataFrame
         A new frame (columns shared, not copied) with the rates [1/s] and their units in ``attrs``.
     """
-    if any(f"time_s_{c}" not in df.columns or f"tokens_per_s_{c}" in df.columns for c in _CORNERS):
+    if "batch" not in df.columns or any(f"time_s_{c}" not in df.columns or f"tokens_per_s_{c}" in df.columns
+                                        for c in _CORNERS):
         return df
     out = df.copy(deep=False)
     out.attrs = {**df.attrs, "units": dict(df.attrs.get("units", {}))}

@@ -552,8 +552,8 @@ def sweep_chart(df, x: str = "batch", y: str = "tokens_per_s_per_user", hue: str
     for col in (x, y, hue):
         if col not in df.columns:
             raise InputError(f"the sweep has no column {col!r}; it has {', '.join(map(str, df.columns))}")
-    if f"{y}_best" not in df.columns and "time_s_best" in df.columns:  # a sweep stores its corners' times only
-        from ..llm.sweeps import with_corner_rates
+    if y in ("tokens_per_s_per_user", "tokens_per_s") and "batch" in df.columns and df["batch"].dtype.kind in "iuf":
+        from ..llm.sweeps import with_corner_rates  # an LLM sweep stores the time at its corners, not the rates
 
         df = with_corner_rates(df)
     varying, constant = _series_dims(df, x, y, hue)
