@@ -435,3 +435,18 @@ def test_the_rates_at_the_corners_are_derived_from_their_times():
         df.shape[1] - 2
     with pytest.raises(InputError, match="ranges"):
         llm.decode_sweep(*args, ranges="all")
+
+
+@settings(max_examples=5, deadline=None)
+@given(batches=st.lists(st.integers(1, 4096), min_size=1, max_size=12, unique=True),
+       contexts=st.lists(st.integers(1, 300_000), min_size=1, max_size=4, unique=True))
+def test_the_corner_rates_bracket_the_nominal_rates(batches, contexts):
+    """Law: where a point fits, the best corner is no slower than the nominal one and the worst no faster,
+    so the derived rates bracket the stored nominal rates; where it does not fit, every rate is NaN."""
+    from roofline.llm.sweeps import with_corner_rates
+
+    df = with_corner_rates(llm.decode_sweep("llama-3.1-8b", ["ai5"], batches, contexts, chunk=7))
+    ok = df[df.fits]
+    for f in ("tokens_per_s_per_user", "tokens_per_s"):
+        assert (ok[f"{f}_worst"] <= ok[f] * (1 + 1e-12)).all() and (ok[f] <= ok[f"{f}_best"] * (1 + 1e-12)).all()
+        assert df[~df.fits][[f, f"{f}_best", f"{f}_worst"]].isna().all().all()
