@@ -41,8 +41,8 @@ from .sizes import resident_bytes_per_device as _resident_per_device
 from .speculative import Speculation, SpeculativePlacement, place_speculative, speculative_step
 from .speculative import resident_bytes as _speculative_resident
 
-__all__ = ['Column', 'COLUMNS', 'CORNER_FIELDS', 'CORNER_RATES', 'CHUNK', 'with_corner_rates', 'decode_sweep', 'frontier', 'llm_sweep_chunks',
-           'llm_sweep_to_parquet', 'llm_sweep_reduce', 'row_bytes']
+__all__ = ['Column', 'COLUMNS', 'CORNER_FIELDS', 'CORNER_RATES', 'CHUNK', 'with_corner_rates', 'decode_sweep',
+           'frontier', 'llm_sweep_chunks', 'llm_sweep_to_parquet', 'llm_sweep_reduce', 'row_bytes']
 
 
 @dataclass(frozen=True)
@@ -103,8 +103,8 @@ CORNER_FIELDS: Mapping[str, tuple[str, ...]] = MappingProxyType({
 
 #: The rates of :func:`decode_sweep` at the best and worst corners: tokens per step over ``time_s_<corner>``
 #: and ``batch`` times that, pure functions of the stored columns. A frame holds them only when asked
-#: (``corner_rates=True``: after each corner's ``time_s_<corner>``); :func:`with_corner_rates` adds them to
-#: a frame that does not.
+#: (``decode_sweep(..., ranges="rates")``: after each corner's ``time_s_<corner>``);
+#: :func:`with_corner_rates` adds them to a frame that does not.
 CORNER_RATES = ("tokens_per_s_per_user", "tokens_per_s")
 
 _CORNERS = (Corner.BEST, Corner.WORST)
@@ -408,13 +408,13 @@ def _coords(plan: _Plan, lo: int, hi: int, b_out, s_out) -> None:
     i, j = divmod(lo, nS)
     at = 0
     while at < hi - lo:
-        take = min(nS - j, hi - lo - at)
-        if j == 0 and take == nS and hi - lo - at >= nS:  # whole rows of the grid: one broadcast write
+        if j == 0 and hi - lo - at >= nS:  # whole rows of the grid: one broadcast write
             rows = (hi - lo - at) // nS
             b_out[at:at + rows * nS].reshape(rows, nS)[:] = plan.B[i:i + rows, None]
             s_out[at:at + rows * nS].reshape(rows, nS)[:] = plan.S
             i, at = i + rows, at + rows * nS
             continue
+        take = min(nS - j, hi - lo - at)
         b_out[at:at + take] = plan.B[i]
         s_out[at:at + take] = plan.S[j:j + take]
         i, j, at = i + (j + take == nS), (j + take) % nS, at + take
@@ -793,8 +793,9 @@ def decode_sweep(model: str | ModelConfig, devices: Sequence[str | Device] | str
     pandas.DataFrame or int
         One row per point, the :data:`COLUMNS` model … layout (:data:`COLUMNS` says which, in order): time_s
         [s] is NaN and bound ``capacity`` (categorical) where the resident set does not fit; estimate-based
-        devices add ``time_s_best`` and ``time_s_worst`` (:func:`with_corner_rates`: the rates). ``attrs``: the model, devices,
-        phase, units, the constants common to every row and each system's. ``out``: the rows written;
+        devices add ``time_s_best`` and ``time_s_worst`` (:func:`with_corner_rates`: the rates). ``attrs``:
+        the model, devices, phase, units, the constants common to every row and each system's. ``out``: the
+        rows written;
         ``reduce``: the kept rows, with ``tokens_per_s_per_device`` [1/s].
     """
     if reduce not in (None, "best", "pareto"):
