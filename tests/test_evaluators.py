@@ -17,7 +17,7 @@ from hypothesis import strategies as st
 from roofline import engine, get_device, llm, workloads
 from roofline.engine import dispatch, fused, numpy_eval
 from roofline.engine.pointcode import staged_source
-from roofline.errors import CapacityError
+from roofline.errors import CapacityError, InputError
 from roofline.llm import Precision, get_model, place
 from roofline.llm.inference import _compiled
 from roofline.vocab import Mode
@@ -317,8 +317,9 @@ def test_tidy_frames_carry_categories_and_metadata():
     sys_ = {s["device"]: s for s in df.attrs["systems"]}
     assert sys_["wse3"]["level"] == "sram" and sys_["h100"]["tp"] == 8
     big = llm.decode_sweep("llama-3.1-70b", ["h100", "wse3"], np.arange(1, 2001), [2048], device_counts=[8])
-    # 15 float columns (8 B), batch and context (4 B), devices, tp, pp (4 B), bound (2 B), 5 one-byte columns
-    assert big.memory_usage(deep=True).sum() / len(big) < 15 * 8 + 2 * 4 + 3 * 4 + 2 + 5 + 1
+    # time, two rates and two cost columns, the time at two corners: 7 floats (8 B); batch and context
+    # (8 B); devices, tp, pp (4 B); bound, fits, model, device, level, layout (1 B): 90 B, and the index
+    assert big.memory_usage(deep=True).sum() / len(big) < 7 * 8 + 2 * 8 + 3 * 4 + 6 + 1
     f = llm.frontier("llama-3.1-70b", "h100", devices=8, batches=[1, 2, 4])
     assert isinstance(f.bound.dtype, pd.CategoricalDtype) and f.attrs["constants"]["devices"] == 8
     for chunk in llm.llm_sweep_chunks("llama-3.1-8b", "h100", [1, 2], [512]):
@@ -424,3 +425,42 @@ def test_a_pending_sum_has_the_greatest_value_of_the_sum(r, a):
         ref = r + a
         assert np.array_equal(pending.max(), ref.max(), equal_nan=True)
         assert np.array_equal(pending.get(), ref, equal_nan=True)
+
+
+def test_the_rates_at_the_corners_are_derived_from_their_times():
+    """A sweep stores the time at the best and worst corners; the rates there are tokens per step over that
+    time and batch times that, stored with ranges="rates" or added by with_corner_rates, alike."""
+    from roofline.llm.sweeps import CORNER_RATES, with_corner_rates
+
+    args = ("llama-3.1-8b", ["ai5", "h100"], [1, 8, 64, 4096], [512, 200_000])
+    df = llm.decode_sweep(*args)
+    assert "time_s_best" in df.columns and not any(f"{f}_best" in df.columns for f in CORNER_RATES)
+    full = llm.decode_sweep(*args, ranges="rates")
+    got = with_corner_rates(df)
+    assert list(got.columns) == list(full.columns)
+    _frames_equal(full, got)
+    assert got.attrs["units"]["tokens_per_s_best"] == "1/s" and "tokens_per_s_best" not in df.attrs["units"]
+    # batch 8 at the worst corner: 8 tokens a step, one step in time_s_worst
+    row = got[(got.device == "ai5") & (got.batch == 8) & (got.context == 512)].iloc[0]
+    assert row.tokens_per_s_worst == pytest.approx(8 / row.time_s_worst, rel=1e-15)
+    assert row.tokens_per_s_per_user_best == pytest.approx(1 / row.time_s_best, rel=1e-15)
+    assert got.tokens_per_s_best[~got.fits].isna().all()
+    assert with_corner_rates(full) is full and with_corner_rates(llm.decode_sweep(*args, ranges=False)).shape[1] == \
+        df.shape[1] - 2
+    with pytest.raises(InputError, match="ranges"):
+        llm.decode_sweep(*args, ranges="all")
+
+
+@settings(max_examples=5, deadline=None)
+@given(batches=st.lists(st.integers(1, 4096), min_size=1, max_size=12, unique=True),
+       contexts=st.lists(st.integers(1, 300_000), min_size=1, max_size=4, unique=True))
+def test_the_corner_rates_bracket_the_nominal_rates(batches, contexts):
+    """Law: where a point fits, the best corner is no slower than the nominal one and the worst no faster,
+    so the derived rates bracket the stored nominal rates; where it does not fit, every rate is NaN."""
+    from roofline.llm.sweeps import with_corner_rates
+
+    df = with_corner_rates(llm.decode_sweep("llama-3.1-8b", ["ai5"], batches, contexts, chunk=7))
+    ok = df[df.fits]
+    for f in ("tokens_per_s_per_user", "tokens_per_s"):
+        assert (ok[f"{f}_worst"] <= ok[f] * (1 + 1e-12)).all() and (ok[f] <= ok[f"{f}_best"] * (1 + 1e-12)).all()
+        assert df[~df.fits][[f, f"{f}_best", f"{f}_worst"]].isna().all().all()

@@ -41,8 +41,8 @@ from .sizes import resident_bytes_per_device as _resident_per_device
 from .speculative import Speculation, SpeculativePlacement, place_speculative, speculative_step
 from .speculative import resident_bytes as _speculative_resident
 
-__all__ = ['Column', 'COLUMNS', 'CORNER_FIELDS', 'CHUNK', 'decode_sweep', 'frontier', 'llm_sweep_chunks',
-           'llm_sweep_to_parquet', 'llm_sweep_reduce', 'row_bytes']
+__all__ = ['Column', 'COLUMNS', 'CORNER_FIELDS', 'CORNER_RATES', 'CHUNK', 'with_corner_rates', 'decode_sweep',
+           'frontier', 'llm_sweep_chunks', 'llm_sweep_to_parquet', 'llm_sweep_reduce', 'row_bytes']
 
 
 @dataclass(frozen=True)
@@ -96,10 +96,16 @@ COLUMNS: Mapping[str, Column] = MappingProxyType({
 #: Per sweep, the columns whose best and worst corners an estimate-based device adds (in this order, the
 #: best corner's first): ``<field>_best``, then ``<field>_worst``.
 CORNER_FIELDS: Mapping[str, tuple[str, ...]] = MappingProxyType({
-    "decode_sweep": ("time_s", "tokens_per_s_per_user", "tokens_per_s"),
+    "decode_sweep": ("time_s",),
     "frontier": ("tokens_per_s_per_user", "tokens_per_s_per_device"),
     "llm_sweep_chunks": (),
 })
+
+#: The rates of :func:`decode_sweep` at the best and worst corners: tokens per step over ``time_s_<corner>``
+#: and ``batch`` times that, pure functions of the stored columns. A frame holds them only when asked
+#: (``decode_sweep(..., ranges="rates")``: after each corner's ``time_s_<corner>``);
+#: :func:`with_corner_rates` adds them to a frame that does not.
+CORNER_RATES = ("tokens_per_s_per_user", "tokens_per_s")
 
 _CORNERS = (Corner.BEST, Corner.WORST)
 
@@ -116,6 +122,41 @@ def _frame(values: Mapping[str, object], corners: Mapping[Corner, Mapping[str, o
         for name, v in cols.items():
             df[f"{name}_{corner}"] = v
     return df
+
+
+def with_corner_rates(df):
+    """A :func:`decode_sweep` frame with its :data:`CORNER_RATES` at the best and worst corners, each
+    after its corner's ``time_s_<corner>`` (the frame itself when it has them, or has no corners).
+
+    The frame stores the time at each corner; the rates there are pure functions of it, as in the nominal
+    columns: ``tokens_per_s_per_user_<corner> = tokens_per_step / time_s_<corner>`` (one token per step
+    without speculation) and ``tokens_per_s_<corner> = batch × tokens_per_s_per_user_<corner>``. NaN
+    where the point does not fit. ``decode_sweep(..., ranges="rates")`` stores them as it runs.
+
+    Parameters
+    ----------
+    df : pandas.DataFrame
+        A frame of :func:`decode_sweep`.
+
+    Returns
+    -------
+    pandas.DataFrame
+        A new frame (columns shared, not copied) with the rates [1/s] and their units in ``attrs``.
+    """
+    if "batch" not in df.columns or any(f"time_s_{c}" not in df.columns or f"tokens_per_s_{c}" in df.columns
+                                        for c in _CORNERS):
+        return df
+    out = df.copy(deep=False)
+    out.attrs = {**df.attrs, "units": dict(df.attrs.get("units", {}))}
+    e = df["tokens_per_step"].to_numpy() if "tokens_per_step" in df.columns else 1.0
+    b = df["batch"].to_numpy()
+    for c in _CORNERS:
+        user = np.divide(e, df[f"time_s_{c}"].to_numpy())
+        at = out.columns.get_loc(f"time_s_{c}") + 1
+        for i, (name, v) in enumerate(zip(CORNER_RATES, (user, np.multiply(b, user)))):
+            out.insert(at + i, f"{name}_{c}", v)
+            out.attrs["units"][f"{name}_{c}"] = COLUMNS[name].unit
+    return out
 
 
 def _cost_columns(dev: Device, devices: int, tokens_per_s, price) -> dict:
@@ -217,6 +258,7 @@ class _Plan:
     S: np.ndarray
     bounds: list = field(default_factory=list)
     lock: object = field(default_factory=threading.Lock)
+    corner_rates: bool = False
 
     @property
     def per_system(self) -> int:
@@ -253,7 +295,8 @@ class _Plan:
                 "tokens_per_s", "bound", "fits", "level", "tokens_per_s_per_mw", "usd_per_million_tokens", "layout"}
         if self.spec is not None:
             have |= {"tokens_per_step", "draft_time_s", "verify_time_s"}
-        corners = [f"{f}_{c}" for c in _CORNERS for f in CORNER_FIELDS["decode_sweep"]] if self.any_corners else []
+        fields = CORNER_FIELDS["decode_sweep"] + (CORNER_RATES if self.corner_rates else ())
+        corners = [f"{f}_{c}" for c in _CORNERS for f in fields] if self.any_corners else []
         return [c for c in COLUMNS if c in have] + corners
 
 
@@ -275,7 +318,9 @@ def _plan(model, devices, batch, context, device_counts=None, dtype="bf16", prec
     B, S = _grid_values(batch, context, allow_empty)
     if spec is not None and ph is not Phase.DECODE:
         raise InputError("speculative decoding changes the decode step; a prefill sweep has none")
-    plan = _Plan(m, prec, ph, ideal, overlap, spec, price, [], B, S)
+    if ranges not in (True, False, "rates"):
+        raise InputError(f"ranges must be True, False or 'rates', got {ranges!r}")
+    plan = _Plan(m, prec, ph, ideal, overlap, spec, price, [], B, S, corner_rates=ranges == "rates")
     smin = int(S.min()) if S.size else 1
     for dev in (device_for(d, _datasheet(ideal)) for d in _devices(devices)):
         for n in device_counts or [None]:
@@ -356,44 +401,88 @@ def _fits(plan: _Plan, sy: _System, b, s, out) -> None:
     np.less_equal(held, cap, out=out)
 
 
+def _coords(plan: _Plan, lo: int, hi: int, b_out, s_out) -> None:
+    """Batch (the outer axis) and context of a system's rows ``lo:hi``, written into ``b_out`` and ``s_out``
+    by broadcasting each whole row of the grid at once (no division per point)."""
+    nS = plan.S.size
+    i, j = divmod(lo, nS)
+    at = 0
+    while at < hi - lo:
+        if j == 0 and hi - lo - at >= nS:  # whole rows of the grid: one broadcast write
+            rows = (hi - lo - at) // nS
+            b_out[at:at + rows * nS].reshape(rows, nS)[:] = plan.B[i:i + rows, None]
+            s_out[at:at + rows * nS].reshape(rows, nS)[:] = plan.S
+            i, at = i + rows, at + rows * nS
+            continue
+        take = min(nS - j, hi - lo - at)
+        b_out[at:at + take] = plan.B[i]
+        s_out[at:at + take] = plan.S[j:j + take]
+        i, j, at = i + (j + take == nS), (j + take) % nS, at + take
+
+
 def _points(plan: _Plan, k: int, lo: int, hi: int, out: dict) -> dict:
     """The computed columns of system ``k``'s rows ``lo:hi``, written into ``out`` (views of the frame's
     columns, or a chunk's own arrays): batch, context, fits, times, rates, bound codes, cost and corners."""
     sy = plan.systems[k]
-    idx = np.arange(lo, hi)
-    b, s = plan.B[idx // plan.S.size], plan.S[idx % plan.S.size]
+    b, s = np.empty(hi - lo), np.empty(hi - lo)
+    _coords(plan, lo, hi, b, s)
     out["batch"][:], out["context"][:] = b, s
     _fits(plan, sy, b, s, out["fits"])
     misfit = ~out["fits"]
+    misfit = misfit if misfit.any() else None  # every point fits: no pass to mark the others
     times, codes, e, extra = _step_times(plan, sy, b, s)
     for name, v in extra.items():
         out[name][:] = v
         if name != "tokens_per_step":
-            out[name][misfit] = np.nan
+            _mark(out[name], misfit, np.nan)
     _rates(out, "", times[0], misfit, b, e)
-    out["bound"][:] = codes
-    out["bound"][misfit] = plan.bounds.index("capacity")
-    tps = out["tokens_per_s"]
-    power = sy.dev.power_w
-    out["tokens_per_s_per_mw"][:] = formulas.tokens_per_s_per_mw(tps, power, sy.devices) if power else np.nan
-    out["usd_per_million_tokens"][:] = (formulas.usd_per_million_tokens(sy.usd.nominal, sy.devices, tps)
-                                        if sy.usd is not None else np.nan)
+    np.copyto(out["bound"], codes, casting="unsafe")
+    _mark(out["bound"], misfit, plan.bounds.index("capacity"))
+    _cost(out, sy)
     for j, c in enumerate(_CORNERS if plan.any_corners else ()):
         if sy.ranges:
             _rates(out, f"_{c}", times[1 + j], misfit, b, e)
         else:
-            for f in CORNER_FIELDS["decode_sweep"]:
-                out[f"{f}_{c}"][:] = np.nan
+            for f in (*CORNER_FIELDS["decode_sweep"], *CORNER_RATES):
+                if f"{f}_{c}" in out:
+                    out[f"{f}_{c}"][:] = np.nan
     return out
 
 
+def _mark(col, misfit, value) -> None:
+    """``value`` where the point does not fit (``misfit``; None: every point fits)."""
+    if misfit is not None:
+        np.copyto(col, value, where=misfit, casting="unsafe")
+
+
+def _cost(out: dict, sy: _System) -> None:
+    """The cost columns of a system's rows from their tokens per second (NaN without a power or a price):
+    each a per-system constant (:func:`roofline.formulas.tokens_per_s_per_mw`,
+    :func:`roofline.formulas.usd_per_million_tokens` at one token per second) over or times the rate."""
+    tps, power = out["tokens_per_s"], sy.dev.power_w
+    if power:
+        np.multiply(tps, formulas.tokens_per_s_per_mw(1.0, power, sy.devices), out=out["tokens_per_s_per_mw"])
+    else:
+        out["tokens_per_s_per_mw"][:] = np.nan
+    if sy.usd is not None:
+        np.divide(formulas.usd_per_million_tokens(sy.usd.nominal, sy.devices, 1.0), tps,
+                  out=out["usd_per_million_tokens"])
+    else:
+        out["usd_per_million_tokens"][:] = np.nan
+
+
 def _rates(out: dict, suffix: str, t, misfit, b, e) -> None:
-    """Time (NaN where it does not fit) and the two rates of one corner, into ``out``."""
+    """Time (NaN where it does not fit) and the rates of one corner that the frame holds, into ``out``."""
     col = out["time_s" + suffix]
-    col[:] = t
-    col[misfit] = np.nan
-    np.divide(e, col, out=out["tokens_per_s_per_user" + suffix])
-    np.multiply(b, out["tokens_per_s_per_user" + suffix], out=out["tokens_per_s" + suffix])
+    np.copyto(col, t)
+    _mark(col, misfit, np.nan)
+    user, system = out.get("tokens_per_s_per_user" + suffix), out.get("tokens_per_s" + suffix)
+    if user is None and system is None:
+        return
+    user = np.empty_like(col) if user is None else user
+    np.divide(e, col, out=user)
+    if system is not None:
+        np.multiply(b, user, out=system)
 
 
 def _dtypes(plan: _Plan) -> dict:
@@ -660,7 +749,7 @@ def _reduce(plan: _Plan, reduce: str, min_rate: float, chunk: int, workers, prog
 # ------------------------------------------------------------------------------------------------------
 def decode_sweep(model: str | ModelConfig, devices: Sequence[str | Device] | str | Device, batch, context,
                  device_counts: Sequence[int] | None = None, dtype: str = "bf16", prec: Precision | None = None,
-                 ideal: bool = False, overlap: str = "max", phase: str = "decode", ranges: bool = True,
+                 ideal: bool = False, overlap: str = "max", phase: str = "decode", ranges: bool | str = True,
                  speculation: Speculation | None = None, price=None, out=None, reduce: str | None = None,
                  min_tokens_per_s_per_user: float = 0.0, chunk: int = CHUNK, workers: int | None = None,
                  progress: bool = False, tag: Mapping[str, str] | None = None, **layout):
@@ -682,8 +771,9 @@ def decode_sweep(model: str | ModelConfig, devices: Sequence[str | Device] | str
     ideal, overlap, phase : bool or Mode, str, str
         Leave out latency terms (or a :class:`~roofline.vocab.Mode`); ``max`` or ``sum``; ``decode`` or
         ``prefill``.
-    ranges, speculation : bool, Speculation
-        Add the corners of an estimate-based device; speculative decoding (:func:`speculative_step`).
+    ranges, speculation : bool or str, Speculation
+        Add the time at the corners of an estimate-based device (``"rates"``: the :data:`CORNER_RATES` too);
+        speculative decoding (:func:`speculative_step`).
     price : float or mapping of str to float, optional
         Price per device-hour [USD/h] (or one per device key); default the price table's.
     out : str, os.PathLike or FrameWriter, optional
@@ -703,8 +793,9 @@ def decode_sweep(model: str | ModelConfig, devices: Sequence[str | Device] | str
     pandas.DataFrame or int
         One row per point, the :data:`COLUMNS` model … layout (:data:`COLUMNS` says which, in order): time_s
         [s] is NaN and bound ``capacity`` (categorical) where the resident set does not fit; estimate-based
-        devices add the :data:`CORNER_FIELDS` at the best and worst corners. ``attrs``: the model, devices,
-        phase, units, the constants common to every row and each system's. ``out``: the rows written;
+        devices add ``time_s_best`` and ``time_s_worst`` (:func:`with_corner_rates`: the rates). ``attrs``:
+        the model, devices, phase, units, the constants common to every row and each system's. ``out``: the
+        rows written;
         ``reduce``: the kept rows, with ``tokens_per_s_per_device`` [1/s].
     """
     if reduce not in (None, "best", "pareto"):

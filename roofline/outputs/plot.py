@@ -520,7 +520,8 @@ def sweep_chart(df, x: str = "batch", y: str = "tokens_per_s_per_user", hue: str
     anything but ``x``. Colour follows ``hue`` (a device keeps its colour), line style the other varying
     dimensions; a label names the system with its device count (``2 × h200 · fp8 · ctx 8192``) and the
     title what is held constant (model, data type, context). Where the frame has ``<y>_best`` and
-    ``<y>_worst`` columns (an estimated device), the band between them is shaded.
+    ``<y>_worst`` columns (an estimated device; a sweep's rates there come from its ``time_s_best`` and
+    ``time_s_worst``, :func:`roofline.llm.sweeps.with_corner_rates`), the band between them is shaded.
 
     Parameters
     ----------
@@ -551,6 +552,10 @@ def sweep_chart(df, x: str = "batch", y: str = "tokens_per_s_per_user", hue: str
     for col in (x, y, hue):
         if col not in df.columns:
             raise InputError(f"the sweep has no column {col!r}; it has {', '.join(map(str, df.columns))}")
+    if y in ("tokens_per_s_per_user", "tokens_per_s") and "batch" in df.columns and df["batch"].dtype.kind in "iuf":
+        from ..llm.sweeps import with_corner_rates  # an LLM sweep stores the time at its corners, not the rates
+
+        df = with_corner_rates(df)
     varying, constant = _series_dims(df, x, y, hue)
     if style and style not in varying and style in df.columns:
         varying.append(style)
