@@ -176,10 +176,8 @@ class _Deferred(_Fresh):
 
     Parameters
     ----------
-    source : str
-        The entry's source, defining ``_lambdifygenerated``.
-    filename : str
-        Shown in tracebacks.
+    source, filename : str
+        As for :class:`roofline.engine.compiled._Deferred`.
     names : list of str
         The global names the source reads, looked up in :func:`_namespace`.
     shape_names : list of str

@@ -229,7 +229,6 @@ def _parsed_all(files: list[Path]) -> list[dict]:
     warm run opens one entry, not one per file), else each through :func:`_read_toml_cached`, then stored as
     one entry."""
     import hashlib
-    import json
 
     folder = _spec_cache()
     try:
@@ -246,11 +245,7 @@ def _parsed_all(files: list[Path]) -> list[dict]:
     if isinstance(docs, list) and len(docs) == len(files) and all(isinstance(d, dict) for d in docs):
         return docs
     docs = [parsed_toml(b, lambda f=f: _read_toml(f)) for f, b in zip(files, blobs)]
-    try:
-        if json.loads(json.dumps(docs)) == docs:  # dates and times do not survive JSON: such a set is not cached
-            _store_json(name, docs)
-    except (TypeError, ValueError):
-        pass
+    _store_if_faithful(name, docs)
     return docs
 
 
@@ -364,7 +359,6 @@ def parsed_toml(data: bytes, parse) -> dict:
     dict
     """
     import hashlib
-    import json
 
     folder = _spec_cache()
     if folder is None:
@@ -374,12 +368,20 @@ def parsed_toml(data: bytes, parse) -> dict:
     if isinstance(doc, dict):
         return doc
     doc = parse()
+    _store_if_faithful(name, doc)
+    return doc
+
+
+def _store_if_faithful(name: str, doc) -> None:
+    """Cache ``doc`` under ``name`` when JSON gives it back unchanged (dates and times do not survive JSON: such a
+    document is not cached)."""
+    import json
+
     try:
-        if json.loads(json.dumps(doc)) == doc:  # dates and times do not survive JSON: such a file is not cached
+        if json.loads(json.dumps(doc)) == doc:
             _store_json(name, doc)
     except (TypeError, ValueError):
         pass
-    return doc
 
 
 def _store_device(digest: str, dev: Device) -> None:
