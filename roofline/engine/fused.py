@@ -28,10 +28,14 @@ import threading
 import time
 from functools import lru_cache
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from .._paths import cache_dir, fused_enabled
 from ..vocab import Mode
 from .layout import N_LATENCY, OutputLayout
+
+if TYPE_CHECKING:  # annotations only: NumPy is imported where arrays are made
+    import numpy as np
 
 __all__ = ["available", "generate", "run", "run_corners", "load", "setup_seconds", "compile_in_background",
            "forget", "numba_imported", "import_numba"]

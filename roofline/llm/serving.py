@@ -66,7 +66,7 @@ from ..errors import CapacityError, InputError
 from ..hardware.device import Device
 from ..hardware.library import get_device
 from ..hardware.measured import device_for
-from ..placement.layout import Parallelism, Placement, Pool, layout_candidates, link_for, links_for
+from ..placement.layout import Parallelism, Placement, layout_candidates, link_for, links_for
 from ..vocab import Corner, Phase, PoolRole
 from .config import ModelConfig
 from .inference import _run

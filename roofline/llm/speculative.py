@@ -38,7 +38,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
 from types import MappingProxyType
-from typing import Mapping, Sequence
+from typing import TYPE_CHECKING, Mapping, Sequence
 
 from .. import formulas
 from ..dtypes import bytes_per_element, compute_dtype
@@ -51,6 +51,9 @@ from .config import ModelConfig
 from .loader import get_model
 from .precision import Precision
 from .sizes import ModelDemand, kv_cache_bytes, kv_shards, resident_bytes_per_device
+
+if TYPE_CHECKING:  # annotations only: NumPy is imported where arrays are made
+    import numpy as np
 
 __all__ = ["AcceptanceFigure", "ACCEPTANCE", "ACCEPTANCE_HIGH", "MAX_DRAFT_TOKENS", "Speculation",
            "SpeculativePlacement", "head_config", "place_speculative", "resident_bytes", "speculative_step", "draft_prefill_s",

@@ -29,7 +29,6 @@ Charts draw what the library computes: ceilings and ridge points are
 from __future__ import annotations
 
 import io
-import math
 import os
 from typing import Iterable, Mapping, Sequence
 
@@ -42,7 +41,6 @@ from ..errors import InputError  # noqa: E402
 from ..formulas import attainable_performance, growth_per_two_years, interval_div, ridge_point  # noqa: E402
 from ..hardware.device import Device  # noqa: E402
 from ..hardware.library import get_device  # noqa: E402
-from ..vocab import Status  # noqa: E402
 from .format import human_range, term_name  # noqa: E402
 from ..hardware.trends import load_trends  # noqa: E402
 

@@ -416,7 +416,6 @@ def _serving(r: dict, dev, mode: Mode, prec, ctx: int, assumed: list, kw: dict, 
 
 
 def _system(r: dict, dev, mode: Mode, prec, ctx: int, assumed: list, kw: dict, spec=None):
-    from ..llm.inference import estimate
     from ..llm.sweeps import frontier
 
     if _serves(r, spec):
