@@ -111,7 +111,7 @@ class Kernel:
                  labels: tuple = ()):
         self.fn = load(source, filename)
         self.tail = (*figures, *capacities, devices, -1 if home is None else home)
-        self.fixed_sum = (math.fsum(figures), math.fsum(capacities), devices)
+        self.fixed_sum = math.fsum(figures) + math.fsum(capacities) + devices  # finite only if each part is
         self.layout, self.labels = layout, labels
 
     def __call__(self, values) -> Point | None:
@@ -127,14 +127,16 @@ class Kernel:
         -------
         Point or None
         """
-        f, c, d = self.fixed_sum
-        if not math.isfinite(math.fsum(values) + f + c + d):
+        if not _isfinite(_fsum(values) + self.fixed_sum):
             return None
         try:
             raw = self.fn(*values, *self.tail)
         except (ZeroDivisionError, OverflowError, ValueError, TypeError):
             return None
         return Point(raw, self.layout, self.labels)
+
+
+_isfinite, _fsum = math.isfinite, math.fsum
 
 
 def _pow(base: float, exponent: float) -> float:

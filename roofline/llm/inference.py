@@ -219,10 +219,7 @@ def _phase(asked: dict, model, device, phase, prec, placement, shapes, mode, ove
     key = (id(device), phase, which, *shapes.values())
     pt = asked.get(key, False)
     if pt is False:
-        entry = asked.get((id(device), phase))
-        if entry is None:
-            entry = asked[(id(device), phase)] = _bound(model, device, phase, prec, placement, overlap)
-        pt = asked[key] = _point(model, device, phase, prec, placement, shapes, overlap, which, False, entry)
+        pt = asked[key] = _new_point(asked, model, device, phase, prec, placement, shapes, overlap, which)
     if pt is None:
         return _run(model, device, phase, prec, placement, shapes, mode, overlap, which, detail=detail)
     if not isinstance(mode, str):  # the old flag, as in _run
@@ -233,10 +230,28 @@ def _phase(asked: dict, model, device, phase, prec, placement, shapes, mode, ove
     return {"time_s": t, "bound": bound}
 
 
+def _new_point(asked: dict, model, device, phase, prec, placement, shapes, overlap, which):
+    """:func:`_point` of a configuration an estimate has not asked before, its phase's :func:`_bound` entry
+    found once per estimate (held in ``asked`` by the device's identity) and not remembered by the entry."""
+    entry = asked.get((id(device), phase))
+    if entry is None:
+        entry = asked[(id(device), phase)] = _bound(model, device, phase, prec, placement, overlap)
+    kernel = entry.kernels.get(which, False)
+    if kernel is False:
+        kernel = entry.kernels[which] = entry._kernel(which)
+    if kernel is None:
+        return None
+    values = tuple(shapes[n] for n in entry.cw.shape_names)
+    for v in values:
+        if type(v) is not int and type(v) is not float:
+            return None
+    return kernel(values)
+
+
 def _clear_memory() -> None:
     """Forget every process-memory entry of this module (called by
     :func:`roofline.engine.cache.clear_memory` too)."""
-    for memo in (_HOT, _BOUND, _BY_ID, _CORNERS, _POWER, _PRICED, _FALLBACK, _PRECISION, _RESULTS):
+    for memo in (_HOT, _BOUND, _BY_ID, _CORNERS, _POWER, _PRICED, _FALLBACK, _PRECISION, _RESULTS, _MODE_DEVICES):
         memo.clear()
 
 
@@ -368,15 +383,34 @@ def _modes(m: ModelConfig, dev: Device, prec: Precision, pl: Placement, q: _Requ
     """The three modes (:data:`MODES`); the estimate adds ``<field>_range`` over the device's corners
     (``asked``: the estimate's points so far, :func:`_phase`)."""
     asked = {} if asked is None else asked
-    out = {str(mode): _mode(m, mode_device(dev, mode), prec, pl, q, mode, corner, spl, asked)
-           for mode, corner in MODES}
-    est_dev = mode_device(dev, Mode.ESTIMATE)
-    if _corners(est_dev) != (Corner.NOMINAL,):
-        est = out[str(Mode.ESTIMATE)]
+    devs, est_dev, ranges = _mode_devices(dev)
+    out = {name: _mode(m, mdev, prec, pl, q, mode, corner, spl, asked) for name, mdev, mode, corner in devs}
+    if ranges:
+        est = out[_ESTIMATE]
         ends = [_mode(m, est_dev, prec, pl, q, Mode.ESTIMATE, c, spl, asked) for c in (Corner.BEST, Corner.WORST)]
-        for k in ("ttft_s", "tpot_s", "tokens_per_s_per_user", "tokens_per_s"):
-            est[f"{k}_range"] = sorted([ends[0][k], ends[1][k]])
+        for k, kr in _RANGE_KEYS:
+            a, b = ends[0][k], ends[1][k]
+            est[kr] = [b, a] if b < a else [a, b]  # sorted([a, b])
     return out
+
+
+_ESTIMATE = str(Mode.ESTIMATE)
+_RANGE_KEYS = tuple((k, f"{k}_range") for k in ("ttft_s", "tpot_s", "tokens_per_s_per_user", "tokens_per_s"))
+
+
+def _mode_devices(dev: Device) -> tuple:
+    """Each mode's name, device (:func:`~roofline.hardware.measured.mode_device`) and corner (:data:`MODES`),
+    the estimate's device, and whether it has ranges; asked once per device object (a device is immutable)."""
+    hit = _MODE_DEVICES.recall(id(dev), (dev,))
+    if hit is None:
+        est_dev = mode_device(dev, Mode.ESTIMATE)
+        hit = _MODE_DEVICES.remember(id(dev), (dev,), (
+            tuple((str(mode), mode_device(dev, mode), mode, corner) for mode, corner in MODES), est_dev,
+            _corners(est_dev) != (Corner.NOMINAL,)))
+    return hit
+
+
+_MODE_DEVICES = IdentityMemo(256)
 
 
 def _corner_records(m: ModelConfig, run: Device, prec: Precision, pl: Placement, q: _Request, spl,
