@@ -136,15 +136,16 @@ class _Bound:
             self.points[key] = pt
         return pt
 
-    def _kernel(self, which):
-        """The scalar evaluator with the figures of corner ``which`` bound, or None (the entry has none)."""
+    def _kernel(self, which, lean=None):
+        """The scalar evaluator with the figures of corner ``which`` bound, or None (the entry has none);
+        ``lean``: the lean one that keeps these modes only (:class:`~roofline.engine.scalar.Kernel`)."""
         cw = self.cw
         if not cw.scalar_source:
             return None
         vals = self.device.values(which)
         return Kernel(cw.scalar_source, f"<roofline scalar: {cw.name}>", [vals[p] for p in cw.device_paths],
                       [vals[f"memory.{lvl.name}.capacity"] for lvl in self.device.memory], 1.0, self.home,
-                      cw.layout, cw.labels)
+                      cw.layout, cw.labels, lean)
 
 
 #: process-memory entries of :func:`_bound` (a bound on memory, not a tuning knob)
@@ -216,29 +217,37 @@ def _phase(asked: dict, model, device, phase, prec, placement, shapes, mode, ove
     estimate's points so far (the top-level corners and the modes ask for the same ones), by the identity of
     the devices it asks with (they live as long as the estimate). Without ``detail`` only ``time_s`` and
     ``bound``, which is all an estimate reads of a record other than the nominal one."""
-    key = (id(device), phase, which, *shapes.values())
-    pt = asked.get(key, False)
-    if pt is False:
-        pt = asked[key] = _new_point(asked, model, device, phase, prec, placement, shapes, overlap, which)
-    if pt is None:
-        return _run(model, device, phase, prec, placement, shapes, mode, overlap, which, detail=detail)
     if not isinstance(mode, str):  # the old flag, as in _run
         mode = Mode.IDEAL if mode else Mode.ESTIMATE
+    key = (id(device), phase, which, *shapes.values())
+    pt = asked.get(key, False)
+    if pt is False or (pt is not None and pt.covers is not None and not pt.answers(mode, detail)):
+        lean = None if detail or pt is not False else _LEAN_OF[mode]  # a lean point first, a full one if asked
+        pt = asked[key] = _new_point(asked, model, device, phase, prec, placement, shapes, overlap, which, lean)
+    if pt is None:
+        return _run(model, device, phase, prec, placement, shapes, mode, overlap, which, detail=detail)
     if detail:
         return pt.mode(mode, True)
     t, bound = pt.time_and_bound(mode)
     return {"time_s": t, "bound": bound}
 
 
-def _new_point(asked: dict, model, device, phase, prec, placement, shapes, overlap, which):
+#: the lean scalar evaluator (:func:`roofline.engine.scalar.lean_source`) that answers each mode
+_LEAN_OF = {Mode.ESTIMATE: "estimate", Mode.IDEAL: "bounds", Mode.LATENCY_BOUND: "bounds"}
+
+
+def _new_point(asked: dict, model, device, phase, prec, placement, shapes, overlap, which, lean=None):
     """:func:`_point` of a configuration an estimate has not asked before, its phase's :func:`_bound` entry
-    found once per estimate (held in ``asked`` by the device's identity) and not remembered by the entry."""
+    found once per estimate (held in ``asked`` by the device's identity) and not remembered by the entry;
+    ``lean``: by the lean evaluator that keeps these modes only (most points of an estimate are read for one
+    mode's time and binding term)."""
     entry = asked.get((id(device), phase))
     if entry is None:
         entry = asked[(id(device), phase)] = _bound(model, device, phase, prec, placement, overlap)
-    kernel = entry.kernels.get(which, False)
+    kkey = (which, lean) if lean else which
+    kernel = entry.kernels.get(kkey, False)
     if kernel is False:
-        kernel = entry.kernels[which] = entry._kernel(which)
+        kernel = entry.kernels[kkey] = entry._kernel(which, lean)
     if kernel is None:
         return None
     values = tuple(shapes[n] for n in entry.cw.shape_names)
