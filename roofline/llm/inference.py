@@ -250,10 +250,12 @@ def _new_point(asked: dict, model, device, phase, prec, placement, shapes, overl
         kernel = entry.kernels[kkey] = entry._kernel(which, lean)
     if kernel is None:
         return None
-    values = tuple(shapes[n] for n in entry.cw.shape_names)
-    for v in values:
+    values = []
+    for n in entry.cw.shape_names:
+        v = shapes[n]
         if type(v) is not int and type(v) is not float:
             return None
+        values.append(float(v))  # as NumPy reads them (and float arithmetic runs faster than mixed)
     return kernel(values)
 
 
