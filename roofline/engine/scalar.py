@@ -11,6 +11,11 @@ The source is generated at compile time, kept in the compiled-function cache bes
 like it), and turned into a function with :func:`compile` in a namespace that holds only :mod:`math`,
 Python's ``min`` and ``max`` and :func:`_pow` (NumPy's ``power``, for the few inexact powers such as the
 mesh's cube roots, so that both evaluators agree to the last bit).
+
+Most points of an LLM estimate are read for one mode's time and binding term only (the corners of the
+estimate's ranges, the two bounds): :func:`lean_source` drops from the source the lines only the other modes
+and a record with detail read, and :class:`Kernel` runs that lean ``point`` when asked (its
+:class:`Point` then answers those modes only, and refuses the others rather than answer wrongly).
 """
 
 from __future__ import annotations
