@@ -113,6 +113,42 @@ def test_scalar_and_numpy_paths_agree_on_a_decode_step(decode, data):
     _random_configuration(*decode, data)
 
 
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(data=st.data())
+def test_a_lean_point_answers_its_modes_as_the_full_one(decode, data):
+    """The lean evaluator (the same lines, less the other modes' and the detail's) gives each mode it keeps
+    the same time and binding term, to the last bit, as the full one; it refuses a mode it does not keep."""
+    _lean_agrees(*decode, data)
+
+
+@pytest.mark.slow
+@settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(data=st.data())
+def test_a_lean_point_agrees_on_every_kind_of_workload(compiled, data):
+    """As above on the GPU and wafer phases, a mixture of experts, a kernel and overlap ``sum``."""
+    _lean_agrees(*compiled[data.draw(st.integers(0, len(compiled) - 1), label="workload")], data)
+
+
+def _lean_agrees(cw, dev, data) -> None:
+    vals = dev.values(data.draw(st.sampled_from([Corner.NOMINAL, Corner.BEST, Corner.WORST])))
+    figs = [vals[p] * data.draw(st.sampled_from([0.25, 1.0, 3.0])) for p in cw.device_paths]
+    caps = [vals[f"memory.{lvl.name}.capacity"] * data.draw(st.sampled_from([1e-4, 1.0, 100.0]))
+            for lvl in dev.memory]
+    home = data.draw(st.one_of(st.none(), st.integers(0, len(dev.memory) - 1)))
+    shapes = tuple(data.draw(st.integers(1, 1 << 17)) * 1.0 for _ in cw.shape_names)
+    full = Kernel(cw.scalar_source, "<test>", figs, caps, 1.0, home, cw.layout, cw.labels)(shapes)
+    for lean, modes in (("estimate", (Mode.ESTIMATE,)), ("bounds", (Mode.IDEAL, Mode.LATENCY_BOUND))):
+        pt = Kernel(cw.scalar_source, "<test>", figs, caps, 1.0, home, cw.layout, cw.labels, lean)(shapes)
+        for mode in modes:
+            (t, bound), (t0, bound0) = pt.time_and_bound(mode), full.time_and_bound(mode)
+            assert _same(t, t0) and bound == bound0, (lean, mode)
+            assert pt.mode(mode) == full.mode(mode) or math.isnan(t)
+        other = next(m for m in MODES if m not in modes)
+        assert not pt.answers(other) and not pt.answers(modes[0], detail=True)
+        with pytest.raises(ValueError):
+            pt.time_and_bound(other)
+
+
 def test_a_zero_figure_goes_to_numpy(decode):
     """Where plain arithmetic would raise (a figure of zero), the scalar path declines and NumPy answers."""
     cw, dev = decode

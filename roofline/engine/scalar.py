@@ -11,17 +11,24 @@ The source is generated at compile time, kept in the compiled-function cache bes
 like it), and turned into a function with :func:`compile` in a namespace that holds only :mod:`math`,
 Python's ``min`` and ``max`` and :func:`_pow` (NumPy's ``power``, for the few inexact powers such as the
 mesh's cube roots, so that both evaluators agree to the last bit).
+
+Most points of an LLM estimate are read for one mode's time and binding term only (the corners of the
+estimate's ranges, the two bounds): :func:`lean_source` drops from the source the lines only the other modes
+and a record with detail read, and :class:`Kernel` runs that lean ``point`` when asked (its
+:class:`Point` then answers those modes only, and refuses the others rather than answer wrongly).
 """
 
 from __future__ import annotations
 
+import functools
 import math
+import re
 
 from ..vocab import Mode
 from .layout import N_LATENCY, OutputLayout
 from .pointcode import PointCode, body_lines
 
-__all__ = ["generate", "load", "Kernel", "Point"]
+__all__ = ["generate", "load", "lean_source", "Kernel", "Point", "LEAN_MODES"]
 
 
 def generate(pc: PointCode) -> str:
@@ -80,6 +87,44 @@ def load(source: str, filename: str = "<roofline scalar kernel>"):
 #: memory small)
 _LOADED: dict = {}
 
+#: what a lean ``point`` (:func:`lean_source`) leaves out, by what it keeps: the work terms' totals ``s<j>``
+#: (read only by a record with detail) and the other modes' totals and latencies
+_LEAN_DROP = {
+    "estimate": re.compile(r"    (s\d+ \+?= |ti \+= |tb \+= |lb\d+ = |b\d+ \+= )"),
+    "bounds": re.compile(r"    (s\d+ \+?= |te \+= |le\d+ = |e\d+ \+= )"),
+}
+
+#: the modes each lean ``point`` answers
+LEAN_MODES = {"estimate": (Mode.ESTIMATE,), "bounds": (Mode.IDEAL, Mode.LATENCY_BOUND)}
+
+
+@functools.lru_cache(maxsize=64)
+def lean_source(source: str, keep: str) -> str:
+    """``source`` (from :func:`generate`) without the lines that only the modes ``keep`` does not name, or
+    only a record with detail, read: the same ``point`` for the modes it keeps (the lines left are the same
+    lines, so its answers are the same to the last bit), about a quarter shorter, and run thousands of times
+    by an optimiser's estimates.
+
+    Parameters
+    ----------
+    source : str
+        From :func:`generate`.
+    keep : str
+        ``estimate`` (the estimate's total and latencies) or ``bounds`` (the ideal and latency-bound totals and
+        the bound's latencies).
+
+    Returns
+    -------
+    str
+        A module defining ``point``, returning what :func:`generate`'s does with the other modes' totals and
+        latencies left at zero and no work term totals (an empty tuple).
+    """
+    drop = _LEAN_DROP[keep]
+    lines = [ln for ln in source.splitlines() if not drop.match(ln)]
+    ret = lines[-1]
+    lines[-1] = ret[:ret.rindex(", (")] + ", ()"
+    return "\n".join(lines) + "\n"
+
 
 class Kernel:
     """The ``point`` function of a compiled workload with its figures bound: one corner of one device, the
@@ -103,15 +148,19 @@ class Kernel:
         Positions of the reported terms.
     labels : tuple of str
         Text forms of the reported terms.
+    lean : str, optional
+        Run the lean ``point`` that keeps these modes only (:func:`lean_source`): its points answer
+        :meth:`Point.time_and_bound` and :meth:`Point.mode` without detail for those modes.
     """
 
-    __slots__ = ("fn", "tail", "fixed_sum", "layout", "labels")
+    __slots__ = ("fn", "tail", "fixed_sum", "layout", "labels", "covers")
 
     def __init__(self, source: str, filename: str, figures, capacities, devices: float, home, layout: OutputLayout,
-                 labels: tuple = ()):
-        self.fn = load(source, filename)
+                 labels: tuple = (), lean: str | None = None):
+        self.fn = load(lean_source(source, lean), f"{filename} ({lean})") if lean else load(source, filename)
+        self.covers = LEAN_MODES[lean] if lean else None
         self.tail = (*figures, *capacities, devices, -1 if home is None else home)
-        self.fixed_sum = (math.fsum(figures), math.fsum(capacities), devices)
+        self.fixed_sum = math.fsum(figures) + math.fsum(capacities) + devices  # finite only if each part is
         self.layout, self.labels = layout, labels
 
     def __call__(self, values) -> Point | None:
@@ -127,14 +176,16 @@ class Kernel:
         -------
         Point or None
         """
-        f, c, d = self.fixed_sum
-        if not math.isfinite(math.fsum(values) + f + c + d):
+        if not _isfinite(_fsum(values) + self.fixed_sum):
             return None
         try:
             raw = self.fn(*values, *self.tail)
         except (ZeroDivisionError, OverflowError, ValueError, TypeError):
             return None
-        return Point(raw, self.layout, self.labels)
+        return Point(raw, self.layout, self.labels, self.covers)
+
+
+_isfinite, _fsum = math.isfinite, math.fsum
 
 
 def _pow(base: float, exponent: float) -> float:
@@ -169,12 +220,30 @@ class Point:
         Positions of the reported terms.
     labels : tuple of str
         Text forms of the reported terms.
+    covers : tuple of Mode, optional
+        The modes a lean ``point`` computed (:func:`lean_source`); None: every mode, with detail.
     """
 
-    __slots__ = ("raw", "layout", "labels", "_modes")
+    __slots__ = ("raw", "layout", "labels", "_modes", "covers")
 
-    def __init__(self, raw: tuple, layout: OutputLayout, labels: tuple = ()):
-        self.raw, self.layout, self.labels, self._modes = raw, layout, labels, {}
+    def __init__(self, raw: tuple, layout: OutputLayout, labels: tuple = (), covers: tuple | None = None):
+        self.raw, self.layout, self.labels, self._modes, self.covers = raw, layout, labels, {}, covers
+
+    def answers(self, mode: Mode, detail: bool = False) -> bool:
+        """Whether this point holds ``mode``'s record (with ``detail``): a lean point holds only its modes'.
+
+        Parameters
+        ----------
+        mode : Mode
+            ``ideal``, ``latency_bound`` or ``estimate``.
+        detail : bool
+            With each term's totals.
+
+        Returns
+        -------
+        bool
+        """
+        return self.covers is None or (not detail and mode in self.covers)
 
     def mode(self, mode: Mode, detail: bool = False) -> dict:
         """One mode's record: the keys of the NumPy evaluator, as Python scalars (lists for the terms).
@@ -197,6 +266,8 @@ class Point:
         key = (mode, detail)
         hit = self._modes.get(key)
         if hit is None:
+            if not self.answers(mode, detail):
+                raise ValueError(f"a lean point holds no {mode} record{' with detail' if detail else ''}")
             rec, times, totals = self._build(_MODE_INDEX[mode])
             if detail:
                 rec["term_times"], rec["term_totals"] = times, totals
@@ -222,6 +293,8 @@ class Point:
         """
         hit = self._modes.get(mode)
         if hit is None:
+            if not self.answers(mode):
+                raise ValueError(f"a lean point holds no {mode} record")
             m = _MODE_INDEX[mode]
             raw = self.raw
             times = raw[5] + list(_NO_LATENCY if m == 0 else raw[7 if m == 1 else 6])

@@ -15,6 +15,7 @@ from __future__ import annotations
 import functools
 import math
 import os
+import time
 from dataclasses import dataclass, field
 from typing import Mapping
 
@@ -125,6 +126,10 @@ def price_table(path: str | os.PathLike | None = None) -> dict[str, Price]:
         A table that cannot be read, or an entry without a positive price, a unit of USD/h, a basis, or
         known sources (naming the file and the field).
     """
+    if not path:
+        last = _LAST_DEFAULT
+        if last and time.monotonic() < last[0]:  # checked within the last second: the same table
+            return last[1]
     from .._paths import data_dir
     from ..errors import SpecError
     from .loader import parsed_toml
@@ -145,7 +150,15 @@ def price_table(path: str | os.PathLike | None = None) -> dict[str, Price]:
             raise SpecError(p, "schema", "expected schema = 1 and currency = \"USD\"")
         sources = doc.get("sources", {})
         _CACHE[stamp] = {k: _price(k, v, sources, p) for k, v in doc.get("device", {}).items()}
+    if not path:
+        _LAST_DEFAULT[:] = [time.monotonic() + _RECHECK_S, _CACHE[stamp]]
     return _CACHE[stamp]
+
+
+#: the shipped table is looked at again (a ``stat``) at most once a second: an estimate asks for it every
+#: call, and a table edited by hand is seen within a second
+_RECHECK_S = 1.0
+_LAST_DEFAULT: list = []
 
 
 def _parse_table(data: bytes, p: str) -> dict:

@@ -136,15 +136,16 @@ class _Bound:
             self.points[key] = pt
         return pt
 
-    def _kernel(self, which):
-        """The scalar evaluator with the figures of corner ``which`` bound, or None (the entry has none)."""
+    def _kernel(self, which, lean=None):
+        """The scalar evaluator with the figures of corner ``which`` bound, or None (the entry has none);
+        ``lean``: the lean one that keeps these modes only (:class:`~roofline.engine.scalar.Kernel`)."""
         cw = self.cw
         if not cw.scalar_source:
             return None
         vals = self.device.values(which)
         return Kernel(cw.scalar_source, f"<roofline scalar: {cw.name}>", [vals[p] for p in cw.device_paths],
                       [vals[f"memory.{lvl.name}.capacity"] for lvl in self.device.memory], 1.0, self.home,
-                      cw.layout, cw.labels)
+                      cw.layout, cw.labels, lean)
 
 
 #: process-memory entries of :func:`_bound` (a bound on memory, not a tuning knob)
@@ -216,27 +217,52 @@ def _phase(asked: dict, model, device, phase, prec, placement, shapes, mode, ove
     estimate's points so far (the top-level corners and the modes ask for the same ones), by the identity of
     the devices it asks with (they live as long as the estimate). Without ``detail`` only ``time_s`` and
     ``bound``, which is all an estimate reads of a record other than the nominal one."""
-    key = (id(device), phase, which, *shapes.values())
-    pt = asked.get(key, False)
-    if pt is False:
-        entry = asked.get((id(device), phase))
-        if entry is None:
-            entry = asked[(id(device), phase)] = _bound(model, device, phase, prec, placement, overlap)
-        pt = asked[key] = _point(model, device, phase, prec, placement, shapes, overlap, which, False, entry)
-    if pt is None:
-        return _run(model, device, phase, prec, placement, shapes, mode, overlap, which, detail=detail)
     if not isinstance(mode, str):  # the old flag, as in _run
         mode = Mode.IDEAL if mode else Mode.ESTIMATE
+    key = (id(device), phase, which, *shapes.values())
+    pt = asked.get(key, False)
+    if pt is False or (pt is not None and pt.covers is not None and not pt.answers(mode, detail)):
+        lean = None if detail or pt is not False else _LEAN_OF[mode]  # a lean point first, a full one if asked
+        pt = asked[key] = _new_point(asked, model, device, phase, prec, placement, shapes, overlap, which, lean)
+    if pt is None:
+        return _run(model, device, phase, prec, placement, shapes, mode, overlap, which, detail=detail)
     if detail:
         return pt.mode(mode, True)
     t, bound = pt.time_and_bound(mode)
     return {"time_s": t, "bound": bound}
 
 
+#: the lean scalar evaluator (:func:`roofline.engine.scalar.lean_source`) that answers each mode
+_LEAN_OF = {Mode.ESTIMATE: "estimate", Mode.IDEAL: "bounds", Mode.LATENCY_BOUND: "bounds"}
+
+
+def _new_point(asked: dict, model, device, phase, prec, placement, shapes, overlap, which, lean=None):
+    """:func:`_point` of a configuration an estimate has not asked before, its phase's :func:`_bound` entry
+    found once per estimate (held in ``asked`` by the device's identity) and not remembered by the entry;
+    ``lean``: by the lean evaluator that keeps these modes only (most points of an estimate are read for one
+    mode's time and binding term)."""
+    entry = asked.get((id(device), phase))
+    if entry is None:
+        entry = asked[(id(device), phase)] = _bound(model, device, phase, prec, placement, overlap)
+    kkey = (which, lean) if lean else which
+    kernel = entry.kernels.get(kkey, False)
+    if kernel is False:
+        kernel = entry.kernels[kkey] = entry._kernel(which, lean)
+    if kernel is None:
+        return None
+    values = []
+    for n in entry.cw.shape_names:
+        v = shapes[n]
+        if type(v) is not int and type(v) is not float:
+            return None
+        values.append(float(v))  # as NumPy reads them (and float arithmetic runs faster than mixed)
+    return kernel(values)
+
+
 def _clear_memory() -> None:
     """Forget every process-memory entry of this module (called by
     :func:`roofline.engine.cache.clear_memory` too)."""
-    for memo in (_HOT, _BOUND, _BY_ID, _CORNERS, _POWER, _PRICED, _FALLBACK, _PRECISION, _RESULTS):
+    for memo in (_HOT, _BOUND, _BY_ID, _CORNERS, _POWER, _PRICED, _FALLBACK, _PRECISION, _RESULTS, _MODE_DEVICES):
         memo.clear()
 
 
@@ -368,15 +394,34 @@ def _modes(m: ModelConfig, dev: Device, prec: Precision, pl: Placement, q: _Requ
     """The three modes (:data:`MODES`); the estimate adds ``<field>_range`` over the device's corners
     (``asked``: the estimate's points so far, :func:`_phase`)."""
     asked = {} if asked is None else asked
-    out = {str(mode): _mode(m, mode_device(dev, mode), prec, pl, q, mode, corner, spl, asked)
-           for mode, corner in MODES}
-    est_dev = mode_device(dev, Mode.ESTIMATE)
-    if _corners(est_dev) != (Corner.NOMINAL,):
-        est = out[str(Mode.ESTIMATE)]
+    devs, est_dev, ranges = _mode_devices(dev)
+    out = {name: _mode(m, mdev, prec, pl, q, mode, corner, spl, asked) for name, mdev, mode, corner in devs}
+    if ranges:
+        est = out[_ESTIMATE]
         ends = [_mode(m, est_dev, prec, pl, q, Mode.ESTIMATE, c, spl, asked) for c in (Corner.BEST, Corner.WORST)]
-        for k in ("ttft_s", "tpot_s", "tokens_per_s_per_user", "tokens_per_s"):
-            est[f"{k}_range"] = sorted([ends[0][k], ends[1][k]])
+        for k, kr in _RANGE_KEYS:
+            a, b = ends[0][k], ends[1][k]
+            est[kr] = [b, a] if b < a else [a, b]  # sorted([a, b])
     return out
+
+
+_ESTIMATE = str(Mode.ESTIMATE)
+_RANGE_KEYS = tuple((k, f"{k}_range") for k in ("ttft_s", "tpot_s", "tokens_per_s_per_user", "tokens_per_s"))
+
+
+def _mode_devices(dev: Device) -> tuple:
+    """Each mode's name, device (:func:`~roofline.hardware.measured.mode_device`) and corner (:data:`MODES`),
+    the estimate's device, and whether it has ranges; asked once per device object (a device is immutable)."""
+    hit = _MODE_DEVICES.recall(id(dev), (dev,))
+    if hit is None:
+        est_dev = mode_device(dev, Mode.ESTIMATE)
+        hit = _MODE_DEVICES.remember(id(dev), (dev,), (
+            tuple((str(mode), mode_device(dev, mode), mode, corner) for mode, corner in MODES), est_dev,
+            _corners(est_dev) != (Corner.NOMINAL,)))
+    return hit
+
+
+_MODE_DEVICES = IdentityMemo(256)
 
 
 def _corner_records(m: ModelConfig, run: Device, prec: Precision, pl: Placement, q: _Request, spl,

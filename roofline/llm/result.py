@@ -27,6 +27,10 @@ _DECODE_RATES = ("tokens_per_s_per_user", "tokens_per_s", "energy_per_token_j")
 #: cost figures, whose range also follows the price's and the power's
 _COST_FIELDS = ("price_usd_per_device_hour", "usd_per_million_tokens", "tokens_per_s_per_mw")
 
+#: ``<field>_range`` of the fields that can have a range (spelled once, not per record)
+_RANGE_NAME = {n: f"{n}_range" for n in ("ttft_s", "tpot_s", "request_latency_s", "draft_time_s", "verify_time_s",
+                                         *_DECODE_RATES, *_COST_FIELDS)}
+
 
 @functools.lru_cache(maxsize=1)
 def _field_table() -> tuple[frozenset, frozenset, tuple]:
@@ -231,10 +235,13 @@ class LLMEstimate:
             + (("draft_time_s", "verify_time_s") if self.tokens_per_step is not None else ())
         if self.tpot_s.has_range:
             names += _DECODE_RATES
+        state = self.__dict__
         for name in names + _COST_FIELDS:
-            value = getattr(self, name)
-            if value is not None and value.has_range:
-                out[f"{name}_range"] = [value.low, value.high]
+            value = state[name]
+            if value is not None:
+                b, w = value.best, value.worst
+                if abs(b - w) > 1e-9 * max(abs(b), abs(w), 1e-300):  # Ranged.has_range, inline (a hot path)
+                    out[_RANGE_NAME.get(name) or f"{name}_range"] = [w, b] if w < b else [b, w]  # low, high
         return out
 
     def to_dict(self) -> dict:
