@@ -178,3 +178,16 @@ def test_parquet_statistics_where_a_reader_skips_row_groups_by_them(tmp_path):
     has = {group.column(i).path_in_schema: group.column(i).is_stats_set for i in range(group.num_columns)}
     assert has["batch"] and has["context"] and has["device"] and has["model"] and has["devices"]
     assert not has["bound"] and not has["time_s"] and not has["tokens_per_s"]
+
+
+def test_labels_are_their_codes_words_and_a_code_out_of_range_is_refused():
+    """A dictionary column spells each code's word; a code outside the words is an error, not a wrong row."""
+    from roofline.sweep.writer import arrow_labels
+
+    words = ["memory", "compute", "latency"]
+    codes = np.array([2, 0, 1, 1, 0], dtype=np.int8)
+    assert arrow_labels(codes, words, pa).to_pylist() == ["latency", "memory", "compute", "compute", "memory"]
+    assert arrow_labels(np.zeros(0, dtype=np.int8), words, pa).to_pylist() == []
+    for bad in ([0, 3], [-1, 0]):
+        with pytest.raises((pa.ArrowIndexError, pa.ArrowInvalid)):
+            arrow_labels(np.array(bad, dtype=np.int8), words, pa).validate(full=True)
