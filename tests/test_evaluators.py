@@ -128,12 +128,17 @@ def test_the_staged_function_computes_every_output_exactly(model, device, device
     shapes = _grid(5, 777, phase)
     args = [shapes[n] for n in cw.shape_names] + [np.asarray(vals[p], dtype=float) for p in cw.device_paths]
     ref = _flat_outputs(cw, args, None)
-    pooled = numpy_eval._staged(cw, args)
+    mine = {"flops": np.full(777, -1.0), "bytes": np.full(777, -1.0)}  # a caller's arrays: totals written there
+    pooled = numpy_eval._staged(cw, args, mine)
     assert pooled is not None  # the workloads above are printed by pointcode: the staged path applies
-    plain = numpy_eval._staged(cw, [a[:1].reshape(()) if i < len(cw.shape_names) else a for i, a in enumerate(args)])
+    plain = numpy_eval._staged(cw, [a[:1].reshape(()) if i < len(cw.shape_names) else a for i, a in enumerate(args)],
+                               {})
     assert plain is not None
-    for a, b in zip(ref, _flat_outputs(cw, args, pooled), strict=True):
+    got = _flat_outputs(cw, args, pooled)
+    for a, b in zip(ref, got, strict=True):
         assert np.array_equal(a, b, equal_nan=True)
+    for k in ("flops", "bytes"):  # still the totals once every op is evaluated
+        assert np.array_equal(mine[k], ref[0 if k == "flops" else 1])
     lay = cw.layout
     src = staged_source(cw.numpy_source, cw.n_ops, lay.per_op, deferred=[lay.transient(1)] if lay.n_levels > 1 else [])
     ns = dict(cw.func.__globals__)

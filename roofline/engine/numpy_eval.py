@@ -49,10 +49,11 @@ def home_levels(working_set, caps, n_levels: int):
     return h
 
 
-def _staged(cw, args):
+def _staged(cw, args, out):
     """``cw``'s NumPy function as a generator of the totals then each op's outputs
     (:func:`~roofline.engine.pointcode.staged_source`), made once per compiled workload and kind of arguments,
-    and the buffers it writes into (None: it makes new arrays); None where its source is not of that form."""
+    and the buffers it writes into (None: it makes new arrays), the flops and bytes straight into ``out``'s
+    arrays where it has them; None where its source is not of that form."""
     shapes = {np.shape(a) for a in args if np.ndim(a)}
     pooled = len(shapes) == 1 and all(np.ndim(a) == 0 or a.dtype == np.float64 for a in args)
     names = cw.__dict__.get("_np_arg_names", False)
@@ -62,12 +63,23 @@ def _staged(cw, args):
     made = cw.__dict__.setdefault("_np_staged", {})
     if key not in made:
         made[key] = _make_staged(cw, key)
-    fn, nbuf = made[key]
+    fn, nbuf, heads = made[key]
     if fn is None:
         return None
     if nbuf is None:
         return fn(*args)
-    return fn(_pool("staged", nbuf, next(iter(shapes))), *args)
+    bufs = _pool("staged", nbuf, next(iter(shapes)))
+    mine = [(heads[p], out[n]) for p, n in _HEADS if p in heads and out.get(n) is not None
+            and out[n].dtype == np.float64 and out[n].shape == bufs[0].shape]
+    if mine:  # the total's last ufunc writes into the caller's array; nothing writes that buffer afterwards
+        bufs = list(bufs)
+        for k, a in mine:
+            bufs[k] = a
+    return fn(bufs, *args)
+
+
+#: the totals the staged function may write straight into the caller's arrays: (position, output name)
+_HEADS = ((OutputLayout.FLOPS, "flops"), (OutputLayout.BYTES, "bytes"))
 
 
 def _arg_names(cw):
@@ -84,11 +96,11 @@ def _make_staged(cw, key):
     deferred = [lay.transient(i) for i in range(1, lay.n_levels)]  # read only where activations live there
     src = staged_source(cw.numpy_source, cw.n_ops, lay.per_op, key, deferred) if cw.numpy_source else None
     if src is None:
-        return None, None
-    src, nbuf = src if key is not None else (src, None)
+        return None, None, None
+    src, nbuf, heads = src if key is not None else (src, None, None)
     ns = dict(cw.func.__globals__, _np=np)
     exec(compile(src, f"<roofline staged: {cw.name}>", "exec"), ns)  # noqa: S102 - from the workload's own source
-    return ns["_staged"], nbuf
+    return ns["_staged"], nbuf, heads
 
 
 #: the reductions of a whole array, called without ``ndarray.max``'s Python wrapper
@@ -134,7 +146,8 @@ class _Block:
         self.layout = OutputLayout(cw.n_levels, cw.n_links)
         self.shape = np.broadcast_shapes(*(np.shape(a) for a in list(args) + list(caps) + [devs]
                                            + ([hm] if hm is not None else [])))
-        self.stages = _staged(cw, args)
+        self.out = out if out and all(v.shape == self.shape for v in out.values()) else {}
+        self.stages = _staged(cw, args, self.out)
         self.values = cw.func(*args) if self.stages is None else next(self.stages)
         if hm is None and self.values[OutputLayout.WORKING_SET] is None:  # deferred by the staged function
             self.values[OutputLayout.WORKING_SET] = self.stages.send(True)[0]
@@ -144,7 +157,6 @@ class _Block:
         else:
             h = np.broadcast_to(hm, self.shape)
         self.uniform = hm is not None and np.ndim(hm) == 0
-        self.out = out if out and all(v.shape == self.shape for v in out.values()) else {}
         self.fits, self.hc = self.out.get("fits"), self.out.get("home")
         if self.uniform:  # one forced level for every point
             self.fits = _filled(self.fits, self.shape, int(hm) < self.nl)
@@ -506,6 +518,9 @@ def _totals(blk: _Block, total, out: dict) -> dict:
     else:
         res["time_s"] = np.array(total) if every else np.where(blk.fits, total, np.nan)  # total is scratch
     for k, pos in (("flops", OutputLayout.FLOPS), ("bytes", OutputLayout.BYTES)):
+        if k in out and v[pos] is out[k]:  # written there by the staged function
+            res[k] = out[k]
+            continue
         x = np.broadcast_to(np.asarray(v[pos], dtype=float), blk.shape)
         res[k] = np.array(x) if k not in out else out[k]
         if k in out:
