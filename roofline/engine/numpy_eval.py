@@ -16,7 +16,7 @@ import numpy as np
 
 from ..vocab import Mode
 from .layout import N_LATENCY, OutputLayout
-from .pointcode import staged_source
+from .pointcode import output_texts, staged_source
 
 __all__ = ["evaluate_block", "home_levels"]
 
@@ -169,6 +169,7 @@ class _Block:
         self.caps_scalar = all(np.ndim(c) == 0 for c in caps)
         self.npts = math.prod(self.shape)
         self.tbuf = self.plan = None
+        self.act_keys, self.act_homes = _act_keys(cw), {}
 
     def _activation_home(self, abytes):
         """The one activation rule: the fastest level that holds them, never slower than the home."""
@@ -194,7 +195,7 @@ class _Block:
             if m is not False:
                 terms[1 + i] = raw[r] if m is True else np.where(m, raw[r], 0.0)
         if tr:
-            self._add_transient(terms, raw, tr, act)
+            self._add_transient(terms, raw, tr, act, self.act_keys[o])
         for k, p in links:
             terms[1 + self.nl + k] = raw[p]
         lat: list = [None] * N_LATENCY
@@ -202,9 +203,12 @@ class _Block:
             lat[j] = raw[p]
         return terms, lat, raw[cnt]
 
-    def _add_transient(self, terms, raw, tr, act):
-        a = raw[act]
-        ha = self._activation_home(a if isinstance(a, np.ndarray) else np.asarray(a, dtype=float))
+    def _add_transient(self, terms, raw, tr, act, key):
+        ha = self.act_homes.get(key)
+        if ha is None:  # once per value of the activation bytes: ops that share it share its home
+            a = raw[act]
+            a = a if isinstance(a, np.ndarray) else np.asarray(a, dtype=float)
+            ha = self.act_homes[key] = self._activation_home(a)
         one = not _is_array(ha)
         if any(raw[t] is None and (not one or i <= ha) for i, t in tr):  # the staged function's deferred ones
             missing = [t for t in range(len(raw)) if raw[t] is None]
@@ -223,6 +227,17 @@ class _Block:
                 if self.tbuf is None:
                     self.tbuf = _pool("transient", self.nl, self.shape)
                 terms[1 + i] = _Sum.of(terms[1 + i], a, self.tbuf[i])
+
+
+def _act_keys(cw) -> list:
+    """Per op, a key equal for two ops whose activation bytes are the same value (their printed expression),
+    or the op's index where the source gives none; made once per compiled workload."""
+    keys = cw.__dict__.get("_np_act_keys")
+    if keys is None:
+        texts = output_texts(cw.numpy_source, cw.n_ops, cw.layout.per_op, cw.layout.act_bytes) \
+            if cw.numpy_source else None
+        keys = cw._np_act_keys = texts or list(range(cw.n_ops))
+    return keys
 
 
 class _Sum:

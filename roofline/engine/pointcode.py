@@ -30,7 +30,7 @@ import typing
 
 from .layout import N_LATENCY, OutputLayout
 
-__all__ = ["PointCode", "body_lines", "numpy_namespace", "staged_source"]
+__all__ = ["PointCode", "body_lines", "numpy_namespace", "output_texts", "staged_source"]
 
 
 class PointCode:
@@ -395,6 +395,30 @@ def staged_source(source: str, n_ops: int, per_op: int, arrays=None, deferred=()
                 emit.release(dead, keep_outputs=s == 0)
     src = "\n".join([lines[0]] + ["    " + ln for ln in lines[1:]]) + "\n"
     return (src, emit.n, heads) if emit else src
+
+
+def output_texts(source: str, n_ops: int, per_op: int, t: int) -> list[str] | None:
+    """The text of each op's output at offset ``t`` in ``source`` (the form :func:`staged_source` takes): two
+    ops with the same text have the same value (every name is assigned once, every expression is pure).
+
+    Parameters
+    ----------
+    source : str
+        The NumPy function's source.
+    n_ops, per_op : int
+        Ops in the workload, outputs per op [1].
+    t : int
+        Offset inside an op's outputs [1].
+
+    Returns
+    -------
+    list of str or None
+        One text per op; None where ``source`` is not of that form.
+    """
+    import ast
+
+    parsed = _parse(source, n_ops, per_op)
+    return None if parsed is None else [ast.unparse(group[t]) for group in parsed[2][1:]]
 
 
 def _yield_stage(group, deferred, emit) -> list[str]:
