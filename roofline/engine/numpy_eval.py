@@ -294,7 +294,8 @@ def _combine(terms, lat, cnt, overlap: str, shape, with_bound: bool, bufs):
     """An op's time (max or sum of its work terms, plus its latencies, times its count), its work part, its
     latency parts, and in ``idx`` the work term that binds it; the last item is that term's index when it
     is the same at every point of the block (one live work term, or one that wins everywhere), else None.
-    The time and the work part are in ``bufs`` (``best, work, time, idx, gt``), valid until the next op."""
+    The time and the work part are in ``bufs`` (``best, work, time, idx, gt``), valid until the next op, or
+    numbers where every term and the count are."""
     if overlap != "max":  # every term is read
         terms = [_real(x) for x in terms]
     live = [(j, x) for j, x in enumerate(terms) if x is not None] or [(0, 0.0)]
@@ -317,6 +318,8 @@ def _combine(terms, lat, cnt, overlap: str, shape, with_bound: bool, bufs):
     extra = added[0]
     for x in added[1:]:  # scalars stay scalars: one pass over the points for every latency of the op
         extra = extra + x
+    if not _is_array(work) and not _is_array(extra):  # one number: the same addition, no pass
+        return work + extra, work, lats, single
     return np.add(work, extra, out=bufs[2]), work, lats, single
 
 
@@ -356,8 +359,10 @@ def _max_terms(live, cnt, with_bound: bool, bufs):
                 np.copyto(idx, j, where=gt)
         cur = np.maximum(cur, x, out=best)
         lo, hi = _bounds_of_maximum((lo, hi), xmin, xmax)
-    if not _is_array(cur) or _is_array(cnt) or cnt != 1:  # times one: the same array, no pass
+    if _is_array(cnt) or (_is_array(cur) and cnt != 1):  # times one: the same array, no pass
         cur = np.multiply(cur, cnt, out=work)
+    elif not _is_array(cur):  # one number for every point: stays one number (no pass to fill a buffer)
+        cur = cur * cnt
     return cur, (None if mixed else single)
 
 
@@ -505,8 +510,11 @@ def _run_ops(blk: _Block, mode: Mode, acc, total, detail: bool):
     for o in range(cw.n_ops):
         terms, lat, cnt = blk.op_terms(o, mode)
         t, work, lats, single = _combine(terms, lat, cnt, cw.overlap, shape, with_bound, bufs)
-        np.add(total if o else 0.0, t, out=total)  # the first op onto zeros, as every later one
-        if with_bound:
+        if o and _plus_zero(t):
+            pass  # x + 0.0 is x but for x = -0.0, and a total begun as 0.0 + t is never -0.0
+        else:
+            np.add(total if o else 0.0, t, out=total)  # the first op onto zeros, as every later one
+        if with_bound and not (single is not None and _plus_zero(work)):  # a row gains nothing (or stays unread)
             _charge(acc, work, bufs[3], single, lay.n_work, shape)
             for j, x in enumerate(lats):
                 if x is not None:
@@ -519,6 +527,11 @@ def _run_ops(blk: _Block, mode: Mode, acc, total, detail: bool):
     if not cw.n_ops:
         total.fill(0.0)
     return lat_acc, sums
+
+
+def _plus_zero(x) -> bool:
+    """``x`` is the number +0.0 (not an array, not -0.0): adding it to a sum begun from +0.0 changes nothing."""
+    return not _is_array(x) and x == 0.0 and math.copysign(1.0, x) > 0
 
 
 def _totals(blk: _Block, total, out: dict) -> dict:
