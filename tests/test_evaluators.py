@@ -192,19 +192,22 @@ _TERM = st.one_of(_VALUE, st.lists(_VALUE, min_size=_N[0], max_size=_N[0]).map(n
 
 @settings(max_examples=80, deadline=None)
 @given(terms=st.lists(st.tuples(st.integers(0, 5), _TERM), min_size=1, max_size=5, unique_by=lambda t: t[0]),
-       cnt=st.sampled_from([1, 80.0, 0.5]))
-def test_the_running_maximum_keeps_its_ties_and_nans(terms, cnt):
+       cnt=st.sampled_from([1, 80.0, 0.5]), wins=st.sampled_from([None, (), tuple(range(6))]).map(lambda w: None if w is None else set(w)))
+def test_the_running_maximum_keeps_its_ties_and_nans(terms, cnt, wins):
     """Scalar terms compared by their extremes, terms that win everywhere, mixed blocks: the same maximum
     and the same binding term at every point as the point-by-point comparison (ties to the first, NaN
-    never wins)."""
+    never wins), whichever terms the previous block says won everywhere (none, every one, or those found
+    by the first call, read by the second)."""
     live = sorted(terms)
-    bufs = (np.empty(_N), np.empty(_N), np.empty(_N), np.empty(_N, dtype=np.int64), np.empty(_N, dtype=bool))
     with np.errstate(invalid="ignore"):
-        work, single = numpy_eval._max_terms(live, cnt, True, bufs)
         ref, idx = _max_reference(live, cnt)
-    assert np.array_equal(np.broadcast_to(work, _N), ref, equal_nan=True)  # one number where every term is one
-    got = np.full(_N, single) if single is not None else bufs[3]
-    assert np.array_equal(got, idx)
+    for _ in range(2):
+        bufs = (np.empty(_N), np.empty(_N), np.empty(_N), np.empty(_N, dtype=np.int64), np.empty(_N, dtype=bool))
+        with np.errstate(invalid="ignore"):
+            work, single = numpy_eval._max_terms(live, cnt, True, bufs, wins)
+        assert np.array_equal(np.broadcast_to(work, _N), ref, equal_nan=True)  # one number where every term is
+        got = np.full(_N, single) if single is not None else bufs[3]
+        assert np.array_equal(got, idx)
 
 
 @pytest.mark.slow  # numba compiles a kernel per case
