@@ -3,9 +3,10 @@ numbers (issue 13).
 
 A grid runs on the NumPy evaluator or the fused one, a large grid in blocks on several threads, a sweep in
 chunks, to memory, to a file or folded. All of them print or lambdify the same expressions; these tests
-evaluate random grids every way and require the same times (to a few ulps: the same IEEE operations in a
-different order would be the only source of a difference), the same binding term, the same home level and
-the same verdict on fitting.
+evaluate random grids every way and require the same times to the last bit (every path performs the same
+IEEE operations in the same order: the same common-subexpression elimination, each op's latencies summed
+before they are added to its work), the same binding term, the same home level and the same verdict on
+fitting.
 """
 
 import numpy as np
@@ -22,17 +23,30 @@ from roofline.llm import Precision, get_model, place
 from roofline.llm.inference import _compiled
 from roofline.vocab import Mode
 
-RTOL = 1e-13
 CASES = [("llama-3.1-70b", "h100", 8, "decode"), ("llama-3.1-70b", "wse3", None, "prefill"),
          ("mixtral-8x7b", "h100", None, "decode"), ("gpt-oss-120b", "wse3", None, "decode")]
 
 
-def _same(a, b, keys=("time_s", "flops", "bytes")):
+#: how far the fused kernel may differ from NumPy where a workload raises to an inexact power: NumPy's
+#: ``power`` (SVML's on a CPU with AVX-512) and C's ``pow``, which numba calls, differ in the last bit for
+#: about one argument in twenty; a difference of terms (a MoE's expected experts) can amplify that ulp
+POW_RTOL = 1e-13
+
+
+def _pow_free(cw) -> bool:
+    """``cw`` raises nothing to an inexact power (the point code prints those as ``_pow``): its fused kernel
+    and its NumPy function perform the same IEEE operations, with the same results."""
+    return "_pow(" not in (cw.numpy_source or "_pow(")
+
+
+def _same(a, b, keys=("time_s", "flops", "bytes"), rtol=0.0):
     for k in keys:
         x, y = np.asarray(a[k], dtype=float), np.asarray(b[k], dtype=float)
-        assert np.array_equal(np.isnan(x), np.isnan(y)), k
-        ok = ~np.isnan(x)
-        np.testing.assert_allclose(x[ok], y[ok], rtol=RTOL, err_msg=k)
+        if rtol == 0.0:
+            np.testing.assert_array_equal(x, y, err_msg=k)  # to the last bit, NaN where NaN
+        else:
+            assert np.array_equal(np.isnan(x), np.isnan(y)), k
+            np.testing.assert_allclose(x[~np.isnan(x)], y[~np.isnan(x)], rtol=rtol, err_msg=k)
     ok = ~np.isnan(np.asarray(a["time_s"], dtype=float))
     for k in ("bound_index", "home", "fits"):
         if k in a and k in b:
@@ -114,12 +128,17 @@ def test_the_staged_function_computes_every_output_exactly(model, device, device
     shapes = _grid(5, 777, phase)
     args = [shapes[n] for n in cw.shape_names] + [np.asarray(vals[p], dtype=float) for p in cw.device_paths]
     ref = _flat_outputs(cw, args, None)
-    pooled = numpy_eval._staged(cw, args)
+    mine = {"flops": np.full(777, -1.0), "bytes": np.full(777, -1.0)}  # a caller's arrays: totals written there
+    pooled = numpy_eval._staged(cw, args, mine)
     assert pooled is not None  # the workloads above are printed by pointcode: the staged path applies
-    plain = numpy_eval._staged(cw, [a[:1].reshape(()) if i < len(cw.shape_names) else a for i, a in enumerate(args)])
+    plain = numpy_eval._staged(cw, [a[:1].reshape(()) if i < len(cw.shape_names) else a for i, a in enumerate(args)],
+                               {})
     assert plain is not None
-    for a, b in zip(ref, _flat_outputs(cw, args, pooled), strict=True):
+    got = _flat_outputs(cw, args, pooled)
+    for a, b in zip(ref, got, strict=True):
         assert np.array_equal(a, b, equal_nan=True)
+    for k in ("flops", "bytes"):  # still the totals once every op is evaluated
+        assert np.array_equal(mine[k], ref[0 if k == "flops" else 1])
     lay = cw.layout
     src = staged_source(cw.numpy_source, cw.n_ops, lay.per_op, deferred=[lay.transient(1)] if lay.n_levels > 1 else [])
     ns = dict(cw.func.__globals__)
@@ -173,19 +192,22 @@ _TERM = st.one_of(_VALUE, st.lists(_VALUE, min_size=_N[0], max_size=_N[0]).map(n
 
 @settings(max_examples=80, deadline=None)
 @given(terms=st.lists(st.tuples(st.integers(0, 5), _TERM), min_size=1, max_size=5, unique_by=lambda t: t[0]),
-       cnt=st.sampled_from([1, 80.0, 0.5]))
-def test_the_running_maximum_keeps_its_ties_and_nans(terms, cnt):
+       cnt=st.sampled_from([1, 80.0, 0.5]), wins=st.sampled_from([None, (), tuple(range(6))]).map(lambda w: None if w is None else set(w)))
+def test_the_running_maximum_keeps_its_ties_and_nans(terms, cnt, wins):
     """Scalar terms compared by their extremes, terms that win everywhere, mixed blocks: the same maximum
     and the same binding term at every point as the point-by-point comparison (ties to the first, NaN
-    never wins)."""
+    never wins), whichever terms the previous block says won everywhere (none, every one, or those found
+    by the first call, read by the second)."""
     live = sorted(terms)
-    bufs = (np.empty(_N), np.empty(_N), np.empty(_N), np.empty(_N, dtype=np.int64), np.empty(_N, dtype=bool))
     with np.errstate(invalid="ignore"):
-        work, single = numpy_eval._max_terms(live, cnt, True, bufs)
         ref, idx = _max_reference(live, cnt)
-    assert np.array_equal(work, ref, equal_nan=True)
-    got = np.full(_N, single) if single is not None else bufs[3]
-    assert np.array_equal(got, idx)
+    for _ in range(2):
+        bufs = (np.empty(_N), np.empty(_N), np.empty(_N), np.empty(_N, dtype=np.int64), np.empty(_N, dtype=bool))
+        with np.errstate(invalid="ignore"):
+            work, single = numpy_eval._max_terms(live, cnt, True, bufs, wins)
+        assert np.array_equal(np.broadcast_to(work, _N), ref, equal_nan=True)  # one number where every term is
+        got = np.full(_N, single) if single is not None else bufs[3]
+        assert np.array_equal(got, idx)
 
 
 @pytest.mark.slow  # numba compiles a kernel per case
@@ -197,12 +219,13 @@ def test_fused_on_threads_equals_numpy(monkeypatch, model, device, devices, phas
     monkeypatch.setattr(dispatch, "PARALLEL_MIN", 1)
     monkeypatch.setattr(fused, "BACKGROUND", False)
     cw, vals, caps, home = _step(model, device, devices, phase, "best")
+    rtol = 0.0 if _pow_free(cw) else POW_RTOL
     shapes = _grid(11, 3000, phase)
     for mode in ("ideal", "latency_bound", "estimate"):
         monkeypatch.setenv("ROOFLINE_FUSED", "0")
         ref = cw.evaluate(shapes, vals, caps, home=home, mode=mode)
         monkeypatch.setenv("ROOFLINE_FUSED", "always")
-        _same(cw.evaluate(shapes, vals, caps, home=home, mode=mode, workers=2), ref)
+        _same(cw.evaluate(shapes, vals, caps, home=home, mode=mode, workers=2), ref, rtol=rtol)
     d = get_device(device)
     figs, capss = [], []
     for corner in ("nominal", "best", "worst"):
@@ -214,7 +237,7 @@ def test_fused_on_threads_equals_numpy(monkeypatch, model, device, devices, phas
     for j, corner in enumerate(("nominal", "best", "worst")):
         v = d.values(corner)
         one = cw.evaluate(shapes, v, capss[j], home=home, mode="estimate")
-        _same({"time_s": t[j], **(first if j == 0 else {})}, one, keys=("time_s",))
+        _same({"time_s": t[j], **(first if j == 0 else {})}, one, keys=("time_s",), rtol=rtol)
 
 
 # ------------------------------------------------------------------------------------------------------
@@ -225,7 +248,7 @@ def _frames_equal(a, b):
     for c in a.columns:
         x, y = a[c], b[c]
         if x.dtype.kind == "f":
-            np.testing.assert_allclose(x.to_numpy(), y.to_numpy(), rtol=RTOL, equal_nan=True, err_msg=c)
+            np.testing.assert_array_equal(x.to_numpy(), y.to_numpy(), err_msg=c)  # to the last bit
         else:
             assert (x.astype(str).to_numpy() == y.astype(str).to_numpy()).all(), c
 
@@ -244,7 +267,7 @@ def test_sweep_in_chunks_on_threads_equals_one_chunk(monkeypatch):
     assert (~one.fits).any() and (one.bound == "capacity").sum() == (~one.fits).sum()
     row = one[(one.device == "wse3") & (one.devices == 8) & (one.batch == 17) & (one.context == 4096)].iloc[0]
     alone = llm.estimate("llama-3.1-70b", "wse3", batch=17, context=4096, devices=8)
-    assert alone["tpot_s"] == pytest.approx(row.time_s, rel=1e-12)
+    assert alone["tpot_s"] == row.time_s  # the scalar path: the same operations, to the last bit
     assert alone["bound"] == row.bound
 
 

@@ -187,12 +187,14 @@ def _op(wr: _Writer, o: int, overlap: str) -> None:
         wr.w(f"        tt = best * ({cnt})")
     else:
         wr.w("        tt = (" + " + ".join(f"t{j}" for j, _ in live) + f") * ({cnt})")
-    wr.w("        total += tt")
     wr.w("        acc[jb] += tt")
-    for j, e in _latencies(wr, o):  # each latency is paid on top, and charged to its own term
-        wr.w(f"        lt = ({e}) * ({cnt})")
-        wr.w("        total += lt")
-        wr.w(f"        acc[{j}] += lt")
+    names = []
+    for n, (j, e) in enumerate(_latencies(wr, o)):  # each latency is paid on top, and charged to its own term
+        wr.w(f"        lt{n} = ({e}) * ({cnt})")
+        wr.w(f"        acc[{j}] += lt{n}")
+        names.append(f"lt{n}")
+    # the latencies summed first, then that sum onto the work: the NumPy and scalar paths' order of additions
+    wr.w("        total += " + (f"tt + ({' + '.join(names)})" if names else "tt"))
 
 
 def _footer(wr: _Writer) -> None:

@@ -16,7 +16,7 @@ import numpy as np
 
 from ..vocab import Mode
 from .layout import N_LATENCY, OutputLayout
-from .pointcode import staged_source
+from .pointcode import output_texts, staged_source
 
 __all__ = ["evaluate_block", "home_levels"]
 
@@ -49,10 +49,11 @@ def home_levels(working_set, caps, n_levels: int):
     return h
 
 
-def _staged(cw, args):
+def _staged(cw, args, out):
     """``cw``'s NumPy function as a generator of the totals then each op's outputs
     (:func:`~roofline.engine.pointcode.staged_source`), made once per compiled workload and kind of arguments,
-    and the buffers it writes into (None: it makes new arrays); None where its source is not of that form."""
+    and the buffers it writes into (None: it makes new arrays), the flops and bytes straight into ``out``'s
+    arrays where it has them; None where its source is not of that form."""
     shapes = {np.shape(a) for a in args if np.ndim(a)}
     pooled = len(shapes) == 1 and all(np.ndim(a) == 0 or a.dtype == np.float64 for a in args)
     names = cw.__dict__.get("_np_arg_names", False)
@@ -62,12 +63,23 @@ def _staged(cw, args):
     made = cw.__dict__.setdefault("_np_staged", {})
     if key not in made:
         made[key] = _make_staged(cw, key)
-    fn, nbuf = made[key]
+    fn, nbuf, heads = made[key]
     if fn is None:
         return None
     if nbuf is None:
         return fn(*args)
-    return fn(_pool("staged", nbuf, next(iter(shapes))), *args)
+    bufs = _pool("staged", nbuf, next(iter(shapes)))
+    mine = [(heads[p], out[n]) for p, n in _HEADS if p in heads and out.get(n) is not None
+            and out[n].dtype == np.float64 and out[n].shape == bufs[0].shape]
+    if mine:  # the total's last ufunc writes into the caller's array; nothing writes that buffer afterwards
+        bufs = list(bufs)
+        for k, a in mine:
+            bufs[k] = a
+    return fn(bufs, *args)
+
+
+#: the totals the staged function may write straight into the caller's arrays: (position, output name)
+_HEADS = ((OutputLayout.FLOPS, "flops"), (OutputLayout.BYTES, "bytes"))
 
 
 def _arg_names(cw):
@@ -84,11 +96,11 @@ def _make_staged(cw, key):
     deferred = [lay.transient(i) for i in range(1, lay.n_levels)]  # read only where activations live there
     src = staged_source(cw.numpy_source, cw.n_ops, lay.per_op, key, deferred) if cw.numpy_source else None
     if src is None:
-        return None, None
-    src, nbuf = src if key is not None else (src, None)
+        return None, None, None
+    src, nbuf, heads = src if key is not None else (src, None, None)
     ns = dict(cw.func.__globals__, _np=np)
     exec(compile(src, f"<roofline staged: {cw.name}>", "exec"), ns)  # noqa: S102 - from the workload's own source
-    return ns["_staged"], nbuf
+    return ns["_staged"], nbuf, heads
 
 
 #: the reductions of a whole array, called without ``ndarray.max``'s Python wrapper
@@ -134,7 +146,8 @@ class _Block:
         self.layout = OutputLayout(cw.n_levels, cw.n_links)
         self.shape = np.broadcast_shapes(*(np.shape(a) for a in list(args) + list(caps) + [devs]
                                            + ([hm] if hm is not None else [])))
-        self.stages = _staged(cw, args)
+        self.out = out if out and all(v.shape == self.shape for v in out.values()) else {}
+        self.stages = _staged(cw, args, self.out)
         self.values = cw.func(*args) if self.stages is None else next(self.stages)
         if hm is None and self.values[OutputLayout.WORKING_SET] is None:  # deferred by the staged function
             self.values[OutputLayout.WORKING_SET] = self.stages.send(True)[0]
@@ -144,7 +157,6 @@ class _Block:
         else:
             h = np.broadcast_to(hm, self.shape)
         self.uniform = hm is not None and np.ndim(hm) == 0
-        self.out = out if out and all(v.shape == self.shape for v in out.values()) else {}
         self.fits, self.hc = self.out.get("fits"), self.out.get("home")
         if self.uniform:  # one forced level for every point
             self.fits = _filled(self.fits, self.shape, int(hm) < self.nl)
@@ -157,6 +169,7 @@ class _Block:
         self.caps_scalar = all(np.ndim(c) == 0 for c in caps)
         self.npts = math.prod(self.shape)
         self.tbuf = self.plan = None
+        self.act_keys, self.act_homes = _act_keys(cw), {}
 
     def _activation_home(self, abytes):
         """The one activation rule: the fastest level that holds them, never slower than the home."""
@@ -182,7 +195,7 @@ class _Block:
             if m is not False:
                 terms[1 + i] = raw[r] if m is True else np.where(m, raw[r], 0.0)
         if tr:
-            self._add_transient(terms, raw, tr, act)
+            self._add_transient(terms, raw, tr, act, self.act_keys[o])
         for k, p in links:
             terms[1 + self.nl + k] = raw[p]
         lat: list = [None] * N_LATENCY
@@ -190,9 +203,12 @@ class _Block:
             lat[j] = raw[p]
         return terms, lat, raw[cnt]
 
-    def _add_transient(self, terms, raw, tr, act):
-        a = raw[act]
-        ha = self._activation_home(a if isinstance(a, np.ndarray) else np.asarray(a, dtype=float))
+    def _add_transient(self, terms, raw, tr, act, key):
+        ha = self.act_homes.get(key)
+        if ha is None:  # once per value of the activation bytes: ops that share it share its home
+            a = raw[act]
+            a = a if isinstance(a, np.ndarray) else np.asarray(a, dtype=float)
+            ha = self.act_homes[key] = self._activation_home(a)
         one = not _is_array(ha)
         if any(raw[t] is None and (not one or i <= ha) for i, t in tr):  # the staged function's deferred ones
             missing = [t for t in range(len(raw)) if raw[t] is None]
@@ -211,6 +227,17 @@ class _Block:
                 if self.tbuf is None:
                     self.tbuf = _pool("transient", self.nl, self.shape)
                 terms[1 + i] = _Sum.of(terms[1 + i], a, self.tbuf[i])
+
+
+def _act_keys(cw) -> list:
+    """Per op, a key equal for two ops whose activation bytes are the same value (their printed expression),
+    or the op's index where the source gives none; made once per compiled workload."""
+    keys = cw.__dict__.get("_np_act_keys")
+    if keys is None:
+        texts = output_texts(cw.numpy_source, cw.n_ops, cw.layout.per_op, cw.layout.act_bytes) \
+            if cw.numpy_source else None
+        keys = cw._np_act_keys = texts or list(range(cw.n_ops))
+    return keys
 
 
 class _Sum:
@@ -263,16 +290,17 @@ def _plan(cw, mode: Mode) -> list:
     return plans[mode]
 
 
-def _combine(terms, lat, cnt, overlap: str, shape, with_bound: bool, bufs):
+def _combine(terms, lat, cnt, overlap: str, shape, with_bound: bool, bufs, wins=None):
     """An op's time (max or sum of its work terms, plus its latencies, times its count), its work part, its
     latency parts, and in ``idx`` the work term that binds it; the last item is that term's index when it
     is the same at every point of the block (one live work term, or one that wins everywhere), else None.
-    The time and the work part are in ``bufs`` (``best, work, time, idx, gt``), valid until the next op."""
+    The time and the work part are in ``bufs`` (``best, work, time, idx, gt``), valid until the next op, or
+    numbers where every term and the count are."""
     if overlap != "max":  # every term is read
         terms = [_real(x) for x in terms]
     live = [(j, x) for j, x in enumerate(terms) if x is not None] or [(0, 0.0)]
     if overlap == "max":
-        work, single = _max_terms(live, cnt, with_bound, bufs)
+        work, single = _max_terms(live, cnt, with_bound, bufs, wins)
     else:
         idx = bufs[3]
         single = live[0][0] if len(live) == 1 else None
@@ -290,21 +318,35 @@ def _combine(terms, lat, cnt, overlap: str, shape, with_bound: bool, bufs):
     extra = added[0]
     for x in added[1:]:  # scalars stay scalars: one pass over the points for every latency of the op
         extra = extra + x
+    if not _is_array(work) and not _is_array(extra):  # one number: the same addition, no pass
+        return work + extra, work, lats, single
     return np.add(work, extra, out=bufs[2]), work, lats, single
 
 
-def _max_terms(live, cnt, with_bound: bool, bufs):
+def _max_terms(live, cnt, with_bound: bool, bufs, wins=None):
     """The largest live work term times ``cnt`` (in ``bufs``' work buffer) and the index of the term that
     binds at every point, or None with ``idx`` filled point by point (the first term wins a tie; NaN never
     wins). A term whose greatest value is below the running maximum's least never wins and changes nothing;
     one whose least is above the running maximum's greatest wins everywhere (a NaN fails both tests). Each
     extreme is found when a test first reads it, and the running maximum's after a pass are bounds from
-    those of its two operands (the greatest exact, the least a lower bound): no array is reduced twice."""
+    those of its two operands (the greatest exact, the least a lower bound): no array is reduced twice.
+    ``wins`` (a set, updated here): the terms that won everywhere in this op's previous block; for those the
+    test that says so is tried first (two reductions, not four, when it holds again; the same outcome)."""
     best, work, _, idx, gt = bufs
     j0, cur = live[0]
     single, mixed, lo, hi, cur = j0, False, None, None, _real(cur)
     for j, x in live[1:]:
         one = not _is_array(x) and not isinstance(x, _Sum)
+        xmin = None
+        if wins is not None and not one and j in wins:
+            x = _real(x)
+            if hi is None:
+                hi = _MAX(cur, axis=None) if _is_array(cur) else cur
+            xmin = _MIN(x, axis=None)
+            if xmin > hi:  # its greatest, the new maximum's, is reduced only when a later test reads it
+                single, mixed, cur, lo, hi = j, False, x, xmin, None
+                continue
+            wins.discard(j)
         if lo is None:
             lo = _MIN(cur, axis=None) if _is_array(cur) else cur
         xmax = x if one else x.max() if isinstance(x, _Sum) else _MAX(x, axis=None)
@@ -313,9 +355,12 @@ def _max_terms(live, cnt, with_bound: bool, bufs):
         x = _real(x)
         if hi is None:
             hi = _MAX(cur, axis=None) if _is_array(cur) else cur
-        xmin = x if one else _MIN(x, axis=None)
+        if xmin is None:
+            xmin = x if one else _MIN(x, axis=None)
         if xmin > hi:
             single, mixed, cur, lo, hi = j, False, x, xmin, xmax
+            if wins is not None and not one:
+                wins.add(j)
             continue
         if with_bound:
             np.greater(x, cur, out=gt)
@@ -329,8 +374,10 @@ def _max_terms(live, cnt, with_bound: bool, bufs):
                 np.copyto(idx, j, where=gt)
         cur = np.maximum(cur, x, out=best)
         lo, hi = _bounds_of_maximum((lo, hi), xmin, xmax)
-    if not _is_array(cur) or _is_array(cnt) or cnt != 1:  # times one: the same array, no pass
+    if _is_array(cnt) or (_is_array(cur) and cnt != 1):  # times one: the same array, no pass
         cur = np.multiply(cur, cnt, out=work)
+    elif not _is_array(cur):  # one number for every point: stays one number (no pass to fill a buffer)
+        cur = cur * cnt
     return cur, (None if mixed else single)
 
 
@@ -475,12 +522,17 @@ def _run_ops(blk: _Block, mode: Mode, acc, total, detail: bool):
     sums = np.zeros((lay.n_reported,) + shape) if detail else None
     bufs = (*_pool("eval", 3, shape), _pool("index", 1, shape, np.int64)[0] if with_bound else None,
             _pool("mask", 1, shape, bool)[0] if with_bound else None)
+    wins = cw.__dict__.setdefault("_np_wins", {}).setdefault(mode, [set() for _ in range(cw.n_ops)])
     for o in range(cw.n_ops):
         terms, lat, cnt = blk.op_terms(o, mode)
-        t, work, lats, single = _combine(terms, lat, cnt, cw.overlap, shape, with_bound, bufs)
-        np.add(total if o else 0.0, t, out=total)  # the first op onto zeros, as every later one
+        t, work, lats, single = _combine(terms, lat, cnt, cw.overlap, shape, with_bound, bufs, wins[o])
+        if o and _plus_zero(t):
+            pass  # x + 0.0 is x but for x = -0.0, and a total begun as 0.0 + t is never -0.0
+        else:
+            np.add(total if o else 0.0, t, out=total)  # the first op onto zeros, as every later one
         if with_bound:
-            _charge(acc, work, bufs[3], single, lay.n_work, shape)
+            if not (single is not None and _plus_zero(work)):  # +0.0: the row gains nothing (or stays unread)
+                _charge(acc, work, bufs[3], single, lay.n_work, shape)
             for j, x in enumerate(lats):
                 if x is not None:
                     lat_acc[j] = lat_acc[j] + (np.broadcast_to(x, shape).reshape(-1) if _is_array(x) else float(x))
@@ -492,6 +544,11 @@ def _run_ops(blk: _Block, mode: Mode, acc, total, detail: bool):
     if not cw.n_ops:
         total.fill(0.0)
     return lat_acc, sums
+
+
+def _plus_zero(x) -> bool:
+    """``x`` is the number +0.0 (not an array, not -0.0): adding it to a sum begun from +0.0 changes nothing."""
+    return not _is_array(x) and x == 0.0 and math.copysign(1.0, x) > 0
 
 
 def _totals(blk: _Block, total, out: dict) -> dict:
@@ -506,6 +563,9 @@ def _totals(blk: _Block, total, out: dict) -> dict:
     else:
         res["time_s"] = np.array(total) if every else np.where(blk.fits, total, np.nan)  # total is scratch
     for k, pos in (("flops", OutputLayout.FLOPS), ("bytes", OutputLayout.BYTES)):
+        if k in out and v[pos] is out[k]:  # written there by the staged function
+            res[k] = out[k]
+            continue
         x = np.broadcast_to(np.asarray(v[pos], dtype=float), blk.shape)
         res[k] = np.array(x) if k not in out else out[k]
         if k in out:

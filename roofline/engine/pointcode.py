@@ -30,7 +30,7 @@ import typing
 
 from .layout import N_LATENCY, OutputLayout
 
-__all__ = ["PointCode", "body_lines", "numpy_namespace", "staged_source"]
+__all__ = ["PointCode", "body_lines", "numpy_namespace", "output_texts", "staged_source"]
 
 
 class PointCode:
@@ -346,7 +346,8 @@ def staged_source(source: str, n_ops: int, per_op: int, arrays=None, deferred=()
     (``+ - * /``, negation) writes into buffers passed as the generator's first argument ``_b`` (a list of
     arrays of that shape) instead of new arrays: the same ufuncs on the same operands, with ``out=``. A buffer
     is reused once its value is dead: an op's outputs are dead when the next op is asked for; the totals
-    never are.
+    never are. A total computed into a buffer of its own is last written by the ufunc that makes it, and that
+    buffer is never written afterwards: the caller may pass its output array in that place (no copy).
 
     Parameters
     ----------
@@ -367,7 +368,8 @@ def staged_source(source: str, n_ops: int, per_op: int, arrays=None, deferred=()
     Returns
     -------
     str or tuple or None
-        The source; with ``arrays``, (source, number of buffers). None where ``source`` is not of that form.
+        The source; with ``arrays``, (source, number of buffers, the buffer holding each total in the end:
+        a dict of output position to index in ``_b``). None where ``source`` is not of that form.
     """
     import ast
 
@@ -384,13 +386,39 @@ def staged_source(source: str, n_ops: int, per_op: int, arrays=None, deferred=()
             if first[a.targets[0].id] == s:
                 lines += emit.assign(a) if emit else [ast.unparse(a)]
         lines += _yield_stage(group, deferred if s else (OutputLayout.WORKING_SET,), emit)
+        if emit and not s:
+            heads = dict(emit.held)
         dead = [a.targets[0].id for a in assigns if last[a.targets[0].id] == s and first[a.targets[0].id] <= s]
         if s < len(stages) - 1:
             lines += [f"del {', '.join(dead)}"] if dead else []
             if emit:
                 emit.release(dead, keep_outputs=s == 0)
     src = "\n".join([lines[0]] + ["    " + ln for ln in lines[1:]]) + "\n"
-    return (src, emit.n) if emit else src
+    return (src, emit.n, heads) if emit else src
+
+
+def output_texts(source: str, n_ops: int, per_op: int, t: int) -> list[str] | None:
+    """The text of each op's output at offset ``t`` in ``source`` (the form :func:`staged_source` takes): two
+    ops with the same text have the same value (every name is assigned once, every expression is pure).
+
+    Parameters
+    ----------
+    source : str
+        The NumPy function's source.
+    n_ops, per_op : int
+        Ops in the workload, outputs per op [1].
+    t : int
+        Offset inside an op's outputs [1].
+
+    Returns
+    -------
+    list of str or None
+        One text per op; None where ``source`` is not of that form.
+    """
+    import ast
+
+    parsed = _parse(source, n_ops, per_op)
+    return None if parsed is None else [ast.unparse(group[t]) for group in parsed[2][1:]]
 
 
 def _yield_stage(group, deferred, emit) -> list[str]:
@@ -400,7 +428,9 @@ def _yield_stage(group, deferred, emit) -> list[str]:
 
     later = [t for t in deferred if not (isinstance(group[t], ast.Constant) and group[t].value == 0)]
     lines: list[str] = []
-    texts = [("None" if t in later else emit.expr(e, lines) if emit else ast.unparse(e)) for t, e in enumerate(group)]
+    if emit:
+        emit.held = {}
+    texts = [("None" if t in later else emit.expr(e, lines, t) if emit else ast.unparse(e)) for t, e in enumerate(group)]
     if not later:
         return [*lines, f"yield [{', '.join(texts)}]"]
     inner: list[str] = []
@@ -437,7 +467,7 @@ class _Pooled:
 
     def __init__(self, arrays, pinned):
         self.arrays, self.pinned = set(arrays), set(pinned)
-        self.n, self.free, self.owner, self.temps = 0, [], {}, []
+        self.n, self.free, self.owner, self.temps, self.held = 0, [], {}, [], {}
 
     def _alloc(self) -> int:
         if self.free:
@@ -481,11 +511,13 @@ class _Pooled:
             self.owner[name] = k
         return lines + [f"{name} = {text}"]
 
-    def expr(self, node, lines) -> str:
-        """Text of an output (its buffer held until the next stage)."""
+    def expr(self, node, lines, t: int = -1) -> str:
+        """Text of the output at offset ``t`` of its stage (its buffer held until the next stage, and noted in
+        ``held``)."""
         text, k = self._compile(node, lines)
         if k is not None:
             self.temps.append(k)
+            self.held[t] = k
         return text
 
     def release(self, dead, keep_outputs: bool) -> None:
