@@ -189,7 +189,8 @@ def _without_scalar_path(monkeypatch):
 def test_estimate_gives_the_same_answer_through_both_paths(monkeypatch, model, device, batch, context, generate):
     """The whole estimate (three modes, corners, ranges, costs, term shares) is the same record either way."""
     # the scalar path against the NumPy one: the grid of a ``generate`` request would run on the fused kernel
-    # where an earlier test in this process loaded it, and that one agrees to a few ulps only (test_evaluators)
+    # where an earlier test in this process loaded it, and that one takes C's pow, not NumPy's, where a workload
+    # raises to an inexact power (MoE, a wafer's tiling): a last-bit difference there (test_evaluators)
     monkeypatch.setenv("ROOFLINE_FUSED", "0")
     inference._clear_memory()
     fast = estimate(model, device, batch=batch, context=context, generate=generate)
