@@ -98,3 +98,40 @@ def test_kernel_files_in_a_shared_folder_are_never_imported(tmp_path, monkeypatc
     assert not marker.exists()
     assert planted.read_text() == cw.fused_source
     fused.forget()
+
+
+def _corners_of(dev, cw):
+    """Nominal, best and worst figures and capacities of ``dev`` in ``cw``'s order; the worst corner's
+    capacities halved, so that a corner's capacities can differ from the first's."""
+    figs, caps = [], []
+    for corner in ("nominal", "best", "worst"):
+        v = dev.values(corner)
+        figs.append([float(v[p]) for p in cw.device_paths])
+        caps.append([float(v[f"memory.{m.name}.capacity"]) * (0.5 if corner == "worst" else 1.0)
+                     for m in dev.memory])
+    return figs, caps
+
+
+@pytest.mark.parametrize("overlap", ["max", "sum"])
+@pytest.mark.parametrize("home", [None, 0])
+def test_the_sweep_function_writes_what_the_kernel_computes(force_fused, overlap, home):
+    """``sweep`` (what a sweep reads, written in place) gives ``kernel``'s times at one, two and three
+    corners exactly, and its first corner's binding term through the code table; NaN and the capacity code
+    where the caller says a point does not fit; in every mode."""
+    dev = get_device("h100")
+    cw = engine.compile_workload(workloads.gemm(), dev, overlap=overlap)
+    rng = np.random.default_rng(7)
+    n = 3000
+    shapes = [np.ascontiguousarray(rng.integers(1, 300_000, n).astype(float)) for _ in cw.shape_names]
+    figs, caps = _corners_of(dev, cw)
+    lut = rng.permutation(100).astype(np.int8)[:len(cw.labels)]
+    ok = rng.random(n) < 0.8
+    for mode in ("ideal", "latency_bound", "estimate"):
+        for nc in (1, 2, 3):
+            t, first = fused.run_corners(cw, shapes, figs[:nc], caps[:nc], 1.0, home, n, mode)
+            times, codes = [np.full(n, -1.0) for _ in range(nc)], np.full(n, -1, dtype=np.int8)
+            fused.run_sweep(cw, shapes, figs[:nc], caps[:nc], 1.0, home, n, mode, times, codes, lut, ok, 120)
+            for j in range(nc):
+                assert np.array_equal(times[j], np.where(ok, t[j], np.nan), equal_nan=True)
+            assert np.isnan(t[0]).any() or home is not None
+            assert (codes == np.where(ok, lut[first["bound_index"]], 120)).all()
