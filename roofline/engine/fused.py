@@ -137,7 +137,9 @@ def _home(wr: _Writer, bound: bool) -> None:
     for line in ("if hm >= 0:", "    h = hm", "else:", f"    ws = ({wr.pc(wr.val[OutputLayout.WORKING_SET])}) / dv",
                  *["    " + x for x in _level(wr, "h", "ws")], f"fits = h < {nl}", f"hc = h if h < {nl} else {nl - 1}"):
         wr.w("        " + line)
-    if bound:
+    if bound and wr.unrolled:  # the sums as scalars s0, s1, ...: no memory written per op, so LLVM vectorizes
+        wr.w("        " + " = ".join(f"s{q}" for q in range(wr.layout.n_reported)) + " = 0.0")
+    elif bound:
         wr.w("        for q in range(nlab):")
         wr.w("            acc[q] = 0.0")
     wr.w("        total = 0.0")
@@ -224,17 +226,25 @@ def _op(wr: _Writer, o: int, overlap: str, bound: bool = True) -> None:
     else:
         wr.w("        tt = (" + " + ".join(f"t{j}" for j, _ in live) + f") * ({cnt})")
     wr.w("        total += tt")
-    if bound:
+    if bound and wr.unrolled:  # adding 0.0 leaves a sum as it was: the same sums as acc[jb] += tt
+        wr.lines += [f"        s{j} += tt if jb == {j} else 0.0" for j, _ in live]
+    elif bound:
         wr.w("        acc[jb] += tt")
     for j, e in _latencies(wr, o):  # each latency is paid on top, and charged to its own term
         wr.w(f"        lt = ({e}) * ({cnt})")
         wr.w("        total += lt")
         if bound:
-            wr.w(f"        acc[{j}] += lt")
+            wr.w(f"        s{j} += lt" if wr.unrolled else f"        acc[{j}] += lt")
 
 
-def _argmax_lines(indent: str) -> list[str]:
-    """``bi``: the label whose sum in ``acc`` is the largest (first on ties)."""
+def _argmax_lines(indent: str, n_sums: int = 0) -> list[str]:
+    """``bi``: the label whose sum in ``acc`` (or with ``n_sums``, in the scalars ``s0, s1, ...``) is the
+    largest (first on ties)."""
+    if n_sums:
+        out = ["bi = 0", "bv = s0"]
+        for q in range(1, n_sums):
+            out += [f"if s{q} > bv:", f"    bv = s{q}", f"    bi = {q}"]
+        return [indent + line for line in out]
     return [indent + line for line in ("bi = 0", "bv = acc[0]", "for q in range(1, nlab):", "    if acc[q] > bv:",
                                         "        bv = acc[q]", "        bi = q")]
 
@@ -264,12 +274,13 @@ def _sweep_lines(wr: _Writer, overlap: str, cache: bool) -> list[str]:
     wr.lines, wr.unrolled = [], True
     args = "".join(f"A{i}, " for i in range(wr.na))
     first = _corner(wr, overlap, True, ["        T0[i] = total if fits and F[i] else np.nan",
-                                        *_argmax_lines(" " * 8), "        out_bound[i] = lut[bi] if F[i] else cap"])
+                                        *_argmax_lines(" " * 8, wr.layout.n_reported),
+                                        "        out_bound[i] = lut[bi] if F[i] else cap"])
     rest = _corner(wr, overlap, False, ["        T[i] = total if fits and F[i] else np.nan"])
     wr.unrolled = False
-    return ["", f"@njit(cache={cache}, fastmath=False, nogil=True)",
+    return ["", f"@njit(cache={cache}, fastmath=False, nogil=True, error_model='numpy')",
             f"def sweep({args}D, CAPS, dv, hm, nlab, mode, lut, F, cap, T0, T1, T2, out_bound):", "    n = T0.shape[0]",
-            "    acc = np.zeros(nlab)", "    for k in range(D.shape[0]):",
+            "    for k in range(D.shape[0]):",
             *[f"        d{j} = D[k, {j}]" for j in range(wr.nd)],
             *[f"        c{lv} = CAPS[k, {lv}]" for lv in range(wr.layout.n_levels)],
             "        T = T0 if k == 0 else (T1 if k == 1 else T2)", "        if k == 0:", "            for i in range(n):",
