@@ -590,15 +590,16 @@ def _in_memory(plan: _Plan, chunk: int, workers, tag: Mapping[str, str] | None):
     types = _dtypes(plan)
     cols = {c: np.empty(n, dtype=t) for c, t in types.items()}
     cats = {c: plan.categories(c) for c in _CATEGORICAL}
-    for k, sy in enumerate(plan.systems):
-        for c, v in sy.constants(plan.model.key).items():
-            cols[c][k * per:(k + 1) * per] = cats[c].index(str(v)) if c in cats else v
+    const = [{c: cats[c].index(str(v)) if c in cats else v for c, v in sy.constants(plan.model.key).items()}
+             for sy in plan.systems]
     kernels = _Kernels(plan)
 
-    def fill(task) -> None:
+    def fill(task) -> None:  # each chunk its constant columns too: written (and first touched) on the threads
         k, lo, hi = task
         kernels.before(k, hi - lo)
         sl = slice(k * per + lo, k * per + hi)
+        for c, v in const[k].items():
+            cols[c][sl] = v
         _points(plan, k, lo, hi, {c: v[sl] for c, v in cols.items() if c not in _CONSTANT})
 
     pipeline(_tasks(plan, chunk), fill, sweep_workers(n, workers))
