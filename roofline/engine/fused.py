@@ -4,7 +4,9 @@ NumPy evaluates a workload one element-wise step at a time, one pass over memory
 a dozen operators needs about a hundred passes per point. Here the expressions (after common-subexpression
 elimination) are printed as scalar code inside a single loop over points that also keeps the running
 maximum per operator, the binding term and the totals, and numba compiles it. Positions in the output
-vector come from :class:`~roofline.engine.layout.OutputLayout`, as in the NumPy evaluator.
+vector come from :class:`~roofline.engine.layout.OutputLayout`, as in the NumPy evaluator. The same module
+holds ``sweep``, the variant a DataFrame sweep runs (:func:`run_sweep`): the same times, with only what the
+sweep reads written, in place, in loops that LLVM vectorizes.
 
 Where the code runs from (the threat model is in ``docs/security.md``): the source is generated in this
 process. With the disk cache on, it is written to the per-user cache folder (mode 0700, owned by the
@@ -121,7 +123,6 @@ def _header(wr: _Writer, cache: bool) -> None:
 
 def _corner_head(wr: _Writer, bound: bool) -> None:
     """A corner's figures and capacities (``k``), the subexpressions that use them and the home level."""
-    nl = wr.layout.n_levels
     for j in range(wr.nd):
         wr.w(f"        d{j} = D[k, {j}]")
     wr.w("        caps = CAPS[k]")
@@ -333,7 +334,11 @@ def generate(exprs, shape_syms, dev_syms, zero_outputs, n_ops: int, layout: Outp
         ``i * sd`` and ``i * sh`` (a stride of 0 for one value); ``out_time`` has one row per point and one
         column per corner (a span of points is contiguous), the other outputs are the first corner's;
         ``mode``: 0 ideal, 1 latency bound, 2 estimate. The subexpressions of the shapes alone are computed
-        once per point, whatever the number of corners.
+        once per point, whatever the number of corners. And ``sweep(*shapes, D, CAPS, dv, hm, nlab, mode,
+        lut, F, cap, T0, T1, T2, out_bound)``, the same times with only what a sweep reads written
+        (:func:`run_sweep`): one loop over the points per corner (up to three), whose figures LLVM hoists
+        out of it, the binding term's sums as scalars at the first corner only, none at the others, so the
+        loops vectorize; NumPy's error model (a division by zero gives an infinity, not an exception).
     """
     wr = _Writer(exprs, shape_syms, dev_syms, zero_outputs, n_ops, layout, eliminated)
     lines = ["import math", "from math import exp, log, sqrt", "import numpy as np", "from numba import njit"]
