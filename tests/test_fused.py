@@ -135,3 +135,27 @@ def test_the_sweep_function_writes_what_the_kernel_computes(force_fused, overlap
                 assert np.array_equal(times[j], np.where(ok, t[j], np.nan), equal_nan=True)
             assert np.isnan(t[0]).any() or home is not None
             assert (codes == np.where(ok, lut[first["bound_index"]], 120)).all()
+
+
+@pytest.mark.parametrize("ideal", [True, "latency_bound", False])
+@pytest.mark.parametrize("phase", ["decode", "prefill"])
+def test_a_fused_sweep_equals_the_numpy_sweep_in_every_mode(monkeypatch, ideal, phase):
+    """The sweep's fused function gives the NumPy sweep's frame (times at every corner within 1e-12, as the
+    kernel does: the two evaluators order a few operations differently; binding terms and the points that do
+    not fit exactly) in every mode and phase."""
+    from roofline import llm
+
+    monkeypatch.setattr(fused, "BACKGROUND", False)
+    args = ("llama-3.1-8b", ["h100", "mi300x"], np.arange(1, 300, 7), [128, 4096, 131072, 10**6])
+    frames = []
+    for how in ("0", "always"):
+        monkeypatch.setenv("ROOFLINE_FUSED", how)
+        frames.append(llm.decode_sweep(*args, device_counts=[1, 2], ideal=ideal, phase=phase, chunk=100))
+    ref, got = frames
+    assert list(ref.columns) == list(got.columns) and (~got.fits).any()
+    for c in ref.columns:
+        a, b = ref[c].to_numpy(), got[c].to_numpy()
+        if a.dtype.kind == "f":
+            np.testing.assert_allclose(b, a, rtol=1e-12, equal_nan=True, err_msg=c)
+        else:
+            assert (a == b).all(), c
