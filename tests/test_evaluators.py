@@ -365,15 +365,15 @@ def test_numba_is_taken_only_when_it_pays_for_this_call(monkeypatch):
     monkeypatch.setattr(fused, "available", lambda: True)
     monkeypatch.delenv("ROOFLINE_FUSED", raising=False)
     monkeypatch.setattr(fused, "numba_imported", lambda: False)
-    monkeypatch.setattr(fused, "setup_seconds", lambda src, n: 0.3)        # import + load still to pay
+    monkeypatch.setattr(fused, "setup_seconds", lambda src, n, fn="kernel": 0.3)        # import + load still to pay
     assert dispatch.choose(cw, 10_000, False, True) == "numpy"
     assert dispatch.choose(cw, 50_000_000, False, True) == "fused"
     monkeypatch.setattr(fused, "numba_imported", lambda: True)
-    monkeypatch.setattr(fused, "setup_seconds", lambda src, n: 0.0)        # loaded
+    monkeypatch.setattr(fused, "setup_seconds", lambda src, n, fn="kernel": 0.0)        # loaded
     assert dispatch.choose(cw, 10_000, False, True) == "fused"
     assert dispatch.choose(cw, 10_000, True, True) == "numpy"              # detail: NumPy only
     monkeypatch.setattr(fused, "numba_imported", lambda: False)
-    monkeypatch.setattr(fused, "setup_seconds", lambda src, n: None)       # never compiled
+    monkeypatch.setattr(fused, "setup_seconds", lambda src, n, fn="kernel": None)       # never compiled
     assert dispatch.choose(cw, 1_000, False, True) == "numpy" and not spawned
     assert dispatch.choose(cw, 10_000_000, False, True) == "numpy" and len(spawned) == 1
 

@@ -34,8 +34,8 @@ from ..vocab import Mode
 from . import fused
 from .numpy_eval import evaluate_block
 
-__all__ = ["PARALLEL_MIN", "Costs", "choose", "corners_call", "no_background_compile", "prepare", "prepare_all",
-           "grid_call", "costs_of", "run_parallel", "workers_for"]
+__all__ = ["PARALLEL_MIN", "Costs", "choose", "corners_call", "sweep_call", "no_background_compile", "prepare",
+           "prepare_all", "grid_call", "costs_of", "run_parallel", "workers_for"]
 
 #: points from which a grid is split over threads [1]
 PARALLEL_MIN = 1 << 17
@@ -166,11 +166,12 @@ def _small(cw, n: int) -> bool:
     return c.expected("numpy", n) < COMPILE_WORTH_S and c.numpy_seconds < COMPILE_WORTH_S
 
 
-def _decide(cw, source: str, n: int) -> str:
-    """``fused`` when kernel ``source`` makes ``n`` points cheaper now than NumPy, its setup included."""
+def _decide(cw, source: str, n: int, fn: str = "kernel") -> str:
+    """``fused`` when function ``fn`` of kernel ``source`` makes ``n`` points cheaper now than NumPy, its setup
+    included."""
     c = costs_of(cw)
     t_np = c.expected("numpy", n)
-    setup = fused.setup_seconds(source, cw.n_ops)
+    setup = fused.setup_seconds(source, cw.n_ops, fn)
     if setup is None:  # never compiled: NumPy now, the kernel compiled elsewhere when it will pay
         if (t_np >= COMPILE_WORTH_S or c.numpy_seconds >= COMPILE_WORTH_S) and not getattr(_LOCAL, "quiet", False):
             fused.compile_in_background(source, len(cw.shape_names), len(cw.device_paths), cw.n_levels)
@@ -238,7 +239,61 @@ def corners_call(cw, shapes, figs, caps, devices, home, mode, workers: int | Non
     return out
 
 
-def prepare(cw, n_points: int, source: str | None = None) -> str:
+def sweep_call(cw, shapes, figs, caps, devices, home, mode, times, bound, lut, fits, cap: int,
+               workers: int | None = None) -> bool:
+    """Evaluate a sweep's grid at its corners with the fused ``sweep`` function, in place, when that pays now.
+
+    Parameters
+    ----------
+    cw : CompiledWorkload
+        With a ``fused_source`` when numba is installed.
+    shapes : mapping of str to ndarray
+        Flat shape arrays of one length ``n`` [1].
+    figs, caps : list of list of float
+        Per corner (one to three), the values of ``cw.device_paths`` [each figure's SI unit] and the capacity
+        of each level [B].
+    devices : float
+        Devices the working set is spread over [1].
+    home : int or None
+        Forced home level index.
+    mode : Mode
+        Which latency terms to add.
+    times : list of ndarray
+        Per corner, ``n`` float64 values to write the time into [s] (:func:`roofline.engine.fused.run_sweep`).
+    bound : ndarray of int8
+        ``n`` values to write the first corner's binding-term code into.
+    lut : ndarray of int8
+        Each label's code.
+    fits : ndarray of bool
+        ``n`` values: where False, the times are NaN and the code is ``cap``.
+    cap : int
+        The code of a point that does not fit.
+    workers : int, optional
+        Threads [1].
+
+    Returns
+    -------
+    bool
+        True when done; False when the corners are better evaluated one by one on NumPy (nothing written).
+    """
+    if not fused.available() or not cw.fused_source:
+        return False
+    args = [np.ascontiguousarray(shapes[k], dtype=float) for k in cw.shape_names]
+    n = args[0].size if args else 1
+    if any(a.shape != (n,) for a in args) or not all(t.flags.c_contiguous for t in (*times, bound, fits)):
+        return False
+    if not fused_always() and _decide(cw, cw.fused_source, n * len(figs), "sweep") != "fused":
+        return False
+    w = workers_for(n, workers)
+    fused.load(cw.fused_source, len(cw.shape_names), len(cw.device_paths), cw.n_levels, "sweep")
+    t0 = time.perf_counter()
+    fused.run_sweep(cw, args, figs, caps, devices, home, n, mode, times, bound, lut, fits, cap,
+                    lambda fn: run_parallel(fn, n, w))
+    costs_of(cw).record("fused", n * len(figs), time.perf_counter() - t0, w)
+    return True
+
+
+def prepare(cw, n_points: int, source: str | None = None, fn: str = "kernel") -> str:
     """Get the fused kernel of ``cw`` ready when a run of ``n_points`` in all (a sweep in chunks) pays for it.
 
     Loads it now when importing numba and loading the kernel cost less than the NumPy time it saves over
@@ -250,7 +305,9 @@ def prepare(cw, n_points: int, source: str | None = None) -> str:
     n_points : int
         Points the caller is about to evaluate with ``cw``, in as many calls as it likes [1].
     source : str, optional
-        The kernel to prepare: ``cw.fused_source`` (default) or ``cw.fused_corners_source``.
+        The kernel to prepare: ``cw.fused_source`` (default).
+    fn : str
+        Its function that will run: ``kernel`` or ``sweep`` (:func:`sweep_call`).
 
     Returns
     -------
@@ -262,7 +319,7 @@ def prepare(cw, n_points: int, source: str | None = None) -> str:
         return "numpy"
     c = costs_of(cw)
     saved = c.expected("numpy", n_points) - c.expected("fused", n_points)
-    setup = fused.setup_seconds(source, cw.n_ops)
+    setup = fused.setup_seconds(source, cw.n_ops, fn)
     if setup == 0.0:
         return "ready"
     if setup is None:
@@ -271,31 +328,33 @@ def prepare(cw, n_points: int, source: str | None = None) -> str:
             return "compiling"
         return "numpy"
     if fused_always() or setup < saved:
-        fused.load(source, len(cw.shape_names), len(cw.device_paths), cw.n_levels)
+        fused.load(source, len(cw.shape_names), len(cw.device_paths), cw.n_levels, fn)
         return "loaded"
     return "numpy"
 
 
-def prepare_all(runs) -> None:
+def prepare_all(runs, fn: str = "kernel") -> None:
     """:func:`prepare` for several kernels about to run together: importing numba is paid once for all.
 
     Parameters
     ----------
     runs : iterable of (CompiledWorkload, int, str)
         Each workload, the points it still has to evaluate [1] and the kernel (its source).
+    fn : str
+        The kernels' function that will run: ``kernel`` or ``sweep``.
     """
     runs = [(cw, n, src) for cw, n, src in runs if n > 0 and src]
     if runs and fused.available() and not fused.numba_imported():
         gain = 0.0
         for cw, n, src in runs:
-            setup = fused.setup_seconds(src, cw.n_ops)
+            setup = fused.setup_seconds(src, cw.n_ops, fn)
             if setup:  # loadable from the disk cache: the import is shared, the load is not
                 c = costs_of(cw)
                 gain += max(0.0, c.expected("numpy", n) - c.expected("fused", n) - fused.LOAD_S[0])
         if gain > fused.IMPORT_S[0]:
             fused.import_numba()
     for cw, n, src in sorted(runs, key=lambda r: -r[1]):
-        prepare(cw, n, src)
+        prepare(cw, n, src, fn)
 
 
 # ------------------------------------------------------------------------------------------------------

@@ -4,7 +4,9 @@ NumPy evaluates a workload one element-wise step at a time, one pass over memory
 a dozen operators needs about a hundred passes per point. Here the expressions (after common-subexpression
 elimination) are printed as scalar code inside a single loop over points that also keeps the running
 maximum per operator, the binding term and the totals, and numba compiles it. Positions in the output
-vector come from :class:`~roofline.engine.layout.OutputLayout`, as in the NumPy evaluator.
+vector come from :class:`~roofline.engine.layout.OutputLayout`, as in the NumPy evaluator. The same module
+holds ``sweep``, the variant a DataFrame sweep runs (:func:`run_sweep`): the same times, with only what the
+sweep reads written, in place, in loops that LLVM vectorizes.
 
 Where the code runs from (the threat model is in ``docs/security.md``): the source is generated in this
 process. With the disk cache on, it is written to the per-user cache folder (mode 0700, owned by the
@@ -28,6 +30,7 @@ import threading
 import time
 from functools import lru_cache
 from pathlib import Path
+from types import SimpleNamespace
 from typing import TYPE_CHECKING
 
 from .._paths import cache_dir, fused_enabled
@@ -37,7 +40,7 @@ from .layout import N_LATENCY, OutputLayout
 if TYPE_CHECKING:  # annotations only: NumPy is imported where arrays are made
     import numpy as np
 
-__all__ = ["available", "generate", "run", "run_corners", "load", "setup_seconds", "compile_in_background",
+__all__ = ["available", "generate", "run", "run_corners", "run_sweep", "load", "setup_seconds", "compile_in_background",
            "forget", "numba_imported", "import_numba"]
 
 
@@ -63,6 +66,7 @@ class _Writer:
                  eliminated=None):
         self.lines: list[str] = []
         self.layout, self.zero, self.n_ops = layout, zero_outputs, n_ops
+        self.unrolled = False  # capacities as the scalars c0, c1, ... (``sweep``) or read from ``caps``
         self.na, self.nd = len(shape_syms), len(dev_syms)
         if eliminated is not None:  # the point code's elimination of the same outputs, renamed the same way
             self.reps, self.val = list(eliminated.reps), eliminated.val
@@ -104,39 +108,79 @@ def _shape_only(wr: _Writer) -> tuple[list, list]:
     return shape, rest
 
 
-def _header(wr: _Writer, cache: bool) -> int:
-    """The kernel's signature, the loop over points with its shape-only subexpressions, and the start of the
-    loop over corners; returns the index in ``wr.lines`` from which lines get one more level of indent."""
-    nl = wr.layout.n_levels
+def _header(wr: _Writer, cache: bool) -> None:
+    """The signature of ``kernel`` and the loop over points with its shape-only subexpressions, up to the
+    corners."""
     args = "".join(f"A{i}, " for i in range(wr.na))
-    for line in ("import math", "from math import exp, log, sqrt", "import numpy as np", "from numba import njit", "",
-                 f"@njit(cache={cache}, fastmath=False, nogil=True)",
+    for line in ("", f"@njit(cache={cache}, fastmath=False, nogil=True)",
                  f"def kernel({args}D, CAPS, devs, sd, home, sh, nlab, mode, out_time, out_bound, "
-                 "out_flops, out_bytes, out_home, out_fits):",
-                 "    n = out_time.shape[0]", "    nc = out_time.shape[1]", "    acc = np.zeros(nlab)",
-                 "    for i in range(n):"):
+                 "out_flops, out_bytes, out_home, out_fits):", "    n = out_time.shape[0]", "    nc = out_time.shape[1]",
+                 "    acc = np.zeros(nlab)", "    for i in range(n):"):
         wr.w(line)
     for j in range(wr.na):
         wr.w(f"        a{j} = A{j}[i]")
-    shape, rest = _shape_only(wr)
-    for sym, e in shape:
+    for sym, e in _shape_only(wr)[0]:
         wr.w(f"        {sym} = {wr.pc(e)}")
     wr.w("        dv = devs[i * sd]")
     wr.w("        hm = home[i * sh]")
-    wr.w("        for k in range(nc):")
-    start = len(wr.lines)
+
+
+def _corner_head(wr: _Writer, bound: bool) -> None:
+    """A corner's figures and capacities (``k``), the subexpressions that use them and the home level."""
     for j in range(wr.nd):
         wr.w(f"        d{j} = D[k, {j}]")
     wr.w("        caps = CAPS[k]")
-    for sym, e in rest:
+    for sym, e in _shape_only(wr)[1]:
         wr.w(f"        {sym} = {wr.pc(e)}")
-    for line in ("        if hm >= 0:", "            h = hm", "        else:",
-                 f"            ws = ({wr.pc(wr.val[OutputLayout.WORKING_SET])}) / dv", f"            h = {nl}",
-                 f"            for lv in range({nl - 1}, -1, -1):", "                if ws <= caps[lv]:",
-                 "                    h = lv", f"        fits = h < {nl}", f"        hc = h if h < {nl} else {nl - 1}",
-                 "        for q in range(nlab):", "            acc[q] = 0.0", "        total = 0.0"):
-        wr.w(line)
-    return start
+    _home(wr, bound)
+
+
+def _home(wr: _Writer, bound: bool) -> None:
+    """The home level ``hc`` (forced, ``hm >= 0``, or the fastest that holds the working set), ``fits``, and
+    the time's sums set to zero."""
+    nl = wr.layout.n_levels
+    for line in ("if hm >= 0:", "    h = hm", "else:", f"    ws = ({wr.pc(wr.val[OutputLayout.WORKING_SET])}) / dv",
+                 *["    " + x for x in _level(wr, "h", "ws")], f"fits = h < {nl}", f"hc = h if h < {nl} else {nl - 1}"):
+        wr.w("        " + line)
+    if bound and wr.unrolled:  # the sums as scalars s0, s1, ...: no memory written per op, so LLVM vectorizes
+        wr.w("        " + " = ".join(f"s{q}" for q in range(wr.layout.n_reported)) + " = 0.0")
+    elif bound:
+        wr.w("        for q in range(nlab):")
+        wr.w("            acc[q] = 0.0")
+    wr.w("        total = 0.0")
+
+
+def _corner(wr: _Writer, overlap: str, bound: bool, store: list[str]) -> list[str]:
+    """The lines of one corner's evaluation (at the indent of the point loop's body): its head (``kernel``),
+    or the point's shapes and every subexpression (``sweep``: the figures are the corner's, set outside the
+    loop over points), every op (the binding term's sums only with ``bound``) and ``store``."""
+    saved, wr.lines = wr.lines, []
+    if wr.unrolled:
+        for j in range(wr.na):
+            wr.w(f"        a{j} = A{j}[i]")
+        for sym, e in wr.reps:  # those of the corner's figures alone are hoisted out of the loop by LLVM
+            wr.w(f"        {sym} = {wr.pc(e)}")
+        _home(wr, bound)
+    else:
+        _corner_head(wr, bound)
+    for o in range(wr.n_ops):
+        _op(wr, o, overlap, bound)
+    body = wr.lines + store
+    wr.lines = saved
+    return body
+
+
+def _level(wr: _Writer, var: str, value: str) -> list[str]:
+    """Lines setting ``var`` to the fastest level whose capacity holds ``value`` (``n_levels`` when none): a
+    loop over ``caps``, or unrolled over the scalars ``c0, c1, ...`` in the same order."""
+    nl = wr.layout.n_levels
+    if not wr.unrolled:
+        return [f"{var} = {nl}", f"for lv in range({nl - 1}, -1, -1):", f"    if {value} <= caps[lv]:",
+                f"        {var} = lv"]
+    out = [f"{var} = {nl}"]
+    for lv in range(nl - 1, -1, -1):
+        out += [f"if {value} <= c{lv}:", f"    {var} = {lv}"]
+    return out
 
 
 def _op_terms(wr: _Writer, o: int) -> list[tuple[int, str | None]]:
@@ -144,10 +188,10 @@ def _op_terms(wr: _Writer, o: int) -> list[tuple[int, str | None]]:
     lay, nl = wr.layout, wr.layout.n_levels
     terms = [(0, wr.get(o, lay.COMPUTE))]
     if any(not wr.zero[o][lay.transient(lv)] for lv in range(nl)):
-        for line in (f"        ab = {wr.get(o, lay.act_bytes) or '0.0'}", f"        ha = {nl - 1}",
-                     f"        for lv in range({nl - 1}, -1, -1):", "            if ab <= caps[lv]:",
-                     "                ha = lv", "        if ha > hc:", "            ha = hc"):
-            wr.w(line)
+        lines = _level(wr, "ha", "ab")
+        lines[0] = f"ha = {nl - 1}"
+        for line in (f"ab = {wr.get(o, lay.act_bytes) or '0.0'}", *lines, "if ha > hc:", "    ha = hc"):
+            wr.w("        " + line)
     for lv in range(nl):
         r, a = wr.get(o, lay.resident(lv)), wr.get(o, lay.transient(lv))
         parts = ([f"(({r}) if {lv} <= hc else 0.0)"] if r is not None else []) + \
@@ -170,41 +214,85 @@ def _latencies(wr: _Writer, o: int) -> list[tuple[int, str]]:
     return out
 
 
-def _op(wr: _Writer, o: int, overlap: str) -> None:
+def _op(wr: _Writer, o: int, overlap: str, bound: bool = True) -> None:
+    """Op ``o``'s time added to ``total``; with ``bound`` also to its binding term's sum in ``acc``."""
     cnt = wr.get(o, wr.layout.count) or "0.0"
     wr.w(f"        # op {o}")
     live = [(j, e) for j, e in _op_terms(wr, o) if e is not None] or [(0, "0.0")]
     for j, e in live:
         wr.w(f"        t{j} = {e}")
-    j0 = live[0][0]
-    wr.w(f"        best = t{j0}")
-    wr.w(f"        jb = {j0}")
-    for j, _ in live[1:]:  # the binding term: the largest (first on ties), as in the NumPy path
-        wr.w(f"        if t{j} > best:")
-        wr.w(f"            best = t{j}")
-        wr.w(f"            jb = {j}")
+    pick = bound or overlap == "max"  # the largest term (first on ties, as in NumPy): its time, its label
+    for n_, (j, _) in enumerate(live if pick else ()):
+        sel = [f"best = t{j}"] + ([f"jb = {j}"] if bound else [])
+        wr.lines += [f"        {x}" for x in sel] if n_ == 0 else \
+            [f"        if t{j} > best:"] + [f"            {x}" for x in sel]
     if overlap == "max":
         wr.w(f"        tt = best * ({cnt})")
     else:
         wr.w("        tt = (" + " + ".join(f"t{j}" for j, _ in live) + f") * ({cnt})")
-    wr.w("        acc[jb] += tt")
+    if bound and wr.unrolled:  # adding 0.0 leaves a sum as it was: the same sums as acc[jb] += tt
+        wr.lines += [f"        s{j} += tt if jb == {j} else 0.0" for j, _ in live]
+    elif bound:
+        wr.w("        acc[jb] += tt")
     names = []
     for n, (j, e) in enumerate(_latencies(wr, o)):  # each latency is paid on top, and charged to its own term
         wr.w(f"        lt{n} = ({e}) * ({cnt})")
-        wr.w(f"        acc[{j}] += lt{n}")
+        if bound:
+            wr.w(f"        s{j} += lt{n}" if wr.unrolled else f"        acc[{j}] += lt{n}")
         names.append(f"lt{n}")
     # the latencies summed first, then that sum onto the work: the NumPy and scalar paths' order of additions
     wr.w("        total += " + (f"tt + ({' + '.join(names)})" if names else "tt"))
 
 
-def _footer(wr: _Writer) -> None:
-    for line in ("        out_time[i, k] = total if fits else np.nan", "        if k == 0:",
-                 "            bi = 0", "            bv = acc[0]", "            for q in range(1, nlab):",
-                 "                if acc[q] > bv:", "                    bv = acc[q]", "                    bi = q",
-                 "            out_bound[i] = bi", "            out_home[i] = hc", "            out_fits[i] = fits",
-                 f"            out_flops[i] = {wr.pc(wr.val[OutputLayout.FLOPS])}",
-                 f"            out_bytes[i] = {wr.pc(wr.val[OutputLayout.BYTES])}"):
-        wr.w(line)
+def _argmax_lines(indent: str, n_sums: int = 0) -> list[str]:
+    """``bi``: the label whose sum in ``acc`` (or with ``n_sums``, in the scalars ``s0, s1, ...``) is the
+    largest (first on ties)."""
+    if n_sums:
+        out = ["bi = 0", "bv = s0"]
+        for q in range(1, n_sums):
+            out += [f"if s{q} > bv:", f"    bv = s{q}", f"    bi = {q}"]
+        return [indent + line for line in out]
+    return [indent + line for line in ("bi = 0", "bv = acc[0]", "for q in range(1, nlab):", "    if acc[q] > bv:",
+                                        "        bv = acc[q]", "        bi = q")]
+
+
+def _footer(wr: _Writer) -> list[str]:
+    """What ``kernel`` stores after each corner: its time, and at the first corner the other outputs."""
+    return ["        out_time[i, k] = total if fits else np.nan", "        if k == 0:", *_argmax_lines(" " * 12),
+            "            out_bound[i] = bi", "            out_home[i] = hc", "            out_fits[i] = fits",
+            f"            out_flops[i] = {wr.pc(wr.val[OutputLayout.FLOPS])}",
+            f"            out_bytes[i] = {wr.pc(wr.val[OutputLayout.BYTES])}"]
+
+
+def _kernel_lines(wr: _Writer, overlap: str, cache: bool) -> list[str]:
+    """``kernel``: every corner's time and the first corner's binding term, FLOPs, bytes, home and fits."""
+    wr.lines = []
+    _header(wr, cache)
+    body = _corner(wr, overlap, True, _footer(wr))
+    return wr.lines + ["        for k in range(nc):"] + ["    " + line for line in body]
+
+
+def _sweep_lines(wr: _Writer, overlap: str, cache: bool) -> list[str]:
+    """``sweep``: what a sweep reads, no more. One loop over the points per corner, its figures and
+    capacities scalars outside it; the first corner's time into ``T0`` and its binding term's category
+    (``lut`` of the label index) into ``out_bound``; the other corners' times, without the binding term's
+    sums, into ``T1`` and ``T2``. ``dv`` and ``hm`` are one value for every point. Where ``F`` (the caller's
+    test that the point fits) is False, the times are NaN and the category is ``cap``."""
+    wr.lines, wr.unrolled = [], True
+    args = "".join(f"A{i}, " for i in range(wr.na))
+    first = _corner(wr, overlap, True, ["        T0[i] = total if fits and F[i] else np.nan",
+                                        *_argmax_lines(" " * 8, wr.layout.n_reported),
+                                        "        out_bound[i] = lut[bi] if F[i] else cap"])
+    rest = _corner(wr, overlap, False, ["        T[i] = total if fits and F[i] else np.nan"])
+    wr.unrolled = False
+    return ["", f"@njit(cache={cache}, fastmath=False, nogil=True, error_model='numpy')",
+            f"def sweep({args}D, CAPS, dv, hm, nlab, mode, lut, F, cap, T0, T1, T2, out_bound):", "    n = T0.shape[0]",
+            "    for k in range(D.shape[0]):",
+            *[f"        d{j} = D[k, {j}]" for j in range(wr.nd)],
+            *[f"        c{lv} = CAPS[k, {lv}]" for lv in range(wr.layout.n_levels)],
+            "        T = T0 if k == 0 else (T1 if k == 1 else T2)", "        if k == 0:", "            for i in range(n):",
+            *["        " + ln for ln in first], "        else:", "            for i in range(n):",
+            *["        " + ln for ln in rest]]
 
 
 @lru_cache(maxsize=1)
@@ -252,14 +340,15 @@ def generate(exprs, shape_syms, dev_syms, zero_outputs, n_ops: int, layout: Outp
         ``i * sd`` and ``i * sh`` (a stride of 0 for one value); ``out_time`` has one row per point and one
         column per corner (a span of points is contiguous), the other outputs are the first corner's;
         ``mode``: 0 ideal, 1 latency bound, 2 estimate. The subexpressions of the shapes alone are computed
-        once per point, whatever the number of corners.
+        once per point, whatever the number of corners. And ``sweep(*shapes, D, CAPS, dv, hm, nlab, mode,
+        lut, F, cap, T0, T1, T2, out_bound)``, the same times with only what a sweep reads written
+        (:func:`run_sweep`): one loop over the points per corner (up to three), whose figures LLVM hoists
+        out of it, the binding term's sums as scalars at the first corner only, none at the others, so the
+        loops vectorize; NumPy's error model (a division by zero gives an infinity, not an exception).
     """
     wr = _Writer(exprs, shape_syms, dev_syms, zero_outputs, n_ops, layout, eliminated)
-    start = _header(wr, cache)
-    for o in range(n_ops):
-        _op(wr, o, overlap)
-    _footer(wr)
-    lines = wr.lines[:start] + ["    " + line for line in wr.lines[start:]]
+    lines = ["import math", "from math import exp, log, sqrt", "import numpy as np", "from numba import njit"]
+    lines += _kernel_lines(wr, overlap, cache) + _sweep_lines(wr, overlap, cache)
     return "\n".join(lines) + "\n"
 
 
@@ -292,13 +381,13 @@ def _from_file(name: str, path: Path):
     mod = importlib.util.module_from_spec(spec)
     sys.modules[name] = mod
     spec.loader.exec_module(mod)
-    return mod.kernel
+    return mod
 
 
 def _in_memory(source: str):
     ns: dict = {}
     exec(compile(source.replace("cache=True", "cache=False"), "<roofline fused kernel>", "exec"), ns)  # noqa: S102 - generated in this process
-    return ns["kernel"]
+    return SimpleNamespace(**ns)
 
 
 def _name(source: str) -> str:
@@ -334,9 +423,10 @@ def _source_file(source: str) -> Path | None:
 
 @lru_cache(maxsize=64)
 def _kernel(source: str):
+    """The module of ``source``: its functions ``kernel`` and ``sweep``, not yet compiled."""
     name = _name(source)
     if name in sys.modules:
-        return sys.modules[name].kernel
+        return sys.modules[name]
     path = _source_file(source)
     return _from_file(name, path) if path is not None else _in_memory(source)
 
@@ -351,12 +441,16 @@ IMPORT_S = [0.25]
 LOAD_S = [0.05]
 #: seconds to compile a kernel, per op of its workload, and fixed
 COMPILE_S_PER_OP, COMPILE_S = [0.12], [0.8]
+#: each function's compile time against ``kernel``'s: ``sweep`` is vectorized by LLVM, which takes longer
+#: (9.8 s against 3.65 s of CPU for Llama-3.1-70B decode on 8 x H100, 2-core machine, load average 2)
+COMPILE_FACTOR = {"kernel": 1.0, "sweep": 2.7}
 #: start a separate compiling process for a kernel never compiled (off in tests that must not spawn one)
 BACKGROUND = True
 
-_READY: dict[str, object] = {}
+_READY: dict[tuple[str, str], object] = {}  # (source, function): the function, ready to run
 _LOCK = threading.RLock()
 _SPAWNED: set[str] = set()
+_READY_KIND = {"kernel": "ready", "sweep": "sweep.ready"}  # each function's marker (:func:`_marker`)
 _CHILDREN: list = []  # compiling processes started by this one
 
 
@@ -368,11 +462,13 @@ def forget() -> None:
 
 
 def _marker(source: str, kind: str) -> Path | None:
+    """``<cache>/fused/<name>.<kind>``: ``ready`` once ``kernel``'s machine code is in numba's disk cache,
+    ``sweep.ready`` once ``sweep``'s is, ``compiling`` while a process compiles them."""
     folder = cache_dir()
     return None if folder is None else folder / "fused" / f"{_name(source)}.{kind}"
 
 
-def setup_seconds(source: str, n_ops: int) -> float | None:
+def setup_seconds(source: str, n_ops: int, fn: str = "kernel") -> float | None:
     """Seconds this process would spend before the kernel of ``source`` can run, or None when it was never
     compiled and the disk cache can hold it (then :func:`compile_in_background` compiles it).
 
@@ -382,6 +478,8 @@ def setup_seconds(source: str, n_ops: int) -> float | None:
         From :func:`generate`.
     n_ops : int
         Ops of its workload [1] (a compilation's cost grows with them).
+    fn : str
+        The function of the source to run: ``kernel`` or ``sweep``.
 
     Returns
     -------
@@ -389,26 +487,32 @@ def setup_seconds(source: str, n_ops: int) -> float | None:
         [s]: 0 for a loaded kernel, importing numba (when not yet imported) plus loading a kernel numba has
         cached, or compiling one when the disk cache is off.
     """
-    if source in _READY:
+    if (source, fn) in _READY:
         return 0.0
     imp = 0.0 if "numba" in sys.modules else IMPORT_S[0]
-    ready = _marker(source, "ready")
+    ready = _marker(source, _READY_KIND[fn])
     if ready is None:
-        return imp + COMPILE_S[0] + COMPILE_S_PER_OP[0] * n_ops
+        return imp + (COMPILE_S[0] + COMPILE_S_PER_OP[0] * n_ops) * COMPILE_FACTOR[fn]
     return imp + LOAD_S[0] if ready.exists() else None
 
 
-def _dummy_call(kernel, source: str, na: int, nd: int, nl: int) -> None:
-    """Call ``kernel`` on an empty grid: numba compiles it, or loads its cached machine code."""
+def _dummy_call(module, fn: str, na: int, nd: int, nl: int) -> None:
+    """Call ``module``'s function ``fn`` on an empty grid: numba compiles it, or loads its cached machine code.
+    The argument types are those every call passes (the one signature compiled)."""
     import numpy as np
 
     z, zi = np.empty(0), np.zeros(1, dtype=np.int64)
-    kernel(*([z] * na), np.ones((1, nd)), np.ones((1, nl)), np.ones(1), 0, zi, 0, nl + 5, 2, np.empty((0, 1)),
-           np.empty(0, dtype=np.int64), z, z, np.empty(0, dtype=np.int64), np.empty(0, dtype=np.bool_))
+    head = ([z] * na) + [np.ones((1, nd)), np.ones((1, nl)), np.ones(1), 0, zi, 0, nl + 5, 2]
+    if fn == "sweep":
+        module.sweep(*head[:na + 2], 1.0, 0, nl + 5, 2, np.zeros(nl + 5, dtype=np.int8), np.empty(0, dtype=np.bool_),
+                     0, z, z, z, np.empty(0, dtype=np.int8))
+    else:
+        module.kernel(*head, np.empty((0, 1)), np.empty(0, dtype=np.int64), z, z, np.empty(0, dtype=np.int64),
+                      np.empty(0, dtype=np.bool_))
 
 
-def load(source: str, na: int, nd: int, nl: int):
-    """The kernel of ``source``, ready to run: numba imported, machine code loaded or compiled (timed).
+def load(source: str, na: int, nd: int, nl: int, fn: str = "kernel"):
+    """The function ``fn`` of ``source``, ready to run: numba imported, machine code loaded or compiled (timed).
 
     Parameters
     ----------
@@ -416,16 +520,18 @@ def load(source: str, na: int, nd: int, nl: int):
         From :func:`generate`.
     na, nd, nl : int
         Shape arguments, figure arguments and memory levels of its workload [1].
+    fn : str
+        ``kernel`` (every output, :func:`run_corners`) or ``sweep`` (what a sweep reads, :func:`run_sweep`).
 
     Returns
     -------
     callable
     """
-    hit = _READY.get(source)
+    hit = _READY.get((source, fn))
     if hit is not None:
         return hit
     with _LOCK:  # one thread loads; the others wait for it
-        return _READY.get(source) or _load(source, na, nd, nl)
+        return _READY.get((source, fn)) or _load(source, na, nd, nl, fn)
 
 
 def numba_imported() -> bool:
@@ -447,12 +553,12 @@ def import_numba() -> None:
         IMPORT_S[0] = time.perf_counter() - t0
 
 
-def _load(source: str, na: int, nd: int, nl: int):
+def _load(source: str, na: int, nd: int, nl: int, fn: str):
     import_numba()
     t1 = time.perf_counter()
-    kernel = _kernel(source)
-    _dummy_call(kernel, source, na, nd, nl)
-    ready = _marker(source, "ready")
+    module = _kernel(source)
+    _dummy_call(module, fn, na, nd, nl)
+    ready = _marker(source, _READY_KIND[fn])
     if ready is not None and ready.exists():
         took = time.perf_counter() - t1
         if _READY:  # a later kernel: what loading one costs
@@ -461,7 +567,7 @@ def _load(source: str, na: int, nd: int, nl: int):
             IMPORT_S[0] += max(0.0, took - LOAD_S[0])
     elif ready is not None:
         _touch(ready)
-    _READY[source] = kernel
+    _READY[(source, fn)] = kernel = getattr(module, fn)
     return kernel
 
 
@@ -527,8 +633,10 @@ def _compile_main(argv: list[str]) -> int:
         source = path.read_text()
         if hashlib.sha256(source.encode()).hexdigest() != digest or not _trusted(path, source):
             return 1
-        _dummy_call(_from_file(_name(source), path), source, na, nd, nl)
-        _touch(path.with_suffix(".ready"))
+        module = _from_file(_name(source), path)
+        for fn, kind in _READY_KIND.items():
+            _dummy_call(module, fn, na, nd, nl)
+            _touch(path.parent / f"{path.stem}.{kind}")
         return 0
     finally:
         try:
@@ -652,6 +760,61 @@ def run_corners(cw, shape_args, figs, caps, devs, home, n: int, mode: Mode = Mod
 
     (parallel or (lambda fn: fn(0, n)))(span)
     return t.T, out
+
+
+def run_sweep(cw, shape_args, figs, caps, devs, home, n: int, mode: Mode, times, bound, lut, fits, cap: int,
+              parallel=None) -> None:
+    """Evaluate ``cw`` at up to three corners, writing only what a sweep reads, in place: each corner's time
+    and the first corner's binding term as a category code, and ``cap`` and NaN where ``fits`` is False.
+
+    Parameters
+    ----------
+    cw : roofline.engine.compiled.CompiledWorkload
+        With a ``fused_source``.
+    shape_args : list of ndarray
+        Shape values, flat and contiguous, ``n`` points each [1].
+    figs : list of list of float
+        Per corner (one to three), the figure values in ``cw.device_paths`` order [each figure's SI unit].
+    caps : list of list of float
+        Per corner, the capacity of each level, fastest first [B].
+    devs : float
+        Devices the working set is spread over [1].
+    home : int or None
+        Forced home level; None: the fastest level that holds the working set.
+    n : int
+        Points [1].
+    mode : Mode
+        Which latency terms to add.
+    times : list of ndarray
+        One float64 array of ``n`` per corner, C-contiguous, written with the time [s] (NaN where nothing
+        holds the working set).
+    bound : ndarray of int8
+        ``n`` values, written with ``lut[label index]`` of the first corner's binding term.
+    lut : ndarray of int8
+        Per label of ``cw.labels``, its code.
+    fits : ndarray of bool
+        ``n`` values: False where the caller marks the point as not fitting (its times NaN, its code ``cap``).
+    cap : int
+        The code of a point that does not fit.
+    parallel : callable, optional
+        ``parallel(fn)`` calls ``fn(lo, hi)`` over spans covering ``range(n)``.
+    """
+    import numpy as np
+
+    if not 1 <= len(figs) <= 3 or len(times) != len(figs):
+        raise ValueError(f"one to three corners and one time array each, got {len(figs)} and {len(times)}")
+    sweep = load(cw.fused_source, len(cw.shape_names), len(cw.device_paths), cw.n_levels, "sweep")
+    D = np.ascontiguousarray(np.asarray(figs, dtype=np.float64).reshape(len(figs), len(cw.device_paths)))
+    C = np.ascontiguousarray(np.asarray(caps, dtype=np.float64))
+    dv, hm = float(devs), -1 if home is None else int(home)
+    T = list(times) + [times[0]] * (3 - len(times))  # the unused slots: never written (corners 1, 2 absent)
+    nlab, code = len(cw.labels), _MODE_CODE[Mode(mode)]
+
+    def span(lo: int, hi: int) -> None:
+        sweep(*[a[lo:hi] for a in shape_args], D, C, dv, hm, nlab, code, lut, fits[lo:hi], cap, *[t[lo:hi] for t in T],
+              bound[lo:hi])
+
+    (parallel or (lambda fn: fn(0, n)))(span)
 
 
 if __name__ == "__main__":

@@ -353,10 +353,12 @@ def _compile_system(plan: _Plan, sy: _System) -> _System:
     return sy
 
 
-def _step_times(plan: _Plan, sy: _System, b, s):
+def _step_times(plan: _Plan, sy: _System, b, s, out: dict):
     """The step's time at each corner (nominal first) over the points ``(b, s)``, the nominal binding term's
     category codes, tokens per step and the speculative columns: one pass of the fused kernel over every
-    corner where it pays (:func:`roofline.engine.dispatch.corners_call`), else one NumPy pass per corner."""
+    corner where it pays, writing straight into the time and bound columns of ``out`` with the points that do
+    not fit (``out["fits"]``) marked (:func:`roofline.engine.dispatch.sweep_call`: then the codes returned
+    are ``out["bound"]``), else one NumPy pass per corner."""
     if sy.spl is not None:
         return _speculative_times(plan, sy, b, s)
     from ..engine import dispatch
@@ -364,19 +366,21 @@ def _step_times(plan: _Plan, sy: _System, b, s):
     par = sy.pl.parallel
     shapes = {"b": step_batch(par, b), plan.phase.length_symbol: s}
     mode = plan.mode
-    fz = dispatch.corners_call(sy.cw, shapes, sy.figs, sy.caps, 1.0, sy.pl.home, mode, workers=1)
-    if fz is not None:
-        times, bi = list(fz[0]), fz[1]["bound_index"]
-    else:
+    times = [out["time_s"]] + ([out[f"time_s_{c}"] for c in _CORNERS] if sy.ranges else [])
+    codes = out["bound"]
+    if codes.dtype != np.int8 or len(plan.bounds) > 127 or not dispatch.sweep_call(
+            sy.cw, shapes, sy.figs, sy.caps, 1.0, sy.pl.home, mode, times, codes, sy.lut.astype(np.int8),
+            out["fits"], plan.bounds.index("capacity"), 1):
         times, bi = [], None
         for j, (f, c) in enumerate(zip(sy.figs, sy.caps)):
             r = sy.cw.evaluate(shapes, dict(zip(sy.cw.device_paths, f)), c, devices=1, home=sy.pl.home,
                                with_bound=j == 0, mode=mode, workers=1)
             times.append(r["time_s"])
             bi = r["bound_index"] if j == 0 else bi
+        codes = sy.lut[bi]
     if plan.phase is Phase.DECODE and (par.pp > 1 or par.micro_batches > 1):
         times = [formulas.pipeline_cycle_time(t, par.pp, par.micro_batches) for t in times]
-    return times, sy.lut[bi], 1.0, {}
+    return times, codes, 1.0, {}
 
 
 def _speculative_times(plan: _Plan, sy: _System, b, s):
@@ -428,16 +432,18 @@ def _points(plan: _Plan, k: int, lo: int, hi: int, out: dict) -> dict:
     _coords(plan, lo, hi, b, s)
     out["batch"][:], out["context"][:] = b, s
     _fits(plan, sy, b, s, out["fits"])
-    misfit = ~out["fits"]
-    misfit = misfit if misfit.any() else None  # every point fits: no pass to mark the others
-    times, codes, e, extra = _step_times(plan, sy, b, s)
+    times, codes, e, extra = _step_times(plan, sy, b, s, out)
+    misfit = None  # the points that do not fit, where still to be marked (None: none, or marked by the kernel)
+    if codes is not out["bound"]:  # else the fused sweep wrote the times and codes, the misfits marked
+        misfit = ~out["fits"]
+        misfit = misfit if misfit.any() else None  # every point fits: no pass to mark the others
+        np.copyto(out["bound"], codes, casting="unsafe")
+        _mark(out["bound"], misfit, plan.bounds.index("capacity"))
     for name, v in extra.items():
         out[name][:] = v
         if name != "tokens_per_step":
             _mark(out[name], misfit, np.nan)
     _rates(out, "", times[0], misfit, b, e)
-    np.copyto(out["bound"], codes, casting="unsafe")
-    _mark(out["bound"], misfit, plan.bounds.index("capacity"))
     _cost(out, sy)
     for j, c in enumerate(_CORNERS if plan.any_corners else ()):
         if sy.ranges:
@@ -474,7 +480,8 @@ def _cost(out: dict, sy: _System) -> None:
 def _rates(out: dict, suffix: str, t, misfit, b, e) -> None:
     """Time (NaN where it does not fit) and the rates of one corner that the frame holds, into ``out``."""
     col = out["time_s" + suffix]
-    np.copyto(col, t)
+    if t is not col:
+        np.copyto(col, t)
     _mark(col, misfit, np.nan)
     user, system = out.get("tokens_per_s_per_user" + suffix), out.get("tokens_per_s" + suffix)
     if user is None and system is None:
@@ -549,7 +556,7 @@ class _Kernels:
         if not src:
             return
         with self.lock:
-            dispatch.prepare_all([(cw, n, s) for s, (cw, n) in self.remaining.items()])
+            dispatch.prepare_all([(cw, n, s) for s, (cw, n) in self.remaining.items()], "sweep")
             self.remaining[src][1] -= rows * per_row
 
 
@@ -583,15 +590,16 @@ def _in_memory(plan: _Plan, chunk: int, workers, tag: Mapping[str, str] | None):
     types = _dtypes(plan)
     cols = {c: np.empty(n, dtype=t) for c, t in types.items()}
     cats = {c: plan.categories(c) for c in _CATEGORICAL}
-    for k, sy in enumerate(plan.systems):
-        for c, v in sy.constants(plan.model.key).items():
-            cols[c][k * per:(k + 1) * per] = cats[c].index(str(v)) if c in cats else v
+    const = [{c: cats[c].index(str(v)) if c in cats else v for c, v in sy.constants(plan.model.key).items()}
+             for sy in plan.systems]
     kernels = _Kernels(plan)
 
-    def fill(task) -> None:
+    def fill(task) -> None:  # each chunk its constant columns too: written (and first touched) on the threads
         k, lo, hi = task
         kernels.before(k, hi - lo)
         sl = slice(k * per + lo, k * per + hi)
+        for c, v in const[k].items():
+            cols[c][sl] = v
         _points(plan, k, lo, hi, {c: v[sl] for c, v in cols.items() if c not in _CONSTANT})
 
     pipeline(_tasks(plan, chunk), fill, sweep_workers(n, workers))
