@@ -604,7 +604,9 @@ def _in_memory(plan: _Plan, chunk: int, workers, tag: Mapping[str, str] | None):
 
     pipeline(_tasks(plan, chunk), fill, sweep_workers(n, workers))
     cats["bound"] = list(plan.bounds)
-    data = {c: (pd.Categorical.from_codes(cols[c], categories=cats[c]) if c in cats else cols[c])
+    # the codes are written by this module (a constant's index, a kernel's label code): not checked again, a
+    # serial pass over every row that would not divide between the threads
+    data = {c: (pd.Categorical.from_codes(cols[c], categories=cats[c], validate=False) if c in cats else cols[c])
             for c in plan.columns()}
     df = pd.DataFrame(_tagged(data, tag, n), copy=False)
     df.attrs.update(_attrs(plan, "decode_sweep", df.columns))
