@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import threading
 from dataclasses import dataclass, field, replace
+from functools import lru_cache
 from types import MappingProxyType
 from typing import Iterable, Mapping, Sequence
 
@@ -606,11 +607,20 @@ def _in_memory(plan: _Plan, chunk: int, workers, tag: Mapping[str, str] | None):
     cats["bound"] = list(plan.bounds)
     # the codes are written by this module (a constant's index, a kernel's label code): not checked again, a
     # serial pass over every row that would not divide between the threads
-    data = {c: (pd.Categorical.from_codes(cols[c], categories=cats[c], validate=False) if c in cats else cols[c])
-            for c in plan.columns()}
+    data = {c: (pd.Categorical.from_codes(cols[c], dtype=_category_dtype(tuple(cats[c])), validate=False)
+                if c in cats else cols[c]) for c in plan.columns()}
     df = pd.DataFrame(_tagged(data, tag, n), copy=False)
     df.attrs.update(_attrs(plan, "decode_sweep", df.columns))
     return df
+
+
+@lru_cache(maxsize=256)
+def _category_dtype(categories: tuple):
+    """The (immutable) categorical type of ``categories``, made once: pandas checks a new one's categories
+    (an index, a uniqueness test) in the serial part of every sweep."""
+    import pandas as pd
+
+    return pd.CategoricalDtype(list(categories))
 
 
 def _tagged(data: dict, tag: Mapping[str, str] | None, n: int) -> dict:
