@@ -223,20 +223,30 @@ def corners_call(cw, shapes, figs, caps, devices, home, mode, workers: int | Non
         the rest (:func:`roofline.engine.fused.run_corners`); None when the corners are better evaluated
         one by one on NumPy (no numba, a kernel not ready or not worth loading).
     """
-    if not fused.available() or not cw.fused_source:
+    ready = _fused_ready(cw, shapes, len(figs), "kernel", workers)
+    if ready is None:
         return None
-    args = [np.ascontiguousarray(shapes[k], dtype=float) for k in cw.shape_names]
-    n = args[0].size if args else 1
-    if any(a.shape != (n,) for a in args):
-        return None
-    if not fused_always() and _decide(cw, cw.fused_source, n * len(figs)) != "fused":
-        return None
-    w = workers_for(n, workers)
-    fused.load(cw.fused_source, len(cw.shape_names), len(cw.device_paths), cw.n_levels)
+    args, n, w = ready
     t0 = time.perf_counter()
     out = fused.run_corners(cw, args, figs, caps, devices, home, n, mode, lambda fn: run_parallel(fn, n, w))
     costs_of(cw).record("fused", n * len(figs), time.perf_counter() - t0, w)
     return out
+
+
+def _fused_ready(cw, shapes, corners: int, fn: str, workers: int | None, out=()):
+    """``(flat shape arrays, points, threads)`` with the fused function ``fn`` loaded, when evaluating the
+    grid's ``corners`` on it pays now; None when not (no numba, arrays of other lengths, ``out`` buffers not
+    C-contiguous, a kernel not ready or not worth loading)."""
+    if not fused.available() or not cw.fused_source:
+        return None
+    args = [np.ascontiguousarray(shapes[k], dtype=float) for k in cw.shape_names]
+    n = args[0].size if args else 1
+    if any(a.shape != (n,) for a in args) or not all(t.flags.c_contiguous for t in out):
+        return None
+    if not fused_always() and _decide(cw, cw.fused_source, n * corners, fn) != "fused":
+        return None
+    fused.load(cw.fused_source, len(cw.shape_names), len(cw.device_paths), cw.n_levels, fn)
+    return args, n, workers_for(n, workers)
 
 
 def sweep_call(cw, shapes, figs, caps, devices, home, mode, times, bound, lut, fits, cap: int,
@@ -276,16 +286,10 @@ def sweep_call(cw, shapes, figs, caps, devices, home, mode, times, bound, lut, f
     bool
         True when done; False when the corners are better evaluated one by one on NumPy (nothing written).
     """
-    if not fused.available() or not cw.fused_source:
+    ready = _fused_ready(cw, shapes, len(figs), "sweep", workers, (*times, bound, fits))
+    if ready is None:
         return False
-    args = [np.ascontiguousarray(shapes[k], dtype=float) for k in cw.shape_names]
-    n = args[0].size if args else 1
-    if any(a.shape != (n,) for a in args) or not all(t.flags.c_contiguous for t in (*times, bound, fits)):
-        return False
-    if not fused_always() and _decide(cw, cw.fused_source, n * len(figs), "sweep") != "fused":
-        return False
-    w = workers_for(n, workers)
-    fused.load(cw.fused_source, len(cw.shape_names), len(cw.device_paths), cw.n_levels, "sweep")
+    args, n, w = ready
     t0 = time.perf_counter()
     fused.run_sweep(cw, args, figs, caps, devices, home, n, mode, times, bound, lut, fits, cap,
                     lambda fn: run_parallel(fn, n, w))
