@@ -262,7 +262,7 @@ def _new_point(asked: dict, model, device, phase, prec, placement, shapes, overl
 def _clear_memory() -> None:
     """Forget every process-memory entry of this module (called by
     :func:`roofline.engine.cache.clear_memory` too)."""
-    for memo in (_HOT, _BOUND, _BY_ID, _CORNERS, _POWER, _PRICED, _FALLBACK, _PRECISION, _RESULTS, _MODE_DEVICES):
+    for memo in (_HOT, _BOUND, _BY_ID, _CORNERS, _POWER, _PRICED, _FALLBACK, _PRECISION, _RESULTS, _MODE_DEVICES, _PLANS):
         memo.clear()
 
 
@@ -580,6 +580,184 @@ def _layout_fields(pl: Placement) -> dict:
 
 
 # ------------------------------------------------------------------------------------------------------
+# the direct path: a new question on a layout asked before, its records built straight from its points
+# ------------------------------------------------------------------------------------------------------
+#: estimates without speculation or ``generate`` take the direct path (:func:`_direct`); False: every
+#: estimate takes the general one (:func:`_corner_records`, :func:`_modes`, :func:`_result`), which the
+#: tests compare it with
+DIRECT = True
+
+
+class _Plan:
+    """What every question on one layout shares (:func:`_plan`): the kernels of its distinct points with the
+    positions of their shapes in ``(step batch, batch, prompt, context)`` (:func:`_eight_points`), which
+    points each corner and mode reads, and the estimate's fields that do not depend on the question."""
+
+    __slots__ = ("points", "nominal", "ends", "modes", "ranges", "run_mode", "share", "pp", "micro_batches",
+                 "fixed", "power", "n")
+
+
+def _plan(m: ModelConfig, dev: Device, prec: Precision, pl: Placement, q: _Request) -> _Plan | None:
+    """The :class:`_Plan` of this model, device, precision and layout (None: the direct path does not apply),
+    made once: a re-placed forced layout keeps its parallelism object, so the key holds its identity."""
+    par, ideal = pl.parallel, bool(q.ideal)
+    key = (id(m), id(dev), id(prec), id(par), pl.home, tuple(pl.links.items()), ideal, q.overlap)
+    held = (m, dev, prec, par)
+    hit = _PLANS.recall(key, held, _NEVER)
+    if hit is _NEVER:
+        hit = _PLANS.remember(key, held, _new_plan(m, dev, prec, pl, ideal, q.overlap))
+    return hit
+
+
+_PLANS = IdentityMemo(_MAX_BOUND)
+
+
+def _new_plan(m: ModelConfig, dev: Device, prec: Precision, pl: Placement, ideal: bool, overlap) -> _Plan | None:
+    """:func:`_plan` made: the points the general path asks for (:func:`_corner_records`, :func:`_modes`),
+    each one once, by the device, phase, corner and batch it is asked at, as :func:`_phase` shares them."""
+    run, run_mode = device_for(dev, ideal), (Mode.IDEAL if ideal else Mode.ESTIMATE)
+    devs, est_dev, ranges = _mode_devices(dev)
+    par = pl.parallel
+    share = par.groups * par.micro_batches
+    step = 0 if share > 1 else 1  # the corners' batch: the step's, which is the whole batch when not shared
+    asks = [(run, c, step, run_mode, c is Corner.NOMINAL) for c in _corners(run)]
+    asks += [(mdev, corner, 1, mode, False) for _, mdev, mode, corner in devs]
+    asks += [(est_dev, c, 1, Mode.ESTIMATE, False) for c in ((Corner.BEST, Corner.WORST) if ranges else ())]
+    slots: dict = {}
+    pairs = []
+    for d, c, b, mode, detail in asks:
+        pair = []
+        for phase in (Phase.PREFILL, Phase.DECODE):
+            s = slots.setdefault((id(d), phase, c, b), [len(slots), d, phase, c, b, set(), False])
+            s[5].add(_LEAN_OF[mode])
+            s[6] = s[6] or detail
+            pair.append(s[0])
+        pairs.append(tuple(pair))
+    points = tuple(_plan_point(m, d, phase, prec, pl, overlap, c, b, lean, detail)
+                   for _, d, phase, c, b, lean, detail in slots.values())
+    if None in points:
+        return None
+    plan = _Plan()
+    n_run = len(_corners(run))
+    plan.points, plan.nominal, plan.ends = points, pairs[0], (pairs[1:3] if n_run > 1 else None)
+    plan.modes = tuple((name, *pairs[n_run + i], mode, str(corner)) for i, (name, _, mode, corner) in enumerate(devs))
+    plan.ranges = pairs[n_run + len(devs):] or None
+    plan.run_mode, plan.share, plan.pp, plan.micro_batches = run_mode, share, par.pp, par.micro_batches
+    plan.power, plan.n = _power(dev), pl.devices
+    plan.fixed = {"weights_level": pl.level, "weights_bytes": weights_bytes(m, prec),
+                  "capacity_bytes_per_device": dev.memory[pl.home].capacity_bytes}
+    return plan
+
+
+def _plan_point(m, d: Device, phase, prec, pl: Placement, overlap, corner, b: int, leans: set, detail: bool):
+    """One point of a :class:`_Plan`: the scalar kernel of ``phase`` at ``corner`` of ``d`` (lean where one
+    lean evaluator answers every mode the point is read for) and the positions of its shapes, or None."""
+    entry = _bound(m, d, phase, prec, pl, overlap)
+    lean = None if detail or len(leans) > 1 else next(iter(leans))
+    kkey = (corner, lean) if lean else corner
+    kernel = entry.kernels.get(kkey, False)
+    if kernel is False:
+        kernel = entry.kernels[kkey] = entry._kernel(corner, lean)
+    at = {"b": b, "p": 2} if phase is Phase.PREFILL else {"b": b, "s": 3}
+    if kernel is None or not set(entry.cw.shape_names) <= at.keys():
+        return None
+    return kernel, tuple(at[n] for n in entry.cw.shape_names)
+
+
+def _eight_points(plan: _Plan, shapes: tuple) -> list | None:
+    """Every distinct point of an estimate (eight on a device with ranges: prefill and decode at its three
+    corners and at the datasheet's best), each by its kernel, or None where one does not apply (the general
+    path then runs NumPy there). ``shapes``: ``(step batch, batch, prompt, context)`` as floats.
+
+    The one place the points are evaluated: a kernel that evaluates every corner of a phase at once replaces
+    this loop and the plan's ``points``."""
+    out = []
+    for kernel, at in plan.points:
+        pt = kernel([shapes[i] for i in at])
+        if pt is None:
+            return None
+        out.append(pt)
+    return out
+
+
+def _direct(m: ModelConfig, dev: Device, prec: Precision, pl: Placement, q: _Request, price, priced):
+    """:func:`_made` without speculation or a request, straight from the plan's points (:func:`_plan`); None
+    where the direct path does not apply (the caller then takes the general path)."""
+    plan = _plan(m, dev, prec, pl, q)
+    batch, context, prompt = q.batch, q.context, q.prompt
+    if plan is None or not (type(batch) in _FLOATS and type(context) in _FLOATS and type(prompt) in _FLOATS):
+        return None
+    share = plan.share
+    pts = _eight_points(plan, (float(batch / share if share > 1 else batch), float(batch), float(prompt),
+                               float(context)))
+    if pts is None:
+        return None
+    state = _direct_state(plan, pts, q)
+    tpot, tps = state["tpot_s"], state["tokens_per_s"]
+    state["energy_per_token_j"] = _energy(dev, pl, q, tpot)
+    par = pl.parallel
+    state.update(plan.fixed)
+    state.update(model=m.key, device=dev.key, weight_dtype=prec.weights, activation_dtype=prec.activations,
+                 kv_dtype=prec.kv, batch=batch, context=context, prompt=prompt, ideal=q.ideal, overlap=q.overlap,
+                 devices_used=par.devices, tp=par.tp, pp=par.pp, placement="forced" if pl.forced else "auto",
+                 kv_cache_bytes=float(kv_cache_bytes(m, prec, batch, q.peak_context)),
+                 resident_bytes_per_device=pl.resident_bytes_per_device, links=dict(pl.links),
+                 compute_fallback=_fallback(dev, prec), dp=par.dp, ep=par.ep, attention=str(par.attention),
+                 micro_batches=par.micro_batches, imbalance=par.imbalance)
+    state.update(_cost(dev, pl, tps, price, 0, priced))
+    state["modes"] = _direct_modes(plan, pts, batch)
+    return LLMEstimate.of(**state)
+
+
+_FLOATS = (int, float)
+
+
+def _direct_state(plan: _Plan, pts: list, q: _Request) -> dict:
+    """The top-level times, rates, bounds, terms and work of an estimate from its points (what
+    :func:`_corner_records` and :func:`_result` make of them): the nominal corner's prefill and decode in
+    full, the others' times."""
+    rm, pp, mb, cycle = plan.run_mode, plan.pp, plan.micro_batches, formulas.pipeline_cycle_time
+    pre, dec = pts[plan.nominal[0]].mode(rm, True), pts[plan.nominal[1]].mode(rm, True)
+    ttft, tpot = float(pre["time_s"]), float(cycle(dec["time_s"], pp, mb))
+    if plan.ends is None:
+        ttft_r, tpot_r = Ranged(ttft, ttft, ttft), Ranged(tpot, tpot, tpot)
+    else:
+        (bp, bd), (wp, wd) = plan.ends
+        ttft_r = Ranged(ttft, float(pts[bp].time_and_bound(rm)[0]), float(pts[wp].time_and_bound(rm)[0]))
+        tpot_r = Ranged(tpot, float(cycle(pts[bd].time_and_bound(rm)[0], pp, mb)),
+                        float(cycle(pts[wd].time_and_bound(rm)[0], pp, mb)))
+    batch = q.batch
+    return {"ttft_s": ttft_r, "tpot_s": tpot_r,
+            "tokens_per_s_per_user": Ranged(1.0 / tpot_r.nominal, 1.0 / tpot_r.best, 1.0 / tpot_r.worst),
+            "tokens_per_s": Ranged(batch / tpot_r.nominal, batch / tpot_r.best, batch / tpot_r.worst),
+            "bound": str(dec["bound"]), "prefill_bound": str(pre["bound"]),
+            "decode_terms_s": _terms(dec), "prefill_terms_s": _terms(pre),
+            "decode_flops": float(dec["flops"]), "decode_bytes": float(dec["bytes"]),
+            "prefill_flops": float(pre["flops"]), "prefill_bytes": float(pre["bytes"])}
+
+
+def _direct_modes(plan: _Plan, pts: list, batch) -> dict:
+    """The three modes' records from an estimate's points (what :func:`_modes` makes of them)."""
+    out = {}
+    for name, pi, di, mode, corner in plan.modes:
+        t_pre, b_pre = pts[pi].time_and_bound(mode)
+        t_dec, b_dec = pts[di].time_and_bound(mode)
+        ttft, tpot = float(t_pre), float(t_dec)
+        out[name] = {"ttft_s": ttft, "tpot_s": tpot, "tokens_per_s_per_user": 1.0 / tpot,
+                     "tokens_per_s": batch / tpot, "bound": str(b_dec), "prefill_bound": str(b_pre),
+                     "corner": corner}
+    if plan.ranges:
+        ends = []
+        for pi, di in plan.ranges:
+            ttft, tpot = float(pts[pi].time_and_bound(Mode.ESTIMATE)[0]), float(pts[di].time_and_bound(Mode.ESTIMATE)[0])
+            ends.append((ttft, tpot, 1.0 / tpot, batch / tpot))
+        est = out[_ESTIMATE]
+        for (_, kr), a, b in zip(_RANGE_KEYS, *ends):
+            est[kr] = [b, a] if b < a else [a, b]
+    return out
+
+
+# ------------------------------------------------------------------------------------------------------
 # the public entry points
 # ------------------------------------------------------------------------------------------------------
 def estimate_result(model: str | ModelConfig, device: str | Device, batch: int = 1, context: int = 2048,
@@ -646,6 +824,10 @@ def estimate_result(model: str | ModelConfig, device: str | Device, batch: int =
 
 def _made(m: ModelConfig, dev: Device, prec: Precision, pl: Placement, q: _Request, spl, price, priced) -> LLMEstimate:
     """An estimate made: the corners, then the modes, each point of the phases evaluated once (:func:`_phase`)."""
+    if DIRECT and spl is None and not q.generate:
+        hit = _direct(m, dev, prec, pl, q, price, priced)
+        if hit is not None:
+            return hit
     asked: dict = {}
     corners = _corner_records(m, device_for(dev, q.ideal), prec, pl, q, spl, asked)
     return _result(m, dev, prec, pl, q, corners, spl, price, priced, asked)
