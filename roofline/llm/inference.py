@@ -589,11 +589,11 @@ DIRECT = True
 
 
 class _Plan:
-    """What every question on one layout shares (:func:`_plan`): the kernels of its distinct points with the
-    positions of their shapes in ``(step batch, batch, prompt, context)`` (:func:`_eight_points`), which
-    points each corner and mode reads, and the estimate's fields that do not depend on the question."""
+    """What every question on one layout shares (:func:`_plan`): the calls that evaluate its distinct points,
+    each with the positions of its shapes in ``(step batch, batch, prompt, context)`` (:func:`_eight_points`),
+    which points each corner and mode reads, and the estimate's fields that do not depend on the question."""
 
-    __slots__ = ("points", "nominal", "ends", "modes", "ranges", "run_mode", "share", "pp", "micro_batches",
+    __slots__ = ("calls", "nominal", "ends", "modes", "ranges", "run_index", "share", "pp", "micro_batches",
                  "fixed", "power", "n")
 
 
@@ -620,37 +620,51 @@ def _new_plan(m: ModelConfig, dev: Device, prec: Precision, pl: Placement, ideal
     par = pl.parallel
     share = par.groups * par.micro_batches
     step = 0 if share > 1 else 1  # the corners' batch: the step's, which is the whole batch when not shared
+    n_run = len(_corners(run))
     asks = [(run, c, step, run_mode, c is Corner.NOMINAL) for c in _corners(run)]
     asks += [(mdev, corner, 1, mode, False) for _, mdev, mode, corner in devs]
     asks += [(est_dev, c, 1, Mode.ESTIMATE, False) for c in ((Corner.BEST, Corner.WORST) if ranges else ())]
     slots: dict = {}
-    pairs = []
     for d, c, b, mode, detail in asks:
-        pair = []
         for phase in (Phase.PREFILL, Phase.DECODE):
-            s = slots.setdefault((id(d), phase, c, b), [len(slots), d, phase, c, b, set(), False])
-            s[5].add(_LEAN_OF[mode])
-            s[6] = s[6] or detail
-            pair.append(s[0])
-        pairs.append(tuple(pair))
-    points = tuple(_plan_point(m, d, phase, prec, pl, overlap, c, b, lean, detail)
-                   for _, d, phase, c, b, lean, detail in slots.values())
-    if None in points:
+            s = slots.setdefault((id(d), phase, c, b), [d, phase, c, b, set(), False])
+            s[4].add(_LEAN_OF[mode])
+            s[5] = s[5] or detail
+    calls = tuple(_plan_point(m, d, phase, prec, pl, overlap, c, b, leans, detail)
+                  for d, phase, c, b, leans, detail in slots.values())
+    if None in calls:
         return None
+    at = {k: i for i, k in enumerate(slots)}
+    pairs = [tuple(at[(id(d), phase, c, b)] for phase in (Phase.PREFILL, Phase.DECODE)) for d, c, b, _, _ in asks]
     plan = _Plan()
-    n_run = len(_corners(run))
-    plan.points, plan.nominal, plan.ends = points, pairs[0], (pairs[1:3] if n_run > 1 else None)
+    plan.calls, plan.nominal, plan.ends = calls, pairs[0], (pairs[1:3] if n_run > 1 else None)
     plan.modes = tuple((name, *pairs[n_run + i], mode, str(corner)) for i, (name, _, mode, corner) in enumerate(devs))
     plan.ranges = pairs[n_run + len(devs):] or None
-    plan.run_mode, plan.share, plan.pp, plan.micro_batches = run_mode, share, par.pp, par.micro_batches
+    plan.run_index, plan.share, plan.pp, plan.micro_batches = _RAW_INDEX[run_mode], share, par.pp, par.micro_batches
     plan.power, plan.n = _power(dev), pl.devices
-    plan.fixed = {"weights_level": pl.level, "weights_bytes": weights_bytes(m, prec),
-                  "capacity_bytes_per_device": dev.memory[pl.home].capacity_bytes}
+    plan.fixed = _fixed_fields(m, dev, prec, pl)
     return plan
 
 
+#: a mode's position among the totals of a :class:`~roofline.engine.scalar.Point`'s ``raw`` (the order of
+#: :meth:`Point.time_and_bound <roofline.engine.scalar.Point.time_and_bound>`'s)
+_RAW_INDEX = {Mode.IDEAL: 0, Mode.LATENCY_BOUND: 1, Mode.ESTIMATE: 2}
+
+
+def _fixed_fields(m: ModelConfig, dev: Device, prec: Precision, pl: Placement) -> dict:
+    """The fields of an estimate on this layout that no question changes."""
+    par = pl.parallel
+    return {"model": m.key, "device": dev.key, "weight_dtype": prec.weights, "activation_dtype": prec.activations,
+            "kv_dtype": prec.kv, "devices_used": par.devices, "tp": par.tp, "pp": par.pp, "weights_level": pl.level,
+            "weights_bytes": weights_bytes(m, prec), "capacity_bytes_per_device": dev.memory[pl.home].capacity_bytes,
+            "generate": 0, "request_latency_s": None, "request_tokens_per_s_per_user": None,
+            "request_tokens_per_s": None, "tokens_per_step": None, "draft_time_s": None, "verify_time_s": None,
+            "speculation": None, "dp": par.dp, "ep": par.ep, "attention": str(par.attention),
+            "micro_batches": par.micro_batches, "imbalance": par.imbalance}
+
+
 def _plan_point(m, d: Device, phase, prec, pl: Placement, overlap, corner, b: int, leans: set, detail: bool):
-    """One point of a :class:`_Plan`: the scalar kernel of ``phase`` at ``corner`` of ``d`` (lean where one
+    """One call of a :class:`_Plan`: the scalar kernel of ``phase`` at ``corner`` of ``d`` (lean where one
     lean evaluator answers every mode the point is read for) and the positions of its shapes, or None."""
     entry = _bound(m, d, phase, prec, pl, overlap)
     lean = None if detail or len(leans) > 1 else next(iter(leans))
@@ -666,13 +680,14 @@ def _plan_point(m, d: Device, phase, prec, pl: Placement, overlap, corner, b: in
 
 def _eight_points(plan: _Plan, shapes: tuple) -> list | None:
     """Every distinct point of an estimate (eight on a device with ranges: prefill and decode at its three
-    corners and at the datasheet's best), each by its kernel, or None where one does not apply (the general
-    path then runs NumPy there). ``shapes``: ``(step batch, batch, prompt, context)`` as floats.
+    corners and at the datasheet's best), or None where one does not apply (the general path then runs
+    NumPy there). ``shapes``: ``(step batch, batch, prompt, context)`` as floats.
 
-    The one place the points are evaluated: a kernel that evaluates every corner of a phase at once replaces
-    this loop and the plan's ``points``."""
+    The one place the points are evaluated, one kernel call each: a call that evaluates several corners of a
+    phase at once (returning their points in the plan's order) replaces the kernels of :func:`_new_plan`
+    and this loop."""
     out = []
-    for kernel, at in plan.points:
+    for kernel, at in plan.calls:
         pt = kernel([shapes[i] for i in at])
         if pt is None:
             return None
@@ -680,7 +695,7 @@ def _eight_points(plan: _Plan, shapes: tuple) -> list | None:
     return out
 
 
-def _direct(m: ModelConfig, dev: Device, prec: Precision, pl: Placement, q: _Request, price, priced):
+def _direct(m: ModelConfig, dev: Device, prec: Precision, pl: Placement, q: _Request, priced) -> LLMEstimate | None:
     """:func:`_made` without speculation or a request, straight from the plan's points (:func:`_plan`); None
     where the direct path does not apply (the caller then takes the general path)."""
     plan = _plan(m, dev, prec, pl, q)
@@ -692,48 +707,65 @@ def _direct(m: ModelConfig, dev: Device, prec: Precision, pl: Placement, q: _Req
                                float(context)))
     if pts is None:
         return None
-    state = _direct_state(plan, pts, q)
-    tpot, tps = state["tpot_s"], state["tokens_per_s"]
-    state["energy_per_token_j"] = _energy(dev, pl, q, tpot)
-    par = pl.parallel
-    state.update(plan.fixed)
-    state.update(model=m.key, device=dev.key, weight_dtype=prec.weights, activation_dtype=prec.activations,
-                 kv_dtype=prec.kv, batch=batch, context=context, prompt=prompt, ideal=q.ideal, overlap=q.overlap,
-                 devices_used=par.devices, tp=par.tp, pp=par.pp, placement="forced" if pl.forced else "auto",
-                 kv_cache_bytes=float(kv_cache_bytes(m, prec, batch, q.peak_context)),
-                 resident_bytes_per_device=pl.resident_bytes_per_device, links=dict(pl.links),
-                 compute_fallback=_fallback(dev, prec), dp=par.dp, ep=par.ep, attention=str(par.attention),
-                 micro_batches=par.micro_batches, imbalance=par.imbalance)
-    state.update(_cost(dev, pl, tps, price, 0, priced))
-    state["modes"] = _direct_modes(plan, pts, batch)
-    return LLMEstimate.of(**state)
+    pre, dec = pts[plan.nominal[0]].mode(_MODE_OF_INDEX[plan.run_index], True), \
+        pts[plan.nominal[1]].mode(_MODE_OF_INDEX[plan.run_index], True)
+    ttft, tpot = _direct_times(plan, pts, pre["time_s"], dec["time_s"])
+    tpsu = Ranged(1.0 / tpot.nominal, 1.0 / tpot.best, 1.0 / tpot.worst)  # tpot.map(lambda t: 1.0 / t)
+    tps = Ranged(batch / tpot.nominal, batch / tpot.best, batch / tpot.worst)
+    energy, usd, per_mw = _direct_costs(plan, priced[0], tpot, tps, batch)
+    return LLMEstimate._of_state({
+        **plan.fixed, "batch": batch, "context": context, "prompt": prompt, "ideal": q.ideal, "overlap": q.overlap,
+        "placement": "forced" if pl.forced else "auto",
+        "kv_cache_bytes": float(kv_cache_bytes(m, prec, batch, q.peak_context)),
+        "resident_bytes_per_device": pl.resident_bytes_per_device, "links": dict(pl.links),
+        "ttft_s": ttft, "tpot_s": tpot, "tokens_per_s_per_user": tpsu, "tokens_per_s": tps,
+        "bound": str(dec["bound"]), "prefill_bound": str(pre["bound"]), "energy_per_token_j": energy,
+        "decode_terms_s": _terms(dec), "prefill_terms_s": _terms(pre),
+        "decode_flops": float(dec["flops"]), "decode_bytes": float(dec["bytes"]),
+        "prefill_flops": float(pre["flops"]), "prefill_bytes": float(pre["bytes"]),
+        "price_usd_per_device_hour": priced[0], "price_source": priced[1], "usd_per_million_tokens": usd,
+        "tokens_per_s_per_mw": per_mw, "compute_fallback": _fallback(dev, prec),
+        "modes": _direct_modes(plan, pts, batch)})
 
 
 _FLOATS = (int, float)
+_MODE_OF_INDEX = {i: mode for mode, i in _RAW_INDEX.items()}
+_NAN = math.nan
 
 
-def _direct_state(plan: _Plan, pts: list, q: _Request) -> dict:
-    """The top-level times, rates, bounds, terms and work of an estimate from its points (what
-    :func:`_corner_records` and :func:`_result` make of them): the nominal corner's prefill and decode in
-    full, the others' times."""
-    rm, pp, mb, cycle = plan.run_mode, plan.pp, plan.micro_batches, formulas.pipeline_cycle_time
-    pre, dec = pts[plan.nominal[0]].mode(rm, True), pts[plan.nominal[1]].mode(rm, True)
-    ttft, tpot = float(pre["time_s"]), float(cycle(dec["time_s"], pp, mb))
+def _direct_times(plan: _Plan, pts: list, t_pre, t_dec) -> tuple[Ranged, Ranged]:
+    """Time to first token and per output token at the corners of the device the top level reads (what
+    :func:`_at_corner` and :func:`~roofline.engine.corners.ranged` make of the points): ``t_pre`` and
+    ``t_dec`` at the nominal corner, each other corner's time read from its point (a point's time in a mode
+    is its total there where the working set fits, else NaN: :meth:`Point.time_and_bound
+    <roofline.engine.scalar.Point.time_and_bound>`)."""
+    cycle, pp, mb = formulas.pipeline_cycle_time, plan.pp, plan.micro_batches
+    ttft, tpot = float(t_pre), float(cycle(t_dec, pp, mb))
     if plan.ends is None:
-        ttft_r, tpot_r = Ranged(ttft, ttft, ttft), Ranged(tpot, tpot, tpot)
-    else:
-        (bp, bd), (wp, wd) = plan.ends
-        ttft_r = Ranged(ttft, float(pts[bp].time_and_bound(rm)[0]), float(pts[wp].time_and_bound(rm)[0]))
-        tpot_r = Ranged(tpot, float(cycle(pts[bd].time_and_bound(rm)[0], pp, mb)),
-                        float(cycle(pts[wd].time_and_bound(rm)[0], pp, mb)))
-    batch = q.batch
-    return {"ttft_s": ttft_r, "tpot_s": tpot_r,
-            "tokens_per_s_per_user": Ranged(1.0 / tpot_r.nominal, 1.0 / tpot_r.best, 1.0 / tpot_r.worst),
-            "tokens_per_s": Ranged(batch / tpot_r.nominal, batch / tpot_r.best, batch / tpot_r.worst),
-            "bound": str(dec["bound"]), "prefill_bound": str(pre["bound"]),
-            "decode_terms_s": _terms(dec), "prefill_terms_s": _terms(pre),
-            "decode_flops": float(dec["flops"]), "decode_bytes": float(dec["bytes"]),
-            "prefill_flops": float(pre["flops"]), "prefill_bytes": float(pre["bytes"])}
+        return Ranged(ttft, ttft, ttft), Ranged(tpot, tpot, tpot)
+    m = plan.run_index
+    (bp, bd), (wp, wd) = plan.ends
+    rbp, rbd, rwp, rwd = pts[bp].raw, pts[bd].raw, pts[wp].raw, pts[wd].raw
+    return (Ranged(ttft, float(rbp[4][m] if rbp[3] else _NAN), float(rwp[4][m] if rwp[3] else _NAN)),
+            Ranged(tpot, float(cycle(rbd[4][m] if rbd[3] else _NAN, pp, mb)),
+                   float(cycle(rwd[4][m] if rwd[3] else _NAN, pp, mb))))
+
+
+def _direct_costs(plan: _Plan, usd: Ranged | None, tpot: Ranged, tps: Ranged, batch) -> tuple:
+    """Energy per token, cost per million tokens and tokens/s per MW (what :func:`_energy` and :func:`_cost`
+    make of the same figures), each None where the price or the power is missing."""
+    power, pf = plan.power
+    n = plan.n
+    usd_mt = None if usd is None else Ranged(formulas.usd_per_million_tokens(usd.nominal, n, tps.nominal),
+                                             formulas.usd_per_million_tokens(usd.best, n, tps.best),
+                                             formulas.usd_per_million_tokens(usd.worst, n, tps.worst))
+    if not power:
+        return None, usd_mt, None
+    e, r = formulas.energy_per_token, formulas.tokens_per_s_per_mw
+    b, w = tpot.best, tpot.worst  # tpot.low and tpot.high: min(b, w) and max(b, w), as they compare
+    return (Ranged(e(power, n, tpot.nominal, batch), e(pf.low, n, w if w < b else b, batch),
+                   e(pf.high, n, w if w > b else b, batch)),
+            usd_mt, Ranged(r(tps.nominal, power, n), r(tps.best, pf.low, n), r(tps.worst, pf.high, n)))
 
 
 def _direct_modes(plan: _Plan, pts: list, batch) -> dict:
@@ -749,7 +781,8 @@ def _direct_modes(plan: _Plan, pts: list, batch) -> dict:
     if plan.ranges:
         ends = []
         for pi, di in plan.ranges:
-            ttft, tpot = float(pts[pi].time_and_bound(Mode.ESTIMATE)[0]), float(pts[di].time_and_bound(Mode.ESTIMATE)[0])
+            rp, rd = pts[pi].raw, pts[di].raw
+            ttft, tpot = float(rp[4][2] if rp[3] else _NAN), float(rd[4][2] if rd[3] else _NAN)  # the estimate's
             ends.append((ttft, tpot, 1.0 / tpot, batch / tpot))
         est = out[_ESTIMATE]
         for (_, kr), a, b in zip(_RANGE_KEYS, *ends):
@@ -825,7 +858,7 @@ def estimate_result(model: str | ModelConfig, device: str | Device, batch: int =
 def _made(m: ModelConfig, dev: Device, prec: Precision, pl: Placement, q: _Request, spl, price, priced) -> LLMEstimate:
     """An estimate made: the corners, then the modes, each point of the phases evaluated once (:func:`_phase`)."""
     if DIRECT and spl is None and not q.generate:
-        hit = _direct(m, dev, prec, pl, q, price, priced)
+        hit = _direct(m, dev, prec, pl, q, priced or _price(dev, price))
         if hit is not None:
             return hit
     asked: dict = {}

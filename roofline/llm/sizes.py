@@ -91,8 +91,17 @@ def weights_bytes_per_device(model: ModelConfig, prec: Precision, par: Paralleli
     >>> weights_bytes_per_device(m, Precision(), Parallelism(tp=8)) == weights_bytes(m, Precision()) / 8
     True
     """
+    key = (id(model), prec, id(par))
+    hit = _PER_DEVICE.recall(key, (model, par))
+    if hit is not None:
+        return hit
     experts = expert_weights_bytes(model, prec)
-    return experts / (par.tp * par.pp) + (weights_bytes(model, prec) - experts) / (par.attention_tp * par.pp)
+    return _PER_DEVICE.remember(key, (model, par), experts / (par.tp * par.pp)
+                                + (weights_bytes(model, prec) - experts) / (par.attention_tp * par.pp))
+
+
+#: weights per device by model and layout (held: both immutable) and precision
+_PER_DEVICE = IdentityMemo(4096)
 
 
 def kv_cache_elements(model: ModelConfig, batch, context):
@@ -113,9 +122,21 @@ def kv_cache_elements(model: ModelConfig, batch, context):
     float, ndarray or sympy.Expr
         Elements [1].
     """
-    return formulas.kv_cache_elements(batch, context, model.n_layers, model.kv_cache_elements_per_token_per_layer,
-                                      model.attention_layers("sliding"), model.sliding_window,
-                                      model.attention_layers("chunked"), model.attention_chunk)
+    return formulas.kv_cache_elements(batch, context, *_kv_layers(model))
+
+
+def _kv_layers(model: ModelConfig) -> tuple:
+    """The model's figures :func:`roofline.formulas.kv_cache_elements` reads after the batch and the context,
+    read once per model object (it is immutable)."""
+    hit = _KV_LAYERS.recall(id(model), (model,))
+    if hit is None:
+        hit = _KV_LAYERS.remember(id(model), (model,), (
+            model.n_layers, model.kv_cache_elements_per_token_per_layer, model.attention_layers("sliding"),
+            model.sliding_window, model.attention_layers("chunked"), model.attention_chunk))
+    return hit
+
+
+_KV_LAYERS = IdentityMemo(4096)
 
 
 def kv_cache_bytes(model: ModelConfig, prec: Precision, batch, context):
@@ -140,9 +161,16 @@ def kv_cache_bytes(model: ModelConfig, prec: Precision, batch, context):
     >>> kv_cache_bytes(get_model("llama-3.1-70b"), Precision(), 1, 1)   # 2·8·128·80 values × 2 B
     327680
     """
-    b = bytes_per_element(prec.kv)
-    b = int(b) if float(b).is_integer() else b
+    b = _KV_BYTES.get(prec.kv)
+    if b is None:
+        b = bytes_per_element(prec.kv)
+        b = _KV_BYTES[prec.kv] = int(b) if float(b).is_integer() else b
     return kv_cache_elements(model, batch, context) * b
+
+
+#: bytes per element of each KV data type, as :func:`kv_cache_bytes` multiplies by them (a whole number as
+#: an int: the bytes of an int cache stay an int)
+_KV_BYTES: dict = {}
 
 
 def kv_elements_per_token_per_device(model: ModelConfig, tp: int) -> int:
@@ -392,7 +420,10 @@ def _forced_again(model: ModelConfig, device: Device, prec: Precision, batch, co
     need = resident_bytes_per_device(model, prec, par, batch, context)
     for i in device.resident_levels:
         if need <= device.memory[i].capacity_bytes:
-            return Placement(device, par, i, dict(links), need, True)
+            pl = object.__new__(Placement)  # Placement(device, par, i, dict(links), need, True), which checks nothing
+            pl.__dict__.update(device=device, parallel=par, home=i, links=dict(links), resident_bytes_per_device=need,
+                               forced=True)
+            return pl
     return None
 
 
