@@ -338,7 +338,10 @@ def _request(m: ModelConfig, batch, context, generate, prompt, ideal, overlap, s
         raise InputError(f"generate must be a positive integer, got {generate!r}")
     if max(context, P + G) > m.max_context:
         raise InputError(f"context {max(context, P + G)} exceeds {m.key}'s maximum of {m.max_context} tokens")
-    return _Request(batch, context, P, G, ideal, overlap, speculation)
+    q = _new(_Request)  # _Request(batch, context, P, G, ideal, overlap, speculation), which checks nothing
+    q.__dict__.update(batch=batch, context=context, prompt=P, generate=G, ideal=ideal, overlap=overlap,
+                      speculation=speculation)
+    return q
 
 
 def _at_corner(m: ModelConfig, dev: Device, prec: Precision, pl: Placement, q: _Request, corner: Corner,
@@ -710,8 +713,8 @@ def _direct(m: ModelConfig, dev: Device, prec: Precision, pl: Placement, q: _Req
     pre, dec = pts[plan.nominal[0]].mode(_MODE_OF_INDEX[plan.run_index], True), \
         pts[plan.nominal[1]].mode(_MODE_OF_INDEX[plan.run_index], True)
     ttft, tpot = _direct_times(plan, pts, pre["time_s"], dec["time_s"])
-    tpsu = Ranged(1.0 / tpot.nominal, 1.0 / tpot.best, 1.0 / tpot.worst)  # tpot.map(lambda t: 1.0 / t)
-    tps = Ranged(batch / tpot.nominal, batch / tpot.best, batch / tpot.worst)
+    tpsu = _ranged(1.0 / tpot.nominal, 1.0 / tpot.best, 1.0 / tpot.worst)  # tpot.map(lambda t: 1.0 / t)
+    tps = _ranged(batch / tpot.nominal, batch / tpot.best, batch / tpot.worst)
     energy, usd, per_mw = _direct_costs(plan, priced[0], tpot, tps, batch)
     return LLMEstimate._of_state({
         **plan.fixed, "batch": batch, "context": context, "prompt": prompt, "ideal": q.ideal, "overlap": q.overlap,
@@ -729,6 +732,18 @@ def _direct(m: ModelConfig, dev: Device, prec: Precision, pl: Placement, q: _Req
 
 
 _FLOATS = (int, float)
+
+
+def _ranged(nominal: float, best: float, worst: float) -> Ranged:
+    """``Ranged(nominal, best, worst)`` without the frozen dataclass's ``object.__setattr__`` per field (an
+    estimate makes seven; :class:`~roofline.vocab.Ranged` checks nothing)."""
+    r = _new(Ranged)
+    state = r.__dict__
+    state["nominal"], state["best"], state["worst"] = nominal, best, worst
+    return r
+
+
+_new = object.__new__
 _MODE_OF_INDEX = {i: mode for mode, i in _RAW_INDEX.items()}
 _NAN = math.nan
 
@@ -742,12 +757,12 @@ def _direct_times(plan: _Plan, pts: list, t_pre, t_dec) -> tuple[Ranged, Ranged]
     cycle, pp, mb = formulas.pipeline_cycle_time, plan.pp, plan.micro_batches
     ttft, tpot = float(t_pre), float(cycle(t_dec, pp, mb))
     if plan.ends is None:
-        return Ranged(ttft, ttft, ttft), Ranged(tpot, tpot, tpot)
+        return _ranged(ttft, ttft, ttft), _ranged(tpot, tpot, tpot)
     m = plan.run_index
     (bp, bd), (wp, wd) = plan.ends
     rbp, rbd, rwp, rwd = pts[bp].raw, pts[bd].raw, pts[wp].raw, pts[wd].raw
-    return (Ranged(ttft, float(rbp[4][m] if rbp[3] else _NAN), float(rwp[4][m] if rwp[3] else _NAN)),
-            Ranged(tpot, float(cycle(rbd[4][m] if rbd[3] else _NAN, pp, mb)),
+    return (_ranged(ttft, float(rbp[4][m] if rbp[3] else _NAN), float(rwp[4][m] if rwp[3] else _NAN)),
+            _ranged(tpot, float(cycle(rbd[4][m] if rbd[3] else _NAN, pp, mb)),
                    float(cycle(rwd[4][m] if rwd[3] else _NAN, pp, mb))))
 
 
@@ -756,16 +771,16 @@ def _direct_costs(plan: _Plan, usd: Ranged | None, tpot: Ranged, tps: Ranged, ba
     make of the same figures), each None where the price or the power is missing."""
     power, pf = plan.power
     n = plan.n
-    usd_mt = None if usd is None else Ranged(formulas.usd_per_million_tokens(usd.nominal, n, tps.nominal),
+    usd_mt = None if usd is None else _ranged(formulas.usd_per_million_tokens(usd.nominal, n, tps.nominal),
                                              formulas.usd_per_million_tokens(usd.best, n, tps.best),
                                              formulas.usd_per_million_tokens(usd.worst, n, tps.worst))
     if not power:
         return None, usd_mt, None
     e, r = formulas.energy_per_token, formulas.tokens_per_s_per_mw
     b, w = tpot.best, tpot.worst  # tpot.low and tpot.high: min(b, w) and max(b, w), as they compare
-    return (Ranged(e(power, n, tpot.nominal, batch), e(pf.low, n, w if w < b else b, batch),
+    return (_ranged(e(power, n, tpot.nominal, batch), e(pf.low, n, w if w < b else b, batch),
                    e(pf.high, n, w if w > b else b, batch)),
-            usd_mt, Ranged(r(tps.nominal, power, n), r(tps.best, pf.low, n), r(tps.worst, pf.high, n)))
+            usd_mt, _ranged(r(tps.nominal, power, n), r(tps.best, pf.low, n), r(tps.worst, pf.high, n)))
 
 
 def _direct_modes(plan: _Plan, pts: list, batch) -> dict:

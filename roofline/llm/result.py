@@ -259,8 +259,10 @@ class LLMEstimate:
             value = state[name]
             if value is not None:
                 b, w = value.best, value.worst
-                if b != w and abs(b - w) > 1e-9 * max(abs(b), abs(w), 1e-300):  # Ranged.has_range, inline
-                    out[range_name] = [w, b] if w < b else [b, w]  # low, high
+                if b != w:  # Ranged.has_range, inline (equal ends have none)
+                    d = b - w
+                    if (d if d > 0 else -d) > 1e-9 * max(b if b > 0 else -b, w if w > 0 else -w, 1e-300):
+                        out[range_name] = [w, b] if w < b else [b, w]  # low, high
         return out
 
     def to_dict(self) -> dict:
