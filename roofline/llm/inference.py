@@ -992,7 +992,7 @@ def estimate(model: str | ModelConfig, device: str | Device, batch: int = 1, con
     """
     result = estimate_result(model, device, batch, context, generate, prec, dtype, devices, tp, pp, ideal, overlap,
                              prompt, price, speculation, **layout)
-    return Record(result.to_dict(), result)
+    return result._record_into(Record((), result))  # Record(result.to_dict(), result), without the copy
 
 
 def decode_break_even_batch(model: str | ModelConfig, device: str | Device, context: int = 2048,

@@ -250,11 +250,12 @@ class LLMEstimate:
         obj.__dict__.update(state)
         return obj
 
-    def _ranges(self) -> dict:
+    def _ranges(self, out: dict | None = None) -> dict:
+        """``<field>_range = [low, high]`` of each field with a range, in record order, written into ``out``."""
         state = self.__dict__
         names = _RANGED_NAMES[(bool(self.generate), self.tokens_per_step is not None,
                                self.tpot_s.has_range)]
-        out: dict = {}
+        out = {} if out is None else out
         for name, range_name in names:
             value = state[name]
             if value is not None:
@@ -274,9 +275,14 @@ class LLMEstimate:
             Keys in field order; the request fields only with ``generate``, the speculative ones only with a
             draft; ``<field>_range = [low, high]`` for each time and rate that has a range.
         """
+        return self._record_into({})
+
+    def _record_into(self, out: dict) -> dict:
+        """:meth:`to_dict` written into ``out`` (an empty dict, or a :class:`~roofline.vocab.Record`)."""
         state = self.__dict__
         names, mappings, ranged = _record_names(bool(self.generate), self.tokens_per_step is not None)
-        out = {n: state[n] for n in names}
+        for n in names:
+            out[n] = state[n]
         for n in ranged:
             v = out[n]
             if type(v) is Ranged:
@@ -284,7 +290,7 @@ class LLMEstimate:
         for n in mappings:
             if out[n] is not None:
                 out[n] = dict(out[n])
-        out.update(self._ranges())
+        self._ranges(out)
         out["modes"] = {k: dict(v) for k, v in self.modes.items()}
         return out
 
