@@ -40,7 +40,7 @@ from .config import ModelConfig
 from .loader import get_model
 from .precision import Precision
 from .result import LLMEstimate
-from .sizes import kv_cache_bytes, place, weights_bytes
+from .sizes import kv_cache_bytes, place, place_again, weights_bytes
 from .speculative import Speculation, SpeculativePlacement, corner_fields, place_speculative, result_fields
 from .workload import llm_workload
 
@@ -539,7 +539,7 @@ def _request_fields(q: _Request, corners: dict) -> dict:
 def _placements(m: ModelConfig, dev: Device, prec: Precision, q: _Request, devices, tp, pp, layout: dict):
     """The target's placement and, with speculation, the draft's (the target's devices then hold both)."""
     if q.speculation is None:
-        return place(m, dev, prec, q.batch, q.peak_context, devices, tp, pp, **layout), None
+        return place_again(m, dev, prec, q.batch, q.peak_context, devices, tp, pp, **layout), None
     if any(v is not None for v in layout.values()):
         raise InputError("speculative decoding is estimated on tensor- and pipeline-parallel layouts only: "
                          "drop --dp, --ep, --attention, --micro-batches and --imbalance")
@@ -865,13 +865,14 @@ def estimate_result(model: str | ModelConfig, device: str | Device, batch: int =
     prec = prec or _precision(dtype)
     q = _request(m, batch, context, generate, prompt, ideal, overlap, speculation)
     priced = _price(dev, price)  # a bad price is refused before any work
-    pl, spl = _placements(m, dev, prec, q, devices, tp, pp, layout)
-    return _remembered((m, dev, prec, pl), _result_key(m, dev, prec, pl, spl, q, priced),
-                       lambda: _made(m, dev, prec, pl, q, spl, price, priced))
+    return _remembered((m, dev, prec), _result_key(m, dev, prec, q, priced, (devices, tp, pp), layout),
+                       lambda: _made(m, dev, prec, *_placements(m, dev, prec, q, devices, tp, pp, layout), q, price,
+                                     priced))
 
 
-def _made(m: ModelConfig, dev: Device, prec: Precision, pl: Placement, q: _Request, spl, price, priced) -> LLMEstimate:
-    """An estimate made: the corners, then the modes, each point of the phases evaluated once (:func:`_phase`)."""
+def _made(m: ModelConfig, dev: Device, prec: Precision, pl: Placement, spl, q: _Request, price, priced) -> LLMEstimate:
+    """An estimate made on its placement: the corners, then the modes, each point of the phases evaluated once
+    (:func:`_phase`), or the direct path's (:func:`_direct`)."""
     if DIRECT and spl is None and not q.generate:
         hit = _direct(m, dev, prec, pl, q, priced or _price(dev, price))
         if hit is not None:
@@ -895,16 +896,17 @@ def _remembered(held: tuple, key: tuple | None, make) -> LLMEstimate:
     return result
 
 
-def _result_key(m, dev, prec, pl, spl, q: _Request, priced) -> tuple | None:
-    """The key of an estimate in :data:`_RESULTS`: the identity of the (immutable) model, device, precision and
-    placement, the request with the types of the numbers asked (``batch=1.0`` is recorded as a float), and
-    the price; None where a part is not hashable, and with speculation (its placement is made anew each time,
-    so such an entry would never be found)."""
-    if spl is not None:
+def _result_key(m, dev, prec, q: _Request, priced, forced: tuple, layout: dict) -> tuple | None:
+    """The key of an estimate in :data:`_RESULTS`: the identity of the (immutable) model, device and precision,
+    the request with the types of the numbers asked (``batch=1.0`` is recorded as a float), the price and the
+    layout asked (``forced``: devices, ``tp`` and ``pp``; ``layout``: the rest), as :func:`~roofline.llm.sizes.place`
+    keys a placement; None where a part is not hashable, and with speculation (its placement is made anew
+    each time, so such an entry would never be found)."""
+    if q.speculation is not None:
         return None
     try:
-        key = (id(m), id(dev), id(prec), id(pl), q, type(q.batch), type(q.context), type(q.ideal),
-               type(q.overlap), priced)
+        key = (id(m), id(dev), id(prec), q, type(q.batch), type(q.context), type(q.ideal), type(q.overlap), priced,
+               forced, tuple(sorted(layout.items())), *map(type, forced))
         hash(key)
     except TypeError:
         return None

@@ -406,6 +406,37 @@ def place(model: ModelConfig, device: Device, prec: Precision = Precision(), bat
     return _PLACED.remember(key, (model, device), pl)
 
 
+def place_again(model: ModelConfig, device: Device, prec: Precision, batch: int, context: int,
+                devices: int | None = None, tp: int | None = None, pp: int | None = None, **layout) -> Placement:
+    """:func:`place` for a caller that remembers its own answers (an estimate): a forced layout placed before is
+    placed again for this batch and context without entering :func:`place`'s memo, which an optimiser's new
+    questions would fill; any other question is :func:`place`'s.
+
+    Parameters
+    ----------
+    model : ModelConfig
+    device : Device
+    prec : Precision
+    batch, context : int
+        Sequences in flight and tokens per sequence the KV cache must hold [1].
+    devices, tp, pp : int, optional
+        Force the layout.
+    **layout
+        ``dp``, ``ep``, ``attention``, ``micro_batches``, ``imbalance``.
+
+    Returns
+    -------
+    Placement
+        Equal to :func:`place`'s (a new object for a forced layout placed again).
+    """
+    try:
+        again = _forced_again(model, device, prec, batch, context, (devices, tp, pp, tuple(sorted(layout.items())),
+                                                                     type(devices), type(tp), type(pp)))
+    except TypeError:  # an unhashable argument
+        again = None
+    return again if again is not None else place(model, device, prec, batch, context, devices, tp, pp, **layout)
+
+
 def _forced_again(model: ModelConfig, device: Device, prec: Precision, batch, context, layout: tuple):
     """A forced layout placed again for another batch or context, or None (not forced before, or nothing
     holds it: :func:`roofline.placement.place` then says so). A forced layout's parallelism, links and checks
