@@ -597,7 +597,7 @@ class _Plan:
     which points each corner and mode reads, and the estimate's fields that do not depend on the question."""
 
     __slots__ = ("calls", "nominal", "ends", "modes", "ranges", "run_index", "share", "pp", "micro_batches",
-                 "fixed", "power", "n")
+                 "fixed", "fallback", "power", "n")
 
 
 def _plan(m: ModelConfig, dev: Device, prec: Precision, pl: Placement, q: _Request) -> _Plan | None:
@@ -645,7 +645,7 @@ def _new_plan(m: ModelConfig, dev: Device, prec: Precision, pl: Placement, ideal
     plan.ranges = pairs[n_run + len(devs):] or None
     plan.run_index, plan.share, plan.pp, plan.micro_batches = _RAW_INDEX[run_mode], share, par.pp, par.micro_batches
     plan.power, plan.n = _power(dev), pl.devices
-    plan.fixed = _fixed_fields(m, dev, prec, pl)
+    plan.fixed, plan.fallback = _fixed_fields(m, dev, prec, pl), _fallback(dev, prec)
     return plan
 
 
@@ -727,7 +727,7 @@ def _direct(m: ModelConfig, dev: Device, prec: Precision, pl: Placement, q: _Req
         "decode_flops": float(dec["flops"]), "decode_bytes": float(dec["bytes"]),
         "prefill_flops": float(pre["flops"]), "prefill_bytes": float(pre["bytes"]),
         "price_usd_per_device_hour": priced[0], "price_source": priced[1], "usd_per_million_tokens": usd,
-        "tokens_per_s_per_mw": per_mw, "compute_fallback": _fallback(dev, prec),
+        "tokens_per_s_per_mw": per_mw, "compute_fallback": dict(plan.fallback),
         "modes": _direct_modes(plan, pts, batch)})
 
 
