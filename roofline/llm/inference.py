@@ -28,6 +28,7 @@ from .. import formulas
 from ..dtypes import compute_dtype, elementwise_dtype, peak_dtype
 from ..engine.cache import evaluators, on_clear_memory
 from ..engine.corners import corners_of, ranged
+from ..engine.layout import N_LATENCY
 from ..engine.scalar import Kernel
 from ..errors import InputError
 from ..hardware.device import Device
@@ -710,9 +711,8 @@ def _direct(m: ModelConfig, dev: Device, prec: Precision, pl: Placement, q: _Req
                                float(context)))
     if pts is None:
         return None
-    pre, dec = pts[plan.nominal[0]].mode(_MODE_OF_INDEX[plan.run_index], True), \
-        pts[plan.nominal[1]].mode(_MODE_OF_INDEX[plan.run_index], True)
-    ttft, tpot = _direct_times(plan, pts, pre["time_s"], dec["time_s"])
+    pre, dec = _detail(pts[plan.nominal[0]], plan.run_index), _detail(pts[plan.nominal[1]], plan.run_index)
+    ttft, tpot = _direct_times(plan, pts, pre[0], dec[0])
     tpsu = _ranged(1.0 / tpot.nominal, 1.0 / tpot.best, 1.0 / tpot.worst)  # tpot.map(lambda t: 1.0 / t)
     tps = _ranged(batch / tpot.nominal, batch / tpot.best, batch / tpot.worst)
     energy, usd, per_mw = _direct_costs(plan, priced[0], tpot, tps, batch)
@@ -722,16 +722,43 @@ def _direct(m: ModelConfig, dev: Device, prec: Precision, pl: Placement, q: _Req
         "kv_cache_bytes": float(kv_cache_bytes(m, prec, batch, q.peak_context)),
         "resident_bytes_per_device": pl.resident_bytes_per_device, "links": dict(pl.links),
         "ttft_s": ttft, "tpot_s": tpot, "tokens_per_s_per_user": tpsu, "tokens_per_s": tps,
-        "bound": str(dec["bound"]), "prefill_bound": str(pre["bound"]), "energy_per_token_j": energy,
-        "decode_terms_s": _terms(dec), "prefill_terms_s": _terms(pre),
-        "decode_flops": float(dec["flops"]), "decode_bytes": float(dec["bytes"]),
-        "prefill_flops": float(pre["flops"]), "prefill_bytes": float(pre["bytes"]),
+        "bound": dec[1], "prefill_bound": pre[1], "energy_per_token_j": energy,
+        "decode_terms_s": dec[2], "prefill_terms_s": pre[2],
+        "decode_flops": dec[3], "decode_bytes": dec[4], "prefill_flops": pre[3], "prefill_bytes": pre[4],
         "price_usd_per_device_hour": priced[0], "price_source": priced[1], "usd_per_million_tokens": usd,
         "tokens_per_s_per_mw": per_mw, "compute_fallback": dict(plan.fallback),
         "modes": _direct_modes(plan, pts, batch)})
 
 
 _FLOATS = (int, float)
+
+
+def _detail(pt, m: int) -> tuple:
+    """A point's record in mode ``m`` (its position in the point's totals, :data:`_RAW_INDEX`) with each term's
+    time: ``(time_s, bound, terms, flops, bytes)``, what :meth:`Point.mode(mode, True)
+    <roofline.engine.scalar.Point.mode>` and :func:`_terms` give, read from the point's outputs in one step
+    (the binding term is the first of the largest times, as there)."""
+    flops, nbytes, hc, fits, totals, acc, est, bnd, sums = pt.raw
+    times = list(acc) + list(_NO_LATENCY if m == 0 else (bnd if m == 1 else est))
+    bi, bv = 0, times[0]
+    for q in range(1, len(times)):
+        if times[q] > bv:
+            bi, bv = q, times[q]
+    labels = pt.labels
+    return (totals[m] if fits else _NAN), str(labels[bi]), {lbl: float(x) for lbl, x in zip(labels, times)}, \
+        float(flops), float(nbytes)
+
+
+def _time_and_bound(pt, mode) -> tuple:
+    """:meth:`Point.time_and_bound <roofline.engine.scalar.Point.time_and_bound>` read from the point's outputs
+    (the same lines, without the method's memo of an answer read once)."""
+    m = _RAW_INDEX[mode]
+    raw = pt.raw
+    times = raw[5] + list(_NO_LATENCY if m == 0 else raw[7 if m == 1 else 6])
+    return (raw[4][m] if raw[3] else _NAN), pt.labels[times.index(max(times))]
+
+
+_NO_LATENCY = (0.0,) * N_LATENCY
 
 
 def _ranged(nominal: float, best: float, worst: float) -> Ranged:
@@ -744,7 +771,6 @@ def _ranged(nominal: float, best: float, worst: float) -> Ranged:
 
 
 _new = object.__new__
-_MODE_OF_INDEX = {i: mode for mode, i in _RAW_INDEX.items()}
 _NAN = math.nan
 
 
@@ -787,8 +813,8 @@ def _direct_modes(plan: _Plan, pts: list, batch) -> dict:
     """The three modes' records from an estimate's points (what :func:`_modes` makes of them)."""
     out = {}
     for name, pi, di, mode, corner in plan.modes:
-        t_pre, b_pre = pts[pi].time_and_bound(mode)
-        t_dec, b_dec = pts[di].time_and_bound(mode)
+        t_pre, b_pre = _time_and_bound(pts[pi], mode)
+        t_dec, b_dec = _time_and_bound(pts[di], mode)
         ttft, tpot = float(t_pre), float(t_dec)
         out[name] = {"ttft_s": ttft, "tpot_s": tpot, "tokens_per_s_per_user": 1.0 / tpot,
                      "tokens_per_s": batch / tpot, "bound": str(b_dec), "prefill_bound": str(b_pre),
