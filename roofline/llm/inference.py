@@ -913,7 +913,10 @@ def _remembered(held: tuple, key: tuple | None, make) -> LLMEstimate:
     names by identity (the entry holds them, so their ids are not reused while it lives). A question is
     remembered the second time it is asked: one asked once (an optimiser's or a layout search's new
     configuration) costs no copy, one asked again is answered from memory from then on."""
-    hit = _RESULTS.recall(key, held, _NEVER) if key is not None else _NEVER
+    try:
+        hit = _RESULTS.recall(key, held, _NEVER) if key is not None else _NEVER
+    except TypeError:  # a part of the key that does not hash: not remembered
+        key, hit = None, _NEVER
     if hit is not None and hit is not _NEVER:
         return _fresh_copy(hit)
     result = make()
@@ -924,19 +927,19 @@ def _remembered(held: tuple, key: tuple | None, make) -> LLMEstimate:
 
 def _result_key(m, dev, prec, q: _Request, priced, forced: tuple, layout: dict) -> tuple | None:
     """The key of an estimate in :data:`_RESULTS`: the identity of the (immutable) model, device and precision,
-    the request with the types of the numbers asked (``batch=1.0`` is recorded as a float), the price and the
-    layout asked (``forced``: devices, ``tp`` and ``pp``; ``layout``: the rest), as :func:`~roofline.llm.sizes.place`
-    keys a placement; None where a part is not hashable, and with speculation (its placement is made anew
-    each time, so such an entry would never be found)."""
+    the request's figures with the types of the numbers asked (``batch=1.0`` is recorded as a float), the price
+    (its figures and source) and the layout asked (``forced``: devices, ``tp`` and ``pp``; ``layout``: the rest),
+    as :func:`~roofline.llm.sizes.place` keys a placement; None with speculation (its placement is made anew
+    each time, so such an entry would never be found). Plain numbers and strings only, which hash fast (a key
+    is hashed on each look-up); :func:`_remembered` drops one that does not hash."""
     if q.speculation is not None:
         return None
-    try:
-        key = (id(m), id(dev), id(prec), q, type(q.batch), type(q.context), type(q.ideal), type(q.overlap), priced,
-               forced, tuple(sorted(layout.items())), *map(type, forced))
-        hash(key)
-    except TypeError:
-        return None
-    return key
+    usd, source = priced
+    d = q.__dict__
+    return (id(m), id(dev), id(prec), d["batch"], d["context"], d["prompt"], d["generate"], d["ideal"], d["overlap"],
+            type(d["batch"]), type(d["context"]), type(d["ideal"]), type(d["overlap"]),
+            None if usd is None else (usd.nominal, usd.best, usd.worst), source,
+            forced, tuple(sorted(layout.items())), *map(type, forced))
 
 
 def _fresh_copy(result: LLMEstimate) -> LLMEstimate:

@@ -260,8 +260,12 @@ def kv_cache_bytes_per_device(model: ModelConfig, prec: Precision, par: Parallel
     >>> kv_cache_bytes_per_device(v3, Precision(), Parallelism(tp=8, attention="dp"), 64, 1)  # 8 each
     562176.0
     """
-    return kv_cache_bytes(model, prec, batch / par.groups if par.groups > 1 else batch, context) \
-        / kv_shards(model, par)
+    return _kv_per_device(model, prec, batch, context, par.groups, kv_shards(model, par))
+
+
+def _kv_per_device(model: ModelConfig, prec: Precision, batch, context, groups: int, shards: int):
+    """:func:`kv_cache_bytes_per_device` with the layout's attention groups and KV shards given."""
+    return kv_cache_bytes(model, prec, batch / groups if groups > 1 else batch, context) / shards
 
 
 def resident_bytes_per_device(model: ModelConfig, prec: Precision, par: Parallelism, batch, context):
@@ -402,7 +406,8 @@ def place(model: ModelConfig, device: Device, prec: Precision = Precision(), bat
     if pl is None:
         pl = _place(ModelDemand(model, prec), device, batch, context, devices, tp, pp, **layout)
         if pl.forced and type(batch) is int and type(context) is int:
-            _FORCED.remember((id(model), id(device), prec, key[5:9] + key[11:]), (model, device), pl)
+            _FORCED.remember((id(model), id(device), prec, key[5:9] + key[11:]), (model, device), _forced_figures(
+                model, device, prec, pl))
     return _PLACED.remember(key, (model, device), pl)
 
 
@@ -447,10 +452,11 @@ def _forced_again(model: ModelConfig, device: Device, prec: Precision, batch, co
     hit = _FORCED.recall((id(model), id(device), prec, layout), (model, device))
     if hit is None:
         return None
-    par, links = hit.parallel, hit.links
-    need = resident_bytes_per_device(model, prec, par, batch, context)
-    for i in device.resident_levels:
-        if need <= device.memory[i].capacity_bytes:
+    first, w, groups, shards, levels = hit
+    par, links = first.parallel, first.links
+    need = float(w + _kv_per_device(model, prec, batch, context, groups, shards))  # resident_bytes_per_device
+    for i, capacity in levels:
+        if need <= capacity:
             pl = object.__new__(Placement)  # Placement(device, par, i, dict(links), need, True), which checks nothing
             pl.__dict__.update(device=device, parallel=par, home=i, links=dict(links), resident_bytes_per_device=need,
                                forced=True)
@@ -458,7 +464,16 @@ def _forced_again(model: ModelConfig, device: Device, prec: Precision, batch, co
     return None
 
 
-#: a forced layout's first placement, by model and device (held) and every argument but the batch and context
+def _forced_figures(model: ModelConfig, device: Device, prec: Precision, pl: Placement) -> tuple:
+    """What :func:`_forced_again` reads of a forced layout's first placement ``pl``: the placement, the weights
+    per device, the attention groups, the KV shards and each resident level with its capacity, fastest first."""
+    par = pl.parallel
+    return (pl, weights_bytes_per_device(model, prec, par), par.groups, kv_shards(model, par),
+            tuple((i, device.memory[i].capacity_bytes) for i in device.resident_levels))
+
+
+#: a forced layout's first placement and the figures :func:`_forced_again` reads of it (:func:`_forced_figures`),
+#: by model and device (held) and every argument but the batch and context
 _FORCED = IdentityMemo(4096)
 
 
