@@ -263,7 +263,8 @@ def _new_point(asked: dict, model, device, phase, prec, placement, shapes, overl
 def _clear_memory() -> None:
     """Forget every process-memory entry of this module (called by
     :func:`roofline.engine.cache.clear_memory` too)."""
-    for memo in (_HOT, _BOUND, _BY_ID, _CORNERS, _POWER, _PRICED, _FALLBACK, _PRECISION, _RESULTS, _MODE_DEVICES, _PLANS):
+    for memo in (_HOT, _BOUND, _BY_ID, _CORNERS, _POWER, _PRICED, _FALLBACK, _PRECISION, _RESULTS, _MODE_DEVICES,
+                 _PLANS, _PLANS_BY_VALUE):
         memo.clear()
 
 
@@ -603,17 +604,22 @@ class _Plan:
 
 def _plan(m: ModelConfig, dev: Device, prec: Precision, pl: Placement, q: _Request) -> _Plan | None:
     """The :class:`_Plan` of this model, device, precision and layout (None: the direct path does not apply),
-    made once: a re-placed forced layout keeps its parallelism object, so the key holds its identity."""
-    par, ideal = pl.parallel, bool(q.ideal)
-    key = (id(m), id(dev), id(prec), id(par), pl.home, tuple(pl.links.items()), ideal, q.overlap)
+    made once per layout: found by the identity of the parallelism object (a forced layout placed again keeps
+    its own), else by its value (a layout searched again is a new object)."""
+    par, ideal, links = pl.parallel, bool(q.ideal), tuple(pl.links.items())
+    key = (id(m), id(dev), id(prec), id(par), pl.home, links, ideal, q.overlap)
     held = (m, dev, prec, par)
     hit = _PLANS.recall(key, held, _NEVER)
     if hit is _NEVER:
-        hit = _PLANS.remember(key, held, _new_plan(m, dev, prec, pl, ideal, q.overlap))
+        by_value = (id(m), id(dev), id(prec), par, pl.home, links, ideal, q.overlap)
+        hit = _PLANS_BY_VALUE.recall(by_value, held[:3], _NEVER)
+        if hit is _NEVER:
+            hit = _PLANS_BY_VALUE.remember(by_value, held[:3], _new_plan(m, dev, prec, pl, ideal, q.overlap))
+        _PLANS.remember(key, held, hit)
     return hit
 
 
-_PLANS = IdentityMemo(_MAX_BOUND)
+_PLANS, _PLANS_BY_VALUE = IdentityMemo(_MAX_BOUND), IdentityMemo(_MAX_BOUND)
 
 
 def _new_plan(m: ModelConfig, dev: Device, prec: Precision, pl: Placement, ideal: bool, overlap) -> _Plan | None:
@@ -738,7 +744,7 @@ def _detail(pt, m: int) -> tuple:
     time: ``(time_s, bound, terms, flops, bytes)``, what :meth:`Point.mode(mode, True)
     <roofline.engine.scalar.Point.mode>` and :func:`_terms` give, read from the point's outputs in one step
     (the binding term is the first of the largest times, as there)."""
-    flops, nbytes, hc, fits, totals, acc, est, bnd, sums = pt.raw
+    flops, nbytes, _, fits, totals, acc, est, bnd, _ = pt.raw
     times = list(acc) + list(_NO_LATENCY if m == 0 else (bnd if m == 1 else est))
     bi, bv = 0, times[0]
     for q in range(1, len(times)):
@@ -803,9 +809,9 @@ def _direct_costs(plan: _Plan, usd: Ranged | None, tpot: Ranged, tps: Ranged, ba
     if not power:
         return None, usd_mt, None
     e, r = formulas.energy_per_token, formulas.tokens_per_s_per_mw
-    b, w = tpot.best, tpot.worst  # tpot.low and tpot.high: min(b, w) and max(b, w), as they compare
-    return (_ranged(e(power, n, tpot.nominal, batch), e(pf.low, n, w if w < b else b, batch),
-                   e(pf.high, n, w if w > b else b, batch)),
+    b, w = tpot.best, tpot.worst
+    return (_ranged(e(power, n, tpot.nominal, batch), e(pf.low, n, min(b, w), batch),  # tpot.low and tpot.high
+                    e(pf.high, n, max(b, w), batch)),
             usd_mt, _ranged(r(tps.nominal, power, n), r(tps.best, pf.low, n), r(tps.worst, pf.high, n)))
 
 
