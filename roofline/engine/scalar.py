@@ -28,7 +28,7 @@ from ..vocab import Mode
 from .layout import N_LATENCY, OutputLayout
 from .pointcode import PointCode, body_lines
 
-__all__ = ["generate", "load", "lean_source", "Kernel", "Point", "LEAN_MODES"]
+__all__ = ["generate", "load", "lean_source", "corners_source", "Kernel", "Corners", "Point", "LEAN_MODES"]
 
 
 def generate(pc: PointCode) -> str:
@@ -186,6 +186,228 @@ class Kernel:
 
 
 _isfinite, _fsum = math.isfinite, math.fsum
+
+
+@functools.lru_cache(maxsize=64)
+def corners_source(source: str, keeps: tuple, common: tuple) -> str:
+    """Source of ``point(a0, ..., _C, _T0, _T1, ...)``: the ``point`` of ``source`` (from :func:`generate`) at
+    several corners in one call, the work that does not depend on a corner done once.
+
+    Each corner's figures, capacities, devices and home (a *tail*: the arguments after the shapes) run through
+    the lines of ``source`` (or of :func:`lean_source`'s for that corner's ``keep``), in their order. A
+    top-level statement is computed once, before the corners, where everything it reads is a shape, a tail
+    argument the same at every corner (``common``: passed once, as the tuple ``_C``) or a name such a
+    statement made, and where no other statement writes what it writes (the shape-only subexpressions, the
+    work totals, and with the capacities, devices and home shared, the home level and each op's activation
+    level). An op's own names (``ab``, ``ha``, ``t0``, ``best``, ``w``, ...) are renamed per op
+    (``ab__3``), so that one op's value computed before the corners is not overwritten by the next op's. The
+    statements left run once per corner, with that corner's other tail arguments unpacked from ``_T<k>``;
+    every value is computed by the same operations in the same order as by ``source``, so each corner's
+    result equals ``point``'s (or the lean one's) to the last bit.
+
+    Parameters
+    ----------
+    source : str
+        From :func:`generate`.
+    keeps : tuple of (str or None)
+        Per corner: None (every mode, with detail) or a :func:`lean_source` ``keep``.
+    common : tuple of bool
+        Per tail argument (figures ``d<i>``, capacities ``c<i>``, ``dv``, ``hm``): whether it is the same at
+        every corner.
+
+    Returns
+    -------
+    str
+        A module defining ``point``, which returns one tuple per corner, each what :func:`generate`'s (or
+        :func:`lean_source`'s) ``point`` returns there.
+    """
+    shapes, tail, units, ret = _corner_units(source)
+    shared = [n for n, c in zip(tail, common) if c]
+    own = [n for n, c in zip(tail, common) if not c]
+    before, per = _hoist(units, set(shapes) | set(shared), set(tail))
+    lines = [f"def point({', '.join(shapes + ['_C'] + [f'_T{k}' for k in range(len(keeps))])}):"]
+    lines += [f"    {', '.join(shared)}, = _C"] if shared else []
+    lines += [ln for u in before for ln in u.text]
+    results = []
+    for k, keep in enumerate(keeps):
+        lines += [f"    # corner {k}"] + ([f"    {', '.join(own)}, = _T{k}"] if own else [])
+        drop = _LEAN_DROP[keep] if keep else None
+        lines += [ln for u in per if drop is None or not drop.match(u.first) for ln in u.text]
+        lines.append(f"    _r{k} = ({ret if not keep else ret[:ret.rindex(', (')] + ', ()'})")
+        results.append(f"_r{k}")
+    lines.append(f"    return {', '.join(results)},")
+    return "\n".join(lines) + "\n"
+
+
+class Corners:
+    """The ``point`` function of a compiled workload at several corners at once (:func:`corners_source`): the
+    figures of each corner bound, the shapes free, what each corner's :class:`Kernel` returns from one call
+    that computes what the corners share once.
+
+    Parameters
+    ----------
+    source : str
+        From :func:`generate`.
+    filename : str
+        Shown in tracebacks (:func:`load`).
+    tails : sequence of tuple
+        Per corner, the arguments after the shapes, what :attr:`Kernel.tail` holds: the device figures in
+        argument order, each level's capacity, the devices the working set is spread over and the forced home
+        level (-1 or None: none) [each figure's SI unit; B; 1; 1].
+    keeps : sequence of (str or None)
+        Per corner, :class:`Kernel`'s ``lean``: None (every mode, with detail), ``estimate`` or ``bounds``.
+    layout : OutputLayout
+        Positions of the reported terms.
+    labels : tuple of str
+        Text forms of the reported terms.
+    """
+
+    __slots__ = ("fn", "args", "live", "lo", "hi", "covers", "layout", "labels", "_kernels", "_make")
+
+    def __init__(self, source: str, filename: str, tails, keeps, layout: OutputLayout, labels: tuple = ()):
+        if len(tails) != len(keeps):
+            raise ValueError(f"{len(tails)} tails and {len(keeps)} keeps: one keep per tail")
+        nd = len(re.findall(r"\bd\d+\b", source.partition("\n")[0]))
+        nl = len(tails[0]) - nd - 2 if tails else 0
+        tails = [(*t[:-1], -1 if t[-1] is None else t[-1]) for t in tails]
+        fixed = [math.fsum(t[:nd]) + math.fsum(t[nd:nd + nl]) + t[nd + nl] for t in tails]  # as Kernel sums them
+        self.live = tuple(k for k, f in enumerate(fixed) if _isfinite(f))  # the others are None at every shape
+        live = [fixed[k] for k in self.live]
+        self.lo, self.hi = (min(live), max(live)) if live else (0.0, 0.0)
+        self.covers = tuple(LEAN_MODES[keep] if keep else None for keep in keeps)
+        self.layout, self.labels, self._kernels = layout, labels, None
+        self._make = (source, filename, tails, tuple(keeps), nd, nl)
+        self.fn, self.args = None, ()
+        if self.live:
+            first = tails[self.live[0]]
+            common = tuple(all(_same(tails[k][i], v) for k in self.live) for i, v in enumerate(first))
+            src = corners_source(source, tuple(keeps[k] for k in self.live), common)
+            self.fn = load(src, f"{filename} (corners: {', '.join(str(keeps[k]) for k in self.live)})")
+            self.args = (tuple(v for v, c in zip(first, common) if c),
+                         *(tuple(v for v, c in zip(tails[k], common) if not c) for k in self.live))
+
+    def __call__(self, values) -> list:
+        """Every corner at shapes ``values`` (in argument order) [1]: per tail, what its :class:`Kernel` returns
+        (a :class:`Point`, or None where plain arithmetic would part from NumPy's).
+
+        Parameters
+        ----------
+        values : sequence of float
+            The shapes [1].
+
+        Returns
+        -------
+        list of (Point or None)
+        """
+        total = _fsum(values)
+        if self.fn is None or not (_isfinite(total + self.lo) and _isfinite(total + self.hi)):
+            return self._each(values)  # a sum that overflows at some corner: each corner as its Kernel decides
+        try:
+            raws = self.fn(*values, *self.args)
+        except (ZeroDivisionError, OverflowError, ValueError, TypeError):
+            return self._each(values)  # which corner failed: each as its Kernel decides
+        out = [None] * len(self.covers)
+        layout, labels, covers = self.layout, self.labels, self.covers
+        for k, raw in zip(self.live, raws):
+            out[k] = Point(raw, layout, labels, covers[k])
+        return out
+
+    def _each(self, values) -> list:
+        """Each corner through its own :class:`Kernel` (built on first need)."""
+        if self._kernels is None:
+            source, filename, tails, keeps, nd, nl = self._make
+            self._kernels = [Kernel(source, filename, t[:nd], t[nd:nd + nl], t[nd + nl], t[-1], self.layout,
+                                    self.labels, keep) for t, keep in zip(tails, keeps)]
+        return [kernel(values) for kernel in self._kernels]
+
+
+def _same(a, b) -> bool:
+    """Whether two arguments are the same to the last bit (and of one type): ``-0.0`` is not ``0.0`` here."""
+    return type(a) is type(b) and repr(a) == repr(b)
+
+
+class _Unit:
+    """One top-level statement of a ``point``: its lines (an op's own names renamed), its first line as
+    generated (what :data:`_LEAN_DROP` reads), the names it reads and the names it writes (``acc[j] += w``
+    reads and writes ``acc``)."""
+
+    __slots__ = ("text", "first", "reads", "writes")
+
+    def __init__(self, first: str):
+        self.text, self.first, self.reads, self.writes = [], first, set(), set()
+
+    def add(self, line: str) -> None:
+        """Take one more line of the statement (already renamed).
+
+        Parameters
+        ----------
+        line : str
+            Python, indented.
+        """
+        self.text.append(line)
+        m = _ASSIGN.match(line)
+        if m:
+            self.writes.add(m[1])
+            if m[2] or m[3] != "=":  # an item of it, or an augmented assignment: the old value is read too
+                self.reads.add(m[1])
+            line = (m[2] or "") + m[4]
+        self.reads.update(n for n in _NAME.findall(line) if n not in _KEYWORDS)
+
+
+#: an assignment's target, its index, its operator and its value; a name (not an attribute, not a number's
+#: exponent); the words of the generated lines that are not names
+_ASSIGN = re.compile(r"\s*([A-Za-z_]\w*)(\[[^\]]*\])?\s*([-+*/]?=)(?!=)\s*(.*)$")
+_NAME = re.compile(r"(?<![\w.])[A-Za-z_]\w*")
+_KEYWORDS = frozenset({"if", "else", "elif", "and", "or", "not", "in", "is", "True", "False", "None", "return"})
+
+
+def _corner_units(source: str) -> tuple[list, list, list, str]:
+    """The shapes and the tail arguments of ``source``'s ``point``, its top-level statements (:class:`_Unit`,
+    each op's own names renamed) and the tuple it returns (text)."""
+    lines = source.rstrip("\n").splitlines()
+    params = [p.strip() for p in lines[0][lines[0].index("(") + 1:lines[0].rindex(")")].split(",")]
+    shapes = [p for p in params if re.fullmatch(r"a\d+", p)]
+    ret = lines[-1].strip()[len("return "):]
+    groups: list = [[]]  # the head's statements, then each op's: lists of lines
+    for ln in lines[1:-1]:
+        if ln.startswith("    # op "):
+            groups.append([])
+        elif ln.startswith("     ") or ln.startswith("    else:") or ln.startswith("    elif "):
+            groups[-1][-1].append(ln)
+        elif ln.strip() and not ln.lstrip().startswith("#"):
+            groups[-1].append([ln])
+    head = {m[1] for st in groups[0] for ln in st for m in [_ASSIGN.match(ln)] if m}
+    units = []
+    for g, stmts in enumerate(groups):
+        own = {m[1] for st in stmts for ln in st for m in [_ASSIGN.match(ln)] if m and m[3] == "=" and not m[2]}
+        rename = {n: f"{n}__{g - 1}" for n in own - head} if g else {}  # an op sets its own before it reads them
+        pattern = re.compile(rf"(?<![\w.])({'|'.join(map(re.escape, rename))})(?!\w)") if rename else None
+        for st in stmts:
+            u = _Unit(st[0])
+            for ln in st:
+                u.add(pattern.sub(lambda m: rename[m[1]], ln) if pattern else ln)
+            units.append(u)
+    return shapes, params[len(shapes):], units, ret
+
+
+def _hoist(units: list, known: set, tail: set) -> tuple[list, list]:
+    """The statements computed once (everything they read known, or made by themselves, and no other
+    statement writing what they write) and the others, each in program order (``tail``: the arguments that
+    differ between corners among others)."""
+    writers: dict = {}
+    for u in units:
+        for n in u.writes:
+            writers[n] = writers.get(n, 0) + 1
+    made = set(writers)
+    known = set(known) | {n for u in units for n in u.reads if n not in made and n not in tail}  # math, min, ...
+    before, per = [], []
+    for u in units:
+        if u.reads - u.writes <= known and all(writers[n] == 1 for n in u.writes):
+            before.append(u)
+            known |= u.writes
+        else:
+            per.append(u)
+    return before, per
 
 
 def _pow(base: float, exponent: float) -> float:
