@@ -224,10 +224,10 @@ def corners_source(source: str, keeps: tuple, common: tuple) -> str:
     shapes, tail, units, ret = _corner_units(source)
     shared = [n for n, c in zip(tail, common) if c]
     own = [n for n, c in zip(tail, common) if not c]
-    before, per = _hoist(units, set(shapes) | set(shared), set(tail))
+    before, per, sure = _hoist(units, set(shapes) | set(shared), set(tail))
     lines = [f"def point({', '.join(shapes + ['_C'] + [f'_T{k}' for k in range(len(keeps))])}):"]
     lines += [f"    {', '.join(shared)}, = _C"] if shared else []
-    lines += [ln for u in before for ln in u.text]
+    lines += [ln for u in before for ln in u.text] + _conditions(per, sure)
     results = []
     for k, keep in enumerate(keeps):
         lines += [f"    # corner {k}"] + ([f"    {', '.join(own)}, = _T{k}"] if own else [])
@@ -262,7 +262,7 @@ class Corners:
         Text forms of the reported terms.
     """
 
-    __slots__ = ("fn", "args", "live", "lo", "hi", "covers", "layout", "labels", "_kernels", "_make")
+    __slots__ = ("_kernels", "_make", "args", "covers", "fn", "hi", "labels", "layout", "live", "lo")
 
     def __init__(self, source: str, filename: str, tails, keeps, layout: OutputLayout, labels: tuple = ()):
         if len(tails) != len(keeps):
@@ -331,7 +331,7 @@ class _Unit:
     generated (what :data:`_LEAN_DROP` reads), the names it reads and the names it writes (``acc[j] += w``
     reads and writes ``acc``)."""
 
-    __slots__ = ("text", "first", "reads", "writes")
+    __slots__ = ("first", "reads", "text", "writes")
 
     def __init__(self, first: str):
         self.text, self.first, self.reads, self.writes = [], first, set(), set()
@@ -353,6 +353,26 @@ class _Unit:
             line = (m[2] or "") + m[4]
         self.reads.update(n for n in _NAME.findall(line) if n not in _KEYWORDS)
 
+    def definite(self) -> set:
+        """The names the statement sets on every path: all it writes for a simple one; for ``if``/``else``,
+        those both branches set at their own level.
+
+        Returns
+        -------
+        set of str
+        """
+        if not self.first.startswith("    if "):
+            return set(self.writes)
+        if not any(ln.startswith("    else:") for ln in self.text):
+            return set()
+        branches: list = [set(), set()]
+        for ln in self.text[1:]:
+            if ln.startswith("    else:"):
+                branches = branches[::-1]
+            elif ln.startswith("        ") and not ln.startswith("         ") and (m := _ASSIGN.match(ln)):
+                branches[0].add(m[1])
+        return branches[0] & branches[1]
+
 
 #: an assignment's target, its index, its operator and its value; a name (not an attribute, not a number's
 #: exponent); the words of the generated lines that are not names
@@ -372,7 +392,7 @@ def _corner_units(source: str) -> tuple[list, list, list, str]:
     for ln in lines[1:-1]:
         if ln.startswith("    # op "):
             groups.append([])
-        elif ln.startswith("     ") or ln.startswith("    else:") or ln.startswith("    elif "):
+        elif ln.startswith(("     ", "    else:", "    elif ")):
             groups[-1][-1].append(ln)
         elif ln.strip() and not ln.lstrip().startswith("#"):
             groups[-1].append([ln])
@@ -385,7 +405,7 @@ def _corner_units(source: str) -> tuple[list, list, list, str]:
         for st in stmts:
             u = _Unit(st[0])
             for ln in st:
-                u.add(pattern.sub(lambda m: rename[m[1]], ln) if pattern else ln)
+                u.add(pattern.sub(lambda m, r=rename: r[m[1]], ln) if pattern else ln)
             units.append(u)
     return shapes, params[len(shapes):], units, ret
 
@@ -400,14 +420,45 @@ def _hoist(units: list, known: set, tail: set) -> tuple[list, list]:
             writers[n] = writers.get(n, 0) + 1
     made = set(writers)
     known = set(known) | {n for u in units for n in u.reads if n not in made and n not in tail}  # math, min, ...
-    before, per = [], []
+    before, per, sure = [], [], set(known)
     for u in units:
         if u.reads - u.writes <= known and all(writers[n] == 1 for n in u.writes):
             before.append(u)
             known |= u.writes
+            sure |= u.definite()
         else:
             per.append(u)
-    return before, per
+    return before, per, sure
+
+
+#: a condition of a conditional expression (``(x) if 1 <= hc else 0.0``) and of a binding term's test
+#: (``if (not uni or 1 <= hc or not hs) and t2 > best:``), as :mod:`~roofline.engine.pointcode` prints them
+_COND_EXPR = re.compile(r" if ([^():]+?) else ")
+_COND_TEST = re.compile(r"^(\s*if )\(([^()]+)\)( and )")
+
+
+def _conditions(per: list, sure: set) -> list[str]:
+    """Lines computing once each condition of the statements ``per`` that reads only names ``sure`` to be set
+    before the corners (``_q0 = 1 <= hc``), those statements rewritten to read it (``(x) if _q0 else 0.0``):
+    a condition's truth is all a conditional expression or an ``if ... and`` reads of it."""
+    made: dict = {}
+
+    def name(cond: str) -> str | None:
+        if not {n for n in _NAME.findall(cond) if n not in _KEYWORDS} <= sure:
+            return None
+        return made.setdefault(cond, f"_q{len(made)}")
+
+    def expr(m) -> str:
+        q = name(m[1])
+        return m[0] if q is None else f" if {q} else "
+
+    def test(m) -> str:
+        q = name(m[2])
+        return m[0] if q is None else f"{m[1]}{q}{m[3]}"
+
+    for u in per:
+        u.text = [_COND_TEST.sub(test, _COND_EXPR.sub(expr, ln)) for ln in u.text]
+    return [f"    {q} = {cond}" for cond, q in made.items()]
 
 
 def _pow(base: float, exponent: float) -> float:
