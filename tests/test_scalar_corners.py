@@ -16,7 +16,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from roofline import engine
-from roofline.engine.scalar import Corners, Kernel, corners_source
+from roofline.engine.scalar import Corners, Kernel, fixed_source
 from roofline.hardware.library import get_device
 from roofline.hardware.measured import mode_device
 from roofline.llm import inference
@@ -156,18 +156,26 @@ def test_a_corner_that_plain_arithmetic_cannot_do_is_none_and_the_others_are_not
 
 def test_what_every_corner_shares_is_computed_once(decode):
     """The shape-only subexpressions and, with the capacities, devices and home shared, each op's activation
-    level come before the first corner; what reads a figure that differs comes after it, once per corner."""
-    cw, _ = decode
-    nd, tail = len(cw.device_paths), len(cw.device_paths) + cw.n_levels + 2
-    src = corners_source(cw.scalar_source, (None, "estimate"), (False,) * nd + (True,) * (tail - nd))
+    level come before the first corner; what reads a figure that differs comes after it, once per corner; what
+    reads the figures alone (``1/d0``) is computed when the corners are bound, not at each call."""
+    cw, dev = decode
+    vals = [dev.values(c) for c in (Corner.BEST, Corner.WORST)]
+    figs = [[v[p] for p in cw.device_paths] for v in vals]
+    caps = [vals[0][f"memory.{lvl.name}.capacity"] for lvl in dev.memory]
+    src = Corners(cw.scalar_source, "<test>", [(*f, *caps, 1.0, 1) for f in figs], (None, "estimate"), cw.layout,
+                  cw.labels).source
     before, _, after = src.partition("    # corner 0\n")
-    assert "flops = " in before and "ha__0" in before and "d0" not in before
+    assert "flops = " in before and "ha__0" in before
+    bound = fixed_source(cw.scalar_source)[0]  # x1 = 1/d4 and the like: computed when the corners are bound
+    assert bound and not any(f"    {n} = " in src for n in bound)
     assert after.count("    # corner ") == 1 and "flops = " not in after
-    figs = [f"d{i}" for i in range(nd)]
-    assert all(f in after for f in figs)
-    src = corners_source(cw.scalar_source, (None, "estimate"), (False,) * tail)  # nothing shared but the shapes
+    own = [p for p, a, b in zip(range(len(cw.device_paths)), *figs) if a != b]
+    assert own and all(f"d{i}" not in before for i in own)
+    caps2 = [c * 2 for c in caps]  # capacities that differ: the home and activation levels at each corner
+    src = Corners(cw.scalar_source, "<test>", [(*figs[0], *caps, 1.0, 1), (*figs[1], *caps2, 1.0, 1)],
+                  (None, "estimate"), cw.layout, cw.labels).source
     before = src.partition("    # corner 0\n")[0]
-    assert "flops = " in before and "ha__0" not in before and "hc = " not in before
+    assert "flops = " in before and "ha__0" not in before
 
 
 def test_the_tails_and_keeps_must_pair_up(decode):

@@ -28,7 +28,8 @@ from ..vocab import Mode
 from .layout import N_LATENCY, OutputLayout
 from .pointcode import PointCode, body_lines
 
-__all__ = ["generate", "load", "lean_source", "corners_source", "Kernel", "Corners", "Point", "LEAN_MODES"]
+__all__ = ["generate", "load", "lean_source", "corners_source", "fixed_source", "Kernel", "Corners", "Point",
+           "LEAN_MODES"]
 
 
 def generate(pc: PointCode) -> str:
@@ -188,22 +189,23 @@ class Kernel:
 _isfinite, _fsum = math.isfinite, math.fsum
 
 
-@functools.lru_cache(maxsize=64)
 def corners_source(source: str, keeps: tuple, common: tuple) -> str:
     """Source of ``point(a0, ..., _C, _T0, _T1, ...)``: the ``point`` of ``source`` (from :func:`generate`) at
     several corners in one call, the work that does not depend on a corner done once.
 
     Each corner's figures, capacities, devices and home (a *tail*: the arguments after the shapes) run through
-    the lines of ``source`` (or of :func:`lean_source`'s for that corner's ``keep``), in their order. A
-    top-level statement is computed once, before the corners, where everything it reads is a shape, a tail
-    argument the same at every corner (``common``: passed once, as the tuple ``_C``) or a name such a
-    statement made, and where no other statement writes what it writes (the shape-only subexpressions, the
-    work totals, and with the capacities, devices and home shared, the home level and each op's activation
-    level). An op's own names (``ab``, ``ha``, ``t0``, ``best``, ``w``, ...) are renamed per op
-    (``ab__3``), so that one op's value computed before the corners is not overwritten by the next op's. The
-    statements left run once per corner, with that corner's other tail arguments unpacked from ``_T<k>``;
-    every value is computed by the same operations in the same order as by ``source``, so each corner's
-    result equals ``point``'s (or the lean one's) to the last bit.
+    the lines of ``source`` (or of :func:`lean_source`'s for that corner's ``keep``), in their order. The
+    statements that read the tail alone (``x1 = 1/d4``, a latency ``le2 = d5 * 80``) are left out: the caller
+    computes them once per tail (:func:`fixed_source`) and passes their values after the tail's. A top-level
+    statement is then computed once, before the corners, where everything it reads is a shape, a value the
+    same at every corner (``common``: passed once, as the tuple ``_C``) or a name such a statement made, and
+    where no other statement writes what it writes (the shape-only subexpressions, the work totals, and with
+    the capacities, devices and home shared, the home level and each op's activation level), and so is each
+    condition the corners share (``1 <= hc``). An op's own names (``ab``, ``ha``, ``t0``, ``best``, ``w``,
+    ...) are renamed per op (``ab__3``), so that one op's value computed before the corners is not overwritten
+    by the next op's. The statements left run once per corner, with that corner's other values unpacked from
+    ``_T<k>``; every value is computed by the same operations in the same order as by ``source``, so each
+    corner's result equals ``point``'s (or the lean one's) to the last bit.
 
     Parameters
     ----------
@@ -212,31 +214,78 @@ def corners_source(source: str, keeps: tuple, common: tuple) -> str:
     keeps : tuple of (str or None)
         Per corner: None (every mode, with detail) or a :func:`lean_source` ``keep``.
     common : tuple of bool
-        Per tail argument (figures ``d<i>``, capacities ``c<i>``, ``dv``, ``hm``): whether it is the same at
-        every corner.
+        Per value of a tail (the arguments ``d<i>``, ``c<i>``, ``dv``, ``hm``, then the names of
+        :func:`fixed_source`): whether it is the same at every corner.
 
     Returns
     -------
     str
         A module defining ``point``, which returns one tuple per corner, each what :func:`generate`'s (or
-        :func:`lean_source`'s) ``point`` returns there.
+        :func:`lean_source`'s) ``point`` returns there. ``_C`` holds the common values it reads and each
+        ``_T<k>`` the others it reads, each in tail order (:func:`_plan`).
     """
-    shapes, tail, units, ret = _corner_units(source)
-    shared = [n for n, c in zip(tail, common) if c]
-    own = [n for n, c in zip(tail, common) if not c]
-    before, per, sure = _hoist(units, set(shapes) | set(shared), set(tail))
+    return _plan(source, keeps, common)[0]
+
+
+@functools.lru_cache(maxsize=64)
+def _plan(source: str, keeps: tuple, common: tuple) -> tuple[str, tuple, tuple]:
+    """:func:`corners_source`, and the positions in the tail (with :func:`fixed_source`'s values) of the
+    values it reads from ``_C`` and from each ``_T<k>``."""
+    shapes, tail, fixed, rest, ret = _parsed(source)
+    ext = tail + [n for u in fixed for n in sorted(u.writes)]
+    before, per, sure = _hoist(rest, set(shapes) | {n for n, c in zip(ext, common) if c}, set(ext))
+    conds, texts = _conditions(per, sure)
+    used = set().union(*(u.reads for u in before + per), *(_reads(c) for c in conds), _reads(ret))
+    shared = tuple(i for i, (n, c) in enumerate(zip(ext, common)) if c and n in used)
+    own = tuple(i for i, (n, c) in enumerate(zip(ext, common)) if not c and n in used)
     lines = [f"def point({', '.join(shapes + ['_C'] + [f'_T{k}' for k in range(len(keeps))])}):"]
-    lines += [f"    {', '.join(shared)}, = _C"] if shared else []
-    lines += [ln for u in before for ln in u.text] + _conditions(per, sure)
+    lines += [f"    {''.join(ext[i] + ', ' for i in shared)}= _C"] if shared else []
+    lines += [ln for u in before for ln in u.text] + [f"    {q} = {c}" for c, q in conds.items()]
     results = []
     for k, keep in enumerate(keeps):
-        lines += [f"    # corner {k}"] + ([f"    {', '.join(own)}, = _T{k}"] if own else [])
+        lines += [f"    # corner {k}"] + ([f"    {''.join(ext[i] + ', ' for i in own)}= _T{k}"] if own else [])
         drop = _LEAN_DROP[keep] if keep else None
-        lines += [ln for u in per if drop is None or not drop.match(u.first) for ln in u.text]
+        lines += [ln for u, text in zip(per, texts) if drop is None or not drop.match(u.first) for ln in text]
         lines.append(f"    _r{k} = ({ret if not keep else ret[:ret.rindex(', (')] + ', ()'})")
         results.append(f"_r{k}")
     lines.append(f"    return {', '.join(results)},")
-    return "\n".join(lines) + "\n"
+    return "\n".join(lines) + "\n", shared, own
+
+
+@functools.lru_cache(maxsize=64)
+def fixed_source(source: str) -> tuple[tuple, str]:
+    """The statements of ``source``'s ``point`` (from :func:`generate`) that read its tail alone (the device
+    figures, capacities, devices and home: ``x1 = 1/d4``), as a function of the tail: what :class:`Corners`
+    computes once per corner when it binds the corner's figures.
+
+    Parameters
+    ----------
+    source : str
+        From :func:`generate`.
+
+    Returns
+    -------
+    tuple
+        ``(names, module)``: the names those statements set, and a module defining ``point(d0, ..., c0, ...,
+        dv, hm)``, which returns their values in that order.
+    """
+    _, tail, fixed, _, _ = _parsed(source)
+    names = tuple(n for u in fixed for n in sorted(u.writes))
+    lines = [f"def point({', '.join(tail)}):"] + [ln for u in fixed for ln in u.text]
+    return names, "\n".join(lines + [f"    return ({''.join(n + ', ' for n in names)})"]) + "\n"
+
+
+@functools.lru_cache(maxsize=64)
+def _parsed(source: str) -> tuple[list, list, list, list, str]:
+    """``source``'s shapes, tail arguments, the statements that read the tail alone (each setting its names on
+    every path), the other statements (:class:`_Unit`) and the tuple it returns."""
+    shapes, tail, units, ret = _corner_units(source)
+    fixed, rest, _ = _hoist(units, set(tail), set(shapes), simple=True)
+    return shapes, tail, fixed, rest, ret
+
+
+def _reads(expr: str) -> set:
+    return {n for n in _NAME.findall(expr) if n not in _KEYWORDS}
 
 
 class Corners:
@@ -260,9 +309,14 @@ class Corners:
         Positions of the reported terms.
     labels : tuple of str
         Text forms of the reported terms.
+
+    Attributes
+    ----------
+    source : str
+        The generated function's source (:func:`corners_source`; empty where no corner can be computed).
     """
 
-    __slots__ = ("_kernels", "_make", "args", "covers", "fn", "hi", "labels", "layout", "live", "lo")
+    __slots__ = ("_kernels", "_make", "args", "covers", "fn", "hi", "labels", "layout", "live", "lo", "source")
 
     def __init__(self, source: str, filename: str, tails, keeps, layout: OutputLayout, labels: tuple = ()):
         if len(tails) != len(keeps):
@@ -270,21 +324,22 @@ class Corners:
         nd = len(re.findall(r"\bd\d+\b", source.partition("\n")[0]))
         nl = len(tails[0]) - nd - 2 if tails else 0
         tails = [(*t[:-1], -1 if t[-1] is None else t[-1]) for t in tails]
-        fixed = [math.fsum(t[:nd]) + math.fsum(t[nd:nd + nl]) + t[nd + nl] for t in tails]  # as Kernel sums them
-        self.live = tuple(k for k, f in enumerate(fixed) if _isfinite(f))  # the others are None at every shape
-        live = [fixed[k] for k in self.live]
-        self.lo, self.hi = (min(live), max(live)) if live else (0.0, 0.0)
         self.covers = tuple(LEAN_MODES[keep] if keep else None for keep in keeps)
         self.layout, self.labels, self._kernels = layout, labels, None
         self._make = (source, filename, tails, tuple(keeps), nd, nl)
-        self.fn, self.args = None, ()
+        fixed = [math.fsum(t[:nd]) + math.fsum(t[nd:nd + nl]) + t[nd + nl] for t in tails]  # as Kernel sums them
+        ext = _extended(source, filename, tails, fixed)  # None: that corner is None at every shape
+        self.live = tuple(k for k, e in enumerate(ext) if e is not None)
+        live = [fixed[k] for k in self.live]
+        self.lo, self.hi = (min(live), max(live)) if live else (0.0, 0.0)
+        self.fn, self.args, self.source = None, (), ""
         if self.live:
-            first = tails[self.live[0]]
-            common = tuple(all(_same(tails[k][i], v) for k in self.live) for i, v in enumerate(first))
-            src = corners_source(source, tuple(keeps[k] for k in self.live), common)
-            self.fn = load(src, f"{filename} (corners: {', '.join(str(keeps[k]) for k in self.live)})")
-            self.args = (tuple(v for v, c in zip(first, common) if c),
-                         *(tuple(v for v, c in zip(tails[k], common) if not c) for k in self.live))
+            first = ext[self.live[0]]
+            common = tuple(all(_same(ext[k][i], v) for k in self.live) for i, v in enumerate(first))
+            keeps = tuple(keeps[k] for k in self.live)
+            self.source, shared, own = _plan(source, keeps, common)
+            self.fn = load(self.source, f"{filename} (corners: {', '.join(map(str, keeps))})")
+            self.args = (tuple(first[i] for i in shared), *(tuple(ext[k][i] for i in own) for k in self.live))
 
     def __call__(self, values) -> list:
         """Every corner at shapes ``values`` (in argument order) [1]: per tail, what its :class:`Kernel` returns
@@ -319,6 +374,20 @@ class Corners:
             self._kernels = [Kernel(source, filename, t[:nd], t[nd:nd + nl], t[nd + nl], t[-1], self.layout,
                                     self.labels, keep) for t, keep in zip(tails, keeps)]
         return [kernel(values) for kernel in self._kernels]
+
+
+def _extended(source: str, filename: str, tails: list, fixed: list) -> list:
+    """Each tail followed by the values of :func:`fixed_source`'s statements there, or None where its sum
+    (``fixed``) is not finite or those statements fail: its :class:`Kernel` then answers None at every shape
+    (it runs them, unconditionally, at every call, after that sum's test)."""
+    fn = load(fixed_source(source)[1], f"{filename} (figures)")
+    out = []
+    for t, total in zip(tails, fixed):
+        try:
+            out.append((*t, *fn(*t)) if _isfinite(total) else None)
+        except (ZeroDivisionError, OverflowError, ValueError, TypeError):
+            out.append(None)
+    return out
 
 
 def _same(a, b) -> bool:
@@ -410,19 +479,21 @@ def _corner_units(source: str) -> tuple[list, list, list, str]:
     return shapes, params[len(shapes):], units, ret
 
 
-def _hoist(units: list, known: set, tail: set) -> tuple[list, list]:
+def _hoist(units: list, known: set, args: set, simple: bool = False) -> tuple[list, list, set]:
     """The statements computed once (everything they read known, or made by themselves, and no other
-    statement writing what they write) and the others, each in program order (``tail``: the arguments that
-    differ between corners among others)."""
+    statement writing what they write; with ``simple``, each setting its names on every path) and the others,
+    each in program order, and the names surely set once the first have run (``args``: the arguments, none of
+    them a global such as ``math``)."""
     writers: dict = {}
     for u in units:
         for n in u.writes:
             writers[n] = writers.get(n, 0) + 1
     made = set(writers)
-    known = set(known) | {n for u in units for n in u.reads if n not in made and n not in tail}  # math, min, ...
+    known = set(known) | {n for u in units for n in u.reads if n not in made and n not in args}  # math, min, ...
     before, per, sure = [], [], set(known)
     for u in units:
-        if u.reads - u.writes <= known and all(writers[n] == 1 for n in u.writes):
+        if u.reads - u.writes <= known and all(writers[n] == 1 for n in u.writes) and \
+                (not simple or u.definite() == u.writes):
             before.append(u)
             known |= u.writes
             sure |= u.definite()
@@ -437,14 +508,14 @@ _COND_EXPR = re.compile(r" if ([^():]+?) else ")
 _COND_TEST = re.compile(r"^(\s*if )\(([^()]+)\)( and )")
 
 
-def _conditions(per: list, sure: set) -> list[str]:
-    """Lines computing once each condition of the statements ``per`` that reads only names ``sure`` to be set
-    before the corners (``_q0 = 1 <= hc``), those statements rewritten to read it (``(x) if _q0 else 0.0``):
-    a condition's truth is all a conditional expression or an ``if ... and`` reads of it."""
+def _conditions(per: list, sure: set) -> tuple[dict, list]:
+    """Each condition of the statements ``per`` that reads only names ``sure`` to be set before the corners,
+    named once (``{"1 <= hc": "_q0"}``), and the lines of each statement rewritten to read it (``(x) if _q0
+    else 0.0``): a condition's truth is all a conditional expression or an ``if ... and`` reads of it."""
     made: dict = {}
 
     def name(cond: str) -> str | None:
-        if not {n for n in _NAME.findall(cond) if n not in _KEYWORDS} <= sure:
+        if not _reads(cond) <= sure:
             return None
         return made.setdefault(cond, f"_q{len(made)}")
 
@@ -456,9 +527,8 @@ def _conditions(per: list, sure: set) -> list[str]:
         q = name(m[2])
         return m[0] if q is None else f"{m[1]}{q}{m[3]}"
 
-    for u in per:
-        u.text = [_COND_TEST.sub(test, _COND_EXPR.sub(expr, ln)) for ln in u.text]
-    return [f"    {q} = {cond}" for cond, q in made.items()]
+    texts = [[_COND_TEST.sub(test, _COND_EXPR.sub(expr, ln)) for ln in u.text] for u in per]
+    return made, texts
 
 
 def _pow(base: float, exponent: float) -> float:
