@@ -152,6 +152,10 @@ def test_a_corner_that_plain_arithmetic_cannot_do_is_none_and_the_others_are_not
     assert got[0] is not None and got[1] is None and got[2] is None
     _agree(cw, tails, keeps, (4.0, 4096.0))
     assert c((math.inf, 4096.0)) == [None, None, None]
+    for i in range(len(figs)):  # each figure zero in turn, at the middle corner: a division by zero where it is read
+        zero = list(figs)
+        zero[i] = 0.0
+        _agree(cw, [tails[0], (*zero, *caps, 1.0, None), tails[0]], keeps, (4.0, 4096.0))
 
 
 def test_what_every_corner_shares_is_computed_once(decode):

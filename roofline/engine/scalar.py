@@ -470,11 +470,14 @@ def _corner_units(source: str) -> tuple[list, list, list, str]:
     for g, stmts in enumerate(groups):
         own = {m[1] for st in stmts for ln in st for m in [_ASSIGN.match(ln)] if m and m[3] == "=" and not m[2]}
         rename = {n: f"{n}__{g - 1}" for n in own - head} if g else {}  # an op sets its own before it reads them
-        pattern = re.compile(rf"(?<![\w.])({'|'.join(map(re.escape, rename))})(?!\w)") if rename else None
+        text = "\n".join(ln for st in stmts for ln in st)
+        if rename:  # the whole op at once
+            text = re.sub(rf"(?<![\w.])({'|'.join(map(re.escape, rename))})(?!\w)", lambda m: rename[m[1]], text)
+        renamed = iter(text.split("\n"))
         for st in stmts:
             u = _Unit(st[0])
-            for ln in st:
-                u.add(pattern.sub(lambda m, r=rename: r[m[1]], ln) if pattern else ln)
+            for _ in st:
+                u.add(next(renamed))
             units.append(u)
     return shapes, params[len(shapes):], units, ret
 
