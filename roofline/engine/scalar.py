@@ -230,49 +230,57 @@ def corners_source(source: str, keeps: tuple, common: tuple) -> str:
 @functools.lru_cache(maxsize=64)
 def _plan(source: str, keeps: tuple, common: tuple) -> tuple[str, tuple, tuple]:
     """:func:`corners_source`, and the positions in the tail (with :func:`fixed_source`'s values) of the
-    values it reads from ``_C`` and from each ``_T<k>``."""
+    values it reads from ``_C`` and, per corner, from its ``_T<k>``."""
     shapes, tail, fixed, rest, ret = _parsed(source)
-    ext = tail + [n for u in fixed for n in sorted(u.writes)]
+    ext = tail + list(_set_by(fixed))
     before, per, sure = _hoist(rest, set(shapes) | {n for n, c in zip(ext, common) if c}, set(ext))
     conds, texts = _conditions(per, sure)
     used = set().union(*(u.reads for u in before + per), *(_reads(c) for c in conds), _reads(ret))
     shared = tuple(i for i, (n, c) in enumerate(zip(ext, common)) if c and n in used)
-    own = tuple(i for i, (n, c) in enumerate(zip(ext, common)) if not c and n in used)
     lines = [f"def point({', '.join(shapes + ['_C'] + [f'_T{k}' for k in range(len(keeps))])}):"]
     lines += [f"    {''.join(ext[i] + ', ' for i in shared)}= _C"] if shared else []
     lines += [ln for u in before for ln in u.text] + [f"    {q} = {c}" for c, q in conds.items()]
-    results = []
+    results, owns = [], []
     for k, keep in enumerate(keeps):
-        lines += [f"    # corner {k}"] + ([f"    {''.join(ext[i] + ', ' for i in own)}= _T{k}"] if own else [])
         drop = _LEAN_DROP[keep] if keep else None
-        lines += [ln for u, text in zip(per, texts) if drop is None or not drop.match(u.first) for ln in text]
-        lines.append(f"    _r{k} = ({ret if not keep else ret[:ret.rindex(', (')] + ', ()'})")
+        kept = [(u, text) for u, text in zip(per, texts) if drop is None or not drop.match(u.first)]
+        result = f"({ret if not keep else ret[:ret.rindex(', (')] + ', ()'})"
+        used = set().union(_reads(result), *(u.reads for u, _ in kept))  # what this corner reads of its own
+        owns.append(tuple(i for i, (n, c) in enumerate(zip(ext, common)) if not c and n in used))
+        lines += [f"    # corner {k}"] + ([f"    {''.join(ext[i] + ', ' for i in owns[-1])}= _T{k}"] if owns[-1] else [])
+        lines += [ln for _, text in kept for ln in text] + [f"    _r{k} = {result}"]
         results.append(f"_r{k}")
     lines.append(f"    return {', '.join(results)},")
-    return "\n".join(lines) + "\n", shared, own
+    return "\n".join(lines) + "\n", shared, tuple(owns)
 
 
 @functools.lru_cache(maxsize=64)
-def fixed_source(source: str) -> tuple[tuple, str]:
+def fixed_source(source: str, keep: str | None = None) -> tuple[tuple, str]:
     """The statements of ``source``'s ``point`` (from :func:`generate`) that read its tail alone (the device
-    figures, capacities, devices and home: ``x1 = 1/d4``), as a function of the tail: what :class:`Corners`
-    computes once per corner when it binds the corner's figures.
+    figures, capacities, devices and home: ``x1 = 1/d4``, the sum of the ops' launch latencies), as a function
+    of the tail: what :class:`Corners` computes once per corner when it binds the corner's figures.
 
     Parameters
     ----------
     source : str
         From :func:`generate`.
+    keep : str, optional
+        Those of :func:`lean_source`'s ``point`` that keeps these modes only.
 
     Returns
     -------
     tuple
-        ``(names, module)``: the names those statements set, and a module defining ``point(d0, ..., c0, ...,
-        dv, hm)``, which returns their values in that order.
+        ``(names, module)``: the names those statements set (the same for every ``keep``), and a module
+        defining ``point(d0, ..., c0, ..., dv, hm)``, which returns their values in that order (None for a name
+        only statements the lean ``point`` leaves out set).
     """
     _, tail, fixed, _, _ = _parsed(source)
-    names = tuple(n for u in fixed for n in sorted(u.writes))
+    names = _set_by(fixed)
+    if keep:
+        fixed = [u for u in fixed if not _LEAN_DROP[keep].match(u.first)]
+    kept = set(_set_by(fixed))
     lines = [f"def point({', '.join(tail)}):"] + [ln for u in fixed for ln in u.text]
-    return names, "\n".join(lines + [f"    return ({''.join(n + ', ' for n in names)})"]) + "\n"
+    return names, "\n".join(lines + [f"    return ({''.join((n if n in kept else 'None') + ', ' for n in names)})"]) + "\n"
 
 
 @functools.lru_cache(maxsize=64)
@@ -280,8 +288,37 @@ def _parsed(source: str) -> tuple[list, list, list, list, str]:
     """``source``'s shapes, tail arguments, the statements that read the tail alone (each setting its names on
     every path), the other statements (:class:`_Unit`) and the tuple it returns."""
     shapes, tail, units, ret = _corner_units(source)
-    fixed, rest, _ = _hoist(units, set(tail), set(shapes), simple=True)
-    return shapes, tail, fixed, rest, ret
+    fixed = _fixed(units, set(tail), set(shapes))
+    return shapes, tail, [u for i, u in enumerate(units) if i in fixed], \
+        [u for i, u in enumerate(units) if i not in fixed], ret
+
+
+def _set_by(units: list) -> tuple:
+    """The names ``units`` set, each once, in the order they are first set."""
+    return tuple(dict.fromkeys(n for u in units for n in sorted(u.writes)))
+
+
+def _fixed(units: list, tail: set, shapes: set) -> set:
+    """The positions of the statements that read the tail alone: each reads only tail arguments, globals and
+    names such statements set (an accumulation such as ``e2 += le2`` included, where every statement that
+    writes the name is one of them and none of the others reads it before the last), on every path."""
+    made = {n for u in units for n in u.writes}
+    glob = {n for u in units for n in u.reads if n not in made and n not in tail and n not in shapes}
+    fixed = set(range(len(units)))
+    while True:
+        known, ok = tail | glob, set()
+        for i, u in enumerate(units):
+            if i in fixed and u.reads - u.writes <= known and u.definite() == u.writes:
+                ok.add(i)
+                known |= u.writes
+        other = [i for i in range(len(units)) if i not in ok]
+        tainted = {n for i in other for n in units[i].writes}
+        last = {n: i for i in sorted(ok) for n in units[i].writes}
+        tainted |= {n for i in other for n in units[i].reads if n in last and i < last[n]}  # read mid-way
+        ok = {i for i in ok if not units[i].writes & tainted}
+        if ok == fixed:
+            return fixed
+        fixed = ok
 
 
 def _reads(expr: str) -> set:
@@ -328,7 +365,7 @@ class Corners:
         self.layout, self.labels, self._kernels = layout, labels, None
         self._make = (source, filename, tails, tuple(keeps), nd, nl)
         fixed = [math.fsum(t[:nd]) + math.fsum(t[nd:nd + nl]) + t[nd + nl] for t in tails]  # as Kernel sums them
-        ext = _extended(source, filename, tails, fixed)  # None: that corner is None at every shape
+        ext = _extended(source, filename, tails, fixed, keeps)  # None: that corner is None at every shape
         self.live = tuple(k for k, e in enumerate(ext) if e is not None)
         live = [fixed[k] for k in self.live]
         self.lo, self.hi = (min(live), max(live)) if live else (0.0, 0.0)
@@ -337,9 +374,10 @@ class Corners:
             first = ext[self.live[0]]
             common = tuple(all(_same(ext[k][i], v) for k in self.live) for i, v in enumerate(first))
             keeps = tuple(keeps[k] for k in self.live)
-            self.source, shared, own = _plan(source, keeps, common)
+            self.source, shared, owns = _plan(source, keeps, common)
             self.fn = load(self.source, f"{filename} (corners: {', '.join(map(str, keeps))})")
-            self.args = (tuple(first[i] for i in shared), *(tuple(ext[k][i] for i in own) for k in self.live))
+            self.args = (tuple(first[i] for i in shared),
+                         *(tuple(ext[k][i] for i in own) for k, own in zip(self.live, owns)))
 
     def __call__(self, values) -> list:
         """Every corner at shapes ``values`` (in argument order) [1]: per tail, what its :class:`Kernel` returns
@@ -376,13 +414,13 @@ class Corners:
         return [kernel(values) for kernel in self._kernels]
 
 
-def _extended(source: str, filename: str, tails: list, fixed: list) -> list:
-    """Each tail followed by the values of :func:`fixed_source`'s statements there, or None where its sum
-    (``fixed``) is not finite or those statements fail: its :class:`Kernel` then answers None at every shape
-    (it runs them, unconditionally, at every call, after that sum's test)."""
-    fn = load(fixed_source(source)[1], f"{filename} (figures)")
+def _extended(source: str, filename: str, tails: list, fixed: list, keeps) -> list:
+    """Each tail followed by the values of :func:`fixed_source`'s statements there (those its ``keep`` runs),
+    or None where its sum (``fixed``) is not finite or those statements fail: its :class:`Kernel` then answers
+    None at every shape (it runs them, unconditionally, at every call, after that sum's test)."""
     out = []
-    for t, total in zip(tails, fixed):
+    for t, total, keep in zip(tails, fixed, keeps):
+        fn = load(fixed_source(source, keep)[1], f"{filename} (figures, {keep})")
         try:
             out.append((*t, *fn(*t)) if _isfinite(total) else None)
         except (ZeroDivisionError, OverflowError, ValueError, TypeError):
@@ -472,7 +510,7 @@ def _corner_units(source: str) -> tuple[list, list, list, str]:
         rename = {n: f"{n}__{g - 1}" for n in own - head} if g else {}  # an op sets its own before it reads them
         text = "\n".join(ln for st in stmts for ln in st)
         if rename:  # the whole op at once
-            text = re.sub(rf"(?<![\w.])({'|'.join(map(re.escape, rename))})(?!\w)", lambda m: rename[m[1]], text)
+            text = re.sub(rf"(?<![\w.])({'|'.join(map(re.escape, rename))})(?!\w)", lambda m, r=rename: r[m[1]], text)
         renamed = iter(text.split("\n"))
         for st in stmts:
             u = _Unit(st[0])
