@@ -510,7 +510,7 @@ def _corner_units(source: str) -> tuple[list, list, list, str]:
         rename = {n: f"{n}__{g - 1}" for n in own - head} if g else {}  # an op sets its own before it reads them
         text = "\n".join(ln for st in stmts for ln in st)
         if rename:  # the whole op at once
-            text = re.sub(rf"(?<![\w.])({'|'.join(map(re.escape, rename))})(?!\w)", lambda m, r=rename: r[m[1]], text)
+            text = _NAME.sub(lambda m, r=rename: r.get(m[0], m[0]), text)
         renamed = iter(text.split("\n"))
         for st in stmts:
             u = _Unit(st[0])
