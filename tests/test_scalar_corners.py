@@ -201,3 +201,16 @@ def test_the_datasheet_and_the_measured_device_share_one_source(name):
         b = inference._compiled(m, ideal, phase, prec, pl, False, "max")
         assert a.scalar_source == b.scalar_source and a.device_paths == b.device_paths
         assert [lvl.name for lvl in est.memory] == [lvl.name for lvl in ideal.memory]
+
+
+def test_every_shipped_device_has_one_structure_for_its_modes():
+    """The compiled phase is keyed by the device's structure (:func:`~roofline.engine.cache.device_signature`:
+    levels, links, which figures exist), not its figures: for every shipped device the estimate's measured
+    device and the bounds' datasheet device share it, so an estimate's four corners of a phase share one
+    scalar source."""
+    from roofline.engine.cache import device_signature
+    from roofline.hardware.library import library
+
+    for key, dev in library().items():
+        sigs = {device_signature(mode_device(dev, mode)) for mode in MODES}
+        assert len(sigs) == 1, key
