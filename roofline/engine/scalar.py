@@ -16,6 +16,13 @@ Most points of an LLM estimate are read for one mode's time and binding term onl
 estimate's ranges, the two bounds): :func:`lean_source` drops from the source the lines only the other modes
 and a record with detail read, and :class:`Kernel` runs that lean ``point`` when asked (its
 :class:`Point` then answers those modes only, and refuses the others rather than answer wrongly).
+
+An estimate evaluates each phase at several corners (the measured device's nominal, best and worst, the
+datasheet device's best for the bounds): :class:`Corners` runs them in one generated call
+(:func:`corners_source`), computing once what does not depend on the corner (the shape-only
+subexpressions, and where the capacities, devices and home are the same, the home and activation levels)
+and, when the corners are bound, what depends on a corner's figures alone (:func:`fixed_source`); each
+corner's :class:`Point` is its :class:`Kernel`'s to the last bit.
 """
 
 from __future__ import annotations
@@ -283,7 +290,7 @@ def fixed_source(source: str, keep: str | None = None) -> tuple[tuple, str]:
     return names, "\n".join(lines + [f"    return ({''.join((n if n in kept else 'None') + ', ' for n in names)})"]) + "\n"
 
 
-@functools.lru_cache(maxsize=64)
+@functools.lru_cache(maxsize=16)  # a few hundred statements each: the plans and sources below are kept longer
 def _parsed(source: str) -> tuple[list, list, list, list, str]:
     """``source``'s shapes, tail arguments, the statements that read the tail alone (each setting its names on
     every path), the other statements (:class:`_Unit`) and the tuple it returns."""
