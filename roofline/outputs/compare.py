@@ -368,7 +368,8 @@ def _workload_rows(devs: list[Device], models: list[str], batch: int, context: i
                    price, speculation, layout, fork: bool) -> list[dict]:
     """The kernel and LLM rows of :func:`compare`; with ``fork``, a cold first run builds side by side."""
     marker = _built_marker(devs, models, batch, context, dtype, ideal, price, speculation, layout) if fork else None
-    if marker is not None and not marker.exists():
+    cold = marker is not None and not marker.exists()
+    if cold:
         # the same rows, one device and one model (or the kernels) at a time: the units of work shared out
         tasks = [([d], [m]) for m in models for d in devs] + [([d], None) for d in devs]
         _build_side_by_side(marker.parent, tasks, lambda on, only: (
@@ -376,8 +377,9 @@ def _workload_rows(devs: list[Device], models: list[str], batch: int, context: i
             else _kernel_rows(on, dtype, ideal, 8192)))
     loads = (_kernel_rows(devs, dtype, ideal, 8192)
              + _llm_rows(devs, models, batch, context, dtype, ideal, price, speculation, layout))
-    if marker is not None:
+    if cold:
         _touch(marker)
+        _prune_markers(marker)
     return loads
 
 
@@ -392,8 +394,9 @@ def _built_marker(devs: list[Device], *question) -> Path | None:
     folder = cache_dir()
     if folder is None:
         return None
-    text = repr((package_digest(), [d.key for d in devs], [_stamp(d) for d in devs], question))
-    return folder / f"compare-{hashlib.sha256(text.encode()).hexdigest()[:32]}.built"
+    code = package_digest()
+    text = repr((code, [d.key for d in devs], [_stamp(d) for d in devs], question))
+    return folder / f"compare-{code[:16]}-{hashlib.sha256(text.encode()).hexdigest()[:32]}.built"
 
 
 def _stamp(dev: Device) -> str:
@@ -413,6 +416,57 @@ def _touch(path: Path) -> None:
     try:
         os.close(os.open(path, os.O_WRONLY | os.O_CREAT, 0o600))
     except OSError:
+        pass
+
+
+#: markers kept per version of the code (the newest; each is an empty file naming one comparison asked)
+_MAX_MARKERS = 64
+#: age after which a claims folder is taken to be left by a comparison that was killed [s]
+_STALE_CLAIMS_S = 3600.0
+
+
+def _prune_markers(keep: Path, most: int = _MAX_MARKERS) -> None:
+    """After a new marker ``keep``: remove the markers of other versions of the code (their compiled workloads'
+    keys are dead too; older markers without a version are among them), all but the ``most`` newest of this
+    version, and the claims folders a killed comparison left behind (older than :data:`_STALE_CLAIMS_S`). Only
+    names this module makes, in the private cache folder; any failure leaves a file for the next time.
+
+    Parameters
+    ----------
+    keep : Path
+        The marker just made: its folder is pruned, its name says the version of the code.
+    most : int
+        Markers of this version kept [1].
+    """
+    import shutil
+    import time
+
+    version = keep.name.split("-")[1]
+    mine, old = [], time.time() - _STALE_CLAIMS_S
+    try:
+        with os.scandir(keep.parent) as entries:
+            for e in entries:
+                name = e.name
+                if name.startswith("compare-claims-"):
+                    if e.is_dir(follow_symlinks=False) and e.stat(follow_symlinks=False).st_mtime < old:
+                        shutil.rmtree(e.path, ignore_errors=True)
+                elif name.startswith("compare-") and name.endswith(".built"):
+                    if name.split("-")[1] == version and name.count("-") == 2:
+                        mine.append((e.stat(follow_symlinks=False).st_mtime, name))
+                    else:
+                        _unlink(e.path)
+    except OSError:
+        return
+    mine.sort(reverse=True)
+    for _, name in mine[most:]:
+        if name != keep.name:
+            _unlink(keep.parent / name)
+
+
+def _unlink(path) -> None:
+    try:
+        os.unlink(path)
+    except OSError:  # gone already (another comparison pruned it), or not ours to remove
         pass
 
 
