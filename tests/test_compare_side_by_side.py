@@ -79,3 +79,36 @@ def test_the_marker_names_the_version_of_the_code(tmp_path, monkeypatch):
     marker = cmp._built_marker([get_device("h100")], "question")
     assert marker.name.startswith(f"compare-{_paths.package_digest()[:16]}-") and marker.name.endswith(".built")
     assert marker.name.count("-") == 2
+
+
+def test_no_blas_threads_only_before_numpy_loads_and_never_over_the_user(monkeypatch):
+    """OpenBLAS sizes its pool once, when NumPy loads: the variable is set only before that, and a value the
+    user gave stays."""
+    import sys
+
+    import numpy  # noqa: F401 - loaded, as in a process that has used it
+
+    from roofline import _paths
+
+    monkeypatch.delenv("OPENBLAS_NUM_THREADS", raising=False)
+    _paths.no_blas_threads()  # NumPy is loaded in this process: too late, nothing set
+    assert "OPENBLAS_NUM_THREADS" not in os.environ
+    monkeypatch.delitem(sys.modules, "numpy")
+    _paths.no_blas_threads()
+    assert os.environ["OPENBLAS_NUM_THREADS"] == "1"
+    monkeypatch.setenv("OPENBLAS_NUM_THREADS", "8")
+    _paths.no_blas_threads()
+    assert os.environ["OPENBLAS_NUM_THREADS"] == "8"
+
+
+def test_the_compare_command_asks_for_no_blas_threads(monkeypatch):
+    from roofline import _paths
+    from roofline.outputs.cli.commands import compare as command
+
+    asked = []
+    monkeypatch.setattr(_paths, "no_blas_threads", lambda: asked.append(1))
+    monkeypatch.setattr(cmp, "compare", lambda *a, **k: (_ for _ in ()).throw(RuntimeError("stop")))
+    args = command.register(__import__("argparse").ArgumentParser().add_subparsers()).parse_args(["wse3", "h100"])
+    with pytest.raises(RuntimeError, match="stop"):
+        command.run(args)
+    assert asked == [1]
