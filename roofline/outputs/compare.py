@@ -374,7 +374,7 @@ def _workload_rows(devs: list[Device], models: list[str], batch: int, context: i
         tasks = [([d], [m]) for m in models for d in devs] + [([d], None) for d in devs]
         _build_side_by_side(marker.parent, tasks, lambda on, only: (
             _llm_rows(on, only, batch, context, dtype, ideal, price, speculation, layout) if only
-            else _kernel_rows(on, dtype, ideal, 8192)))
+            else _kernel_rows(on, dtype, ideal, 8192)), prepare=lambda: _prepare(models))
     loads = (_kernel_rows(devs, dtype, ideal, 8192)
              + _llm_rows(devs, models, batch, context, dtype, ideal, price, speculation, layout))
     if cold:
@@ -470,7 +470,27 @@ def _unlink(path) -> None:
         pass
 
 
-def _build_side_by_side(folder: Path, tasks: list[tuple], run: Callable[..., object]) -> None:
+def _prepare(models: list[str]) -> None:
+    """Load, once before the fork, what every process that builds loads on its first task (else each loads it
+    again: the same wall time on two cores, twice the CPU): NumPy, the SymPy module every sum loads on first use,
+    the kernel and LLM rooms and the models' configs. A model that cannot be read is left to the comparison,
+    which says why."""
+    import numpy  # noqa: F401
+    import sympy.tensor.tensor  # noqa: F401 - ~25 ms, loaded by SymPy's first sum
+
+    from ..engine import kernel, pointcode  # noqa: F401
+    from ..llm import get_model, inference  # noqa: F401
+    from ..workloads import kernels  # noqa: F401
+
+    for m in models:
+        try:
+            get_model(m)
+        except RooflineError:
+            pass
+
+
+def _build_side_by_side(folder: Path, tasks: list[tuple], run: Callable[..., object],
+                        prepare: Callable[[], None] | None = None) -> None:
     """A first comparison with a cold cache: its workloads are built (SymPy, the cost of a cold run) by this
     process and forked ones on the other cores, each taking the next task nobody has claimed (a file created
     exclusively in a private folder); they leave the compiled workloads in the disk cache, where the
@@ -485,6 +505,8 @@ def _build_side_by_side(folder: Path, tasks: list[tuple], run: Callable[..., obj
         The arguments of each call of ``run``, the largest first.
     run : callable
         Builds (and evaluates) one task.
+    prepare : callable, optional
+        Loads, before the fork, what every task needs (:func:`_prepare`).
     """
     import gc
     import shutil
@@ -498,23 +520,18 @@ def _build_side_by_side(folder: Path, tasks: list[tuple], run: Callable[..., obj
     gc.disable()  # SymPy's import and builds make few cycles: the collector's passes cost ~15 % of them
     import sympy  # noqa: F401 - imported once, before the fork, for every process
 
-    pids = []
+    if prepare is not None:
+        prepare()
+
+    pids: list[int] = []
     try:
         for _ in range(min(len(tasks), _cores()) - 1):
             try:
                 pid = os.fork()
             except OSError:  # no process to spare: this one builds alone
                 break
-            if pid == 0:  # the child: build, say nothing, exit without running the parent's cleanup
-                code = 1
-                try:
-                    null = os.open(os.devnull, os.O_WRONLY)
-                    os.dup2(null, 1)
-                    os.dup2(null, 2)
-                    _claim_and_run(claims, tasks, run)
-                    code = 0
-                finally:
-                    os._exit(code)
+            if pid == 0:
+                _child(claims, tasks, run)
             pids.append(pid)
         _claim_and_run(claims, tasks, run)
     finally:
@@ -523,9 +540,22 @@ def _build_side_by_side(folder: Path, tasks: list[tuple], run: Callable[..., obj
         shutil.rmtree(claims, ignore_errors=True)
         if collecting:
             # the objects made meanwhile are left out of later collections (a first pass over them, made by the
-            # first allocation after the collector is back, costs ~0.1 s: a tenth of a cold comparison)
+            # first allocation after the collector is back, cost ~0.055 s of CPU: 6 % of a cold comparison)
             gc.freeze()
             gc.enable()
+
+
+def _child(claims: Path, tasks: list[tuple], run) -> None:
+    """A forked builder: claim and build, say nothing, exit without running the parent's cleanup."""
+    code = 1
+    try:
+        null = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(null, 1)
+        os.dup2(null, 2)
+        _claim_and_run(claims, tasks, run)
+        code = 0
+    finally:
+        os._exit(code)
 
 
 def _claim_and_run(claims: Path, tasks: list[tuple], run) -> None:
