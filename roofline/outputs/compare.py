@@ -476,7 +476,11 @@ def _prepare(models: list[str]) -> None:
     the kernel and LLM rooms and the models' configs. A model that cannot be read is left to the comparison,
     which says why."""
     import numpy  # noqa: F401
-    import sympy.tensor.tensor  # noqa: F401 - ~25 ms, loaded by SymPy's first sum
+
+    try:
+        import sympy.tensor.tensor  # noqa: F401 - ~25 ms, loaded by SymPy's first sum (``Add.flatten``)
+    except ImportError:  # another SymPy, laid out otherwise: each process loads what its sums need
+        pass
 
     from ..engine import kernel, pointcode  # noqa: F401
     from ..llm import get_model, inference  # noqa: F401
