@@ -385,8 +385,8 @@ def _workload_rows(devs: list[Device], models: list[str], batch: int, context: i
 
 def _built_marker(devs: list[Device], *question) -> Path | None:
     """The file in the private cache folder that says this comparison ran once with this code (so its compiled
-    workloads are on disk); None with the cache off, or where building in parallel is not possible (one
-    core, no ``fork``)."""
+    workloads are on disk), ``compare-<version of the code>-<question>.built``; None with the cache off, or
+    where building in parallel is not possible (one core, no ``fork``)."""
     if not hasattr(os, "fork") or _cores() < 2:
         return None
     from .._paths import cache_dir, package_digest
