@@ -474,7 +474,7 @@ def _prepare(models: list[str]) -> None:
     """Load, once before the fork, what every process that builds loads on its first task (else each loads it
     again: the same wall time on two cores, twice the CPU): NumPy, the SymPy module every sum loads on first use,
     the kernel and LLM rooms and the models' configs. A model that cannot be read is left to the comparison,
-    which says why."""
+    which says why. (The command line has NumPy start no BLAS threads: the fork copies a one-thread process.)"""
     import numpy  # noqa: F401
 
     try:
