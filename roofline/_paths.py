@@ -375,8 +375,8 @@ def no_blas_threads() -> None:
     work: ~60 ms of wall time and of CPU on a 2-core machine, a third of a warm ``roofline compare``, spent
     beside no BLAS call at all. The pool's size is read once, when NumPy loads, so this is done only while
     NumPy is not loaded, and never over the user's own ``OPENBLAS_NUM_THREADS`` (the only variable of
-    another package set here; ``roofline calibrate``, which times matrix products, never calls it).
-    """
+    another package set here). Every command but ``roofline calibrate``, which times matrix products, calls it
+    (:func:`roofline.outputs.cli.main`)."""
     import sys
 
     if "numpy" not in sys.modules:

@@ -96,10 +96,8 @@ def run(args: argparse.Namespace) -> str:
         tidy rows); CSV one tidy table of SI numbers (:func:`~roofline.outputs.compare.tidy_rows`); a
         table, Markdown or LaTeX adds titles and a legend.
     """
-    from ...._paths import no_blas_threads
     from ...compare import compare, comparison_rows, tidy_rows
 
-    no_blas_threads()  # nothing here multiplies matrices: NumPy, when it loads, starts no BLAS threads
     if args.plot:
         check_plot_path(args.plot)
     res = compare(args.devices, models=args.model, batch=args.batch, context=args.context, dtype=args.dtype,
