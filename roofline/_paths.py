@@ -31,7 +31,7 @@ from pathlib import Path
 
 __all__ = ["DATA_KINDS", "data_dir", "spec_paths", "model_paths", "cache_enabled", "cache_root",
            "secure_cache_dir", "fused_enabled", "fused_always", "thread_count", "memory_budget",
-           "CacheRefused", "package_digest", "cache_dir", "atomic_output"]
+           "CacheRefused", "package_digest", "cache_dir", "atomic_output", "no_blas_threads"]
 
 #: The data folders shipped with the package, by kind.
 DATA_KINDS = ("hardware_specs", "model_configs", "trends", "measurements", "prices")
@@ -366,3 +366,18 @@ def _umask() -> int:
     mask = os.umask(0)
     os.umask(mask)
     return mask
+
+
+def no_blas_threads() -> None:
+    """Have NumPy's BLAS start no pool of threads in this process: for a command that multiplies no matrices.
+
+    OpenBLAS (NumPy's wheels) starts a thread per core when NumPy loads, and each spins ~0.1 s waiting for
+    work: ~60 ms of wall time and of CPU on a 2-core machine, a third of a warm ``roofline compare``, spent
+    beside no BLAS call at all. The pool's size is read once, when NumPy loads, so this is done only while
+    NumPy is not loaded, and never over the user's own ``OPENBLAS_NUM_THREADS`` (the only variable of
+    another package set here). Every command but ``roofline calibrate``, which times matrix products, calls it
+    (:func:`roofline.outputs.cli.main`)."""
+    import sys
+
+    if "numpy" not in sys.modules:
+        os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")

@@ -109,6 +109,35 @@ def test_editing_any_source_file_changes_every_cache_key(tmp_path, monkeypatch):
         before = after
 
 
+def test_a_new_source_file_changes_every_cache_key(tmp_path, monkeypatch):
+    """The key covers every source file there is, not those of a list made earlier: a module added anywhere
+    (the top, a room, a new sub-package) or a new unit-definition file changes the digest; a compiled file in
+    ``__pycache__`` does not (it is no source)."""
+    import shutil
+
+    import roofline
+    from roofline import _paths
+
+    pkg = tmp_path / "roofline"
+    shutil.copytree(os.path.dirname(roofline.__file__), pkg, ignore=shutil.ignore_patterns("__pycache__", "_data"))
+    monkeypatch.setattr(_paths, "_HERE", pkg)
+
+    def digest():
+        monkeypatch.setattr(_paths, "_DIGEST", [])
+        return _paths.package_digest()
+
+    before = digest()
+    (pkg / "engine" / "__pycache__").mkdir()
+    (pkg / "engine" / "__pycache__" / "x.cpython-311.pyc").write_bytes(b"\0")
+    assert digest() == before
+    for rel in ("extra.py", "engine/extra.py", "newroom/__init__.py", "more_units.txt"):
+        (pkg / rel).parent.mkdir(exist_ok=True)
+        (pkg / rel).write_text("")  # even an empty file
+        after = digest()
+        assert after != before, rel
+        before = after
+
+
 def test_the_evaluator_is_part_of_the_key(monkeypatch, tmp_path):
     """A cache entry built without numba is not used once numba is on (and the other way round)."""
     monkeypatch.setenv("ROOFLINE_CACHE_DIR", str(tmp_path))

@@ -142,9 +142,10 @@ def _save(path: Path, cw) -> None:
         "default_mode": cw.default_mode, "scalar_source": cw.scalar_source,
     }
     doc["mac"] = _mac(_secret(path.parent), doc)
+    text = json.dumps(doc)  # in one piece: C's encoder (``json.dump`` to a file runs the Python one)
     fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".tmp")
     with os.fdopen(fd, "w") as fh:
-        json.dump(doc, fh)
+        fh.write(text)
     os.replace(tmp, path)
 
 

@@ -16,6 +16,13 @@ Most points of an LLM estimate are read for one mode's time and binding term onl
 estimate's ranges, the two bounds): :func:`lean_source` drops from the source the lines only the other modes
 and a record with detail read, and :class:`Kernel` runs that lean ``point`` when asked (its
 :class:`Point` then answers those modes only, and refuses the others rather than answer wrongly).
+
+An estimate evaluates each phase at several corners (the measured device's nominal, best and worst, the
+datasheet device's best for the bounds): :class:`Corners` runs them in one generated call
+(:func:`corners_source`), computing once what does not depend on the corner (the shape-only
+subexpressions, and where the capacities, devices and home are the same, the home and activation levels)
+and, when the corners are bound, what depends on a corner's figures alone (:func:`fixed_source`); each
+corner's :class:`Point` is its :class:`Kernel`'s to the last bit.
 """
 
 from __future__ import annotations
@@ -28,7 +35,8 @@ from ..vocab import Mode
 from .layout import N_LATENCY, OutputLayout
 from .pointcode import PointCode, body_lines
 
-__all__ = ["generate", "load", "lean_source", "Kernel", "Point", "LEAN_MODES"]
+__all__ = ["generate", "load", "lean_source", "corners_source", "fixed_source", "Kernel", "Corners", "Point",
+           "LEAN_MODES"]
 
 
 def generate(pc: PointCode) -> str:
@@ -186,6 +194,389 @@ class Kernel:
 
 
 _isfinite, _fsum = math.isfinite, math.fsum
+
+
+def corners_source(source: str, keeps: tuple, common: tuple) -> str:
+    """Source of ``point(a0, ..., _C, _T0, _T1, ...)``: the ``point`` of ``source`` (from :func:`generate`) at
+    several corners in one call, the work that does not depend on a corner done once.
+
+    Each corner's figures, capacities, devices and home (a *tail*: the arguments after the shapes) run through
+    the lines of ``source`` (or of :func:`lean_source`'s for that corner's ``keep``), in their order. The
+    statements that read the tail alone (``x1 = 1/d4``, a latency ``le2 = d5 * 80``) are left out: the caller
+    computes them once per tail (:func:`fixed_source`) and passes their values after the tail's. A top-level
+    statement is then computed once, before the corners, where everything it reads is a shape, a value the
+    same at every corner (``common``: passed once, as the tuple ``_C``) or a name such a statement made, and
+    where no other statement writes what it writes (the shape-only subexpressions, the work totals, and with
+    the capacities, devices and home shared, the home level and each op's activation level), and so is each
+    condition the corners share (``1 <= hc``). An op's own names (``ab``, ``ha``, ``t0``, ``best``, ``w``,
+    ...) are renamed per op (``ab__3``), so that one op's value computed before the corners is not overwritten
+    by the next op's. The statements left run once per corner, with that corner's other values unpacked from
+    ``_T<k>``; every value is computed by the same operations in the same order as by ``source``, so each
+    corner's result equals ``point``'s (or the lean one's) to the last bit.
+
+    Parameters
+    ----------
+    source : str
+        From :func:`generate`.
+    keeps : tuple of (str or None)
+        Per corner: None (every mode, with detail) or a :func:`lean_source` ``keep``.
+    common : tuple of bool
+        Per value of a tail (the arguments ``d<i>``, ``c<i>``, ``dv``, ``hm``, then the names of
+        :func:`fixed_source`): whether it is the same at every corner.
+
+    Returns
+    -------
+    str
+        A module defining ``point``, which returns one tuple per corner, each what :func:`generate`'s (or
+        :func:`lean_source`'s) ``point`` returns there. ``_C`` holds the common values it reads and each
+        ``_T<k>`` the others it reads, each in tail order (:func:`_plan`).
+    """
+    return _plan(source, keeps, common)[0]
+
+
+@functools.lru_cache(maxsize=64)
+def _plan(source: str, keeps: tuple, common: tuple) -> tuple[str, tuple, tuple]:
+    """:func:`corners_source`, and the positions in the tail (with :func:`fixed_source`'s values) of the
+    values it reads from ``_C`` and, per corner, from its ``_T<k>``."""
+    shapes, tail, fixed, rest, ret = _parsed(source)
+    ext = tail + list(_set_by(fixed))
+    before, per, sure = _hoist(rest, set(shapes) | {n for n, c in zip(ext, common) if c}, set(ext))
+    conds, texts = _conditions(per, sure)
+    used = set().union(*(u.reads for u in before + per), *(_reads(c) for c in conds), _reads(ret))
+    shared = tuple(i for i, (n, c) in enumerate(zip(ext, common)) if c and n in used)
+    lines = [f"def point({', '.join(shapes + ['_C'] + [f'_T{k}' for k in range(len(keeps))])}):"]
+    lines += [f"    {''.join(ext[i] + ', ' for i in shared)}= _C"] if shared else []
+    lines += [ln for u in before for ln in u.text] + [f"    {q} = {c}" for c, q in conds.items()]
+    results, owns = [], []
+    for k, keep in enumerate(keeps):
+        drop = _LEAN_DROP[keep] if keep else None
+        kept = [(u, text) for u, text in zip(per, texts) if drop is None or not drop.match(u.first)]
+        result = f"({ret if not keep else ret[:ret.rindex(', (')] + ', ()'})"
+        used = set().union(_reads(result), *(u.reads for u, _ in kept))  # what this corner reads of its own
+        owns.append(tuple(i for i, (n, c) in enumerate(zip(ext, common)) if not c and n in used))
+        lines += [f"    # corner {k}"] + ([f"    {''.join(ext[i] + ', ' for i in owns[-1])}= _T{k}"] if owns[-1] else [])
+        lines += [ln for _, text in kept for ln in text] + [f"    _r{k} = {result}"]
+        results.append(f"_r{k}")
+    lines.append(f"    return {', '.join(results)},")
+    return "\n".join(lines) + "\n", shared, tuple(owns)
+
+
+@functools.lru_cache(maxsize=64)
+def fixed_source(source: str, keep: str | None = None) -> tuple[tuple, str]:
+    """The statements of ``source``'s ``point`` (from :func:`generate`) that read its tail alone (the device
+    figures, capacities, devices and home: ``x1 = 1/d4``, the sum of the ops' launch latencies), as a function
+    of the tail: what :class:`Corners` computes once per corner when it binds the corner's figures.
+
+    Parameters
+    ----------
+    source : str
+        From :func:`generate`.
+    keep : str, optional
+        Those of :func:`lean_source`'s ``point`` that keeps these modes only.
+
+    Returns
+    -------
+    tuple
+        ``(names, module)``: the names those statements set (the same for every ``keep``), and a module
+        defining ``point(d0, ..., c0, ..., dv, hm)``, which returns their values in that order (None for a name
+        only statements the lean ``point`` leaves out set).
+    """
+    _, tail, fixed, _, _ = _parsed(source)
+    names = _set_by(fixed)
+    if keep:
+        fixed = [u for u in fixed if not _LEAN_DROP[keep].match(u.first)]
+    kept = set(_set_by(fixed))
+    lines = [f"def point({', '.join(tail)}):"] + [ln for u in fixed for ln in u.text]
+    return names, "\n".join(lines + [f"    return ({''.join((n if n in kept else 'None') + ', ' for n in names)})"]) + "\n"
+
+
+@functools.lru_cache(maxsize=16)  # a few hundred statements each: the plans and sources below are kept longer
+def _parsed(source: str) -> tuple[list, list, list, list, str]:
+    """``source``'s shapes, tail arguments, the statements that read the tail alone (each setting its names on
+    every path), the other statements (:class:`_Unit`) and the tuple it returns."""
+    shapes, tail, units, ret = _corner_units(source)
+    fixed = _fixed(units, set(tail), set(shapes))
+    return shapes, tail, [u for i, u in enumerate(units) if i in fixed], \
+        [u for i, u in enumerate(units) if i not in fixed], ret
+
+
+def _set_by(units: list) -> tuple:
+    """The names ``units`` set, each once, in the order they are first set."""
+    return tuple(dict.fromkeys(n for u in units for n in sorted(u.writes)))
+
+
+def _fixed(units: list, tail: set, shapes: set) -> set:
+    """The positions of the statements that read the tail alone: each reads only tail arguments, globals and
+    names such statements set (an accumulation such as ``e2 += le2`` included, where every statement that
+    writes the name is one of them and none of the others reads it before the last), on every path."""
+    made = {n for u in units for n in u.writes}
+    glob = {n for u in units for n in u.reads if n not in made and n not in tail and n not in shapes}
+    fixed = set(range(len(units)))
+    while True:
+        known, ok = tail | glob, set()
+        for i, u in enumerate(units):
+            if i in fixed and u.reads - u.writes <= known and u.definite() == u.writes:
+                ok.add(i)
+                known |= u.writes
+        other = [i for i in range(len(units)) if i not in ok]
+        tainted = {n for i in other for n in units[i].writes}
+        last = {n: i for i in sorted(ok) for n in units[i].writes}
+        tainted |= {n for i in other for n in units[i].reads if n in last and i < last[n]}  # read mid-way
+        ok = {i for i in ok if not units[i].writes & tainted}
+        if ok == fixed:
+            return fixed
+        fixed = ok
+
+
+def _reads(expr: str) -> set:
+    return {n for n in _NAME.findall(expr) if n not in _KEYWORDS}
+
+
+class Corners:
+    """The ``point`` function of a compiled workload at several corners at once (:func:`corners_source`): the
+    figures of each corner bound, the shapes free, what each corner's :class:`Kernel` returns from one call
+    that computes what the corners share once.
+
+    Parameters
+    ----------
+    source : str
+        From :func:`generate`.
+    filename : str
+        Shown in tracebacks (:func:`load`).
+    tails : sequence of tuple
+        Per corner, the arguments after the shapes, what :attr:`Kernel.tail` holds: the device figures in
+        argument order, each level's capacity, the devices the working set is spread over and the forced home
+        level (-1 or None: none) [each figure's SI unit; B; 1; 1].
+    keeps : sequence of (str or None)
+        Per corner, :class:`Kernel`'s ``lean``: None (every mode, with detail), ``estimate`` or ``bounds``.
+    layout : OutputLayout
+        Positions of the reported terms.
+    labels : tuple of str
+        Text forms of the reported terms.
+
+    Attributes
+    ----------
+    source : str
+        The generated function's source (:func:`corners_source`; empty where no corner can be computed).
+    """
+
+    __slots__ = ("_kernels", "_make", "args", "covers", "fn", "hi", "labels", "layout", "live", "lo", "source")
+
+    def __init__(self, source: str, filename: str, tails, keeps, layout: OutputLayout, labels: tuple = ()):
+        if len(tails) != len(keeps):
+            raise ValueError(f"{len(tails)} tails and {len(keeps)} keeps: one keep per tail")
+        nd = len(re.findall(r"\bd\d+\b", source.partition("\n")[0]))
+        nl = len(tails[0]) - nd - 2 if tails else 0
+        tails = [(*t[:-1], -1 if t[-1] is None else t[-1]) for t in tails]
+        self.covers = tuple(LEAN_MODES[keep] if keep else None for keep in keeps)
+        self.layout, self.labels, self._kernels = layout, labels, None
+        self._make = (source, filename, tails, tuple(keeps), nd, nl)
+        fixed = [math.fsum(t[:nd]) + math.fsum(t[nd:nd + nl]) + t[nd + nl] for t in tails]  # as Kernel sums them
+        ext = _extended(source, filename, tails, fixed, keeps)  # None: that corner is None at every shape
+        self.live = tuple(k for k, e in enumerate(ext) if e is not None)
+        live = [fixed[k] for k in self.live]
+        self.lo, self.hi = (min(live), max(live)) if live else (0.0, 0.0)
+        self.fn, self.args, self.source = None, (), ""
+        if self.live:
+            first = ext[self.live[0]]
+            common = tuple(all(_same(ext[k][i], v) for k in self.live) for i, v in enumerate(first))
+            keeps = tuple(keeps[k] for k in self.live)
+            self.source, shared, owns = _plan(source, keeps, common)
+            self.fn = load(self.source, f"{filename} (corners: {', '.join(map(str, keeps))})")
+            self.args = (tuple(first[i] for i in shared),
+                         *(tuple(ext[k][i] for i in own) for k, own in zip(self.live, owns)))
+
+    def __call__(self, values) -> list:
+        """Every corner at shapes ``values`` (in argument order) [1]: per tail, what its :class:`Kernel` returns
+        (a :class:`Point`, or None where plain arithmetic would part from NumPy's).
+
+        Parameters
+        ----------
+        values : sequence of float
+            The shapes [1].
+
+        Returns
+        -------
+        list of (Point or None)
+        """
+        total = _fsum(values)
+        if self.fn is None or not (_isfinite(total + self.lo) and _isfinite(total + self.hi)):
+            return self._each(values)  # a sum that overflows at some corner: each corner as its Kernel decides
+        try:
+            raws = self.fn(*values, *self.args)
+        except (ZeroDivisionError, OverflowError, ValueError, TypeError):
+            return self._each(values)  # which corner failed: each as its Kernel decides
+        out = [None] * len(self.covers)
+        layout, labels, covers = self.layout, self.labels, self.covers
+        for k, raw in zip(self.live, raws):
+            out[k] = Point(raw, layout, labels, covers[k])
+        return out
+
+    def _each(self, values) -> list:
+        """Each corner through its own :class:`Kernel` (built on first need)."""
+        if self._kernels is None:
+            source, filename, tails, keeps, nd, nl = self._make
+            self._kernels = [Kernel(source, filename, t[:nd], t[nd:nd + nl], t[nd + nl], t[-1], self.layout,
+                                    self.labels, keep) for t, keep in zip(tails, keeps)]
+        return [kernel(values) for kernel in self._kernels]
+
+
+def _extended(source: str, filename: str, tails: list, fixed: list, keeps) -> list:
+    """Each tail followed by the values of :func:`fixed_source`'s statements there (those its ``keep`` runs),
+    or None where its sum (``fixed``) is not finite or those statements fail: its :class:`Kernel` then answers
+    None at every shape (it runs them, unconditionally, at every call, after that sum's test)."""
+    out = []
+    for t, total, keep in zip(tails, fixed, keeps):
+        fn = load(fixed_source(source, keep)[1], f"{filename} (figures, {keep})")
+        try:
+            out.append((*t, *fn(*t)) if _isfinite(total) else None)
+        except (ZeroDivisionError, OverflowError, ValueError, TypeError):
+            out.append(None)
+    return out
+
+
+def _same(a, b) -> bool:
+    """Whether two arguments are the same to the last bit (and of one type): ``-0.0`` is not ``0.0`` here."""
+    return type(a) is type(b) and repr(a) == repr(b)
+
+
+class _Unit:
+    """One top-level statement of a ``point``: its lines (an op's own names renamed), its first line as
+    generated (what :data:`_LEAN_DROP` reads), the names it reads and the names it writes (``acc[j] += w``
+    reads and writes ``acc``)."""
+
+    __slots__ = ("first", "reads", "text", "writes")
+
+    def __init__(self, first: str):
+        self.text, self.first, self.reads, self.writes = [], first, set(), set()
+
+    def add(self, line: str) -> None:
+        """Take one more line of the statement (already renamed).
+
+        Parameters
+        ----------
+        line : str
+            Python, indented.
+        """
+        self.text.append(line)
+        m = _ASSIGN.match(line)
+        if m:
+            self.writes.add(m[1])
+            if m[2] or m[3] != "=":  # an item of it, or an augmented assignment: the old value is read too
+                self.reads.add(m[1])
+            line = (m[2] or "") + m[4]
+        self.reads.update(n for n in _NAME.findall(line) if n not in _KEYWORDS)
+
+    def definite(self) -> set:
+        """The names the statement sets on every path: all it writes for a simple one; for ``if``/``else``,
+        those both branches set at their own level.
+
+        Returns
+        -------
+        set of str
+        """
+        if not self.first.startswith("    if "):
+            return set(self.writes)
+        if not any(ln.startswith("    else:") for ln in self.text):
+            return set()
+        branches: list = [set(), set()]
+        for ln in self.text[1:]:
+            if ln.startswith("    else:"):
+                branches = branches[::-1]
+            elif ln.startswith("        ") and not ln.startswith("         ") and (m := _ASSIGN.match(ln)):
+                branches[0].add(m[1])
+        return branches[0] & branches[1]
+
+
+#: an assignment's target, its index, its operator and its value; a name (not an attribute, not a number's
+#: exponent); the words of the generated lines that are not names
+_ASSIGN = re.compile(r"\s*([A-Za-z_]\w*)(\[[^\]]*\])?\s*([-+*/]?=)(?!=)\s*(.*)$")
+_NAME = re.compile(r"(?<![\w.])[A-Za-z_]\w*")
+_KEYWORDS = frozenset({"if", "else", "elif", "and", "or", "not", "in", "is", "True", "False", "None", "return"})
+
+
+def _corner_units(source: str) -> tuple[list, list, list, str]:
+    """The shapes and the tail arguments of ``source``'s ``point``, its top-level statements (:class:`_Unit`,
+    each op's own names renamed) and the tuple it returns (text)."""
+    lines = source.rstrip("\n").splitlines()
+    params = [p.strip() for p in lines[0][lines[0].index("(") + 1:lines[0].rindex(")")].split(",")]
+    shapes = [p for p in params if re.fullmatch(r"a\d+", p)]
+    ret = lines[-1].strip()[len("return "):]
+    groups: list = [[]]  # the head's statements, then each op's: lists of lines
+    for ln in lines[1:-1]:
+        if ln.startswith("    # op "):
+            groups.append([])
+        elif ln.startswith(("     ", "    else:", "    elif ")):
+            groups[-1][-1].append(ln)
+        elif ln.strip() and not ln.lstrip().startswith("#"):
+            groups[-1].append([ln])
+    head = {m[1] for st in groups[0] for ln in st for m in [_ASSIGN.match(ln)] if m}
+    units = []
+    for g, stmts in enumerate(groups):
+        own = {m[1] for st in stmts for ln in st for m in [_ASSIGN.match(ln)] if m and m[3] == "=" and not m[2]}
+        rename = {n: f"{n}__{g - 1}" for n in own - head} if g else {}  # an op sets its own before it reads them
+        text = "\n".join(ln for st in stmts for ln in st)
+        if rename:  # the whole op at once
+            text = _NAME.sub(lambda m, r=rename: r.get(m[0], m[0]), text)
+        renamed = iter(text.split("\n"))
+        for st in stmts:
+            u = _Unit(st[0])
+            for _ in st:
+                u.add(next(renamed))
+            units.append(u)
+    return shapes, params[len(shapes):], units, ret
+
+
+def _hoist(units: list, known: set, args: set, simple: bool = False) -> tuple[list, list, set]:
+    """The statements computed once (everything they read known, or made by themselves, and no other
+    statement writing what they write; with ``simple``, each setting its names on every path) and the others,
+    each in program order, and the names surely set once the first have run (``args``: the arguments, none of
+    them a global such as ``math``)."""
+    writers: dict = {}
+    for u in units:
+        for n in u.writes:
+            writers[n] = writers.get(n, 0) + 1
+    made = set(writers)
+    known = set(known) | {n for u in units for n in u.reads if n not in made and n not in args}  # math, min, ...
+    before, per, sure = [], [], set(known)
+    for u in units:
+        if u.reads - u.writes <= known and all(writers[n] == 1 for n in u.writes) and \
+                (not simple or u.definite() == u.writes):
+            before.append(u)
+            known |= u.writes
+            sure |= u.definite()
+        else:
+            per.append(u)
+    return before, per, sure
+
+
+#: a condition of a conditional expression (``(x) if 1 <= hc else 0.0``) and of a binding term's test
+#: (``if (not uni or 1 <= hc or not hs) and t2 > best:``), as :mod:`~roofline.engine.pointcode` prints them
+_COND_EXPR = re.compile(r" if ([^():]+?) else ")
+_COND_TEST = re.compile(r"^(\s*if )\(([^()]+)\)( and )")
+
+
+def _conditions(per: list, sure: set) -> tuple[dict, list]:
+    """Each condition of the statements ``per`` that reads only names ``sure`` to be set before the corners,
+    named once (``{"1 <= hc": "_q0"}``), and the lines of each statement rewritten to read it (``(x) if _q0
+    else 0.0``): a condition's truth is all a conditional expression or an ``if ... and`` reads of it."""
+    made: dict = {}
+
+    def name(cond: str) -> str | None:
+        if not _reads(cond) <= sure:
+            return None
+        return made.setdefault(cond, f"_q{len(made)}")
+
+    def expr(m) -> str:
+        q = name(m[1])
+        return m[0] if q is None else f" if {q} else "
+
+    def test(m) -> str:
+        q = name(m[2])
+        return m[0] if q is None else f"{m[1]}{q}{m[3]}"
+
+    texts = [[_COND_TEST.sub(test, _COND_EXPR.sub(expr, ln)) for ln in u.text] for u in per]
+    return made, texts
 
 
 def _pow(base: float, exponent: float) -> float:

@@ -368,23 +368,25 @@ def _workload_rows(devs: list[Device], models: list[str], batch: int, context: i
                    price, speculation, layout, fork: bool) -> list[dict]:
     """The kernel and LLM rows of :func:`compare`; with ``fork``, a cold first run builds side by side."""
     marker = _built_marker(devs, models, batch, context, dtype, ideal, price, speculation, layout) if fork else None
-    if marker is not None and not marker.exists():
+    cold = marker is not None and not marker.exists()
+    if cold:
         # the same rows, one device and one model (or the kernels) at a time: the units of work shared out
         tasks = [([d], [m]) for m in models for d in devs] + [([d], None) for d in devs]
         _build_side_by_side(marker.parent, tasks, lambda on, only: (
             _llm_rows(on, only, batch, context, dtype, ideal, price, speculation, layout) if only
-            else _kernel_rows(on, dtype, ideal, 8192)))
+            else _kernel_rows(on, dtype, ideal, 8192)), prepare=lambda: _prepare(models))
     loads = (_kernel_rows(devs, dtype, ideal, 8192)
              + _llm_rows(devs, models, batch, context, dtype, ideal, price, speculation, layout))
-    if marker is not None:
+    if cold:
         _touch(marker)
+        _prune_markers(marker)
     return loads
 
 
 def _built_marker(devs: list[Device], *question) -> Path | None:
     """The file in the private cache folder that says this comparison ran once with this code (so its compiled
-    workloads are on disk); None with the cache off, or where building in parallel is not possible (one
-    core, no ``fork``)."""
+    workloads are on disk), ``compare-<version of the code>-<question>.built``; None with the cache off, or
+    where building in parallel is not possible (one core, no ``fork``)."""
     if not hasattr(os, "fork") or _cores() < 2:
         return None
     from .._paths import cache_dir, package_digest
@@ -392,8 +394,9 @@ def _built_marker(devs: list[Device], *question) -> Path | None:
     folder = cache_dir()
     if folder is None:
         return None
-    text = repr((package_digest(), [d.key for d in devs], [_stamp(d) for d in devs], question))
-    return folder / f"compare-{hashlib.sha256(text.encode()).hexdigest()[:32]}.built"
+    code = package_digest()
+    text = repr((code, [d.key for d in devs], [_stamp(d) for d in devs], question))
+    return folder / f"compare-{code[:16]}-{hashlib.sha256(text.encode()).hexdigest()[:32]}.built"
 
 
 def _stamp(dev: Device) -> str:
@@ -416,7 +419,82 @@ def _touch(path: Path) -> None:
         pass
 
 
-def _build_side_by_side(folder: Path, tasks: list[tuple], run: Callable[..., object]) -> None:
+#: markers kept per version of the code (the newest; each is an empty file naming one comparison asked)
+_MAX_MARKERS = 64
+#: age after which a claims folder is taken to be left by a comparison that was killed [s]
+_STALE_CLAIMS_S = 3600.0
+
+
+def _prune_markers(keep: Path, most: int = _MAX_MARKERS) -> None:
+    """After a new marker ``keep``: remove the markers of other versions of the code (their compiled workloads'
+    keys are dead too; older markers without a version are among them), all but the ``most`` newest of this
+    version, and the claims folders a killed comparison left behind (older than :data:`_STALE_CLAIMS_S`). Only
+    names this module makes, in the private cache folder; any failure leaves a file for the next time.
+
+    Parameters
+    ----------
+    keep : Path
+        The marker just made: its folder is pruned, its name says the version of the code.
+    most : int
+        Markers of this version kept [1].
+    """
+    import shutil
+    import time
+
+    version = keep.name.split("-")[1]
+    mine, old = [], time.time() - _STALE_CLAIMS_S
+    try:
+        with os.scandir(keep.parent) as entries:
+            for e in entries:
+                name = e.name
+                if name.startswith("compare-claims-"):
+                    if e.is_dir(follow_symlinks=False) and e.stat(follow_symlinks=False).st_mtime < old:
+                        shutil.rmtree(e.path, ignore_errors=True)
+                elif name.startswith("compare-") and name.endswith(".built"):
+                    if name.split("-")[1] == version and name.count("-") == 2:
+                        mine.append((e.stat(follow_symlinks=False).st_mtime, name))
+                    else:
+                        _unlink(e.path)
+    except OSError:
+        return
+    mine.sort(reverse=True)
+    for _, name in mine[most:]:
+        if name != keep.name:
+            _unlink(keep.parent / name)
+
+
+def _unlink(path) -> None:
+    try:
+        os.unlink(path)
+    except OSError:  # gone already (another comparison pruned it), or not ours to remove
+        pass
+
+
+def _prepare(models: list[str]) -> None:
+    """Load, once before the fork, what every process that builds loads on its first task (else each loads it
+    again: the same wall time on two cores, twice the CPU): NumPy, the SymPy module every sum loads on first use,
+    the kernel and LLM rooms and the models' configs. A model that cannot be read is left to the comparison,
+    which says why. (The command line has NumPy start no BLAS threads: the fork copies a one-thread process.)"""
+    import numpy  # noqa: F401
+
+    try:
+        import sympy.tensor.tensor  # noqa: F401 - ~25 ms, loaded by SymPy's first sum (``Add.flatten``)
+    except ImportError:  # another SymPy, laid out otherwise: each process loads what its sums need
+        pass
+
+    from ..engine import kernel, pointcode  # noqa: F401
+    from ..llm import get_model, inference  # noqa: F401
+    from ..workloads import kernels  # noqa: F401
+
+    for m in models:
+        try:
+            get_model(m)
+        except RooflineError:
+            pass
+
+
+def _build_side_by_side(folder: Path, tasks: list[tuple], run: Callable[..., object],
+                        prepare: Callable[[], None] | None = None) -> None:
     """A first comparison with a cold cache: its workloads are built (SymPy, the cost of a cold run) by this
     process and forked ones on the other cores, each taking the next task nobody has claimed (a file created
     exclusively in a private folder); they leave the compiled workloads in the disk cache, where the
@@ -431,6 +509,8 @@ def _build_side_by_side(folder: Path, tasks: list[tuple], run: Callable[..., obj
         The arguments of each call of ``run``, the largest first.
     run : callable
         Builds (and evaluates) one task.
+    prepare : callable, optional
+        Loads, before the fork, what every task needs (:func:`_prepare`).
     """
     import gc
     import shutil
@@ -444,23 +524,18 @@ def _build_side_by_side(folder: Path, tasks: list[tuple], run: Callable[..., obj
     gc.disable()  # SymPy's import and builds make few cycles: the collector's passes cost ~15 % of them
     import sympy  # noqa: F401 - imported once, before the fork, for every process
 
-    pids = []
+    if prepare is not None:
+        prepare()
+
+    pids: list[int] = []
     try:
         for _ in range(min(len(tasks), _cores()) - 1):
             try:
                 pid = os.fork()
             except OSError:  # no process to spare: this one builds alone
                 break
-            if pid == 0:  # the child: build, say nothing, exit without running the parent's cleanup
-                code = 1
-                try:
-                    null = os.open(os.devnull, os.O_WRONLY)
-                    os.dup2(null, 1)
-                    os.dup2(null, 2)
-                    _claim_and_run(claims, tasks, run)
-                    code = 0
-                finally:
-                    os._exit(code)
+            if pid == 0:
+                _child(claims, tasks, run)
             pids.append(pid)
         _claim_and_run(claims, tasks, run)
     finally:
@@ -468,7 +543,23 @@ def _build_side_by_side(folder: Path, tasks: list[tuple], run: Callable[..., obj
             os.waitpid(pid, 0)
         shutil.rmtree(claims, ignore_errors=True)
         if collecting:
+            # the objects made meanwhile are left out of later collections (a first pass over them, made by the
+            # first allocation after the collector is back, cost ~0.055 s of CPU: 6 % of a cold comparison)
+            gc.freeze()
             gc.enable()
+
+
+def _child(claims: Path, tasks: list[tuple], run) -> None:
+    """A forked builder: claim and build, say nothing, exit without running the parent's cleanup."""
+    code = 1
+    try:
+        null = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(null, 1)
+        os.dup2(null, 2)
+        _claim_and_run(claims, tasks, run)
+        code = 0
+    finally:
+        os._exit(code)
 
 
 def _claim_and_run(claims: Path, tasks: list[tuple], run) -> None:

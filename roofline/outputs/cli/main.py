@@ -48,6 +48,10 @@ def _run(parser, argv) -> int:
         _emit(parser.format_help().rstrip("\n"), sys.stdout)
         return 0
     apply_mode(args)
+    if args.command != "calibrate":  # it times matrix products; no other command multiplies matrices
+        from ..._paths import no_blas_threads
+
+        no_blas_threads()
     out = command(args.command).run(args)
     if out:
         _emit(out, sys.stdout)
