@@ -29,7 +29,7 @@ from ..dtypes import compute_dtype, elementwise_dtype, peak_dtype
 from ..engine.cache import evaluators, on_clear_memory
 from ..engine.corners import corners_of, ranged
 from ..engine.layout import N_LATENCY
-from ..engine.scalar import Kernel
+from ..engine.scalar import Corners, Kernel
 from ..errors import InputError
 from ..hardware.device import Device
 from ..hardware.library import get_device
@@ -640,11 +640,12 @@ def _new_plan(m: ModelConfig, dev: Device, prec: Precision, pl: Placement, ideal
             s = slots.setdefault((id(d), phase, c, b), [d, phase, c, b, set(), False])
             s[4].add(_LEAN_OF[mode])
             s[5] = s[5] or detail
-    calls = tuple(_plan_point(m, d, phase, prec, pl, overlap, c, b, leans, detail)
-                  for d, phase, c, b, leans, detail in slots.values())
-    if None in calls:
+    points = [_plan_point(m, d, phase, prec, pl, overlap, c, b, leans, detail)
+              for d, phase, c, b, leans, detail in slots.values()]
+    if None in points:
         return None
-    at = {k: i for i, k in enumerate(slots)}
+    calls, order = _plan_calls(points)
+    at = {k: order.index(i) for i, k in enumerate(slots)}  # a point's place in what _eight_points returns
     pairs = [tuple(at[(id(d), phase, c, b)] for phase in (Phase.PREFILL, Phase.DECODE)) for d, c, b, _, _ in asks]
     plan = _Plan()
     plan.calls, plan.nominal, plan.ends = calls, pairs[0], (pairs[1:3] if n_run > 1 else None)
@@ -674,8 +675,9 @@ def _fixed_fields(m: ModelConfig, dev: Device, prec: Precision, pl: Placement) -
 
 
 def _plan_point(m, d: Device, phase, prec, pl: Placement, overlap, corner, b: int, leans: set, detail: bool):
-    """One call of a :class:`_Plan`: the scalar kernel of ``phase`` at ``corner`` of ``d`` (lean where one
-    lean evaluator answers every mode the point is read for) and the positions of its shapes, or None."""
+    """One point of a :class:`_Plan`: the scalar kernel of ``phase`` at ``corner`` of ``d`` (lean where one
+    lean evaluator answers every mode the point is read for), the positions of its shapes, its compiled phase
+    and what it keeps (:class:`~roofline.engine.scalar.Kernel`'s ``lean``), or None."""
     entry = _bound(m, d, phase, prec, pl, overlap)
     lean = None if detail or len(leans) > 1 else next(iter(leans))
     kkey = (corner, lean) if lean else corner
@@ -685,24 +687,43 @@ def _plan_point(m, d: Device, phase, prec, pl: Placement, overlap, corner, b: in
     at = {"b": b, "p": 2} if phase is Phase.PREFILL else {"b": b, "s": 3}
     if kernel is None or not set(entry.cw.shape_names) <= at.keys():
         return None
-    return kernel, tuple(at[n] for n in entry.cw.shape_names)
+    return kernel, tuple(at[n] for n in entry.cw.shape_names), entry.cw, lean
+
+
+def _plan_calls(points: list) -> tuple[tuple, list]:
+    """The calls that evaluate a plan's points (:func:`_plan_point`'s), and the order of the points they return:
+    one :class:`~roofline.engine.scalar.Corners` call for the points of one phase at one batch whose devices
+    compile to the same scalar function (the corners of an estimate's device and its datasheet's best), each
+    other point by its own kernel. A call is ``(function, positions of the shapes, whether it returns a
+    list)``."""
+    groups: dict = {}
+    for i, (_, at, cw, _) in enumerate(points):
+        groups.setdefault((at, cw.scalar_source, cw.labels), []).append(i)
+    calls, order = [], []
+    for (at, source, labels), members in groups.items():
+        kernels = [points[i][0] for i in members]
+        layout = kernels[0].layout
+        if len(members) > 1 and all(k.layout == layout for k in kernels):
+            calls.append((Corners(source, f"<roofline scalar: {points[members[0]][2].name}>", [k.tail for k in kernels],
+                                  [points[i][3] for i in members], layout, labels), at, True))
+        else:
+            calls += [(k, at, False) for k in kernels]
+        order += members
+    return tuple(calls), order
 
 
 def _eight_points(plan: _Plan, shapes: tuple) -> list | None:
     """Every distinct point of an estimate (eight on a device with ranges: prefill and decode at its three
-    corners and at the datasheet's best), or None where one does not apply (the general path then runs
-    NumPy there). ``shapes``: ``(step batch, batch, prompt, context)`` as floats.
-
-    The one place the points are evaluated, one kernel call each: a call that evaluates several corners of a
-    phase at once (returning their points in the plan's order) replaces the kernels of :func:`_new_plan`
-    and this loop."""
+    corners and at the datasheet's best), in the plan's order, or None where one does not apply (the general
+    path then runs NumPy there). ``shapes``: ``(step batch, batch, prompt, context)`` as floats. One call
+    per phase where its corners share a scalar function (:func:`_plan_calls`)."""
     out = []
-    for kernel, at in plan.calls:
-        pt = kernel([shapes[i] for i in at])
-        if pt is None:
-            return None
-        out.append(pt)
-    return out
+    for fn, at, many in plan.calls:
+        if many:
+            out += fn([shapes[i] for i in at])
+        else:
+            out.append(fn([shapes[i] for i in at]))
+    return None if None in out else out
 
 
 def _direct(m: ModelConfig, dev: Device, prec: Precision, pl: Placement, q: _Request, priced) -> LLMEstimate | None:
