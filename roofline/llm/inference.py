@@ -649,7 +649,8 @@ def _new_plan(m: ModelConfig, dev: Device, prec: Precision, pl: Placement, ideal
     pairs = [tuple(at[(id(d), phase, c, b)] for phase in (Phase.PREFILL, Phase.DECODE)) for d, c, b, _, _ in asks]
     plan = _Plan()
     plan.calls, plan.nominal, plan.ends = calls, pairs[0], (pairs[1:3] if n_run > 1 else None)
-    plan.modes = tuple((name, *pairs[n_run + i], mode, str(corner)) for i, (name, _, mode, corner) in enumerate(devs))
+    plan.modes = tuple((name, *pairs[n_run + i], _RAW_INDEX[mode], str(corner))
+                       for i, (name, _, mode, corner) in enumerate(devs))
     plan.ranges = pairs[n_run + len(devs):] or None
     plan.run_index, plan.share, plan.pp, plan.micro_batches = _RAW_INDEX[run_mode], share, par.pp, par.micro_batches
     plan.power, plan.n = _power(dev), pl.devices
@@ -776,15 +777,6 @@ def _detail(pt, m: int) -> tuple:
         float(flops), float(nbytes)
 
 
-def _time_and_bound(pt, mode) -> tuple:
-    """:meth:`Point.time_and_bound <roofline.engine.scalar.Point.time_and_bound>` read from the point's outputs
-    (the same lines, without the method's memo of an answer read once)."""
-    m = _RAW_INDEX[mode]
-    raw = pt.raw
-    times = raw[5] + list(_NO_LATENCY if m == 0 else raw[7 if m == 1 else 6])
-    return (raw[4][m] if raw[3] else _NAN), pt.labels[times.index(max(times))]
-
-
 _NO_LATENCY = (0.0,) * N_LATENCY
 
 
@@ -837,15 +829,18 @@ def _direct_costs(plan: _Plan, usd: Ranged | None, tpot: Ranged, tps: Ranged, ba
 
 
 def _direct_modes(plan: _Plan, pts: list, batch) -> dict:
-    """The three modes' records from an estimate's points (what :func:`_modes` makes of them)."""
+    """The three modes' records from an estimate's points (what :func:`_modes` makes of them): each mode's time
+    and binding term read from its points' outputs as :meth:`Point.time_and_bound
+    <roofline.engine.scalar.Point.time_and_bound>` reads them (the first term with the largest time)."""
     out = {}
-    for name, pi, di, mode, corner in plan.modes:
-        t_pre, b_pre = _time_and_bound(pts[pi], mode)
-        t_dec, b_dec = _time_and_bound(pts[di], mode)
-        ttft, tpot = float(t_pre), float(t_dec)
+    for name, pi, di, m, corner in plan.modes:
+        rp, rd = pts[pi].raw, pts[di].raw
+        tp = rp[5] + list(_NO_LATENCY if m == 0 else rp[7 if m == 1 else 6])
+        td = rd[5] + list(_NO_LATENCY if m == 0 else rd[7 if m == 1 else 6])
+        ttft, tpot = float(rp[4][m] if rp[3] else _NAN), float(rd[4][m] if rd[3] else _NAN)
         out[name] = {"ttft_s": ttft, "tpot_s": tpot, "tokens_per_s_per_user": 1.0 / tpot,
-                     "tokens_per_s": batch / tpot, "bound": str(b_dec), "prefill_bound": str(b_pre),
-                     "corner": corner}
+                     "tokens_per_s": batch / tpot, "bound": str(pts[di].labels[td.index(max(td))]),
+                     "prefill_bound": str(pts[pi].labels[tp.index(max(tp))]), "corner": corner}
     if plan.ranges:
         ends = []
         for pi, di in plan.ranges:
