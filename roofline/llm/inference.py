@@ -28,7 +28,8 @@ from .. import formulas
 from ..dtypes import compute_dtype, elementwise_dtype, peak_dtype
 from ..engine.cache import evaluators, on_clear_memory
 from ..engine.corners import corners_of, ranged
-from ..engine.scalar import Kernel
+from ..engine.layout import N_LATENCY
+from ..engine.scalar import Corners, Kernel
 from ..errors import InputError
 from ..hardware.device import Device
 from ..hardware.library import get_device
@@ -40,7 +41,7 @@ from .config import ModelConfig
 from .loader import get_model
 from .precision import Precision
 from .result import LLMEstimate
-from .sizes import kv_cache_bytes, place, weights_bytes
+from .sizes import kv_cache_bytes, place, place_again, weights_bytes
 from .speculative import Speculation, SpeculativePlacement, corner_fields, place_speculative, result_fields
 from .workload import llm_workload
 
@@ -262,7 +263,8 @@ def _new_point(asked: dict, model, device, phase, prec, placement, shapes, overl
 def _clear_memory() -> None:
     """Forget every process-memory entry of this module (called by
     :func:`roofline.engine.cache.clear_memory` too)."""
-    for memo in (_HOT, _BOUND, _BY_ID, _CORNERS, _POWER, _PRICED, _FALLBACK, _PRECISION, _RESULTS, _MODE_DEVICES):
+    for memo in (_HOT, _BOUND, _BY_ID, _CORNERS, _POWER, _PRICED, _FALLBACK, _PRECISION, _RESULTS, _MODE_DEVICES,
+                 _PLANS, _PLANS_BY_VALUE):
         memo.clear()
 
 
@@ -338,7 +340,10 @@ def _request(m: ModelConfig, batch, context, generate, prompt, ideal, overlap, s
         raise InputError(f"generate must be a positive integer, got {generate!r}")
     if max(context, P + G) > m.max_context:
         raise InputError(f"context {max(context, P + G)} exceeds {m.key}'s maximum of {m.max_context} tokens")
-    return _Request(batch, context, P, G, ideal, overlap, speculation)
+    q = _new(_Request)  # _Request(batch, context, P, G, ideal, overlap, speculation), which checks nothing
+    q.__dict__.update(batch=batch, context=context, prompt=P, generate=G, ideal=ideal, overlap=overlap,
+                      speculation=speculation)
+    return q
 
 
 def _at_corner(m: ModelConfig, dev: Device, prec: Precision, pl: Placement, q: _Request, corner: Corner,
@@ -536,7 +541,7 @@ def _request_fields(q: _Request, corners: dict) -> dict:
 def _placements(m: ModelConfig, dev: Device, prec: Precision, q: _Request, devices, tp, pp, layout: dict):
     """The target's placement and, with speculation, the draft's (the target's devices then hold both)."""
     if q.speculation is None:
-        return place(m, dev, prec, q.batch, q.peak_context, devices, tp, pp, **layout), None
+        return place_again(m, dev, prec, q.batch, q.peak_context, devices, tp, pp, **layout), None
     if any(v is not None for v in layout.values()):
         raise InputError("speculative decoding is estimated on tensor- and pipeline-parallel layouts only: "
                          "drop --dp, --ep, --attention, --micro-batches and --imbalance")
@@ -577,6 +582,275 @@ def _layout_fields(pl: Placement) -> dict:
     par = pl.parallel
     return {"dp": par.dp, "ep": par.ep, "attention": str(par.attention), "micro_batches": par.micro_batches,
             "imbalance": par.imbalance}
+
+
+# ------------------------------------------------------------------------------------------------------
+# the direct path: a new question on a layout asked before, its records built straight from its points
+# ------------------------------------------------------------------------------------------------------
+#: estimates without speculation or ``generate`` take the direct path (:func:`_direct`); False: every
+#: estimate takes the general one (:func:`_corner_records`, :func:`_modes`, :func:`_result`), which the
+#: tests compare it with
+DIRECT = True
+
+
+class _Plan:
+    """What every question on one layout shares (:func:`_plan`): the calls that evaluate its distinct points,
+    each with the positions of its shapes in ``(step batch, batch, prompt, context)`` (:func:`_eight_points`),
+    which points each corner and mode reads, and the estimate's fields that do not depend on the question."""
+
+    __slots__ = ("calls", "nominal", "ends", "modes", "ranges", "run_index", "share", "pp", "micro_batches",
+                 "fixed", "fallback", "power", "n")
+
+
+def _plan(m: ModelConfig, dev: Device, prec: Precision, pl: Placement, q: _Request) -> _Plan | None:
+    """The :class:`_Plan` of this model, device, precision and layout (None: the direct path does not apply),
+    made once per layout: found by the identity of the parallelism object (a forced layout placed again keeps
+    its own), else by its value (a layout searched again is a new object)."""
+    par, ideal, links = pl.parallel, bool(q.ideal), tuple(pl.links.items())
+    key = (id(m), id(dev), id(prec), id(par), pl.home, links, ideal, q.overlap)
+    held = (m, dev, prec, par)
+    hit = _PLANS.recall(key, held, _NEVER)
+    if hit is _NEVER:
+        by_value = (id(m), id(dev), id(prec), par, pl.home, links, ideal, q.overlap)
+        hit = _PLANS_BY_VALUE.recall(by_value, held[:3], _NEVER)
+        if hit is _NEVER:
+            hit = _PLANS_BY_VALUE.remember(by_value, held[:3], _new_plan(m, dev, prec, pl, ideal, q.overlap))
+        _PLANS.remember(key, held, hit)
+    return hit
+
+
+_PLANS, _PLANS_BY_VALUE = IdentityMemo(_MAX_BOUND), IdentityMemo(_MAX_BOUND)
+
+
+def _new_plan(m: ModelConfig, dev: Device, prec: Precision, pl: Placement, ideal: bool, overlap) -> _Plan | None:
+    """:func:`_plan` made: the points the general path asks for (:func:`_corner_records`, :func:`_modes`),
+    each one once, by the device, phase, corner and batch it is asked at, as :func:`_phase` shares them."""
+    run, run_mode = device_for(dev, ideal), (Mode.IDEAL if ideal else Mode.ESTIMATE)
+    devs, est_dev, ranges = _mode_devices(dev)
+    par = pl.parallel
+    share = par.groups * par.micro_batches
+    step = 0 if share > 1 else 1  # the corners' batch: the step's, which is the whole batch when not shared
+    n_run = len(_corners(run))
+    asks = [(run, c, step, run_mode, c is Corner.NOMINAL) for c in _corners(run)]
+    asks += [(mdev, corner, 1, mode, False) for _, mdev, mode, corner in devs]
+    asks += [(est_dev, c, 1, Mode.ESTIMATE, False) for c in ((Corner.BEST, Corner.WORST) if ranges else ())]
+    slots: dict = {}
+    for d, c, b, mode, detail in asks:
+        for phase in (Phase.PREFILL, Phase.DECODE):
+            s = slots.setdefault((id(d), phase, c, b), [d, phase, c, b, set(), False])
+            s[4].add(_LEAN_OF[mode])
+            s[5] = s[5] or detail
+    points = [_plan_point(m, d, phase, prec, pl, overlap, c, b, leans, detail)
+              for d, phase, c, b, leans, detail in slots.values()]
+    if None in points:
+        return None
+    calls, order = _plan_calls(points)
+    at = {k: order.index(i) for i, k in enumerate(slots)}  # a point's place in what _eight_points returns
+    pairs = [tuple(at[(id(d), phase, c, b)] for phase in (Phase.PREFILL, Phase.DECODE)) for d, c, b, _, _ in asks]
+    plan = _Plan()
+    plan.calls, plan.nominal, plan.ends = calls, pairs[0], (pairs[1:3] if n_run > 1 else None)
+    plan.modes = tuple((name, *pairs[n_run + i], _RAW_INDEX[mode], str(corner))
+                       for i, (name, _, mode, corner) in enumerate(devs))
+    plan.ranges = pairs[n_run + len(devs):] or None
+    plan.run_index, plan.share, plan.pp, plan.micro_batches = _RAW_INDEX[run_mode], share, par.pp, par.micro_batches
+    plan.power, plan.n = _power(dev), pl.devices
+    plan.fixed, plan.fallback = _fixed_fields(m, dev, prec, pl), _fallback(dev, prec)
+    return plan
+
+
+#: a mode's position among the totals of a :class:`~roofline.engine.scalar.Point`'s ``raw`` (the order of
+#: :meth:`Point.time_and_bound <roofline.engine.scalar.Point.time_and_bound>`'s)
+_RAW_INDEX = {Mode.IDEAL: 0, Mode.LATENCY_BOUND: 1, Mode.ESTIMATE: 2}
+
+
+def _fixed_fields(m: ModelConfig, dev: Device, prec: Precision, pl: Placement) -> dict:
+    """The fields of an estimate on this layout that no question changes."""
+    par = pl.parallel
+    return {"model": m.key, "device": dev.key, "weight_dtype": prec.weights, "activation_dtype": prec.activations,
+            "kv_dtype": prec.kv, "devices_used": par.devices, "tp": par.tp, "pp": par.pp, "weights_level": pl.level,
+            "weights_bytes": weights_bytes(m, prec), "capacity_bytes_per_device": dev.memory[pl.home].capacity_bytes,
+            "generate": 0, "request_latency_s": None, "request_tokens_per_s_per_user": None,
+            "request_tokens_per_s": None, "tokens_per_step": None, "draft_time_s": None, "verify_time_s": None,
+            "speculation": None, "dp": par.dp, "ep": par.ep, "attention": str(par.attention),
+            "micro_batches": par.micro_batches, "imbalance": par.imbalance}
+
+
+def _plan_point(m, d: Device, phase, prec, pl: Placement, overlap, corner, b: int, leans: set, detail: bool):
+    """One point of a :class:`_Plan`: the scalar kernel of ``phase`` at ``corner`` of ``d`` (lean where one
+    lean evaluator answers every mode the point is read for), the positions of its shapes, its compiled phase
+    and what it keeps (:class:`~roofline.engine.scalar.Kernel`'s ``lean``), or None."""
+    entry = _bound(m, d, phase, prec, pl, overlap)
+    lean = None if detail or len(leans) > 1 else next(iter(leans))
+    kkey = (corner, lean) if lean else corner
+    kernel = entry.kernels.get(kkey, False)
+    if kernel is False:
+        kernel = entry.kernels[kkey] = entry._kernel(corner, lean)
+    at = {"b": b, "p": 2} if phase is Phase.PREFILL else {"b": b, "s": 3}
+    if kernel is None or not set(entry.cw.shape_names) <= at.keys():
+        return None
+    return kernel, tuple(at[n] for n in entry.cw.shape_names), entry.cw, lean
+
+
+def _plan_calls(points: list) -> tuple[tuple, list]:
+    """The calls that evaluate a plan's points (:func:`_plan_point`'s), and the order of the points they return:
+    one :class:`~roofline.engine.scalar.Corners` call for the points of one phase at one batch whose devices
+    compile to the same scalar function (the corners of an estimate's device and its datasheet's best), each
+    other point by its own kernel. A call is ``(function, positions of the shapes, whether it returns a
+    list)``."""
+    groups: dict = {}
+    for i, (_, at, cw, _) in enumerate(points):
+        groups.setdefault((at, cw.scalar_source, cw.labels), []).append(i)
+    calls, order = [], []
+    for (at, source, labels), members in groups.items():
+        kernels = [points[i][0] for i in members]
+        layout = kernels[0].layout
+        if len(members) > 1 and all(k.layout == layout for k in kernels):
+            calls.append((Corners(source, f"<roofline scalar: {points[members[0]][2].name}>", [k.tail for k in kernels],
+                                  [points[i][3] for i in members], layout, labels), at, True))
+        else:
+            calls += [(k, at, False) for k in kernels]
+        order += members
+    return tuple(calls), order
+
+
+def _eight_points(plan: _Plan, shapes: tuple) -> list | None:
+    """Every distinct point of an estimate (eight on a device with ranges: prefill and decode at its three
+    corners and at the datasheet's best), in the plan's order, or None where one does not apply (the general
+    path then runs NumPy there). ``shapes``: ``(step batch, batch, prompt, context)`` as floats. One call
+    per phase where its corners share a scalar function (:func:`_plan_calls`)."""
+    out = []
+    for fn, at, many in plan.calls:
+        if many:
+            out += fn([shapes[i] for i in at])
+        else:
+            out.append(fn([shapes[i] for i in at]))
+    return None if None in out else out
+
+
+def _direct(m: ModelConfig, dev: Device, prec: Precision, pl: Placement, q: _Request, priced) -> LLMEstimate | None:
+    """:func:`_made` without speculation or a request, straight from the plan's points (:func:`_plan`); None
+    where the direct path does not apply (the caller then takes the general path)."""
+    plan = _plan(m, dev, prec, pl, q)
+    batch, context, prompt = q.batch, q.context, q.prompt
+    if plan is None or not (type(batch) in _FLOATS and type(context) in _FLOATS and type(prompt) in _FLOATS):
+        return None
+    share = plan.share
+    pts = _eight_points(plan, (float(batch / share if share > 1 else batch), float(batch), float(prompt),
+                               float(context)))
+    if pts is None:
+        return None
+    pre, dec = _detail(pts[plan.nominal[0]], plan.run_index), _detail(pts[plan.nominal[1]], plan.run_index)
+    ttft, tpot = _direct_times(plan, pts, pre[0], dec[0])
+    tpsu = _ranged(1.0 / tpot.nominal, 1.0 / tpot.best, 1.0 / tpot.worst)  # tpot.map(lambda t: 1.0 / t)
+    tps = _ranged(batch / tpot.nominal, batch / tpot.best, batch / tpot.worst)
+    energy, usd, per_mw = _direct_costs(plan, priced[0], tpot, tps, batch)
+    return LLMEstimate._of_state({
+        **plan.fixed, "batch": batch, "context": context, "prompt": prompt, "ideal": q.ideal, "overlap": q.overlap,
+        "placement": "forced" if pl.forced else "auto",
+        "kv_cache_bytes": float(kv_cache_bytes(m, prec, batch, q.peak_context)),
+        "resident_bytes_per_device": pl.resident_bytes_per_device, "links": dict(pl.links),
+        "ttft_s": ttft, "tpot_s": tpot, "tokens_per_s_per_user": tpsu, "tokens_per_s": tps,
+        "bound": dec[1], "prefill_bound": pre[1], "energy_per_token_j": energy,
+        "decode_terms_s": dec[2], "prefill_terms_s": pre[2],
+        "decode_flops": dec[3], "decode_bytes": dec[4], "prefill_flops": pre[3], "prefill_bytes": pre[4],
+        "price_usd_per_device_hour": priced[0], "price_source": priced[1], "usd_per_million_tokens": usd,
+        "tokens_per_s_per_mw": per_mw, "compute_fallback": dict(plan.fallback),
+        "modes": _direct_modes(plan, pts, batch)})
+
+
+_FLOATS = (int, float)
+
+
+def _detail(pt, m: int) -> tuple:
+    """A point's record in mode ``m`` (its position in the point's totals, :data:`_RAW_INDEX`) with each term's
+    time: ``(time_s, bound, terms, flops, bytes)``, what :meth:`Point.mode(mode, True)
+    <roofline.engine.scalar.Point.mode>` and :func:`_terms` give, read from the point's outputs in one step
+    (the binding term is the first of the largest times, as there)."""
+    flops, nbytes, _, fits, totals, acc, est, bnd, _ = pt.raw
+    times = list(acc) + list(_NO_LATENCY if m == 0 else (bnd if m == 1 else est))
+    bi, bv = 0, times[0]
+    for q in range(1, len(times)):
+        if times[q] > bv:
+            bi, bv = q, times[q]
+    labels = pt.labels
+    return (totals[m] if fits else _NAN), str(labels[bi]), {lbl: float(x) for lbl, x in zip(labels, times)}, \
+        float(flops), float(nbytes)
+
+
+_NO_LATENCY = (0.0,) * N_LATENCY
+
+
+def _ranged(nominal: float, best: float, worst: float) -> Ranged:
+    """``Ranged(nominal, best, worst)`` without the frozen dataclass's ``object.__setattr__`` per field (an
+    estimate makes seven; :class:`~roofline.vocab.Ranged` checks nothing)."""
+    r = _new(Ranged)
+    state = r.__dict__
+    state["nominal"], state["best"], state["worst"] = nominal, best, worst
+    return r
+
+
+_new = object.__new__
+_NAN = math.nan
+
+
+def _direct_times(plan: _Plan, pts: list, t_pre, t_dec) -> tuple[Ranged, Ranged]:
+    """Time to first token and per output token at the corners of the device the top level reads (what
+    :func:`_at_corner` and :func:`~roofline.engine.corners.ranged` make of the points): ``t_pre`` and
+    ``t_dec`` at the nominal corner, each other corner's time read from its point (a point's time in a mode
+    is its total there where the working set fits, else NaN: :meth:`Point.time_and_bound
+    <roofline.engine.scalar.Point.time_and_bound>`)."""
+    cycle, pp, mb = formulas.pipeline_cycle_time, plan.pp, plan.micro_batches
+    ttft, tpot = float(t_pre), float(cycle(t_dec, pp, mb))
+    if plan.ends is None:
+        return _ranged(ttft, ttft, ttft), _ranged(tpot, tpot, tpot)
+    m = plan.run_index
+    (bp, bd), (wp, wd) = plan.ends
+    rbp, rbd, rwp, rwd = pts[bp].raw, pts[bd].raw, pts[wp].raw, pts[wd].raw
+    return (_ranged(ttft, float(rbp[4][m] if rbp[3] else _NAN), float(rwp[4][m] if rwp[3] else _NAN)),
+            _ranged(tpot, float(cycle(rbd[4][m] if rbd[3] else _NAN, pp, mb)),
+                   float(cycle(rwd[4][m] if rwd[3] else _NAN, pp, mb))))
+
+
+def _direct_costs(plan: _Plan, usd: Ranged | None, tpot: Ranged, tps: Ranged, batch) -> tuple:
+    """Energy per token, cost per million tokens and tokens/s per MW (what :func:`_energy` and :func:`_cost`
+    make of the same figures), each None where the price or the power is missing."""
+    power, pf = plan.power
+    n = plan.n
+    usd_mt = None if usd is None else _ranged(formulas.usd_per_million_tokens(usd.nominal, n, tps.nominal),
+                                             formulas.usd_per_million_tokens(usd.best, n, tps.best),
+                                             formulas.usd_per_million_tokens(usd.worst, n, tps.worst))
+    if not power:
+        return None, usd_mt, None
+    e, r = formulas.energy_per_token, formulas.tokens_per_s_per_mw
+    b, w = tpot.best, tpot.worst
+    return (_ranged(e(power, n, tpot.nominal, batch), e(pf.low, n, min(b, w), batch),  # tpot.low and tpot.high
+                    e(pf.high, n, max(b, w), batch)),
+            usd_mt, _ranged(r(tps.nominal, power, n), r(tps.best, pf.low, n), r(tps.worst, pf.high, n)))
+
+
+def _direct_modes(plan: _Plan, pts: list, batch) -> dict:
+    """The three modes' records from an estimate's points (what :func:`_modes` makes of them): each mode's time
+    and binding term read from its points' outputs as :meth:`Point.time_and_bound
+    <roofline.engine.scalar.Point.time_and_bound>` reads them (the first term with the largest time)."""
+    out = {}
+    for name, pi, di, m, corner in plan.modes:
+        rp, rd = pts[pi].raw, pts[di].raw
+        tp = rp[5] + list(_NO_LATENCY if m == 0 else rp[7 if m == 1 else 6])
+        td = rd[5] + list(_NO_LATENCY if m == 0 else rd[7 if m == 1 else 6])
+        ttft, tpot = float(rp[4][m] if rp[3] else _NAN), float(rd[4][m] if rd[3] else _NAN)
+        out[name] = {"ttft_s": ttft, "tpot_s": tpot, "tokens_per_s_per_user": 1.0 / tpot,
+                     "tokens_per_s": batch / tpot, "bound": str(pts[di].labels[td.index(max(td))]),
+                     "prefill_bound": str(pts[pi].labels[tp.index(max(tp))]), "corner": corner}
+    if plan.ranges:
+        ends = []
+        for pi, di in plan.ranges:
+            rp, rd = pts[pi].raw, pts[di].raw
+            ttft, tpot = float(rp[4][2] if rp[3] else _NAN), float(rd[4][2] if rd[3] else _NAN)  # the estimate's
+            ends.append((ttft, tpot, 1.0 / tpot, batch / tpot))
+        est = out[_ESTIMATE]
+        for (_, kr), a, b in zip(_RANGE_KEYS, *ends):
+            est[kr] = [b, a] if b < a else [a, b]
+    return out
 
 
 # ------------------------------------------------------------------------------------------------------
@@ -639,13 +913,18 @@ def estimate_result(model: str | ModelConfig, device: str | Device, batch: int =
     prec = prec or _precision(dtype)
     q = _request(m, batch, context, generate, prompt, ideal, overlap, speculation)
     priced = _price(dev, price)  # a bad price is refused before any work
-    pl, spl = _placements(m, dev, prec, q, devices, tp, pp, layout)
-    return _remembered((m, dev, prec, pl), _result_key(m, dev, prec, pl, spl, q, priced),
-                       lambda: _made(m, dev, prec, pl, q, spl, price, priced))
+    return _remembered((m, dev, prec), _result_key(m, dev, prec, q, priced, (devices, tp, pp), layout),
+                       lambda: _made(m, dev, prec, *_placements(m, dev, prec, q, devices, tp, pp, layout), q, price,
+                                     priced))
 
 
-def _made(m: ModelConfig, dev: Device, prec: Precision, pl: Placement, q: _Request, spl, price, priced) -> LLMEstimate:
-    """An estimate made: the corners, then the modes, each point of the phases evaluated once (:func:`_phase`)."""
+def _made(m: ModelConfig, dev: Device, prec: Precision, pl: Placement, spl, q: _Request, price, priced) -> LLMEstimate:
+    """An estimate made on its placement: the corners, then the modes, each point of the phases evaluated once
+    (:func:`_phase`), or the direct path's (:func:`_direct`)."""
+    if DIRECT and spl is None and not q.generate:
+        hit = _direct(m, dev, prec, pl, q, priced or _price(dev, price))
+        if hit is not None:
+            return hit
     asked: dict = {}
     corners = _corner_records(m, device_for(dev, q.ideal), prec, pl, q, spl, asked)
     return _result(m, dev, prec, pl, q, corners, spl, price, priced, asked)
@@ -656,7 +935,10 @@ def _remembered(held: tuple, key: tuple | None, make) -> LLMEstimate:
     names by identity (the entry holds them, so their ids are not reused while it lives). A question is
     remembered the second time it is asked: one asked once (an optimiser's or a layout search's new
     configuration) costs no copy, one asked again is answered from memory from then on."""
-    hit = _RESULTS.recall(key, held, _NEVER) if key is not None else _NEVER
+    try:
+        hit = _RESULTS.recall(key, held, _NEVER) if key is not None else _NEVER
+    except TypeError:  # a part of the key that does not hash: not remembered
+        key, hit = None, _NEVER
     if hit is not None and hit is not _NEVER:
         return _fresh_copy(hit)
     result = make()
@@ -665,20 +947,21 @@ def _remembered(held: tuple, key: tuple | None, make) -> LLMEstimate:
     return result
 
 
-def _result_key(m, dev, prec, pl, spl, q: _Request, priced) -> tuple | None:
-    """The key of an estimate in :data:`_RESULTS`: the identity of the (immutable) model, device, precision and
-    placement, the request with the types of the numbers asked (``batch=1.0`` is recorded as a float), and
-    the price; None where a part is not hashable, and with speculation (its placement is made anew each time,
-    so such an entry would never be found)."""
-    if spl is not None:
+def _result_key(m, dev, prec, q: _Request, priced, forced: tuple, layout: dict) -> tuple | None:
+    """The key of an estimate in :data:`_RESULTS`: the identity of the (immutable) model, device and precision,
+    the request's figures with the types of the numbers asked (``batch=1.0`` is recorded as a float), the price
+    (its figures and source) and the layout asked (``forced``: devices, ``tp`` and ``pp``; ``layout``: the rest),
+    as :func:`~roofline.llm.sizes.place` keys a placement; None with speculation (its placement is made anew
+    each time, so such an entry would never be found). Plain numbers and strings only, which hash fast (a key
+    is hashed on each look-up); :func:`_remembered` drops one that does not hash."""
+    if q.speculation is not None:
         return None
-    try:
-        key = (id(m), id(dev), id(prec), id(pl), q, type(q.batch), type(q.context), type(q.ideal),
-               type(q.overlap), priced)
-        hash(key)
-    except TypeError:
-        return None
-    return key
+    usd, source = priced
+    d = q.__dict__
+    return (id(m), id(dev), id(prec), d["batch"], d["context"], d["prompt"], d["generate"], d["ideal"], d["overlap"],
+            type(d["batch"]), type(d["context"]), type(d["ideal"]), type(d["overlap"]),
+            None if usd is None else (usd.nominal, usd.best, usd.worst), source,
+            forced, tuple(sorted(layout.items())), *map(type, forced))
 
 
 def _fresh_copy(result: LLMEstimate) -> LLMEstimate:
@@ -762,7 +1045,7 @@ def estimate(model: str | ModelConfig, device: str | Device, batch: int = 1, con
     """
     result = estimate_result(model, device, batch, context, generate, prec, dtype, devices, tp, pp, ideal, overlap,
                              prompt, price, speculation, **layout)
-    return Record(result.to_dict(), result)
+    return result._record_into(Record((), result))  # Record(result.to_dict(), result), without the copy
 
 
 def decode_break_even_batch(model: str | ModelConfig, device: str | Device, context: int = 2048,

@@ -32,6 +32,18 @@ _RANGE_NAME = {n: f"{n}_range" for n in ("ttft_s", "tpot_s", "request_latency_s"
                                          *_DECODE_RATES, *_COST_FIELDS)}
 
 
+def _ranged_names(request: bool, speculative: bool, decode_range: bool) -> tuple[tuple[str, str], ...]:
+    """The fields whose range the record form spells (:meth:`LLMEstimate._ranges`), in its order, each with
+    the name of its range: the times, the request's and the speculative ones when present, the decode rates
+    when the decode step has a range, the cost figures."""
+    names = ("ttft_s", "tpot_s") + (("request_latency_s",) if request else ()) \
+        + (("draft_time_s", "verify_time_s") if speculative else ()) + (_DECODE_RATES if decode_range else ())
+    return tuple((n, _RANGE_NAME.get(n) or f"{n}_range") for n in names + _COST_FIELDS)
+
+
+_RANGED_NAMES = {(r, s, d): _ranged_names(r, s, d) for r in (False, True) for s in (False, True) for d in (False, True)}
+
+
 @functools.lru_cache(maxsize=1)
 def _field_table() -> tuple[frozenset, frozenset, tuple]:
     """The names of :class:`LLMEstimate`'s fields, those without a default, and ``(name, make default)``."""
@@ -45,15 +57,16 @@ def _field_table() -> tuple[frozenset, frozenset, tuple]:
 
 
 @functools.lru_cache(maxsize=4)
-def _record_names(request: bool, speculative: bool) -> tuple[tuple[str, ...], tuple[str, ...]]:
+def _record_names(request: bool, speculative: bool) -> tuple[tuple[str, ...], tuple[str, ...], tuple[str, ...]]:
     """The fields of the record form (:meth:`LLMEstimate.to_dict`) in order, without ``modes`` (last, on its
-    own), with or without the request's and the speculative fields; and those of them that are mappings
-    (copied into plain dicts)."""
+    own), with or without the request's and the speculative fields; those of them that are mappings (copied
+    into plain dicts); and those that may hold a :class:`~roofline.vocab.Ranged` (spelled by its nominal)."""
     skip = {"modes"} | (set() if request else set(_REQUEST_FIELDS)) | (set() if speculative else
                                                                        set(_SPECULATIVE_FIELDS))
     names = tuple(f.name for f in fields(LLMEstimate) if f.name not in skip)
     maps = tuple(f.name for f in fields(LLMEstimate) if f.name in names and "Mapping" in str(f.type))
-    return names, maps
+    ranged = tuple(f.name for f in fields(LLMEstimate) if f.name in names and "Ranged" in str(f.type))
+    return names, maps, ranged
 
 
 @dataclass(frozen=True)
@@ -229,19 +242,28 @@ class LLMEstimate:
         state.update(values)
         return obj
 
-    def _ranges(self) -> dict:
-        out: dict = {}
-        names = ("ttft_s", "tpot_s") + (("request_latency_s",) if self.generate else ()) \
-            + (("draft_time_s", "verify_time_s") if self.tokens_per_step is not None else ())
-        if self.tpot_s.has_range:
-            names += _DECODE_RATES
+    @classmethod
+    def _of_state(cls, state: dict) -> "LLMEstimate":
+        """An estimate whose state is ``state``, a dict of every field (no check, no default, no copy): for a
+        caller that writes every field itself (:func:`roofline.llm.inference._direct`)."""
+        obj = object.__new__(cls)
+        obj.__dict__.update(state)
+        return obj
+
+    def _ranges(self, out: dict | None = None) -> dict:
+        """``<field>_range = [low, high]`` of each field with a range, in record order, written into ``out``."""
         state = self.__dict__
-        for name in names + _COST_FIELDS:
+        names = _RANGED_NAMES[(bool(self.generate), self.tokens_per_step is not None,
+                               self.tpot_s.has_range)]
+        out = {} if out is None else out
+        for name, range_name in names:
             value = state[name]
             if value is not None:
                 b, w = value.best, value.worst
-                if abs(b - w) > 1e-9 * max(abs(b), abs(w), 1e-300):  # Ranged.has_range, inline (a hot path)
-                    out[_RANGE_NAME.get(name) or f"{name}_range"] = [w, b] if w < b else [b, w]  # low, high
+                if b != w:  # Ranged.has_range, inline (equal ends have none)
+                    d = b - w
+                    if (d if d > 0 else -d) > 1e-9 * max(b if b > 0 else -b, w if w > 0 else -w, 1e-300):
+                        out[range_name] = [w, b] if w < b else [b, w]  # low, high
         return out
 
     def to_dict(self) -> dict:
@@ -253,13 +275,22 @@ class LLMEstimate:
             Keys in field order; the request fields only with ``generate``, the speculative ones only with a
             draft; ``<field>_range = [low, high]`` for each time and rate that has a range.
         """
+        return self._record_into({})
+
+    def _record_into(self, out: dict) -> dict:
+        """:meth:`to_dict` written into ``out`` (an empty dict, or a :class:`~roofline.vocab.Record`)."""
         state = self.__dict__
-        names, mappings = _record_names(bool(self.generate), self.tokens_per_step is not None)
-        out = {n: (v.nominal if type(v) is Ranged else v) for n in names for v in (state[n],)}
+        names, mappings, ranged = _record_names(bool(self.generate), self.tokens_per_step is not None)
+        for n in names:
+            out[n] = state[n]
+        for n in ranged:
+            v = out[n]
+            if type(v) is Ranged:
+                out[n] = v.nominal
         for n in mappings:
             if out[n] is not None:
                 out[n] = dict(out[n])
-        out.update(self._ranges())
+        self._ranges(out)
         out["modes"] = {k: dict(v) for k, v in self.modes.items()}
         return out
 

@@ -91,8 +91,17 @@ def weights_bytes_per_device(model: ModelConfig, prec: Precision, par: Paralleli
     >>> weights_bytes_per_device(m, Precision(), Parallelism(tp=8)) == weights_bytes(m, Precision()) / 8
     True
     """
+    key = (id(model), prec, id(par))
+    hit = _PER_DEVICE.recall(key, (model, par))
+    if hit is not None:
+        return hit
     experts = expert_weights_bytes(model, prec)
-    return experts / (par.tp * par.pp) + (weights_bytes(model, prec) - experts) / (par.attention_tp * par.pp)
+    return _PER_DEVICE.remember(key, (model, par), experts / (par.tp * par.pp)
+                                + (weights_bytes(model, prec) - experts) / (par.attention_tp * par.pp))
+
+
+#: weights per device by model and layout (held: both immutable) and precision
+_PER_DEVICE = IdentityMemo(4096)
 
 
 def kv_cache_elements(model: ModelConfig, batch, context):
@@ -113,9 +122,21 @@ def kv_cache_elements(model: ModelConfig, batch, context):
     float, ndarray or sympy.Expr
         Elements [1].
     """
-    return formulas.kv_cache_elements(batch, context, model.n_layers, model.kv_cache_elements_per_token_per_layer,
-                                      model.attention_layers("sliding"), model.sliding_window,
-                                      model.attention_layers("chunked"), model.attention_chunk)
+    return formulas.kv_cache_elements(batch, context, *_kv_layers(model))
+
+
+def _kv_layers(model: ModelConfig) -> tuple:
+    """The model's figures :func:`roofline.formulas.kv_cache_elements` reads after the batch and the context,
+    read once per model object (it is immutable)."""
+    hit = _KV_LAYERS.recall(id(model), (model,))
+    if hit is None:
+        hit = _KV_LAYERS.remember(id(model), (model,), (
+            model.n_layers, model.kv_cache_elements_per_token_per_layer, model.attention_layers("sliding"),
+            model.sliding_window, model.attention_layers("chunked"), model.attention_chunk))
+    return hit
+
+
+_KV_LAYERS = IdentityMemo(4096)
 
 
 def kv_cache_bytes(model: ModelConfig, prec: Precision, batch, context):
@@ -140,9 +161,16 @@ def kv_cache_bytes(model: ModelConfig, prec: Precision, batch, context):
     >>> kv_cache_bytes(get_model("llama-3.1-70b"), Precision(), 1, 1)   # 2·8·128·80 values × 2 B
     327680
     """
-    b = bytes_per_element(prec.kv)
-    b = int(b) if float(b).is_integer() else b
+    b = _KV_BYTES.get(prec.kv)
+    if b is None:
+        b = bytes_per_element(prec.kv)
+        b = _KV_BYTES[prec.kv] = int(b) if float(b).is_integer() else b
     return kv_cache_elements(model, batch, context) * b
+
+
+#: bytes per element of each KV data type, as :func:`kv_cache_bytes` multiplies by them (a whole number as
+#: an int: the bytes of an int cache stay an int)
+_KV_BYTES: dict = {}
 
 
 def kv_elements_per_token_per_device(model: ModelConfig, tp: int) -> int:
@@ -232,8 +260,12 @@ def kv_cache_bytes_per_device(model: ModelConfig, prec: Precision, par: Parallel
     >>> kv_cache_bytes_per_device(v3, Precision(), Parallelism(tp=8, attention="dp"), 64, 1)  # 8 each
     562176.0
     """
-    return kv_cache_bytes(model, prec, batch / par.groups if par.groups > 1 else batch, context) \
-        / kv_shards(model, par)
+    return _kv_per_device(model, prec, batch, context, par.groups, kv_shards(model, par))
+
+
+def _kv_per_device(model: ModelConfig, prec: Precision, batch, context, groups: int, shards: int):
+    """:func:`kv_cache_bytes_per_device` with the layout's attention groups and KV shards given."""
+    return kv_cache_bytes(model, prec, batch / groups if groups > 1 else batch, context) / shards
 
 
 def resident_bytes_per_device(model: ModelConfig, prec: Precision, par: Parallelism, batch, context):
@@ -374,8 +406,40 @@ def place(model: ModelConfig, device: Device, prec: Precision = Precision(), bat
     if pl is None:
         pl = _place(ModelDemand(model, prec), device, batch, context, devices, tp, pp, **layout)
         if pl.forced and type(batch) is int and type(context) is int:
-            _FORCED.remember((id(model), id(device), prec, key[5:9] + key[11:]), (model, device), pl)
+            _FORCED.remember((id(model), id(device), prec, key[5:9] + key[11:]), (model, device), _forced_figures(
+                model, device, prec, pl))
     return _PLACED.remember(key, (model, device), pl)
+
+
+def place_again(model: ModelConfig, device: Device, prec: Precision, batch: int, context: int,
+                devices: int | None = None, tp: int | None = None, pp: int | None = None, **layout) -> Placement:
+    """:func:`place` for a caller that remembers its own answers (an estimate): a forced layout placed before is
+    placed again for this batch and context without entering :func:`place`'s memo, which an optimiser's new
+    questions would fill; any other question is :func:`place`'s.
+
+    Parameters
+    ----------
+    model : ModelConfig
+    device : Device
+    prec : Precision
+    batch, context : int
+        Sequences in flight and tokens per sequence the KV cache must hold [1].
+    devices, tp, pp : int, optional
+        Force the layout.
+    **layout
+        ``dp``, ``ep``, ``attention``, ``micro_batches``, ``imbalance``.
+
+    Returns
+    -------
+    Placement
+        Equal to :func:`place`'s (a new object for a forced layout placed again).
+    """
+    try:
+        again = _forced_again(model, device, prec, batch, context, (devices, tp, pp, tuple(sorted(layout.items())),
+                                                                     type(devices), type(tp), type(pp)))
+    except TypeError:  # an unhashable argument
+        again = None
+    return again if again is not None else place(model, device, prec, batch, context, devices, tp, pp, **layout)
 
 
 def _forced_again(model: ModelConfig, device: Device, prec: Precision, batch, context, layout: tuple):
@@ -388,15 +452,28 @@ def _forced_again(model: ModelConfig, device: Device, prec: Precision, batch, co
     hit = _FORCED.recall((id(model), id(device), prec, layout), (model, device))
     if hit is None:
         return None
-    par, links = hit.parallel, hit.links
-    need = resident_bytes_per_device(model, prec, par, batch, context)
-    for i in device.resident_levels:
-        if need <= device.memory[i].capacity_bytes:
-            return Placement(device, par, i, dict(links), need, True)
+    first, w, groups, shards, levels = hit
+    par, links = first.parallel, first.links
+    need = float(w + _kv_per_device(model, prec, batch, context, groups, shards))  # resident_bytes_per_device
+    for i, capacity in levels:
+        if need <= capacity:
+            pl = object.__new__(Placement)  # Placement(device, par, i, dict(links), need, True), which checks nothing
+            pl.__dict__.update(device=device, parallel=par, home=i, links=dict(links), resident_bytes_per_device=need,
+                               forced=True)
+            return pl
     return None
 
 
-#: a forced layout's first placement, by model and device (held) and every argument but the batch and context
+def _forced_figures(model: ModelConfig, device: Device, prec: Precision, pl: Placement) -> tuple:
+    """What :func:`_forced_again` reads of a forced layout's first placement ``pl``: the placement, the weights
+    per device, the attention groups, the KV shards and each resident level with its capacity, fastest first."""
+    par = pl.parallel
+    return (pl, weights_bytes_per_device(model, prec, par), par.groups, kv_shards(model, par),
+            tuple((i, device.memory[i].capacity_bytes) for i in device.resident_levels))
+
+
+#: a forced layout's first placement and the figures :func:`_forced_again` reads of it (:func:`_forced_figures`),
+#: by model and device (held) and every argument but the batch and context
 _FORCED = IdentityMemo(4096)
 
 
