@@ -214,3 +214,18 @@ def test_every_shipped_device_has_one_structure_for_its_modes():
     for key, dev in library().items():
         sigs = {device_signature(mode_device(dev, mode)) for mode in MODES}
         assert len(sigs) == 1, key
+
+
+
+def test_shapes_whose_sum_overflows_are_left_to_numpy_not_raised(decode):
+    """Two finite shapes near the largest float overflow when summed (the finiteness test): each corner and
+    each kernel answers None (the caller then runs NumPy, which gives inf or NaN) rather than raising
+    ``math.fsum``'s OverflowError."""
+    cw, dev = decode
+    vals = dev.values(Corner.NOMINAL)
+    tail = (*[vals[p] for p in cw.device_paths], *[vals[f"memory.{lvl.name}.capacity"] for lvl in dev.memory],
+            1.0, None)
+    huge = (1e308, 1e308)
+    assert _kernel(cw, tail, None)(huge) is None
+    assert Corners(cw.scalar_source, "<test>", [tail, tail], (None, "estimate"), cw.layout, cw.labels)(huge) \
+        == [None, None]

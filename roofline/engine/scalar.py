@@ -168,7 +168,7 @@ class Kernel:
         self.fn = load(lean_source(source, lean), f"{filename} ({lean})") if lean else load(source, filename)
         self.covers = LEAN_MODES[lean] if lean else None
         self.tail = (*figures, *capacities, devices, -1 if home is None else home)
-        self.fixed_sum = math.fsum(figures) + math.fsum(capacities) + devices  # finite only if each part is
+        self.fixed_sum = _fsum(figures) + _fsum(capacities) + devices  # finite only if each part is
         self.layout, self.labels = layout, labels
 
     def __call__(self, values) -> Point | None:
@@ -193,7 +193,8 @@ class Kernel:
         return Point(raw, self.layout, self.labels, self.covers)
 
 
-_isfinite, _fsum = math.isfinite, math.fsum
+#: a plain sum: NaN or infinite where a part is, or where they overflow together (``math.fsum`` raises there)
+_isfinite, _fsum = math.isfinite, sum
 
 
 def corners_source(source: str, keeps: tuple, common: tuple) -> str:
@@ -371,7 +372,7 @@ class Corners:
         self.covers = tuple(LEAN_MODES[keep] if keep else None for keep in keeps)
         self.layout, self.labels, self._kernels = layout, labels, None
         self._make = (source, filename, tails, tuple(keeps), nd, nl)
-        fixed = [math.fsum(t[:nd]) + math.fsum(t[nd:nd + nl]) + t[nd + nl] for t in tails]  # as Kernel sums them
+        fixed = [_fsum(t[:nd]) + _fsum(t[nd:nd + nl]) + t[nd + nl] for t in tails]  # as Kernel sums them
         ext = _extended(source, filename, tails, fixed, keeps)  # None: that corner is None at every shape
         self.live = tuple(k for k, e in enumerate(ext) if e is not None)
         live = [fixed[k] for k in self.live]
