@@ -350,10 +350,10 @@ def _compile_system(plan: _Plan, sy: _System) -> _System:
     if sy.spl is not None:
         return sy
     sy.cw = _compiled(plan.model, sy.dev, plan.phase, plan.prec, sy.pl, False, plan.overlap)
+    figures = sy.dev.figures  # only those the step reads (Device.values(c) reads every figure)
     for c in sy.corners:
-        vals = sy.dev.values(c)
-        sy.figs.append([float(vals[p]) for p in sy.cw.device_paths])
-        sy.caps.append([float(vals[f"memory.{lvl.name}.capacity"]) for lvl in sy.dev.memory])
+        sy.figs.append([float(figures[p].at(c)) for p in sy.cw.device_paths])
+        sy.caps.append([float(figures[f"memory.{lvl.name}.capacity"].at(c)) for lvl in sy.dev.memory])
     sy.lut = np.asarray([plan.code(lb) for lb in sy.cw.labels], dtype=np.int16)
     return sy
 

@@ -132,6 +132,7 @@ def columns(n: int, dtypes: Mapping[str, object]) -> dict[str, np.ndarray]:
         Writable, C-contiguous and uninitialised, each column in a block of its own (a column the caller
         keeps keeps only its own memory).
     """
+    _POOL.cap = memory_budget() / 8
     return {c: _POOL.take(n, np.dtype(t)) for c, t in dtypes.items()}
 
 
@@ -151,7 +152,7 @@ class _Pool:
         self.lock = threading.Lock()
         self.free: deque = deque()  # blocks (uint8 arrays), oldest first
         self.held = 0  # bytes of the blocks in free [B]
-        self.cap = 0.0  # most bytes kept, set by take [B]
+        self.cap = 0.0  # most bytes kept: an eighth of the memory budget, set by columns [B]
 
     def take(self, n: int, dtype: np.dtype) -> np.ndarray:
         """``n`` values of ``dtype`` in a reused block (the smallest free one of at least the size and at
@@ -161,7 +162,6 @@ class _Pool:
         if tracemalloc.is_tracing():
             return np.empty(n, dtype=dtype)
         need, block = n * dtype.itemsize, None
-        self.cap = memory_budget() / 8
         with self.lock:
             fits = [(b.size, i) for i, b in enumerate(self.free) if need <= b.size <= 2 * need]
             if fits:
