@@ -29,8 +29,8 @@ from ..hardware.device import Device
 from ..hardware.library import get_device
 from ..hardware.measured import device_for
 from ..placement.layout import Placement, layout_candidates
-from ..sweep.chunks import _bar, _n_points, _pareto, check_budget, evaluate_dask, grid_chunks, pipeline, spans, \
-    sweep_workers  # noqa: F401 (grid_chunks, evaluate_dask, _n_points: the old roofline.bigsweep path)
+from ..sweep.chunks import _bar, _n_points, _pareto, check_budget, columns, evaluate_dask, grid_chunks, pipeline, \
+    spans, sweep_workers  # noqa: F401 (grid_chunks, evaluate_dask, _n_points: the old roofline.bigsweep path)
 from ..sweep.writer import FrameWriter, arrow_array, arrow_labels, frame_format
 from ..vocab import Corner, Mode, Phase
 from .config import ModelConfig
@@ -201,9 +201,13 @@ def _devices(devices) -> list[Device]:
 # ------------------------------------------------------------------------------------------------------
 # one plan, evaluated in chunks: in memory, to a file, or folded
 # ------------------------------------------------------------------------------------------------------
-#: points per chunk of a sweep: each chunk's temporaries are a few hundred bytes per point, so a chunk
-#: stays within the processor's caches and memory holds the result plus one chunk per thread [1]
-CHUNK = 1 << 16
+#: points per chunk of a sweep. In memory, a chunk writes straight into the frame's columns and its own
+#: temporaries are its batch and context (16 B a point, reused by its thread) and blocks of the fit test,
+#: so memory holds the result plus 2 MB per thread; a chunk written to a file or folded holds its rows
+#: (about 100 B a point) until then. Each chunk costs about 0.1 ms of Python, during which another thread
+#: that wants the GIL waits: with 2^16 points on two threads the threads waited about 7 ms of a 30 ms sweep
+#: (2-core reference machine, 10^6 rows), with 2^17 about 4 ms [1]
+CHUNK = 1 << 17
 
 #: the per-system columns, held once per system: one-byte categorical codes (model, device, level, layout)
 #: or small integers (devices, tp, pp), their values in ``attrs["systems"]``
@@ -346,10 +350,10 @@ def _compile_system(plan: _Plan, sy: _System) -> _System:
     if sy.spl is not None:
         return sy
     sy.cw = _compiled(plan.model, sy.dev, plan.phase, plan.prec, sy.pl, False, plan.overlap)
+    figures = sy.dev.figures  # only those the step reads (Device.values(c) reads every figure)
     for c in sy.corners:
-        vals = sy.dev.values(c)
-        sy.figs.append([float(vals[p]) for p in sy.cw.device_paths])
-        sy.caps.append([float(vals[f"memory.{lvl.name}.capacity"]) for lvl in sy.dev.memory])
+        sy.figs.append([float(figures[p].at(c)) for p in sy.cw.device_paths])
+        sy.caps.append([float(figures[f"memory.{lvl.name}.capacity"].at(c)) for lvl in sy.dev.memory])
     sy.lut = np.asarray([plan.code(lb) for lb in sy.cw.labels], dtype=np.int16)
     return sy
 
@@ -398,12 +402,21 @@ def _speculative_times(plan: _Plan, sy: _System, b, s):
     return times, codes, e, extra
 
 
+#: points per block of the fit test, whose temporaries are a block's size: on the 2-core reference machine
+#: (glibc) the 1 MB temporaries of a whole chunk of 2^17 points were given back to the system and mapped
+#: anew by page faults in every chunk (2,880 faults in a 10^6-row sweep on one thread), those of 2^16 were
+#: not; smaller blocks cost more calls, each of which a thread may have to wait for the GIL after [1]
+_FIT_BLOCK = 1 << 16
+
+
 def _fits(plan: _Plan, sy: _System, b, s, out) -> None:
-    """Whether the resident set (and a draft's) fits the placement's level, into ``out``."""
+    """Whether the resident set (and a draft's) fits the placement's level, into ``out``, block by block."""
     cap = sy.dev.memory[sy.pl.home].capacity_bytes
-    held = (_resident_per_device(plan.model, plan.prec, sy.pl.parallel, b, s) if sy.spl is None
-            else _speculative_resident(plan.model, plan.prec, plan.spec, sy.spl, b, s))
-    np.less_equal(held, cap, out=out)
+    for lo in range(0, b.size, _FIT_BLOCK):
+        bb, ss = b[lo:lo + _FIT_BLOCK], s[lo:lo + _FIT_BLOCK]
+        held = (_resident_per_device(plan.model, plan.prec, sy.pl.parallel, bb, ss) if sy.spl is None
+                else _speculative_resident(plan.model, plan.prec, plan.spec, sy.spl, bb, ss))
+        np.less_equal(held, cap, out=out[lo:lo + _FIT_BLOCK])
 
 
 def _coords(plan: _Plan, lo: int, hi: int, b_out, s_out) -> None:
@@ -429,7 +442,7 @@ def _points(plan: _Plan, k: int, lo: int, hi: int, out: dict) -> dict:
     """The computed columns of system ``k``'s rows ``lo:hi``, written into ``out`` (views of the frame's
     columns, or a chunk's own arrays): batch, context, fits, times, rates, bound codes, cost and corners."""
     sy = plan.systems[k]
-    b, s = np.empty(hi - lo), np.empty(hi - lo)
+    b, s = _scratch(hi - lo)
     _coords(plan, lo, hi, b, s)
     out["batch"][:], out["context"][:] = b, s
     _fits(plan, sy, b, s, out["fits"])
@@ -454,6 +467,20 @@ def _points(plan: _Plan, k: int, lo: int, hi: int, out: dict) -> dict:
                 if f"{f}_{c}" in out:
                     out[f"{f}_{c}"][:] = np.nan
     return out
+
+
+_SCRATCH = threading.local()
+
+
+def _scratch(m: int):
+    """Two float arrays of ``m`` values (a chunk's batch and context), this thread's own, reused chunk after
+    chunk up to :data:`CHUNK` points: no allocation, and no page to map, per chunk."""
+    if m > CHUNK:
+        return np.empty(m), np.empty(m)
+    buf = getattr(_SCRATCH, "bs", None)
+    if buf is None:
+        buf = _SCRATCH.bs = np.empty((2, CHUNK))
+    return buf[0, :m], buf[1, :m]
 
 
 def _mark(col, misfit, value) -> None:
@@ -530,8 +557,14 @@ def row_bytes(plan: _Plan) -> int:
     return int(sum(np.dtype(t).itemsize for t in _dtypes(plan).values()))
 
 
-def _tasks(plan: _Plan, chunk: int):
-    return [(k, lo, hi) for k in range(len(plan.systems)) for lo, hi in spans(plan.per_system, chunk)]
+def _tasks(plan: _Plan, chunk: int, workers: int = 1):
+    """Each system's rows in spans of at most ``chunk``; on several threads, in a multiple of ``workers``
+    spans of equal lengths per system (so that the threads finish together)."""
+    per = plan.per_system
+    if workers > 1 and per:
+        parts = -(-per // chunk)
+        chunk = -(-per // (-(-parts // workers) * workers))
+    return [(k, lo, hi) for k in range(len(plan.systems)) for lo, hi in spans(per, chunk, workers > 1)]
 
 
 class _Kernels:
@@ -583,17 +616,17 @@ def _attrs(plan: _Plan, kind: str, columns) -> dict:
 
 
 def _in_memory(plan: _Plan, chunk: int, workers, tag: Mapping[str, str] | None):
-    """The whole sweep as one DataFrame, its columns filled in place chunk by chunk (no concatenation)."""
-    import pandas as pd
-
+    """The whole sweep as one DataFrame, its columns filled in place chunk by chunk (no concatenation), in
+    memory that dropped frames held where there is some (:func:`roofline.sweep.chunks.columns`); the
+    frame is built while the threads fill it (it reads no value)."""
     check_budget(plan.n, row_bytes(plan), "decode_sweep")
     n, per = plan.n, plan.per_system
-    types = _dtypes(plan)
-    cols = {c: np.empty(n, dtype=t) for c, t in types.items()}
+    cols = columns(n, _dtypes(plan))
     cats = {c: plan.categories(c) for c in _CATEGORICAL}
     const = [{c: cats[c].index(str(v)) if c in cats else v for c, v in sy.constants(plan.model.key).items()}
              for sy in plan.systems]
     kernels = _Kernels(plan)
+    frame = []
 
     def fill(task) -> None:  # each chunk its constant columns too: written (and first touched) on the threads
         k, lo, hi = task
@@ -603,13 +636,25 @@ def _in_memory(plan: _Plan, chunk: int, workers, tag: Mapping[str, str] | None):
             cols[c][sl] = v
         _points(plan, k, lo, hi, {c: v[sl] for c, v in cols.items() if c not in _CONSTANT})
 
-    pipeline(_tasks(plan, chunk), fill, sweep_workers(n, workers))
-    cats["bound"] = list(plan.bounds)
+    def build() -> None:  # a speculative step names binding terms as it runs: its frame waits for them
+        if all(sy.spl is None for sy in plan.systems):
+            frame.append(_frame_of(plan, cols, cats, tag))
+
+    w = sweep_workers(n, workers)
+    pipeline(_tasks(plan, chunk, w), fill, w, meanwhile=build)
+    return frame[0] if frame else _frame_of(plan, cols, cats, tag)
+
+
+def _frame_of(plan: _Plan, cols: dict, cats: dict, tag: Mapping[str, str] | None):
+    """The frame of a sweep's columns, the labels as categoricals of their codes, with its ``attrs``."""
+    import pandas as pd
+
+    cats = {**cats, "bound": list(plan.bounds)}
     # the codes are written by this module (a constant's index, a kernel's label code): not checked again, a
     # serial pass over every row that would not divide between the threads
     data = {c: (pd.Categorical.from_codes(cols[c], dtype=_category_dtype(tuple(cats[c])), validate=False)
                 if c in cats else cols[c]) for c in plan.columns()}
-    df = pd.DataFrame(_tagged(data, tag, n), copy=False)
+    df = pd.DataFrame(_tagged(data, tag, plan.n), copy=False)
     df.attrs.update(_attrs(plan, "decode_sweep", df.columns))
     return df
 
@@ -630,7 +675,8 @@ def _tagged(data: dict, tag: Mapping[str, str] | None, n: int) -> dict:
     import pandas as pd
 
     out = {"model": data["model"]}
-    out.update({k: pd.Categorical.from_codes(np.zeros(n, dtype=np.int8), categories=[str(v)]) for k, v in tag.items()})
+    out.update({k: pd.Categorical.from_codes(np.zeros(n, dtype=np.int8), dtype=_category_dtype((str(v),)),
+                                             validate=False) for k, v in tag.items()})
     out.update({k: v for k, v in data.items() if k != "model"})
     return out
 

@@ -13,7 +13,11 @@ system or the throughput–interactivity Pareto frontier).
 
 from __future__ import annotations
 
+import os
+import threading
+import weakref
 from collections import deque
+from functools import lru_cache
 from typing import Callable, Iterable, Iterator, Mapping, Sequence
 
 import numpy as np
@@ -22,13 +26,14 @@ from .._paths import memory_budget, thread_count
 from ..errors import CapacityError, InputError
 from ..hardware.device import Device
 
-__all__ = ['grid_chunks', 'evaluate_dask', 'spans', 'pipeline', 'sweep_workers', 'check_budget', 'PARALLEL_MIN']
+__all__ = ['grid_chunks', 'evaluate_dask', 'spans', 'pipeline', 'sweep_workers', 'check_budget', 'columns',
+           'PARALLEL_MIN']
 
 #: points from which a sweep's chunks run on several threads [1]
 PARALLEL_MIN = 1 << 17
 
 
-def spans(n: int, chunk: int) -> list[tuple[int, int]]:
+def spans(n: int, chunk: int, even: bool = False) -> list[tuple[int, int]]:
     """``range(n)`` cut into consecutive ``(lo, hi)`` spans of at most ``chunk``.
 
     Parameters
@@ -37,6 +42,9 @@ def spans(n: int, chunk: int) -> list[tuple[int, int]]:
         Points [1].
     chunk : int
         Most points per span [1].
+    even : bool
+        As many spans, of lengths that differ by one at most (threads that share them finish together),
+        instead of ``chunk`` each but the last.
 
     Returns
     -------
@@ -46,10 +54,16 @@ def spans(n: int, chunk: int) -> list[tuple[int, int]]:
     --------
     >>> spans(5, 2)
     [(0, 2), (2, 4), (4, 5)]
+    >>> spans(10, 4, even=True)
+    [(0, 3), (3, 6), (6, 10)]
     """
     if chunk <= 0:
         raise InputError(f"chunk must be positive, got {chunk}")
-    return [(lo, min(lo + chunk, n)) for lo in range(0, n, chunk)]
+    if not even:
+        return [(lo, min(lo + chunk, n)) for lo in range(0, n, chunk)]
+    parts = -(-n // chunk)
+    cuts = [n * i // parts for i in range(parts + 1)] if parts else [0]
+    return list(zip(cuts[:-1], cuts[1:]))
 
 
 def sweep_workers(n: int, workers: int | None = None) -> int:
@@ -95,11 +109,104 @@ def check_budget(n_points: int, bytes_per_point: float, what: str) -> None:
                             "chunk with out='grid.parquet' (or .csv), or fold them with reduce='best' or 'pareto'")
 
 
-def pipeline(tasks: Iterable, fn: Callable, workers: int, consume: Callable | None = None) -> None:
+def columns(n: int, dtypes: Mapping[str, object]) -> dict[str, np.ndarray]:
+    """Uninitialised arrays of ``n`` values for a result's columns, in memory that earlier results no longer
+    use where there is some (:class:`_Pool`), else new.
+
+    A new frame's memory is mapped page by page as it is first written: for a 10^6-row sweep of 90 B a row,
+    thousands of page faults that cost as much as the sweep's arithmetic on the 2-core reference machine
+    and scale badly when two threads fault at once (two threads filling fresh arrays took longer there than
+    one thread filling both in turn). Memory that a dropped frame held is already mapped: a sweep that
+    reuses it faults no page.
+
+    Parameters
+    ----------
+    n : int
+        Values per column [1].
+    dtypes : mapping of str to dtype
+        Each column's type.
+
+    Returns
+    -------
+    dict of str to ndarray
+        Writable, C-contiguous and uninitialised, each column in a block of its own (a column the caller
+        keeps keeps only its own memory).
+    """
+    _POOL.cap = memory_budget() / 8
+    return {c: _POOL.take(n, np.dtype(t)) for c, t in dtypes.items()}
+
+
+class _Pool:
+    """Blocks of memory that dropped results held, kept for the next one: at most an eighth of the memory
+    budget (``ROOFLINE_MEMORY_BUDGET``), the oldest freed first beyond it.
+
+    Each array :meth:`take` returns is made from a ``memoryview`` of its block, not from the block itself,
+    so that every view of it, however derived (slices, ``.view``, pandas columns, categorical codes), has
+    that array as its base (NumPy collapses a view's base to the first owner of the data or the first
+    object of another type; here the ``memoryview``): the array dies exactly when nothing can reach the
+    memory any more, and a weak-reference callback then puts the block back. While :mod:`tracemalloc`
+    traces, every array is new and is not kept, so that a traced peak counts every column.
+    """
+
+    def __init__(self):
+        self.lock = threading.Lock()
+        self.free: deque = deque()  # blocks (uint8 arrays), oldest first
+        self.held = 0  # bytes of the blocks in free [B]
+        self.cap = 0.0  # most bytes kept: an eighth of the memory budget, set by columns [B]
+
+    def take(self, n: int, dtype: np.dtype) -> np.ndarray:
+        """``n`` values of ``dtype`` in a reused block (the smallest free one of at least the size and at
+        most twice it) or a new one."""
+        import tracemalloc
+
+        if tracemalloc.is_tracing():
+            return np.empty(n, dtype=dtype)
+        need, block = n * dtype.itemsize, None
+        with self.lock:
+            fits = [(b.size, i) for i, b in enumerate(self.free) if need <= b.size <= 2 * need]
+            if fits:
+                block = self.free[min(fits)[1]]
+                del self.free[min(fits)[1]]
+                self.held -= block.size
+        if block is None:
+            block = np.empty(need, dtype=np.uint8)
+        out = np.frombuffer(memoryview(block), dtype=dtype, count=n)
+        weakref.finalize(out, self.put, block).atexit = False
+        return out
+
+    def put(self, block: np.ndarray) -> None:
+        """Keep ``block``, unless another thread holds the pool now or this one does (a frame dropped
+        while :meth:`take` runs): then it is simply freed."""
+        if not self.lock.acquire(blocking=False):
+            return
+        try:
+            self.free.append(block)
+            self.held += block.size
+            while self.held > self.cap and self.free:
+                self.held -= self.free.popleft().size
+        finally:
+            self.lock.release()
+
+    def clear(self) -> None:
+        """Free every kept block."""
+        with self.lock:
+            self.free.clear()
+            self.held = 0
+
+
+_POOL = _Pool()
+
+
+def pipeline(tasks: Iterable, fn: Callable, workers: int, consume: Callable | None = None,
+             meanwhile: Callable | None = None) -> None:
     """``fn(task)`` for every task on ``workers`` threads; ``consume(result)`` in the tasks' order.
 
-    At most ``2 * workers`` results wait at once, so memory stays bounded whatever the number of tasks;
-    ``fn`` must release the GIL for most of its time (NumPy, numba and pyarrow do) for threads to help.
+    At most ``2 * workers`` results wait at once, so memory stays bounded whatever the number of tasks
+    (without ``consume``, whose results no one reads, every task is submitted at once and this thread waits
+    for them all); ``fn`` must release the GIL for most of its time (NumPy, numba and pyarrow do) for
+    threads to help: each time a thread takes the GIL back from another one, it may wait for that thread to
+    be woken. The threads are kept between calls (starting two threads cost the reference machine up to
+    3 ms of a 30 ms sweep); a call from one of them (a task that sweeps) runs in its own thread.
 
     Parameters
     ----------
@@ -110,23 +217,52 @@ def pipeline(tasks: Iterable, fn: Callable, workers: int, consume: Callable | No
     workers : int
         Threads [1]; 1 runs everything in this thread.
     consume : callable, optional
-        Receives each result, in order, in this thread.
+        Receives each result, in order, in this thread; without it the results are dropped.
+    meanwhile : callable, optional
+        Called once in this thread while the first tasks run (after them with one thread): work that
+        does not need the results, taken off the serial part of the call.
     """
+    keep = 2 * workers if consume is not None else None  # results no one reads: every task at once
     consume = consume or (lambda r: None)
-    if workers <= 1:
+    if workers <= 1 or threading.current_thread().name.startswith(_THREAD_PREFIX):
         for t in tasks:
             consume(fn(t))
+        if meanwhile is not None:
+            meanwhile()
         return
-    from concurrent.futures import ThreadPoolExecutor
+    from concurrent.futures import FIRST_EXCEPTION, wait
 
-    with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="roofline-sweep") as pool:
-        waiting: deque = deque()
+    pool, waiting = _threads(workers, os.getpid()), deque()
+    try:
         for t in tasks:
             waiting.append(pool.submit(fn, t))
-            if len(waiting) >= 2 * workers:
+            if keep is not None and len(waiting) >= keep:
                 consume(waiting.popleft().result())
+            if meanwhile is not None and keep is not None and len(waiting) >= workers:
+                meanwhile, run = None, meanwhile
+                run()
+        if meanwhile is not None:
+            meanwhile()
+        if keep is None:  # one wake-up of this thread at the end (or at the first error), not one per task
+            wait(waiting, return_when=FIRST_EXCEPTION)
         while waiting:
             consume(waiting.popleft().result())
+    finally:  # on an error, no task of this call is left running
+        for f in waiting:
+            f.cancel()
+        wait(waiting)
+
+
+_THREAD_PREFIX = "roofline-sweep"
+
+
+@lru_cache(maxsize=4)
+def _threads(workers: int, pid: int):
+    """The threads of :func:`pipeline` calls on ``workers`` threads in process ``pid``, started on first use
+    and kept (a child made by ``fork`` has none of its parent's threads: it makes its own)."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    return ThreadPoolExecutor(max_workers=workers, thread_name_prefix=_THREAD_PREFIX)
 
 
 def grid_chunks(axes: Mapping[str, Sequence], chunk: int = 1 << 20) -> Iterator[dict[str, np.ndarray]]:
