@@ -184,3 +184,18 @@ def test_on_two_threads_each_system_has_an_even_number_of_equal_spans():
     assert len(tasks) == 8 and {hi - lo for _, lo, hi in tasks} == {75_000}  # 3 spans of 2^17 -> 4
     assert [(lo, hi) for k, lo, hi in tasks if k == 1][-1] == (225_000, 300_000)
     assert {hi - lo for _, lo, hi in _tasks(plan, 1 << 17)} == {1 << 17, 300_000 - 2 * (1 << 17)}
+
+
+def test_clear_memory_frees_the_kept_frame_memory():
+    """A dropped result's blocks are kept for the next sweep; ``roofline.engine.clear_memory`` frees them."""
+    import gc
+
+    from roofline import engine
+    from roofline.sweep import chunks
+
+    cols = chunks.columns(1000, {"a": "float64"})
+    del cols
+    gc.collect()
+    assert not tracemalloc.is_tracing() and chunks._POOL.held >= 8000
+    engine.clear_memory()
+    assert chunks._POOL.held == 0 and not chunks._POOL.free

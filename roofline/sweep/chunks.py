@@ -23,6 +23,7 @@ from typing import Callable, Iterable, Iterator, Mapping, Sequence
 import numpy as np
 
 from .._paths import memory_budget, thread_count
+from ..engine.cache import on_clear_memory
 from ..errors import CapacityError, InputError
 from ..hardware.device import Device
 
@@ -138,7 +139,8 @@ def columns(n: int, dtypes: Mapping[str, object]) -> dict[str, np.ndarray]:
 
 class _Pool:
     """Blocks of memory that dropped results held, kept for the next one: at most an eighth of the memory
-    budget (``ROOFLINE_MEMORY_BUDGET``), the oldest freed first beyond it.
+    budget (``ROOFLINE_MEMORY_BUDGET``), the oldest freed first beyond it;
+    :func:`roofline.engine.clear_memory` frees them all.
 
     Each array :meth:`take` returns is made from a ``memoryview`` of its block, not from the block itself,
     so that every view of it, however derived (slices, ``.view``, pandas columns, categorical codes), has
@@ -195,6 +197,7 @@ class _Pool:
 
 
 _POOL = _Pool()
+on_clear_memory(_POOL.clear)
 
 
 def pipeline(tasks: Iterable, fn: Callable, workers: int, consume: Callable | None = None,
