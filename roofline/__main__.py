@@ -10,12 +10,14 @@ from .outputs.cli import main
 __all__ = ["run"]
 
 
-def _other_threads() -> bool:
-    """True while a thread runs other than this one and the idle threads kept by sweeps."""
+def _other_threads(threads=None) -> bool:
+    """True while a thread runs other than this one and the idle threads kept by sweeps (of ``threads``,
+    default every thread of the process)."""
     chunks = sys.modules.get("roofline.sweep.chunks")
     kept = getattr(chunks, "_THREAD_PREFIX", None)
     me = threading.current_thread()
-    return any(t is not me and not (kept and t.name.startswith(kept)) for t in threading.enumerate())
+    threads = threading.enumerate() if threads is None else threads
+    return any(t is not me and not (kept and t.name.startswith(kept)) for t in threads)
 
 
 def run() -> None:

@@ -37,14 +37,15 @@ def test_the_threads_sweeps_keep_do_not_hold_the_quick_exit_but_any_other_thread
     from roofline.sweep.chunks import pipeline
 
     pipeline(range(4), lambda t: t, 2, consume=lambda r: None)  # starts (and keeps) two idle sweep threads
-    assert any(t.name.startswith("roofline-sweep") for t in threading.enumerate())
-    assert not _other_threads()
+    kept = [t for t in threading.enumerate() if t.name.startswith("roofline-sweep")]
+    assert len(kept) >= 2
+    assert not _other_threads([threading.current_thread(), *kept])
     stop = threading.Event()
     other = threading.Thread(target=stop.wait)
     other.start()
     try:
-        assert _other_threads()
+        assert _other_threads([threading.current_thread(), *kept, other])
+        assert other in threading.enumerate() and _other_threads()
     finally:
         stop.set()
         other.join()
-    assert not _other_threads()
