@@ -28,3 +28,24 @@ def test_the_quick_exit_keeps_the_output_the_status_and_the_exit_handlers():
     assert bad.returncode == 2 and bad.stdout == "" and bad.stderr.startswith("roofline: error: unknown device")
     handled = _run("--version", code=HANDLER)
     assert handled.returncode == 0 and handled.stdout.strip() and "handler ran" in handled.stderr
+
+
+def test_the_threads_sweeps_keep_do_not_hold_the_quick_exit_but_any_other_thread_does():
+    import threading
+
+    from roofline.__main__ import _other_threads
+    from roofline.sweep.chunks import pipeline
+
+    pipeline(range(4), lambda t: t, 2, consume=lambda r: None)  # starts (and keeps) two idle sweep threads
+    kept = [t for t in threading.enumerate() if t.name.startswith("roofline-sweep")]
+    assert len(kept) >= 2
+    assert not _other_threads([threading.current_thread(), *kept])
+    stop = threading.Event()
+    other = threading.Thread(target=stop.wait)
+    other.start()
+    try:
+        assert _other_threads([threading.current_thread(), *kept, other])
+        assert other in threading.enumerate() and _other_threads()
+    finally:
+        stop.set()
+        other.join()

@@ -237,6 +237,13 @@ def _stat_columns(table, pa) -> list[str]:
     return out
 
 
+#: rows the Parquet writer encodes at a time (pyarrow's default 1,024): each batch costs a page-size check
+#: and a statistics update per column, so a sweep's 24 columns wrote 74 ns a row with the default and 54 ns
+#: with 2^15 (2^16, 2^17: no faster); the file holds the same pages and bytes (8 chunks of the CLI sweep,
+#: process CPU, best of 7)
+_PARQUET_BATCH = 1 << 15
+
+
 class FrameWriter:
     """Append tables to one CSV or Parquet file; the file is complete (renamed into place) on :meth:`close`.
 
@@ -358,7 +365,7 @@ class FrameWriter:
                       or self.pa.types.is_string(f.type) or self.pa.types.is_large_string(f.type)]
             stats = _stat_columns(table, self.pa)
             self._writer = pq.ParquetWriter(str(self._tmp), self._schema, use_dictionary=labels,
-                                            write_statistics=stats or False)
+                                            write_statistics=stats or False, write_batch_size=_PARQUET_BATCH)
         self._writer.write_table(table.cast(self._schema) if table.schema != self._schema else table)
         self.rows += n
 
