@@ -96,14 +96,26 @@ def load(source: str, filename: str = "<roofline scalar kernel>"):
 _LOADED: dict = {}
 
 #: what a lean ``point`` (:func:`lean_source`) leaves out, by what it keeps: the work terms' totals ``s<j>``
-#: (read only by a record with detail) and the other modes' totals and latencies
+#: (read only by a record with detail) and the other modes' totals and latencies; ``estimate_time`` keeps the
+#: estimate's total alone (what the ends of an estimate's ranges read): no binding work time per term
+#: (``acc``) and no latency per term (``e<j>``) either
 _LEAN_DROP = {
     "estimate": re.compile(r"    (s\d+ \+?= |ti \+= |tb \+= |lb\d+ = |b\d+ \+= )"),
     "bounds": re.compile(r"    (s\d+ \+?= |te \+= |le\d+ = |e\d+ \+= )"),
+    "estimate_time": re.compile(r"    (s\d+ \+?= |ti \+= |tb \+= |lb\d+ = |b\d+ \+= |e\d+ \+= |acc\b)"),
 }
 
-#: the modes each lean ``point`` answers
-LEAN_MODES = {"estimate": (Mode.ESTIMATE,), "bounds": (Mode.IDEAL, Mode.LATENCY_BOUND)}
+#: the modes each lean ``point`` answers (:meth:`Point.time_and_bound` and :meth:`Point.mode`): an
+#: ``estimate_time`` point answers none of them (its ``raw`` holds the estimate's total, read directly)
+LEAN_MODES = {"estimate": (Mode.ESTIMATE,), "bounds": (Mode.IDEAL, Mode.LATENCY_BOUND), "estimate_time": ()}
+
+
+def _lean_result(ret: str, keep: str) -> str:
+    """The tuple a lean ``point`` returns (text, without ``return``): :func:`generate`'s with no work term
+    totals (an empty tuple), and for ``estimate_time`` no binding times and no latencies per term either."""
+    if keep == "estimate_time":
+        return ret[:ret.index(", acc, ")] + ", (), (), (), ()"
+    return ret[:ret.rindex(", (")] + ", ()"
 
 
 @functools.lru_cache(maxsize=64)
@@ -118,19 +130,20 @@ def lean_source(source: str, keep: str) -> str:
     source : str
         From :func:`generate`.
     keep : str
-        ``estimate`` (the estimate's total and latencies) or ``bounds`` (the ideal and latency-bound totals and
-        the bound's latencies).
+        ``estimate`` (the estimate's total and latencies), ``bounds`` (the ideal and latency-bound totals and
+        the bound's latencies) or ``estimate_time`` (the estimate's total alone).
 
     Returns
     -------
     str
         A module defining ``point``, returning what :func:`generate`'s does with the other modes' totals and
-        latencies left at zero and no work term totals (an empty tuple).
+        latencies left at zero and no work term totals (an empty tuple); for ``estimate_time``, empty tuples
+        in place of the binding times, the latencies and the work term totals.
     """
     drop = _LEAN_DROP[keep]
     lines = [ln for ln in source.splitlines() if not drop.match(ln)]
     ret = lines[-1]
-    lines[-1] = ret[:ret.rindex(", (")] + ", ()"
+    lines[-1] = "    return " + _lean_result(ret.strip()[len("return "):], keep)
     return "\n".join(lines) + "\n"
 
 
@@ -158,7 +171,8 @@ class Kernel:
         Text forms of the reported terms.
     lean : str, optional
         Run the lean ``point`` that keeps these modes only (:func:`lean_source`): its points answer
-        :meth:`Point.time_and_bound` and :meth:`Point.mode` without detail for those modes.
+        :meth:`Point.time_and_bound` and :meth:`Point.mode` without detail for those modes (none for
+        ``estimate_time``, whose ``raw`` holds the estimate's total alone).
     """
 
     __slots__ = ("fn", "tail", "fixed_sum", "layout", "labels", "covers")
@@ -184,13 +198,28 @@ class Kernel:
         -------
         Point or None
         """
+        raw = self.raw(values)
+        return None if raw is None else Point(raw, self.layout, self.labels, self.covers)
+
+    def raw(self, values) -> tuple | None:
+        """What the generated ``point`` returns at shapes ``values`` (:attr:`Point.raw`), without the
+        :class:`Point`, or None where :meth:`__call__` gives None.
+
+        Parameters
+        ----------
+        values : sequence of float
+            The shapes [1].
+
+        Returns
+        -------
+        tuple or None
+        """
         if not _isfinite(_fsum(values) + self.fixed_sum):
             return None
         try:
-            raw = self.fn(*values, *self.tail)
+            return self.fn(*values, *self.tail)
         except (ZeroDivisionError, OverflowError, ValueError, TypeError):
             return None
-        return Point(raw, self.layout, self.labels, self.covers)
 
 
 #: a plain sum: NaN or infinite where a part is, or where they overflow together (``math.fsum`` raises there)
@@ -252,7 +281,7 @@ def _plan(source: str, keeps: tuple, common: tuple) -> tuple[str, tuple, tuple]:
     for k, keep in enumerate(keeps):
         drop = _LEAN_DROP[keep] if keep else None
         kept = [(u, text) for u, text in zip(per, texts) if drop is None or not drop.match(u.first)]
-        result = f"({ret if not keep else ret[:ret.rindex(', (')] + ', ()'})"
+        result = f"({ret if not keep else _lean_result(ret, keep)})"
         used = set().union(_reads(result), *(u.reads for u, _ in kept))  # what this corner reads of its own
         owns.append(tuple(i for i, (n, c) in enumerate(zip(ext, common)) if not c and n in used))
         lines += [f"    # corner {k}"] + ([f"    {''.join(ext[i] + ', ' for i in owns[-1])}= _T{k}"] if owns[-1] else [])
@@ -349,7 +378,8 @@ class Corners:
         argument order, each level's capacity, the devices the working set is spread over and the forced home
         level (-1 or None: none) [each figure's SI unit; B; 1; 1].
     keeps : sequence of (str or None)
-        Per corner, :class:`Kernel`'s ``lean``: None (every mode, with detail), ``estimate`` or ``bounds``.
+        Per corner, :class:`Kernel`'s ``lean``: None (every mode, with detail), ``estimate``, ``bounds`` or
+        ``estimate_time``.
     layout : OutputLayout
         Positions of the reported terms.
     labels : tuple of str
@@ -361,7 +391,8 @@ class Corners:
         The generated function's source (:func:`corners_source`; empty where no corner can be computed).
     """
 
-    __slots__ = ("_kernels", "_make", "args", "covers", "fn", "hi", "labels", "layout", "live", "lo", "source")
+    __slots__ = ("_kernels", "_make", "all_live", "args", "covers", "fn", "hi", "labels", "layout", "live", "lo",
+                 "source")
 
     def __init__(self, source: str, filename: str, tails, keeps, layout: OutputLayout, labels: tuple = ()):
         if len(tails) != len(keeps):
@@ -375,6 +406,7 @@ class Corners:
         fixed = [_fsum(t[:nd]) + _fsum(t[nd:nd + nl]) + t[nd + nl] for t in tails]  # as Kernel sums them
         ext = _extended(source, filename, tails, fixed, keeps)  # None: that corner is None at every shape
         self.live = tuple(k for k, e in enumerate(ext) if e is not None)
+        self.all_live = len(self.live) == len(ext)
         live = [fixed[k] for k in self.live]
         self.lo, self.hi = (min(live), max(live)) if live else (0.0, 0.0)
         self.fn, self.args, self.source = None, (), ""
@@ -400,6 +432,23 @@ class Corners:
         -------
         list of (Point or None)
         """
+        layout, labels, covers = self.layout, self.labels, self.covers
+        return [None if raw is None else Point(raw, layout, labels, cover)
+                for raw, cover in zip(self.raws(values), covers)]
+
+    def raws(self, values) -> list:
+        """What :meth:`__call__` returns, each corner's :attr:`Point.raw` (the generated ``point``'s tuple)
+        without the :class:`Point` (a caller that reads the outputs and knows the labels).
+
+        Parameters
+        ----------
+        values : sequence of float
+            The shapes [1].
+
+        Returns
+        -------
+        list of (tuple or None)
+        """
         total = _fsum(values)
         if self.fn is None or not (_isfinite(total + self.lo) and _isfinite(total + self.hi)):
             return self._each(values)  # a sum that overflows at some corner: each corner as its Kernel decides
@@ -407,19 +456,20 @@ class Corners:
             raws = self.fn(*values, *self.args)
         except (ZeroDivisionError, OverflowError, ValueError, TypeError):
             return self._each(values)  # which corner failed: each as its Kernel decides
+        if self.all_live:
+            return list(raws)
         out = [None] * len(self.covers)
-        layout, labels, covers = self.layout, self.labels, self.covers
         for k, raw in zip(self.live, raws):
-            out[k] = Point(raw, layout, labels, covers[k])
+            out[k] = raw
         return out
 
     def _each(self, values) -> list:
-        """Each corner through its own :class:`Kernel` (built on first need)."""
+        """Each corner's raw outputs through its own :class:`Kernel` (built on first need)."""
         if self._kernels is None:
             source, filename, tails, keeps, nd, nl = self._make
             self._kernels = [Kernel(source, filename, t[:nd], t[nd:nd + nl], t[nd + nl], t[-1], self.layout,
                                     self.labels, keep) for t, keep in zip(tails, keeps)]
-        return [kernel(values) for kernel in self._kernels]
+        return [kernel.raw(values) for kernel in self._kernels]
 
 
 def _extended(source: str, filename: str, tails: list, fixed: list, keeps) -> list:

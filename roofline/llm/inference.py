@@ -598,8 +598,8 @@ class _Plan:
     each with the positions of its shapes in ``(step batch, batch, prompt, context)`` (:func:`_eight_points`),
     which points each corner and mode reads, and the estimate's fields that do not depend on the question."""
 
-    __slots__ = ("calls", "nominal", "ends", "modes", "ranges", "run_index", "share", "pp", "micro_batches",
-                 "fixed", "fallback", "power", "n")
+    __slots__ = ("calls", "labels", "nominal", "ends", "modes", "ranges", "run_index", "share", "pp",
+                 "micro_batches", "fixed", "fallback", "power", "n")
 
 
 def _plan(m: ModelConfig, dev: Device, prec: Precision, pl: Placement, q: _Request) -> _Plan | None:
@@ -631,17 +631,19 @@ def _new_plan(m: ModelConfig, dev: Device, prec: Precision, pl: Placement, ideal
     share = par.groups * par.micro_batches
     step = 0 if share > 1 else 1  # the corners' batch: the step's, which is the whole batch when not shared
     n_run = len(_corners(run))
-    asks = [(run, c, step, run_mode, c is Corner.NOMINAL) for c in _corners(run)]
+    # each point asked: its device, corner, batch, mode and whether its time alone is read (the ends of the
+    # ranges), or also its binding term (a mode's record, the nominal corner's terms, FLOPs and bytes)
+    asks = [(run, c, step, run_mode, c is not Corner.NOMINAL) for c in _corners(run)]
     asks += [(mdev, corner, 1, mode, False) for _, mdev, mode, corner in devs]
-    asks += [(est_dev, c, 1, Mode.ESTIMATE, False) for c in ((Corner.BEST, Corner.WORST) if ranges else ())]
+    asks += [(est_dev, c, 1, Mode.ESTIMATE, True) for c in ((Corner.BEST, Corner.WORST) if ranges else ())]
     slots: dict = {}
-    for d, c, b, mode, detail in asks:
+    for d, c, b, mode, time_only in asks:
         for phase in (Phase.PREFILL, Phase.DECODE):
-            s = slots.setdefault((id(d), phase, c, b), [d, phase, c, b, set(), False])
+            s = slots.setdefault((id(d), phase, c, b), [d, phase, c, b, set(), True])
             s[4].add(_LEAN_OF[mode])
-            s[5] = s[5] or detail
-    points = [_plan_point(m, d, phase, prec, pl, overlap, c, b, leans, detail)
-              for d, phase, c, b, leans, detail in slots.values()]
+            s[5] = s[5] and time_only
+    points = [_plan_point(m, d, phase, prec, pl, overlap, c, b, _keep(leans, time_only))
+              for d, phase, c, b, leans, time_only in slots.values()]
     if None in points:
         return None
     calls, order = _plan_calls(points)
@@ -649,6 +651,7 @@ def _new_plan(m: ModelConfig, dev: Device, prec: Precision, pl: Placement, ideal
     pairs = [tuple(at[(id(d), phase, c, b)] for phase in (Phase.PREFILL, Phase.DECODE)) for d, c, b, _, _ in asks]
     plan = _Plan()
     plan.calls, plan.nominal, plan.ends = calls, pairs[0], (pairs[1:3] if n_run > 1 else None)
+    plan.labels = tuple(points[i][2].labels for i in order)
     plan.modes = tuple((name, *pairs[n_run + i], _RAW_INDEX[mode], str(corner))
                        for i, (name, _, mode, corner) in enumerate(devs))
     plan.ranges = pairs[n_run + len(devs):] or None
@@ -675,12 +678,21 @@ def _fixed_fields(m: ModelConfig, dev: Device, prec: Precision, pl: Placement) -
             "micro_batches": par.micro_batches, "imbalance": par.imbalance}
 
 
-def _plan_point(m, d: Device, phase, prec, pl: Placement, overlap, corner, b: int, leans: set, detail: bool):
-    """One point of a :class:`_Plan`: the scalar kernel of ``phase`` at ``corner`` of ``d`` (lean where one
-    lean evaluator answers every mode the point is read for), the positions of its shapes, its compiled phase
-    and what it keeps (:class:`~roofline.engine.scalar.Kernel`'s ``lean``), or None."""
+def _keep(leans: set, time_only: bool) -> str | None:
+    """What a plan's point keeps (:class:`~roofline.engine.scalar.Kernel`'s ``lean``): the one lean evaluator
+    that answers every mode it is read for (its binding term and terms included: the direct path reads a
+    point's terms, FLOPs and bytes from the binding times, latencies and totals a lean point keeps, never the
+    work terms' totals), the estimate's total alone where only that is read, or None (every mode)."""
+    if len(leans) > 1:
+        return None
+    lean = next(iter(leans))
+    return "estimate_time" if time_only and lean == "estimate" else lean
+
+
+def _plan_point(m, d: Device, phase, prec, pl: Placement, overlap, corner, b: int, lean: str | None):
+    """One point of a :class:`_Plan`: the scalar kernel of ``phase`` at ``corner`` of ``d`` that keeps ``lean``
+    (:func:`_keep`), the positions of its shapes, its compiled phase and what it keeps, or None."""
     entry = _bound(m, d, phase, prec, pl, overlap)
-    lean = None if detail or len(leans) > 1 else next(iter(leans))
     kkey = (corner, lean) if lean else corner
     kernel = entry.kernels.get(kkey, False)
     if kernel is False:
@@ -696,7 +708,7 @@ def _plan_calls(points: list) -> tuple[tuple, list]:
     one :class:`~roofline.engine.scalar.Corners` call for the points of one phase at one batch whose devices
     compile to the same scalar function (the corners of an estimate's device and its datasheet's best), each
     other point by its own kernel. A call is ``(function, positions of the shapes, whether it returns a
-    list)``."""
+    list)``; the function returns raw outputs (:attr:`Point.raw <roofline.engine.scalar.Point.raw>`)."""
     groups: dict = {}
     for i, (_, at, cw, _) in enumerate(points):
         groups.setdefault((at, cw.scalar_source, cw.labels), []).append(i)
@@ -706,24 +718,30 @@ def _plan_calls(points: list) -> tuple[tuple, list]:
         layout = kernels[0].layout
         if len(members) > 1 and all(k.layout == layout for k in kernels):
             calls.append((Corners(source, f"<roofline scalar: {points[members[0]][2].name}>", [k.tail for k in kernels],
-                                  [points[i][3] for i in members], layout, labels), at, True))
+                                  [points[i][3] for i in members], layout, labels).raws, at, True))
         else:
-            calls += [(k, at, False) for k in kernels]
+            calls += [(k.raw, at, False) for k in kernels]
         order += members
     return tuple(calls), order
 
 
 def _eight_points(plan: _Plan, shapes: tuple) -> list | None:
-    """Every distinct point of an estimate (eight on a device with ranges: prefill and decode at its three
-    corners and at the datasheet's best), in the plan's order, or None where one does not apply (the general
-    path then runs NumPy there). ``shapes``: ``(step batch, batch, prompt, context)`` as floats. One call
-    per phase where its corners share a scalar function (:func:`_plan_calls`)."""
-    out = []
-    for fn, at, many in plan.calls:
-        if many:
-            out += fn([shapes[i] for i in at])
-        else:
-            out.append(fn([shapes[i] for i in at]))
+    """The raw outputs (:attr:`Point.raw <roofline.engine.scalar.Point.raw>`) of every distinct point of an
+    estimate (eight on a device with ranges: prefill and decode at its three corners and at the datasheet's
+    best), in the plan's order (their labels: :attr:`_Plan.labels`), or None where one does not apply (the
+    general path then runs NumPy there). ``shapes``: ``(step batch, batch, prompt, context)`` as floats. One
+    call per phase where its corners share a scalar function (:func:`_plan_calls`)."""
+    calls = plan.calls
+    if len(calls) == 2 and calls[0][2] and calls[1][2]:  # the usual plan: one call per phase
+        (f0, at0, _), (f1, at1, _) = calls
+        out = f0([shapes[i] for i in at0]) + f1([shapes[i] for i in at1])
+    else:
+        out = []
+        for fn, at, many in calls:
+            if many:
+                out += fn([shapes[i] for i in at])
+            else:
+                out.append(fn([shapes[i] for i in at]))
     return None if None in out else out
 
 
@@ -739,7 +757,8 @@ def _direct(m: ModelConfig, dev: Device, prec: Precision, pl: Placement, q: _Req
                                float(context)))
     if pts is None:
         return None
-    pre, dec = _detail(pts[plan.nominal[0]], plan.run_index), _detail(pts[plan.nominal[1]], plan.run_index)
+    (ip, id_), m_run, labels = plan.nominal, plan.run_index, plan.labels
+    pre, dec = _detail(pts[ip], labels[ip], m_run), _detail(pts[id_], labels[id_], m_run)
     ttft, tpot = _direct_times(plan, pts, pre[0], dec[0])
     tpsu = _ranged(1.0 / tpot.nominal, 1.0 / tpot.best, 1.0 / tpot.worst)  # tpot.map(lambda t: 1.0 / t)
     tps = _ranged(batch / tpot.nominal, batch / tpot.best, batch / tpot.worst)
@@ -761,18 +780,17 @@ def _direct(m: ModelConfig, dev: Device, prec: Precision, pl: Placement, q: _Req
 _FLOATS = (int, float)
 
 
-def _detail(pt, m: int) -> tuple:
+def _detail(raw: tuple, labels: tuple, m: int) -> tuple:
     """A point's record in mode ``m`` (its position in the point's totals, :data:`_RAW_INDEX`) with each term's
     time: ``(time_s, bound, terms, flops, bytes)``, what :meth:`Point.mode(mode, True)
-    <roofline.engine.scalar.Point.mode>` and :func:`_terms` give, read from the point's outputs in one step
-    (the binding term is the first of the largest times, as there)."""
-    flops, nbytes, _, fits, totals, acc, est, bnd, _ = pt.raw
-    times = list(acc) + list(_NO_LATENCY if m == 0 else (bnd if m == 1 else est))
+    <roofline.engine.scalar.Point.mode>` and :func:`_terms` give, read from the point's outputs ``raw`` in one
+    step (the binding term is the first of the largest times, as there)."""
+    flops, nbytes, _, fits, totals, acc, est, bnd, _ = raw
+    times = acc + list(_NO_LATENCY if m == 0 else (bnd if m == 1 else est))
     bi, bv = 0, times[0]
     for q in range(1, len(times)):
         if times[q] > bv:
             bi, bv = q, times[q]
-    labels = pt.labels
     return (totals[m] if fits else _NAN), str(labels[bi]), {lbl: float(x) for lbl, x in zip(labels, times)}, \
         float(flops), float(nbytes)
 
@@ -805,7 +823,7 @@ def _direct_times(plan: _Plan, pts: list, t_pre, t_dec) -> tuple[Ranged, Ranged]
         return _ranged(ttft, ttft, ttft), _ranged(tpot, tpot, tpot)
     m = plan.run_index
     (bp, bd), (wp, wd) = plan.ends
-    rbp, rbd, rwp, rwd = pts[bp].raw, pts[bd].raw, pts[wp].raw, pts[wd].raw
+    rbp, rbd, rwp, rwd = pts[bp], pts[bd], pts[wp], pts[wd]
     return (_ranged(ttft, float(rbp[4][m] if rbp[3] else _NAN), float(rwp[4][m] if rwp[3] else _NAN)),
             _ranged(tpot, float(cycle(rbd[4][m] if rbd[3] else _NAN, pp, mb)),
                    float(cycle(rwd[4][m] if rwd[3] else _NAN, pp, mb))))
@@ -832,19 +850,19 @@ def _direct_modes(plan: _Plan, pts: list, batch) -> dict:
     """The three modes' records from an estimate's points (what :func:`_modes` makes of them): each mode's time
     and binding term read from its points' outputs as :meth:`Point.time_and_bound
     <roofline.engine.scalar.Point.time_and_bound>` reads them (the first term with the largest time)."""
-    out = {}
+    out, labels = {}, plan.labels
     for name, pi, di, m, corner in plan.modes:
-        rp, rd = pts[pi].raw, pts[di].raw
+        rp, rd = pts[pi], pts[di]
         tp = rp[5] + list(_NO_LATENCY if m == 0 else rp[7 if m == 1 else 6])
         td = rd[5] + list(_NO_LATENCY if m == 0 else rd[7 if m == 1 else 6])
         ttft, tpot = float(rp[4][m] if rp[3] else _NAN), float(rd[4][m] if rd[3] else _NAN)
         out[name] = {"ttft_s": ttft, "tpot_s": tpot, "tokens_per_s_per_user": 1.0 / tpot,
-                     "tokens_per_s": batch / tpot, "bound": str(pts[di].labels[td.index(max(td))]),
-                     "prefill_bound": str(pts[pi].labels[tp.index(max(tp))]), "corner": corner}
+                     "tokens_per_s": batch / tpot, "bound": str(labels[di][td.index(max(td))]),
+                     "prefill_bound": str(labels[pi][tp.index(max(tp))]), "corner": corner}
     if plan.ranges:
         ends = []
         for pi, di in plan.ranges:
-            rp, rd = pts[pi].raw, pts[di].raw
+            rp, rd = pts[pi], pts[di]
             ttft, tpot = float(rp[4][2] if rp[3] else _NAN), float(rd[4][2] if rd[3] else _NAN)  # the estimate's
             ends.append((ttft, tpot, 1.0 / tpot, batch / tpot))
         est = out[_ESTIMATE]
