@@ -56,11 +56,39 @@ def generate(pc: PointCode) -> str:
     nl = pc.layout.n_levels
     args = [f"a{i}" for i in range(pc.na)] + [f"d{i}" for i in range(pc.nd)] + [f"c{i}" for i in range(nl)]
     lines = [f"def point({', '.join(args + ['dv', 'hm'])}):"]
-    lines += ["    " + line for line in body_lines(pc, detail=True)]
+    lines += ["    " + _float_factors(line) for line in body_lines(pc, detail=True)]
     lat = lambda v: "(" + ", ".join(f"{v}{j}" for j in range(N_LATENCY)) + ",)"  # noqa: E731
     sums = "(" + "".join(f"s{j}, " for j in range(pc.layout.n_work)) + ")"
     lines.append(f"    return flops, nbytes, hc, fits, (ti, tb, te), acc, {lat('e')}, {lat('b')}, {sums}")
     return "\n".join(lines) + "\n"
+
+
+def _float_factors(line: str) -> str:
+    """``line`` with each integer factor of a product written as a float (``20971520*x2`` as
+    ``20971520.0*x2``, an op's count ``best * (160)`` as ``best * (160.0)``) where the other factor is a
+    float: Python multiplies an int by a float by converting the int to a float first, exactly for one of
+    fewer than 54 bits, so the product is the same to the last bit, and a float times a float runs about twice
+    as fast as a mixed product (a fifth of an estimate's generated arithmetic is such products). A factor
+    that may be an int is left alone: a level or term index (``h``, ``hc``, ``hm``, ``ha``, ``jb``), a list
+    (``[0.0] * 4``), an exponent, a parenthesised expression. Shapes passed as ints (the NumPy evaluator
+    reads every shape as a float) then give a float product, as NumPy does."""
+    if "*" not in line:
+        return line
+    return _COUNT.sub(_float_count, _INT_FACTOR.sub(r"\1.0*", line))
+
+
+def _float_count(m) -> str:
+    return f" * ({m[1]}.0)" if len(m[1]) < 16 else m[0]
+
+
+#: an integer literal (fewer than 16 digits: below 2**53) before ``*`` (not ``**``), not part of a name, a
+#: float or an exponent, not a divisor, multiplying a name that holds a float (every name but the level and
+#: term indices; a call of ``math`` or ``_pow``, not ``min``, ``max`` or ``abs``, which may return an int);
+#: an op's count after ``best`` or a term (``w = best * (160)``, ``s0 += t0 * (160)``, ``(e) * (160)``)
+_INT_FACTOR = re.compile(r"(?<![\w.*/])(?<![eE][-+])(\d{1,15})\*(?![*(])"
+                         r"(?!(?:h|hc|hm|ha\w*|jb\w*|uni|fits|min|max|abs)\b)"
+                         r"(?=[A-Za-z_])")
+_COUNT = re.compile(r"(?<=[\w)]) \* \((\d+)\)$")
 
 
 def load(source: str, filename: str = "<roofline scalar kernel>"):
