@@ -661,10 +661,29 @@ def _conditions(per: list, sure: set) -> tuple[dict, list]:
 def _pow(base: float, exponent: float) -> float:
     """``base ** exponent`` as NumPy computes it on an array (its ``power`` may differ from C's ``pow`` in the
     last bit), so that both evaluators agree exactly; only powers other than a square, a reciprocal or a
-    square root come here (:func:`roofline.engine.pointcode.PointCode.pc`)."""
-    import numpy as np
+    square root come here (:func:`roofline.engine.pointcode.PointCode.pc`).
 
-    return float(np.power(base, exponent))
+    A NumPy call on two Python numbers costs about a microsecond, and a wafer's estimate asks for tens of the
+    same powers (the mesh's cube roots of constants, of figures and of shapes, at each corner): each answer
+    is remembered by its arguments and their types (a zero base, whose sign may decide the answer's, is not)."""
+    key = (base, exponent, type(base), type(exponent))
+    hit = _POWERS.get(key)
+    if hit is None:
+        global _np  # noqa: PLW0603 - NumPy imported on the first inexact power, not with this module
+        if _np is None:
+            import numpy
+
+            _np = numpy
+        hit = float(_np.power(base, exponent))
+        if base != 0:
+            if len(_POWERS) >= 4096:
+                _POWERS.clear()
+            _POWERS[key] = hit
+    return hit
+
+
+_np = None
+_POWERS: dict = {}
 
 
 def _div(a: float, b: float) -> float:
