@@ -806,10 +806,7 @@ def _detail(raw: tuple, labels: tuple, m: int) -> tuple:
     ``point`` starts each sum at ``0.0``)."""
     flops, nbytes, _, fits, totals, acc, est, bnd, _ = raw
     times = acc + list(_NO_LATENCY if m == 0 else (bnd if m == 1 else est))
-    bi, bv = 0, times[0]
-    for q in range(1, len(times)):
-        if times[q] > bv:
-            bi, bv = q, times[q]
+    bi = times.index(max(times))  # max keeps the first of equal times, as NumPy's argmax; index finds it first
     return (totals[m] if fits else _NAN), str(labels[bi]), dict(zip(labels, times)), float(flops), float(nbytes)
 
 
