@@ -475,7 +475,8 @@ class Corners:
 
         Returns
         -------
-        list of (tuple or None)
+        sequence of (tuple or None)
+            A tuple where every corner is computed, else a list.
         """
         total = _fsum(values)
         if self.fn is None or not (_isfinite(total + self.lo) and _isfinite(total + self.hi)):
@@ -485,7 +486,7 @@ class Corners:
         except (ZeroDivisionError, OverflowError, ValueError, TypeError):
             return self._each(values)  # which corner failed: each as its Kernel decides
         if self.all_live:
-            return list(raws)
+            return raws
         out = [None] * len(self.covers)
         for k, raw in zip(self.live, raws):
             out[k] = raw
@@ -669,7 +670,7 @@ def _pow(base: float, exponent: float) -> float:
     key = (base, exponent, type(base), type(exponent))
     hit = _POWERS.get(key)
     if hit is None:
-        global _np  # noqa: PLW0603 - NumPy imported on the first inexact power, not with this module
+        global _np  # NumPy imported on the first inexact power, not with this module
         if _np is None:
             import numpy
 

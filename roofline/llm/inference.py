@@ -20,6 +20,7 @@ or tile); a user who forces fewer devices streams from the next level that holds
 from __future__ import annotations
 
 from dataclasses import dataclass
+from operator import itemgetter
 from typing import Mapping
 
 import math
@@ -599,8 +600,8 @@ class _Plan:
     each with the positions of its shapes in ``(step batch, batch, prompt, context)`` (:func:`_eight_points`),
     which points each corner and mode reads, and the estimate's fields that do not depend on the question."""
 
-    __slots__ = ("calls", "labels", "nominal", "ends", "modes", "ranges", "ranges_are_ends", "run_index", "share",
-                 "pp", "micro_batches", "template", "fallback", "power", "n")
+    __slots__ = ("calls", "pick", "labels", "nominal", "ends", "modes", "ranges", "ranges_are_ends", "run_index",
+                 "share", "pp", "micro_batches", "template", "fallback", "power", "n")
 
 
 def _plan(m: ModelConfig, dev: Device, prec: Precision, pl: Placement, q: _Request) -> _Plan | None:
@@ -653,6 +654,8 @@ def _new_plan(m: ModelConfig, dev: Device, prec: Precision, pl: Placement, ideal
     plan = _Plan()
     plan.calls, plan.nominal, plan.ends = calls, pairs[0], (pairs[1:3] if n_run > 1 else None)
     plan.labels = tuple(points[i][2].labels for i in order)
+    plan.pick = tuple(itemgetter(*at) for _, at, _ in calls) \
+        if len(calls) == 2 and all(many and len(at) > 1 for _, at, many in calls) else None
     plan.run_index, plan.share, plan.pp, plan.micro_batches = _RAW_INDEX[run_mode], share, par.pp, par.micro_batches
     plan.modes = tuple((name, *pairs[n_run + i], _RAW_INDEX[mode], str(corner),
                         None if (pairs[n_run + i], _RAW_INDEX[mode]) == (pairs[0], plan.run_index) else _LAT[mode])
@@ -738,9 +741,10 @@ def _eight_points(plan: _Plan, shapes: tuple) -> list | None:
     general path then runs NumPy there). ``shapes``: ``(step batch, batch, prompt, context)`` as floats. One
     call per phase where its corners share a scalar function (:func:`_plan_calls`)."""
     calls = plan.calls
-    if len(calls) == 2 and calls[0][2] and calls[1][2]:  # the usual plan: one call per phase
-        (f0, at0, _), (f1, at1, _) = calls
-        out = f0([shapes[i] for i in at0]) + f1([shapes[i] for i in at1])
+    if plan.pick is not None:  # the usual plan: one call per phase, each of two shapes or more
+        (f0, _, _), (f1, _, _) = calls
+        p0, p1 = plan.pick
+        out = [*f0(p0(shapes)), *f1(p1(shapes))]
     else:
         out = []
         for fn, at, many in calls:
