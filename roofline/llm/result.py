@@ -263,13 +263,13 @@ class LLMEstimate:
         for name, range_name in names:
             value = state[name]
             if value is not None:
-                b, w = value.best, value.worst
-                if b != w:  # Ranged.has_range, inline (equal ends have none): max(|b|, |w|, 1e-300) as max finds it
-                    d = b - w
-                    ab, aw = (b if b > 0 else -b), (w if w > 0 else -w)
-                    big = aw if aw > ab else ab
-                    if (d if d > 0 else -d) > 1e-9 * (1e-300 if 1e-300 > big else big):
-                        out[range_name] = [w, b] if w < b else [b, w]  # low, high
+                lo, hi = value.best, value.worst
+                if lo != hi:  # Ranged.has_range, inline (equal ends have none; NaN fails every test below)
+                    if lo > hi:
+                        lo, hi = hi, lo
+                    big = hi if hi > -lo else -lo  # max(|best|, |worst|); hi - lo is |best - worst| exactly
+                    if hi - lo > 1e-9 * (big if big > 1e-300 else 1e-300):
+                        out[range_name] = [lo, hi]
         return out
 
     def to_dict(self) -> dict:
