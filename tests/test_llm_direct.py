@@ -118,3 +118,21 @@ def test_direct_and_general_agree_on_random_questions(model, device, batch, cont
                                                       overlap, dtype, price, generate, layout):
     _check(model, device, batch=batch, context=context, prompt=prompt, devices=devices, ideal=ideal,
            overlap=overlap, dtype=dtype, price=price, generate=generate, **layout)
+
+
+_ENDS = st.one_of(st.floats(allow_nan=True, allow_infinity=True), st.sampled_from([0.0, -0.0, 1e-300, 5e-324]))
+
+
+@settings(max_examples=200, deadline=None)
+@given(best=_ENDS, worst=_ENDS)
+def test_a_records_range_is_the_ranges_own(best, worst):
+    """The record form spells ``<field>_range`` exactly where :attr:`Ranged.has_range` says there is one, as
+    ``[low, high]`` (:meth:`LLMEstimate._ranges` tests it inline), whatever the ends: zeros of either sign,
+    subnormals, infinities, NaN."""
+    import dataclasses
+
+    est = inference.estimate_result("llama-3.1-8b", "h100", 2, 512)
+    r = inference.Ranged(1.0, best, worst)
+    rec = dataclasses.replace(est, ttft_s=r).to_dict()
+    want = [r.low, r.high] if r.has_range else None
+    assert _same(rec.get("ttft_s_range"), want) is None, (rec.get("ttft_s_range"), want)

@@ -27,7 +27,7 @@ from roofline.vocab import Corner, Mode, Phase
 from roofline.workloads.recipes import Recipe
 
 MODES = (Mode.IDEAL, Mode.LATENCY_BOUND, Mode.ESTIMATE)
-KEEPS = (None, "estimate", "bounds")
+KEEPS = (None, "estimate", "bounds", "estimate_time")
 
 
 def _llm(model: str, dev: str, phase: Phase, devices: int = 4):
@@ -134,6 +134,7 @@ def test_an_estimates_four_corners_of_a_phase(decode):
                       1.0, 1))
     for shapes in ((1.0, 512.0), (3.0, 1234.0), (64.0, 131072.0)):
         _agree(cw, tails, (None, "estimate", "estimate", "bounds"), shapes)
+        _agree(cw, tails, ("estimate", "estimate_time", "estimate_time", "bounds"), shapes)  # the direct path's
 
 
 def test_a_corner_that_plain_arithmetic_cannot_do_is_none_and_the_others_are_not(decode):

@@ -147,6 +147,10 @@ def _lean_agrees(cw, dev, data) -> None:
         assert not pt.answers(other) and not pt.answers(modes[0], detail=True)
         with pytest.raises(ValueError):
             pt.time_and_bound(other)
+    # the estimate's total alone (the ends of an estimate's ranges): the same total and fit, no mode answered
+    pt = Kernel(cw.scalar_source, "<test>", figs, caps, 1.0, home, cw.layout, cw.labels, "estimate_time")(shapes)
+    assert _same(pt.raw[4][2], full.raw[4][2]) and pt.raw[3] == full.raw[3] and pt.raw[5:] == ((),) * 4
+    assert not any(pt.answers(m) for m in MODES)
 
 
 def test_a_zero_figure_goes_to_numpy(decode):

@@ -56,11 +56,39 @@ def generate(pc: PointCode) -> str:
     nl = pc.layout.n_levels
     args = [f"a{i}" for i in range(pc.na)] + [f"d{i}" for i in range(pc.nd)] + [f"c{i}" for i in range(nl)]
     lines = [f"def point({', '.join(args + ['dv', 'hm'])}):"]
-    lines += ["    " + line for line in body_lines(pc, detail=True)]
+    lines += ["    " + _float_factors(line) for line in body_lines(pc, detail=True)]
     lat = lambda v: "(" + ", ".join(f"{v}{j}" for j in range(N_LATENCY)) + ",)"  # noqa: E731
     sums = "(" + "".join(f"s{j}, " for j in range(pc.layout.n_work)) + ")"
     lines.append(f"    return flops, nbytes, hc, fits, (ti, tb, te), acc, {lat('e')}, {lat('b')}, {sums}")
     return "\n".join(lines) + "\n"
+
+
+def _float_factors(line: str) -> str:
+    """``line`` with each integer factor of a product written as a float (``20971520*x2`` as
+    ``20971520.0*x2``, an op's count ``best * (160)`` as ``best * (160.0)``) where the other factor is a
+    float: Python multiplies an int by a float by converting the int to a float first, exactly for one of
+    fewer than 54 bits, so the product is the same to the last bit, and a float times a float runs about twice
+    as fast as a mixed product (a fifth of an estimate's generated arithmetic is such products). A factor
+    that may be an int is left alone: a level or term index (``h``, ``hc``, ``hm``, ``ha``, ``jb``), a list
+    (``[0.0] * 4``), an exponent, a parenthesised expression. Shapes passed as ints (the NumPy evaluator
+    reads every shape as a float) then give a float product, as NumPy does."""
+    if "*" not in line:
+        return line
+    return _COUNT.sub(_float_count, _INT_FACTOR.sub(r"\1.0*", line))
+
+
+def _float_count(m) -> str:
+    return f" * ({m[1]}.0)" if len(m[1]) < 16 else m[0]
+
+
+#: an integer literal (fewer than 16 digits: below 2**53) before ``*`` (not ``**``), not part of a name, a
+#: float or an exponent, not a divisor, multiplying a name that holds a float (every name but the level and
+#: term indices; a call of ``math`` or ``_pow``, not ``min``, ``max`` or ``abs``, which may return an int);
+#: an op's count after ``best`` or a term (``w = best * (160)``, ``s0 += t0 * (160)``, ``(e) * (160)``)
+_INT_FACTOR = re.compile(r"(?<![\w.*/])(?<![eE][-+])(\d{1,15})\*(?![*(])"
+                         r"(?!(?:h|hc|hm|ha\w*|jb\w*|uni|fits|min|max|abs)\b)"
+                         r"(?=[A-Za-z_])")
+_COUNT = re.compile(r"(?<=[\w)]) \* \((\d+)\)$")
 
 
 def load(source: str, filename: str = "<roofline scalar kernel>"):
@@ -96,14 +124,26 @@ def load(source: str, filename: str = "<roofline scalar kernel>"):
 _LOADED: dict = {}
 
 #: what a lean ``point`` (:func:`lean_source`) leaves out, by what it keeps: the work terms' totals ``s<j>``
-#: (read only by a record with detail) and the other modes' totals and latencies
+#: (read only by a record with detail) and the other modes' totals and latencies; ``estimate_time`` keeps the
+#: estimate's total alone (what the ends of an estimate's ranges read): no binding work time per term
+#: (``acc``) and no latency per term (``e<j>``) either
 _LEAN_DROP = {
     "estimate": re.compile(r"    (s\d+ \+?= |ti \+= |tb \+= |lb\d+ = |b\d+ \+= )"),
     "bounds": re.compile(r"    (s\d+ \+?= |te \+= |le\d+ = |e\d+ \+= )"),
+    "estimate_time": re.compile(r"    (s\d+ \+?= |ti \+= |tb \+= |lb\d+ = |b\d+ \+= |e\d+ \+= |acc\b)"),
 }
 
-#: the modes each lean ``point`` answers
-LEAN_MODES = {"estimate": (Mode.ESTIMATE,), "bounds": (Mode.IDEAL, Mode.LATENCY_BOUND)}
+#: the modes each lean ``point`` answers (:meth:`Point.time_and_bound` and :meth:`Point.mode`): an
+#: ``estimate_time`` point answers none of them (its ``raw`` holds the estimate's total, read directly)
+LEAN_MODES = {"estimate": (Mode.ESTIMATE,), "bounds": (Mode.IDEAL, Mode.LATENCY_BOUND), "estimate_time": ()}
+
+
+def _lean_result(ret: str, keep: str) -> str:
+    """The tuple a lean ``point`` returns (text, without ``return``): :func:`generate`'s with no work term
+    totals (an empty tuple), and for ``estimate_time`` no binding times and no latencies per term either."""
+    if keep == "estimate_time":
+        return ret[:ret.index(", acc, ")] + ", (), (), (), ()"
+    return ret[:ret.rindex(", (")] + ", ()"
 
 
 @functools.lru_cache(maxsize=64)
@@ -118,19 +158,20 @@ def lean_source(source: str, keep: str) -> str:
     source : str
         From :func:`generate`.
     keep : str
-        ``estimate`` (the estimate's total and latencies) or ``bounds`` (the ideal and latency-bound totals and
-        the bound's latencies).
+        ``estimate`` (the estimate's total and latencies), ``bounds`` (the ideal and latency-bound totals and
+        the bound's latencies) or ``estimate_time`` (the estimate's total alone).
 
     Returns
     -------
     str
         A module defining ``point``, returning what :func:`generate`'s does with the other modes' totals and
-        latencies left at zero and no work term totals (an empty tuple).
+        latencies left at zero and no work term totals (an empty tuple); for ``estimate_time``, empty tuples
+        in place of the binding times, the latencies and the work term totals.
     """
     drop = _LEAN_DROP[keep]
     lines = [ln for ln in source.splitlines() if not drop.match(ln)]
     ret = lines[-1]
-    lines[-1] = ret[:ret.rindex(", (")] + ", ()"
+    lines[-1] = "    return " + _lean_result(ret.strip()[len("return "):], keep)
     return "\n".join(lines) + "\n"
 
 
@@ -158,7 +199,8 @@ class Kernel:
         Text forms of the reported terms.
     lean : str, optional
         Run the lean ``point`` that keeps these modes only (:func:`lean_source`): its points answer
-        :meth:`Point.time_and_bound` and :meth:`Point.mode` without detail for those modes.
+        :meth:`Point.time_and_bound` and :meth:`Point.mode` without detail for those modes (none for
+        ``estimate_time``, whose ``raw`` holds the estimate's total alone).
     """
 
     __slots__ = ("fn", "tail", "fixed_sum", "layout", "labels", "covers")
@@ -184,13 +226,28 @@ class Kernel:
         -------
         Point or None
         """
+        raw = self.raw(values)
+        return None if raw is None else Point(raw, self.layout, self.labels, self.covers)
+
+    def raw(self, values) -> tuple | None:
+        """What the generated ``point`` returns at shapes ``values`` (:attr:`Point.raw`), without the
+        :class:`Point`, or None where :meth:`__call__` gives None.
+
+        Parameters
+        ----------
+        values : sequence of float
+            The shapes [1].
+
+        Returns
+        -------
+        tuple or None
+        """
         if not _isfinite(_fsum(values) + self.fixed_sum):
             return None
         try:
-            raw = self.fn(*values, *self.tail)
+            return self.fn(*values, *self.tail)
         except (ZeroDivisionError, OverflowError, ValueError, TypeError):
             return None
-        return Point(raw, self.layout, self.labels, self.covers)
 
 
 #: a plain sum: NaN or infinite where a part is, or where they overflow together (``math.fsum`` raises there)
@@ -252,7 +309,7 @@ def _plan(source: str, keeps: tuple, common: tuple) -> tuple[str, tuple, tuple]:
     for k, keep in enumerate(keeps):
         drop = _LEAN_DROP[keep] if keep else None
         kept = [(u, text) for u, text in zip(per, texts) if drop is None or not drop.match(u.first)]
-        result = f"({ret if not keep else ret[:ret.rindex(', (')] + ', ()'})"
+        result = f"({ret if not keep else _lean_result(ret, keep)})"
         used = set().union(_reads(result), *(u.reads for u, _ in kept))  # what this corner reads of its own
         owns.append(tuple(i for i, (n, c) in enumerate(zip(ext, common)) if not c and n in used))
         lines += [f"    # corner {k}"] + ([f"    {''.join(ext[i] + ', ' for i in owns[-1])}= _T{k}"] if owns[-1] else [])
@@ -349,7 +406,8 @@ class Corners:
         argument order, each level's capacity, the devices the working set is spread over and the forced home
         level (-1 or None: none) [each figure's SI unit; B; 1; 1].
     keeps : sequence of (str or None)
-        Per corner, :class:`Kernel`'s ``lean``: None (every mode, with detail), ``estimate`` or ``bounds``.
+        Per corner, :class:`Kernel`'s ``lean``: None (every mode, with detail), ``estimate``, ``bounds`` or
+        ``estimate_time``.
     layout : OutputLayout
         Positions of the reported terms.
     labels : tuple of str
@@ -361,7 +419,8 @@ class Corners:
         The generated function's source (:func:`corners_source`; empty where no corner can be computed).
     """
 
-    __slots__ = ("_kernels", "_make", "args", "covers", "fn", "hi", "labels", "layout", "live", "lo", "source")
+    __slots__ = ("_kernels", "_make", "all_live", "args", "covers", "fn", "hi", "labels", "layout", "live", "lo",
+                 "source")
 
     def __init__(self, source: str, filename: str, tails, keeps, layout: OutputLayout, labels: tuple = ()):
         if len(tails) != len(keeps):
@@ -375,6 +434,7 @@ class Corners:
         fixed = [_fsum(t[:nd]) + _fsum(t[nd:nd + nl]) + t[nd + nl] for t in tails]  # as Kernel sums them
         ext = _extended(source, filename, tails, fixed, keeps)  # None: that corner is None at every shape
         self.live = tuple(k for k, e in enumerate(ext) if e is not None)
+        self.all_live = len(self.live) == len(ext)
         live = [fixed[k] for k in self.live]
         self.lo, self.hi = (min(live), max(live)) if live else (0.0, 0.0)
         self.fn, self.args, self.source = None, (), ""
@@ -400,6 +460,24 @@ class Corners:
         -------
         list of (Point or None)
         """
+        layout, labels, covers = self.layout, self.labels, self.covers
+        return [None if raw is None else Point(raw, layout, labels, cover)
+                for raw, cover in zip(self.raws(values), covers)]
+
+    def raws(self, values) -> list:
+        """What :meth:`__call__` returns, each corner's :attr:`Point.raw` (the generated ``point``'s tuple)
+        without the :class:`Point` (a caller that reads the outputs and knows the labels).
+
+        Parameters
+        ----------
+        values : sequence of float
+            The shapes [1].
+
+        Returns
+        -------
+        sequence of (tuple or None)
+            A tuple where every corner is computed, else a list.
+        """
         total = _fsum(values)
         if self.fn is None or not (_isfinite(total + self.lo) and _isfinite(total + self.hi)):
             return self._each(values)  # a sum that overflows at some corner: each corner as its Kernel decides
@@ -407,19 +485,20 @@ class Corners:
             raws = self.fn(*values, *self.args)
         except (ZeroDivisionError, OverflowError, ValueError, TypeError):
             return self._each(values)  # which corner failed: each as its Kernel decides
+        if self.all_live:
+            return raws
         out = [None] * len(self.covers)
-        layout, labels, covers = self.layout, self.labels, self.covers
         for k, raw in zip(self.live, raws):
-            out[k] = Point(raw, layout, labels, covers[k])
+            out[k] = raw
         return out
 
     def _each(self, values) -> list:
-        """Each corner through its own :class:`Kernel` (built on first need)."""
+        """Each corner's raw outputs through its own :class:`Kernel` (built on first need)."""
         if self._kernels is None:
             source, filename, tails, keeps, nd, nl = self._make
             self._kernels = [Kernel(source, filename, t[:nd], t[nd:nd + nl], t[nd + nl], t[-1], self.layout,
                                     self.labels, keep) for t, keep in zip(tails, keeps)]
-        return [kernel(values) for kernel in self._kernels]
+        return [kernel.raw(values) for kernel in self._kernels]
 
 
 def _extended(source: str, filename: str, tails: list, fixed: list, keeps) -> list:
@@ -583,10 +662,29 @@ def _conditions(per: list, sure: set) -> tuple[dict, list]:
 def _pow(base: float, exponent: float) -> float:
     """``base ** exponent`` as NumPy computes it on an array (its ``power`` may differ from C's ``pow`` in the
     last bit), so that both evaluators agree exactly; only powers other than a square, a reciprocal or a
-    square root come here (:func:`roofline.engine.pointcode.PointCode.pc`)."""
-    import numpy as np
+    square root come here (:func:`roofline.engine.pointcode.PointCode.pc`).
 
-    return float(np.power(base, exponent))
+    A NumPy call on two Python numbers costs about a microsecond, and a wafer's estimate asks for tens of the
+    same powers (the mesh's cube roots of constants, of figures and of shapes, at each corner): each answer
+    is remembered by its arguments and their types (a zero base, whose sign may decide the answer's, is not)."""
+    key = (base, exponent, type(base), type(exponent))
+    hit = _POWERS.get(key)
+    if hit is None:
+        global _np  # NumPy imported on the first inexact power, not with this module
+        if _np is None:
+            import numpy
+
+            _np = numpy
+        hit = float(_np.power(base, exponent))
+        if base != 0:
+            if len(_POWERS) >= 4096:
+                _POWERS.clear()
+            _POWERS[key] = hit
+    return hit
+
+
+_np = None
+_POWERS: dict = {}
 
 
 def _div(a: float, b: float) -> float:

@@ -20,6 +20,7 @@ or tile); a user who forces fewer devices streams from the next level that holds
 from __future__ import annotations
 
 from dataclasses import dataclass
+from operator import itemgetter
 from typing import Mapping
 
 import math
@@ -333,9 +334,10 @@ def _request(m: ModelConfig, batch, context, generate, prompt, ideal, overlap, s
     """Check the request's lengths against each other and the model's maximum context."""
     P = int(prompt if prompt is not None else context)
     G = int(generate or 0)
-    for name, v in (("batch", batch), ("context", context), ("prompt", P)):
-        if isinstance(v, bool) or int(v) != v or v <= 0:
-            raise InputError(f"{name} must be a positive integer, got {v!r}")
+    if not (type(batch) is int and type(context) is int and batch > 0 and context > 0 and P > 0):  # else each
+        for name, v in (("batch", batch), ("context", context), ("prompt", P)):
+            if isinstance(v, bool) or int(v) != v or v <= 0:
+                raise InputError(f"{name} must be a positive integer, got {v!r}")
     if generate is not None and (int(generate) != generate or generate <= 0):
         raise InputError(f"generate must be a positive integer, got {generate!r}")
     if max(context, P + G) > m.max_context:
@@ -478,7 +480,7 @@ def _energy(dev: Device, pl: Placement, q: _Request, tpot: Ranged, extra_devices
 def _price(dev: Device, price) -> tuple[Ranged | None, str | None]:
     """The price of one device-hour [USD/h]: given (one number, or a number per device key), or the price
     table's (value, cheapest, dearest)."""
-    if isinstance(price, Mapping):
+    if price is not None and isinstance(price, Mapping):
         price = price.get(dev.key)
     if price is not None:
         if isinstance(price, bool) or not isinstance(price, (int, float)) or not math.isfinite(price) or price <= 0:
@@ -598,8 +600,8 @@ class _Plan:
     each with the positions of its shapes in ``(step batch, batch, prompt, context)`` (:func:`_eight_points`),
     which points each corner and mode reads, and the estimate's fields that do not depend on the question."""
 
-    __slots__ = ("calls", "nominal", "ends", "modes", "ranges", "run_index", "share", "pp", "micro_batches",
-                 "fixed", "fallback", "power", "n")
+    __slots__ = ("calls", "pick", "labels", "nominal", "ends", "modes", "ranges", "ranges_are_ends", "run_index",
+                 "share", "pp", "micro_batches", "template", "fallback", "power", "n")
 
 
 def _plan(m: ModelConfig, dev: Device, prec: Precision, pl: Placement, q: _Request) -> _Plan | None:
@@ -631,17 +633,19 @@ def _new_plan(m: ModelConfig, dev: Device, prec: Precision, pl: Placement, ideal
     share = par.groups * par.micro_batches
     step = 0 if share > 1 else 1  # the corners' batch: the step's, which is the whole batch when not shared
     n_run = len(_corners(run))
-    asks = [(run, c, step, run_mode, c is Corner.NOMINAL) for c in _corners(run)]
+    # each point asked: its device, corner, batch, mode and whether its time alone is read (the ends of the
+    # ranges), or also its binding term (a mode's record, the nominal corner's terms, FLOPs and bytes)
+    asks = [(run, c, step, run_mode, c is not Corner.NOMINAL) for c in _corners(run)]
     asks += [(mdev, corner, 1, mode, False) for _, mdev, mode, corner in devs]
-    asks += [(est_dev, c, 1, Mode.ESTIMATE, False) for c in ((Corner.BEST, Corner.WORST) if ranges else ())]
+    asks += [(est_dev, c, 1, Mode.ESTIMATE, True) for c in ((Corner.BEST, Corner.WORST) if ranges else ())]
     slots: dict = {}
-    for d, c, b, mode, detail in asks:
+    for d, c, b, mode, time_only in asks:
         for phase in (Phase.PREFILL, Phase.DECODE):
-            s = slots.setdefault((id(d), phase, c, b), [d, phase, c, b, set(), False])
+            s = slots.setdefault((id(d), phase, c, b), [d, phase, c, b, set(), True])
             s[4].add(_LEAN_OF[mode])
-            s[5] = s[5] or detail
-    points = [_plan_point(m, d, phase, prec, pl, overlap, c, b, leans, detail)
-              for d, phase, c, b, leans, detail in slots.values()]
+            s[5] = s[5] and time_only
+    points = [_plan_point(m, d, phase, prec, pl, overlap, c, b, _keep(leans, time_only))
+              for d, phase, c, b, leans, time_only in slots.values()]
     if None in points:
         return None
     calls, order = _plan_calls(points)
@@ -649,18 +653,26 @@ def _new_plan(m: ModelConfig, dev: Device, prec: Precision, pl: Placement, ideal
     pairs = [tuple(at[(id(d), phase, c, b)] for phase in (Phase.PREFILL, Phase.DECODE)) for d, c, b, _, _ in asks]
     plan = _Plan()
     plan.calls, plan.nominal, plan.ends = calls, pairs[0], (pairs[1:3] if n_run > 1 else None)
-    plan.modes = tuple((name, *pairs[n_run + i], _RAW_INDEX[mode], str(corner))
-                       for i, (name, _, mode, corner) in enumerate(devs))
-    plan.ranges = pairs[n_run + len(devs):] or None
+    plan.labels = tuple(points[i][2].labels for i in order)
+    plan.pick = tuple(itemgetter(*at) for _, at, _ in calls) \
+        if len(calls) == 2 and all(many and len(at) > 1 for _, at, many in calls) else None
     plan.run_index, plan.share, plan.pp, plan.micro_batches = _RAW_INDEX[run_mode], share, par.pp, par.micro_batches
+    plan.modes = tuple((name, *pairs[n_run + i], _RAW_INDEX[mode], str(corner),
+                        None if (pairs[n_run + i], _RAW_INDEX[mode]) == (pairs[0], plan.run_index) else _LAT[mode])
+                       for i, (name, _, mode, corner) in enumerate(devs))  # None: read as the nominal corner's
+    plan.ranges = pairs[n_run + len(devs):] or None
+    plan.ranges_are_ends = plan.ranges == plan.ends and plan.run_index == _RAW_INDEX[Mode.ESTIMATE]
     plan.power, plan.n = _power(dev), pl.devices
-    plan.fixed, plan.fallback = _fixed_fields(m, dev, prec, pl), _fallback(dev, prec)
+    plan.template, plan.fallback = _template(_fixed_fields(m, dev, prec, pl)), _fallback(dev, prec)
     return plan
 
 
 #: a mode's position among the totals of a :class:`~roofline.engine.scalar.Point`'s ``raw`` (the order of
 #: :meth:`Point.time_and_bound <roofline.engine.scalar.Point.time_and_bound>`'s)
 _RAW_INDEX = {Mode.IDEAL: 0, Mode.LATENCY_BOUND: 1, Mode.ESTIMATE: 2}
+
+#: where a mode's latency per term sits in a :class:`~roofline.engine.scalar.Point`'s ``raw`` (0: none)
+_LAT = {Mode.IDEAL: 0, Mode.LATENCY_BOUND: 7, Mode.ESTIMATE: 6}
 
 
 def _fixed_fields(m: ModelConfig, dev: Device, prec: Precision, pl: Placement) -> dict:
@@ -675,12 +687,21 @@ def _fixed_fields(m: ModelConfig, dev: Device, prec: Precision, pl: Placement) -
             "micro_batches": par.micro_batches, "imbalance": par.imbalance}
 
 
-def _plan_point(m, d: Device, phase, prec, pl: Placement, overlap, corner, b: int, leans: set, detail: bool):
-    """One point of a :class:`_Plan`: the scalar kernel of ``phase`` at ``corner`` of ``d`` (lean where one
-    lean evaluator answers every mode the point is read for), the positions of its shapes, its compiled phase
-    and what it keeps (:class:`~roofline.engine.scalar.Kernel`'s ``lean``), or None."""
+def _keep(leans: set, time_only: bool) -> str | None:
+    """What a plan's point keeps (:class:`~roofline.engine.scalar.Kernel`'s ``lean``): the one lean evaluator
+    that answers every mode it is read for (its binding term and terms included: the direct path reads a
+    point's terms, FLOPs and bytes from the binding times, latencies and totals a lean point keeps, never the
+    work terms' totals), the estimate's total alone where only that is read, or None (every mode)."""
+    if len(leans) > 1:
+        return None
+    lean = next(iter(leans))
+    return "estimate_time" if time_only and lean == "estimate" else lean
+
+
+def _plan_point(m, d: Device, phase, prec, pl: Placement, overlap, corner, b: int, lean: str | None):
+    """One point of a :class:`_Plan`: the scalar kernel of ``phase`` at ``corner`` of ``d`` that keeps ``lean``
+    (:func:`_keep`), the positions of its shapes, its compiled phase and what it keeps, or None."""
     entry = _bound(m, d, phase, prec, pl, overlap)
-    lean = None if detail or len(leans) > 1 else next(iter(leans))
     kkey = (corner, lean) if lean else corner
     kernel = entry.kernels.get(kkey, False)
     if kernel is False:
@@ -696,7 +717,7 @@ def _plan_calls(points: list) -> tuple[tuple, list]:
     one :class:`~roofline.engine.scalar.Corners` call for the points of one phase at one batch whose devices
     compile to the same scalar function (the corners of an estimate's device and its datasheet's best), each
     other point by its own kernel. A call is ``(function, positions of the shapes, whether it returns a
-    list)``."""
+    list)``; the function returns raw outputs (:attr:`Point.raw <roofline.engine.scalar.Point.raw>`)."""
     groups: dict = {}
     for i, (_, at, cw, _) in enumerate(points):
         groups.setdefault((at, cw.scalar_source, cw.labels), []).append(i)
@@ -706,24 +727,31 @@ def _plan_calls(points: list) -> tuple[tuple, list]:
         layout = kernels[0].layout
         if len(members) > 1 and all(k.layout == layout for k in kernels):
             calls.append((Corners(source, f"<roofline scalar: {points[members[0]][2].name}>", [k.tail for k in kernels],
-                                  [points[i][3] for i in members], layout, labels), at, True))
+                                  [points[i][3] for i in members], layout, labels).raws, at, True))
         else:
-            calls += [(k, at, False) for k in kernels]
+            calls += [(k.raw, at, False) for k in kernels]
         order += members
     return tuple(calls), order
 
 
 def _eight_points(plan: _Plan, shapes: tuple) -> list | None:
-    """Every distinct point of an estimate (eight on a device with ranges: prefill and decode at its three
-    corners and at the datasheet's best), in the plan's order, or None where one does not apply (the general
-    path then runs NumPy there). ``shapes``: ``(step batch, batch, prompt, context)`` as floats. One call
-    per phase where its corners share a scalar function (:func:`_plan_calls`)."""
-    out = []
-    for fn, at, many in plan.calls:
-        if many:
-            out += fn([shapes[i] for i in at])
-        else:
-            out.append(fn([shapes[i] for i in at]))
+    """The raw outputs (:attr:`Point.raw <roofline.engine.scalar.Point.raw>`) of every distinct point of an
+    estimate (eight on a device with ranges: prefill and decode at its three corners and at the datasheet's
+    best), in the plan's order (their labels: :attr:`_Plan.labels`), or None where one does not apply (the
+    general path then runs NumPy there). ``shapes``: ``(step batch, batch, prompt, context)`` as floats. One
+    call per phase where its corners share a scalar function (:func:`_plan_calls`)."""
+    calls = plan.calls
+    if plan.pick is not None:  # the usual plan: one call per phase, each of two shapes or more
+        (f0, _, _), (f1, _, _) = calls
+        p0, p1 = plan.pick
+        out = [*f0(p0(shapes)), *f1(p1(shapes))]
+    else:
+        out = []
+        for fn, at, many in calls:
+            if many:
+                out += fn([shapes[i] for i in at])
+            else:
+                out.append(fn([shapes[i] for i in at]))
     return None if None in out else out
 
 
@@ -739,42 +767,51 @@ def _direct(m: ModelConfig, dev: Device, prec: Precision, pl: Placement, q: _Req
                                float(context)))
     if pts is None:
         return None
-    pre, dec = _detail(pts[plan.nominal[0]], plan.run_index), _detail(pts[plan.nominal[1]], plan.run_index)
-    ttft, tpot = _direct_times(plan, pts, pre[0], dec[0])
+    (ip, id_), m_run, labels = plan.nominal, plan.run_index, plan.labels
+    pre, dec = _detail(pts[ip], labels[ip], m_run), _detail(pts[id_], labels[id_], m_run)
+    ends = _end_times(pts, plan.ends, m_run) if plan.ends is not None else None
+    ttft, tpot = _direct_times(plan, ends, pre[0], dec[0])
     tpsu = _ranged(1.0 / tpot.nominal, 1.0 / tpot.best, 1.0 / tpot.worst)  # tpot.map(lambda t: 1.0 / t)
     tps = _ranged(batch / tpot.nominal, batch / tpot.best, batch / tpot.worst)
-    energy, usd, per_mw = _direct_costs(plan, priced[0], tpot, tps, batch)
-    return LLMEstimate._of_state({
-        **plan.fixed, "batch": batch, "context": context, "prompt": prompt, "ideal": q.ideal, "overlap": q.overlap,
-        "placement": "forced" if pl.forced else "auto",
-        "kv_cache_bytes": float(kv_cache_bytes(m, prec, batch, q.peak_context)),
-        "resident_bytes_per_device": pl.resident_bytes_per_device, "links": dict(pl.links),
-        "ttft_s": ttft, "tpot_s": tpot, "tokens_per_s_per_user": tpsu, "tokens_per_s": tps,
-        "bound": dec[1], "prefill_bound": pre[1], "energy_per_token_j": energy,
-        "decode_terms_s": dec[2], "prefill_terms_s": pre[2],
-        "decode_flops": dec[3], "decode_bytes": dec[4], "prefill_flops": pre[3], "prefill_bytes": pre[4],
-        "price_usd_per_device_hour": priced[0], "price_source": priced[1], "usd_per_million_tokens": usd,
-        "tokens_per_s_per_mw": per_mw, "compute_fallback": dict(plan.fallback),
-        "modes": _direct_modes(plan, pts, batch)})
+    state = plan.template.copy()  # every field, in field order: the fixed ones set
+    state["batch"], state["context"], state["prompt"], state["ideal"] = batch, context, prompt, q.ideal
+    state["overlap"], state["placement"] = q.overlap, "forced" if pl.forced else "auto"
+    state["kv_cache_bytes"] = float(kv_cache_bytes(m, prec, batch, q.peak_context))
+    state["resident_bytes_per_device"], state["links"] = pl.resident_bytes_per_device, dict(pl.links)
+    state["ttft_s"], state["tpot_s"], state["tokens_per_s_per_user"], state["tokens_per_s"] = ttft, tpot, tpsu, tps
+    state["bound"], state["prefill_bound"] = dec[1], pre[1]
+    state["energy_per_token_j"], state["usd_per_million_tokens"], state["tokens_per_s_per_mw"] = \
+        _direct_costs(plan, priced[0], tpot, tps, batch)
+    state["decode_terms_s"], state["prefill_terms_s"] = dec[2], pre[2]
+    state["decode_flops"], state["decode_bytes"], state["prefill_flops"], state["prefill_bytes"] = \
+        dec[3], dec[4], pre[3], pre[4]
+    state["price_usd_per_device_hour"], state["price_source"] = priced
+    state["compute_fallback"] = dict(plan.fallback)
+    state["modes"] = _direct_modes(plan, pts, batch, pre, dec, ends)
+    return LLMEstimate._of_state(state)
 
 
 _FLOATS = (int, float)
 
 
-def _detail(pt, m: int) -> tuple:
+def _template(fixed: dict) -> dict:
+    """Every field of an :class:`LLMEstimate` in field order (its record's order): the fixed ones' values,
+    None for the others (:func:`_direct` sets each)."""
+    from dataclasses import fields
+
+    return {f.name: fixed.get(f.name) for f in fields(LLMEstimate)}
+
+
+def _detail(raw: tuple, labels: tuple, m: int) -> tuple:
     """A point's record in mode ``m`` (its position in the point's totals, :data:`_RAW_INDEX`) with each term's
     time: ``(time_s, bound, terms, flops, bytes)``, what :meth:`Point.mode(mode, True)
-    <roofline.engine.scalar.Point.mode>` and :func:`_terms` give, read from the point's outputs in one step
-    (the binding term is the first of the largest times, as there)."""
-    flops, nbytes, _, fits, totals, acc, est, bnd, _ = pt.raw
-    times = list(acc) + list(_NO_LATENCY if m == 0 else (bnd if m == 1 else est))
-    bi, bv = 0, times[0]
-    for q in range(1, len(times)):
-        if times[q] > bv:
-            bi, bv = q, times[q]
-    labels = pt.labels
-    return (totals[m] if fits else _NAN), str(labels[bi]), {lbl: float(x) for lbl, x in zip(labels, times)}, \
-        float(flops), float(nbytes)
+    <roofline.engine.scalar.Point.mode>` and :func:`_terms` give, read from the point's outputs ``raw`` in one
+    step (the binding term is the first of the largest times, as there; every time is a float: the generated
+    ``point`` starts each sum at ``0.0``)."""
+    flops, nbytes, _, fits, totals, acc, est, bnd, _ = raw
+    times = acc + list(_NO_LATENCY if m == 0 else (bnd if m == 1 else est))
+    bi = times.index(max(times))  # max keeps the first of equal times, as NumPy's argmax; index finds it first
+    return (totals[m] if fits else _NAN), str(labels[bi]), dict(zip(labels, times)), float(flops), float(nbytes)
 
 
 _NO_LATENCY = (0.0,) * N_LATENCY
@@ -793,22 +830,27 @@ _new = object.__new__
 _NAN = math.nan
 
 
-def _direct_times(plan: _Plan, pts: list, t_pre, t_dec) -> tuple[Ranged, Ranged]:
+def _end_times(pts: list, ends: tuple, m: int) -> tuple:
+    """The prefill's and the decode step's times in mode ``m`` at the best and the worst corner (``ends``: the
+    positions of their points, prefill and decode at each), as floats: a point's time in a mode is its total
+    there where the working set fits, else NaN (:meth:`Point.time_and_bound
+    <roofline.engine.scalar.Point.time_and_bound>`)."""
+    (bp, bd), (wp, wd) = ends
+    rbp, rbd, rwp, rwd = pts[bp], pts[bd], pts[wp], pts[wd]
+    return (float(rbp[4][m] if rbp[3] else _NAN), float(rbd[4][m] if rbd[3] else _NAN),
+            float(rwp[4][m] if rwp[3] else _NAN), float(rwd[4][m] if rwd[3] else _NAN))
+
+
+def _direct_times(plan: _Plan, ends: tuple | None, t_pre, t_dec) -> tuple[Ranged, Ranged]:
     """Time to first token and per output token at the corners of the device the top level reads (what
     :func:`_at_corner` and :func:`~roofline.engine.corners.ranged` make of the points): ``t_pre`` and
-    ``t_dec`` at the nominal corner, each other corner's time read from its point (a point's time in a mode
-    is its total there where the working set fits, else NaN: :meth:`Point.time_and_bound
-    <roofline.engine.scalar.Point.time_and_bound>`)."""
+    ``t_dec`` at the nominal corner, each other corner's from :func:`_end_times` (None: no range)."""
     cycle, pp, mb = formulas.pipeline_cycle_time, plan.pp, plan.micro_batches
     ttft, tpot = float(t_pre), float(cycle(t_dec, pp, mb))
-    if plan.ends is None:
+    if ends is None:
         return _ranged(ttft, ttft, ttft), _ranged(tpot, tpot, tpot)
-    m = plan.run_index
-    (bp, bd), (wp, wd) = plan.ends
-    rbp, rbd, rwp, rwd = pts[bp].raw, pts[bd].raw, pts[wp].raw, pts[wd].raw
-    return (_ranged(ttft, float(rbp[4][m] if rbp[3] else _NAN), float(rwp[4][m] if rwp[3] else _NAN)),
-            _ranged(tpot, float(cycle(rbd[4][m] if rbd[3] else _NAN, pp, mb)),
-                   float(cycle(rwd[4][m] if rwd[3] else _NAN, pp, mb))))
+    bp, bd, wp, wd = ends
+    return _ranged(ttft, bp, wp), _ranged(tpot, float(cycle(bd, pp, mb)), float(cycle(wd, pp, mb)))
 
 
 def _direct_costs(plan: _Plan, usd: Ranged | None, tpot: Ranged, tps: Ranged, batch) -> tuple:
@@ -828,27 +870,27 @@ def _direct_costs(plan: _Plan, usd: Ranged | None, tpot: Ranged, tps: Ranged, ba
             usd_mt, _ranged(r(tps.nominal, power, n), r(tps.best, pf.low, n), r(tps.worst, pf.high, n)))
 
 
-def _direct_modes(plan: _Plan, pts: list, batch) -> dict:
+def _direct_modes(plan: _Plan, pts: list, batch, pre: tuple, dec: tuple, ends: tuple | None) -> dict:
     """The three modes' records from an estimate's points (what :func:`_modes` makes of them): each mode's time
     and binding term read from its points' outputs as :meth:`Point.time_and_bound
-    <roofline.engine.scalar.Point.time_and_bound>` reads them (the first term with the largest time)."""
-    out = {}
-    for name, pi, di, m, corner in plan.modes:
-        rp, rd = pts[pi].raw, pts[di].raw
-        tp = rp[5] + list(_NO_LATENCY if m == 0 else rp[7 if m == 1 else 6])
-        td = rd[5] + list(_NO_LATENCY if m == 0 else rd[7 if m == 1 else 6])
-        ttft, tpot = float(rp[4][m] if rp[3] else _NAN), float(rd[4][m] if rd[3] else _NAN)
+    <roofline.engine.scalar.Point.time_and_bound>` reads them (the first term with the largest time), or from
+    ``pre`` and ``dec`` (:func:`_detail` of the nominal corner's points) where the mode reads those points in
+    the top level's mode; the ranges from ``ends`` (:func:`_end_times`) where they are the top level's."""
+    out, labels = {}, plan.labels
+    for name, pi, di, m, corner, lat in plan.modes:
+        if lat is None:
+            ttft, tpot, bound, prefill_bound = float(pre[0]), float(dec[0]), dec[1], pre[1]
+        else:
+            rp, rd = pts[pi], pts[di]
+            tp, td = [*rp[5], *(rp[lat] if lat else _NO_LATENCY)], [*rd[5], *(rd[lat] if lat else _NO_LATENCY)]
+            ttft, tpot = float(rp[4][m] if rp[3] else _NAN), float(rd[4][m] if rd[3] else _NAN)
+            bound, prefill_bound = str(labels[di][td.index(max(td))]), str(labels[pi][tp.index(max(tp))])
         out[name] = {"ttft_s": ttft, "tpot_s": tpot, "tokens_per_s_per_user": 1.0 / tpot,
-                     "tokens_per_s": batch / tpot, "bound": str(pts[di].labels[td.index(max(td))]),
-                     "prefill_bound": str(pts[pi].labels[tp.index(max(tp))]), "corner": corner}
+                     "tokens_per_s": batch / tpot, "bound": bound, "prefill_bound": prefill_bound, "corner": corner}
     if plan.ranges:
-        ends = []
-        for pi, di in plan.ranges:
-            rp, rd = pts[pi].raw, pts[di].raw
-            ttft, tpot = float(rp[4][2] if rp[3] else _NAN), float(rd[4][2] if rd[3] else _NAN)  # the estimate's
-            ends.append((ttft, tpot, 1.0 / tpot, batch / tpot))
+        bp, bd, wp, wd = ends if plan.ranges_are_ends else _end_times(pts, plan.ranges, 2)  # the estimate's
         est = out[_ESTIMATE]
-        for (_, kr), a, b in zip(_RANGE_KEYS, *ends):
+        for (_, kr), a, b in zip(_RANGE_KEYS, (bp, bd, 1.0 / bd, batch / bd), (wp, wd, 1.0 / wd, batch / wd)):
             est[kr] = [b, a] if b < a else [a, b]
     return out
 

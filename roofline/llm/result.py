@@ -57,16 +57,20 @@ def _field_table() -> tuple[frozenset, frozenset, tuple]:
 
 
 @functools.lru_cache(maxsize=4)
-def _record_names(request: bool, speculative: bool) -> tuple[tuple[str, ...], tuple[str, ...], tuple[str, ...]]:
+def _record_names(request: bool, speculative: bool) -> tuple[tuple[str, ...], tuple[str, ...], tuple[str, ...],
+                                                               list, tuple[str, ...]]:
     """The fields of the record form (:meth:`LLMEstimate.to_dict`) in order, without ``modes`` (last, on its
     own), with or without the request's and the speculative fields; those of them that are mappings (copied
-    into plain dicts); and those that may hold a :class:`~roofline.vocab.Ranged` (spelled by its nominal)."""
+    into plain dicts); those that may hold a :class:`~roofline.vocab.Ranged` (spelled by its nominal); every
+    field in order (a list, to compare a state's keys with); and the fields the record leaves out, ``modes``
+    last."""
     skip = {"modes"} | (set() if request else set(_REQUEST_FIELDS)) | (set() if speculative else
                                                                        set(_SPECULATIVE_FIELDS))
-    names = tuple(f.name for f in fields(LLMEstimate) if f.name not in skip)
+    every = [f.name for f in fields(LLMEstimate)]
+    names = tuple(n for n in every if n not in skip)
     maps = tuple(f.name for f in fields(LLMEstimate) if f.name in names and "Mapping" in str(f.type))
     ranged = tuple(f.name for f in fields(LLMEstimate) if f.name in names and "Ranged" in str(f.type))
-    return names, maps, ranged
+    return names, maps, ranged, every, tuple(n for n in every if n in skip and n != "modes") + ("modes",)
 
 
 @dataclass(frozen=True)
@@ -236,34 +240,36 @@ class LLMEstimate:
             return cls(**values)  # the dataclass's own message
         obj = object.__new__(cls)
         state = obj.__dict__
-        for name, make in defaults:
-            if name not in values:
-                state[name] = make()
-        state.update(values)
+        made = dict(defaults)
+        for name in _record_names(False, False)[3]:  # in field order, as the dataclass's own __init__ sets them
+            state[name] = values[name] if name in values else made[name]()
         return obj
 
     @classmethod
     def _of_state(cls, state: dict) -> "LLMEstimate":
-        """An estimate whose state is ``state``, a dict of every field (no check, no default, no copy): for a
-        caller that writes every field itself (:func:`roofline.llm.inference._direct`)."""
+        """An estimate whose state is ``state``, a dict of every field in field order (no check, no default, no
+        copy: the estimate holds ``state`` itself): for a caller that writes every field itself
+        (:func:`roofline.llm.inference._direct`)."""
         obj = object.__new__(cls)
-        obj.__dict__.update(state)
+        _set(obj, "__dict__", state)
         return obj
 
     def _ranges(self, out: dict | None = None) -> dict:
         """``<field>_range = [low, high]`` of each field with a range, in record order, written into ``out``."""
         state = self.__dict__
-        names = _RANGED_NAMES[(bool(self.generate), self.tokens_per_step is not None,
-                               self.tpot_s.has_range)]
+        tpot = state["tpot_s"]
+        names = _RANGED_NAMES[(bool(state["generate"]), state["tokens_per_step"] is not None, tpot.has_range)]
         out = {} if out is None else out
         for name, range_name in names:
             value = state[name]
             if value is not None:
-                b, w = value.best, value.worst
-                if b != w:  # Ranged.has_range, inline (equal ends have none)
-                    d = b - w
-                    if (d if d > 0 else -d) > 1e-9 * max(b if b > 0 else -b, w if w > 0 else -w, 1e-300):
-                        out[range_name] = [w, b] if w < b else [b, w]  # low, high
+                lo, hi = value.best, value.worst
+                if lo != hi:  # Ranged.has_range, inline (equal ends have none; NaN fails every test below)
+                    if lo > hi:
+                        lo, hi = hi, lo
+                    big = hi if hi > -lo else -lo  # max(|best|, |worst|); hi - lo is |best - worst| exactly
+                    if hi - lo > 1e-9 * (big if big > 1e-300 else 1e-300):
+                        out[range_name] = [lo, hi]
         return out
 
     def to_dict(self) -> dict:
@@ -280,9 +286,15 @@ class LLMEstimate:
     def _record_into(self, out: dict) -> dict:
         """:meth:`to_dict` written into ``out`` (an empty dict, or a :class:`~roofline.vocab.Record`)."""
         state = self.__dict__
-        names, mappings, ranged = _record_names(bool(self.generate), self.tokens_per_step is not None)
-        for n in names:
-            out[n] = state[n]
+        names, mappings, ranged, every, left = _record_names(bool(state["generate"]),
+                                                            state["tokens_per_step"] is not None)
+        if not out and list(state) == every:  # the state in field order (as made here): copied in one step
+            out.update(state)
+            for n in left:
+                del out[n]
+        else:
+            for n in names:
+                out[n] = state[n]
         for n in ranged:
             v = out[n]
             if type(v) is Ranged:
@@ -364,6 +376,9 @@ class LLMEstimate:
         title = html.escape(f"{self.model} on {self.device}, batch {self.batch}, context {self.context}")
         return (f"<table><caption>{title}</caption><thead><tr><th>quantity</th><th>value</th><th>range</th>"
                 f"</tr></thead><tbody>{body}</tbody></table>")
+
+
+_set = object.__setattr__
 
 
 def _cells(r: Ranged) -> tuple[str, str]:
