@@ -16,7 +16,7 @@ import numpy as np
 
 from ..vocab import Mode
 from .layout import N_LATENCY, OutputLayout
-from .pointcode import output_texts, staged_source
+from .pointcode import monotone_outputs, output_texts, staged_source
 
 __all__ = ["evaluate_block", "home_levels"]
 
@@ -170,45 +170,60 @@ class _Block:
         self.npts = math.prod(self.shape)
         self.tbuf = self.plan = None
         self.act_keys, self.act_homes = _act_keys(cw), {}
+        self.bounds = None if self.stages is None else _point_bounds(cw, args)
 
-    def _activation_home(self, abytes):
-        """The one activation rule: the fastest level that holds them, never slower than the home."""
-        if self.uniform and self.caps_scalar and _MAX(abytes, axis=None) <= self.caps[0]:
+    def bound(self, o: int, p: int):
+        """(least, greatest, exact) bounds over the block of op ``o``'s output at offset ``p``
+        (:func:`_point_bounds`; exact: they are its extremes), or None."""
+        if self.bounds is None:
+            return None
+        mono, lo, hi = self.bounds
+        k = OutputLayout.HEAD + o * self.layout.per_op + p
+        return (lo[k], hi[k], mono[k] == 2) if mono[k] and math.isfinite(hi[k]) else None
+
+    def _activation_home(self, abytes, bound=None):
+        """The one activation rule: the fastest level that holds them, never slower than the home (``bound``:
+        bounds on ``abytes``, tried before its greatest value is read)."""
+        if self.uniform and self.caps_scalar and (bound is not None and bound[1] <= self.caps[0]
+                                                  or _MAX(abytes, axis=None) <= self.caps[0]):
             return 0  # every point's activations fit the fastest level
         ha = np.full(np.shape(abytes), self.nl - 1, dtype=np.int64)
         for i in reversed(range(self.nl)):
             ha = np.where(abytes <= self.caps[i], i, ha)
         return np.minimum(ha, self.hc)
 
-    def op_terms(self, o: int, mode: Mode) -> tuple[list, list, object]:
+    def op_terms(self, o: int, mode: Mode) -> tuple[list, list, object, list]:
         """Op ``o``'s work terms (compute, levels, links) and latency terms of ``mode`` (None where
-        identically zero), and its count."""
+        identically zero), its count, and per work term its bounds over the block or None."""
         raw = self.values[self.layout.op(o)] if self.stages is None else next(self.stages)
         if self.plan is None:
             self.plan = _plan(self.cw, mode)
         comp, res, tr, links, lats, act, cnt = self.plan[o]
         terms: list = [None] * (1 + self.nl + self.layout.n_links)
+        tb: list = [None] * len(terms)
+        bound = self.bound
         if comp is not None:
-            terms[0] = raw[comp]
+            terms[0], tb[0] = raw[comp], bound(o, comp)
         for i, r in res:
             m = self.masks[i]
             if m is not False:
-                terms[1 + i] = raw[r] if m is True else np.where(m, raw[r], 0.0)
+                terms[1 + i], tb[1 + i] = (raw[r], bound(o, r)) if m is True else (np.where(m, raw[r], 0.0), None)
         if tr:
-            self._add_transient(terms, raw, tr, act, self.act_keys[o])
+            self._add_transient(terms, tb, raw, tr, (o, act), self.act_keys[o])
         for k, p in links:
-            terms[1 + self.nl + k] = raw[p]
+            terms[1 + self.nl + k], tb[1 + self.nl + k] = raw[p], bound(o, p)
         lat: list = [None] * N_LATENCY
         for j, p in lats:
             lat[j] = raw[p]
-        return terms, lat, raw[cnt]
+        return terms, lat, raw[cnt], tb
 
-    def _add_transient(self, terms, raw, tr, act, key):
+    def _add_transient(self, terms, tb, raw, tr, op_act, key):
+        o, act = op_act
         ha = self.act_homes.get(key)
         if ha is None:  # once per value of the activation bytes: ops that share it share its home
             a = raw[act]
             a = a if isinstance(a, np.ndarray) else np.asarray(a, dtype=float)
-            ha = self.act_homes[key] = self._activation_home(a)
+            ha = self.act_homes[key] = self._activation_home(a, self.bound(o, act))
         one = not _is_array(ha)
         if any(raw[t] is None and (not one or i <= ha) for i, t in tr):  # the staged function's deferred ones
             missing = [t for t in range(len(raw)) if raw[t] is None]
@@ -221,12 +236,61 @@ class _Block:
                 a = raw[t]
             else:
                 a = raw[t] if i == 0 else np.where(ha >= i, raw[t], 0.0)
+            b = self.bound(o, t) if one or i == 0 else None
             if terms[1 + i] is None:
-                terms[1 + i] = a
+                terms[1 + i], tb[1 + i] = a, b
             else:  # into a scratch array of this level: the op's terms are dead once the op is evaluated
                 if self.tbuf is None:
                     self.tbuf = _pool("transient", self.nl, self.shape)
+                tb[1 + i] = _sum_bounds(terms[1 + i], tb[1 + i], b)
                 terms[1 + i] = _Sum.of(terms[1 + i], a, self.tbuf[i])
+
+
+def _point_bounds(cw, args):
+    """Bounds over the block on every output of ``cw``'s NumPy source: which outputs they bound
+    (:func:`~roofline.engine.pointcode.monotone_outputs`), the outputs at each array argument's least value
+    and at its greatest (the same arithmetic on numbers: the same rounding); None where no output is
+    monotone, or an argument is negative, not finite or not of float64."""
+    names = cw.__dict__.get("_np_arg_names")
+    arrays = tuple(n for n, a in zip(names or (), args) if np.ndim(a))
+    if not names or not arrays:
+        return None
+    flags = cw.__dict__.setdefault("_np_mono", {})
+    if arrays not in flags:
+        m = monotone_outputs(cw.numpy_source, cw.n_ops, cw.layout.per_op, arrays)
+        flags[arrays] = m if m and any(m) else None
+    if flags[arrays] is None:
+        return None
+    lo, hi = [], []
+    for a in args:
+        if np.ndim(a):
+            if a.dtype != np.float64:
+                return None
+            least, most = _MIN(a, axis=None), _MAX(a, axis=None)
+        else:
+            least = most = a
+        if not (least >= 0 and math.isfinite(most)):  # NaN fails too
+            return None
+        lo.append(least)
+        hi.append(most)
+    try:
+        with np.errstate(all="ignore"):
+            return flags[arrays], cw.func(*lo), cw.func(*hi)
+    except (ArithmeticError, TypeError, ValueError):
+        return None
+
+
+def _sum_bounds(r, rb, ab):
+    """Bounds on ``r + a`` from ``r``'s (``rb``; a number is its own) and ``a``'s (``ab``): a sum rounded to
+    nearest is monotone in each operand, so a number plus ``a``'s extremes is the sum's; None where one is
+    missing or not finite."""
+    if not _is_array(r) and not isinstance(r, _Sum):
+        rb = (r, r, True)
+    if rb is None or ab is None:
+        return None
+    lo, hi = rb[0] + ab[0], rb[1] + ab[1]
+    exact = ab[2] and rb[0] == rb[1] and not _is_array(r)
+    return (lo, hi, exact) if math.isfinite(lo) and math.isfinite(hi) else None
 
 
 def _act_keys(cw) -> list:
@@ -245,7 +309,7 @@ class _Sum:
     is never added. Its greatest value is ``r + max(a)`` to the last bit (a sum with a finite number is
     monotone under rounding; a NaN stays a NaN)."""
 
-    __slots__ = ("r", "a", "buf")
+    __slots__ = ("a", "buf", "r")
 
     def __init__(self, r, a, buf):
         self.r, self.a, self.buf = r, a, buf
@@ -290,7 +354,7 @@ def _plan(cw, mode: Mode) -> list:
     return plans[mode]
 
 
-def _combine(terms, lat, cnt, overlap: str, shape, with_bound: bool, bufs, wins=None):
+def _combine(terms, lat, cnt, overlap: str, shape, with_bound: bool, bufs, wins=None, tb=None):
     """An op's time (max or sum of its work terms, plus its latencies, times its count), its work part, its
     latency parts, and in ``idx`` the work term that binds it; the last item is that term's index when it
     is the same at every point of the block (one live work term, or one that wins everywhere), else None.
@@ -300,7 +364,7 @@ def _combine(terms, lat, cnt, overlap: str, shape, with_bound: bool, bufs, wins=
         terms = [_real(x) for x in terms]
     live = [(j, x) for j, x in enumerate(terms) if x is not None] or [(0, 0.0)]
     if overlap == "max":
-        work, single = _max_terms(live, cnt, with_bound, bufs, wins)
+        work, single = _max_terms(live, cnt, with_bound, bufs, wins, tb)
     else:
         idx = bufs[3]
         single = live[0][0] if len(live) == 1 else None
@@ -323,62 +387,94 @@ def _combine(terms, lat, cnt, overlap: str, shape, with_bound: bool, bufs, wins=
     return np.add(work, extra, out=bufs[2]), work, lats, single
 
 
-def _max_terms(live, cnt, with_bound: bool, bufs, wins=None):
+def _max_terms(live, cnt, with_bound: bool, bufs, wins=None, tb=None):
     """The largest live work term times ``cnt`` (in ``bufs``' work buffer) and the index of the term that
     binds at every point, or None with ``idx`` filled point by point (the first term wins a tie; NaN never
     wins). A term whose greatest value is below the running maximum's least never wins and changes nothing;
     one whose least is above the running maximum's greatest wins everywhere (a NaN fails both tests). Each
-    extreme is found when a test first reads it, and the running maximum's after a pass are bounds from
-    those of its two operands (the greatest exact, the least a lower bound): no array is reduced twice.
-    ``wins`` (a set, updated here): the terms that won everywhere in this op's previous block; for those the
-    test that says so is tried first (two reductions, not four, when it holds again; the same outcome)."""
+    test is tried first on the bounds known without a pass (``tb``: per term, from
+    :func:`_point_bounds`), then on the extremes, each found when a test first reads it; the running
+    maximum's after a pass are bounds from those of its two operands (the greatest exact, the least a lower
+    bound): no array is reduced twice. ``wins`` (a set, updated here): the terms that won everywhere in this
+    op's previous block; for those the test that says so is tried first (the same outcome)."""
     best, work, _, idx, gt = bufs
-    j0, cur = live[0]
-    single, mixed, lo, hi, cur = j0, False, None, None, _real(cur)
+    j0, x0 = live[0]
+    ce, single, mixed = _Ext(_real(x0), tb[j0] if tb else None), j0, False
     for j, x in live[1:]:
-        one = not _is_array(x) and not isinstance(x, _Sum)
-        xmin = None
-        if wins is not None and not one and j in wins:
-            x = _real(x)
-            if hi is None:
-                hi = _MAX(cur, axis=None) if _is_array(cur) else cur
-            xmin = _MIN(x, axis=None)
-            if xmin > hi:  # its greatest, the new maximum's, is reduced only when a later test reads it
-                single, mixed, cur, lo, hi = j, False, x, xmin, None
+        xe = _Ext(x, tb[j] if tb else None)
+        if wins is not None and not xe.one and j in wins:
+            if _below(ce, xe):  # it wins everywhere again
+                single, mixed, ce = j, False, xe
                 continue
             wins.discard(j)
-        if lo is None:
-            lo = _MIN(cur, axis=None) if _is_array(cur) else cur
-        xmax = x if one else x.max() if isinstance(x, _Sum) else _MAX(x, axis=None)
-        if xmax < lo:
+        if _below(xe, ce):
             continue
-        x = _real(x)
-        if hi is None:
-            hi = _MAX(cur, axis=None) if _is_array(cur) else cur
-        if xmin is None:
-            xmin = x if one else _MIN(x, axis=None)
-        if xmin > hi:
-            single, mixed, cur, lo, hi = j, False, x, xmin, xmax
-            if wins is not None and not one:
+        if _below(ce, xe):
+            single, mixed, ce = j, False, xe
+            if wins is not None and not xe.one:
                 wins.add(j)
             continue
+        xe.x = x = _real(xe.x)
+        cur = _real(ce.x)
         if with_bound:
             np.greater(x, cur, out=gt)
             k = int(np.count_nonzero(gt))
             if k == gt.size:  # this term wins everywhere: the earlier ones no longer bind anywhere
-                single, mixed = j, False
-            elif k:
+                single, mixed, ce = j, False, xe  # and the maximum is x, to the bit (greater everywhere)
+                continue
+            if not k and ce.lo > 0 and not math.isnan(xe.hi):  # never above a positive maximum, no NaN:
+                continue  # the maximum is the running one, to the bit (no tie of +0.0 and -0.0)
+            if k:
                 if not mixed:
                     idx.fill(single)
                     mixed = True
                 np.copyto(idx, j, where=gt)
-        cur = np.maximum(cur, x, out=best)
-        lo, hi = _bounds_of_maximum((lo, hi), xmin, xmax)
+        lo, hi = _bounds_of_maximum((ce.lo, ce.hi), xe.lo, xe.hi)  # each read by the two tests
+        ce = _Ext(np.maximum(cur, x, out=best), None, lo, hi)
+    cur = _real(ce.x)
     if _is_array(cnt) or (_is_array(cur) and cnt != 1):  # times one: the same array, no pass
         cur = np.multiply(cur, cnt, out=work)
     elif not _is_array(cur):  # one number for every point: stays one number (no pass to fill a buffer)
         cur = cur * cnt
     return cur, (None if mixed else single)
+
+
+class _Ext:
+    """A term (an array, a number or a pending :class:`_Sum`) and its least and greatest values over the
+    block: each found by a reduction when first read (``least``, ``greatest``), or, with ``cheap``, a bound
+    known without one (``bnd``: least, greatest, whether they are the extremes) where there is one. A number
+    is its own extremes."""
+
+    __slots__ = ("bhi", "blo", "hi", "lo", "one", "x")
+
+    def __init__(self, x, bnd=None, lo=None, hi=None):
+        self.x, self.one = x, not _is_array(x) and not isinstance(x, _Sum)
+        self.lo, self.hi = (x, x) if self.one else (lo, hi)
+        self.blo, self.bhi = (None, None) if bnd is None else bnd[:2]
+        if bnd is not None and bnd[2] and not self.one:  # the bounds are the extremes
+            self.lo, self.hi = self.blo, self.bhi
+
+    def least(self, cheap: bool = False):
+        """The least value (with ``cheap``, a lower bound where one is known)."""
+        if self.lo is None:
+            if cheap and self.blo is not None:
+                return self.blo
+            self.x = _real(self.x)
+            self.lo = _MIN(self.x, axis=None)
+        return self.lo
+
+    def greatest(self, cheap: bool = False):
+        """The greatest value (with ``cheap``, an upper bound where one is known)."""
+        if self.hi is None:
+            if cheap and self.bhi is not None:
+                return self.bhi
+            self.hi = self.x.max() if isinstance(self.x, _Sum) else _MAX(self.x, axis=None)
+        return self.hi
+
+
+def _below(a: _Ext, b: _Ext) -> bool:
+    """Every value of ``a`` is below every value of ``b``: told by the bounds, else by the extremes."""
+    return a.greatest(True) < b.least(True) or a.greatest() < b.least()
 
 
 def _bounds_of_maximum(ext, xmin, xmax):
@@ -524,8 +620,8 @@ def _run_ops(blk: _Block, mode: Mode, acc, total, detail: bool):
             _pool("mask", 1, shape, bool)[0] if with_bound else None)
     wins = cw.__dict__.setdefault("_np_wins", {}).setdefault(mode, [set() for _ in range(cw.n_ops)])
     for o in range(cw.n_ops):
-        terms, lat, cnt = blk.op_terms(o, mode)
-        t, work, lats, single = _combine(terms, lat, cnt, cw.overlap, shape, with_bound, bufs, wins[o])
+        terms, lat, cnt, tb = blk.op_terms(o, mode)
+        t, work, lats, single = _combine(terms, lat, cnt, cw.overlap, shape, with_bound, bufs, wins[o], tb)
         if o and _plus_zero(t):
             pass  # x + 0.0 is x but for x = -0.0, and a total begun as 0.0 + t is never -0.0
         else:

@@ -26,11 +26,12 @@ and, with ``detail``, each work term's total ``s0, s1, ...``.
 from __future__ import annotations
 
 import functools
+import threading
 import typing
 
 from .layout import N_LATENCY, OutputLayout
 
-__all__ = ["PointCode", "body_lines", "numpy_namespace", "output_texts", "staged_source"]
+__all__ = ["PointCode", "body_lines", "monotone_outputs", "numpy_namespace", "output_texts", "staged_source"]
 
 
 class PointCode:
@@ -421,6 +422,61 @@ def output_texts(source: str, n_ops: int, per_op: int, t: int) -> list[str] | No
     return None if parsed is None else [ast.unparse(group[t]) for group in parsed[2][1:]]
 
 
+def monotone_outputs(source: str, n_ops: int, per_op: int, arrays) -> list[int] | None:
+    """Which outputs of ``source`` (the form :func:`staged_source` takes) never fall as an argument in
+    ``arrays`` grows and are never negative, wherever every argument is non-negative and finite: sums,
+    products and maxima (``max``) of such values and of non-negative constants, and such values divided by
+    values free of arrays. Each of those operations rounded to nearest is monotone too, so such an output
+    computed at every array's least (greatest) value is at most (at least) its value at any point of the
+    arrays, to the last bit, wherever that greatest value is finite (an infinity or NaN on the way reaches
+    it: no ``min`` hides one). Where such an output reads one array at most, those are its least and greatest
+    values (each taken at a point of the array).
+
+    Parameters
+    ----------
+    source : str
+        The NumPy function's source.
+    n_ops, per_op : int
+        Ops in the workload, outputs per op [1].
+    arrays : collection of str
+        Argument names that are arrays.
+
+    Returns
+    -------
+    list of int or None
+        Per output, in layout order: 0 (not such an output), 1 (such an output), 2 (such an output of one
+        array at most); None where ``source`` is not of that form.
+    """
+    import ast
+
+    parsed = _parse(source, n_ops, per_op)
+    if parsed is None:
+        return None
+    fn, assigns, stages = parsed
+    mono = dict.fromkeys((a.arg for a in fn.args.args), True)
+    reads = {a: {a} for a in arrays}  # the arrays each array-valued name reads
+
+    def of(node) -> set:
+        return set().union(*(reads.get(n.id, ()) for n in ast.walk(node) if isinstance(n, ast.Name)))
+
+    def ok(node) -> bool:
+        if isinstance(node, ast.Name):
+            return mono.get(node.id, False)
+        if isinstance(node, ast.Constant):
+            return type(node.value) in (int, float) and 0 <= node.value < float("inf")
+        if isinstance(node, ast.BinOp) and isinstance(node.op, (ast.Add, ast.Mult)):
+            return ok(node.left) and ok(node.right)
+        if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Div):
+            return ok(node.left) and ok(node.right) and not of(node.right)
+        return (isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == "max"
+                and not node.keywords and all(ok(a) for a in node.args))
+
+    for a in assigns:
+        name = a.targets[0].id
+        mono[name], reads[name] = ok(a.value), of(a.value)
+    return [(1 + (len(of(e)) <= 1)) * ok(e) for group in stages for e in group]
+
+
 def _yield_stage(group, deferred, emit) -> list[str]:
     """Lines yielding one stage's outputs, those at ``deferred`` offsets (not identically zero) as None, and
     then, only when the evaluator sends for them, those outputs."""
@@ -438,13 +494,19 @@ def _yield_stage(group, deferred, emit) -> list[str]:
     return [*lines, f"if (yield [{', '.join(texts)}]):"] + ["    " + ln for ln in [*inner, f"yield [{', '.join(more)}]"]]
 
 
+#: one ``ast.parse`` at a time: CPython 3.11's AST objects are built with a recursion depth shared by threads
+#: ("AST constructor recursion depth mismatch" when two threads of a sweep parse at once)
+_PARSE_LOCK = threading.Lock()
+
+
 def _parse(source: str, n_ops: int, per_op: int):
     """The function of ``source``, its assignments and its outputs by stage (the totals, then each op's), or
     None where it is not assignments then ``return [...]`` of every output."""
     import ast
 
     try:
-        fn = ast.parse(source).body[-1]
+        with _PARSE_LOCK:
+            fn = ast.parse(source).body[-1]
     except SyntaxError:
         return None
     body = fn.body if isinstance(fn, ast.FunctionDef) else []
