@@ -91,10 +91,17 @@ def _arg_names(cw):
         return None
 
 
+def _deferred(lay) -> list:
+    """The offsets the staged function computes only when the transients are sent for (``send(True)``): the
+    transient terms of the slower levels, read only where activations live there."""
+    return [lay.transient(i) for i in range(1, lay.n_levels)]
+
+
 def _make_staged(cw, key):
     lay = cw.layout
-    deferred = [lay.transient(i) for i in range(1, lay.n_levels)]  # read only where activations live there
-    src = staged_source(cw.numpy_source, cw.n_ops, lay.per_op, key, deferred) if cw.numpy_source else None
+    deferred = _deferred(lay)
+    src = staged_source(cw.numpy_source, cw.n_ops, lay.per_op, key, deferred, on_demand=[lay.COMPUTE]) \
+        if cw.numpy_source else None
     if src is None:
         return None, None, None
     src, nbuf, heads = src if key is not None else (src, None, None)
@@ -144,6 +151,7 @@ class _Block:
         self.cw, self.caps = cw, caps
         self.nl = cw.n_levels
         self.layout = OutputLayout(cw.n_levels, cw.n_links)
+        self.layout_deferred = _deferred(self.layout)
         self.shape = np.broadcast_shapes(*(np.shape(a) for a in list(args) + list(caps) + [devs]
                                            + ([hm] if hm is not None else [])))
         self.out = out if out and all(v.shape == self.shape for v in out.values()) else {}
@@ -202,8 +210,8 @@ class _Block:
         terms: list = [None] * (1 + self.nl + self.layout.n_links)
         tb: list = [None] * len(terms)
         bound = self.bound
-        if comp is not None:
-            terms[0], tb[0] = raw[comp], bound(o, comp)
+        if comp is not None:  # computed by the staged function when first read (it may never bind)
+            terms[0], tb[0] = (raw[comp] if raw[comp] is not None else _Later(self.stages, raw, comp)), bound(o, comp)
         for i, r in res:
             m = self.masks[i]
             if m is not False:
@@ -226,7 +234,7 @@ class _Block:
             ha = self.act_homes[key] = self._activation_home(a, self.bound(o, act))
         one = not _is_array(ha)
         if any(raw[t] is None and (not one or i <= ha) for i, t in tr):  # the staged function's deferred ones
-            missing = [t for t in range(len(raw)) if raw[t] is None]
+            missing = [t for t in self.layout_deferred if raw[t] is None]
             for t, v in zip(missing, self.stages.send(True), strict=True):
                 raw[t] = v
         for i, t in tr:
@@ -330,9 +338,24 @@ class _Sum:
         return np.add(self.r, self.a, out=self.buf)
 
 
+class _Later:
+    """An output the staged function computes only when asked (``send(2)``): read by ``get``."""
+
+    __slots__ = ("raw", "stages", "t")
+
+    def __init__(self, stages, raw, t):
+        self.stages, self.raw, self.t = stages, raw, t
+
+    def get(self):
+        """The output (computed now, the first time)."""
+        if self.raw[self.t] is None:
+            self.raw[self.t] = self.stages.send(2)[0]
+        return self.raw[self.t]
+
+
 def _real(x):
-    """``x`` with a pending sum added."""
-    return x.get() if isinstance(x, _Sum) else x
+    """``x`` with a pending sum added, or a pending output computed."""
+    return x.get() if isinstance(x, (_Sum, _Later)) else x
 
 
 def _plan(cw, mode: Mode) -> list:
@@ -399,7 +422,7 @@ def _max_terms(live, cnt, with_bound: bool, bufs, wins=None, tb=None):
     op's previous block; for those the test that says so is tried first (the same outcome)."""
     best, work, _, idx, gt = bufs
     j0, x0 = live[0]
-    ce, single, mixed = _Ext(_real(x0), tb[j0] if tb else None), j0, False
+    ce, single, mixed = _Ext(x0, tb[j0] if tb else None), j0, False
     for j, x in live[1:]:
         xe = _Ext(x, tb[j] if tb else None)
         if wins is not None and not xe.one and j in wins:
@@ -448,7 +471,7 @@ class _Ext:
     __slots__ = ("bhi", "blo", "hi", "lo", "one", "x")
 
     def __init__(self, x, bnd=None, lo=None, hi=None):
-        self.x, self.one = x, not _is_array(x) and not isinstance(x, _Sum)
+        self.x, self.one = x, not _is_array(x) and not isinstance(x, (_Sum, _Later))
         self.lo, self.hi = (x, x) if self.one else (lo, hi)
         self.blo, self.bhi = (None, None) if bnd is None else bnd[:2]
         if bnd is not None and bnd[2] and not self.one:  # the bounds are the extremes
@@ -468,6 +491,8 @@ class _Ext:
         if self.hi is None:
             if cheap and self.bhi is not None:
                 return self.bhi
+            if isinstance(self.x, _Later):
+                self.x = self.x.get()
             self.hi = self.x.max() if isinstance(self.x, _Sum) else _MAX(self.x, axis=None)
         return self.hi
 

@@ -336,7 +336,7 @@ def body_lines(pc: PointCode, detail: bool = False) -> list[str]:
     return lines
 
 
-def staged_source(source: str, n_ops: int, per_op: int, arrays=None, deferred=(), name: str = "_staged"):
+def staged_source(source: str, n_ops: int, per_op: int, arrays=None, deferred=(), name="_staged", on_demand=()):
     """``source`` (a NumPy function of :class:`~roofline.engine.layout.OutputLayout`'s outputs: assignments,
     then ``return [...]``) rewritten as a generator that yields the workload totals, then each op's outputs
     in turn, computing each assignment just before the first output that needs it and dropping it after the
@@ -358,11 +358,11 @@ def staged_source(source: str, n_ops: int, per_op: int, arrays=None, deferred=()
         Ops in the workload, outputs per op [1].
     arrays : collection of str, optional
         Argument names that are arrays.
-    deferred : sequence of int
+    deferred, on_demand : sequence of int
         Offsets inside an op's outputs computed only on request: the op's stage yields None there, and
-        ``send(True)`` then yields those outputs (the ones that are not identically zero) in this order;
-        ``next()`` skips them. The working set, among the totals, is deferred alike (it is read only where
-        no home level is forced).
+        ``send(True)`` (``send(2)`` for ``on_demand``; either first) then yields those outputs (the ones not
+        identically zero) in this order; ``next()`` skips them. The working set, among the totals, is
+        deferred alike (read only where no home level is forced).
     name : str
         The generator's name.
 
@@ -386,7 +386,7 @@ def staged_source(source: str, n_ops: int, per_op: int, arrays=None, deferred=()
         for a in assigns:
             if first[a.targets[0].id] == s:
                 lines += emit.assign(a) if emit else [ast.unparse(a)]
-        lines += _yield_stage(group, deferred if s else (OutputLayout.WORKING_SET,), emit)
+        lines += _yield_stage(group, deferred if s else (OutputLayout.WORKING_SET,), emit, on_demand if s else ())
         if emit and not s:
             heads = dict(emit.held)
         dead = [a.targets[0].id for a in assigns if last[a.targets[0].id] == s and first[a.targets[0].id] <= s]
@@ -477,21 +477,32 @@ def monotone_outputs(source: str, n_ops: int, per_op: int, arrays) -> list[int] 
     return [(1 + (len(of(e)) <= 1)) * ok(e) for group in stages for e in group]
 
 
-def _yield_stage(group, deferred, emit) -> list[str]:
-    """Lines yielding one stage's outputs, those at ``deferred`` offsets (not identically zero) as None, and
-    then, only when the evaluator sends for them, those outputs."""
+def _yield_stage(group, deferred, emit, on_demand=()) -> list[str]:
+    """Lines yielding one stage's outputs, those at ``deferred`` and ``on_demand`` offsets (not identically
+    zero) as None, and then, only when the evaluator sends for them (``send(True)``, ``send(2)``), those
+    outputs."""
     import ast
 
-    later = [t for t in deferred if not (isinstance(group[t], ast.Constant) and group[t].value == 0)]
+    zero = lambda t: isinstance(group[t], ast.Constant) and group[t].value == 0
+    later, asked = [t for t in deferred if not zero(t)], [t for t in on_demand if not zero(t)]
     lines: list[str] = []
     if emit:
         emit.held = {}
-    texts = [("None" if t in later else emit.expr(e, lines, t) if emit else ast.unparse(e)) for t, e in enumerate(group)]
-    if not later:
-        return [*lines, f"yield [{', '.join(texts)}]"]
-    inner: list[str] = []
-    more = [emit.expr(group[t], inner) if emit else ast.unparse(group[t]) for t in later]
-    return [*lines, f"if (yield [{', '.join(texts)}]):"] + ["    " + ln for ln in [*inner, f"yield [{', '.join(more)}]"]]
+    texts = [("None" if t in later or t in asked else emit.expr(e, lines, t) if emit else ast.unparse(e))
+             for t, e in enumerate(group)]
+    branches = []
+    for ts in (later, asked):
+        inner: list[str] = []
+        more = [emit.expr(group[t], inner) if emit else ast.unparse(group[t]) for t in ts]
+        branches.append([*inner, f"yield [{', '.join(more)}]"] if ts else None)
+    if not asked:
+        if not later:
+            return [*lines, f"yield [{', '.join(texts)}]"]
+        return [*lines, f"if (yield [{', '.join(texts)}]):"] + ["    " + ln for ln in branches[0]]
+    first, second = branches[0] or ["yield []"], branches[1]
+    first[-1], second[-1] = "_r = " + first[-1], "_r = " + second[-1]
+    return [*lines, f"_r = yield [{', '.join(texts)}]", "while _r:", "    if _r == 2:",
+            *["        " + ln for ln in second], "    else:", *["        " + ln for ln in first]]
 
 
 #: one ``ast.parse`` at a time: CPython 3.11's AST objects are built with a recursion depth shared by threads
