@@ -119,3 +119,31 @@ def test_the_running_maximum_with_bounds_is_the_point_by_point_one(terms, cnt, w
         assert np.array_equal(w, ref) and np.array_equal(np.signbit(w), np.signbit(ref))
         got = np.full(_N, single) if single is not None else bufs[3]
         assert np.array_equal(got, idx)
+
+
+@pytest.mark.parametrize("model, device, devices, phase", CASES)
+@pytest.mark.parametrize("order", ["random", "sorted"])
+def test_blocks_with_bounds_equal_blocks_without(monkeypatch, model, device, devices, phase, order):
+    """Blocks of 8192 points evaluated with the bounds and without them (every test by reductions, every
+    compute term computed): the same times, totals, homes and binding terms, to the last bit, in every
+    mode; on random points and on a sorted grid (batch by batch, where the bounds decide most terms)."""
+    monkeypatch.setenv("ROOFLINE_FUSED", "0")
+    cw, vals, caps, home = _step(model, device, devices, phase)
+    rng = np.random.default_rng(11)
+    n = 3 * 8192 + 5
+    b = rng.integers(1, 2048, n).astype(float)
+    s = rng.integers(1, 32768, n).astype(float)
+    if order == "sorted":
+        b, s = np.repeat(np.arange(1.0, 201.0), 124)[:n], np.tile(np.arange(128.0, 128.0 * 125, 128.0), 200)[:n]
+        n = b.size
+    shapes = {"b": b, ("s" if phase == "decode" else "p"): s}
+    lowest_of = (numpy_eval.BOUNDS_MIN, 10**12)
+    for mode in ("ideal", "latency_bound", "estimate"):
+        got = {}
+        for lowest in lowest_of:
+            monkeypatch.setattr(numpy_eval, "BOUNDS_MIN", lowest)
+            with np.errstate(all="ignore"):
+                got[lowest] = cw.evaluate(shapes, vals, caps, home=home, mode=mode, workers=1, chunk=8192)
+        a, z = got.values()
+        for k in ("time_s", "flops", "bytes", "bound_index", "home", "fits"):
+            assert np.array_equal(np.asarray(a[k]), np.asarray(z[k]), equal_nan=True), (mode, k)

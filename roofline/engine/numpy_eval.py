@@ -119,6 +119,11 @@ def _is_array(x) -> bool:
     return isinstance(x, np.ndarray) and x.ndim != 0
 
 
+#: the smallest block whose terms are bounded from their expressions (:func:`_point_bounds`: two evaluations
+#: of the whole function on numbers, ~15 us here, against a reduction per term of ~2 us on a small block)
+#: [points]
+BOUNDS_MIN = 4096
+
 _POOLS = threading.local()
 #: the largest block whose scratch arrays a thread keeps for the next block [points]
 POOL_MAX = 1 << 16
@@ -178,7 +183,7 @@ class _Block:
         self.npts = math.prod(self.shape)
         self.tbuf = self.plan = None
         self.act_keys, self.act_homes = _act_keys(cw), {}
-        self.bounds = None if self.stages is None else _point_bounds(cw, args)
+        self.bounds = None if self.stages is None or self.npts < BOUNDS_MIN else _point_bounds(cw, args)
 
     def bound(self, o: int, p: int):
         """(least, greatest, exact) bounds over the block of op ``o``'s output at offset ``p``
