@@ -142,8 +142,52 @@ def test_blocks_with_bounds_equal_blocks_without(monkeypatch, model, device, dev
         got = {}
         for lowest in lowest_of:
             monkeypatch.setattr(numpy_eval, "BOUNDS_MIN", lowest)
+            if lowest != lowest_of[0]:  # and no bounds on the binding rows either
+                monkeypatch.setattr(numpy_eval, "_times_bounds", lambda ce, cnt: None)
             with np.errstate(all="ignore"):
                 got[lowest] = cw.evaluate(shapes, vals, caps, home=home, mode=mode, workers=1, chunk=8192)
+        monkeypatch.undo()
+        monkeypatch.setenv("ROOFLINE_FUSED", "0")
         a, z = got.values()
         for k in ("time_s", "flops", "bytes", "bound_index", "home", "fits"):
             assert np.array_equal(np.asarray(a[k]), np.asarray(z[k]), equal_nan=True), (mode, k)
+        with np.errstate(all="ignore"):
+            rows = cw.evaluate(shapes, vals, caps, home=home, mode=mode, workers=1, chunk=8192, detail=True)
+        tt = np.asarray(rows["term_times"])
+        ok = np.isfinite(tt).all(axis=0)
+        assert np.array_equal(np.asarray(a["bound_index"])[ok], np.argmax(tt, axis=0)[ok])  # the first greatest
+
+
+@st.composite
+def _rows(draw):
+    """Work rows of a block (some never charged), each with its extremes, looser bounds or none."""
+    n = 9
+    rows = {}
+    for j in range(4):  # OutputLayout(2, 1): compute, two levels, one link
+        if draw(st.booleans()):
+            x = np.array(draw(st.lists(st.sampled_from([0.0, 1.0, 2.0, 3.0, 2.5]), min_size=n, max_size=n)))
+            kind = draw(st.sampled_from(["none", "exact", "loose"]))
+            b = None if kind == "none" else (x.min(), x.max()) if kind == "exact" else (x.min() - 1.0, x.max() + 1.0)
+            rows[j] = (x, b)
+    return rows
+
+
+@settings(max_examples=150, deadline=None)
+@given(rows=_rows(), lat=st.sampled_from([0.0, 1.5, 2.0, 4.0]))
+def test_the_binding_term_with_row_bounds_is_the_first_greatest(rows, lat):
+    """Rows charged with exact, loose or no bounds, a latency the same at every point: the binding term is
+    the first greatest row at every point (rows never charged are zeros), as ``argmax`` finds it."""
+    from roofline.engine.layout import N_LATENCY, OutputLayout
+
+    lay = OutputLayout(2, 1)
+    n = 9
+    acc = numpy_eval._Acc(lay.n_reported, n, lazy=True)
+    for j, (x, b) in rows.items():
+        acc.add(j, x, b)
+    lat_acc = [lat] + [0.0] * (N_LATENCY - 1)
+    got = numpy_eval._binding(acc, lat_acc, lay, n, (n,), False)["bound_index"]
+    full = np.zeros((lay.n_reported, n))
+    for j, (x, _) in rows.items():
+        full[j] = x
+    full[lay.term_latency(0)] = lat
+    assert np.array_equal(got, np.argmax(full, axis=0))

@@ -382,7 +382,7 @@ def _plan(cw, mode: Mode) -> list:
     return plans[mode]
 
 
-def _combine(terms, lat, cnt, overlap: str, shape, with_bound: bool, bufs, wins=None, tb=None):
+def _combine(terms, lat, cnt, overlap: str, shape, with_bound: bool, bufs, wins=None, tb=None, wb=None):
     """An op's time (max or sum of its work terms, plus its latencies, times its count), its work part, its
     latency parts, and in ``idx`` the work term that binds it; the last item is that term's index when it
     is the same at every point of the block (one live work term, or one that wins everywhere), else None.
@@ -392,7 +392,7 @@ def _combine(terms, lat, cnt, overlap: str, shape, with_bound: bool, bufs, wins=
         terms = [_real(x) for x in terms]
     live = [(j, x) for j, x in enumerate(terms) if x is not None] or [(0, 0.0)]
     if overlap == "max":
-        work, single = _max_terms(live, cnt, with_bound, bufs, wins, tb)
+        work, single = _max_terms(live, cnt, with_bound, bufs, wins, tb, wb)
     else:
         idx = bufs[3]
         single = live[0][0] if len(live) == 1 else None
@@ -415,7 +415,7 @@ def _combine(terms, lat, cnt, overlap: str, shape, with_bound: bool, bufs, wins=
     return np.add(work, extra, out=bufs[2]), work, lats, single
 
 
-def _max_terms(live, cnt, with_bound: bool, bufs, wins=None, tb=None):
+def _max_terms(live, cnt, with_bound: bool, bufs, wins=None, tb=None, wb=None):
     """The largest live work term times ``cnt`` (in ``bufs``' work buffer) and the index of the term that
     binds at every point, or None with ``idx`` filled point by point (the first term wins a tie; NaN never
     wins). A term whose greatest value is below the running maximum's least never wins and changes nothing;
@@ -424,7 +424,8 @@ def _max_terms(live, cnt, with_bound: bool, bufs, wins=None, tb=None):
     :func:`_point_bounds`), then on the extremes, each found when a test first reads it; the running
     maximum's after a pass are bounds from those of its two operands (the greatest exact, the least a lower
     bound): no array is reduced twice. ``wins`` (a set, updated here): the terms that won everywhere in this
-    op's previous block; for those the test that says so is tried first (the same outcome)."""
+    op's previous block; for those the test that says so is tried first (the same outcome). ``wb`` (a list
+    of one): set to bounds on the result known without a pass, or None."""
     best, work, _, idx, gt = bufs
     j0, x0 = live[0]
     ce, single, mixed = _Ext(x0, tb[j0] if tb else None), j0, False
@@ -459,12 +460,24 @@ def _max_terms(live, cnt, with_bound: bool, bufs, wins=None, tb=None):
                 np.copyto(idx, j, where=gt)
         lo, hi = _bounds_of_maximum((ce.lo, ce.hi), xe.lo, xe.hi)  # each read by the two tests
         ce = _Ext(np.maximum(cur, x, out=best), None, lo, hi)
+    if wb is not None:
+        wb[0] = _times_bounds(ce, cnt)
     cur = _real(ce.x)
     if _is_array(cnt) or (_is_array(cur) and cnt != 1):  # times one: the same array, no pass
         cur = np.multiply(cur, cnt, out=work)
     elif not _is_array(cur):  # one number for every point: stays one number (no pass to fill a buffer)
         cur = cur * cnt
     return cur, (None if mixed else single)
+
+
+def _times_bounds(ce, cnt):
+    """Bounds on ``ce``'s term times ``cnt`` from those known of the term (a product with a number >= 0 is
+    monotone), or None."""
+    lo = ce.lo if ce.lo is not None else ce.blo
+    hi = ce.hi if ce.hi is not None else ce.bhi
+    if lo is None or hi is None or _is_array(cnt) or not (0 <= cnt < math.inf):
+        return None
+    return lo * cnt, hi * cnt
 
 
 class _Ext:
@@ -524,28 +537,38 @@ class _Acc:
         self.rows = _pool("acc", 1, (nlab, npts))[0] if lazy else np.zeros((nlab, npts))
         self.seen = set() if lazy else set(range(nlab))
         self.npts = npts
+        self.bnd = {} if lazy else dict.fromkeys(range(nlab), (0.0, 0.0))  # bounds on each row, or None
 
-    def add(self, j: int, w) -> None:
+    def add(self, j: int, w, b=None) -> None:
+        """Charge ``w`` (``b``: bounds on it, or None) to row ``j``."""
         if j in self.seen:
             self.rows[j] += w
+            r = self.bnd.get(j)
+            self.bnd[j] = None if r is None or b is None else (r[0] + b[0], r[1] + b[1])
         else:
             np.add(0.0, w, out=self.rows[j])
             self.seen.add(j)
+            self.bnd[j] = None if b is None else (0.0 + b[0], 0.0 + b[1])
 
     def zero(self, rows) -> None:
         for j in rows:
             if j not in self.seen:
                 self.rows[j].fill(0.0)
                 self.seen.add(j)
+                self.bnd[j] = (0.0, 0.0)
 
 
-def _charge(acc: _Acc, work, idx, single, n_work: int, shape) -> None:
-    """Add an op's work time to the term that binds it, point by point."""
+def _charge(acc: _Acc, work, idx, single, n_work: int, shape, wb=None) -> None:
+    """Add an op's work time (``wb``: bounds on it, or None) to the term that binds it, point by point."""
     w = work.reshape(-1) if _is_array(work) and work.shape == shape else np.broadcast_to(work, shape).reshape(-1)
     if single is not None:
-        acc.add(single, w)
+        acc.add(single, w, wb)
         return
     acc.zero(range(n_work))
+    for j in range(n_work):  # each row gains the work at some points: bounds from both cases
+        r = acc.bnd.get(j)
+        ok = r is not None and wb is not None and not any(math.isnan(v) for v in (*r, *wb))
+        acc.bnd[j] = (min(r[0], r[0] + wb[0]), max(r[1], r[1] + wb[1])) if ok else None
     flat = idx.reshape(-1) * acc.npts
     flat += np.arange(acc.npts)
     acc.rows.reshape(-1)[flat] += w  # each point once: no repeated index, so the fancy add is exact
@@ -562,21 +585,29 @@ def _binding(acc: _Acc, lat_acc, lay, npts: int, shape, detail: bool, into=None)
         x = lat_acc[j]
         if _is_array(x) or detail:
             if _is_array(x) or x != 0.0:
-                acc.add(lay.term_latency(j), x)
+                acc.add(lay.term_latency(j), x, None if _is_array(x) else (x, x))
         elif x != 0.0:  # NaN included, as a row of NaN would be
             consts[lay.term_latency(j)] = x
-    if 0 not in acc.seen or np.less(acc.rows[0], 0.0).any():
+    b0 = acc.bnd.get(0)
+    if 0 not in acc.seen or not (b0 is not None and b0[0] >= 0) and np.less(acc.rows[0], 0.0).any():
         for j, x in consts.items():  # every row is read: the constant ones written as rows
-            acc.add(j, x)
+            acc.add(j, x, (x, x))
         consts = {}
         acc.zero([0] + ([] if 0 not in acc.seen else list(range(nlab))))
     bi = np.zeros(npts, dtype=np.int64) if into is None else into.reshape(-1)
     if into is not None:
         bi.fill(0)
     rows = {j: acc.rows[j] for j in acc.seen - {0}} | consts
-    cur, g = acc.rows[0], _pool("binding mask", 1, (npts,), bool)[0]
+    cur, cb, g = acc.rows[0], acc.bnd.get(0), _pool("binding mask", 1, (npts,), bool)[0]
     order = sorted(rows)
     for n, j in enumerate(order):
+        rb = (rows[j], rows[j]) if j in consts else acc.bnd.get(j)
+        if cb is not None and rb is not None and rb[1] < cb[0]:
+            continue  # below the running maximum everywhere: no point changes, the maximum stays (to the bit)
+        if cb is not None and rb is not None and rb[0] > cb[1]:  # above it everywhere: the new maximum
+            bi.fill(j)
+            cur, cb = rows[j], rb
+            continue
         np.greater(rows[j], cur, out=g)
         k = int(np.count_nonzero(g))
         if k == npts:
@@ -585,6 +616,7 @@ def _binding(acc: _Acc, lat_acc, lay, npts: int, shape, detail: bool, into=None)
             np.copyto(bi, j, where=g)
         if n + 1 < len(order):  # the running maximum, read by the next row only
             cur = np.maximum(cur, rows[j], out=_pool("binding", 1, (npts,))[0])
+            cb = None if cb is None or rb is None else _bounds_of_maximum(cb, rb[0], rb[1])
     out = {"bound_index": bi.reshape(shape) if into is None else into}
     if detail:
         out["term_times"] = acc.rows.reshape((nlab,) + shape)
@@ -649,16 +681,18 @@ def _run_ops(blk: _Block, mode: Mode, acc, total, detail: bool):
     bufs = (*_pool("eval", 3, shape), _pool("index", 1, shape, np.int64)[0] if with_bound else None,
             _pool("mask", 1, shape, bool)[0] if with_bound else None)
     wins = cw.__dict__.setdefault("_np_wins", {}).setdefault(mode, [set() for _ in range(cw.n_ops)])
+    wb: list = [None]  # bounds on each op's work time, from _max_terms
     for o in range(cw.n_ops):
+        wb[0] = None
         terms, lat, cnt, tb = blk.op_terms(o, mode)
-        t, work, lats, single = _combine(terms, lat, cnt, cw.overlap, shape, with_bound, bufs, wins[o], tb)
+        t, work, lats, single = _combine(terms, lat, cnt, cw.overlap, shape, with_bound, bufs, wins[o], tb, wb)
         if o and _plus_zero(t):
             pass  # x + 0.0 is x but for x = -0.0, and a total begun as 0.0 + t is never -0.0
         else:
             np.add(total if o else 0.0, t, out=total)  # the first op onto zeros, as every later one
         if with_bound:
             if not (single is not None and _plus_zero(work)):  # +0.0: the row gains nothing (or stays unread)
-                _charge(acc, work, bufs[3], single, lay.n_work, shape)
+                _charge(acc, work, bufs[3], single, lay.n_work, shape, wb[0])
             for j, x in enumerate(lats):
                 if x is not None:
                     lat_acc[j] = lat_acc[j] + (np.broadcast_to(x, shape).reshape(-1) if _is_array(x) else float(x))
