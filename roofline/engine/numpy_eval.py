@@ -49,11 +49,12 @@ def home_levels(working_set, caps, n_levels: int):
     return h
 
 
-def _staged(cw, args, out):
+def _staged(cw, args, out, lazy: bool = True):
     """``cw``'s NumPy function as a generator of the totals then each op's outputs
     (:func:`~roofline.engine.pointcode.staged_source`), made once per compiled workload and kind of arguments,
     and the buffers it writes into (None: it makes new arrays), the flops and bytes straight into ``out``'s
-    arrays where it has them; None where its source is not of that form."""
+    arrays where it has them; None where its source is not of that form. With ``lazy``, each op's compute
+    term is computed only when sent for (``send(2)``)."""
     shapes = {np.shape(a) for a in args if np.ndim(a)}
     pooled = len(shapes) == 1 and all(np.ndim(a) == 0 or a.dtype == np.float64 for a in args)
     names = cw.__dict__.get("_np_arg_names", False)
@@ -61,9 +62,9 @@ def _staged(cw, args, out):
         names = cw._np_arg_names = _arg_names(cw)
     key = tuple(n for n, a in zip(names or (), args) if np.ndim(a)) if pooled and names else None
     made = cw.__dict__.setdefault("_np_staged", {})
-    if key not in made:
-        made[key] = _make_staged(cw, key)
-    fn, nbuf, heads = made[key]
+    if (key, lazy) not in made:
+        made[key, lazy] = _make_staged(cw, key, lazy)
+    fn, nbuf, heads = made[key, lazy]
     if fn is None:
         return None
     if nbuf is None:
@@ -97,11 +98,11 @@ def _deferred(lay) -> list:
     return [lay.transient(i) for i in range(1, lay.n_levels)]
 
 
-def _make_staged(cw, key):
+def _make_staged(cw, key, lazy: bool):
     lay = cw.layout
     deferred = _deferred(lay)
-    src = staged_source(cw.numpy_source, cw.n_ops, lay.per_op, key, deferred, on_demand=[lay.COMPUTE]) \
-        if cw.numpy_source else None
+    later = [lay.COMPUTE] if lazy else []
+    src = staged_source(cw.numpy_source, cw.n_ops, lay.per_op, key, deferred, on_demand=later) if cw.numpy_source else None
     if src is None:
         return None, None, None
     src, nbuf, heads = src if key is not None else (src, None, None)
@@ -160,7 +161,8 @@ class _Block:
         self.shape = np.broadcast_shapes(*(np.shape(a) for a in list(args) + list(caps) + [devs]
                                            + ([hm] if hm is not None else [])))
         self.out = out if out and all(v.shape == self.shape for v in out.values()) else {}
-        self.stages = _staged(cw, args, self.out)
+        self.npts = math.prod(self.shape)
+        self.stages = _staged(cw, args, self.out, lazy=self.npts >= BOUNDS_MIN)  # bounded: compute read lazily
         self.values = cw.func(*args) if self.stages is None else next(self.stages)
         if hm is None and self.values[OutputLayout.WORKING_SET] is None:  # deferred by the staged function
             self.values[OutputLayout.WORKING_SET] = self.stages.send(True)[0]
@@ -180,7 +182,6 @@ class _Block:
         hmin = int(self.hc.flat[0]) if self.uniform else None
         self.masks = [True] + [(i <= hmin) if self.uniform else (self.hc >= i) for i in range(1, self.nl)]
         self.caps_scalar = all(np.ndim(c) == 0 for c in caps)
-        self.npts = math.prod(self.shape)
         self.tbuf = self.plan = None
         self.act_keys, self.act_homes = _act_keys(cw), {}
         self.bounds = None if self.stages is None or self.npts < BOUNDS_MIN else _point_bounds(cw, args)
@@ -213,22 +214,33 @@ class _Block:
             self.plan = _plan(self.cw, mode)
         comp, res, tr, links, lats, act, cnt = self.plan[o]
         terms: list = [None] * (1 + self.nl + self.layout.n_links)
-        tb: list = [None] * len(terms)
-        bound = self.bound
         if comp is not None:  # computed by the staged function when first read (it may never bind)
-            terms[0], tb[0] = (raw[comp] if raw[comp] is not None else _Later(self.stages, raw, comp)), bound(o, comp)
+            terms[0] = raw[comp] if raw[comp] is not None else _Later(self.stages, raw, comp)
         for i, r in res:
             m = self.masks[i]
             if m is not False:
-                terms[1 + i], tb[1 + i] = (raw[r], bound(o, r)) if m is True else (np.where(m, raw[r], 0.0), None)
+                terms[1 + i] = raw[r] if m is True else np.where(m, raw[r], 0.0)
+        for k, p in links:
+            terms[1 + self.nl + k] = raw[p]
+        tb = None if self.bounds is None else self._term_bounds(o, comp, res, links)
         if tr:
             self._add_transient(terms, tb, raw, tr, (o, act), self.act_keys[o])
-        for k, p in links:
-            terms[1 + self.nl + k], tb[1 + self.nl + k] = raw[p], bound(o, p)
         lat: list = [None] * N_LATENCY
         for j, p in lats:
             lat[j] = raw[p]
         return terms, lat, raw[cnt], tb
+
+    def _term_bounds(self, o: int, comp, res, links) -> list:
+        """Per work term of op ``o``, its bounds (:meth:`bound`; None where it is masked or has none)."""
+        tb: list = [None] * (1 + self.nl + self.layout.n_links)
+        if comp is not None:
+            tb[0] = self.bound(o, comp)
+        for i, r in res:
+            if self.masks[i] is True:
+                tb[1 + i] = self.bound(o, r)
+        for k, p in links:
+            tb[1 + self.nl + k] = self.bound(o, p)
+        return tb
 
     def _add_transient(self, terms, tb, raw, tr, op_act, key):
         o, act = op_act
@@ -249,14 +261,16 @@ class _Block:
                 a = raw[t]
             else:
                 a = raw[t] if i == 0 else np.where(ha >= i, raw[t], 0.0)
-            b = self.bound(o, t) if one or i == 0 else None
+            b = self.bound(o, t) if tb is not None and (one or i == 0) else None
             if terms[1 + i] is None:
-                terms[1 + i], tb[1 + i] = a, b
+                terms[1 + i] = a
             else:  # into a scratch array of this level: the op's terms are dead once the op is evaluated
                 if self.tbuf is None:
                     self.tbuf = _pool("transient", self.nl, self.shape)
-                tb[1 + i] = _sum_bounds(terms[1 + i], tb[1 + i], b)
+                b = _sum_bounds(terms[1 + i], tb[1 + i], b) if tb is not None else None
                 terms[1 + i] = _Sum.of(terms[1 + i], a, self.tbuf[i])
+            if tb is not None:
+                tb[1 + i] = b
 
 
 def _point_bounds(cw, args):
@@ -426,6 +440,8 @@ def _max_terms(live, cnt, with_bound: bool, bufs, wins=None, tb=None, wb=None):
     bound): no array is reduced twice. ``wins`` (a set, updated here): the terms that won everywhere in this
     op's previous block; for those the test that says so is tried first (the same outcome). ``wb`` (a list
     of one): set to bounds on the result known without a pass, or None."""
+    if tb is None:
+        return _max_terms_plain(live, cnt, with_bound, bufs, wins)
     best, work, _, idx, gt = bufs
     j0, x0 = live[0]
     ce, single, mixed = _Ext(x0, tb[j0] if tb else None), j0, False
@@ -518,6 +534,65 @@ class _Ext:
 def _below(a: _Ext, b: _Ext) -> bool:
     """Every value of ``a`` is below every value of ``b``: told by the bounds, else by the extremes."""
     return a.greatest(True) < b.least(True) or a.greatest() < b.least()
+
+
+def _max_terms_plain(live, cnt, with_bound: bool, bufs, wins=None):
+    """:func:`_max_terms` where no term has bounds known without a pass (a small block: no object per term).
+    The largest live work term times ``cnt`` (in ``bufs``' work buffer) and the index of the term that
+    binds at every point, or None with ``idx`` filled point by point (the first term wins a tie; NaN never
+    wins). A term whose greatest value is below the running maximum's least never wins and changes nothing;
+    one whose least is above the running maximum's greatest wins everywhere (a NaN fails both tests). Each
+    extreme is found when a test first reads it, and the running maximum's after a pass are bounds from
+    those of its two operands (the greatest exact, the least a lower bound): no array is reduced twice.
+    ``wins`` (a set, updated here): the terms that won everywhere in this op's previous block; for those the
+    test that says so is tried first (two reductions, not four, when it holds again; the same outcome)."""
+    best, work, _, idx, gt = bufs
+    j0, cur = live[0]
+    single, mixed, lo, hi, cur = j0, False, None, None, _real(cur)
+    for j, x in live[1:]:
+        one = not _is_array(x) and not isinstance(x, _Sum)
+        xmin = None
+        if wins is not None and not one and j in wins:
+            x = _real(x)
+            if hi is None:
+                hi = _MAX(cur, axis=None) if _is_array(cur) else cur
+            xmin = _MIN(x, axis=None)
+            if xmin > hi:  # its greatest, the new maximum's, is reduced only when a later test reads it
+                single, mixed, cur, lo, hi = j, False, x, xmin, None
+                continue
+            wins.discard(j)
+        if lo is None:
+            lo = _MIN(cur, axis=None) if _is_array(cur) else cur
+        xmax = x if one else x.max() if isinstance(x, _Sum) else _MAX(x, axis=None)
+        if xmax < lo:
+            continue
+        x = _real(x)
+        if hi is None:
+            hi = _MAX(cur, axis=None) if _is_array(cur) else cur
+        if xmin is None:
+            xmin = x if one else _MIN(x, axis=None)
+        if xmin > hi:
+            single, mixed, cur, lo, hi = j, False, x, xmin, xmax
+            if wins is not None and not one:
+                wins.add(j)
+            continue
+        if with_bound:
+            np.greater(x, cur, out=gt)
+            k = int(np.count_nonzero(gt))
+            if k == gt.size:  # this term wins everywhere: the earlier ones no longer bind anywhere
+                single, mixed = j, False
+            elif k:
+                if not mixed:
+                    idx.fill(single)
+                    mixed = True
+                np.copyto(idx, j, where=gt)
+        cur = np.maximum(cur, x, out=best)
+        lo, hi = _bounds_of_maximum((lo, hi), xmin, xmax)
+    if _is_array(cnt) or (_is_array(cur) and cnt != 1):  # times one: the same array, no pass
+        cur = np.multiply(cur, cnt, out=work)
+    elif not _is_array(cur):  # one number for every point: stays one number (no pass to fill a buffer)
+        cur = cur * cnt
+    return cur, (None if mixed else single)
 
 
 def _bounds_of_maximum(ext, xmin, xmax):
