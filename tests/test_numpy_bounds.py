@@ -126,7 +126,8 @@ def test_the_running_maximum_with_bounds_is_the_point_by_point_one(terms, cnt, w
 def test_blocks_with_bounds_equal_blocks_without(monkeypatch, model, device, devices, phase, order):
     """Blocks of 8192 points evaluated with the bounds and without them (every test by reductions, every
     compute term computed): the same times, totals, homes and binding terms, to the last bit, in every
-    mode; on random points and on a sorted grid (batch by batch, where the bounds decide most terms)."""
+    mode, at the placement's home and at each point's own; on random points and on a sorted grid (batch
+    by batch, where the bounds decide most terms)."""
     monkeypatch.setenv("ROOFLINE_FUSED", "0")
     cw, vals, caps, home = _step(model, device, devices, phase)
     rng = np.random.default_rng(11)
@@ -138,21 +139,21 @@ def test_blocks_with_bounds_equal_blocks_without(monkeypatch, model, device, dev
         n = b.size
     shapes = {"b": b, ("s" if phase == "decode" else "p"): s}
     lowest_of = (numpy_eval.BOUNDS_MIN, 10**12)
-    for mode in ("ideal", "latency_bound", "estimate"):
+    for mode, hm in (("ideal", home), ("latency_bound", home), ("estimate", home), ("estimate", None)):
         got = {}
         for lowest in lowest_of:
             monkeypatch.setattr(numpy_eval, "BOUNDS_MIN", lowest)
             if lowest != lowest_of[0]:  # and no bounds on the binding rows either
                 monkeypatch.setattr(numpy_eval, "_times_bounds", lambda ce, cnt: None)
             with np.errstate(all="ignore"):
-                got[lowest] = cw.evaluate(shapes, vals, caps, home=home, mode=mode, workers=1, chunk=8192)
+                got[lowest] = cw.evaluate(shapes, vals, caps, home=hm, mode=mode, workers=1, chunk=8192)
         monkeypatch.undo()
         monkeypatch.setenv("ROOFLINE_FUSED", "0")
         a, z = got.values()
         for k in ("time_s", "flops", "bytes", "bound_index", "home", "fits"):
             assert np.array_equal(np.asarray(a[k]), np.asarray(z[k]), equal_nan=True), (mode, k)
         with np.errstate(all="ignore"):
-            rows = cw.evaluate(shapes, vals, caps, home=home, mode=mode, workers=1, chunk=8192, detail=True)
+            rows = cw.evaluate(shapes, vals, caps, home=hm, mode=mode, workers=1, chunk=8192, detail=True)
         tt = np.asarray(rows["term_times"])
         ok = np.isfinite(tt).all(axis=0)
         assert np.array_equal(np.asarray(a["bound_index"])[ok], np.argmax(tt, axis=0)[ok])  # the first greatest
