@@ -17,6 +17,7 @@ from hypothesis import strategies as st
 
 from roofline import engine, get_device, llm, workloads
 from roofline.engine import dispatch, fused, numpy_eval
+from roofline.engine.layout import OutputLayout
 from roofline.engine.pointcode import staged_source
 from roofline.errors import CapacityError, InputError
 from roofline.llm import Precision, get_model, place
@@ -110,12 +111,13 @@ def _flat_outputs(cw, args, staged):
     if staged is None:
         return [np.array(np.broadcast_to(v, np.shape(args[0])), dtype=float) for v in cw.func(*args)]
     out = []
-    for stage in staged:
+    for s, stage in enumerate(staged):
         stage = list(stage)
-        missing = [t for t, v in enumerate(stage) if v is None]
-        if missing:  # the deferred outputs, sent for
-            for t, v in zip(missing, staged.send(True), strict=True):
-                stage[t] = v
+        for group in (True, 2):  # the deferred outputs, sent for: the slower levels' transients, the compute term
+            missing = [t for t, v in enumerate(stage) if v is None and (group == 2) == (s > 0 and t == OutputLayout.COMPUTE)]
+            if missing:
+                for t, v in zip(missing, staged.send(group), strict=True):
+                    stage[t] = v
         out += [np.array(np.broadcast_to(v, np.shape(args[0])), dtype=float) for v in stage]
     return out
 

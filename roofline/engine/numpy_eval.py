@@ -16,7 +16,7 @@ import numpy as np
 
 from ..vocab import Mode
 from .layout import N_LATENCY, OutputLayout
-from .pointcode import output_texts, staged_source
+from .pointcode import monotone_outputs, output_texts, staged_source
 
 __all__ = ["evaluate_block", "home_levels"]
 
@@ -49,11 +49,12 @@ def home_levels(working_set, caps, n_levels: int):
     return h
 
 
-def _staged(cw, args, out):
+def _staged(cw, args, out, lazy: bool = True):
     """``cw``'s NumPy function as a generator of the totals then each op's outputs
     (:func:`~roofline.engine.pointcode.staged_source`), made once per compiled workload and kind of arguments,
     and the buffers it writes into (None: it makes new arrays), the flops and bytes straight into ``out``'s
-    arrays where it has them; None where its source is not of that form."""
+    arrays where it has them; None where its source is not of that form. With ``lazy``, each op's compute
+    term is computed only when sent for (``send(2)``)."""
     shapes = {np.shape(a) for a in args if np.ndim(a)}
     pooled = len(shapes) == 1 and all(np.ndim(a) == 0 or a.dtype == np.float64 for a in args)
     names = cw.__dict__.get("_np_arg_names", False)
@@ -61,9 +62,9 @@ def _staged(cw, args, out):
         names = cw._np_arg_names = _arg_names(cw)
     key = tuple(n for n, a in zip(names or (), args) if np.ndim(a)) if pooled and names else None
     made = cw.__dict__.setdefault("_np_staged", {})
-    if key not in made:
-        made[key] = _make_staged(cw, key)
-    fn, nbuf, heads = made[key]
+    if (key, lazy) not in made:
+        made[key, lazy] = _make_staged(cw, key, lazy)
+    fn, nbuf, heads = made[key, lazy]
     if fn is None:
         return None
     if nbuf is None:
@@ -91,10 +92,17 @@ def _arg_names(cw):
         return None
 
 
-def _make_staged(cw, key):
+def _deferred(lay) -> list:
+    """The offsets the staged function computes only when the transients are sent for (``send(True)``): the
+    transient terms of the slower levels, read only where activations live there."""
+    return [lay.transient(i) for i in range(1, lay.n_levels)]
+
+
+def _make_staged(cw, key, lazy: bool):
     lay = cw.layout
-    deferred = [lay.transient(i) for i in range(1, lay.n_levels)]  # read only where activations live there
-    src = staged_source(cw.numpy_source, cw.n_ops, lay.per_op, key, deferred) if cw.numpy_source else None
+    deferred = _deferred(lay)
+    later = [lay.COMPUTE] if lazy else []
+    src = staged_source(cw.numpy_source, cw.n_ops, lay.per_op, key, deferred, on_demand=later) if cw.numpy_source else None
     if src is None:
         return None, None, None
     src, nbuf, heads = src if key is not None else (src, None, None)
@@ -111,6 +119,11 @@ def _is_array(x) -> bool:
     """``x`` is an array of at least one dimension (not a scalar, not a 0-d array)."""
     return isinstance(x, np.ndarray) and x.ndim != 0
 
+
+#: the smallest block whose terms are bounded from their expressions (:func:`_point_bounds`: two evaluations
+#: of the whole function on numbers, ~15 us here, against a reduction per term of ~2 us on a small block)
+#: [points]
+BOUNDS_MIN = 4096
 
 _POOLS = threading.local()
 #: the largest block whose scratch arrays a thread keeps for the next block [points]
@@ -144,10 +157,12 @@ class _Block:
         self.cw, self.caps = cw, caps
         self.nl = cw.n_levels
         self.layout = OutputLayout(cw.n_levels, cw.n_links)
+        self.layout_deferred = _deferred(self.layout)
         self.shape = np.broadcast_shapes(*(np.shape(a) for a in list(args) + list(caps) + [devs]
                                            + ([hm] if hm is not None else [])))
         self.out = out if out and all(v.shape == self.shape for v in out.values()) else {}
-        self.stages = _staged(cw, args, self.out)
+        self.npts = math.prod(self.shape)
+        self.stages = _staged(cw, args, self.out, lazy=self.npts >= BOUNDS_MIN)  # bounded: compute read lazily
         self.values = cw.func(*args) if self.stages is None else next(self.stages)
         if hm is None and self.values[OutputLayout.WORKING_SET] is None:  # deferred by the staged function
             self.values[OutputLayout.WORKING_SET] = self.stages.send(True)[0]
@@ -167,51 +182,76 @@ class _Block:
         hmin = int(self.hc.flat[0]) if self.uniform else None
         self.masks = [True] + [(i <= hmin) if self.uniform else (self.hc >= i) for i in range(1, self.nl)]
         self.caps_scalar = all(np.ndim(c) == 0 for c in caps)
-        self.npts = math.prod(self.shape)
         self.tbuf = self.plan = None
         self.act_keys, self.act_homes = _act_keys(cw), {}
+        self.bounds = None if self.stages is None or self.npts < BOUNDS_MIN else _point_bounds(cw, args)
 
-    def _activation_home(self, abytes):
-        """The one activation rule: the fastest level that holds them, never slower than the home."""
-        if self.uniform and self.caps_scalar and _MAX(abytes, axis=None) <= self.caps[0]:
+    def bound(self, o: int, p: int):
+        """(least, greatest, exact) bounds over the block of op ``o``'s output at offset ``p``
+        (:func:`_point_bounds`; exact: they are its extremes), or None."""
+        if self.bounds is None:
+            return None
+        mono, lo, hi = self.bounds
+        k = OutputLayout.HEAD + o * self.layout.per_op + p
+        return (lo[k], hi[k], mono[k] == 2) if mono[k] and math.isfinite(hi[k]) else None
+
+    def _activation_home(self, abytes, bound=None):
+        """The one activation rule: the fastest level that holds them, never slower than the home (``bound``:
+        bounds on ``abytes``, tried before its greatest value is read)."""
+        if self.uniform and self.caps_scalar and (bound is not None and bound[1] <= self.caps[0]
+                                                  or _MAX(abytes, axis=None) <= self.caps[0]):
             return 0  # every point's activations fit the fastest level
         ha = np.full(np.shape(abytes), self.nl - 1, dtype=np.int64)
         for i in reversed(range(self.nl)):
             ha = np.where(abytes <= self.caps[i], i, ha)
         return np.minimum(ha, self.hc)
 
-    def op_terms(self, o: int, mode: Mode) -> tuple[list, list, object]:
+    def op_terms(self, o: int, mode: Mode) -> tuple[list, list, object, list]:
         """Op ``o``'s work terms (compute, levels, links) and latency terms of ``mode`` (None where
-        identically zero), and its count."""
+        identically zero), its count, and per work term its bounds over the block or None."""
         raw = self.values[self.layout.op(o)] if self.stages is None else next(self.stages)
         if self.plan is None:
             self.plan = _plan(self.cw, mode)
         comp, res, tr, links, lats, act, cnt = self.plan[o]
         terms: list = [None] * (1 + self.nl + self.layout.n_links)
-        if comp is not None:
-            terms[0] = raw[comp]
+        if comp is not None:  # computed by the staged function when first read (it may never bind)
+            terms[0] = raw[comp] if raw[comp] is not None else _Later(self.stages, raw, comp)
         for i, r in res:
             m = self.masks[i]
             if m is not False:
                 terms[1 + i] = raw[r] if m is True else np.where(m, raw[r], 0.0)
-        if tr:
-            self._add_transient(terms, raw, tr, act, self.act_keys[o])
         for k, p in links:
             terms[1 + self.nl + k] = raw[p]
+        tb = None if self.bounds is None else self._term_bounds(o, comp, res, links)
+        if tr:
+            self._add_transient(terms, tb, raw, tr, (o, act), self.act_keys[o])
         lat: list = [None] * N_LATENCY
         for j, p in lats:
             lat[j] = raw[p]
-        return terms, lat, raw[cnt]
+        return terms, lat, raw[cnt], tb
 
-    def _add_transient(self, terms, raw, tr, act, key):
+    def _term_bounds(self, o: int, comp, res, links) -> list:
+        """Per work term of op ``o``, its bounds (:meth:`bound`; None where it is masked or has none)."""
+        tb: list = [None] * (1 + self.nl + self.layout.n_links)
+        if comp is not None:
+            tb[0] = self.bound(o, comp)
+        for i, r in res:
+            if self.masks[i] is True:
+                tb[1 + i] = self.bound(o, r)
+        for k, p in links:
+            tb[1 + self.nl + k] = self.bound(o, p)
+        return tb
+
+    def _add_transient(self, terms, tb, raw, tr, op_act, key):
+        o, act = op_act
         ha = self.act_homes.get(key)
         if ha is None:  # once per value of the activation bytes: ops that share it share its home
             a = raw[act]
             a = a if isinstance(a, np.ndarray) else np.asarray(a, dtype=float)
-            ha = self.act_homes[key] = self._activation_home(a)
+            ha = self.act_homes[key] = self._activation_home(a, self.bound(o, act))
         one = not _is_array(ha)
         if any(raw[t] is None and (not one or i <= ha) for i, t in tr):  # the staged function's deferred ones
-            missing = [t for t in range(len(raw)) if raw[t] is None]
+            missing = [t for t in self.layout_deferred if raw[t] is None]
             for t, v in zip(missing, self.stages.send(True), strict=True):
                 raw[t] = v
         for i, t in tr:
@@ -221,12 +261,63 @@ class _Block:
                 a = raw[t]
             else:
                 a = raw[t] if i == 0 else np.where(ha >= i, raw[t], 0.0)
+            b = self.bound(o, t) if tb is not None and (one or i == 0) else None
             if terms[1 + i] is None:
                 terms[1 + i] = a
             else:  # into a scratch array of this level: the op's terms are dead once the op is evaluated
                 if self.tbuf is None:
                     self.tbuf = _pool("transient", self.nl, self.shape)
+                b = _sum_bounds(terms[1 + i], tb[1 + i], b) if tb is not None else None
                 terms[1 + i] = _Sum.of(terms[1 + i], a, self.tbuf[i])
+            if tb is not None:
+                tb[1 + i] = b
+
+
+def _point_bounds(cw, args):
+    """Bounds over the block on every output of ``cw``'s NumPy source: which outputs they bound
+    (:func:`~roofline.engine.pointcode.monotone_outputs`), the outputs at each array argument's least value
+    and at its greatest (the same arithmetic on numbers: the same rounding); None where no output is
+    monotone, or an argument is negative, not finite or not of float64."""
+    names = cw.__dict__.get("_np_arg_names")
+    arrays = tuple(n for n, a in zip(names or (), args) if np.ndim(a))
+    if not names or not arrays:
+        return None
+    flags = cw.__dict__.setdefault("_np_mono", {})
+    if arrays not in flags:
+        m = monotone_outputs(cw.numpy_source, cw.n_ops, cw.layout.per_op, arrays)
+        flags[arrays] = m if m and any(m) else None
+    if flags[arrays] is None:
+        return None
+    lo, hi = [], []
+    for a in args:
+        if np.ndim(a):
+            if a.dtype != np.float64:
+                return None
+            least, most = _MIN(a, axis=None), _MAX(a, axis=None)
+        else:
+            least = most = a
+        if not (least >= 0 and math.isfinite(most)):  # NaN fails too
+            return None
+        lo.append(least)
+        hi.append(most)
+    try:
+        with np.errstate(all="ignore"):
+            return flags[arrays], cw.func(*lo), cw.func(*hi)
+    except (ArithmeticError, TypeError, ValueError):
+        return None
+
+
+def _sum_bounds(r, rb, ab):
+    """Bounds on ``r + a`` from ``r``'s (``rb``; a number is its own) and ``a``'s (``ab``): a sum rounded to
+    nearest is monotone in each operand, so a number plus ``a``'s extremes is the sum's; None where one is
+    missing or not finite."""
+    if not _is_array(r) and not isinstance(r, _Sum):
+        rb = (r, r, True)
+    if rb is None or ab is None:
+        return None
+    lo, hi = rb[0] + ab[0], rb[1] + ab[1]
+    exact = ab[2] and rb[0] == rb[1] and not _is_array(r)
+    return (lo, hi, exact) if math.isfinite(lo) and math.isfinite(hi) else None
 
 
 def _act_keys(cw) -> list:
@@ -245,7 +336,7 @@ class _Sum:
     is never added. Its greatest value is ``r + max(a)`` to the last bit (a sum with a finite number is
     monotone under rounding; a NaN stays a NaN)."""
 
-    __slots__ = ("r", "a", "buf")
+    __slots__ = ("a", "buf", "r")
 
     def __init__(self, r, a, buf):
         self.r, self.a, self.buf = r, a, buf
@@ -266,9 +357,24 @@ class _Sum:
         return np.add(self.r, self.a, out=self.buf)
 
 
+class _Later:
+    """An output the staged function computes only when asked (``send(2)``): read by ``get``."""
+
+    __slots__ = ("raw", "stages", "t")
+
+    def __init__(self, stages, raw, t):
+        self.stages, self.raw, self.t = stages, raw, t
+
+    def get(self):
+        """The output (computed now, the first time)."""
+        if self.raw[self.t] is None:
+            self.raw[self.t] = self.stages.send(2)[0]
+        return self.raw[self.t]
+
+
 def _real(x):
-    """``x`` with a pending sum added."""
-    return x.get() if isinstance(x, _Sum) else x
+    """``x`` with a pending sum added, or a pending output computed."""
+    return x.get() if isinstance(x, (_Sum, _Later)) else x
 
 
 def _plan(cw, mode: Mode) -> list:
@@ -290,7 +396,7 @@ def _plan(cw, mode: Mode) -> list:
     return plans[mode]
 
 
-def _combine(terms, lat, cnt, overlap: str, shape, with_bound: bool, bufs, wins=None):
+def _combine(terms, lat, cnt, overlap: str, shape, with_bound: bool, bufs, wins=None, tb=None, wb=None):
     """An op's time (max or sum of its work terms, plus its latencies, times its count), its work part, its
     latency parts, and in ``idx`` the work term that binds it; the last item is that term's index when it
     is the same at every point of the block (one live work term, or one that wins everywhere), else None.
@@ -300,7 +406,7 @@ def _combine(terms, lat, cnt, overlap: str, shape, with_bound: bool, bufs, wins=
         terms = [_real(x) for x in terms]
     live = [(j, x) for j, x in enumerate(terms) if x is not None] or [(0, 0.0)]
     if overlap == "max":
-        work, single = _max_terms(live, cnt, with_bound, bufs, wins)
+        work, single = _max_terms(live, cnt, with_bound, bufs, wins, tb, wb)
     else:
         idx = bufs[3]
         single = live[0][0] if len(live) == 1 else None
@@ -323,8 +429,116 @@ def _combine(terms, lat, cnt, overlap: str, shape, with_bound: bool, bufs, wins=
     return np.add(work, extra, out=bufs[2]), work, lats, single
 
 
-def _max_terms(live, cnt, with_bound: bool, bufs, wins=None):
+def _max_terms(live, cnt, with_bound: bool, bufs, wins=None, tb=None, wb=None):
     """The largest live work term times ``cnt`` (in ``bufs``' work buffer) and the index of the term that
+    binds at every point, or None with ``idx`` filled point by point (the first term wins a tie; NaN never
+    wins). A term whose greatest value is below the running maximum's least never wins and changes nothing;
+    one whose least is above the running maximum's greatest wins everywhere (a NaN fails both tests). Each
+    test is tried first on the bounds known without a pass (``tb``: per term, from
+    :func:`_point_bounds`), then on the extremes, each found when a test first reads it; the running
+    maximum's after a pass are bounds from those of its two operands (the greatest exact, the least a lower
+    bound): no array is reduced twice. ``wins`` (a set, updated here): the terms that won everywhere in this
+    op's previous block; for those the test that says so is tried first (the same outcome). ``wb`` (a list
+    of one): set to bounds on the result known without a pass, or None."""
+    if tb is None:
+        return _max_terms_plain(live, cnt, with_bound, bufs, wins)
+    best, work, _, idx, gt = bufs
+    j0, x0 = live[0]
+    ce, single, mixed = _Ext(x0, tb[j0] if tb else None), j0, False
+    for j, x in live[1:]:
+        xe = _Ext(x, tb[j] if tb else None)
+        if wins is not None and not xe.one and j in wins:
+            if _below(ce, xe):  # it wins everywhere again
+                single, mixed, ce = j, False, xe
+                continue
+            wins.discard(j)
+        if _below(xe, ce):
+            continue
+        if _below(ce, xe):
+            single, mixed, ce = j, False, xe
+            if wins is not None and not xe.one:
+                wins.add(j)
+            continue
+        xe.x = x = _real(xe.x)
+        cur = _real(ce.x)
+        if with_bound:
+            np.greater(x, cur, out=gt)
+            k = int(np.count_nonzero(gt))
+            if k == gt.size:  # this term wins everywhere: the earlier ones no longer bind anywhere
+                single, mixed, ce = j, False, xe  # and the maximum is x, to the bit (greater everywhere)
+                continue
+            if not k and ce.lo > 0 and not math.isnan(xe.hi):  # never above a positive maximum, no NaN:
+                continue  # the maximum is the running one, to the bit (no tie of +0.0 and -0.0)
+            if k:
+                if not mixed:
+                    idx.fill(single)
+                    mixed = True
+                np.copyto(idx, j, where=gt)
+        lo, hi = _bounds_of_maximum((ce.lo, ce.hi), xe.lo, xe.hi)  # each read by the two tests
+        ce = _Ext(np.maximum(cur, x, out=best), None, lo, hi)
+    if wb is not None:
+        wb[0] = _times_bounds(ce, cnt)
+    cur = _real(ce.x)
+    if _is_array(cnt) or (_is_array(cur) and cnt != 1):  # times one: the same array, no pass
+        cur = np.multiply(cur, cnt, out=work)
+    elif not _is_array(cur):  # one number for every point: stays one number (no pass to fill a buffer)
+        cur = cur * cnt
+    return cur, (None if mixed else single)
+
+
+def _times_bounds(ce, cnt):
+    """Bounds on ``ce``'s term times ``cnt`` from those known of the term (a product with a number >= 0 is
+    monotone), or None."""
+    lo = ce.lo if ce.lo is not None else ce.blo
+    hi = ce.hi if ce.hi is not None else ce.bhi
+    if lo is None or hi is None or _is_array(cnt) or not (0 <= cnt < math.inf):
+        return None
+    return lo * cnt, hi * cnt
+
+
+class _Ext:
+    """A term (an array, a number or a pending :class:`_Sum`) and its least and greatest values over the
+    block: each found by a reduction when first read (``least``, ``greatest``), or, with ``cheap``, a bound
+    known without one (``bnd``: least, greatest, whether they are the extremes) where there is one. A number
+    is its own extremes."""
+
+    __slots__ = ("bhi", "blo", "hi", "lo", "one", "x")
+
+    def __init__(self, x, bnd=None, lo=None, hi=None):
+        self.x, self.one = x, not _is_array(x) and not isinstance(x, (_Sum, _Later))
+        self.lo, self.hi = (x, x) if self.one else (lo, hi)
+        self.blo, self.bhi = (None, None) if bnd is None else bnd[:2]
+        if bnd is not None and bnd[2] and not self.one:  # the bounds are the extremes
+            self.lo, self.hi = self.blo, self.bhi
+
+    def least(self, cheap: bool = False):
+        """The least value (with ``cheap``, a lower bound where one is known)."""
+        if self.lo is None:
+            if cheap and self.blo is not None:
+                return self.blo
+            self.x = _real(self.x)
+            self.lo = _MIN(self.x, axis=None)
+        return self.lo
+
+    def greatest(self, cheap: bool = False):
+        """The greatest value (with ``cheap``, an upper bound where one is known)."""
+        if self.hi is None:
+            if cheap and self.bhi is not None:
+                return self.bhi
+            if isinstance(self.x, _Later):
+                self.x = self.x.get()
+            self.hi = self.x.max() if isinstance(self.x, _Sum) else _MAX(self.x, axis=None)
+        return self.hi
+
+
+def _below(a: _Ext, b: _Ext) -> bool:
+    """Every value of ``a`` is below every value of ``b``: told by the bounds, else by the extremes."""
+    return a.greatest(True) < b.least(True) or a.greatest() < b.least()
+
+
+def _max_terms_plain(live, cnt, with_bound: bool, bufs, wins=None):
+    """:func:`_max_terms` where no term has bounds known without a pass (a small block: no object per term).
+    The largest live work term times ``cnt`` (in ``bufs``' work buffer) and the index of the term that
     binds at every point, or None with ``idx`` filled point by point (the first term wins a tie; NaN never
     wins). A term whose greatest value is below the running maximum's least never wins and changes nothing;
     one whose least is above the running maximum's greatest wins everywhere (a NaN fails both tests). Each
@@ -398,28 +612,38 @@ class _Acc:
         self.rows = _pool("acc", 1, (nlab, npts))[0] if lazy else np.zeros((nlab, npts))
         self.seen = set() if lazy else set(range(nlab))
         self.npts = npts
+        self.bnd = {} if lazy else dict.fromkeys(range(nlab), (0.0, 0.0))  # bounds on each row, or None
 
-    def add(self, j: int, w) -> None:
+    def add(self, j: int, w, b=None) -> None:
+        """Charge ``w`` (``b``: bounds on it, or None) to row ``j``."""
         if j in self.seen:
             self.rows[j] += w
+            r = self.bnd.get(j)
+            self.bnd[j] = None if r is None or b is None else (r[0] + b[0], r[1] + b[1])
         else:
             np.add(0.0, w, out=self.rows[j])
             self.seen.add(j)
+            self.bnd[j] = None if b is None else (0.0 + b[0], 0.0 + b[1])
 
     def zero(self, rows) -> None:
         for j in rows:
             if j not in self.seen:
                 self.rows[j].fill(0.0)
                 self.seen.add(j)
+                self.bnd[j] = (0.0, 0.0)
 
 
-def _charge(acc: _Acc, work, idx, single, n_work: int, shape) -> None:
-    """Add an op's work time to the term that binds it, point by point."""
+def _charge(acc: _Acc, work, idx, single, n_work: int, shape, wb=None) -> None:
+    """Add an op's work time (``wb``: bounds on it, or None) to the term that binds it, point by point."""
     w = work.reshape(-1) if _is_array(work) and work.shape == shape else np.broadcast_to(work, shape).reshape(-1)
     if single is not None:
-        acc.add(single, w)
+        acc.add(single, w, wb)
         return
     acc.zero(range(n_work))
+    for j in range(n_work):  # each row gains the work at some points: bounds from both cases
+        r = acc.bnd.get(j)
+        ok = r is not None and wb is not None and not any(math.isnan(v) for v in (*r, *wb))
+        acc.bnd[j] = (min(r[0], r[0] + wb[0]), max(r[1], r[1] + wb[1])) if ok else None
     flat = idx.reshape(-1) * acc.npts
     flat += np.arange(acc.npts)
     acc.rows.reshape(-1)[flat] += w  # each point once: no repeated index, so the fancy add is exact
@@ -436,21 +660,29 @@ def _binding(acc: _Acc, lat_acc, lay, npts: int, shape, detail: bool, into=None)
         x = lat_acc[j]
         if _is_array(x) or detail:
             if _is_array(x) or x != 0.0:
-                acc.add(lay.term_latency(j), x)
+                acc.add(lay.term_latency(j), x, None if _is_array(x) else (x, x))
         elif x != 0.0:  # NaN included, as a row of NaN would be
             consts[lay.term_latency(j)] = x
-    if 0 not in acc.seen or np.less(acc.rows[0], 0.0).any():
+    b0 = acc.bnd.get(0)
+    if 0 not in acc.seen or not (b0 is not None and b0[0] >= 0) and np.less(acc.rows[0], 0.0).any():
         for j, x in consts.items():  # every row is read: the constant ones written as rows
-            acc.add(j, x)
+            acc.add(j, x, (x, x))
         consts = {}
         acc.zero([0] + ([] if 0 not in acc.seen else list(range(nlab))))
     bi = np.zeros(npts, dtype=np.int64) if into is None else into.reshape(-1)
     if into is not None:
         bi.fill(0)
     rows = {j: acc.rows[j] for j in acc.seen - {0}} | consts
-    cur, g = acc.rows[0], _pool("binding mask", 1, (npts,), bool)[0]
+    cur, cb, g = acc.rows[0], acc.bnd.get(0), _pool("binding mask", 1, (npts,), bool)[0]
     order = sorted(rows)
     for n, j in enumerate(order):
+        rb = (rows[j], rows[j]) if j in consts else acc.bnd.get(j)
+        if cb is not None and rb is not None and rb[1] < cb[0]:
+            continue  # below the running maximum everywhere: no point changes, the maximum stays (to the bit)
+        if cb is not None and rb is not None and rb[0] > cb[1]:  # above it everywhere: the new maximum
+            bi.fill(j)
+            cur, cb = rows[j], rb
+            continue
         np.greater(rows[j], cur, out=g)
         k = int(np.count_nonzero(g))
         if k == npts:
@@ -459,6 +691,7 @@ def _binding(acc: _Acc, lat_acc, lay, npts: int, shape, detail: bool, into=None)
             np.copyto(bi, j, where=g)
         if n + 1 < len(order):  # the running maximum, read by the next row only
             cur = np.maximum(cur, rows[j], out=_pool("binding", 1, (npts,))[0])
+            cb = None if cb is None or rb is None else _bounds_of_maximum(cb, rb[0], rb[1])
     out = {"bound_index": bi.reshape(shape) if into is None else into}
     if detail:
         out["term_times"] = acc.rows.reshape((nlab,) + shape)
@@ -523,16 +756,18 @@ def _run_ops(blk: _Block, mode: Mode, acc, total, detail: bool):
     bufs = (*_pool("eval", 3, shape), _pool("index", 1, shape, np.int64)[0] if with_bound else None,
             _pool("mask", 1, shape, bool)[0] if with_bound else None)
     wins = cw.__dict__.setdefault("_np_wins", {}).setdefault(mode, [set() for _ in range(cw.n_ops)])
+    wb: list = [None]  # bounds on each op's work time, from _max_terms
     for o in range(cw.n_ops):
-        terms, lat, cnt = blk.op_terms(o, mode)
-        t, work, lats, single = _combine(terms, lat, cnt, cw.overlap, shape, with_bound, bufs, wins[o])
+        wb[0] = None
+        terms, lat, cnt, tb = blk.op_terms(o, mode)
+        t, work, lats, single = _combine(terms, lat, cnt, cw.overlap, shape, with_bound, bufs, wins[o], tb, wb)
         if o and _plus_zero(t):
             pass  # x + 0.0 is x but for x = -0.0, and a total begun as 0.0 + t is never -0.0
         else:
             np.add(total if o else 0.0, t, out=total)  # the first op onto zeros, as every later one
         if with_bound:
             if not (single is not None and _plus_zero(work)):  # +0.0: the row gains nothing (or stays unread)
-                _charge(acc, work, bufs[3], single, lay.n_work, shape)
+                _charge(acc, work, bufs[3], single, lay.n_work, shape, wb[0])
             for j, x in enumerate(lats):
                 if x is not None:
                     lat_acc[j] = lat_acc[j] + (np.broadcast_to(x, shape).reshape(-1) if _is_array(x) else float(x))

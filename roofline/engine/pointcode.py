@@ -26,11 +26,12 @@ and, with ``detail``, each work term's total ``s0, s1, ...``.
 from __future__ import annotations
 
 import functools
+import threading
 import typing
 
 from .layout import N_LATENCY, OutputLayout
 
-__all__ = ["PointCode", "body_lines", "numpy_namespace", "output_texts", "staged_source"]
+__all__ = ["PointCode", "body_lines", "monotone_outputs", "numpy_namespace", "output_texts", "staged_source"]
 
 
 class PointCode:
@@ -335,7 +336,7 @@ def body_lines(pc: PointCode, detail: bool = False) -> list[str]:
     return lines
 
 
-def staged_source(source: str, n_ops: int, per_op: int, arrays=None, deferred=(), name: str = "_staged"):
+def staged_source(source: str, n_ops: int, per_op: int, arrays=None, deferred=(), name="_staged", on_demand=()):
     """``source`` (a NumPy function of :class:`~roofline.engine.layout.OutputLayout`'s outputs: assignments,
     then ``return [...]``) rewritten as a generator that yields the workload totals, then each op's outputs
     in turn, computing each assignment just before the first output that needs it and dropping it after the
@@ -357,11 +358,11 @@ def staged_source(source: str, n_ops: int, per_op: int, arrays=None, deferred=()
         Ops in the workload, outputs per op [1].
     arrays : collection of str, optional
         Argument names that are arrays.
-    deferred : sequence of int
+    deferred, on_demand : sequence of int
         Offsets inside an op's outputs computed only on request: the op's stage yields None there, and
-        ``send(True)`` then yields those outputs (the ones that are not identically zero) in this order;
-        ``next()`` skips them. The working set, among the totals, is deferred alike (it is read only where
-        no home level is forced).
+        ``send(True)`` (``send(2)`` for ``on_demand``; either first) then yields those outputs (the ones not
+        identically zero) in this order; ``next()`` skips them. The working set, among the totals, is
+        deferred alike (read only where no home level is forced).
     name : str
         The generator's name.
 
@@ -385,7 +386,7 @@ def staged_source(source: str, n_ops: int, per_op: int, arrays=None, deferred=()
         for a in assigns:
             if first[a.targets[0].id] == s:
                 lines += emit.assign(a) if emit else [ast.unparse(a)]
-        lines += _yield_stage(group, deferred if s else (OutputLayout.WORKING_SET,), emit)
+        lines += _yield_stage(group, deferred if s else (OutputLayout.WORKING_SET,), emit, on_demand if s else ())
         if emit and not s:
             heads = dict(emit.held)
         dead = [a.targets[0].id for a in assigns if last[a.targets[0].id] == s and first[a.targets[0].id] <= s]
@@ -421,21 +422,92 @@ def output_texts(source: str, n_ops: int, per_op: int, t: int) -> list[str] | No
     return None if parsed is None else [ast.unparse(group[t]) for group in parsed[2][1:]]
 
 
-def _yield_stage(group, deferred, emit) -> list[str]:
-    """Lines yielding one stage's outputs, those at ``deferred`` offsets (not identically zero) as None, and
-    then, only when the evaluator sends for them, those outputs."""
+def monotone_outputs(source: str, n_ops: int, per_op: int, arrays) -> list[int] | None:
+    """Which outputs of ``source`` (the form :func:`staged_source` takes) never fall as an argument in
+    ``arrays`` grows and are never negative, wherever every argument is non-negative and finite: sums,
+    products and maxima (``max``) of such values and of non-negative constants, and such values divided by
+    values free of arrays. Each of those operations rounded to nearest is monotone too, so such an output
+    computed at every array's least (greatest) value is at most (at least) its value at any point of the
+    arrays, to the last bit, wherever that greatest value is finite (an infinity or NaN on the way reaches
+    it: no ``min`` hides one). Where such an output reads one array at most, those are its least and greatest
+    values (each taken at a point of the array).
+
+    Parameters
+    ----------
+    source : str
+        The NumPy function's source.
+    n_ops, per_op : int
+        Ops in the workload, outputs per op [1].
+    arrays : collection of str
+        Argument names that are arrays.
+
+    Returns
+    -------
+    list of int or None
+        Per output, in layout order: 0 (not such an output), 1 (such an output), 2 (such an output of one
+        array at most); None where ``source`` is not of that form.
+    """
     import ast
 
-    later = [t for t in deferred if not (isinstance(group[t], ast.Constant) and group[t].value == 0)]
+    parsed = _parse(source, n_ops, per_op)
+    if parsed is None:
+        return None
+    fn, assigns, stages = parsed
+    mono = dict.fromkeys((a.arg for a in fn.args.args), True)
+    reads = {a: {a} for a in arrays}  # the arrays each array-valued name reads
+
+    def of(node) -> set:
+        return set().union(*(reads.get(n.id, ()) for n in ast.walk(node) if isinstance(n, ast.Name)))
+
+    def ok(node) -> bool:
+        if isinstance(node, ast.Name):
+            return mono.get(node.id, False)
+        if isinstance(node, ast.Constant):
+            return type(node.value) in (int, float) and 0 <= node.value < float("inf")
+        if isinstance(node, ast.BinOp) and isinstance(node.op, (ast.Add, ast.Mult)):
+            return ok(node.left) and ok(node.right)
+        if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Div):
+            return ok(node.left) and ok(node.right) and not of(node.right)
+        return (isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == "max"
+                and not node.keywords and all(ok(a) for a in node.args))
+
+    for a in assigns:
+        name = a.targets[0].id
+        mono[name], reads[name] = ok(a.value), of(a.value)
+    return [(1 + (len(of(e)) <= 1)) * ok(e) for group in stages for e in group]
+
+
+def _yield_stage(group, deferred, emit, on_demand=()) -> list[str]:
+    """Lines yielding one stage's outputs, those at ``deferred`` and ``on_demand`` offsets (not identically
+    zero) as None, and then, only when the evaluator sends for them (``send(True)``, ``send(2)``), those
+    outputs."""
+    import ast
+
+    zero = lambda t: isinstance(group[t], ast.Constant) and group[t].value == 0
+    later, asked = [t for t in deferred if not zero(t)], [t for t in on_demand if not zero(t)]
     lines: list[str] = []
     if emit:
         emit.held = {}
-    texts = [("None" if t in later else emit.expr(e, lines, t) if emit else ast.unparse(e)) for t, e in enumerate(group)]
-    if not later:
-        return [*lines, f"yield [{', '.join(texts)}]"]
-    inner: list[str] = []
-    more = [emit.expr(group[t], inner) if emit else ast.unparse(group[t]) for t in later]
-    return [*lines, f"if (yield [{', '.join(texts)}]):"] + ["    " + ln for ln in [*inner, f"yield [{', '.join(more)}]"]]
+    texts = [("None" if t in later or t in asked else emit.expr(e, lines, t) if emit else ast.unparse(e))
+             for t, e in enumerate(group)]
+    branches = []
+    for ts in (later, asked):
+        inner: list[str] = []
+        more = [emit.expr(group[t], inner) if emit else ast.unparse(group[t]) for t in ts]
+        branches.append([*inner, f"yield [{', '.join(more)}]"] if ts else None)
+    if not asked:
+        if not later:
+            return [*lines, f"yield [{', '.join(texts)}]"]
+        return [*lines, f"if (yield [{', '.join(texts)}]):"] + ["    " + ln for ln in branches[0]]
+    first, second = branches[0] or ["yield []"], branches[1]
+    first[-1], second[-1] = "_r = " + first[-1], "_r = " + second[-1]
+    return [*lines, f"_r = yield [{', '.join(texts)}]", "while _r:", "    if _r == 2:",
+            *["        " + ln for ln in second], "    else:", *["        " + ln for ln in first]]
+
+
+#: one ``ast.parse`` at a time: CPython 3.11's AST objects are built with a recursion depth shared by threads
+#: ("AST constructor recursion depth mismatch" when two threads of a sweep parse at once)
+_PARSE_LOCK = threading.Lock()
 
 
 def _parse(source: str, n_ops: int, per_op: int):
@@ -444,7 +516,8 @@ def _parse(source: str, n_ops: int, per_op: int):
     import ast
 
     try:
-        fn = ast.parse(source).body[-1]
+        with _PARSE_LOCK:
+            fn = ast.parse(source).body[-1]
     except SyntaxError:
         return None
     body = fn.body if isinstance(fn, ast.FunctionDef) else []
