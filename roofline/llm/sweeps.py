@@ -689,12 +689,14 @@ def _in_memory(plan: _Plan, chunk: int, workers, tag: Mapping[str, str] | None):
     kernels = _Kernels(plan)
     frame = []
 
-    def fill(task) -> None:  # each chunk its constant columns too: written (and first touched) on the threads
+    def fill(task) -> None:
         k, lo, hi = task
+        if lo < 0:  # a system's constant columns, whole: one call each (each call may wait for the GIL after)
+            for c, v in const[k].items():
+                cols[c][k * per:(k + 1) * per] = v
+            return
         kernels.before(k, hi - lo)
         sl = slice(k * per + lo, k * per + hi)
-        for c, v in const[k].items():
-            cols[c][sl] = v
         _points(plan, k, lo, hi, {c: v[sl] for c, v in cols.items() if c not in _CONSTANT})
 
     def build() -> None:  # a speculative step names binding terms as it runs: its frame waits for them
@@ -702,7 +704,7 @@ def _in_memory(plan: _Plan, chunk: int, workers, tag: Mapping[str, str] | None):
             frame.append(_frame_of(plan, cols, cats, tag))
 
     w = sweep_workers(n, workers)
-    pipeline(_tasks(plan, chunk, w), fill, w, meanwhile=build)
+    pipeline([(k, -1, -1) for k in range(len(plan.systems))] + _tasks(plan, chunk, w), fill, w, meanwhile=build)
     return frame[0] if frame else _frame_of(plan, cols, cats, tag)
 
 
