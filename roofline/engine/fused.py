@@ -469,7 +469,8 @@ LOAD_S = [0.05]
 COMPILE_S_PER_OP, COMPILE_S = [0.12], [0.8]
 #: each function's compile time against ``kernel``'s: ``sweep`` is vectorized by LLVM, which takes longer
 #: (9.8 s against 3.65 s of CPU for Llama-3.1-70B decode on 8 x H100, 2-core machine, load average 2)
-#: ``chunk`` calls ``sweep`` (compiled with it when not yet) and two short loops
+#: ``chunk`` calls ``sweep`` (compiled with it when not yet) and adds short loops: 0.5 s after ``kernel``'s 3.0 s
+#: and ``sweep``'s 6.4 s in the compiling process (Llama-3.1-70B decode on 8 x H100, idle 2-core machine)
 COMPILE_FACTOR = {"kernel": 1.0, "sweep": 2.7, "chunk": 3.0}
 #: start a separate compiling process for a kernel never compiled (off in tests that must not spawn one)
 BACKGROUND = True
