@@ -199,3 +199,31 @@ def test_clear_memory_frees_the_kept_frame_memory():
     assert not tracemalloc.is_tracing() and chunks._POOL.held >= 8000
     engine.clear_memory()
     assert chunks._POOL.held == 0 and not chunks._POOL.free
+
+
+# ------------------------------------------------------------------------------------------------------
+# the fit test of a fused chunk: a context threshold per batch, the direct test's answer at every point
+# ------------------------------------------------------------------------------------------------------
+_SYSTEMS = [("llama-3.1-70b", "h100", 8, "bf16"), ("llama-3.1-70b", "h200", 2, "bf16"),
+            ("gpt-oss-120b", "h100", 4, "bf16"),  # sliding-window layers: min(s, window)
+            ("llama-4-scout", "h100", 4, "bf16"),  # chunked-attention layers: min(s, chunk)
+            ("deepseek-v3", "b200", 8, "fp8")]  # multi-head latent attention
+
+
+@settings(max_examples=60, deadline=None)
+@given(system=st.sampled_from(_SYSTEMS),
+       B=st.lists(st.floats(1, 5000) | st.integers(1, 5000).map(float), min_size=1, max_size=12),
+       S=st.lists(st.floats(1, 4e5) | st.integers(1, 400_000).map(float), min_size=1, max_size=12))
+def test_the_context_thresholds_give_the_direct_fit_test_at_every_point(system, B, S):
+    """``context <= threshold of its batch`` (bisection over the sorted contexts) is exactly the resident-set
+    test of every point, for unsorted axes with repeats: the resident set never shrinks as the context grows."""
+    from roofline.llm import sweeps
+
+    model, device, n, dtype = system
+    plan = sweeps._plan(model, [device], B, S, device_counts=[n], dtype=dtype, ranges=False)
+    sy = plan.systems[0]
+    b, s = np.repeat(plan.B, plan.S.size), np.tile(plan.S, plan.B.size)
+    direct = np.empty(b.size, dtype=bool)
+    sweeps._fits(plan, sy, b, s, direct)
+    th = sweeps._thresholds(plan, sy, 0, plan.B.size - 1)
+    np.testing.assert_array_equal(s <= np.repeat(th, plan.S.size), direct)

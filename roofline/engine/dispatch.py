@@ -34,8 +34,8 @@ from ..vocab import Mode
 from . import fused
 from .numpy_eval import evaluate_block
 
-__all__ = ["PARALLEL_MIN", "Costs", "choose", "corners_call", "sweep_call", "no_background_compile", "prepare",
-           "prepare_all", "grid_call", "costs_of", "run_parallel", "workers_for"]
+__all__ = ["PARALLEL_MIN", "Costs", "choose", "corners_call", "sweep_call", "chunk_call", "no_background_compile",
+           "prepare", "prepare_all", "grid_call", "costs_of", "run_parallel", "workers_for"]
 
 #: points from which a grid is split over threads [1]
 PARALLEL_MIN = 1 << 17
@@ -297,6 +297,38 @@ def sweep_call(cw, shapes, figs, caps, devices, home, mode, times, bound, lut, f
     return True
 
 
+def chunk_call(cw, grid, shape_args, figs, caps, devices, home, mode, times, bound, lut, fits, cap: int,
+               post=None) -> bool:
+    """:func:`sweep_call` over a span of a row-major grid with the coordinates, the fit test and the rates
+    in the same call (:func:`roofline.engine.fused.run_chunk`: one call that holds no lock), when that pays now.
+
+    Parameters
+    ----------
+    cw : CompiledWorkload
+    grid : tuple
+        ``(R, C, TH, lo, AX, DIV, RV, CV)`` as :func:`roofline.engine.fused.run_chunk` reads it.
+    shape_args : list of ndarray
+        One float64 array of ``n`` values per ``cw.shape_names``, written with the shapes [1].
+    figs, caps, devices, home, mode, times, bound, lut, fits, cap, post
+        As :func:`sweep_call` and :func:`roofline.engine.fused.run_chunk`.
+
+    Returns
+    -------
+    bool
+        True when done; False when not (no numba, a buffer not C-contiguous, not worth it now): nothing written.
+    """
+    n = times[0].size
+    out = (*times, bound, fits, *grid[6:], *shape_args, *(post[i] for i in (0, 1, 3, 5) if post is not None))
+    if not fused.available() or not cw.fused_source or not all(a.flags.c_contiguous and a.size == n for a in out):
+        return False
+    if not fused_always() and _decide(cw, cw.fused_source, n * len(figs), "chunk") != "fused":
+        return False
+    t0 = time.perf_counter()
+    fused.run_chunk(cw, grid, shape_args, figs, caps, devices, home, mode, times, bound, lut, fits, cap, post)
+    costs_of(cw).record("fused", n * len(figs), time.perf_counter() - t0, 1)
+    return True
+
+
 def prepare(cw, n_points: int, source: str | None = None, fn: str = "kernel") -> str:
     """Get the fused kernel of ``cw`` ready when a run of ``n_points`` in all (a sweep in chunks) pays for it.
 
@@ -311,7 +343,7 @@ def prepare(cw, n_points: int, source: str | None = None, fn: str = "kernel") ->
     source : str, optional
         The kernel to prepare: ``cw.fused_source`` (default).
     fn : str
-        Its function that will run: ``kernel`` or ``sweep`` (:func:`sweep_call`).
+        Its function that will run: ``kernel``, ``sweep`` (:func:`sweep_call`) or ``chunk`` (:func:`chunk_call`).
 
     Returns
     -------
@@ -345,7 +377,7 @@ def prepare_all(runs, fn: str = "kernel") -> None:
     runs : iterable of (CompiledWorkload, int, str)
         Each workload, the points it still has to evaluate [1] and the kernel (its source).
     fn : str
-        The kernels' function that will run: ``kernel`` or ``sweep``.
+        The kernels' function that will run: ``kernel``, ``sweep`` or ``chunk``.
     """
     runs = [(cw, n, src) for cw, n, src in runs if n > 0 and src]
     if runs and fused.available() and not fused.numba_imported():

@@ -40,7 +40,7 @@ from .layout import N_LATENCY, OutputLayout
 if TYPE_CHECKING:  # annotations only: NumPy is imported where arrays are made
     import numpy as np
 
-__all__ = ["available", "generate", "run", "run_corners", "run_sweep", "load", "setup_seconds", "compile_in_background",
+__all__ = ["available", "generate", "run", "run_corners", "run_sweep", "run_chunk", "load", "setup_seconds", "compile_in_background",
            "forget", "numba_imported", "import_numba"]
 
 
@@ -295,6 +295,30 @@ def _sweep_lines(wr: _Writer, overlap: str, cache: bool) -> list[str]:
             *["        " + ln for ln in rest]]
 
 
+def _chunk_lines(wr: _Writer, cache: bool) -> list[str]:
+    """``chunk``: a span of a row-major grid's points whole, in one call that holds no lock (:func:`run_chunk`).
+    From ``lo`` on, each point's row value ``v0 = R[r]`` and column value ``v1 = C[c]`` go to ``RV`` and ``CV``
+    (cast as they are typed), ``F`` is ``v1 <= TH[r - r0]`` (a threshold per row), shape ``i`` is ``v0`` or
+    ``v1`` (``AX[i]`` 0 or 1) over ``DIV[i]``; then ``sweep``; then, when ``post`` is set, ``U = 1 / T0``,
+    ``Y = v0 U``, ``MW = Y kmw`` and ``USD = kusd / Y``. The loops run row by row, so that they vectorize."""
+    A = "".join(f"A{i}, " for i in range(wr.na))
+    rows = ["    r0 = lo // nc", "    p, r, c = 0, r0, lo - r0 * nc", "    while p < n:", "        m = min(nc - c, n - p)",
+            "        v0 = R[r]"]
+    step = ["        p, r, c = p + m, r + 1, 0"]
+    return ["", f"@njit(cache={cache}, fastmath=False, nogil=True, error_model='numpy')",
+            f"def chunk(R, C, TH, lo, AX, DIV, {A}RV, CV, D, CAPS, dv, hm, nlab, mode, lut, F, cap, T0, T1, T2, "
+            "out_bound, post, U, Y, kmw, MW, kusd, USD):", "    n = T0.shape[0]", "    nc = C.shape[0]", *rows,
+            "        th = TH[r - r0]", "        for q in range(m):", "            v1 = C[c + q]", "            RV[p + q] = v0",
+            "            CV[p + q] = v1", "            F[p + q] = v1 <= th",
+            *[(f"        if AX[{i}] == 0:\n            A{i}[p:p + m] = v0 / DIV[{i}]\n        else:\n"
+               f"            for q in range(m):\n                A{i}[p + q] = C[c + q] / DIV[{i}]") for i in range(wr.na)],
+            *step,
+            f"    sweep({A}D, CAPS, dv, hm, nlab, mode, lut, F, cap, T0, T1, T2, out_bound)",
+            "    if post == 0:", "        return", *rows, "        for q in range(p, p + m):", "            u = 1.0 / T0[q]",
+            "            y = v0 * u", "            U[q] = u", "            Y[q] = y", "            MW[q] = y * kmw",
+            "            USD[q] = kusd / y", *step]
+
+
 @lru_cache(maxsize=1)
 def _printer():
     """SymPy's Python printer as ``sympy.pycode`` makes it (one instance, not one per expression)."""
@@ -344,11 +368,13 @@ def generate(exprs, shape_syms, dev_syms, zero_outputs, n_ops: int, layout: Outp
         lut, F, cap, T0, T1, T2, out_bound)``, the same times with only what a sweep reads written
         (:func:`run_sweep`): one loop over the points per corner (up to three), whose figures LLVM hoists
         out of it, the binding term's sums as scalars at the first corner only, none at the others, so the
-        loops vectorize; NumPy's error model (a division by zero gives an infinity, not an exception).
+        loops vectorize; NumPy's error model (a division by zero gives an infinity, not an exception). And
+        ``chunk``, a span of a grid's points with ``sweep`` and what comes before and after it in one call
+        (:func:`run_chunk`).
     """
     wr = _Writer(exprs, shape_syms, dev_syms, zero_outputs, n_ops, layout, eliminated)
     lines = ["import math", "from math import exp, log, sqrt", "import numpy as np", "from numba import njit"]
-    lines += _kernel_lines(wr, overlap, cache) + _sweep_lines(wr, overlap, cache)
+    lines += _kernel_lines(wr, overlap, cache) + _sweep_lines(wr, overlap, cache) + _chunk_lines(wr, cache)
     return "\n".join(lines) + "\n"
 
 
@@ -443,14 +469,16 @@ LOAD_S = [0.05]
 COMPILE_S_PER_OP, COMPILE_S = [0.12], [0.8]
 #: each function's compile time against ``kernel``'s: ``sweep`` is vectorized by LLVM, which takes longer
 #: (9.8 s against 3.65 s of CPU for Llama-3.1-70B decode on 8 x H100, 2-core machine, load average 2)
-COMPILE_FACTOR = {"kernel": 1.0, "sweep": 2.7}
+#: ``chunk`` calls ``sweep`` (compiled with it when not yet) and adds short loops: 0.5 s after ``kernel``'s 3.0 s
+#: and ``sweep``'s 6.4 s in the compiling process (Llama-3.1-70B decode on 8 x H100, idle 2-core machine)
+COMPILE_FACTOR = {"kernel": 1.0, "sweep": 2.7, "chunk": 3.0}
 #: start a separate compiling process for a kernel never compiled (off in tests that must not spawn one)
 BACKGROUND = True
 
 _READY: dict[tuple[str, str], object] = {}  # (source, function): the function, ready to run
 _LOCK = threading.RLock()
 _SPAWNED: set[str] = set()
-_READY_KIND = {"kernel": "ready", "sweep": "sweep.ready"}  # each function's marker (:func:`_marker`)
+_READY_KIND = {"kernel": "ready", "sweep": "sweep.ready", "chunk": "chunk.ready"}  # each function's marker (:func:`_marker`)
 _CHILDREN: list = []  # compiling processes started by this one
 
 
@@ -463,7 +491,7 @@ def forget() -> None:
 
 def _marker(source: str, kind: str) -> Path | None:
     """``<cache>/fused/<name>.<kind>``: ``ready`` once ``kernel``'s machine code is in numba's disk cache,
-    ``sweep.ready`` once ``sweep``'s is, ``compiling`` while a process compiles them."""
+    ``sweep.ready`` and ``chunk.ready`` once ``sweep``'s and ``chunk``'s are, ``compiling`` while a process compiles them."""
     folder = cache_dir()
     return None if folder is None else folder / "fused" / f"{_name(source)}.{kind}"
 
@@ -479,7 +507,7 @@ def setup_seconds(source: str, n_ops: int, fn: str = "kernel") -> float | None:
     n_ops : int
         Ops of its workload [1] (a compilation's cost grows with them).
     fn : str
-        The function of the source to run: ``kernel`` or ``sweep``.
+        The function of the source to run: ``kernel``, ``sweep`` or ``chunk``.
 
     Returns
     -------
@@ -503,9 +531,13 @@ def _dummy_call(module, fn: str, na: int, nd: int, nl: int) -> None:
 
     z, zi = np.empty(0), np.zeros(1, dtype=np.int64)
     head = ([z] * na) + [np.ones((1, nd)), np.ones((1, nl)), np.ones(1), 0, zi, 0, nl + 5, 2]
+    lut, f, b8, i8 = np.zeros(nl + 5, dtype=np.int8), np.empty(0, dtype=np.bool_), np.empty(0, dtype=np.int8), \
+        np.empty(0, dtype=np.int64)
     if fn == "sweep":
-        module.sweep(*head[:na + 2], 1.0, 0, nl + 5, 2, np.zeros(nl + 5, dtype=np.int8), np.empty(0, dtype=np.bool_),
-                     0, z, z, z, np.empty(0, dtype=np.int8))
+        module.sweep(*head[:na + 2], 1.0, 0, nl + 5, 2, lut, f, 0, z, z, z, b8)
+    elif fn == "chunk":
+        module.chunk(np.ones(1), np.ones(1), np.ones(1), 0, np.zeros(na, dtype=np.int64), np.ones(na), *head[:na], i8,
+                     i8, *head[na:na + 2], 1.0, 0, nl + 5, 2, lut, f, 0, z, z, z, b8, 0, z, z, 1.0, z, 1.0, z)
     else:
         module.kernel(*head, np.empty((0, 1)), np.empty(0, dtype=np.int64), z, z, np.empty(0, dtype=np.int64),
                       np.empty(0, dtype=np.bool_))
@@ -521,7 +553,8 @@ def load(source: str, na: int, nd: int, nl: int, fn: str = "kernel"):
     na, nd, nl : int
         Shape arguments, figure arguments and memory levels of its workload [1].
     fn : str
-        ``kernel`` (every output, :func:`run_corners`) or ``sweep`` (what a sweep reads, :func:`run_sweep`).
+        ``kernel`` (every output, :func:`run_corners`), ``sweep`` (what a sweep reads, :func:`run_sweep`) or
+        ``chunk`` (a span of a grid whole, :func:`run_chunk`).
 
     Returns
     -------
@@ -815,6 +848,45 @@ def run_sweep(cw, shape_args, figs, caps, devs, home, n: int, mode: Mode, times,
               bound[lo:hi])
 
     (parallel or (lambda fn: fn(0, n)))(span)
+
+
+def run_chunk(cw, grid, shape_args, figs, caps, devs, home, mode: Mode, times, bound, lut, fits, cap: int,
+              post=None) -> None:
+    """:func:`run_sweep` over a span of a row-major grid, with the points' coordinates, the caller's fit
+    test and the rates written in the same call, which holds no lock (no thread waits for another here).
+
+    Parameters
+    ----------
+    cw : roofline.engine.compiled.CompiledWorkload
+        With a ``fused_source``.
+    grid : tuple
+        ``(R, C, TH, lo, AX, DIV, RV, CV)``: the row and column axes (float64), a threshold per row from
+        ``lo``'s row on, the span's first point, per shape argument its axis (0 rows, 1 columns; int64) and
+        divisor (float64), and the arrays that receive each point's row and column values (int64).
+    shape_args : list of ndarray
+        ``n`` float64 values each, written with the shapes (scratch).
+    figs, caps, devs, home, mode, times, bound, lut, cap
+        As :func:`run_sweep`.
+    fits : ndarray of bool
+        ``n`` values, written with ``column value <= threshold of its row``; where False the times are NaN
+        and the code is ``cap``.
+    post : tuple, optional
+        ``(U, Y, kmw, MW, kusd, USD)``: written with ``1 / time``, the row value times that, ``Y kmw`` and
+        ``kusd / Y`` (NaN where ``kmw`` or ``kusd`` is None: NaN times or over any number).
+    """
+    import numpy as np
+
+    chunk = load(cw.fused_source, len(cw.shape_names), len(cw.device_paths), cw.n_levels, "chunk")
+    D = np.ascontiguousarray(np.asarray(figs, dtype=np.float64).reshape(len(figs), len(cw.device_paths)))
+    C = np.ascontiguousarray(np.asarray(caps, dtype=np.float64))
+    T = list(times) + [times[0]] * (3 - len(times))
+    if post is None:
+        z = np.empty(0)
+        flags, post = 0, (z, z, 1.0, z, 1.0, z)
+    else:
+        flags, post = 1, tuple(np.nan if v is None else v for v in post)
+    chunk(*grid[:6], *shape_args, *grid[6:], D, C, float(devs), -1 if home is None else int(home), len(cw.labels),
+          _MODE_CODE[Mode(mode)], lut, fits, cap, *T, bound, flags, *post)
 
 
 if __name__ == "__main__":

@@ -228,6 +228,7 @@ class _System:
     figs: list = field(default_factory=list)
     caps: list = field(default_factory=list)
     lut: np.ndarray | None = None
+    lut8: np.ndarray | None = None
     usd: float | None = None
 
     @property
@@ -264,6 +265,7 @@ class _Plan:
     bounds: list = field(default_factory=list)
     lock: object = field(default_factory=threading.Lock)
     corner_rates: bool = False
+    contexts: np.ndarray | None = None  # S sorted, each value once (the fit test's thresholds are among them)
 
     @property
     def per_system(self) -> int:
@@ -355,6 +357,7 @@ def _compile_system(plan: _Plan, sy: _System) -> _System:
         sy.figs.append([float(figures[p].at(c)) for p in sy.cw.device_paths])
         sy.caps.append([float(figures[f"memory.{lvl.name}.capacity"].at(c)) for lvl in sy.dev.memory])
     sy.lut = np.asarray([plan.code(lb) for lb in sy.cw.labels], dtype=np.int16)
+    sy.lut8 = sy.lut.astype(np.int8)
     return sy
 
 
@@ -374,7 +377,7 @@ def _step_times(plan: _Plan, sy: _System, b, s, out: dict):
     times = [out["time_s"]] + ([out[f"time_s_{c}"] for c in _CORNERS] if sy.ranges else [])
     codes = out["bound"]
     if codes.dtype != np.int8 or len(plan.bounds) > 127 or not dispatch.sweep_call(
-            sy.cw, shapes, sy.figs, sy.caps, 1.0, sy.pl.home, mode, times, codes, sy.lut.astype(np.int8),
+            sy.cw, shapes, sy.figs, sy.caps, 1.0, sy.pl.home, mode, times, codes, sy.lut8,
             out["fits"], plan.bounds.index("capacity"), 1):
         times, bi = [], None
         for j, (f, c) in enumerate(zip(sy.figs, sy.caps)):
@@ -419,6 +422,57 @@ def _fits(plan: _Plan, sy: _System, b, s, out) -> None:
         np.less_equal(held, cap, out=out[lo:lo + _FIT_BLOCK])
 
 
+def _thresholds(plan: _Plan, sy: _System, r0: int, r1: int) -> np.ndarray:
+    """For each batch ``B[r0:r1 + 1]``, the largest context of the grid at which the resident set fits the
+    placement's level (-inf where none does), found by bisection over the sorted contexts.
+
+    The fit test of a point is then ``context <= threshold of its batch``, the same answer as :func:`_fits`
+    at every point: the resident set (:func:`roofline.llm.sizes.resident_bytes_per_device`) is built of
+    sums, products and minima of non-negative terms and divisions by positive counts, each nondecreasing in
+    the context in floating point too (rounding is monotone), so the contexts that fit are those up to the
+    largest one that does."""
+    if plan.contexts is None:
+        plan.contexts = np.unique(plan.S)
+    S, b = plan.contexts, plan.B[r0:r1 + 1]
+    cap = sy.dev.memory[sy.pl.home].capacity_bytes
+    lo, hi = np.zeros(b.size, dtype=np.intp), np.full(b.size, S.size, dtype=np.intp)  # fits below lo, not from hi
+    while True:
+        open_ = lo < hi
+        if not open_.any():
+            break
+        mid = (lo + hi) // 2
+        ok = _resident_per_device(plan.model, plan.prec, sy.pl.parallel, b, S[np.minimum(mid, S.size - 1)]) <= cap
+        lo, hi = np.where(open_ & ok, mid + 1, lo), np.where(open_ & ~ok, mid, hi)
+    return np.where(lo > 0, S[lo - 1], -np.inf)
+
+
+def _fused_chunk(plan: _Plan, sy: _System, lo: int, hi: int, out: dict) -> bool:
+    """System ``sy``'s rows ``lo:hi`` (its batch, context, fits, times, bound codes, rates and cost) in one
+    call of the fused ``chunk`` function, which holds no lock (:func:`roofline.engine.dispatch.chunk_call`);
+    False when it does not apply or pay (nothing written): a speculative step, a pipelined decode step (its
+    times are a pipeline's cycle), corner rates asked for, other shapes than batch and context."""
+    par, names = sy.pl.parallel, sy.cw.shape_names if sy.cw is not None else ()
+    if (sy.spl is not None or plan.corner_rates or out["bound"].dtype != np.int8 or len(plan.bounds) > 127
+            or not set(names) <= {"b", plan.phase.length_symbol}
+            or (plan.phase is Phase.DECODE and (par.pp > 1 or par.micro_batches > 1))):
+        return False
+    from ..engine import dispatch
+
+    nS, share = plan.S.size, par.groups * par.micro_batches  # the shape b: step_batch's share of the batch
+    b, s = _scratch(hi - lo)
+    grid = (plan.B, plan.S, _thresholds(plan, sy, lo // nS, (hi - 1) // nS), lo,
+            np.asarray([0 if x == "b" else 1 for x in names], dtype=np.int64),
+            np.asarray([float(share) if x == "b" and share > 1 else 1.0 for x in names]), out["batch"], out["context"])
+    power = sy.dev.power_w
+    post = (out["tokens_per_s_per_user"], out["tokens_per_s"],
+            formulas.tokens_per_s_per_mw(1.0, power, sy.devices) if power else None, out["tokens_per_s_per_mw"],
+            formulas.usd_per_million_tokens(sy.usd.nominal, sy.devices, 1.0) if sy.usd is not None else None,
+            out["usd_per_million_tokens"])
+    times = [out["time_s"]] + ([out[f"time_s_{c}"] for c in _CORNERS] if sy.ranges else [])
+    return dispatch.chunk_call(sy.cw, grid, [b if x == "b" else s for x in names], sy.figs, sy.caps, 1.0, sy.pl.home,
+                               plan.mode, times, out["bound"], sy.lut8, out["fits"], plan.bounds.index("capacity"), post)
+
+
 def _coords(plan: _Plan, lo: int, hi: int, b_out, s_out) -> None:
     """Batch (the outer axis) and context of a system's rows ``lo:hi``, written into ``b_out`` and ``s_out``
     by broadcasting each whole row of the grid at once (no division per point)."""
@@ -442,6 +496,9 @@ def _points(plan: _Plan, k: int, lo: int, hi: int, out: dict) -> dict:
     """The computed columns of system ``k``'s rows ``lo:hi``, written into ``out`` (views of the frame's
     columns, or a chunk's own arrays): batch, context, fits, times, rates, bound codes, cost and corners."""
     sy = plan.systems[k]
+    if _fused_chunk(plan, sy, lo, hi, out):
+        _no_corners(plan, sy, out)
+        return out
     b, s = _scratch(hi - lo)
     _coords(plan, lo, hi, b, s)
     out["batch"][:], out["context"][:] = b, s
@@ -459,14 +516,18 @@ def _points(plan: _Plan, k: int, lo: int, hi: int, out: dict) -> dict:
             _mark(out[name], misfit, np.nan)
     _rates(out, "", times[0], misfit, b, e)
     _cost(out, sy)
-    for j, c in enumerate(_CORNERS if plan.any_corners else ()):
-        if sy.ranges:
-            _rates(out, f"_{c}", times[1 + j], misfit, b, e)
-        else:
-            for f in (*CORNER_FIELDS["decode_sweep"], *CORNER_RATES):
-                if f"{f}_{c}" in out:
-                    out[f"{f}_{c}"][:] = np.nan
+    for j, c in enumerate(_CORNERS if sy.ranges else ()):
+        _rates(out, f"_{c}", times[1 + j], misfit, b, e)
+    _no_corners(plan, sy, out)
     return out
+
+
+def _no_corners(plan: _Plan, sy: _System, out: dict) -> None:
+    """NaN in the corner columns of a system without corners, in a frame that has them."""
+    for c in _CORNERS if plan.any_corners and not sy.ranges else ():
+        for f in (*CORNER_FIELDS["decode_sweep"], *CORNER_RATES):
+            if f"{f}_{c}" in out:
+                out[f"{f}_{c}"][:] = np.nan
 
 
 _SCRATCH = threading.local()
@@ -590,7 +651,7 @@ class _Kernels:
         if not src:
             return
         with self.lock:
-            dispatch.prepare_all([(cw, n, s) for s, (cw, n) in self.remaining.items()], "sweep")
+            dispatch.prepare_all([(cw, n, s) for s, (cw, n) in self.remaining.items()], "chunk")
             self.remaining[src][1] -= rows * per_row
 
 
@@ -628,12 +689,14 @@ def _in_memory(plan: _Plan, chunk: int, workers, tag: Mapping[str, str] | None):
     kernels = _Kernels(plan)
     frame = []
 
-    def fill(task) -> None:  # each chunk its constant columns too: written (and first touched) on the threads
+    def fill(task) -> None:
         k, lo, hi = task
+        if lo < 0:  # a system's constant columns, whole: one call each (each call may wait for the GIL after)
+            for c, v in const[k].items():
+                cols[c][k * per:(k + 1) * per] = v
+            return
         kernels.before(k, hi - lo)
         sl = slice(k * per + lo, k * per + hi)
-        for c, v in const[k].items():
-            cols[c][sl] = v
         _points(plan, k, lo, hi, {c: v[sl] for c, v in cols.items() if c not in _CONSTANT})
 
     def build() -> None:  # a speculative step names binding terms as it runs: its frame waits for them
@@ -641,7 +704,7 @@ def _in_memory(plan: _Plan, chunk: int, workers, tag: Mapping[str, str] | None):
             frame.append(_frame_of(plan, cols, cats, tag))
 
     w = sweep_workers(n, workers)
-    pipeline(_tasks(plan, chunk, w), fill, w, meanwhile=build)
+    pipeline([(k, -1, -1) for k in range(len(plan.systems))] + _tasks(plan, chunk, w), fill, w, meanwhile=build)
     return frame[0] if frame else _frame_of(plan, cols, cats, tag)
 
 
