@@ -389,6 +389,41 @@ def test_measured_costs_replace_the_starting_figures():
     assert c.expected("numpy", 2_000_000) == pytest.approx(c.numpy_call + 2.0, rel=0.01)
 
 
+def test_the_sweep_functions_keep_their_own_cost_per_point():
+    """The ``sweep`` and ``chunk`` functions share the shapes' work between corners and write times only: their
+    cost per corner-point (kind ``sweep``) starts at a quarter of ``kernel``'s and is measured apart from it."""
+    c = dispatch.Costs(n_ops=13)
+    assert c.sweep_point == pytest.approx(13e-9) and c.fused_point == pytest.approx(2e-9 + 52e-9)
+    kernel_start = c.fused_point
+    for _ in range(20):
+        c.record("sweep", 1_000_000, 0.01)            # 10 ns a corner-point, measured
+    assert c.sweep_point == pytest.approx(1e-8, rel=0.01) and c.fused_point == kernel_start
+    assert c.expected("sweep", 10**6) < c.expected("fused", 10**6)
+
+
+def test_a_workload_asked_again_and_again_loads_its_kernel_once_numpy_has_cost_the_setup(monkeypatch):
+    """Ski rental: a run too short to pay the kernel's load alone still loads it once this workload has spent
+    that long on NumPy in the process (a notebook's repeated sweeps), and never where the kernel would not
+    be faster per point."""
+    cw = _step("llama-3.1-70b", "h100", 8, "decode")[0]
+    if not cw.fused_source:
+        pytest.skip("numba is not installed")
+    loaded = []
+    monkeypatch.setattr(fused, "available", lambda: True)
+    monkeypatch.setattr(fused, "setup_seconds", lambda src, n, fn="kernel": 0.05)
+    monkeypatch.setattr(fused, "load", lambda *a, **k: loaded.append(a[-1] if len(a) > 4 else "kernel"))
+    monkeypatch.setattr(dispatch, "_COSTS", {})
+    c = dispatch.costs_of(cw)
+    n = 100_000                                         # saves ~10 ms on NumPy: less than the 50 ms load
+    assert 0 < c.expected("numpy", n) - c.expected("sweep", n) < 0.05
+    assert dispatch.prepare(cw, n, fn="chunk") == "numpy" and not loaded
+    c.numpy_seconds = 0.06                              # NumPy has cost more than the load already
+    assert dispatch.prepare(cw, n, fn="chunk") == "loaded" and loaded
+    c.sweep_point = 10 * c.numpy_point                  # a kernel slower per point is never loaded
+    loaded.clear()
+    assert dispatch.prepare(cw, n, fn="chunk") == "numpy" and not loaded
+
+
 @pytest.mark.slow
 @pytest.mark.skipif(not fused.available(), reason="numba is not installed")
 def test_a_new_kernel_is_compiled_in_another_process(tmp_path, monkeypatch):

@@ -47,9 +47,12 @@ class Costs:
     """Expected cost of a call on each evaluator for one compiled workload, updated from measurements.
 
     ``numpy_call`` and ``fused_call`` are fixed costs per call [s]; ``numpy_point`` and ``fused_point``
-    costs per point [s]. The starting values scale with the number of ops (figures of the benchmark suite
-    on the 2-core reference machine, ``python benchmarks/run.py engine``); each measured call replaces them
-    by a running average.
+    costs per point [s], and ``sweep_point`` that of a point at one corner in the fused ``sweep`` and
+    ``chunk`` functions (kind ``sweep``: the corners share the shapes' work and only times are written, about
+    a quarter of ``kernel``'s). The starting values scale with the number of ops (figures of the benchmark
+    suite on the 2-core reference machine, ``python benchmarks/run.py engine`` and ``sweep``: the sweep
+    function ~78 M corner-points/s for 13 ops on one core, 2026-11-30); each measured call replaces them by
+    a running average.
 
     Parameters
     ----------
@@ -62,6 +65,7 @@ class Costs:
         self.numpy_point = 4e-9 + 18e-9 * n_ops
         self.fused_call = 15e-6
         self.fused_point = 2e-9 + 4e-9 * n_ops
+        self.sweep_point = 1e-9 * n_ops
         self.numpy_seconds = 0.0  # spent on the NumPy path in this process
 
     def expected(self, kind: str, n: int) -> float:
@@ -70,9 +74,9 @@ class Costs:
         Parameters
         ----------
         kind : str
-            ``numpy`` or ``fused``.
+            ``numpy``, ``fused`` or ``sweep``.
         n : int
-            Points [1].
+            Points [1] (for ``sweep``: points times corners).
 
         Returns
         -------
@@ -81,7 +85,7 @@ class Costs:
         """
         if kind == "numpy":
             return self.numpy_call + n * self.numpy_point
-        return self.fused_call + n * self.fused_point
+        return self.fused_call + n * (self.sweep_point if kind == "sweep" else self.fused_point)
 
     def record(self, kind: str, n: int, seconds: float, workers: int = 1) -> None:
         """Fold a measured call into the running averages.
@@ -89,7 +93,7 @@ class Costs:
         Parameters
         ----------
         kind : str
-            ``numpy`` or ``fused``.
+            ``numpy``, ``fused`` or ``sweep``.
         n : int
             Points [1].
         seconds : float
@@ -101,7 +105,8 @@ class Costs:
             self.numpy_seconds += seconds
         if seconds > 10 * self.expected(kind, n / workers) + 0.01:
             return  # an outlier (a compilation, a stolen core): not what a call costs
-        call, point = ("numpy_call", "numpy_point") if kind == "numpy" else ("fused_call", "fused_point")
+        call, point = {"numpy": ("numpy_call", "numpy_point"), "fused": ("fused_call", "fused_point"),
+                       "sweep": ("fused_call", "sweep_point")}[kind]
         fixed = getattr(self, call)
         if n >= 4096:  # large enough that the per-point part dominates
             per = max((seconds - fixed) * workers / n, 1e-12)
@@ -176,7 +181,11 @@ def _decide(cw, source: str, n: int, fn: str = "kernel") -> str:
         if (t_np >= COMPILE_WORTH_S or c.numpy_seconds >= COMPILE_WORTH_S) and not getattr(_LOCAL, "quiet", False):
             fused.compile_in_background(source, len(cw.shape_names), len(cw.device_paths), cw.n_levels)
         return "numpy"
-    return "fused" if setup + c.expected("fused", n) < t_np else "numpy"
+    return "fused" if setup + c.expected(_KIND[fn], n) < t_np else "numpy"
+
+
+#: the cost record (:class:`Costs`) of each fused function's points
+_KIND = {"kernel": "fused", "sweep": "sweep", "chunk": "sweep"}
 
 
 _LOCAL = threading.local()
@@ -293,7 +302,7 @@ def sweep_call(cw, shapes, figs, caps, devices, home, mode, times, bound, lut, f
     t0 = time.perf_counter()
     fused.run_sweep(cw, args, figs, caps, devices, home, n, mode, times, bound, lut, fits, cap,
                     lambda fn: run_parallel(fn, n, w))
-    costs_of(cw).record("fused", n * len(figs), time.perf_counter() - t0, w)
+    costs_of(cw).record("sweep", n * len(figs), time.perf_counter() - t0, w)
     return True
 
 
@@ -325,7 +334,7 @@ def chunk_call(cw, grid, shape_args, figs, caps, devices, home, mode, times, bou
         return False
     t0 = time.perf_counter()
     fused.run_chunk(cw, grid, shape_args, figs, caps, devices, home, mode, times, bound, lut, fits, cap, post)
-    costs_of(cw).record("fused", n * len(figs), time.perf_counter() - t0, 1)
+    costs_of(cw).record("sweep", n * len(figs), time.perf_counter() - t0, 1)
     return True
 
 
@@ -333,7 +342,10 @@ def prepare(cw, n_points: int, source: str | None = None, fn: str = "kernel") ->
     """Get the fused kernel of ``cw`` ready when a run of ``n_points`` in all (a sweep in chunks) pays for it.
 
     Loads it now when importing numba and loading the kernel cost less than the NumPy time it saves over
-    the run; starts its compilation in another process when it was never compiled and the run is worth it.
+    the run, or (a process that asks again and again, a notebook's or a service's) once this workload has
+    spent as long on NumPy in this process as the setup costs, the kernel being faster per point: the
+    ski-rental rule, which never spends more than twice what knowing the future would; starts its
+    compilation in another process when it was never compiled and the run is worth it.
 
     Parameters
     ----------
@@ -354,7 +366,7 @@ def prepare(cw, n_points: int, source: str | None = None, fn: str = "kernel") ->
     if not source or not fused.available():
         return "numpy"
     c = costs_of(cw)
-    saved = c.expected("numpy", n_points) - c.expected("fused", n_points)
+    saved = c.expected("numpy", n_points) - c.expected(_KIND[fn], n_points)
     setup = fused.setup_seconds(source, cw.n_ops, fn)
     if setup == 0.0:
         return "ready"
@@ -363,7 +375,7 @@ def prepare(cw, n_points: int, source: str | None = None, fn: str = "kernel") ->
                 source, len(cw.shape_names), len(cw.device_paths), cw.n_levels):
             return "compiling"
         return "numpy"
-    if fused_always() or setup < saved:
+    if fused_always() or setup < saved or (saved > 0 and c.numpy_seconds >= setup):
         fused.load(source, len(cw.shape_names), len(cw.device_paths), cw.n_levels, fn)
         return "loaded"
     return "numpy"
@@ -386,7 +398,7 @@ def prepare_all(runs, fn: str = "kernel") -> None:
             setup = fused.setup_seconds(src, cw.n_ops, fn)
             if setup:  # loadable from the disk cache: the import is shared, the load is not
                 c = costs_of(cw)
-                gain += max(0.0, c.expected("numpy", n) - c.expected("fused", n) - fused.LOAD_S[0])
+                gain += max(0.0, c.expected("numpy", n) - c.expected(_KIND[fn], n) - fused.LOAD_S[0])
         if gain > fused.IMPORT_S[0]:
             fused.import_numba()
     for cw, n, src in sorted(runs, key=lambda r: -r[1]):
