@@ -211,7 +211,10 @@ def bench_cores():
 
 def bench_memory():
     """Peak allocation of an in-memory decode sweep, per point (tracemalloc sees NumPy's buffers), with the
-    three corners of the devices' ranges and without."""
+    three corners of the devices' ranges and without, in a warm process (numba imported and the kernels
+    loaded by an untraced sweep first, as in a notebook or a service: their one-time import is the
+    process's, not the sweep's); then the NumPy evaluator alone, at two grid sizes, split into a part per
+    point and a fixed working set (its blocks' temporaries on each thread)."""
     import tracemalloc
 
     from roofline import llm
@@ -220,17 +223,31 @@ def bench_memory():
     cc = np.arange(128, 128 * 2001, 128)
     n = len(devs) * bb.size * cc.size
     print(f"\nmemory: llm.decode_sweep of {n:,} points in memory")
-    for ranges in (True, False):
-        _warm(lambda: llm.decode_sweep(model, devs, bb, cc[:100], device_counts=[8], ranges=ranges))
+    _numba_warm()
+
+    def peak_of(ctx, **kw):
         tracemalloc.start()
-        df = llm.decode_sweep(model, devs, bb, cc, device_counts=[8], ranges=ranges)
+        df = llm.decode_sweep(model, devs, bb, ctx, device_counts=[8], **kw)
         _, peak = tracemalloc.get_traced_memory()
         tracemalloc.stop()
-        held = df.memory_usage(deep=True).sum()
-        del df
+        return peak, df.memory_usage(deep=True).sum()
+
+    for ranges in (True, False):
+        _warm(lambda: llm.decode_sweep(model, devs, bb, cc[:100], device_counts=[8], ranges=ranges))
+        llm.decode_sweep(model, devs, bb, cc, device_counts=[8], ranges=ranges)  # loads what pays at this size
+        peak, held = peak_of(cc, ranges=ranges)
         what = "with ranges" if ranges else "ranges=False"
         print(f"  {what}: peak allocation {peak / n:5.1f} B per point (the frame itself {held / n:5.1f} B per row)")
         record(f"peak memory of an in-memory sweep ({what})", peak / n, "B/point", 100, True)
+    old = os.environ.get("ROOFLINE_FUSED")
+    os.environ["ROOFLINE_FUSED"] = "0"
+    try:
+        (p1, _), (p2, _) = peak_of(cc[:1000]), peak_of(cc)
+    finally:
+        os.environ.pop("ROOFLINE_FUSED", None) if old is None else os.environ.__setitem__("ROOFLINE_FUSED", old)
+    per, fixed = (p2 - p1) / (n / 2), p2 - (p2 - p1) * 2
+    print(f"  NumPy evaluator alone, with ranges: {p2 / n:5.1f} B per point at {n:,} points = {per:5.1f} B per "
+          f"point + {fixed / 2**20:5.1f} MiB fixed (its blocks' working set)")
 
 
 def bench_big():

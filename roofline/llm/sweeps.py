@@ -539,7 +539,7 @@ def _scratch(m: int):
     if m > CHUNK:
         return np.empty(m), np.empty(m)
     buf = getattr(_SCRATCH, "bs", None)
-    if buf is None:
+    if buf is None or buf.shape[1] < m:  # (CHUNK raised since this thread's was made)
         buf = _SCRATCH.bs = np.empty((2, CHUNK))
     return buf[0, :m], buf[1, :m]
 
