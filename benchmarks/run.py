@@ -214,7 +214,7 @@ def bench_memory():
     three corners of the devices' ranges and without, in a warm process (numba imported and the kernels
     loaded by an untraced sweep first, as in a notebook or a service: their one-time import is the
     process's, not the sweep's); then the NumPy evaluator alone, at two grid sizes, split into a part per
-    point and a fixed working set (its blocks' temporaries on each thread)."""
+    point and a fixed working set (each thread's chunk outputs and blocks' temporaries)."""
     import tracemalloc
 
     from roofline import llm
@@ -247,7 +247,9 @@ def bench_memory():
         os.environ.pop("ROOFLINE_FUSED", None) if old is None else os.environ.__setitem__("ROOFLINE_FUSED", old)
     per, fixed = (p2 - p1) / (n / 2), p2 - (p2 - p1) * 2
     print(f"  NumPy evaluator alone, with ranges: {p2 / n:5.1f} B per point at {n:,} points = {per:5.1f} B per "
-          f"point + {fixed / 2**20:5.1f} MiB fixed (its blocks' working set)")
+          f"point + {fixed / 2**20:5.1f} MiB fixed (its chunks' and blocks' working set)")
+    record("peak memory of an in-memory sweep (with ranges, NumPy alone: numba not installed)", p2 / n, "B/point",
+           100, True)
 
 
 def bench_big():

@@ -208,6 +208,11 @@ def _devices(devices) -> list[Device]:
 #: that wants the GIL waits: with 2^16 points on two threads the threads waited about 7 ms of a 30 ms sweep
 #: (2-core reference machine, 10^6 rows), with 2^17 about 4 ms [1]
 CHUNK = 1 << 17
+#: points per chunk of an in-memory sweep evaluated by NumPy alone (numba not installed or turned off): each
+#: thread then holds its chunk's outputs and the NumPy blocks' temporaries, ~21 MiB at 2^17 points and about
+#: half at 2^16 (a 4 x 10^6-point sweep with ranges peaks at 97.6 B a point against 100.8, for ~8 % of its
+#: speed; 2-core reference machine, 2026-11-30) [1]
+CHUNK_NUMPY = 1 << 16
 
 #: the per-system columns, held once per system: one-byte categorical codes (model, device, level, layout)
 #: or small integers (devices, tp, pp), their values in ``attrs["systems"]``
@@ -880,14 +885,14 @@ def decode_sweep(model: str | ModelConfig, devices: Sequence[str | Device] | str
                  device_counts: Sequence[int] | None = None, dtype: str = "bf16", prec: Precision | None = None,
                  ideal: bool = False, overlap: str = "max", phase: str = "decode", ranges: bool | str = True,
                  speculation: Speculation | None = None, price=None, out=None, reduce: str | None = None,
-                 min_tokens_per_s_per_user: float = 0.0, chunk: int = CHUNK, workers: int | None = None,
+                 min_tokens_per_s_per_user: float = 0.0, chunk: int | None = None, workers: int | None = None,
                  progress: bool = False, tag: Mapping[str, str] | None = None, **layout):
     """Decode (or prefill) time over batch × context × device count × device: a tidy DataFrame in memory,
     a file written chunk by chunk (``out``), or the best points (``reduce``) — one function, any size.
 
     Chunks (on every core for large grids) are written into place: memory holds :func:`row_bytes` per row
-    plus a chunk per thread. An in-memory grid over ``ROOFLINE_MEMORY_BUDGET`` is refused (a
-    :class:`~roofline.errors.CapacityError`): ``out`` or ``reduce`` run any size in bounded memory.
+    plus a chunk per thread. An in-memory grid over ``ROOFLINE_MEMORY_BUDGET`` is refused
+    (:class:`~roofline.errors.CapacityError`): ``out`` or ``reduce`` run any size in bounded memory.
 
     Parameters
     ----------
@@ -898,8 +903,7 @@ def decode_sweep(model: str | ModelConfig, devices: Sequence[str | Device] | str
     dtype, prec : str, Precision
         The data type of everything, or the data types (``prec`` wins).
     ideal, overlap, phase : bool or Mode, str, str
-        Leave out latency terms (or a :class:`~roofline.vocab.Mode`); ``max`` or ``sum``; ``decode`` or
-        ``prefill``.
+        No latency terms (or a :class:`~roofline.vocab.Mode`); ``max`` or ``sum``; ``decode`` or ``prefill``.
     ranges, speculation : bool or str, Speculation
         Add the time at the corners of an estimate-based device (``"rates"``: the :data:`CORNER_RATES` too);
         speculative decoding (:func:`speculative_step`).
@@ -911,7 +915,8 @@ def decode_sweep(model: str | ModelConfig, devices: Sequence[str | Device] | str
         Per system, ``best``: the row of most tokens/s per device among those that fit and give each user
         ``min_tokens_per_s_per_user`` [1/s]; ``pareto``: the frontier of (tokens/s per user, per device).
     chunk, workers : int, optional
-        Points per chunk; threads (default every core allowed, from 131,072 points) [1].
+        Points per chunk (default :data:`CHUNK`, in memory without numba :data:`CHUNK_NUMPY`); threads
+        (default every core allowed, from 131,072 points) [1].
     progress, tag : bool, mapping of str to str
         A progress bar (tqdm) on stderr; constant columns to add after ``model`` (the CLI: dtype, phase).
     **layout
@@ -932,10 +937,22 @@ def decode_sweep(model: str | ModelConfig, devices: Sequence[str | Device] | str
     plan = _plan(model, devices, batch, context, device_counts, dtype, prec, ideal, overlap, phase, ranges,
                  speculation, price, layout)
     if reduce is not None:
-        return _reduce(plan, reduce, min_tokens_per_s_per_user, chunk, workers, progress)
+        return _reduce(plan, reduce, min_tokens_per_s_per_user, _chunk_of(chunk, False), workers, progress)
     if out is not None:
-        return _to_file(plan, out, chunk, workers, tag, progress)
-    return _in_memory(plan, chunk, workers, tag)
+        return _to_file(plan, out, _chunk_of(chunk, False), workers, tag, progress)
+    return _in_memory(plan, _chunk_of(chunk, True), workers, tag)
+
+
+def _chunk_of(chunk, in_memory: bool) -> int:
+    """The points per chunk asked (checked), else :data:`CHUNK`, or :data:`CHUNK_NUMPY` for a sweep held in
+    memory that NumPy alone will evaluate (numba not there)."""
+    if chunk is not None:
+        if isinstance(chunk, bool) or not isinstance(chunk, (int, np.integer)) or chunk <= 0:
+            raise InputError(f"chunk must be a positive number of points, got {chunk!r}")
+        return int(chunk)
+    from ..engine import fused
+
+    return CHUNK if not in_memory or fused.available() else CHUNK_NUMPY
 
 
 def _place_system(m: ModelConfig, dev: Device, prec: Precision, n: int | None, context_min: int,
