@@ -192,3 +192,34 @@ def test_the_binding_term_with_row_bounds_is_the_first_greatest(rows, lat):
         full[j] = x
     full[lay.term_latency(0)] = lat
     assert np.array_equal(got, np.argmax(full, axis=0))
+
+
+@pytest.mark.parametrize("overlap, workers", [("sum", 1), ("max", 2), ("sum", 2)])
+def test_bounds_change_nothing_without_overlap_or_on_two_threads(monkeypatch, overlap, workers):
+    """The same comparison as above for a step compiled without overlap (``sum``: every term read) and for
+    blocks spread over two threads: with and without the bounds, the same times, totals, homes, fits and
+    binding terms, to the last bit."""
+    from roofline.hardware.library import get_device
+    from roofline.llm.inference import _compiled
+    from roofline.llm.loader import get_model
+    from roofline.llm.precision import Precision
+    from roofline.llm.sizes import place
+
+    monkeypatch.setenv("ROOFLINE_FUSED", "0")
+    m, d = get_model("llama-3.1-8b"), get_device("h100")
+    pl = place(m, d, Precision(), devices=1)
+    cw = _compiled(m, d, "decode", Precision(), pl, False, overlap)
+    vals = d.values()
+    caps = [vals[f"memory.{lvl.name}.capacity"] for lvl in d.memory]
+    rng = np.random.default_rng(5)
+    n = (1 << 17) + 3  # above dispatch.PARALLEL_MIN: the blocks go to the threads asked for
+    shapes = {"b": rng.integers(1, 2048, n).astype(float), "s": rng.integers(1, 32768, n).astype(float)}
+    got = []
+    for lowest in (numpy_eval.BOUNDS_MIN, 10**12):
+        monkeypatch.setattr(numpy_eval, "BOUNDS_MIN", lowest)
+        if got:  # the second run: no bounds on the binding rows either
+            monkeypatch.setattr(numpy_eval, "_times_bounds", lambda ce, cnt: None)
+        with np.errstate(all="ignore"):
+            got.append(cw.evaluate(shapes, vals, caps, home=None, mode="estimate", workers=workers, chunk=8192))
+    for k in ("time_s", "flops", "bytes", "bound_index", "home", "fits"):
+        assert np.array_equal(np.asarray(got[0][k]), np.asarray(got[1][k]), equal_nan=True), k
