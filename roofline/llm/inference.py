@@ -465,18 +465,6 @@ def _terms(run: dict) -> dict[str, float]:
     return {lbl: float(x) for lbl, x in zip(run["labels"], run["term_times"])}
 
 
-def _energy(dev: Device, pl: Placement, q: _Request, tpot: Ranged, extra_devices: int = 0) -> Ranged | None:
-    """Energy per token at the device's power: the low power with the fastest step, the high with the slowest
-    (``extra_devices``: a draft model's own devices)."""
-    power, pf = _power(dev)
-    if not power:
-        return None
-    n = pl.devices + extra_devices
-    return Ranged(formulas.energy_per_token(power, n, tpot.nominal, q.batch),
-                  formulas.energy_per_token(pf.low, n, tpot.low, q.batch),
-                  formulas.energy_per_token(pf.high, n, tpot.high, q.batch))
-
-
 def _price(dev: Device, price) -> tuple[Ranged | None, str | None]:
     """The price of one device-hour [USD/h]: given (one number, or a number per device key), or the price
     table's (value, cheapest, dearest)."""
@@ -496,21 +484,21 @@ def _price(dev: Device, price) -> tuple[Ranged | None, str | None]:
 _PRICED = IdentityMemo(_MAX_BOUND)
 
 
-def _cost(dev: Device, pl: Placement, tps: Ranged, price, extra_devices: int = 0, priced=None) -> dict:
-    """Cost per million tokens and tokens/s per MW, each at the nominal figures and at its corners: the
-    cheapest price (lowest power) with the fastest step is the best corner. ``extra_devices``: devices a
-    speculative draft runs on beside the target's; ``priced``: :func:`_price`'s answer when already asked."""
-    usd, source = priced or _price(dev, price)
-    n = pl.devices + extra_devices
-    out: dict = {"price_usd_per_device_hour": usd, "price_source": source}
-    if usd is not None:
-        out["usd_per_million_tokens"] = Ranged(*(formulas.usd_per_million_tokens(u, n, r) for u, r in (
-            (usd.nominal, tps.nominal), (usd.best, tps.best), (usd.worst, tps.worst))))
-    power, pf = _power(dev)
-    if power:
-        out["tokens_per_s_per_mw"] = Ranged(*(formulas.tokens_per_s_per_mw(r, w, n) for r, w in (
-            (tps.nominal, power), (tps.best, pf.low), (tps.worst, pf.high))))
-    return out
+def _costs(power_of: tuple, n: int, usd: Ranged | None, tpot: Ranged, tps: Ranged, batch) -> tuple:
+    """Energy per token, cost per million tokens and tokens/s per MW on ``n`` devices, each at the nominal
+    figures and at its corners (each None where the power or the price is missing): the lowest power and the
+    cheapest price with the fastest step are the best corner. ``power_of``: :func:`_power`'s answer."""
+    power, pf = power_of
+    usd_mt = None if usd is None else _ranged(formulas.usd_per_million_tokens(usd.nominal, n, tps.nominal),
+                                             formulas.usd_per_million_tokens(usd.best, n, tps.best),
+                                             formulas.usd_per_million_tokens(usd.worst, n, tps.worst))
+    if not power:
+        return None, usd_mt, None
+    e, r = formulas.energy_per_token, formulas.tokens_per_s_per_mw
+    b, w = tpot.best, tpot.worst
+    return (_ranged(e(power, n, tpot.nominal, batch), e(pf.low, n, min(b, w), batch),  # tpot.low and tpot.high
+                    e(pf.high, n, max(b, w), batch)),
+            usd_mt, _ranged(r(tps.nominal, power, n), r(tps.best, pf.low, n), r(tps.worst, pf.high, n)))
 
 
 def _fallback(dev: Device, prec: Precision) -> dict[str, str]:
@@ -559,6 +547,9 @@ def _result(m: ModelConfig, dev: Device, prec: Precision, pl: Placement, q: _Req
     tpot = ranged(corners, "tpot_s")
     tps = tpot.map(lambda t: q.batch / t)
     dec, pre = nom["decode"], nom["prefill"]
+    usd, source = priced or _price(dev, price)
+    energy, usd_mt, per_mw = _costs(_power(dev), pl.devices + (spl.own_devices if spl else 0), usd, tpot, tps,
+                                    q.batch)
     return LLMEstimate.of(
         model=m.key, device=dev.key, weight_dtype=prec.weights, activation_dtype=prec.activations, kv_dtype=prec.kv,
         batch=q.batch, context=q.context, prompt=q.prompt, ideal=q.ideal, overlap=q.overlap,
@@ -570,11 +561,12 @@ def _result(m: ModelConfig, dev: Device, prec: Precision, pl: Placement, q: _Req
         ttft_s=ranged(corners, "ttft_s"), tpot_s=tpot,
         tokens_per_s_per_user=tpot.map(lambda t: 1.0 / t), tokens_per_s=tps,
         bound=nom["bound"], prefill_bound=nom["prefill_bound"],
-        energy_per_token_j=_energy(dev, pl, q, tpot, spl.own_devices if spl else 0),
+        energy_per_token_j=energy, usd_per_million_tokens=usd_mt, tokens_per_s_per_mw=per_mw,
+        price_usd_per_device_hour=usd, price_source=source,
         decode_terms_s=_terms(dec), prefill_terms_s=_terms(pre),
         decode_flops=float(dec["flops"]), decode_bytes=float(dec["bytes"]),
         prefill_flops=float(pre["flops"]), prefill_bytes=float(pre["bytes"]),
-        **_cost(dev, pl, tps, price, spl.own_devices if spl else 0, priced), compute_fallback=_fallback(dev, prec),
+        compute_fallback=_fallback(dev, prec),
         **_request_fields(q, corners), **_layout_fields(pl),
         **(result_fields(q.speculation, spl, corners) if spl is not None else {}),
         modes=_modes(m, dev, prec, pl, q, spl, asked))
@@ -781,7 +773,7 @@ def _direct(m: ModelConfig, dev: Device, prec: Precision, pl: Placement, q: _Req
     state["ttft_s"], state["tpot_s"], state["tokens_per_s_per_user"], state["tokens_per_s"] = ttft, tpot, tpsu, tps
     state["bound"], state["prefill_bound"] = dec[1], pre[1]
     state["energy_per_token_j"], state["usd_per_million_tokens"], state["tokens_per_s_per_mw"] = \
-        _direct_costs(plan, priced[0], tpot, tps, batch)
+        _costs(plan.power, plan.n, priced[0], tpot, tps, batch)
     state["decode_terms_s"], state["prefill_terms_s"] = dec[2], pre[2]
     state["decode_flops"], state["decode_bytes"], state["prefill_flops"], state["prefill_bytes"] = \
         dec[3], dec[4], pre[3], pre[4]
@@ -851,23 +843,6 @@ def _direct_times(plan: _Plan, ends: tuple | None, t_pre, t_dec) -> tuple[Ranged
         return _ranged(ttft, ttft, ttft), _ranged(tpot, tpot, tpot)
     bp, bd, wp, wd = ends
     return _ranged(ttft, bp, wp), _ranged(tpot, float(cycle(bd, pp, mb)), float(cycle(wd, pp, mb)))
-
-
-def _direct_costs(plan: _Plan, usd: Ranged | None, tpot: Ranged, tps: Ranged, batch) -> tuple:
-    """Energy per token, cost per million tokens and tokens/s per MW (what :func:`_energy` and :func:`_cost`
-    make of the same figures), each None where the price or the power is missing."""
-    power, pf = plan.power
-    n = plan.n
-    usd_mt = None if usd is None else _ranged(formulas.usd_per_million_tokens(usd.nominal, n, tps.nominal),
-                                             formulas.usd_per_million_tokens(usd.best, n, tps.best),
-                                             formulas.usd_per_million_tokens(usd.worst, n, tps.worst))
-    if not power:
-        return None, usd_mt, None
-    e, r = formulas.energy_per_token, formulas.tokens_per_s_per_mw
-    b, w = tpot.best, tpot.worst
-    return (_ranged(e(power, n, tpot.nominal, batch), e(pf.low, n, min(b, w), batch),  # tpot.low and tpot.high
-                    e(pf.high, n, max(b, w), batch)),
-            usd_mt, _ranged(r(tps.nominal, power, n), r(tps.best, pf.low, n), r(tps.worst, pf.high, n)))
 
 
 def _direct_modes(plan: _Plan, pts: list, batch, pre: tuple, dec: tuple, ends: tuple | None) -> dict:
